@@ -1,0 +1,172 @@
+"""The sandbox's HTTP face: interface v1 routes, checked exactly as a vendor would.
+
+Two middlewares wrap every ``/v1`` call, in the order a real gateway applies
+them: authentication (unknown key, stale timestamp, bad signature), then the
+settlement window (503), the in-flight cap per key (429), the latency stall
+and the injected 500. Handlers are thin: parse the body with the wire models,
+ask ``SandboxState``, answer its record. Refusals travel as ``SandboxError``
+and leave as the interface's error body. Unsigned ``/sandbox`` routes live in
+``admin.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from pydantic import BaseModel, ValidationError
+
+from adapters.billing_core import signing, wire
+from adapters.billing_core.sandbox import admin
+from adapters.billing_core.sandbox.records import SandboxError
+
+if TYPE_CHECKING:
+    from adapters.billing_core.sandbox.server import BillingSandbox
+
+_log = structlog.get_logger(__name__)
+
+SANDBOX: web.AppKey[BillingSandbox] = web.AppKey("billing_sandbox")
+_M = TypeVar("_M", bound=BaseModel)
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def build_app(sandbox: BillingSandbox) -> web.Application:
+    """The aiohttp application serving ``sandbox``."""
+    app = web.Application(middlewares=[_errors, _gate])
+    app[SANDBOX] = sandbox
+    router = app.router
+    router.add_get("/v1/products", _products)
+    router.add_get("/v1/subscribers/{card_no}", _subscriber)
+    router.add_post("/v1/subscribers/{card_no}/authorization-refresh", _refresh)
+    router.add_post("/v1/operations", _apply)
+    router.add_get("/v1/operations/{request_id}", _find)
+    router.add_post("/v1/operations/{request_id}/reversal", _reverse)
+    admin.add_routes(router, SANDBOX)
+    return app
+
+
+def answer(body: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(body, status=status, content_type="application/json", charset="utf-8")
+
+
+def parse_body(model: type[_M], body: bytes) -> _M:
+    """A request body as ``model``, or 400 INVALID_REQUEST naming the field."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
+
+
+# --------------------------------------------------------------- middlewares
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refusals → error bodies; every call counted by endpoint and outcome."""
+    sandbox = request.app[SANDBOX]
+    resource = request.match_info.route.resource
+    endpoint = f"{request.method} {resource.canonical if resource else request.path}"
+    try:
+        response = await handler(request)
+    except SandboxError as exc:
+        response = answer(exc.body(), exc.status)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+    except web.HTTPException as exc:
+        code = _HTTP_CODES.get(exc.status, "INVALID_REQUEST")
+        response = answer(SandboxError(exc.status, code, exc.reason).body(), exc.status)
+    except Exception:
+        _log.exception("billing_sandbox_bug", endpoint=endpoint)
+        response = answer(SandboxError(500, "INTERNAL", "unexpected sandbox failure").body(), 500)
+    transport = request.transport
+    lost = transport is None or transport.is_closing()
+    sandbox.calls[(endpoint, "lost" if lost else str(response.status))] += 1
+    return response
+
+
+@web.middleware
+async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """What stands between a /v1 call and the billing core: auth, window, cap, stall, faults."""
+    if not request.path.startswith("/v1/"):
+        return await handler(request)
+    sandbox = request.app[SANDBOX]
+    key = _authenticate(request, await request.read(), sandbox)
+    reopens_in = sandbox.knobs.maintenance_retry_after(sandbox.state.now())
+    if reopens_in is not None:
+        raise SandboxError(503, "MAINTENANCE", "settlement window; try again later", retry_after=reopens_in)
+    with sandbox.admit(key):
+        await asyncio.sleep(sandbox.knobs.sample_latency_s(sandbox.rng))
+        if sandbox.rng.random() < sandbox.knobs.error_rate:
+            raise SandboxError(500, "INTERNAL", "injected failure; nothing was applied")
+        return await handler(request)
+
+
+def _authenticate(request: web.Request, body: bytes, sandbox: BillingSandbox) -> str:
+    headers = request.headers
+    key = headers.get(signing.API_KEY_HEADER, "")
+    if key != sandbox.api_key:
+        raise SandboxError(401, "UNKNOWN_KEY", "unknown X-Api-Key")
+    timestamp = headers.get(signing.TIMESTAMP_HEADER, "")
+    skew = signing.timestamp_skew(timestamp, sandbox.state.now().timestamp())
+    if skew is None:
+        raise SandboxError(401, "BAD_SIGNATURE", "X-Timestamp must be whole Unix seconds")
+    if skew > signing.MAX_CLOCK_SKEW_S:
+        raise SandboxError(401, "SIGNATURE_EXPIRED", f"X-Timestamp is {int(skew)} s away from server time")
+    signature = headers.get(signing.SIGNATURE_HEADER, "")
+    if not signing.verify(sandbox.secret, request.method, request.raw_path, timestamp, body, signature):
+        raise SandboxError(401, "BAD_SIGNATURE", "X-Signature does not match")
+    return key
+
+
+# ------------------------------------------------------------------ handlers
+
+
+async def _products(request: web.Request) -> web.Response:
+    products = request.app[SANDBOX].state.products.values()
+    return answer({"products": [wire.ProductWire.from_domain(p).model_dump(mode="json") for p in products]})
+
+
+async def _subscriber(request: web.Request) -> web.Response:
+    account = request.app[SANDBOX].state.account(request.match_info["card_no"])
+    return answer(account.to_wire())
+
+
+async def _refresh(request: web.Request) -> web.Response:
+    request.app[SANDBOX].state.refresh(request.match_info["card_no"])
+    return answer({"queued": True}, status=202)
+
+
+async def _apply(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    try:
+        operation = wire.parse_operation_request(await request.read())
+    except ValidationError as exc:
+        raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
+    record = sandbox.state.apply(operation)
+    if sandbox.rng.random() < sandbox.knobs.lose_answer_rate and request.transport is not None:
+        # Applied and recorded, but the answer never leaves: the client sees the connection drop.
+        sandbox.lost_answers += 1
+        request.transport.abort()
+    return answer(record.to_wire())
+
+
+async def _find(request: web.Request) -> web.Response:
+    record = request.app[SANDBOX].state.record(_request_id(request))
+    return answer(record.to_wire())
+
+
+async def _reverse(request: web.Request) -> web.Response:
+    request_id = _request_id(request)
+    body = parse_body(wire.ReversalRequest, await request.read())
+    record = request.app[SANDBOX].state.reverse(request_id, body.reason)
+    return answer(record.to_wire())
+
+
+def _request_id(request: web.Request) -> str:
+    request_id = request.match_info["request_id"]
+    if not wire.is_request_id(request_id):
+        raise SandboxError(400, "INVALID_REQUEST", "request_id must be 1-64 chars of [A-Za-z0-9._:-]")
+    return request_id

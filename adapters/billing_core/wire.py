@@ -1,0 +1,299 @@
+"""The JSON shapes of billing-core interface version 1, validated at the boundary.
+
+Pydantic models of every body the client sends or receives (and the sandbox
+the other way round), with the conversions to and from ``bridge.models``. They
+live apart from the client so the sandbox speaks the very same shapes.
+
+Answers are parsed strictly (no "1250" for 1250, aware datetimes only) but
+ignore unknown fields, as a tolerant reader should. Requests forbid unknown
+fields. A nonsense answer becomes ``Permanent("BILLING_ANSWER_INVALID")``
+naming the endpoint and the field; messages never echo the offending value,
+since it may be a PIN or a card number.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from bridge.errors import Permanent
+from bridge.models import (
+    Entitlement,
+    IssueCards,
+    IssuedCard,
+    Operation,
+    OperationKind,
+    OperationResult,
+    Product,
+    ProductKind,
+    Recharge,
+    Subscribe,
+    Subscriber,
+)
+
+ANSWER_INVALID = "BILLING_ANSWER_INVALID"
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
+RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
+_Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+_Kind = Literal["recharge", "subscribe", "issue_cards"]
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------ answers
+
+
+class ProductWire(_Answer):
+    product_code: _Text
+    name: _Text
+    kind: Literal["channel", "recharge"]
+    price_fen: int = Field(ge=0)
+    period: Literal["month"] | None
+    requires_two_way: bool
+
+    @classmethod
+    def from_domain(cls, product: Product) -> ProductWire:
+        return cls(
+            product_code=product.product_code,
+            name=product.name,
+            kind=product.kind.value,
+            price_fen=product.price_fen,
+            period="month" if product.period == "month" else None,
+            requires_two_way=product.requires_two_way,
+        )
+
+    def to_domain(self) -> Product:
+        return Product(
+            product_code=self.product_code,
+            name=self.name,
+            kind=ProductKind(self.kind),
+            price_fen=self.price_fen,
+            period=self.period,
+            requires_two_way=self.requires_two_way,
+        )
+
+
+class ProductsWire(_Answer):
+    products: list[ProductWire]
+
+
+class EntitlementWire(_Answer):
+    product_code: _Text
+    valid_until: date
+
+
+class SubscriberWire(_Answer):
+    card_no: _Text
+    subscriber_id: _Text
+    status: Literal["active", "suspended", "closed"]
+    two_way: bool
+    region: str
+    balance_fen: int
+    entitlements: list[EntitlementWire]
+
+    def to_domain(self) -> Subscriber:
+        return Subscriber(
+            card_no=self.card_no,
+            subscriber_id=self.subscriber_id,
+            status=self.status,
+            two_way=self.two_way,
+            region=self.region,
+            balance_fen=self.balance_fen,
+            entitlements=tuple(Entitlement(e.product_code, e.valid_until) for e in self.entitlements),
+        )
+
+
+class CardWire(_Answer):
+    serial: _Text
+    pin: _Text = Field(repr=False)  # never print a PIN
+    face_value_fen: int = Field(ge=1)
+    expires_on: date
+
+
+class OperationWire(_Answer):
+    request_id: RequestId
+    operation_id: _Text
+    kind: _Kind
+    status: Literal["applied", "reversed"]
+    applied_at: AwareDatetime
+    balance_fen: int | None = None
+    valid_until: date | None = None
+    cards: list[CardWire] = []
+    reversed_at: AwareDatetime | None = None
+    reversal_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> OperationWire:
+        missing = {
+            "recharge": "balance_fen" if self.balance_fen is None else None,
+            "subscribe": "valid_until" if self.valid_until is None else None,
+            "issue_cards": "cards" if not self.cards else None,
+        }[self.kind]
+        if missing:
+            raise ValueError(f"a {self.kind} operation must carry {missing}")
+        return self
+
+    def to_domain(self) -> OperationResult:
+        return OperationResult(
+            request_id=self.request_id,
+            operation_id=self.operation_id,
+            kind=OperationKind(self.kind),
+            status=self.status,
+            applied_at=self.applied_at,
+            balance_fen=self.balance_fen,
+            valid_until=self.valid_until,
+            cards=tuple(IssuedCard(c.serial, c.pin, c.face_value_fen, c.expires_on) for c in self.cards),
+        )
+
+    @classmethod
+    def from_domain(cls, result: OperationResult) -> OperationWire:
+        return cls(
+            request_id=result.request_id,
+            operation_id=result.operation_id,
+            kind=result.kind.value,
+            status="reversed" if result.status == "reversed" else "applied",
+            applied_at=result.applied_at,
+            balance_fen=result.balance_fen,
+            valid_until=result.valid_until,
+            cards=[
+                CardWire(serial=c.serial, pin=c.pin, face_value_fen=c.face_value_fen, expires_on=c.expires_on)
+                for c in result.cards
+            ],
+        )
+
+
+class QueuedWire(_Answer):
+    queued: bool
+
+
+class ErrorDetail(_Answer):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    message: str
+    retryable: bool
+
+
+class ErrorWire(_Answer):
+    error: ErrorDetail
+
+
+# ----------------------------------------------------------------- requests
+
+
+class RechargeRequest(_Request):
+    request_id: RequestId
+    kind: Literal["recharge"]
+    card_no: _Text
+    amount_fen: int
+
+
+class SubscribeRequest(_Request):
+    request_id: RequestId
+    kind: Literal["subscribe"]
+    card_no: _Text
+    product_code: _Text
+    months: int
+
+
+class IssueCardsRequest(_Request):
+    request_id: RequestId
+    kind: Literal["issue_cards"]
+    face_value_fen: int
+    count: int
+
+
+OperationRequest = Annotated[
+    RechargeRequest | SubscribeRequest | IssueCardsRequest, Field(discriminator="kind")
+]
+_OPERATION_REQUEST: TypeAdapter[RechargeRequest | SubscribeRequest | IssueCardsRequest] = TypeAdapter(
+    OperationRequest
+)
+_REQUEST_ID: TypeAdapter[str] = TypeAdapter(RequestId)
+
+
+class ReversalRequest(_Request):
+    reason: _Text
+
+
+def operation_to_request(op: Operation) -> RechargeRequest | SubscribeRequest | IssueCardsRequest:
+    """The POST /v1/operations body of a domain operation (raises ``ValidationError``)."""
+    if isinstance(op, Recharge):
+        return RechargeRequest(
+            request_id=op.request_id, kind="recharge", card_no=op.card_no, amount_fen=op.amount_fen
+        )
+    if isinstance(op, Subscribe):
+        return SubscribeRequest(
+            request_id=op.request_id,
+            kind="subscribe",
+            card_no=op.card_no,
+            product_code=op.product_code,
+            months=op.months,
+        )
+    return IssueCardsRequest(
+        request_id=op.request_id, kind="issue_cards", face_value_fen=op.face_value_fen, count=op.count
+    )
+
+
+def request_to_operation(req: RechargeRequest | SubscribeRequest | IssueCardsRequest) -> Operation:
+    """The domain operation a request body asks for."""
+    if isinstance(req, RechargeRequest):
+        return Recharge(req.request_id, req.card_no, req.amount_fen)
+    if isinstance(req, SubscribeRequest):
+        return Subscribe(req.request_id, req.card_no, req.product_code, req.months)
+    return IssueCards(req.request_id, req.face_value_fen, req.count)
+
+
+def parse_operation_request(body: bytes) -> Operation:
+    """Sandbox side: the operation in a request body (raises ``ValidationError``)."""
+    return request_to_operation(_OPERATION_REQUEST.validate_json(body))
+
+
+def is_request_id(text: str) -> bool:
+    """Whether ``text`` is a valid request_id (1-64 chars of ``[A-Za-z0-9._:-]``)."""
+    try:
+        _REQUEST_ID.validate_python(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def describe(exc: ValidationError, limit: int = 3) -> str:
+    """Where and why validation failed, without echoing any input value."""
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        msg = "not JSON" if err["type"] == "json_invalid" else err["msg"]
+        parts.append(f"{where}: {msg}")
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_answer(model: type[_M], endpoint: str, body: bytes, content_type: str = "") -> _M:
+    """Validate an answer body, or raise ``Permanent(BILLING_ANSWER_INVALID)`` naming what is wrong."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        detail = describe(exc)
+        if content_type and "json" not in content_type:
+            detail = f"Content-Type {content_type}: {detail}"
+        raise Permanent(f"{endpoint} answered nonsense: {detail}", code=ANSWER_INVALID) from None

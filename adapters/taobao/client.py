@@ -1,0 +1,244 @@
+"""``TaobaoClient``: the ``MarketplacePort`` over the TOP router protocol.
+
+Each port method is one marketplace API (taobao-top.md §3) plus the rules the
+protocol reference settles for this project: list windows of at most a day
+paged from the last page backwards with every trade type named, fullinfo as
+the final word on a trade, "already shipped" answers of ``dummy.send``
+checked and reported as ``ALREADY_SHIPPED``, memos cut to 1000 UTF-8 bytes.
+Signing, HTTP and error mapping live in ``transport``; wire parsing in
+``wire``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+import structlog
+
+from adapters.taobao.signing import format_timestamp
+from adapters.taobao.transport import Sleep, TopTransport
+from adapters.taobao.wire import DATA_INVALID, parse_list_page, parse_shipping, parse_time, parse_trade
+from bridge.errors import Permanent
+from bridge.models import SHIPPED_STATUSES, DeliveryOutcome, MemoFlag, Trade, TradeSummary
+from bridge.ports import MarketplacePort
+
+_log = structlog.get_logger(__name__)
+
+DEFAULT_TRADE_TYPES: tuple[str, ...] = (
+    "fixed",  # one-price items: what the shop lists
+    "auto_delivery",  # 自动发货
+    "ec",  # 直冲 (direct top-up)
+    "guarantee_trade",  # the query combo for fixed + auction
+    "eticket",  # 电子凭证, in case cards are listed as e-vouchers
+    "step",  # part of the gateway's default filter; kept so nothing the default showed is lost
+)
+"""Every trade type a virtual-goods shop may see; the gateway hides types not named."""
+
+FULLINFO_FIELDS = ",".join(
+    [
+        *("tid", "tid_str", "status", "type", "buyer_nick", "buyer_open_uid", "created", "modified"),
+        *("pay_time", "consign_time", "payment", "buyer_message", "seller_memo", "seller_flag"),
+        *(f"orders.{f}" for f in ("oid", "oid_str", "sku_id", "outer_sku_id", "title", "num", "price")),
+        *(f"orders.{f}" for f in ("payment", "status", "refund_status", "customization")),
+    ]
+)
+LIST_FIELDS = "tid,status,modified"
+MAX_WINDOW = timedelta(days=1)
+MEMO_MAX_BYTES = 1000
+_RECHECK_SUB_CODES = frozenset(
+    {"isv.logistics-dummy-service-error:B04", "isv.logistics-dummy-service-error:B55"}
+)
+_SHIPPED_SUB_CODE = "isv.logistics-dummy-service-error:B27"
+_FEATURE_FORBIDDEN = frozenset(",|:;= \t\r\n")
+_MAX_PASSES = 3
+
+
+def truncate_utf8(text: str, limit: int = MEMO_MAX_BYTES) -> str:
+    """The longest prefix of ``text`` that fits ``limit`` UTF-8 bytes, never half a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def _ident_feature(codes: dict[int, list[str]] | None) -> str | None:
+    """``identCode=<oid>:<code>,<code>|<oid>:...`` for dummy.send, or ``None``."""
+    parts = []
+    for oid, values in sorted((codes or {}).items()):
+        for value in values:
+            if not value or _FEATURE_FORBIDDEN & set(value):
+                raise ValueError(
+                    f"delivery code {value!r} for oid {oid} is empty or holds one of ,|:;= or space"
+                )
+        if values:
+            parts.append(f"{oid}:{','.join(values)}")
+    return "identCode=" + "|".join(parts) if parts else None
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("list_modified needs timezone-aware datetimes")
+    if end < start:
+        raise ValueError(f"window ends before it starts: {start.isoformat()} .. {end.isoformat()}")
+    if end - start > MAX_WINDOW:
+        raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
+
+
+class TaobaoClient:
+    """One seller's shop on a TOP-style marketplace; implements ``MarketplacePort``.
+
+    ``http`` is owned by the caller. ``backoff_base_s``/``backoff_max_s`` shape
+    the retry waits (a ``retry_after`` longer than ``backoff_max_s`` is raised
+    to the caller instead of slept); ``sleep`` replaces ``asyncio.sleep``.
+    """
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        *,
+        url: str,
+        app_key: str,
+        app_secret: str,
+        session_key: str,
+        sign_method: str = "hmac-sha256",
+        page_size: int = 50,
+        trade_types: Sequence[str] = DEFAULT_TRADE_TYPES,
+        timeout_s: float = 15.0,
+        max_retries: int = 3,
+        backoff_base_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        sleep: Sleep | None = None,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError(f"page_size must be 1..100, got {page_size}")
+        if not trade_types:
+            raise ValueError("trade_types must name at least one trade type")
+        self._top = TopTransport(
+            http,
+            url=url,
+            app_key=app_key,
+            app_secret=app_secret,
+            session_key=session_key,
+            sign_method=sign_method,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            backoff_base_s=backoff_base_s,
+            backoff_max_s=backoff_max_s,
+            sleep=sleep,
+        )
+        self._page_size = page_size
+        self._types = ",".join(trade_types)
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
+
+    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
+        """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid.
+
+        Learns ``total_results`` first, then reads pages from the last one
+        backwards, so a trade modified while we page can only repeat, never
+        hide another. If more trades arrived meanwhile, reads again.
+        """
+        _check_window(start, end)
+        query = {
+            "fields": LIST_FIELDS,
+            "type": self._types,
+            "start_modified": format_timestamp(start),
+            "end_modified": format_timestamp(end),
+            "use_has_next": False,
+        }
+        found: dict[int, TradeSummary] = {}
+        for _ in range(_MAX_PASSES):
+            total = await self._count(query)
+            seen_total = await self._read_backwards(query, total, found)
+            if seen_total <= total:
+                break
+            _log.info("taobao_list_grew", expected=total, seen=seen_total)
+        return sorted(found.values(), key=lambda s: (s.modified, s.tid))
+
+    async def _page(
+        self, query: dict[str, object], page_no: int, page_size: int
+    ) -> tuple[int, list[TradeSummary]]:
+        payload = await self._top.call(
+            "taobao.trades.sold.increment.get", {**query, "page_no": page_no, "page_size": page_size}
+        )
+        page = parse_list_page(payload)
+        if page.total_results is None:
+            raise Permanent("trade list: field total_results: missing", code=DATA_INVALID)
+        return page.total_results, page.trades
+
+    async def _count(self, query: dict[str, object]) -> int:
+        total, _ = await self._page(query, 1, 1)
+        return total
+
+    async def _read_backwards(
+        self, query: dict[str, object], total: int, found: dict[int, TradeSummary]
+    ) -> int:
+        """Pages ``N..1`` into ``found`` (latest ``modified`` wins); the largest total seen."""
+        seen_total = total
+        for page_no in range(math.ceil(total / self._page_size), 0, -1):
+            page_total, trades = await self._page(query, page_no, self._page_size)
+            seen_total = max(seen_total, page_total)
+            for summary in trades:
+                known = found.get(summary.tid)
+                if known is None or summary.modified >= known.modified:
+                    found[summary.tid] = summary
+        return seen_total
+
+    async def get_trade(self, tid: int) -> Trade:
+        """The full trade (``taobao.trade.fullinfo.get``)."""
+        payload = await self._top.call("taobao.trade.fullinfo.get", {"tid": tid, "fields": FULLINFO_FIELDS})
+        trade = parse_trade(payload)
+        if trade.tid != tid:
+            raise Permanent(f"trade {tid}: field tid: the answer is for trade {trade.tid}", code=DATA_INVALID)
+        return trade
+
+    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+        """Virtual delivery (``taobao.logistics.dummy.send``).
+
+        ``codes`` maps an oid to the card serials the buyer redeems later; they
+        travel as ``feature=identCode=...``. B27 means already shipped; B04 and
+        B55 mean "wrong state", so the trade is re-read and counts as already
+        shipped only when it is; otherwise the ``Permanent`` is raised. No
+        answer raises ``Ambiguous``.
+        """
+        params = {"tid": tid, "feature": _ident_feature(codes)}
+        try:
+            payload = await self._top.call("taobao.logistics.dummy.send", params, write=True)
+        except Permanent as exc:
+            if exc.code == _SHIPPED_SUB_CODE:
+                return DeliveryOutcome.ALREADY_SHIPPED
+            if exc.code in _RECHECK_SUB_CODES:
+                return await self._already_shipped(tid, exc)
+            raise
+        if not parse_shipping(tid, payload):
+            raise Permanent(
+                f"trade {tid}: dummy.send answered is_success=false", code="TAOBAO_DUMMY_SEND_FAILED"
+            )
+        return DeliveryOutcome.SHIPPED
+
+    async def _already_shipped(self, tid: int, refusal: Permanent) -> DeliveryOutcome:
+        trade = await self.get_trade(tid)
+        if trade.status in SHIPPED_STATUSES:
+            return DeliveryOutcome.ALREADY_SHIPPED
+        raise Permanent(
+            f"trade {tid} cannot be marked delivered in status {trade.status}: {refusal.message}",
+            code=refusal.code,
+        )
+
+    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+        """Overwrite the seller memo (cut to 1000 UTF-8 bytes; empty clears it) and flag."""
+        text = truncate_utf8(memo)
+        params = {"tid": tid, "memo": text, "flag": int(flag), "reset": True if not text else None}
+        await self._top.call("taobao.trade.memo.update", params, write=True)
+
+    async def server_time(self) -> datetime:
+        """The marketplace's clock (``taobao.time.get``), GMT+8 aware."""
+        return parse_time(await self._top.call("taobao.time.get", {}))
+
+
+if TYPE_CHECKING:  # mypy proves the client satisfies the port it is wired in as
+
+    def _conforms(client: TaobaoClient) -> MarketplacePort:
+        return client

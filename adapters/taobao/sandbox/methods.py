@@ -1,0 +1,158 @@
+"""The five TOP methods the sandbox serves, each checked as the gateway documents.
+
+Each handler takes the sandbox and a checked ``Call`` and returns the success
+payload (without the ``*_response`` wrapper) or raises ``TopFault``:
+``increment.get`` (window ≤ 1 day, page_size 1–100, modified desc, inclusive
+bounds, ``type`` filter, ``use_has_next``), ``fullinfo.get``,
+``logistics.dummy.send`` (B01/B04/B27), ``trade.memo.update`` (flag 0–5,
+memo ≤ 1000 bytes) and ``time.get``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade
+from adapters.taobao.sandbox.protocol import Call, invalid, isv
+from adapters.taobao.sandbox.render import FieldSpec, wire_trade
+from adapters.taobao.signing import format_timestamp
+from bridge.models import CLOSED_STATUSES, SHIPPED_STATUSES
+
+if TYPE_CHECKING:
+    from adapters.taobao.sandbox.app import TaobaoSandbox
+
+DEFAULT_QUERY_TYPES = "guarantee_trade,auto_delivery,ec,cod,step"
+_TYPE_COMBOS = {"guarantee_trade": {"fixed", "auction"}}
+_STATUS_COMBOS = {
+    "ALL_WAIT_PAY": {"WAIT_BUYER_PAY", "TRADE_NO_CREATE_PAY"},
+    "ALL_CLOSED": set(CLOSED_STATUSES),
+}
+_HORIZON = timedelta(days=90)
+_DUMMY = "isv.logistics-dummy-service-error"
+
+
+def _types(call: Call) -> set[str]:
+    names = {t.strip() for t in (call.get("type") or DEFAULT_QUERY_TYPES).split(",") if t.strip()}
+    return names.union(*(_TYPE_COMBOS.get(n, set()) for n in names))
+
+
+def _statuses(call: Call) -> set[str] | None:
+    status = call.get("status")
+    return None if status is None else _STATUS_COMBOS.get(status, {status})
+
+
+def _second(trade: SandboxTrade) -> datetime:
+    return trade.modified.replace(microsecond=0)
+
+
+def _matching(sandbox: TaobaoSandbox, call: Call) -> list[SandboxTrade]:
+    start, end = call.time("start_modified"), call.time("end_modified")
+    if end < start:
+        raise invalid("end_modified", "end_modified must not be before start_modified")
+    if end - start > timedelta(days=1):
+        raise isv(
+            "isv.invalid-parameter:end_modified", "开始和结束时间跨度不能超过一天 (window over one day)"
+        )
+    types, statuses = _types(call), _statuses(call)
+    oldest = sandbox.now() - _HORIZON
+    rows = [
+        t
+        for t in sandbox.book.listing(sandbox.knobs.visibility_delay_s)
+        if start <= _second(t) <= end
+        and t.type in types
+        and (statuses is None or t.status in statuses)
+        and t.created >= oldest
+    ]
+    rows.sort(key=lambda t: (_second(t), t.tid), reverse=True)
+    return rows
+
+
+def increment_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+    spec = FieldSpec.parse(call.require("fields"))
+    page_no = call.integer("page_no", 1, 1, 10**6) or 1
+    page_size = call.integer("page_size", 40, 1, 100) or 40
+    rows = _matching(sandbox, call)
+    page = rows[(page_no - 1) * page_size : page_no * page_size]
+    payload: dict[str, Any] = {"has_next": page_no * page_size < len(rows)}
+    if not call.flag("use_has_next"):
+        payload["total_results"] = len(rows)
+    if page:
+        trades = [wire_trade(t, spec, simplify=call.simplify, full=False) for t in page]
+        payload["trades"] = trades if call.simplify else {"trade": trades}
+    if sandbox.knobs.shift_pages and page:
+        sandbox.shift(sandbox.faults_rng.choice(page).tid)
+    return payload
+
+
+def _trade(sandbox: TaobaoSandbox, call: Call) -> SandboxTrade:
+    tid = call.id("tid")
+    try:
+        return sandbox.book.get(tid)
+    except BookError:
+        raise isv("isv.trade-not-exist", f"交易不存在 (no trade {tid})") from None
+
+
+def fullinfo_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+    spec = FieldSpec.parse(call.require("fields"))
+    trade = _trade(sandbox, call)
+    return {"trade": wire_trade(trade, spec, simplify=call.simplify, full=True)}
+
+
+def _check_feature(trade: SandboxTrade, feature: str | None) -> None:
+    """``identCode=<oid>:<code>,<code>|...``; keys must be the trade's oids (or its tid)."""
+    if feature is None:
+        return
+    keys = {trade.tid} | {line.oid for line in trade.lines}
+    for part in feature.split(";"):
+        name, _, value = part.partition("=")
+        if name not in ("identCode", "machineCode") or not value:
+            raise invalid("feature", f"unknown feature part {part!r}")
+        for entry in value.split("|"):
+            oid, _, codes = entry.partition(":")
+            if not oid.isdigit() or int(oid) not in keys or not all(codes.split(",")):
+                raise invalid("feature", f"bad {name} entry {entry!r} for trade {trade.tid}")
+
+
+def dummy_send(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+    tid = call.id("tid")
+    try:
+        trade = sandbox.book.get(tid)
+    except BookError:
+        raise isv(f"{_DUMMY}:B01", "订单不存在 (trade not found)") from None
+    trade.dummy_send_calls += 1
+    if trade.status in SHIPPED_STATUSES:
+        raise isv(f"{_DUMMY}:B27", "已经生成发货单的订单不能发货 (already shipped)")
+    if trade.status not in SHIPPABLE:
+        raise isv(f"{_DUMMY}:B04", f"订单状态不正确 (trade is {trade.status})")
+    feature = call.get("feature")
+    _check_feature(trade, feature)
+    sandbox.book.ship(trade, feature)
+    return {"shipping": {"is_success": True}}
+
+
+def memo_update(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+    trade = _trade(sandbox, call)
+    flag = call.integer("flag", None, 0, 5)
+    memo = call.get("memo")
+    if memo is not None and len(memo.encode("utf-8")) > 1000:
+        raise invalid("memo", f"memo is {len(memo.encode('utf-8'))} bytes; at most 1000")
+    sandbox.book.update_memo(trade, memo, flag, reset=call.flag("reset"))
+    return {"trade": {"tid": trade.tid, "modified": format_timestamp(trade.modified)}}
+
+
+def time_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+    return {"time": format_timestamp(sandbox.now())}
+
+
+Handler = Callable[["TaobaoSandbox", Call], dict[str, Any]]
+
+METHODS: dict[str, tuple[bool, Handler]] = {
+    "taobao.trades.sold.increment.get": (True, increment_get),
+    "taobao.trade.fullinfo.get": (True, fullinfo_get),
+    "taobao.logistics.dummy.send": (True, dummy_send),
+    "taobao.trade.memo.update": (True, memo_update),
+    "taobao.time.get": (False, time_get),
+}
+"""Method name → (needs a session, handler)."""

@@ -1,0 +1,92 @@
+"""The daemon as an aiohttp application: lifecycle in cleanup_ctx, a health page.
+
+Start-up order is store → adapters → scheduler; shutdown runs in reverse and
+lets in-flight remote calls finish (bounded by ``shutdown_grace_s``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from datetime import timezone
+
+import structlog
+from aiohttp import web
+
+from bridge.deps import Deps
+from bridge.jobs import build_scheduler, stop_scheduler
+from bridge.settings import Settings
+from bridge.wiring import build_deps
+
+log = structlog.get_logger("bridge.app")
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+DEPS_KEY = web.AppKey("deps", Deps)
+
+
+async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with build_deps(app[SETTINGS_KEY]) as deps:
+        app[DEPS_KEY] = deps
+        yield
+
+
+async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    deps = app[DEPS_KEY]
+    scheduler = build_scheduler(deps)
+    scheduler.start()
+    log.info("bridge_started", owner=deps.owner, shops=list(deps.shops), mappings=deps.mappings.version)
+    yield
+    await stop_scheduler(scheduler, deps)
+    log.info("bridge_stopped", owner=deps.owner)
+
+
+async def health(request: web.Request) -> web.Response:
+    deps = request.app[DEPS_KEY]
+    now = deps.clock()
+    cursors = await deps.store.cursor_rows()
+    body = {
+        "owner": deps.owner,
+        "lines": await deps.store.state_counts(),
+        "exceptions": await deps.store.exception_counts(),
+        "billing_paused": deps.breaker.is_open(now),
+        "billing_pause_reason": deps.breaker.reason,
+        "mappings_version": deps.mappings.version,
+        "polls": {str(c["shop"]): {"watermark": _iso(c["watermark"]), "last_success_at": _iso(c["last_success_at"]),
+                                   "last_error": c["last_error"]} for c in cursors},
+    }
+    return web.json_response(body)
+
+
+def _iso(value: object) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if hasattr(value, "astimezone") else None
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS_KEY] = settings
+    app.cleanup_ctx.append(_deps_ctx)
+    app.cleanup_ctx.append(_scheduler_ctx)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+async def serve(app: web.Application, listen: str, stop: asyncio.Event) -> None:
+    """Run ``app`` on ``listen`` until ``stop`` is set (SIGTERM/SIGINT set it too)."""
+    host, port = listen.rsplit(":", 1)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, int(port))
+        await site.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutdown_requested")
+    finally:
+        await runner.cleanup()
+
+
+async def run_daemon(settings: Settings) -> None:
+    await serve(make_app(settings), settings.listen, asyncio.Event())

@@ -1,0 +1,161 @@
+"""Settings: one frozen pydantic model loaded from TOML, secrets from the environment.
+
+A misspelt or invalid key stops the start with a ``ConfigError`` naming the
+file, the key and the reason (``extra="forbid"`` everywhere). Secrets never live
+in the file: the file names the environment variable that holds each one.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bridge.errors import ConfigError
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class CardRuleSettings(BaseModel):
+    model_config = _FROZEN
+    sources: tuple[Literal["buyer_message", "customization"], ...] = ("buyer_message", "customization")
+    lengths: tuple[int, ...] = (16,)
+    prefixes: tuple[str, ...] = ()
+
+
+class ShopSettings(BaseModel):
+    model_config = _FROZEN
+    url: str = "https://gw.api.taobao.com/router/rest"
+    app_key: str
+    app_secret_env: str = "BRIDGE_SHOP_APP_SECRET"
+    session_env: str = "BRIDGE_SHOP_SESSION"
+    sign_method: Literal["md5", "hmac", "hmac-sha256"] = "hmac-sha256"
+    page_size: int = Field(50, ge=1, le=100)
+    timeout_s: float = Field(15.0, gt=0)
+    card_rule: CardRuleSettings = CardRuleSettings()
+    app_secret: SecretStr = SecretStr("")
+    session_key: SecretStr = SecretStr("")
+
+
+class BillingSettings(BaseModel):
+    model_config = _FROZEN
+    base_url: str
+    api_key: str
+    secret_env: str = "BRIDGE_BILLING_SECRET"
+    timeout_s: float = Field(10.0, gt=0)
+    secret: SecretStr = SecretStr("")
+
+
+class PollingSettings(BaseModel):
+    model_config = _FROZEN
+    interval_s: float = Field(30.0, gt=0)
+    window_s: int = Field(1800, ge=60, le=86400)
+    overlap_s: int = Field(600, ge=0)
+    initial_lookback_s: int = Field(86400, ge=60)
+
+
+class FulfilmentSettings(BaseModel):
+    model_config = _FROZEN
+    interval_s: float = Field(1.0, gt=0)
+    max_in_flight: int = Field(8, ge=1, le=256)
+    lease_s: float = Field(60.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    backoff_base_s: float = Field(2.0, gt=0)
+    backoff_max_s: float = Field(300.0, gt=0)
+    op_cap_fen: int = Field(500_000, ge=1, le=500_000)
+
+
+class WritebackSettings(BaseModel):
+    model_config = _FROZEN
+    interval_s: float = Field(2.0, gt=0)
+    max_in_flight: int = Field(4, ge=1, le=64)
+    backoff_base_s: float = Field(5.0, gt=0)
+    backoff_max_s: float = Field(600.0, gt=0)
+
+
+class Settings(BaseModel):
+    model_config = _FROZEN
+    instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
+    database: str = "sqlite+aiosqlite:///var/bridge.sqlite"
+    mappings_dir: Path = Path("mappings")
+    listen: str = Field("127.0.0.1:8780", pattern=r"^[^:\s]+:\d{1,5}$")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    mapping_reload_s: float = Field(5.0, gt=0)
+    sweep_interval_s: float = Field(30.0, gt=0)
+    shutdown_grace_s: float = Field(15.0, gt=0)
+    billing: BillingSettings
+    shops: dict[str, ShopSettings]
+    polling: PollingSettings = PollingSettings()
+    fulfilment: FulfilmentSettings = FulfilmentSettings()
+    writeback: WritebackSettings = WritebackSettings()
+
+    @field_validator("shops")
+    @classmethod
+    def _shop_names(cls, shops: dict[str, ShopSettings]) -> dict[str, ShopSettings]:
+        if not shops:
+            raise ValueError("at least one [shops.NAME] table is required")
+        for name in shops:
+            # the shop name is part of every billing request_id: keep it short and plain
+            if not (1 <= len(name) <= 16 and all(c.isascii() and (c.isalnum() or c in "._-") for c in name)):
+                raise ValueError(f"shop name {name!r} must be 1-16 characters of A-Z a-z 0-9 . _ -")
+        return shops
+
+
+def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file, resolve secrets from ``env``, validate; ``ConfigError`` on any problem."""
+    env = os.environ if env is None else env
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: configuration file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return settings_from_dict(raw, env, source=str(path))
+
+
+def settings_from_dict(raw: dict[str, Any], env: Mapping[str, str], *, source: str) -> Settings:
+    _resolve_secrets(raw, env, source)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+    if not settings.mappings_dir.is_absolute() and source != "<generated>":
+        settings = settings.model_copy(update={"mappings_dir": Path(source).parent / settings.mappings_dir})
+    return settings
+
+
+def _resolve_secrets(raw: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+    billing = raw.get("billing")
+    if isinstance(billing, dict):
+        billing["secret"] = _secret(env, billing.get("secret_env", "BRIDGE_BILLING_SECRET"), source, "billing")
+    shops = raw.get("shops")
+    if isinstance(shops, dict):
+        for name, shop in shops.items():
+            if not isinstance(shop, dict):
+                continue
+            where = f"shops.{name}"
+            shop["app_secret"] = _secret(env, shop.get("app_secret_env", "BRIDGE_SHOP_APP_SECRET"), source, where)
+            shop["session_key"] = _secret(env, shop.get("session_env", "BRIDGE_SHOP_SESSION"), source, where)
+
+
+def _secret(env: Mapping[str, str], var: object, source: str, where: str) -> str:
+    if not isinstance(var, str) or not var:
+        raise ConfigError(f"{source}: {where}: the *_env keys must name an environment variable")
+    value = env.get(var, "")
+    if not value:
+        raise ConfigError(f"{source}: {where}: environment variable {var} is not set (it holds a secret)")
+    return value
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"  {key}: {reason}")
+    return "\n".join(lines)

@@ -1,0 +1,196 @@
+"""Tables of the store. Uniqueness is enforced here, never by select-then-insert.
+
+- ``trades``   one row per marketplace trade (unique shop + tid) with its delivery state
+- ``lines``    one row per order line (unique shop + tid + oid) with its LineState
+- ``operations`` one row per billing operation part (unique request_id, unique line + part)
+- ``events``   the timeline: every transition and remote exchange, masked
+- ``cursors``  the polling watermark per shop
+- ``memos``    seller memos waiting to be written (unique shop + tid + key)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on every backend: stored as UTC, returned aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class JsonText(TypeDecorator[Any]):
+    """JSON kept as text (portable between SQLite and PostgreSQL, keeps key order)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+metadata = MetaData()
+
+trades = Table(
+    "trades",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop", String(16), nullable=False),
+    Column("tid", BigInteger, nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("buyer_nick", String(200), nullable=False, default=""),
+    Column("buyer_message", Text),
+    Column("modified", UtcDateTime, nullable=False),
+    Column("pay_time", UtcDateTime),
+    Column("payment_fen", BigInteger, nullable=False),
+    # OPEN: lines still moving · DUE: write back · DELIVERED · NOTHING: nothing to deliver
+    Column("delivery_state", String(16), nullable=False, default="OPEN"),
+    Column("delivery_attempts", Integer, nullable=False, default=0),
+    Column("delivery_next_at", UtcDateTime),
+    Column("delivery_error", Text),
+    Column("delivered_at", UtcDateTime),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "tid", name="uq_trades_shop_tid"),
+    Index("ix_trades_delivery", "delivery_state", "delivery_next_at"),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trade_id", Integer, ForeignKey("trades.id"), nullable=False),
+    Column("shop", String(16), nullable=False),
+    Column("tid", BigInteger, nullable=False),
+    Column("oid", BigInteger, nullable=False),
+    Column("outer_sku_id", String(120)),
+    Column("sku_id", String(60)),
+    Column("title", Text, nullable=False, default=""),
+    Column("quantity", Integer, nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("payment_fen", BigInteger, nullable=False),
+    Column("refund_status", String(40), nullable=False, default="NO_REFUND"),
+    Column("customization", Text),
+    Column("state", String(20), nullable=False),
+    Column("reason", String(40)),
+    Column("reason_detail", Text),
+    Column("card_no", String(40)),
+    Column("product_code", String(40)),
+    Column("product_name", String(120)),
+    Column("delivery_mode", String(16)),
+    Column("mapping_version", String(40)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UtcDateTime),
+    Column("paid_at", UtcDateTime),
+    Column("applied_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "tid", "oid", name="uq_lines_shop_tid_oid"),
+    Index("ix_lines_state_due", "state", "next_attempt_at"),
+    Index("ix_lines_trade", "trade_id"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("line_id", Integer, ForeignKey("lines.id"), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payload", JsonText, nullable=False),
+    # PENDING: not applied as far as we know · UNKNOWN: answer lost · APPLIED
+    Column("state", String(12), nullable=False, default="PENDING"),
+    Column("operation_id", String(64)),
+    Column("result", JsonText),
+    Column("applied_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("request_id", name="uq_operations_request_id"),
+    UniqueConstraint("line_id", "part", name="uq_operations_line_part"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("shop", String(16), nullable=False),
+    Column("tid", BigInteger, nullable=False),
+    Column("oid", BigInteger),
+    Column("line_id", Integer),
+    Column("actor", String(80), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("from_state", String(20)),
+    Column("to_state", String(20)),
+    Column("reason", String(40)),
+    Column("detail", JsonText),
+    Index("ix_events_trade", "shop", "tid"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("shop", String(16), primary_key=True),
+    Column("watermark", UtcDateTime, nullable=False),
+    Column("last_poll_started", UtcDateTime),
+    Column("last_success_at", UtcDateTime),
+    Column("last_error", Text),
+)
+
+memos = Table(
+    "memos",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shop", String(16), nullable=False),
+    Column("tid", BigInteger, nullable=False),
+    Column("key", String(80), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("flag", Integer, nullable=False),
+    Column("state", String(12), nullable=False, default="PENDING"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_at", UtcDateTime),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop", "tid", "key", name="uq_memos_shop_tid_key"),
+    Index("ix_memos_state", "state", "next_at"),
+)

@@ -1,0 +1,49 @@
+"""Money: yuan strings in, integer fen inside, deterministic splitting at the per-operation cap."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.money import fen_to_yuan, split_amount, yuan_to_fen
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("50.00", 5000), ("50", 5000), ("0.01", 1), ("2000.00", 200000), ("19.9", 1990), (" 8.00 ", 800), ("0", 0)],
+)
+def test_yuan_to_fen(text: str, fen: int) -> None:
+    assert yuan_to_fen(text) == fen
+
+
+@pytest.mark.parametrize("text", ["", "-1.00", "1.001", "1,00", "abc", "1e3", "NaN", "１.００x", "1." , None])
+def test_yuan_to_fen_rejects_garbage(text: str) -> None:
+    """Anything but a plain non-negative decimal with ≤ 2 places is refused, naming the text."""
+    with pytest.raises(ValueError, match="not a yuan amount"):
+        yuan_to_fen(text)
+
+
+@pytest.mark.parametrize(("fen", "text"), [(5000, "50.00"), (1, "0.01"), (199, "1.99"), (0, "0.00"), (-150, "-1.50")])
+def test_fen_to_yuan(fen: int, text: str) -> None:
+    assert fen_to_yuan(fen) == text
+
+
+@pytest.mark.parametrize(
+    ("total", "cap", "parts"),
+    [
+        (600_000, 500_000, [500_000, 100_000]),
+        (500_000, 500_000, [500_000]),
+        (1_000_000, 500_000, [500_000, 500_000]),
+        (5000, 500_000, [5000]),
+        (1_500_001, 500_000, [500_000, 500_000, 500_000, 1]),
+    ],
+)
+def test_split_amount(total: int, cap: int, parts: list[int]) -> None:
+    """A credit above the cap is split, largest parts first, summing to the total."""
+    assert split_amount(total, cap) == parts
+    assert sum(parts) == total
+
+
+@pytest.mark.parametrize(("total", "cap"), [(0, 10), (-5, 10), (10, 0)])
+def test_split_amount_rejects_non_positive(total: int, cap: int) -> None:
+    with pytest.raises(ValueError):
+        split_amount(total, cap)

@@ -1,0 +1,127 @@
+"""The store on a real SQLite file: uniqueness, leases, fencing, transitions and delivery state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bridge.models import Recharge
+from bridge.states import IllegalTransition, LineState
+from bridge.store import Store, open_store
+from tests.factories import CARD, applied, later, order_line, recharge, trade
+
+S = LineState
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'bridge.sqlite'}")
+    yield s
+    await s.close()
+
+
+async def _ready_line(store: Store, parts: int = 1):  # type: ignore[no-untyped-def]
+    [line] = await store.save_trade("main", trade(), NOW, "t")
+    ops = [recharge(f"main:1001:2001:{k}") for k in range(parts)]
+    assert await store.mark_ready(line, ops, card_no=CARD, product_code="RC-0100", product_name="100元",
+                                  delivery_mode="topup", mapping_version="v1", now=NOW, actor="t")
+    [claimed] = await store.claim_lines("w1", NOW, 30, 10)
+    return claimed
+
+
+async def test_saving_a_trade_twice_stores_each_line_once(store: Store) -> None:
+    """Re-reading a trade (overlap, push + poll) never duplicates a line or its RECEIVED event."""
+    t = trade(1001, order_line(2001), order_line(2002))
+    first = await store.save_trade("main", t, NOW, "t")
+    second = await store.save_trade("main", t, later(NOW, 5), "t")
+    assert [ln.id for ln in first] == [ln.id for ln in second]
+    _, events = await store.trade_story((await store.find_trades(1001))[0])
+    assert [e.kind for e in events].count("received") == 2
+
+
+async def test_same_tid_in_two_shops_is_two_trades(store: Store) -> None:
+    await store.save_trade("a", trade(1001), NOW, "t")
+    await store.save_trade("b", trade(1001), NOW, "t")
+    assert len(await store.find_trades(1001)) == 2
+
+
+async def test_a_live_lease_is_never_taken_over(store: Store) -> None:
+    """A second worker gets nothing while the first one's lease runs, and the line after it expires."""
+    line = await _ready_line(store)
+    assert await store.claim_lines("w2", later(NOW, 10), 30, 10) == []
+    [taken] = await store.claim_lines("w2", later(NOW, 31), 30, 10)
+    assert taken.id == line.id
+
+
+async def test_submit_is_fenced_by_the_lease(store: Store) -> None:
+    """A worker whose lease expired (and was taken over) cannot start a billing call."""
+    line = await _ready_line(store)
+    await store.claim_lines("w2", later(NOW, 31), 30, 10)
+    assert not await store.begin_submit(line, line.operations[0], "w1", later(NOW, 32))
+    assert await store.begin_submit(line, line.operations[0], "w2", later(NOW, 32))
+
+
+async def test_line_is_applied_only_when_every_part_is(store: Store) -> None:
+    """A split recharge becomes APPLIED after its last part, and only then is the trade due for write-back."""
+    line = await _ready_line(store, parts=2)
+    op0, op1 = line.operations
+    assert await store.begin_submit(line, op0, "w1", NOW)
+    line = await store.record_applied(line, op0, applied(op0.request_id), "w1", NOW)
+    assert line.state is S.SUBMITTED
+    assert (await store.find_trades(1001))[0].delivery_state == "OPEN"
+    assert await store.begin_submit(line, op1, "w1", NOW)
+    line = await store.record_applied(line, op1, applied(op1.request_id), "w1", NOW)
+    assert line.state is S.APPLIED
+    [due] = await store.claim_trades("w1", NOW, 30, 10)
+    await store.trade_delivered(due, outcome="shipped", actor="w1", now=NOW)
+    [done] = await store.trade_lines(due.id)
+    assert done.state is S.DELIVERED
+    assert (await store.find_trades(1001))[0].delivery_state == "DELIVERED"
+
+
+async def test_request_ids_survive_replanning(store: Store) -> None:
+    """A line sent back to RECEIVED and planned again keeps its request_ids."""
+    line = await _ready_line(store)
+    await store.record_exception(line, reason="SUBSCRIBER_NOT_FOUND", message="x", actor="t", now=NOW, memo=None)
+    [line] = await store.trade_lines(line.trade_id)
+    assert await store.move(line, S.RECEIVED, now=NOW, actor="cs")
+    [line] = await store.trade_lines(line.trade_id)
+    new_op = Recharge(request_id="main:1001:2001:0", card_no="8371000099999999", amount_fen=10000)
+    assert await store.mark_ready(line, [new_op], card_no="8371000099999999",
+                                  product_code="RC-0100", product_name="100元", delivery_mode="topup",
+                                  mapping_version="v2", now=NOW, actor="cs")
+    [line] = await store.trade_lines(line.trade_id)
+    assert [op.request_id for op in line.operations] == ["main:1001:2001:0"]
+    assert line.operations[0].payload["card_no"] == "8371000099999999"
+
+
+async def test_illegal_transition_is_refused(store: Store) -> None:
+    [line] = await store.save_trade("main", trade(), NOW, "t")
+    with pytest.raises(IllegalTransition):
+        await store.move(line, S.DELIVERED, now=NOW, actor="t")
+
+
+async def test_move_from_a_stale_state_changes_nothing(store: Store) -> None:
+    """A move whose source state is no longer current returns False (someone else moved the line)."""
+    [line] = await store.save_trade("main", trade(), NOW, "t")
+    assert await store.move(line, S.HELD, now=NOW, actor="a")
+    assert not await store.move(line, S.EXCEPTION, now=NOW, actor="b", frm=(S.RECEIVED,))
+
+
+async def test_exception_queues_one_memo_per_reason(store: Store) -> None:
+    [line] = await store.save_trade("main", trade(), NOW, "t")
+    memo = ("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", 1)
+    assert await store.record_exception(line, reason="CARD_MISSING", message="m", actor="t", now=NOW, memo=memo)
+    [m] = await store.claim_memos(NOW, 10)
+    assert m.flag == 1 and m.text.startswith("[自动发货]")
+    assert await store.claim_memos(NOW, 10) == []  # held while being written
+
+
+async def test_watermark_never_moves_backwards(store: Store) -> None:
+    await store.save_watermark("main", NOW, started=NOW, now=NOW)
+    await store.save_watermark("main", later(NOW, -60), started=NOW, now=NOW)
+    assert await store.watermark("main") == NOW

@@ -14,17 +14,16 @@ Failures are raised, not returned: ``PlanError`` is a ``Permanent`` (a person
 decides), so the fulfil service moves the line to EXCEPTION with
 ``error.reason`` and shows CS ``REASON_TEXT_ZH[error.reason]``.
 
-Pure: no I/O; file parsing lives in ``bridge.mapping_files`` (re-exported
-here), file reading in ``bridge.mappings_check``.
+Pure: no I/O. Parsing lives in ``bridge.mapping_files``, the set in
+``bridge.mapping_set`` (both re-exported here), file reading in
+``bridge.mappings_check``.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bridge.cardno import CardReason
 from bridge.errors import Permanent
@@ -35,15 +34,21 @@ from bridge.mapping_files import (
     MappingProblem,
     Severity,
     SkuRule,
-    Source,
     parse_catalogue,
     parse_skus,
-    suggest,
+)
+from bridge.mapping_set import (
+    MappingSet,
+    SkuMapping,
+    build_mapping_set,
+    check_against_catalogue,
+    check_texts,
+    mapping_version,
+    unsold_products,
 )
 from bridge.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
 from bridge.money import fen_to_yuan, split_amount
 from bridge.reasons import REASONS
-from bridge.toml_layout import TableLines
 
 __all__ = [
     "MAX_CARDS_PER_OPERATION",
@@ -68,102 +73,17 @@ __all__ = [
     "parse_skus",
     "plan_line",
     "request_id",
+    "requires_card_no",
     "sku_is_mapped",
-    "sku_needs_card",
+    "unsold_products",
 ]
 
 RECHARGE_CAP_FEN = 500_000
 """The billing core credits at most 5000 yuan in one recharge operation."""
 MAX_CARDS_PER_OPERATION = 20
 """Card delivery asks for at most this many cards per operation."""
-DEFAULT_FILES = ("mappings/catalogue.toml", "mappings/skus.toml")
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-# ---------------------------------------------------------------- mapping set
-
-
-@dataclass(frozen=True)
-class SkuMapping:
-    """The shop's SKU rules by ``outer_sku_id`` (the marketplace's 商家编码)."""
-
-    rules: Mapping[str, SkuRule]
-
-    def get(self, outer_sku_id: str | None) -> SkuRule | None:
-        return None if outer_sku_id is None else self.rules.get(outer_sku_id)
-
-
-@dataclass(frozen=True)
-class MappingSet:
-    """A catalogue and SKU table that passed every check, under one version."""
-
-    catalogue: Catalogue
-    skus: SkuMapping
-    version: str  # 12 hex chars of sha256 over both files
-    warnings: tuple[MappingProblem, ...] = ()
-    file_stamp: tuple[object, ...] = field(default=(), compare=False)
-    """(mtime, size) of the files it was read from, set by the loader to spot edits cheaply."""
-
-
-def mapping_version(catalogue_text: str, skus_text: str) -> str:
-    """A short content hash of both files: equal texts, equal version."""
-    digest = hashlib.sha256()
-    for text in (catalogue_text, skus_text):
-        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
-    return digest.hexdigest()[:12]
-
-
-def check_against_catalogue(catalogue: Catalogue, rules: list[SkuRule]) -> list[MappingProblem]:
-    """Product codes, delivery modes, months and prices of ``rules`` checked against ``catalogue``."""
-    problems: list[MappingProblem] = []
-    for rule in rules:
-        source = rule.source or Source("<memory>", f"sku[{rule.outer_sku_id}]", TableLines(0))
-        product = catalogue.products.get(rule.product_code)
-        if product is None:
-            hint = suggest(rule.product_code, catalogue.products)
-            problems.append(source.problem("product", f'unknown product "{rule.product_code}"{hint}'))
-            continue
-        if product.kind is ProductKind.CHANNEL and rule.delivery is Delivery.CARD:
-            problems.append(source.problem("delivery", f'channel {product.product_code} must be "topup"'))
-        if product.kind is ProductKind.CHANNEL and rule.units > MAX_MONTHS:
-            problems.append(source.problem("units", f"{rule.units} months is more than {MAX_MONTHS}"))
-        expected = product.price_fen * rule.units
-        if rule.price_fen != expected:
-            message = (
-                f"{rule.price_fen} fen ({fen_to_yuan(rule.price_fen)} yuan) does not match "
-                f"{product.product_code} {product.price_fen} × {rule.units} units = {expected} fen "
-                f"({fen_to_yuan(expected)} yuan)"
-            )
-            problems.append(source.problem("price_fen", message))
-    sold = {rule.product_code for rule in rules}
-    for code, source in catalogue.sources.items():
-        if code not in sold:
-            problems.append(source.problem("code", f"{code} is not sold by any SKU", Severity.WARNING))
-    return problems
-
-
-def check_texts(
-    catalogue_text: str, skus_text: str, files: tuple[str, str] = DEFAULT_FILES
-) -> tuple[Catalogue, list[SkuRule], list[MappingProblem]]:
-    """Parse both files and cross-check them: what could be read, and every problem."""
-    catalogue, problems = parse_catalogue(catalogue_text, files[0])
-    rules, sku_problems = parse_skus(skus_text, files[1])
-    problems += sku_problems
-    if catalogue.products:  # an unreadable catalogue would make every SKU "unknown"
-        problems += check_against_catalogue(catalogue, rules)
-    return catalogue, rules, problems
-
-
-def build_mapping_set(
-    catalogue_text: str, skus_text: str, files: tuple[str, str] = DEFAULT_FILES
-) -> MappingSet | list[MappingProblem]:
-    """The checked mapping set, or every problem (errors and warnings) when any is an error."""
-    catalogue, rules, problems = check_texts(catalogue_text, skus_text, files)
-    if any(problem.severity is Severity.ERROR for problem in problems):
-        return problems
-    skus = SkuMapping({rule.outer_sku_id: rule for rule in rules})
-    return MappingSet(catalogue, skus, mapping_version(catalogue_text, skus_text), tuple(problems))
 
 
 # ------------------------------------------------------------------- planning
@@ -218,14 +138,14 @@ def sku_is_mapped(mapping: MappingSet, outer_sku_id: str | None) -> bool:
     return mapping.skus.get(outer_sku_id) is not None
 
 
-def sku_needs_card(mapping: MappingSet, outer_sku_id: str | None) -> bool:
-    """Whether planning a line of this SKU needs the buyer's smart-card number.
+def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
+    """Whether planning ``line`` needs the buyer's smart-card number.
 
     False for card delivery (cards are issued to nobody in particular) and for
     unmapped SKUs, so the caller learns ``UNMAPPED_SKU`` from ``plan_line``
     rather than a card error.
     """
-    rule = mapping.skus.get(outer_sku_id)
+    rule = mapping.skus.get(line.outer_sku_id)
     return rule is not None and rule.delivery is Delivery.TOPUP
 
 
@@ -241,7 +161,7 @@ def plan_line(
 
     Deterministic: the same arguments always give the same operations and
     request ids (part k is ``f"{shop}:{tid}:{oid}:{k}"``). ``card_no`` is not
-    used for card delivery (pass ""); see ``sku_needs_card``.
+    used for card delivery (pass ""); see ``requires_card_no``.
     """
     rule, product = _lookup(line, mapping)
     units_total = rule.units * line.quantity
@@ -258,7 +178,7 @@ def plan_line(
         )
         raise PlanError(PlanReason.AMOUNT_MISMATCH, detail)
     if rule.delivery is Delivery.TOPUP and not card_no:
-        raise ValueError("a top-up line needs the card number (see sku_needs_card)")
+        raise ValueError("a top-up line needs the card number (see requires_card_no)")
     operations = _operations(shop, tid, line.oid, card_no, rule, product, units_total, op_cap_fen)
     return LinePlan(product.product_code, product.name, rule.delivery, units_total, expected, operations)
 

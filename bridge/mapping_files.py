@@ -7,7 +7,7 @@ file, line and field (``mappings/skus.toml:57: sku[12].prodcut: unknown field
 (did you mean "product"?)``), so one run of the check lists them all.
 
 This module checks each file on its own (syntax, unknown and missing keys,
-types, values, duplicates); ``bridge.mapping`` checks the SKUs against the
+types, values, duplicates); ``bridge.mapping_set`` checks the SKUs against the
 catalogue. Pure: texts come in as strings; reading files is
 ``bridge.mappings_check``'s job.
 """
@@ -98,23 +98,9 @@ class Catalogue:
 
 
 _STR, _INT, _BOOL = "a string", "an integer", "true or false"
-_SKU_FIELDS = {
-    "outer_sku_id": _STR,
-    "product": _STR,
-    "units": _INT,
-    "delivery": _STR,
-    "price_fen": _INT,
-    "title": _STR,
-}
+_SKU_FIELDS = dict(outer_sku_id=_STR, product=_STR, units=_INT, delivery=_STR, price_fen=_INT, title=_STR)
 _SKU_OPTIONAL = frozenset({"title"})
-_PRODUCT_FIELDS = {
-    "code": _STR,
-    "name": _STR,
-    "kind": _STR,
-    "price_fen": _INT,
-    "period": _STR,
-    "requires_two_way": _BOOL,
-}
+_PRODUCT_FIELDS = dict(code=_STR, name=_STR, kind=_STR, price_fen=_INT, period=_STR, requires_two_way=_BOOL)
 _PRODUCT_OPTIONAL = frozenset({"period", "requires_two_way"})
 _TOML_LINE = re.compile(r"at line (\d+)")
 
@@ -147,7 +133,7 @@ def parse_catalogue(text: str, file: str) -> tuple[Catalogue, list[MappingProble
 def parse_skus(text: str, file: str) -> tuple[list[SkuRule], list[MappingProblem]]:
     """The valid ``[[sku]]`` tables of ``text`` and every problem found in it.
 
-    Only the file itself is checked here; ``bridge.mapping.check_against_catalogue``
+    Only the file itself is checked here; ``bridge.mapping_set.check_against_catalogue``
     checks product codes, prices and delivery modes against the catalogue.
     """
     problems: list[MappingProblem] = []
@@ -176,7 +162,7 @@ def _array_tables(
         problems.append(_syntax_problem(exc, text, file))
         return []
     layout = scan(text)
-    for key in data.keys() - {name}:
+    for key in [key for key in data if key != name]:
         where = layout.top.get(key, 1)
         problems.append(MappingProblem(file, where, key, f"unknown top-level key{suggest(key, [name])}"))
     entries = data.get(name, [])
@@ -200,17 +186,20 @@ def _sources(
 
 
 def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, file: str) -> MappingProblem:
-    """tomllib's message with its line number pulled out (or found by scanning for repeats)."""
-    message = str(exc)
+    """tomllib's message with its line; "at end of document" is placed by scanning the text."""
+    message = f"TOML syntax error: {exc}"
     found = _TOML_LINE.search(message)
     if found is not None:
-        return MappingProblem(file, int(found.group(1)), "", f"TOML syntax error: {message}")
-    repeated = scan(text).repeated_keys
-    if repeated:
-        key, first, again = repeated[0]
-        message = f"TOML syntax error: key written twice (first at line {first})"
-        return MappingProblem(file, again, key, message)
-    return MappingProblem(file, text.count("\n") + 1, "", f"TOML syntax error: {message}")
+        return MappingProblem(file, int(found.group(1)), "", message)
+    layout = scan(text)
+    if layout.repeated_keys:
+        key, first, again = layout.repeated_keys[0]
+        return MappingProblem(
+            file, again, key, f"TOML syntax error: key written twice (first at line {first})"
+        )
+    if layout.unclosed_string:
+        return MappingProblem(file, layout.unclosed_string[0], "", f"{message}: a string is never closed")
+    return MappingProblem(file, len(text.rstrip("\n").split("\n")), "", message)
 
 
 def _fields(
@@ -230,7 +219,7 @@ def _fields(
             values[key] = value
         else:
             problems.append(source.problem(key, f"expected {expected}, got {_describe(value)}"))
-    for key in spec.keys() - table.keys() - optional:
+    for key in [key for key in spec if key not in table and key not in optional]:
         problems.append(source.problem(key, "missing required field"))
     return values
 

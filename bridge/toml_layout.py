@@ -41,6 +41,8 @@ class Layout:
     arrays: dict[str, list[TableLines]] = field(default_factory=dict)
     repeated_keys: list[tuple[str, int, int]] = field(default_factory=list)
     """``(key, first line, repeated line)`` for a key written twice in one table."""
+    unclosed_string: list[int] = field(default_factory=list)
+    """The line of a multi-line string still open at the end of the text."""
 
     def table(self, name: str, index: int) -> TableLines:
         """The ``index``-th (0-based) ``[[name]]`` table, or a stand-in at the key's line."""
@@ -55,6 +57,7 @@ def scan(text: str) -> Layout:
     layout = Layout()
     current: TableLines | None = None
     open_quote: str | None = None
+    opened_at = 0
     for number, raw in enumerate(text.split("\n"), start=1):
         if open_quote is not None:
             if raw.count(open_quote) % 2 == 1:
@@ -73,6 +76,9 @@ def scan(text: str) -> Layout:
         else:
             keys[key] = number
         open_quote = next((q for q in _MULTILINE_QUOTES if raw.count(q) % 2 == 1), None)
+        opened_at = number
+    if open_quote is not None:
+        layout.unclosed_string.append(opened_at)
     return layout
 
 

@@ -14,19 +14,20 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import aiohttp
 import structlog
+from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from yarl import URL
 
 from adapters.billing_core import wire
 from adapters.billing_core.signing import signed_headers
 from bridge.errors import Ambiguous, BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
-from bridge.models import Operation, OperationResult, Product, Subscriber
+from bridge.models import Operation, OperationResult, Product, Recharge, Subscribe, Subscriber
 
 _log = structlog.get_logger(__name__)
 
@@ -47,7 +48,7 @@ ERROR_TABLE: Mapping[int | str, tuple[type[BridgeError], type[BridgeError]]] = {
 
 _AUTH_HINTS = {
     "UNKNOWN_KEY": "the billing core does not know API key {key!r}: check the configured api_key",
-    "BAD_SIGNATURE": "the billing core rejected our signature for key {key!r}: the configured secret is wrong",
+    "BAD_SIGNATURE": "the billing core rejected our signature (key {key!r}): the configured secret is wrong",
     "SIGNATURE_EXPIRED": "this host's clock is more than 300 s off the billing core's: fix the clock (NTP)",
 }
 
@@ -85,6 +86,14 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def _checked_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash; ``ConfigError`` unless it is http(s)://host[:port][/prefix]."""
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host or url.query_string or url.fragment:
+        raise ConfigError(f"billing core base_url {base_url!r} must look like http://boss.internal:8080")
+    return base_url.rstrip("/")
+
+
 def _is_transient(exc: BaseException) -> bool:
     """Retry a read on a plain ``Retryable`` only; 429 and 503 are the caller's to honour."""
     return type(exc) is Retryable
@@ -105,7 +114,7 @@ class BillingClient:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._http = http
-        self._base_url = base_url.rstrip("/")
+        self._base_url = _checked_base_url(base_url)
         self._api_key = api_key
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=timeout_s / 2)
@@ -125,7 +134,7 @@ class BillingClient:
 
     async def subscriber(self, card_no: str) -> Subscriber:
         endpoint = "GET /v1/subscribers/{card_no}"
-        answer = await self._read(f"/v1/subscribers/{_segment(card_no)}", endpoint, card_no=card_no)
+        answer = await self._read(f"/v1/subscribers/{_segment(card_no)}", endpoint, {"card": _mask(card_no)})
         found = wire.parse_answer(wire.SubscriberWire, endpoint, answer.body, answer.content_type)
         if found.card_no != card_no:
             raise Permanent(f"{endpoint} answered for another card", code=wire.ANSWER_INVALID)
@@ -135,17 +144,19 @@ class BillingClient:
         endpoint = "POST /v1/operations"
         try:
             body = wire.operation_to_request(operation).model_dump(mode="json")
-        except wire.ValidationError as exc:
+        except ValidationError as exc:
             raise Permanent(f"{endpoint}: {wire.describe(exc)}", code="INVALID_REQUEST") from None
-        card_no = getattr(operation, "card_no", None)
-        answer = await self._send("POST", "/v1/operations", endpoint, body=body, card_no=card_no)
+        context = {"request_id": operation.request_id, "kind": operation.kind.value}
+        if isinstance(operation, Recharge | Subscribe):
+            context["card"] = _mask(operation.card_no)
+        answer = await self._send("POST", "/v1/operations", endpoint, context, body=body)
         return self._operation(endpoint, answer, operation.request_id)
 
     async def find(self, request_id: str) -> OperationResult | None:
         endpoint = "GET /v1/operations/{request_id}"
         path = f"/v1/operations/{self._checked_id(request_id, endpoint)}"
         try:
-            answer = await self._read(path, endpoint)
+            answer = await self._read(path, endpoint, {"request_id": request_id})
         except Permanent as exc:
             if exc.code == "OPERATION_NOT_FOUND":
                 return None
@@ -155,14 +166,14 @@ class BillingClient:
     async def reverse(self, request_id: str, reason: str) -> OperationResult:
         endpoint = "POST /v1/operations/{request_id}/reversal"
         path = f"/v1/operations/{self._checked_id(request_id, endpoint)}/reversal"
-        answer = await self._send("POST", path, endpoint, body={"reason": reason})
+        answer = await self._send("POST", path, endpoint, {"request_id": request_id}, body={"reason": reason})
         return self._operation(endpoint, answer, request_id)
 
     async def refresh_authorization(self, card_no: str) -> None:
         endpoint = "POST /v1/subscribers/{card_no}/authorization-refresh"
         path = f"/v1/subscribers/{_segment(card_no)}/authorization-refresh"
         # Re-sending entitlements is harmless to repeat, so a lost answer is Retryable.
-        answer = await self._send("POST", path, endpoint, card_no=card_no, changes_state=False)
+        answer = await self._send("POST", path, endpoint, {"card": _mask(card_no)}, changes_state=False)
         wire.parse_answer(wire.QueuedWire, endpoint, answer.body, answer.content_type)
 
     # --------------------------------------------------------------- helpers
@@ -182,7 +193,7 @@ class BillingClient:
             raise Permanent(f"{endpoint} answered for another request_id", code=wire.ANSWER_INVALID)
         return found.to_domain()
 
-    async def _read(self, path: str, endpoint: str, *, card_no: str | None = None) -> _Answer:
+    async def _read(self, path: str, endpoint: str, context: Mapping[str, str] | None = None) -> _Answer:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._read_attempts),
             wait=wait_exponential(multiplier=0.05, max=0.5),
@@ -191,7 +202,7 @@ class BillingClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send("GET", path, endpoint, card_no=card_no, changes_state=False)
+                return await self._send("GET", path, endpoint, context, changes_state=False)
         raise AssertionError("tenacity returned without an outcome")  # pragma: no cover
 
     async def _send(
@@ -199,23 +210,24 @@ class BillingClient:
         method: str,
         path: str,
         endpoint: str,
+        context: Mapping[str, str] | None = None,
         *,
         body: dict[str, object] | None = None,
-        card_no: str | None = None,
         changes_state: bool = True,
     ) -> _Answer:
-        """One signed request; returns a 2xx answer or raises from ``ERROR_TABLE``."""
+        """One signed request; returns a 2xx answer or raises from ``ERROR_TABLE``.
+
+        ``context`` (request_id, masked card) goes to the log lines only.
+        """
         data = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         url = URL(self._base_url + path, encoded=True)
         headers = signed_headers(self._api_key, self._secret, method, url.raw_path_qs, data, self._clock())
         if body is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
-        log = _log.bind(endpoint=endpoint, card=_mask(card_no) if card_no else None)
+        log = _log.bind(endpoint=endpoint, **(context or {}))
         started = time.monotonic()
         try:
             answer = await self._exchange(method, url, data, headers)
-        except aiohttp.InvalidURL:
-            raise ConfigError(f"billing core base_url {self._base_url!r} is not a valid URL") from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             log.warning("billing_unreachable", error=type(exc).__name__)
             raise self._failure("unreachable", changes_state)(
@@ -223,9 +235,9 @@ class BillingClient:
             ) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("billing_no_answer", error=type(exc).__name__)
+            maybe = "; it may or may not have been applied" if changes_state else ""
             raise self._failure("no_answer", changes_state)(
-                f"{endpoint}: no answer ({type(exc).__name__}); it may or may not have been applied",
-                code="NO_ANSWER",
+                f"{endpoint}: no answer ({type(exc).__name__}){maybe}", code="NO_ANSWER"
             ) from None
         log.debug("billing_call", status=answer.status, elapsed_ms=round(1000 * (time.monotonic() - started)))
         if not 200 <= answer.status < 300:
@@ -254,9 +266,10 @@ class BillingClient:
         try:
             detail = wire.parse_answer(wire.ErrorWire, endpoint, answer.body, answer.content_type).error
         except Permanent as exc:
-            if cls is Permanent:
-                return exc  # a 4xx we cannot read: nobody can decide what it meant
-            code, message = f"HTTP_{status}", f"HTTP {status} without a readable error body"
+            message = f"HTTP {status} with an unreadable error body ({exc.message})"
+            if cls is Permanent:  # a 4xx we cannot read: nobody can tell what it meant
+                return Permanent(f"{endpoint}: {message}", code=wire.ANSWER_INVALID)
+            code = f"HTTP_{status}"
         else:
             code, message = detail.code, detail.message
         if cls is ConfigError:

@@ -37,7 +37,9 @@ def sign(secret: str, method: str, path_and_query: str, timestamp: str, body: by
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, method: str, path_and_query: str, timestamp: str, body: bytes, signature: str) -> bool:
+def verify(
+    secret: str, method: str, path_and_query: str, timestamp: str, body: bytes, signature: str
+) -> bool:
     """Whether ``signature`` is exactly right (lowercase hex), compared in constant time."""
     expected = sign(secret, method, path_and_query, timestamp, body)
     return hmac.compare_digest(expected.encode(), signature.encode())

@@ -13,10 +13,13 @@ since it may be a PIN or a card number.
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from dataclasses import asdict
+from datetime import date, datetime, timezone
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -48,6 +51,21 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
 _Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 _Kind = Literal["recharge", "subscribe", "issue_cards"]
+
+
+def _stdlib_tz(value: datetime) -> datetime:
+    """Swap pydantic's own tzinfo class for ``datetime.timezone``.
+
+    Domain datetimes then carry a plain, picklable tzinfo; pydantic-core's
+    ``TzInfo`` has also been seen to crash the interpreter when garbage
+    collected at shutdown under ``python -X dev``.
+    """
+    offset = value.utcoffset()
+    return value if offset is None else value.replace(tzinfo=timezone(offset))
+
+
+AwareTime = Annotated[AwareDatetime, AfterValidator(_stdlib_tz)]
+"""A timezone-aware datetime (naive is refused) with a standard-library tzinfo."""
 
 
 class _Answer(BaseModel):
@@ -133,11 +151,11 @@ class OperationWire(_Answer):
     operation_id: _Text
     kind: _Kind
     status: Literal["applied", "reversed"]
-    applied_at: AwareDatetime
+    applied_at: AwareTime
     balance_fen: int | None = None
     valid_until: date | None = None
     cards: list[CardWire] = []
-    reversed_at: AwareDatetime | None = None
+    reversed_at: AwareTime | None = None
     reversal_reason: str | None = None
 
     @model_validator(mode="after")
@@ -225,7 +243,7 @@ OperationRequest = Annotated[
 _OPERATION_REQUEST: TypeAdapter[RechargeRequest | SubscribeRequest | IssueCardsRequest] = TypeAdapter(
     OperationRequest
 )
-_REQUEST_ID: TypeAdapter[str] = TypeAdapter(RequestId)
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 class ReversalRequest(_Request):
@@ -234,21 +252,7 @@ class ReversalRequest(_Request):
 
 def operation_to_request(op: Operation) -> RechargeRequest | SubscribeRequest | IssueCardsRequest:
     """The POST /v1/operations body of a domain operation (raises ``ValidationError``)."""
-    if isinstance(op, Recharge):
-        return RechargeRequest(
-            request_id=op.request_id, kind="recharge", card_no=op.card_no, amount_fen=op.amount_fen
-        )
-    if isinstance(op, Subscribe):
-        return SubscribeRequest(
-            request_id=op.request_id,
-            kind="subscribe",
-            card_no=op.card_no,
-            product_code=op.product_code,
-            months=op.months,
-        )
-    return IssueCardsRequest(
-        request_id=op.request_id, kind="issue_cards", face_value_fen=op.face_value_fen, count=op.count
-    )
+    return _OPERATION_REQUEST.validate_python(asdict(op) | {"kind": op.kind.value})
 
 
 def request_to_operation(req: RechargeRequest | SubscribeRequest | IssueCardsRequest) -> Operation:
@@ -267,11 +271,7 @@ def parse_operation_request(body: bytes) -> Operation:
 
 def is_request_id(text: str) -> bool:
     """Whether ``text`` is a valid request_id (1-64 chars of ``[A-Za-z0-9._:-]``)."""
-    try:
-        _REQUEST_ID.validate_python(text)
-    except ValidationError:
-        return False
-    return True
+    return _REQUEST_ID.fullmatch(text) is not None
 
 
 def describe(exc: ValidationError, limit: int = 3) -> str:

@@ -83,24 +83,25 @@ _RULES: tuple[_Rule, ...] = (
         lambda e: e.code in (26, 27) or e.sub_code in _SESSION_SUB_CODES or e.sub_code.endswith(":P03"),
         _config(
             "TAOBAO_SESSION_INVALID",
-            "the shop's session key is missing, invalid or expired: the seller must re-authorise "
-            "the app, then put the new key in the taobao.session_key setting (or its environment "
-            "override) and restart",
+            "the shop's session key is missing, invalid or expired: the seller must re-authorise the "
+            "app, then put the new key in the environment variable named by the shop's session_env "
+            "setting (BRIDGE_SHOP_SESSION by default) and restart",
         ),
     ),
     (
         lambda e: e.code in (24, 25),
         _config(
             "TAOBAO_SIGNATURE_INVALID",
-            "the marketplace rejected the request signature: check that the taobao.app_secret setting "
-            "belongs to the configured app key and that taobao.sign_method is md5, hmac or hmac-sha256",
+            "the marketplace rejected the request signature: check that the app secret in the "
+            "environment variable named by the shop's app_secret_env setting (BRIDGE_SHOP_APP_SECRET "
+            "by default) belongs to the shop's app_key, and that sign_method is md5, hmac or hmac-sha256",
         ),
     ),
     (
         lambda e: e.code in (28, 29),
         _config(
             "TAOBAO_APP_KEY_INVALID",
-            "the marketplace does not accept the app key: check the taobao.app_key setting",
+            "the marketplace does not accept the app key: check the shop's app_key setting",
         ),
     ),
     (

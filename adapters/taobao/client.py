@@ -53,7 +53,7 @@ _RECHECK_SUB_CODES = frozenset(
     {"isv.logistics-dummy-service-error:B04", "isv.logistics-dummy-service-error:B55"}
 )
 _SHIPPED_SUB_CODE = "isv.logistics-dummy-service-error:B27"
-_FEATURE_FORBIDDEN = frozenset(",|:;= \t\r\n")
+_FEATURE_SEPARATORS = frozenset(",|;")
 _MAX_PASSES = 3
 
 
@@ -63,13 +63,18 @@ def truncate_utf8(text: str, limit: int = MEMO_MAX_BYTES) -> str:
 
 
 def _ident_feature(codes: dict[int, list[str]] | None) -> str | None:
-    """``identCode=<oid>:<code>,<code>|<oid>:...`` for dummy.send, or ``None``."""
+    """``identCode=<oid>:<code>,<code>|<oid>:...`` for dummy.send, or ``None``.
+
+    A code may hold ``:`` (``serial:PIN``): only the first colon of an entry
+    separates the oid. Codes are never put in messages: they may hold PINs.
+    """
     parts = []
     for oid, values in sorted((codes or {}).items()):
         for value in values:
-            if not value or _FEATURE_FORBIDDEN & set(value):
-                raise ValueError(
-                    f"delivery code {value!r} for oid {oid} is empty or holds one of ,|:;= or space"
+            if not value or _FEATURE_SEPARATORS & set(value) or any(c.isspace() for c in value):
+                raise Permanent(
+                    f"a delivery code for oid {oid} is empty or holds a comma, '|', ';' or whitespace",
+                    code="TAOBAO_DELIVERY_CODE_INVALID",
                 )
         if values:
             parts.append(f"{oid}:{','.join(values)}")
@@ -83,6 +88,14 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValueError(f"window ends before it starts: {start.isoformat()} .. {end.isoformat()}")
     if end - start > MAX_WINDOW:
         raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
+
+
+def _keep_latest(found: dict[int, TradeSummary], trades: list[TradeSummary]) -> None:
+    """One summary per tid: the one with the latest ``modified``."""
+    for summary in trades:
+        known = found.get(summary.tid)
+        if known is None or summary.modified >= known.modified:
+            found[summary.tid] = summary
 
 
 class TaobaoClient:
@@ -150,7 +163,7 @@ class TaobaoClient:
         }
         found: dict[int, TradeSummary] = {}
         for _ in range(_MAX_PASSES):
-            total = await self._count(query)
+            total = await self._count(query, found)
             seen_total = await self._read_backwards(query, total, found)
             if seen_total <= total:
                 break
@@ -168,22 +181,21 @@ class TaobaoClient:
             raise Permanent("trade list: field total_results: missing", code=DATA_INVALID)
         return page.total_results, page.trades
 
-    async def _count(self, query: dict[str, object]) -> int:
-        total, _ = await self._page(query, 1, 1)
+    async def _count(self, query: dict[str, object], found: dict[int, TradeSummary]) -> int:
+        """``total_results`` from a one-row page (the row is kept: it may leave the window)."""
+        total, trades = await self._page(query, 1, 1)
+        _keep_latest(found, trades)
         return total
 
     async def _read_backwards(
         self, query: dict[str, object], total: int, found: dict[int, TradeSummary]
     ) -> int:
-        """Pages ``N..1`` into ``found`` (latest ``modified`` wins); the largest total seen."""
+        """Pages ``N..1`` into ``found``; the largest total seen meanwhile."""
         seen_total = total
         for page_no in range(math.ceil(total / self._page_size), 0, -1):
             page_total, trades = await self._page(query, page_no, self._page_size)
             seen_total = max(seen_total, page_total)
-            for summary in trades:
-                known = found.get(summary.tid)
-                if known is None or summary.modified >= known.modified:
-                    found[summary.tid] = summary
+            _keep_latest(found, trades)
         return seen_total
 
     async def get_trade(self, tid: int) -> Trade:

@@ -86,12 +86,13 @@ class TopTransport:
     ) -> None:
         if sign_method not in SIGN_METHODS:
             raise ConfigError(
-                f"taobao.sign_method must be one of {sorted(SIGN_METHODS)}, got {sign_method!r}",
+                f"the shop's sign_method must be one of {sorted(SIGN_METHODS)}, got {sign_method!r}",
                 code="TAOBAO_SIGN_METHOD",
             )
         if not (app_key and app_secret and session_key):
             raise ConfigError(
-                "taobao.app_key, taobao.app_secret and taobao.session_key must all be set",
+                "the shop's app_key, its app secret (BRIDGE_SHOP_APP_SECRET by default) and its "
+                "session key (BRIDGE_SHOP_SESSION by default) must all be set",
                 code="TAOBAO_CREDENTIALS_MISSING",
             )
         self._http = http
@@ -203,7 +204,8 @@ class TopTransport:
         if not isinstance(err, dict):
             return Permanent(f"{method}: field error_response is not an object", code=DATA_INVALID)
         error = classify(err.get("code"), err.get("sub_code"), err.get("msg"), err.get("sub_msg"))
-        _log.warning(
+        log = _log.info if isinstance(error, Permanent) else _log.warning  # isv.* is a business answer
+        log(
             "taobao_call_error",
             method=method,
             code=err.get("code"),

@@ -9,7 +9,9 @@ import pytest
 from bridge.backoff import retry_delay
 
 
-@pytest.mark.parametrize(("attempt", "low", "high"), [(0, 1.0, 2.0), (1, 1.0, 4.0), (3, 1.0, 16.0), (20, 1.0, 60.0)])
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"), [(0, 1.0, 2.0), (1, 1.0, 4.0), (3, 1.0, 16.0), (20, 1.0, 60.0)]
+)
 def test_delay_bounds(attempt: int, low: float, high: float) -> None:
     rng = random.Random(1)
     for _ in range(200):
@@ -19,4 +21,6 @@ def test_delay_bounds(attempt: int, low: float, high: float) -> None:
 @pytest.mark.parametrize("retry_after", [5.0, 30.0, 120.0])
 def test_retry_after_is_a_floor(retry_after: float) -> None:
     """The server's Retry-After is honoured even when backoff would be shorter."""
-    assert retry_delay(0, base_s=1.0, max_s=10.0, retry_after=retry_after, rng=random.Random(2)) >= retry_after
+    assert (
+        retry_delay(0, base_s=1.0, max_s=10.0, retry_after=retry_after, rng=random.Random(2)) >= retry_after
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime
 
@@ -61,6 +62,7 @@ FOUND = [
     ("phone before card", f"电话13800138000 卡号{CARD}", None, DEFAULT, CARD),
     ("phone right after card", f"{CARD} 13800138000", None, DEFAULT, CARD),
     ("grouped card then phone", "8371 0000 1234 5678 13800138000", None, DEFAULT, CARD),
+    ("a phone ends a group", "8371 0000 1234 5678 13800138000 3个月", None, DEFAULT, CARD),
     ("same card twice", f"卡号{CARD}，再确认一次{CARD}", None, DEFAULT, CARD),
     ("same card grouped and plain", f"{CARD} / 8371 0000 1234 5678", None, DEFAULT, CARD),
     ("same grouped card back to back", "8371 0000 1234 5678 8371 0000 1234 5678", None, DEFAULT, CARD),
@@ -84,7 +86,9 @@ FOUND = [
     [case[1:] for case in FOUND],
     ids=[case[0] for case in FOUND],
 )
-def test_card_number_found(message: str | None, customization: str | None, rule: CardRule, expected: str) -> None:
+def test_card_number_found(
+    message: str | None, customization: str | None, rule: CardRule, expected: str
+) -> None:
     """Exactly one valid number in the first source holding one is returned as plain digits."""
     assert _extract(message, customization, rule) == expected
 
@@ -98,8 +102,13 @@ REFUSED = [
     ("arabic-indic digits are not read", "٨٣٧١٠٠٠٠١٢٣٤٥٦٧٨", None, DEFAULT, CardReason.CARD_MISSING),
     ("card only in an unused source", CARD, None, LINE_ONLY, CardReason.CARD_MISSING),
     ("two different cards", f"{CARD} 和 {OTHER}", None, DEFAULT, CardReason.CARD_AMBIGUOUS),
-    ("two different grouped back to back", "8371 0000 1234 5678 8371 0000 8765 4321", None, DEFAULT,
-     CardReason.CARD_AMBIGUOUS),
+    (
+        "two different grouped back to back",
+        "8371 0000 1234 5678 8371 0000 8765 4321",
+        None,
+        DEFAULT,
+        CardReason.CARD_AMBIGUOUS,
+    ),
     ("two lengths both allowed", f"837100001234 {CARD}", None, TWO_LENGTHS, CardReason.CARD_AMBIGUOUS),
     ("two cards in customization", "x", f"{CARD},{OTHER}", DEFAULT, CardReason.CARD_AMBIGUOUS),
     ("15 digits", "837100001234567", None, DEFAULT, CardReason.CARD_WRONG_LENGTH),
@@ -172,10 +181,8 @@ HOSTILE_100KB = [
 def test_hostile_100kb_input_is_fast(text: str) -> None:
     """Large hostile text ends in a result or a CardNumberError, well under a second."""
     started = time.perf_counter()
-    try:
+    with contextlib.suppress(CardNumberError):
         _extract(text, text)
-    except CardNumberError:
-        pass
     assert time.perf_counter() - started < 1.0
 
 
@@ -203,7 +210,10 @@ _DIGITISH = st.text(alphabet="0123456789 -８３—\u3000a卡号", max_size=300)
 
 
 @settings(max_examples=300, deadline=None)
-@given(message=st.one_of(st.none(), st.text(max_size=500), _DIGITISH), customization=st.one_of(st.none(), _DIGITISH))
+@given(
+    message=st.one_of(st.none(), st.text(max_size=500), _DIGITISH),
+    customization=st.one_of(st.none(), _DIGITISH),
+)
 def test_never_raises_anything_but_card_number_error(message: str | None, customization: str | None) -> None:
     """On any text, the result is a valid number or a CardNumberError; nothing else escapes."""
     for rule in (DEFAULT, PREFIXED, TWO_LENGTHS):

@@ -12,9 +12,12 @@ T0 = datetime(2026, 11, 24, 10, 0, 0, tzinfo=timezone.utc)
 M = timedelta(minutes=1)
 
 
-def _windows(watermark: datetime | None, started: datetime, overlap: int = 10, window: int = 30,
-             lookback: int = 60) -> list[tuple[datetime, datetime]]:
-    return poll_windows(watermark, started, overlap=overlap * M, window=window * M, initial_lookback=lookback * M)
+def _windows(
+    watermark: datetime | None, started: datetime, overlap: int = 10, window: int = 30, lookback: int = 60
+) -> list[tuple[datetime, datetime]]:
+    return poll_windows(
+        watermark, started, overlap=overlap * M, window=window * M, initial_lookback=lookback * M
+    )
 
 
 @pytest.mark.parametrize(
@@ -27,8 +30,9 @@ def _windows(watermark: datetime | None, started: datetime, overlap: int = 10, w
         (T0, T0, [(T0 - 10 * M, T0)]),
     ],
 )
-def test_windows_table(watermark: datetime | None, started: datetime,
-                       expected: list[tuple[datetime, datetime]]) -> None:
+def test_windows_table(
+    watermark: datetime | None, started: datetime, expected: list[tuple[datetime, datetime]]
+) -> None:
     """Each poll re-reads the overlap and splits the range into windows of at most the span."""
     assert _windows(watermark, started) == expected
 
@@ -64,5 +68,7 @@ def test_window_longer_than_a_day_is_refused() -> None:
     ("current", "started", "expected"),
     [(None, T0, T0), (T0 - M, T0, T0), (T0 + M, T0, T0 + M)],
 )
-def test_watermark_never_moves_backwards(current: datetime | None, started: datetime, expected: datetime) -> None:
+def test_watermark_never_moves_backwards(
+    current: datetime | None, started: datetime, expected: datetime
+) -> None:
     assert next_watermark(current, started) == expected

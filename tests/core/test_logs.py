@@ -32,8 +32,13 @@ def test_rendered_log_line_hides_everything_sensitive() -> None:
     configure_logging("info", "json", stream=out)
     register_secret("s3cr3t-app-secret")
     structlog.get_logger("t").info(
-        "applied", card_no="8371000012345678", pin="123456", session="6201a7c9ffee", tid=2026112400000000123,
-        note="signed with s3cr3t-app-secret", request_id="main:2026112400000000123:1:0",
+        "applied",
+        card_no="8371000012345678",
+        pin="123456",
+        session="6201a7c9ffee",
+        tid=2026112400000000123,
+        note="signed with s3cr3t-app-secret",
+        request_id="main:2026112400000000123:1:0",
     )
     line = json.loads(out.getvalue())
     text = out.getvalue()

@@ -22,8 +22,8 @@ from bridge.mapping import (
     mapping_version,
     plan_line,
     request_id,
+    requires_card_no,
     sku_is_mapped,
-    sku_needs_card,
 )
 from bridge.models import IssueCards, OrderLine, Recharge, Subscribe
 
@@ -162,7 +162,9 @@ OPERATIONS = [
     [case[1:] for case in OPERATIONS],
     ids=[case[0] for case in OPERATIONS],
 )
-def test_plan_operations(mapping: MappingSet, sku: str, quantity: int, paid: int, expected: tuple[object]) -> None:
+def test_plan_operations(
+    mapping: MappingSet, sku: str, quantity: int, paid: int, expected: tuple[object]
+) -> None:
     """Each kind of line becomes exactly these operations, with part-numbered request ids."""
     card = "" if sku.startswith("TV-CARD") else CARD
     assert plan_line(SHOP, TID, _line(sku, quantity, paid), card, mapping).operations == expected
@@ -202,7 +204,9 @@ REFUSED = [
     [case[1:] for case in REFUSED],
     ids=[case[0] for case in REFUSED],
 )
-def test_plan_refused(mapping: MappingSet, sku: str | None, quantity: int, paid: int, reason: PlanReason) -> None:
+def test_plan_refused(
+    mapping: MappingSet, sku: str | None, quantity: int, paid: int, reason: PlanReason
+) -> None:
     """Lines that cannot be provisioned raise PlanError with the reason code."""
     with pytest.raises(PlanError) as caught:
         plan_line(SHOP, TID, _line(sku, quantity, paid), CARD, mapping)
@@ -272,12 +276,17 @@ def test_each_part_has_its_own_request_id(mapping: MappingSet) -> None:
 
 @pytest.mark.parametrize(
     ("sku", "needs_card", "mapped"),
-    [("TV-RC-0050", True, True), ("TV-CH-FYZQ-1M", True, True), ("TV-CARD-0050", False, True),
-     ("TV-NOPE", False, False), (None, False, False)],
+    [
+        ("TV-RC-0050", True, True),
+        ("TV-CH-FYZQ-1M", True, True),
+        ("TV-CARD-0050", False, True),
+        ("TV-NOPE", False, False),
+        (None, False, False),
+    ],
 )
 def test_sku_lookups(mapping: MappingSet, sku: str | None, needs_card: bool, mapped: bool) -> None:
     """Only top-up SKUs need the buyer's card; unmapped ones go straight to UNMAPPED_SKU."""
-    assert sku_needs_card(mapping, sku) is needs_card
+    assert requires_card_no(_line(sku, 1, 100), mapping) is needs_card
     assert sku_is_mapped(mapping, sku) is mapped
 
 
@@ -316,19 +325,27 @@ def test_errors_block_the_set() -> None:
 
 def test_warnings_do_not_block() -> None:
     """A catalogue product no SKU sells is a warning carried on the set."""
-    extra = CATALOGUE + '\n[[product]]\ncode = "CH-GEF"\nname = "高尔夫"\nkind = "channel"\nprice_fen = 6000\n'
+    extra = (
+        CATALOGUE + '\n[[product]]\ncode = "CH-GEF"\nname = "高尔夫"\nkind = "channel"\nprice_fen = 6000\n'
+    )
     result = build_mapping_set(extra, SKUS)
     assert isinstance(result, MappingSet)
     assert result.warnings == (
         MappingProblem(
-            "mappings/catalogue.toml", 20, "product[4].code", "CH-GEF is not sold by any SKU", Severity.WARNING
+            "mappings/catalogue.toml",
+            21,
+            "product[4].code",
+            "CH-GEF is not sold by any SKU",
+            Severity.WARNING,
         ),
     )
 
 
 def test_problem_text_format() -> None:
     """A problem reads file:line: field: message; warnings say so."""
-    error = MappingProblem("mappings/skus.toml", 57, "sku[12].prodcut", 'unknown field (did you mean "product"?)')
+    error = MappingProblem(
+        "mappings/skus.toml", 57, "sku[12].prodcut", 'unknown field (did you mean "product"?)'
+    )
     warning = MappingProblem("m/c.toml", 3, "product[1].code", "not sold", Severity.WARNING)
     whole = MappingProblem("m/c.toml", 0, "", "cannot read the file")
     assert str(error) == 'mappings/skus.toml:57: sku[12].prodcut: unknown field (did you mean "product"?)'
@@ -349,7 +366,7 @@ def test_public_api_is_pinned() -> None:
         "parse_skus",
         "plan_line",
         "request_id",
+        "requires_card_no",
         "sku_is_mapped",
-        "sku_needs_card",
     }
     assert all(hasattr(bridge.mapping, name) for name in bridge.mapping.__all__)

@@ -9,20 +9,30 @@ from bridge.money import fen_to_yuan, split_amount, yuan_to_fen
 
 @pytest.mark.parametrize(
     ("text", "fen"),
-    [("50.00", 5000), ("50", 5000), ("0.01", 1), ("2000.00", 200000), ("19.9", 1990), (" 8.00 ", 800), ("0", 0)],
+    [
+        ("50.00", 5000),
+        ("50", 5000),
+        ("0.01", 1),
+        ("2000.00", 200000),
+        ("19.9", 1990),
+        (" 8.00 ", 800),
+        ("0", 0),
+    ],
 )
 def test_yuan_to_fen(text: str, fen: int) -> None:
     assert yuan_to_fen(text) == fen
 
 
-@pytest.mark.parametrize("text", ["", "-1.00", "1.001", "1,00", "abc", "1e3", "NaN", "１.００x", "1." , None])
+@pytest.mark.parametrize("text", ["", "-1.00", "1.001", "1,00", "abc", "1e3", "NaN", "１.００x", "1.", None])
 def test_yuan_to_fen_rejects_garbage(text: str) -> None:
     """Anything but a plain non-negative decimal with ≤ 2 places is refused, naming the text."""
     with pytest.raises(ValueError, match="not a yuan amount"):
         yuan_to_fen(text)
 
 
-@pytest.mark.parametrize(("fen", "text"), [(5000, "50.00"), (1, "0.01"), (199, "1.99"), (0, "0.00"), (-150, "-1.50")])
+@pytest.mark.parametrize(
+    ("fen", "text"), [(5000, "50.00"), (1, "0.01"), (199, "1.99"), (0, "0.00"), (-150, "-1.50")]
+)
 def test_fen_to_yuan(fen: int, text: str) -> None:
     assert fen_to_yuan(fen) == text
 

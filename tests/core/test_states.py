@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.states import FINAL, TRANSITIONS, IllegalTransition, LineState, check_transition, trade_ready_for_delivery
+from bridge.states import (
+    FINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    LineState,
+    check_transition,
+    trade_ready_for_delivery,
+)
 
 S = LineState
 
@@ -12,10 +19,21 @@ S = LineState
 @pytest.mark.parametrize(
     ("src", "dst"),
     [
-        (S.RECEIVED, S.READY), (S.RECEIVED, S.EXCEPTION), (S.READY, S.SUBMITTED), (S.SUBMITTED, S.APPLIED),
-        (S.SUBMITTED, S.UNKNOWN), (S.UNKNOWN, S.SUBMITTED), (S.UNKNOWN, S.APPLIED), (S.APPLIED, S.DELIVERED),
-        (S.RECEIVED, S.HELD), (S.HELD, S.CANCELLED), (S.HELD, S.RECEIVED), (S.EXCEPTION, S.RECEIVED),
-        (S.EXCEPTION, S.RESOLVED), (S.DELIVERED, S.REVERSAL_PENDING), (S.REVERSAL_PENDING, S.REVERSED),
+        (S.RECEIVED, S.READY),
+        (S.RECEIVED, S.EXCEPTION),
+        (S.READY, S.SUBMITTED),
+        (S.SUBMITTED, S.APPLIED),
+        (S.SUBMITTED, S.UNKNOWN),
+        (S.UNKNOWN, S.SUBMITTED),
+        (S.UNKNOWN, S.APPLIED),
+        (S.APPLIED, S.DELIVERED),
+        (S.RECEIVED, S.HELD),
+        (S.HELD, S.CANCELLED),
+        (S.HELD, S.RECEIVED),
+        (S.EXCEPTION, S.RECEIVED),
+        (S.EXCEPTION, S.RESOLVED),
+        (S.DELIVERED, S.REVERSAL_PENDING),
+        (S.REVERSAL_PENDING, S.REVERSED),
     ],
 )
 def test_allowed_moves(src: LineState, dst: LineState) -> None:
@@ -26,10 +44,20 @@ def test_allowed_moves(src: LineState, dst: LineState) -> None:
 @pytest.mark.parametrize(
     ("src", "dst"),
     [
-        (S.RECEIVED, S.APPLIED), (S.READY, S.APPLIED), (S.READY, S.DELIVERED), (S.SUBMITTED, S.DELIVERED),
-        (S.APPLIED, S.READY), (S.APPLIED, S.SUBMITTED), (S.DELIVERED, S.APPLIED), (S.CANCELLED, S.READY),
-        (S.RESOLVED, S.READY), (S.REVERSED, S.APPLIED), (S.SUBMITTED, S.CANCELLED), (S.UNKNOWN, S.CANCELLED),
-        (S.APPLIED, S.CANCELLED), (S.UNKNOWN, S.READY),
+        (S.RECEIVED, S.APPLIED),
+        (S.READY, S.APPLIED),
+        (S.READY, S.DELIVERED),
+        (S.SUBMITTED, S.DELIVERED),
+        (S.APPLIED, S.READY),
+        (S.APPLIED, S.SUBMITTED),
+        (S.DELIVERED, S.APPLIED),
+        (S.CANCELLED, S.READY),
+        (S.RESOLVED, S.READY),
+        (S.REVERSED, S.APPLIED),
+        (S.SUBMITTED, S.CANCELLED),
+        (S.UNKNOWN, S.CANCELLED),
+        (S.APPLIED, S.CANCELLED),
+        (S.UNKNOWN, S.READY),
     ],
 )
 def test_forbidden_moves(src: LineState, dst: LineState) -> None:

@@ -12,24 +12,23 @@ and leave as the interface's error body. Unsigned ``/sandbox`` routes live in
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from adapters.billing_core import signing, wire
 from adapters.billing_core.sandbox import admin
 from adapters.billing_core.sandbox.records import SandboxError
+from adapters.billing_core.sandbox.routing import SANDBOX, answer, parse_body
 
 if TYPE_CHECKING:
     from adapters.billing_core.sandbox.server import BillingSandbox
 
 _log = structlog.get_logger(__name__)
 
-SANDBOX: web.AppKey[BillingSandbox] = web.AppKey("billing_sandbox")
-_M = TypeVar("_M", bound=BaseModel)
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
@@ -44,20 +43,8 @@ def build_app(sandbox: BillingSandbox) -> web.Application:
     router.add_post("/v1/operations", _apply)
     router.add_get("/v1/operations/{request_id}", _find)
     router.add_post("/v1/operations/{request_id}/reversal", _reverse)
-    admin.add_routes(router, SANDBOX)
+    admin.add_routes(router)
     return app
-
-
-def answer(body: dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, content_type="application/json", charset="utf-8")
-
-
-def parse_body(model: type[_M], body: bytes) -> _M:
-    """A request body as ``model``, or 400 INVALID_REQUEST naming the field."""
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
 
 
 # --------------------------------------------------------------- middlewares
@@ -65,7 +52,7 @@ def parse_body(model: type[_M], body: bytes) -> _M:
 
 @web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refusals → error bodies; every call counted by endpoint and outcome."""
+    """Refusals → error bodies; every /v1 call counted by endpoint and outcome."""
     sandbox = request.app[SANDBOX]
     resource = request.match_info.route.resource
     endpoint = f"{request.method} {resource.canonical if resource else request.path}"
@@ -81,9 +68,10 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:
         _log.exception("billing_sandbox_bug", endpoint=endpoint)
         response = answer(SandboxError(500, "INTERNAL", "unexpected sandbox failure").body(), 500)
-    transport = request.transport
-    lost = transport is None or transport.is_closing()
-    sandbox.calls[(endpoint, "lost" if lost else str(response.status))] += 1
+    if request.path.startswith("/v1/"):
+        transport = request.transport
+        lost = transport is None or transport.is_closing()
+        sandbox.calls[(endpoint, "lost" if lost else str(response.status))] += 1
     return response
 
 

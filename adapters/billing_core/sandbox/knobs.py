@@ -18,8 +18,9 @@ import random
 import re
 from datetime import datetime, time, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.billing_core.wire import AwareTime
 from bridge.models import CST
 
 _Z99 = 2.3263  # standard normal quantile of 0.99
@@ -36,8 +37,8 @@ class BillingKnobs(BaseModel):
     max_in_flight: int = Field(0, ge=0, description="per API key; beyond it 429 RATE_LIMITED; 0 = no cap")
     maintenance: bool = Field(False, description="503 MAINTENANCE on every /v1 call while true")
     maintenance_retry_after_s: int = Field(60, ge=1, description="Retry-After while `maintenance` is on")
-    maintenance_from: AwareDatetime | None = Field(None, description="start of a one-off window")
-    maintenance_until: AwareDatetime | None = Field(None, description="end of that window (exclusive)")
+    maintenance_from: AwareTime | None = Field(None, description="start of a one-off window")
+    maintenance_until: AwareTime | None = Field(None, description="end of that window (exclusive)")
     maintenance_nightly: str | None = Field(
         None, description='daily window in CST, e.g. "23:50-00:10" (may wrap past midnight)'
     )

@@ -59,7 +59,14 @@ def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> list[Product]:
         except ValidationError as exc:
             raise ConfigError(f"{path}: product #{index + 1}: {describe(exc)}") from None
         products.append(
-            Product(item.code, item.name, ProductKind(item.kind), item.price_fen, item.period, item.requires_two_way)
+            Product(
+                item.code,
+                item.name,
+                ProductKind(item.kind),
+                item.price_fen,
+                item.period,
+                item.requires_two_way,
+            )
         )
     return products
 

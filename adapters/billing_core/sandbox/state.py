@@ -150,7 +150,9 @@ class SandboxState:
         account = self._active(op.card_no)
         if product.requires_two_way and not account.two_way:
             raise SandboxError(
-                422, "TWO_WAY_REQUIRED", f"{op.product_code} needs a two-way set-top box; {mask(op.card_no)} has none"
+                422,
+                "TWO_WAY_REQUIRED",
+                f"{op.product_code} needs a two-way set-top box; {mask(op.card_no)} has none",
             )
         today = self.now().date()
         previous = account.entitlements.get(op.product_code)
@@ -164,7 +166,9 @@ class SandboxState:
         if not 1 <= op.count <= MAX_CARDS:
             raise SandboxError(400, "INVALID_REQUEST", f"count must be 1..{MAX_CARDS}, got {op.count}")
         if op.face_value_fen not in self._face_values:
-            raise SandboxError(400, "INVALID_REQUEST", f"no point card with face value {op.face_value_fen} fen")
+            raise SandboxError(
+                400, "INVALID_REQUEST", f"no point card with face value {op.face_value_fen} fen"
+            )
         expires = add_months(self.now().date(), CARD_VALIDITY_MONTHS)
         cards = []
         for _ in range(op.count):
@@ -185,7 +189,9 @@ class SandboxState:
         touched: list[Account] = []
         if isinstance(op, IssueCards):
             if rec.redeemed:
-                raise SandboxError(422, "REVERSAL_NOT_ALLOWED", f"{len(rec.redeemed)} card(s) already redeemed")
+                raise SandboxError(
+                    422, "REVERSAL_NOT_ALLOWED", f"{len(rec.redeemed)} card(s) already redeemed"
+                )
         else:
             account = self.account(op.card_no)
             if account.status == "closed":
@@ -203,7 +209,9 @@ class SandboxState:
     def _undo_recharge(op: Recharge, account: Account) -> None:
         if account.balance_fen < op.amount_fen:
             raise SandboxError(
-                422, "REVERSAL_NOT_ALLOWED", f"balance {account.balance_fen} fen no longer covers {op.amount_fen}"
+                422,
+                "REVERSAL_NOT_ALLOWED",
+                f"balance {account.balance_fen} fen no longer covers {op.amount_fen}",
             )
         account.balance_fen -= op.amount_fen
 
@@ -235,14 +243,18 @@ class SandboxState:
         """Sandbox only: the subscriber uses some balance (monthly fees, pay-per-view)."""
         account = self.account(card_no)
         if not 1 <= amount_fen <= account.balance_fen:
-            raise SandboxError(422, "INSUFFICIENT_BALANCE", f"cannot spend {amount_fen} of {account.balance_fen} fen")
+            raise SandboxError(
+                422, "INSUFFICIENT_BALANCE", f"cannot spend {amount_fen} of {account.balance_fen} fen"
+            )
         account.balance_fen -= amount_fen
         self._commit([], [account])
         return account
 
     def redeem(self, serial: str, card_no: str) -> Account:
         """Sandbox only: a buyer redeems an issued card onto a smart card."""
-        rec = next((r for r in self.records.values() if any(c.serial == serial for c in r.result.cards)), None)
+        rec = next(
+            (r for r in self.records.values() if any(c.serial == serial for c in r.result.cards)), None
+        )
         if rec is None:
             raise SandboxError(404, "CARD_UNKNOWN", f"no point card {serial}")
         card = next(c for c in rec.result.cards if c.serial == serial)

@@ -1,6 +1,6 @@
 """``POST /router/rest``: the sandbox's TOP gateway envelope.
 
-Checks what the real router checks, in its order (taobao-top.md §1.2, §2.4,
+Checks what the real router checks, in this order (taobao-top.md §1.2, §2.4,
 §7): method (21), format (23), app key (28/29), timestamp ±10 min GMT+8 or
 ms-epoch (30/31), version (32/34), signature for md5/hmac/hmac-sha256 over
 the merged query and form parameters (24/25), method known (22), session

@@ -1,0 +1,1 @@
+"""Tests of the Taobao (TOP) adapter and its sandbox."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator
-from datetime import timezone
+from datetime import UTC
 
 import structlog
 from aiohttp import web
@@ -52,14 +52,20 @@ async def health(request: web.Request) -> web.Response:
         "billing_paused": deps.breaker.is_open(now),
         "billing_pause_reason": deps.breaker.reason,
         "mappings_version": deps.mappings.version,
-        "polls": {str(c["shop"]): {"watermark": _iso(c["watermark"]), "last_success_at": _iso(c["last_success_at"]),
-                                   "last_error": c["last_error"]} for c in cursors},
+        "polls": {
+            str(c["shop"]): {
+                "watermark": _iso(c["watermark"]),
+                "last_success_at": _iso(c["last_success_at"]),
+                "last_error": c["last_error"],
+            }
+            for c in cursors
+        },
     }
     return web.json_response(body)
 
 
 def _iso(value: object) -> str | None:
-    return value.astimezone(timezone.utc).isoformat() if hasattr(value, "astimezone") else None
+    return value.astimezone(UTC).isoformat() if hasattr(value, "astimezone") else None
 
 
 def make_app(settings: Settings) -> web.Application:

@@ -10,8 +10,14 @@ import random
 from datetime import datetime, timedelta
 
 
-def retry_delay(attempt: int, *, base_s: float, max_s: float, retry_after: float | None = None,
-                rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int,
+    *,
+    base_s: float,
+    max_s: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 0).
 
     Full-jitter exponential backoff between ``base_s/2`` and ``base_s * 2**attempt``
@@ -25,7 +31,15 @@ def retry_delay(attempt: int, *, base_s: float, max_s: float, retry_after: float
     return delay
 
 
-def retry_at(now: datetime, attempt: int, *, base_s: float, max_s: float,
-             retry_after: float | None = None, rng: random.Random | None = None) -> datetime:
-    return now + timedelta(seconds=retry_delay(attempt, base_s=base_s, max_s=max_s,
-                                               retry_after=retry_after, rng=rng))
+def retry_at(
+    now: datetime,
+    attempt: int,
+    *,
+    base_s: float,
+    max_s: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime:
+    return now + timedelta(
+        seconds=retry_delay(attempt, base_s=base_s, max_s=max_s, retry_after=retry_after, rng=rng)
+    )

@@ -66,8 +66,13 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.demo import run_demo
 
         rate = args.rate if args.rate is not None else (0.0 if args.exit_when_done else 2.0)
-        return await run_demo(orders=args.orders, exit_when_done=args.exit_when_done, as_json=args.json,
-                              rate=rate, seed=args.seed)
+        return await run_demo(
+            orders=args.orders,
+            exit_when_done=args.exit_when_done,
+            as_json=args.json,
+            rate=rate,
+            seed=args.seed,
+        )
     if args.command == "mappings":
         from bridge.cli_commands import mappings_check
 

@@ -31,8 +31,13 @@ async def mappings_check(directory: Path | None, config: Path | None) -> int:
 
             http = await stack.enter_async_context(aiohttp.ClientSession())
             b = settings.billing
-            billing = BillingClient(http, base_url=b.base_url, api_key=b.api_key,
-                                    secret=b.secret.get_secret_value(), timeout_s=b.timeout_s)
+            billing = BillingClient(
+                http,
+                base_url=b.base_url,
+                api_key=b.api_key,
+                secret=b.secret.get_secret_value(),
+                timeout_s=b.timeout_s,
+            )
         report = await check_mappings(directory, billing)
     print(report.format())
     return 0 if report.ok else 1
@@ -48,20 +53,26 @@ async def order_show(config: Path, tid: int, shop: str | None, lang: str) -> int
             return 1
         for trade in trades:
             lines, events = await store.trade_story(trade)
-            print(f"trade {trade.tid} · shop {trade.shop} · {trade.status} · buyer {trade.buyer_nick} · "
-                  f"paid {fen_to_yuan(trade.payment_fen)} · delivery {trade.delivery_state}"
-                  + (f" ({trade.delivery_error})" if trade.delivery_error else ""))
+            print(
+                f"trade {trade.tid} · shop {trade.shop} · {trade.status} · buyer {trade.buyer_nick} · "
+                f"paid {fen_to_yuan(trade.payment_fen)} · delivery {trade.delivery_state}"
+                + (f" ({trade.delivery_error})" if trade.delivery_error else "")
+            )
             for ln in lines:
                 card = mask_card(ln.card_no) if ln.card_no else "-"
                 why = f" · {ln.reason}: {reason_text(ln.reason, lang)}" if ln.reason else ""
-                print(f"  line {ln.oid} · {ln.outer_sku_id} × {ln.quantity} · {fen_to_yuan(ln.payment_fen)} · "
-                      f"card {card} · {ln.state.value}{why} · mapping {ln.mapping_version or '-'}")
+                print(
+                    f"  line {ln.oid} · {ln.outer_sku_id} × {ln.quantity} · {fen_to_yuan(ln.payment_fen)} · "
+                    f"card {card} · {ln.state.value}{why} · mapping {ln.mapping_version or '-'}"
+                )
             print("  timeline:")
             for ev in events:
                 move = f"{ev.from_state or ''}→{ev.to_state}" if ev.to_state else ""
                 detail = mask_text(str(ev.detail)) if ev.detail else ""
-                print(f"    {ev.at.isoformat(timespec='milliseconds')} {ev.kind:<16} {move:<22} "
-                      f"{ev.oid or '':<20} {ev.actor} {detail}")
+                print(
+                    f"    {ev.at.isoformat(timespec='milliseconds')} {ev.kind:<16} {move:<22} "
+                    f"{ev.oid or '':<20} {ev.actor} {detail}"
+                )
     finally:
         await store.close()
     return 0

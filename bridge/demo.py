@@ -34,12 +34,20 @@ def _progress_line(placed: int, total: int | None, counts: dict[str, int], start
     exc = counts.get("EXCEPTION", 0)
     busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
     of = f"/{total}" if total else ""
-    return (f"\r订单 orders {placed}{of} · 已发货 delivered {done} · 异常 exceptions {exc} · "
-            f"处理中 in progress {busy} · {time.monotonic() - started:5.1f}s ")
+    return (
+        f"\r订单 orders {placed}{of} · 已发货 delivered {done} · 异常 exceptions {exc} · "
+        f"处理中 in progress {busy} · {time.monotonic() - started:5.1f}s "
+    )
 
 
-async def _place_all(http: aiohttp.ClientSession, url: str, maker: OrderMaker, count: int | None,
-                     rate: float, placed: list[PlannedOrder]) -> None:
+async def _place_all(
+    http: aiohttp.ClientSession,
+    url: str,
+    maker: OrderMaker,
+    count: int | None,
+    rate: float,
+    placed: list[PlannedOrder],
+) -> None:
     n = 0
     sem = asyncio.Semaphore(8)
 
@@ -58,8 +66,16 @@ async def _place_all(http: aiohttp.ClientSession, url: str, maker: OrderMaker, c
     await asyncio.gather(*tasks)
 
 
-async def run_demo(*, orders: int | None, exit_when_done: bool, as_json: bool, rate: float,
-                   seed: int = 7, timeout_s: float = 900.0, workdir: Path | None = None) -> int:
+async def run_demo(
+    *,
+    orders: int | None,
+    exit_when_done: bool,
+    as_json: bool,
+    rate: float,
+    seed: int = 7,
+    timeout_s: float = 900.0,
+    workdir: Path | None = None,
+) -> int:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
     with log_path.open("w", encoding="utf-8") as log_file:
@@ -81,8 +97,15 @@ async def run_demo(*, orders: int | None, exit_when_done: bool, as_json: bool, r
     return 0 if report["duplicates"] == 0 and report["lost"] == 0 else 1
 
 
-async def _drive(app: web.Application, sb: Sandboxes, orders: int | None, exit_when_done: bool,
-                 rate: float, seed: int, timeout_s: float) -> dict[str, Any]:
+async def _drive(
+    app: web.Application,
+    sb: Sandboxes,
+    orders: int | None,
+    exit_when_done: bool,
+    rate: float,
+    seed: int,
+    timeout_s: float,
+) -> dict[str, Any]:
     deps = app[DEPS_KEY]
     placed: list[PlannedOrder] = []
     started = time.monotonic()
@@ -96,7 +119,9 @@ async def _drive(app: web.Application, sb: Sandboxes, orders: int | None, exit_w
                 await asyncio.sleep(0.25)
                 counts = await deps.store.progress()
                 if time.monotonic() - last_print > (0.5 if tty else 5.0):
-                    sys.stderr.write(_progress_line(len(placed), orders, counts, started) + ("" if tty else "\n"))
+                    sys.stderr.write(
+                        _progress_line(len(placed), orders, counts, started) + ("" if tty else "\n")
+                    )
                     sys.stderr.flush()
                     last_print = time.monotonic()
                 if placing.done():
@@ -118,7 +143,12 @@ async def _drive(app: web.Application, sb: Sandboxes, orders: int | None, exit_w
 def _settled(counts: dict[str, int], expected_lines: int) -> bool:
     stored = sum(v for k, v in counts.items() if not k.startswith("_"))
     busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
-    return stored >= expected_lines and busy == 0 and counts["_memos_pending"] == 0 and counts["_trades_due"] == 0
+    return (
+        stored >= expected_lines
+        and busy == 0
+        and counts["_memos_pending"] == 0
+        and counts["_trades_due"] == 0
+    )
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
@@ -126,8 +156,10 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(report, ensure_ascii=False))
         return
     lat = report["latency_ms"]
-    print(f"orders {report['orders']} · lines {report['lines']} · delivered {report['delivered']} · "
-          f"duplicates {report['duplicates']} · lost {report['lost']}")
+    print(
+        f"orders {report['orders']} · lines {report['lines']} · delivered {report['delivered']} · "
+        f"duplicates {report['duplicates']} · lost {report['lost']}"
+    )
     print("exceptions: " + ", ".join(f"{k} {v}" for k, v in report["exceptions"].items()))
     print(f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']}")
     print(f"log: {report['log']}")

@@ -18,7 +18,7 @@ import structlog
 from bridge.backoff import retry_at
 from bridge.deps import Deps
 from bridge.errors import Ambiguous, BridgeError, Permanent, RateLimited, Retryable, Unavailable
-from bridge.models import IssueCards, MemoFlag, Operation, OperationKind, Recharge, Subscribe
+from bridge.models import IssueCards, MemoFlag, Operation, OperationKind, OperationResult, Recharge, Subscribe
 from bridge.reasons import REASONS, memo_text, reason_text
 from bridge.records import LineRecord, OperationRecord
 
@@ -32,9 +32,15 @@ def to_operation(op: OperationRecord) -> Operation:
     if kind is OperationKind.RECHARGE:
         return Recharge(request_id=op.request_id, card_no=p["card_no"], amount_fen=int(p["amount_fen"]))
     if kind is OperationKind.SUBSCRIBE:
-        return Subscribe(request_id=op.request_id, card_no=p["card_no"], product_code=p["product_code"],
-                         months=int(p["months"]))
-    return IssueCards(request_id=op.request_id, face_value_fen=int(p["face_value_fen"]), count=int(p["count"]))
+        return Subscribe(
+            request_id=op.request_id,
+            card_no=p["card_no"],
+            product_code=p["product_code"],
+            months=int(p["months"]),
+        )
+    return IssueCards(
+        request_id=op.request_id, face_value_fen=int(p["face_value_fen"]), count=int(p["count"])
+    )
 
 
 async def fulfil_due(deps: Deps) -> int:
@@ -46,8 +52,9 @@ async def fulfil_due(deps: Deps) -> int:
         while True:
             free = limit - len(inflight)
             if free > 0 and not deps.stopping.is_set() and not deps.breaker.is_open(deps.clock()):
-                for line in await deps.store.claim_lines(deps.owner, deps.clock(),
-                                                         deps.settings.fulfilment.lease_s, free):
+                for line in await deps.store.claim_lines(
+                    deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, free
+                ):
                     inflight.add(asyncio.create_task(provision_line(deps, line)))
             if not inflight:
                 return done
@@ -88,10 +95,16 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
         if not await store.begin_submit(line, op, deps.owner, now):
             log.warning("lease_lost_before_call")
             return _unchanged(line, op)
-        result = await deps.billing.apply(to_operation(op))
+        result = await _apply(deps, op)
     except Ambiguous as exc:
-        await store.record_unknown(line, op, error=str(exc), actor=deps.owner, now=deps.clock(),
-                                   next_at=deps.clock() + timedelta(seconds=1))
+        await store.record_unknown(
+            line,
+            op,
+            error=str(exc),
+            actor=deps.owner,
+            now=deps.clock(),
+            next_at=deps.clock() + timedelta(seconds=1),
+        )
         deps.bump("answers_lost")
         log.warning("answer_lost", error=str(exc))
         return _unchanged(line, op)
@@ -110,25 +123,49 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
     return await store.record_applied(line, op, result, deps.owner, deps.clock())
 
 
-async def _retry_later(deps: Deps, line: LineRecord, op: OperationRecord, exc: Retryable,
-                       count: bool | None = None) -> None:
+async def _apply(deps: Deps, op: OperationRecord) -> OperationResult:
+    """The billing call; anything unexpected after SUBMITTED is an unknown outcome, never a guess."""
+    try:
+        return await deps.billing.apply(to_operation(op))
+    except BridgeError:
+        raise
+    except Exception as exc:  # a client bug: the call may have gone out
+        log.exception("billing_call_crashed")
+        raise Ambiguous(f"unexpected error during the call: {exc!r}") from exc
+
+
+async def _retry_later(
+    deps: Deps, line: LineRecord, op: OperationRecord, exc: Retryable, count: bool | None = None
+) -> None:
     now = deps.clock()
     outage = isinstance(exc, (Unavailable, RateLimited))
     if isinstance(exc, Unavailable):
         deps.breaker.open(now + timedelta(seconds=exc.retry_after or 5.0), exc.code or "unavailable")
     f = deps.settings.fulfilment
-    next_at = retry_at(now, line.attempts, base_s=f.backoff_base_s, max_s=f.backoff_max_s,
-                       retry_after=exc.retry_after, rng=_rng)
+    next_at = retry_at(
+        now,
+        line.attempts,
+        base_s=f.backoff_base_s,
+        max_s=f.backoff_max_s,
+        retry_after=exc.retry_after,
+        rng=_rng,
+    )
     counted = (not outage) if count is None else count
-    await deps.store.record_retry(line, op, error=str(exc), actor=deps.owner, now=now, next_at=next_at,
-                                  count_attempt=counted)
+    await deps.store.record_retry(
+        line, op, error=str(exc), actor=deps.owner, now=now, next_at=next_at, count_attempt=counted
+    )
     deps.bump("retries")
 
 
 async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) -> None:
     await deps.store.record_exception(
-        line, reason=reason, message=f"{reason_text(reason, 'en')}: {message}", actor=deps.owner,
-        now=deps.clock(), memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value))
+        line,
+        reason=reason,
+        message=f"{reason_text(reason, 'en')}: {message}",
+        actor=deps.owner,
+        now=deps.clock(),
+        memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
+    )
     log.warning("line_exception", reason=reason)
 
 

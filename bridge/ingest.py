@@ -10,6 +10,7 @@ the watermark.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from bridge.refunds import apply_trade_changes
 
 log = structlog.get_logger("bridge.ingest")
 
+_READ_CONCURRENCY = 8
 _PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 
 
@@ -34,6 +36,7 @@ class PollReport:
     seen: int = 0
     stored: int = 0
     skipped: int = 0
+    unchanged: int = 0
     failed: list[int] = field(default_factory=list)
 
 
@@ -56,20 +59,49 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
     started = deps.clock()
     watermark = await deps.store.watermark(shop)
     report = PollReport(shop)
-    for start, end in poll_windows(watermark, started, overlap=timedelta(seconds=polling.overlap_s),
-                                   window=timedelta(seconds=polling.window_s),
-                                   initial_lookback=timedelta(seconds=polling.initial_lookback_s)):
+    for start, end in poll_windows(
+        watermark,
+        started,
+        overlap=timedelta(seconds=polling.overlap_s),
+        window=timedelta(seconds=polling.window_s),
+        initial_lookback=timedelta(seconds=polling.initial_lookback_s),
+    ):
         report.windows += 1
         summaries = await market.list_modified(start, end)
         report.seen += len(summaries)
+        known = await deps.store.known_versions(shop, [s.tid for s in summaries])
+        fresh = []
         for summary in summaries:
-            await ingest_tid(deps, shop, summary.tid, report)
-    await deps.store.save_watermark(shop, next_watermark(watermark, started), started=started,
-                                    now=deps.clock())
+            stored = known.get(summary.tid)
+            if stored is not None and stored[0] == summary.status and stored[1] >= summary.modified:
+                report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
+            else:
+                fresh.append(summary.tid)
+        await _ingest_many(deps, shop, fresh, report)
+    await deps.store.save_watermark(
+        shop, next_watermark(watermark, started), started=started, now=deps.clock()
+    )
     deps.bump("polls")
-    log.info("polled", shop=shop, windows=report.windows, seen=report.seen, stored=report.stored,
-             failed=len(report.failed))
+    log.info(
+        "polled",
+        shop=shop,
+        windows=report.windows,
+        seen=report.seen,
+        stored=report.stored,
+        failed=len(report.failed),
+    )
     return report
+
+
+async def _ingest_many(deps: Deps, shop: str, tids: list[int], report: PollReport) -> None:
+    """Read and store trades a few at a time; the first transient error stops the poll."""
+    sem = asyncio.Semaphore(_READ_CONCURRENCY)
+
+    async def one(tid: int) -> None:
+        async with sem:
+            await ingest_tid(deps, shop, tid, report)
+
+    await asyncio.gather(*(one(tid) for tid in tids))
 
 
 async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None = None) -> None:
@@ -77,12 +109,20 @@ async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None 
     report = report or PollReport(shop)
     try:
         trade = await deps.shops[shop].get_trade(tid)
+        await ingest_trade(deps, shop, trade, report)
     except Permanent as exc:
-        report.failed.append(tid)
-        log.error("trade_unreadable", shop=shop, tid=tid, error=str(exc))
-        await deps.store.record_intake_failure(shop, tid, error=str(exc), actor=deps.owner, now=deps.clock())
-        return
-    await ingest_trade(deps, shop, trade, report)
+        await _intake_failed(deps, shop, tid, str(exc), report)
+    except BridgeError:
+        raise  # transient or configuration: the poll stops and the watermark stays
+    except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
+        log.exception("trade_intake_crashed", shop=shop, tid=tid)
+        await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
+
+
+async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
+    report.failed.append(tid)
+    log.error("trade_unreadable", shop=shop, tid=tid, error=error)
+    await deps.store.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock())
 
 
 async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) -> None:

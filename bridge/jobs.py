@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -58,8 +58,8 @@ async def _plan_and_fulfil(deps: Deps) -> None:
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     s = deps.settings
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
-    now = datetime.now(timezone.utc)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    now = datetime.now(UTC)
     jobs: list[tuple[str, Callable[[Deps], Awaitable[Any]], float]] = [
         ("poll", poll_all, s.polling.interval_s),
         ("fulfil", _plan_and_fulfil, s.fulfilment.interval_s),
@@ -69,8 +69,17 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("mappings", reload_mappings, s.mapping_reload_s),
     ]
     for name, fn, every in jobs:
-        scheduler.add_job(_guarded(name, fn, deps), "interval", seconds=every, id=name, name=name,
-                          max_instances=1, coalesce=True, next_run_time=now, misfire_grace_time=None)
+        scheduler.add_job(
+            _guarded(name, fn, deps),
+            "interval",
+            seconds=every,
+            id=name,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 

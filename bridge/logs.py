@@ -15,7 +15,9 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(pin|secret|session|password|sign|token|api_key|authorization)", re.I)
+_SECRET_WORDS = frozenset(
+    {"pin", "pins", "secret", "session", "password", "sign", "signature", "token", "authorization", "key"}
+)
 # card-like digit runs: 12-16 digits, or 4-4-4-4 groups; marketplace ids are 17+ digits
 _CARD = re.compile(r"(?<![\d*])(?:\d{12,16}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4})(?!\d)")
 _ID_KEYS = frozenset({"tid", "oid", "request_id", "operation_id", "line_id"})
@@ -42,7 +44,7 @@ def mask_text(text: str) -> str:
 
 
 def _mask_value(key: str, value: Any) -> Any:
-    if _SECRET_KEYS.search(key) and key not in {"signed", "session_id_masked"}:
+    if _SECRET_WORDS.intersection(key.lower().split("_")):  # pin, app_secret, session_key, api_key ...
         return "***"
     if isinstance(value, str):
         return value if key in _ID_KEYS else mask_text(value)
@@ -69,6 +71,11 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: Any = None
         if use_json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    # a skipped run of a coalesced job is expected back-pressure, not a warning
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

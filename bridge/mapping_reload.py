@@ -36,11 +36,18 @@ async def release_parked(deps: Deps) -> int:
     """Lines in EXCEPTION for an unmapped SKU that is now mapped go back to RECEIVED."""
     released = 0
     for line in await deps.store.lines_in([LineState.EXCEPTION], limit=100_000):
-        if line.reason == "UNMAPPED_SKU" and deps.mappings.skus.get(line.outer_sku_id) is not None:
-            if await deps.store.move(line, LineState.RECEIVED, now=deps.clock(), actor=deps.owner,
-                                     kind="mapping_added", detail={"mapping_version": deps.mappings.version},
-                                     values={"reason": None, "reason_detail": None}):
-                released += 1
+        if line.reason != "UNMAPPED_SKU" or deps.mappings.skus.get(line.outer_sku_id) is None:
+            continue
+        if await deps.store.move(
+            line,
+            LineState.RECEIVED,
+            now=deps.clock(),
+            actor=deps.owner,
+            kind="mapping_added",
+            detail={"mapping_version": deps.mappings.version},
+            values={"reason": None, "reason_detail": None},
+        ):
+            released += 1
     if released:
         log.info("parked_lines_released", count=released)
     return released

@@ -8,23 +8,44 @@ from __future__ import annotations
 
 REASONS: dict[str, tuple[str, str]] = {
     # code: (Chinese for CS, English)
-    "UNMAPPED_SKU": ("商品编码未配置映射，请管理员添加 SKU 映射", "the SKU has no mapping; an admin must add one"),
+    "UNMAPPED_SKU": (
+        "商品编码未配置映射，请管理员添加 SKU 映射",
+        "the SKU has no mapping; an admin must add one",
+    ),
     "AMOUNT_MISMATCH": ("实付金额与映射价格不符，请核对后处理", "paid amount differs from the mapped price"),
     "QUANTITY_INVALID": ("购买数量无效，请核对订单", "the quantity cannot be provisioned"),
     "CARD_MISSING": ("买家留言中没有智能卡号，请联系买家", "no smart-card number in the buyer's text"),
-    "CARD_AMBIGUOUS": ("买家留言中有多个卡号，请联系买家确认", "several smart-card numbers in the buyer's text"),
+    "CARD_AMBIGUOUS": (
+        "买家留言中有多个卡号，请联系买家确认",
+        "several smart-card numbers in the buyer's text",
+    ),
     "CARD_WRONG_LENGTH": ("智能卡号位数不对，请联系买家", "the smart-card number has the wrong length"),
-    "SUBSCRIBER_NOT_FOUND": ("智能卡号不存在，请联系买家核对卡号", "no subscriber has this smart-card number"),
+    "SUBSCRIBER_NOT_FOUND": (
+        "智能卡号不存在，请联系买家核对卡号",
+        "no subscriber has this smart-card number",
+    ),
     "SUBSCRIBER_INACTIVE": ("用户已停机或销户，请联系买家到营业厅办理", "the account is suspended or closed"),
-    "TWO_WAY_REQUIRED": ("该产品需要双向机顶盒，请引导买家到营业厅", "the product needs a two-way set-top box"),
+    "TWO_WAY_REQUIRED": (
+        "该产品需要双向机顶盒，请引导买家到营业厅",
+        "the product needs a two-way set-top box",
+    ),
     "PRODUCT_UNKNOWN": ("计费系统无此产品，请管理员检查映射", "the billing core does not know the product"),
-    "AMOUNT_OUT_OF_RANGE": ("单次充值金额超出范围，请管理员检查", "a recharge part is outside the allowed range"),
-    "IDEMPOTENCY_CONFLICT": ("同一请求号内容不一致，请技术人员核查", "the request_id was used with another payload"),
+    "AMOUNT_OUT_OF_RANGE": (
+        "单次充值金额超出范围，请管理员检查",
+        "a recharge part is outside the allowed range",
+    ),
+    "IDEMPOTENCY_CONFLICT": (
+        "同一请求号内容不一致，请技术人员核查",
+        "the request_id was used with another payload",
+    ),
     "RETRIES_EXHAUSTED": ("多次重试仍未成功，请稍后重试或人工处理", "retries exhausted"),
     "BILLING_REJECTED": ("计费系统拒绝了该操作，请查看详情", "the billing core refused the operation"),
     "BILLING_ANSWER_INVALID": ("计费系统返回异常数据，请技术人员核查", "the billing core answered nonsense"),
     "MARKETPLACE_DATA_INVALID": ("订单数据异常，请人工核对", "the marketplace order is malformed"),
-    "REFUND_AFTER_DELIVERY": ("已充值后买家申请退款，请客服处理（可冲正）", "refund requested after provisioning"),
+    "REFUND_AFTER_DELIVERY": (
+        "已充值后买家申请退款，请客服处理（可冲正）",
+        "refund requested after provisioning",
+    ),
     "REFUND_REQUESTED": ("买家已申请退款，暂停充值", "refund requested before provisioning"),
     "REFUNDED": ("已退款或交易关闭，未充值", "refunded or closed before provisioning"),
 }

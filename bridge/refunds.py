@@ -32,8 +32,14 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
         if closed or refund in REFUND_OPEN:
             await _refund_requested(deps, line, refund, closed)
         elif line.state is S.HELD:
-            moved = await deps.store.move(line, S.RECEIVED, now=deps.clock(), actor=deps.owner,
-                                          kind="refund_withdrawn", detail={"refund_status": refund})
+            moved = await deps.store.move(
+                line,
+                S.RECEIVED,
+                now=deps.clock(),
+                actor=deps.owner,
+                kind="refund_withdrawn",
+                detail={"refund_status": refund},
+            )
             if moved:
                 log.info("refund_withdrawn", tid=line.tid, oid=line.oid)
 
@@ -45,11 +51,28 @@ async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: b
         target = S.CANCELLED if closed else S.HELD
         if line.state is target:
             return
-        if await deps.store.move(line, target, now=now, actor=deps.owner, kind="refund", frm=_BEFORE,
-                                 reason="REFUNDED" if closed else "REFUND_REQUESTED", detail=detail):
+        if await deps.store.move(
+            line,
+            target,
+            now=now,
+            actor=deps.owner,
+            kind="refund",
+            frm=_BEFORE,
+            reason="REFUNDED" if closed else "REFUND_REQUESTED",
+            detail=detail,
+        ):
             log.info("provisioning_stopped", tid=line.tid, oid=line.oid, to=target.value)
     elif line.state in _AFTER:
         memo = (f"refund:{line.oid}", memo_text(line.oid, "REFUND_AFTER_DELIVERY"), MemoFlag.YELLOW.value)
-        if await deps.store.move(line, S.REVERSAL_PENDING, now=now, actor=deps.owner, kind="refund",
-                                 frm=_AFTER, reason="REFUND_AFTER_DELIVERY", detail=detail, memo=memo):
+        if await deps.store.move(
+            line,
+            S.REVERSAL_PENDING,
+            now=now,
+            actor=deps.owner,
+            kind="refund",
+            frm=_AFTER,
+            reason="REFUND_AFTER_DELIVERY",
+            detail=detail,
+            memo=memo,
+        ):
             log.warning("refund_after_provisioning", tid=line.tid, oid=line.oid)

@@ -45,13 +45,18 @@ class Sandboxes:
 
 
 @asynccontextmanager
-async def running_sandboxes(*, seed: int = 7, market_knobs: TaobaoKnobs | None = None,
-                            billing_knobs: BillingKnobs | None = None,
-                            ledger_path: Path | None = None) -> AsyncIterator[Sandboxes]:
+async def running_sandboxes(
+    *,
+    seed: int = 7,
+    market_knobs: TaobaoKnobs | None = None,
+    billing_knobs: BillingKnobs | None = None,
+    ledger_path: Path | None = None,
+) -> AsyncIterator[Sandboxes]:
     market = await start_sandbox(sandbox=TaobaoSandbox(knobs=market_knobs, rng=random.Random(seed)))
     try:
         billing = await start_billing_sandbox(
-            BillingSandbox(seed=seed, knobs=billing_knobs, ledger_path=ledger_path))
+            BillingSandbox(seed=seed, knobs=billing_knobs, ledger_path=ledger_path)
+        )
         try:
             yield Sandboxes(market, billing)
         finally:
@@ -60,7 +65,9 @@ async def running_sandboxes(*, seed: int = 7, market_knobs: TaobaoKnobs | None =
         await market.runner.cleanup()
 
 
-def bridge_config(sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]) -> dict[str, Any]:
+def bridge_config(
+    sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
+) -> dict[str, Any]:
     """A configuration (as a dict) for a bridge on ``sb``: fast intervals suited to a demo or test."""
     config: dict[str, Any] = {
         "instance": "demo",
@@ -71,11 +78,22 @@ def bridge_config(sb: Sandboxes, workdir: Path, *, shop: str = "main", **section
         "sweep_interval_s": 5.0,
         "shutdown_grace_s": 5.0,
         "billing": {"base_url": sb.billing_url, "api_key": sb.billing.sandbox.api_key, "timeout_s": 3.0},
-        "shops": {shop: {"url": sb.market.router_url, "app_key": sb.market.sandbox.app_key,
-                         "sign_method": "hmac-sha256", "timeout_s": 5.0}},
+        "shops": {
+            shop: {
+                "url": sb.market.router_url,
+                "app_key": sb.market.sandbox.app_key,
+                "sign_method": "hmac-sha256",
+                "timeout_s": 5.0,
+            }
+        },
         "polling": {"interval_s": 1.0, "overlap_s": 60, "initial_lookback_s": 600},
-        "fulfilment": {"interval_s": 0.2, "max_in_flight": 16, "lease_s": 10.0, "backoff_base_s": 0.5,
-                       "backoff_max_s": 5.0},
+        "fulfilment": {
+            "interval_s": 0.2,
+            "max_in_flight": 16,
+            "lease_s": 10.0,
+            "backoff_base_s": 0.5,
+            "backoff_max_s": 5.0,
+        },
         "writeback": {"interval_s": 0.3, "backoff_base_s": 0.5, "backoff_max_s": 5.0},
     }
     for name, values in sections.items():
@@ -86,8 +104,12 @@ def bridge_config(sb: Sandboxes, workdir: Path, *, shop: str = "main", **section
     return config
 
 
-def bridge_settings(sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]) -> Settings:
-    return settings_from_dict(bridge_config(sb, workdir, shop=shop, **sections), sb.env(), source="<generated>")
+def bridge_settings(
+    sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
+) -> Settings:
+    return settings_from_dict(
+        bridge_config(sb, workdir, shop=shop, **sections), sb.env(), source="<generated>"
+    )
 
 
 def to_toml(config: dict[str, Any]) -> str:

@@ -75,10 +75,17 @@ class OrderMaker:
         self._subs = subs
         rules = list(mapping.skus.rules.values())
         cat = mapping.catalogue.products
-        self._topup = [r for r in rules if r.delivery is Delivery.TOPUP and cat[r.product_code].kind is ProductKind.RECHARGE]
+        self._topup = [
+            r
+            for r in rules
+            if r.delivery is Delivery.TOPUP and cat[r.product_code].kind is ProductKind.RECHARGE
+        ]
         self._cards = [r for r in rules if r.delivery is Delivery.CARD]
-        self._channels = [r for r in rules if cat[r.product_code].kind is ProductKind.CHANNEL
-                          and not cat[r.product_code].requires_two_way]
+        self._channels = [
+            r
+            for r in rules
+            if cat[r.product_code].kind is ProductKind.CHANNEL and not cat[r.product_code].requires_two_way
+        ]
         self._two_way = [r for r in rules if cat[r.product_code].requires_two_way]
         self._cat = cat
         self._big = next(r for r in self._topup if cat[r.product_code].price_fen * r.units == 200_000)
@@ -90,13 +97,25 @@ class OrderMaker:
             return self._bad(bad[(n // 5) % len(bad)])
         return self._good(GOOD_KINDS[n % len(GOOD_KINDS)] if n % 17 else "big_recharge")
 
-    def _line(self, rule: Any, card: str | None, quantity: int = 1, expect: str | None = None,
-              payment_fen: int | None = None) -> PlannedLine:
+    def _line(
+        self,
+        rule: Any,
+        card: str | None,
+        quantity: int = 1,
+        expect: str | None = None,
+        payment_fen: int | None = None,
+    ) -> PlannedLine:
         product = self._cat[rule.product_code]
-        line = PlannedLine(outer_sku_id=rule.outer_sku_id, title=rule.title or product.name,
-                           price_fen=rule.price_fen, quantity=quantity,
-                           payment_fen=rule.price_fen * quantity if payment_fen is None else payment_fen,
-                           expect_reason=expect, card_no=card, product_code=rule.product_code)
+        line = PlannedLine(
+            outer_sku_id=rule.outer_sku_id,
+            title=rule.title or product.name,
+            price_fen=rule.price_fen,
+            quantity=quantity,
+            payment_fen=rule.price_fen * quantity if payment_fen is None else payment_fen,
+            expect_reason=expect,
+            card_no=card,
+            product_code=rule.product_code,
+        )
         if expect is None and rule.delivery is Delivery.TOPUP:
             if product.kind is ProductKind.RECHARGE:
                 line.credit_fen = product.price_fen * rule.units * quantity
@@ -129,7 +148,7 @@ class OrderMaker:
         elif kind == "channel":
             lines = [self._line(rng.choice(self._channels), card, quantity=rng.randint(1, 3))]
         elif kind == "multi_line":
-            picks = rng.sample(self._channels, 2) + [rng.choice(self._topup[:3])]
+            picks = [*rng.sample(self._channels, 2), rng.choice(self._topup[:3])]
             lines = [self._line(r, card) for r in picks]
         elif kind == "big_recharge":
             lines = [self._line(self._big, card, quantity=3)]
@@ -154,8 +173,15 @@ class OrderMaker:
             message = self._message(card)
             line = self._line(rule, card, expect=reason)
         elif kind == "unmapped_sku":
-            line = PlannedLine(outer_sku_id=f"TV-NEW-{rng.randrange(100, 999)}", title="新上架 频道包 1个月",
-                               price_fen=500, quantity=1, payment_fen=500, expect_reason=reason, card_no=card)
+            line = PlannedLine(
+                outer_sku_id=f"TV-NEW-{rng.randrange(100, 999)}",
+                title="新上架 频道包 1个月",
+                price_fen=500,
+                quantity=1,
+                payment_fen=500,
+                expect_reason=reason,
+                card_no=card,
+            )
         elif kind == "amount_mismatch":
             line = self._line(rule, card, expect=reason, payment_fen=rule.price_fen - 100)
         elif kind == "two_way":
@@ -170,9 +196,20 @@ class OrderMaker:
 
 async def place_order(http: aiohttp.ClientSession, market_url: str, order: PlannedOrder) -> PlannedOrder:
     """Place and pay one order through the marketplace sandbox's shopper endpoints."""
-    body = {"buyer_nick": order.buyer_nick, "buyer_message": order.buyer_message,
-            "lines": [{"outer_sku_id": ln.outer_sku_id, "title": ln.title, "price": fen_to_yuan(ln.price_fen),
-                       "quantity": ln.quantity, "payment": fen_to_yuan(ln.payment_fen)} for ln in order.lines]}
+    body = {
+        "buyer_nick": order.buyer_nick,
+        "buyer_message": order.buyer_message,
+        "lines": [
+            {
+                "outer_sku_id": ln.outer_sku_id,
+                "title": ln.title,
+                "price": fen_to_yuan(ln.price_fen),
+                "quantity": ln.quantity,
+                "payment": fen_to_yuan(ln.payment_fen),
+            }
+            for ln in order.lines
+        ],
+    }
     async with http.post(f"{market_url}/sandbox/trades", json=body) as resp:
         resp.raise_for_status()
         placed = await resp.json()

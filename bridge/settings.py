@@ -132,14 +132,18 @@ def settings_from_dict(raw: dict[str, Any], env: Mapping[str, str], *, source: s
 def _resolve_secrets(raw: dict[str, Any], env: Mapping[str, str], source: str) -> None:
     billing = raw.get("billing")
     if isinstance(billing, dict):
-        billing["secret"] = _secret(env, billing.get("secret_env", "BRIDGE_BILLING_SECRET"), source, "billing")
+        billing["secret"] = _secret(
+            env, billing.get("secret_env", "BRIDGE_BILLING_SECRET"), source, "billing"
+        )
     shops = raw.get("shops")
     if isinstance(shops, dict):
         for name, shop in shops.items():
             if not isinstance(shop, dict):
                 continue
             where = f"shops.{name}"
-            shop["app_secret"] = _secret(env, shop.get("app_secret_env", "BRIDGE_SHOP_APP_SECRET"), source, where)
+            shop["app_secret"] = _secret(
+                env, shop.get("app_secret_env", "BRIDGE_SHOP_APP_SECRET"), source, where
+            )
             shop["session_key"] = _secret(env, shop.get("session_env", "BRIDGE_SHOP_SESSION"), source, where)
 
 

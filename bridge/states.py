@@ -72,6 +72,8 @@ def check_transition(current: LineState, target: LineState) -> None:
 
 def trade_ready_for_delivery(states: list[LineState]) -> bool:
     """Every line settled, and at least one actually applied (something to deliver)."""
-    return bool(states) and all(s in SETTLED_FOR_DELIVERY for s in states) and any(
-        s is S.APPLIED for s in states
+    return (
+        bool(states)
+        and all(s in SETTLED_FOR_DELIVERY for s in states)
+        and any(s is S.APPLIED for s in states)
     )

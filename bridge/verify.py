@@ -62,8 +62,9 @@ def _excess(op_list: list[dict[str, Any]], credit_fen: int, months: int, cards: 
     return credited > credit_fen or subscribed > months or issued > cards
 
 
-def verify_run(orders: list[PlannedOrder], records: Records, store_lines: list[LineRecord],
-               shop: str) -> dict[str, Any]:
+def verify_run(
+    orders: list[PlannedOrder], records: Records, store_lines: list[LineRecord], shop: str
+) -> dict[str, Any]:
     """The run's figures; ``duplicates`` and ``lost`` must both be 0."""
     applied = _applied_by_line(records.ledger, shop)
     stored = {(ln.tid, ln.oid): ln for ln in store_lines}
@@ -77,8 +78,12 @@ def verify_run(orders: list[PlannedOrder], records: Records, store_lines: list[L
         if order.bad and not any(m.get("flag") == 1 for m in trade.get("memo_history", [])):
             bad_without_memo += 1
         if deliveries and trade.get("paid_at") and trade.get("consigned_at"):
-            latencies.append((datetime.fromisoformat(trade["consigned_at"])
-                              - datetime.fromisoformat(trade["paid_at"])).total_seconds() * 1000)
+            latencies.append(
+                (
+                    datetime.fromisoformat(trade["consigned_at"]) - datetime.fromisoformat(trade["paid_at"])
+                ).total_seconds()
+                * 1000
+            )
         for oid, line in zip(order.oids, order.lines, strict=True):
             ops = applied.get((order.tid or -1, oid), [])
             if line.expect_reason is None:

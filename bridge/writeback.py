@@ -16,7 +16,7 @@ import structlog
 
 from bridge.backoff import retry_at
 from bridge.deps import Deps
-from bridge.errors import BridgeError, Retryable
+from bridge.errors import BridgeError, Permanent, Retryable
 from bridge.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome, MemoFlag
 from bridge.reasons import memo_text
 from bridge.records import LineRecord, MemoRecord, TradeRecord
@@ -39,8 +39,9 @@ def delivery_codes(lines: list[LineRecord]) -> dict[int, list[str]]:
 
 async def write_back_due(deps: Deps) -> int:
     cfg = deps.settings.writeback
-    trades = await deps.store.claim_trades(deps.owner, deps.clock(), deps.settings.fulfilment.lease_s,
-                                           cfg.max_in_flight * 4)
+    trades = await deps.store.claim_trades(
+        deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, cfg.max_in_flight * 4
+    )
     sem = asyncio.Semaphore(cfg.max_in_flight)
 
     async def _one(trade: TradeRecord) -> None:
@@ -55,22 +56,37 @@ async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
     market = deps.shops[trade.shop]
     with structlog.contextvars.bound_contextvars(shop=trade.shop, tid=trade.tid):
         try:
-            current = await market.get_trade(trade.tid)
-            if current.status in CLOSED_STATUSES:
-                await _closed_after_provisioning(deps, trade)
-                return
-            if current.status in SHIPPED_STATUSES:
-                outcome = DeliveryOutcome.ALREADY_SHIPPED
-            else:
+            try:
                 lines = await deps.store.trade_lines(trade.id)
                 outcome = await market.mark_delivered(trade.tid, delivery_codes(lines) or None)
-        except BridgeError as exc:
+            except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
+                current = await market.get_trade(trade.tid)
+                if current.status in CLOSED_STATUSES:
+                    await _closed_after_provisioning(deps, trade)
+                    return
+                if current.status not in SHIPPED_STATUSES:
+                    raise
+                outcome = DeliveryOutcome.ALREADY_SHIPPED
+        except Exception as exc:  # BridgeError or a bug: stay visible, re-read the trade next time
+            if not isinstance(exc, BridgeError):
+                log.exception("writeback_crashed")
             retry_after = exc.retry_after if isinstance(exc, Retryable) else 300.0
             cfg = deps.settings.writeback
-            next_at = retry_at(deps.clock(), trade.delivery_attempts, base_s=cfg.backoff_base_s,
-                               max_s=cfg.backoff_max_s, retry_after=retry_after, rng=_rng)
-            await deps.store.trade_delivery_failed(trade, error=f"{type(exc).__name__}: {exc}",
-                                                   actor=deps.owner, now=deps.clock(), next_at=next_at)
+            next_at = retry_at(
+                deps.clock(),
+                trade.delivery_attempts,
+                base_s=cfg.backoff_base_s,
+                max_s=cfg.backoff_max_s,
+                retry_after=retry_after,
+                rng=_rng,
+            )
+            await deps.store.trade_delivery_failed(
+                trade,
+                error=f"{type(exc).__name__}: {exc}",
+                actor=deps.owner,
+                now=deps.clock(),
+                next_at=next_at,
+            )
             log.warning("writeback_failed", error=str(exc), attempts=trade.delivery_attempts + 1)
             return
         await deps.store.trade_delivered(trade, outcome=outcome.value, actor=deps.owner, now=deps.clock())
@@ -82,9 +98,16 @@ async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:
     for line in await deps.store.trade_lines(trade.id):
         if line.state is LineState.APPLIED:
             memo = (f"refund:{line.oid}", memo_text(line.oid, "REFUND_AFTER_DELIVERY"), MemoFlag.YELLOW.value)
-            await deps.store.move(line, LineState.REVERSAL_PENDING, now=deps.clock(), actor=deps.owner,
-                                  kind="refund", reason="REFUND_AFTER_DELIVERY",
-                                  detail={"trade_status": "closed"}, memo=memo)
+            await deps.store.move(
+                line,
+                LineState.REVERSAL_PENDING,
+                now=deps.clock(),
+                actor=deps.owner,
+                kind="refund",
+                reason="REFUND_AFTER_DELIVERY",
+                detail={"trade_status": "closed"},
+                memo=memo,
+            )
     await deps.store.release_trade(trade, deps.owner)
     log.warning("trade_closed_after_provisioning")
 
@@ -116,8 +139,14 @@ async def _write_memo(deps: Deps, memo: MemoRecord) -> None:
         if merged is not None:
             await market.set_memo(memo.tid, merged, MemoFlag(memo.flag))
     except BridgeError as exc:
-        next_at = retry_at(deps.clock(), memo.attempts, base_s=10.0, max_s=1800.0,
-                           retry_after=exc.retry_after if isinstance(exc, Retryable) else None, rng=_rng)
+        next_at = retry_at(
+            deps.clock(),
+            memo.attempts,
+            base_s=10.0,
+            max_s=1800.0,
+            retry_after=exc.retry_after if isinstance(exc, Retryable) else None,
+            rng=_rng,
+        )
         await deps.store.memo_failed(memo, f"{type(exc).__name__}: {exc}", next_at)
         log.warning("memo_failed", tid=memo.tid, error=str(exc))
         return

@@ -23,12 +23,16 @@ from bridge.money import yuan_to_fen
 DATA_INVALID = "MARKETPLACE_DATA_INVALID"
 
 
+_MAX_ID = 2**63 - 1  # ids are signed 64-bit on the platform and in the store
+
+
 def _to_id(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise ValueError(f"not an id (positive integer or digit string): {value!r}")
+    shown = value if not isinstance(value, str) or len(value) <= 40 else value[:40] + "…"
+    raise ValueError(f"not an id (integer 1..2^63-1 or its digits): {shown!r}")
 
 
 def _to_fen(value: object) -> int:

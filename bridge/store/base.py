@@ -27,7 +27,9 @@ def mask_detail(detail: Any) -> Any:
     if isinstance(detail, str):
         return mask_text(detail)
     if isinstance(detail, dict):
-        return {k: ("***" if k in {"pin", "secret", "session"} else mask_detail(v)) for k, v in detail.items()}
+        return {
+            k: ("***" if k in {"pin", "secret", "session"} else mask_detail(v)) for k, v in detail.items()
+        }
     if isinstance(detail, list):
         return [mask_detail(v) for v in detail]
     return detail
@@ -50,30 +52,61 @@ async def add_event(
 ) -> None:
     await conn.execute(
         events.insert().values(
-            at=now, shop=shop, tid=tid, oid=oid, line_id=line_id, actor=actor, kind=kind,
-            from_state=from_state, to_state=to_state, reason=reason, detail=mask_detail(detail),
+            at=now,
+            shop=shop,
+            tid=tid,
+            oid=oid,
+            line_id=line_id,
+            actor=actor,
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            detail=mask_detail(detail),
         )
     )
 
 
 def op_record(row: RowMapping) -> OperationRecord:
     return OperationRecord(
-        id=row["id"], line_id=row["line_id"], part=row["part"], request_id=row["request_id"],
-        kind=row["kind"], payload=row["payload"], state=row["state"],
-        operation_id=row["operation_id"], result=row["result"],
+        id=row["id"],
+        line_id=row["line_id"],
+        part=row["part"],
+        request_id=row["request_id"],
+        kind=row["kind"],
+        payload=row["payload"],
+        state=row["state"],
+        operation_id=row["operation_id"],
+        result=row["result"],
     )
 
 
 def line_record(row: RowMapping, ops: tuple[OperationRecord, ...] = ()) -> LineRecord:
     return LineRecord(
-        id=row["id"], trade_id=row["trade_id"], shop=row["shop"], tid=row["tid"], oid=row["oid"],
-        outer_sku_id=row["outer_sku_id"], title=row["title"], quantity=row["quantity"],
-        price_fen=row["price_fen"], payment_fen=row["payment_fen"], refund_status=row["refund_status"],
-        state=LineState(row["state"]), attempts=row["attempts"], reason=row["reason"],
-        reason_detail=row["reason_detail"], card_no=row["card_no"], product_code=row["product_code"],
-        product_name=row["product_name"], mapping_version=row["mapping_version"],
-        customization=row["customization"], paid_at=row["paid_at"], created_at=row["created_at"],
-        updated_at=row["updated_at"], operations=ops,
+        id=row["id"],
+        trade_id=row["trade_id"],
+        shop=row["shop"],
+        tid=row["tid"],
+        oid=row["oid"],
+        outer_sku_id=row["outer_sku_id"],
+        title=row["title"],
+        quantity=row["quantity"],
+        price_fen=row["price_fen"],
+        payment_fen=row["payment_fen"],
+        refund_status=row["refund_status"],
+        state=LineState(row["state"]),
+        attempts=row["attempts"],
+        reason=row["reason"],
+        reason_detail=row["reason_detail"],
+        card_no=row["card_no"],
+        product_code=row["product_code"],
+        product_name=row["product_name"],
+        mapping_version=row["mapping_version"],
+        customization=row["customization"],
+        paid_at=row["paid_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        operations=ops,
     )
 
 
@@ -83,10 +116,14 @@ async def load_lines(conn: AsyncConnection, where: Any) -> list[LineRecord]:
         return []
     ids = [r["id"] for r in rows]
     op_rows = (
-        await conn.execute(
-            select(operations).where(operations.c.line_id.in_(ids)).order_by(operations.c.part)
+        (
+            await conn.execute(
+                select(operations).where(operations.c.line_id.in_(ids)).order_by(operations.c.part)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     by_line: dict[int, list[OperationRecord]] = {}
     for o in op_rows:
         by_line.setdefault(o["line_id"], []).append(op_record(o))

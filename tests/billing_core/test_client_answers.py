@@ -49,7 +49,7 @@ _HTML = "text/html"
     ],
     ids=["html", "empty", "missing-field", "wrong-shape", "wrong-type", "kind-field", "naive-time",
          "other-request", "queued", "html-404", "redirect"],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 async def test_nonsense_answers_are_permanent_answer_invalid(
     scripted: tuple[Script, str], status: int, body: Any, content_type: str, call: str, names: list[str]
 ) -> None:

@@ -77,7 +77,7 @@ async def test_unknown_key(http: aiohttp.ClientSession, running: RunningSandbox)
     ("headers", "code"),
     [({}, "UNKNOWN_KEY"), ({"X-Api-Key": "sandbox-key"}, "BAD_SIGNATURE"),
      ({"X-Api-Key": "sandbox-key", "X-Timestamp": "soon", "X-Signature": "00"}, "BAD_SIGNATURE")],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 async def test_missing_or_garbled_headers(
     http: aiohttp.ClientSession, running: RunningSandbox, headers: dict[str, str], code: str
 ) -> None:
@@ -105,7 +105,7 @@ async def test_unknown_v1_route_answers_an_error_body(
      (b'{"request_id":"x y","kind":"recharge","card_no":"8371","amount_fen":1}', "request_id"),
      (b'{"request_id":"x","kind":"recharge","card_no":"8371","amount_fen":"100"}', "amount_fen"),
      (b'{"request_id":"x","kind":"recharge","card_no":"8371","amount_fen":1,"extra":1}', "extra")],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 async def test_malformed_operation_is_invalid_request_naming_the_field(
     http: aiohttp.ClientSession, running: RunningSandbox, body: bytes, field: str
 ) -> None:

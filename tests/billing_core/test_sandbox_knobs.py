@@ -154,7 +154,7 @@ async def test_knobs_endpoint_reads_and_partially_updates(
     ("change", "field"),
     [({"lose_answers": 1}, "lose_answers"), ({"lose_answer_rate": 2}, "lose_answer_rate"),
      ({"maintenance_nightly": "23:50"}, "maintenance_nightly"), ([1, 2], "object")],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 async def test_knobs_endpoint_refuses_typos_and_bad_values(
     http: aiohttp.ClientSession, running: RunningSandbox, change: object, field: str
 ) -> None:

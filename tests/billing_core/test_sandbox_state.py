@@ -33,8 +33,8 @@ def _state(*accounts: Account, clock: Clock | None = None) -> SandboxState:
     return SandboxState(PRODUCTS, accounts, clock=clock or Clock())
 
 
-def _account(*, card: str = "8371000000000001", **kw: object) -> Account:
-    fields: dict[str, object] = {
+def _account(*, card: str = "8371000000000001", **kw: Any) -> Account:
+    fields: dict[str, Any] = {
         "subscriber_id": "S0000001",
         "status": "active",
         "two_way": True,
@@ -42,7 +42,7 @@ def _account(*, card: str = "8371000000000001", **kw: object) -> Account:
         "balance_fen": 1000,
     }
     fields.update(kw)
-    return Account(card_no=card, **fields)  # type: ignore[arg-type]  # test data, checked by the dataclass
+    return Account(card_no=card, **fields)
 
 
 def _refusal(call: object) -> str:

@@ -101,7 +101,7 @@ def test_untampered_request_verifies() -> None:
     ("header", "now", "skew"),
     [(_TS, 1795485600.0, 0.0), (_TS, 1795485900.0, 300.0), (_TS, 1795485299.5, 300.5), ("-5", 0.0, None),
      ("1.5", 0.0, None), ("", 0.0, None), ("١٢", 0.0, None)],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 def test_timestamp_skew(header: str, now: float, skew: float | None) -> None:
     """Whole ASCII seconds only; the skew is absolute."""
     assert timestamp_skew(header, now) == skew

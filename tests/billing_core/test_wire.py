@@ -28,7 +28,7 @@ from bridge.models import (
     ("text", "valid"),
     [("a", True), ("a" * 64, True), ("a" * 65, False), ("", False), ("shop1:tid.42-oid_7", True),
      ("a b", False), ("a/b", False), ("订单", False), ("a\n", False)],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 def test_request_id_rule(text: str, valid: bool) -> None:
     assert wire.is_request_id(text) is valid
 
@@ -37,7 +37,7 @@ def test_request_id_rule(text: str, valid: bool) -> None:
     "operation",
     [Recharge("r-1", "8371000012345678", 15000), Subscribe("s-1", "8371000012345678", "CH-FYZQ", 3),
      IssueCards("c-1", 5000, 2)],
-)  # fmt: skip
+)  # fmt: skip  # one case per line reads as a table
 def test_operation_requests_round_trip(operation: Operation) -> None:
     body = json.dumps(wire.operation_to_request(operation).model_dump(mode="json")).encode()
     assert json.loads(body)["kind"] == operation.kind.value
@@ -92,7 +92,7 @@ def test_invalid_answer_messages_never_echo_values() -> None:
     body = json.dumps(
         {"card_no": 8371000012345678, "subscriber_id": "S1", "status": "active", "two_way": True,
          "region": "410100", "balance_fen": 1, "entitlements": []}
-    ).encode()  # fmt: skip
+    ).encode()  # fmt: skip  # one case per line reads as a table
     with pytest.raises(Permanent) as caught:
         wire.parse_answer(wire.SubscriberWire, "GET /v1/subscribers/{card_no}", body)
     assert "card_no" in str(caught.value)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bridge.cursor import next_watermark, poll_windows
 
-T0 = datetime(2026, 11, 24, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
 M = timedelta(minutes=1)
 
 
@@ -42,7 +43,7 @@ def test_windows_are_contiguous_and_end_at_poll_start() -> None:
     started = T0 + timedelta(hours=7, seconds=13)
     wins = _windows(T0, started, window=30)
     assert wins[0][0] == T0 - 10 * M
-    assert all(a[1] == b[0] for a, b in zip(wins, wins[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(wins))
     assert wins[-1][1] == started
     assert all(end - start <= 30 * M for start, end in wins)
 

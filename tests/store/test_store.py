@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from bridge.store import Store, open_store
 from tests.factories import CARD, applied, later, order_line, recharge, trade
 
 S = LineState
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -27,8 +27,17 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 async def _ready_line(store: Store, parts: int = 1):  # type: ignore[no-untyped-def]
     [line] = await store.save_trade("main", trade(), NOW, "t")
     ops = [recharge(f"main:1001:2001:{k}") for k in range(parts)]
-    assert await store.mark_ready(line, ops, card_no=CARD, product_code="RC-0100", product_name="100元",
-                                  delivery_mode="topup", mapping_version="v1", now=NOW, actor="t")
+    assert await store.mark_ready(
+        line,
+        ops,
+        card_no=CARD,
+        product_code="RC-0100",
+        product_name="100元",
+        delivery_mode="topup",
+        mapping_version="v1",
+        now=NOW,
+        actor="t",
+    )
     [claimed] = await store.claim_lines("w1", NOW, 30, 10)
     return claimed
 
@@ -86,14 +95,24 @@ async def test_line_is_applied_only_when_every_part_is(store: Store) -> None:
 async def test_request_ids_survive_replanning(store: Store) -> None:
     """A line sent back to RECEIVED and planned again keeps its request_ids."""
     line = await _ready_line(store)
-    await store.record_exception(line, reason="SUBSCRIBER_NOT_FOUND", message="x", actor="t", now=NOW, memo=None)
+    await store.record_exception(
+        line, reason="SUBSCRIBER_NOT_FOUND", message="x", actor="t", now=NOW, memo=None
+    )
     [line] = await store.trade_lines(line.trade_id)
     assert await store.move(line, S.RECEIVED, now=NOW, actor="cs")
     [line] = await store.trade_lines(line.trade_id)
     new_op = Recharge(request_id="main:1001:2001:0", card_no="8371000099999999", amount_fen=10000)
-    assert await store.mark_ready(line, [new_op], card_no="8371000099999999",
-                                  product_code="RC-0100", product_name="100元", delivery_mode="topup",
-                                  mapping_version="v2", now=NOW, actor="cs")
+    assert await store.mark_ready(
+        line,
+        [new_op],
+        card_no="8371000099999999",
+        product_code="RC-0100",
+        product_name="100元",
+        delivery_mode="topup",
+        mapping_version="v2",
+        now=NOW,
+        actor="cs",
+    )
     [line] = await store.trade_lines(line.trade_id)
     assert [op.request_id for op in line.operations] == ["main:1001:2001:0"]
     assert line.operations[0].payload["card_no"] == "8371000099999999"
@@ -115,7 +134,9 @@ async def test_move_from_a_stale_state_changes_nothing(store: Store) -> None:
 async def test_exception_queues_one_memo_per_reason(store: Store) -> None:
     [line] = await store.save_trade("main", trade(), NOW, "t")
     memo = ("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", 1)
-    assert await store.record_exception(line, reason="CARD_MISSING", message="m", actor="t", now=NOW, memo=memo)
+    assert await store.record_exception(
+        line, reason="CARD_MISSING", message="m", actor="t", now=NOW, memo=memo
+    )
     [m] = await store.claim_memos(NOW, 10)
     assert m.flag == 1 and m.text.startswith("[自动发货]")
     assert await store.claim_memos(NOW, 10) == []  # held while being written

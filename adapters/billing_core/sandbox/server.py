@@ -31,12 +31,8 @@ from adapters.billing_core.sandbox.seed import (
     load_catalogue,
     seed_accounts,
 )
-from adapters.billing_core.sandbox.state import SandboxState
+from adapters.billing_core.sandbox.state import SandboxState, now_cst
 from bridge.models import CST, Product
-
-
-def _now_cst() -> datetime:
-    return datetime.now(CST)
 
 
 class BillingSandbox:
@@ -52,7 +48,7 @@ class BillingSandbox:
         secret: str = "sandbox-secret",
         knobs: BillingKnobs | None = None,
         ledger_path: Path | None = None,
-        clock: Callable[[], datetime] = _now_cst,
+        clock: Callable[[], datetime] = now_cst,
     ) -> None:
         catalogue = load_catalogue(products) if isinstance(products, Path) else list(products)
         population = population or Population()

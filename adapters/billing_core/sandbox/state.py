@@ -40,7 +40,8 @@ Journal = Callable[[Sequence[OpRecord], Sequence[Account]], None]
 """Receives every applied change (records and accounts touched), in order."""
 
 
-def _now_cst() -> datetime:
+def now_cst() -> datetime:
+    """The default clock: now, in China Standard Time."""
     return datetime.now(CST)
 
 
@@ -52,7 +53,7 @@ class SandboxState:
         products: Iterable[Product],
         accounts: Iterable[Account],
         *,
-        clock: Callable[[], datetime] = _now_cst,
+        clock: Callable[[], datetime] = now_cst,
         journal: Journal | None = None,
     ) -> None:
         self.products = {p.product_code: p for p in products}

@@ -106,10 +106,10 @@ class TradeBook:
         return trade
 
     def _new_id(self) -> int:
-        """A fresh id of 16 to 19 digits: most above 2^53, as real tids are."""
+        """A fresh id of 17 to 19 digits (below 2^63): all above 2^53, as real tids are."""
         while True:
-            digits = self._rng.randint(16, 19)
-            value = self._rng.randrange(10 ** (digits - 1), 10**digits)
+            digits = self._rng.randint(17, 19)
+            value = self._rng.randrange(10 ** (digits - 1), min(10**digits, 2**63 - 1))
             if value not in self._ids:
                 self._ids.add(value)
                 return value

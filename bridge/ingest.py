@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
 from bridge.cursor import next_watermark, poll_windows
 from bridge.deps import Deps
 from bridge.errors import BridgeError, Permanent
-from bridge.models import CLOSED_STATUSES, Trade
+from bridge.models import CLOSED_STATUSES, Trade, TradeSummary
 from bridge.plan import plan_lines
 from bridge.refunds import apply_trade_changes
 
 log = structlog.get_logger("bridge.ingest")
 
 _READ_CONCURRENCY = 8
+_SETTLE = timedelta(seconds=2)
 _PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 
 
@@ -72,8 +73,7 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
         known = await deps.store.known_versions(shop, [s.tid for s in summaries])
         fresh = []
         for summary in summaries:
-            stored = known.get(summary.tid)
-            if stored is not None and stored[0] == summary.status and stored[1] >= summary.modified:
+            if _unchanged(known.get(summary.tid), summary):
                 report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
             else:
                 fresh.append(summary.tid)
@@ -91,6 +91,19 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
         failed=len(report.failed),
     )
     return report
+
+
+def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSummary) -> bool:
+    """Same status and modified, and our full read came after that second was over.
+
+    Marketplace times have whole seconds: two changes within one second share a
+    ``modified``, so an equal time only proves "no change" if we read the trade
+    after that second (plus a margin for clock skew) had passed.
+    """
+    if stored is None:
+        return False
+    status, modified, read_at = stored
+    return status == summary.status and modified >= summary.modified and read_at >= summary.modified + _SETTLE
 
 
 async def _ingest_many(deps: Deps, shop: str, tids: list[int], report: PollReport) -> None:

@@ -57,7 +57,7 @@ async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: b
             now=now,
             actor=deps.owner,
             kind="refund",
-            frm=_BEFORE,
+            frm=tuple(s for s in _BEFORE if s is not target),
             reason="REFUNDED" if closed else "REFUND_REQUESTED",
             detail=detail,
         ):

@@ -122,18 +122,18 @@ class ViewStore(TradeStore):
             )
         return counts
 
-    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime]]:
-        """Stored (status, modified) of these trades: a re-listed trade that did not change is skipped."""
-        found: dict[int, tuple[str, datetime]] = {}
+    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
+        """Stored (status, modified, read at) of these trades: a re-listed unchanged trade is skipped."""
+        found: dict[int, tuple[str, datetime, datetime]] = {}
         async with self._engine.connect() as conn:
             for start in range(0, len(tids), 500):
                 chunk = tids[start : start + 500]
                 rows = (
                     await conn.execute(
-                        select(trades.c.tid, trades.c.status, trades.c.modified).where(
+                        select(trades.c.tid, trades.c.status, trades.c.modified, trades.c.updated_at).where(
                             and_(trades.c.shop == shop, trades.c.tid.in_(chunk))
                         )
                     )
                 ).all()
-                found.update({r.tid: (r.status, r.modified) for r in rows})
+                found.update({r.tid: (r.status, r.modified, r.updated_at) for r in rows})
         return found

@@ -135,8 +135,11 @@ async def _drive(
             placing.cancel()
         sys.stderr.write(_progress_line(len(placed), orders, await deps.store.progress(), started) + "\n")
         records = await fetch_records(http, sb.market_url, sb.billing_url)
+        async with http.get(f"{sb.market_url}/sandbox/stats") as resp:
+            market_stats = await resp.json()
     report = verify_run(placed, records, await deps.store.all_lines(), SHOP)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
+    report["marketplace_calls"] = market_stats.get("calls", {})
     return report
 
 

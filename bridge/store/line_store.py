@@ -53,6 +53,14 @@ def result_payload(result: OperationResult) -> dict[str, Any]:
     }
 
 
+_IN_FLIGHT = frozenset({S.RECEIVED, S.READY, S.SUBMITTED, S.UNKNOWN})
+
+
+def _affects_delivery(current: LineState, to: LineState) -> bool:
+    """Moves among the in-flight states never change whether a trade is due for write-back."""
+    return not (current in _IN_FLIGHT and to in _IN_FLIGHT)
+
+
 class LineStore(StoreBase):
     async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
         """Store a trade and its lines (new lines as RECEIVED); return all its lines."""
@@ -241,7 +249,8 @@ class LineStore(StoreBase):
                     created_at=now,
                 )
             )
-        await refresh_trade(conn, line.trade_id, now)
+        if _affects_delivery(LineState(current), to):
+            await refresh_trade(conn, line.trade_id, now)
         return True
 
     async def mark_ready(

@@ -74,6 +74,9 @@ def make_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_deps_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", health)
+    from bridge.web import setup_console  # imported here: bridge.web itself imports this module
+
+    setup_console(app)
     return app
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -22,9 +23,10 @@ from aiohttp import web
 
 from bridge.app import DEPS_KEY, make_app
 from bridge.logs import configure_logging
-from bridge.sandboxes import Sandboxes, bridge_settings, running_sandboxes
+from bridge.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings, running_sandboxes
 from bridge.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
 from bridge.verify import fetch_records, verify_run
+from bridge.web.demo_logins import console_banner, create_demo_logins
 
 SHOP = "main"
 
@@ -75,6 +77,7 @@ async def run_demo(
     seed: int = 7,
     timeout_s: float = 900.0,
     workdir: Path | None = None,
+    listen: str = "127.0.0.1:0",
 ) -> int:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
@@ -82,11 +85,22 @@ async def run_demo(
         configure_logging("info", "json", stream=log_file)
         async with running_sandboxes(seed=seed) as sb:
             settings = bridge_settings(sb, workdir, shop=SHOP)
+            # the console may edit the mappings: give the demo its own copy, never the repository's
+            mappings = shutil.copytree(
+                REPO_MAPPINGS,
+                workdir / "mappings",
+                ignore=shutil.ignore_patterns("history"),
+                dirs_exist_ok=True,
+            )
+            settings = settings.model_copy(update={"mappings_dir": mappings, "listen": listen})
             app = make_app(settings)
             runner = web.AppRunner(app, handle_signals=False)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            host, port = settings.listen.rsplit(":", 1)
+            site = web.TCPSite(runner, host, int(port))
             await site.start()
+            url = "http://{}:{}/".format(*runner.addresses[0][:2])
+            sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
             try:
                 report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
             finally:

@@ -48,6 +48,10 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "REFUND_REQUESTED": ("买家已申请退款，暂停充值", "refund requested before provisioning"),
     "REFUNDED": ("已退款或交易关闭，未充值", "refunded or closed before provisioning"),
+    "REFUND_BY_CS": (
+        "客服已取消该子订单，请在网店后台为买家退款",
+        "cancelled by customer service: refund the buyer in the shop's back office",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bridge.store import console_schema  # noqa: F401  (registers the console's tables on metadata)
 from bridge.store.schema import metadata
 from bridge.store.store import Store
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bridge.store.account_store import AccountStore
+from bridge.store.console_views import ConsoleViews
 from bridge.store.views import ViewStore
 
 
-class Store(ViewStore):
-    """Lines, operations, trades, memos, the polling cursor and the read views."""
+class Store(ConsoleViews, AccountStore, ViewStore):
+    """Lines, operations, trades, memos, the polling cursor, the read views and the console's tables."""

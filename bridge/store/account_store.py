@@ -1,0 +1,147 @@
+"""People, their sessions and the login throttle, as rows (hashing is ``bridge.users``' job).
+
+Session ids reach this module already hashed: the store never sees the value
+the browser holds. A user is unique by name (a constraint, never
+select-then-insert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, select
+
+from bridge.store.base import StoreBase, insert_ignore
+from bridge.store.console_schema import login_throttle, sessions, users
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    name: str
+    role: str
+    password_hash: str
+    disabled: bool
+    created_at: datetime
+
+
+def _user(row: Row[Any]) -> UserRecord:
+    r = row._mapping
+    return UserRecord(r["id"], r["name"], r["role"], r["password_hash"], bool(r["disabled"]), r["created_at"])
+
+
+class AccountStore(StoreBase):
+    async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
+        """Create a user; False when the name is taken."""
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                insert_ignore(conn, users, ["name"]).values(
+                    name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    disabled=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return bool(res.rowcount)
+
+    async def update_user(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> bool:
+        """Change a user's role, password or status; their sessions end when any changes."""
+        values: dict[str, object] = {"updated_at": now}
+        if role is not None:
+            values["role"] = role
+        if password_hash is not None:
+            values["password_hash"] = password_hash
+        if disabled is not None:
+            values["disabled"] = int(disabled)
+        async with self._engine.begin() as conn:
+            user_id = (await conn.execute(select(users.c.id).where(users.c.name == name))).scalar()
+            if user_id is None:
+                return False
+            await conn.execute(users.update().where(users.c.id == user_id).values(**values))
+            await conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        return True
+
+    async def user_by_name(self, name: str) -> UserRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(users).where(users.c.name == name))).first()
+        return _user(row) if row is not None else None
+
+    async def all_users(self) -> list[UserRecord]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(users).order_by(users.c.name))).all()
+        return [_user(r) for r in rows]
+
+    async def create_session(
+        self, user_id: int, id_hash: str, csrf: str, now: datetime, expires_at: datetime
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(sessions).where(sessions.c.expires_at < now))
+            await conn.execute(
+                sessions.insert().values(
+                    id_hash=id_hash, user_id=user_id, csrf=csrf, created_at=now, expires_at=expires_at
+                )
+            )
+
+    async def session_user(self, id_hash: str, now: datetime) -> tuple[UserRecord, str] | None:
+        """The signed-in user and the session's CSRF token, or None (unknown, expired, disabled)."""
+        query = (
+            select(users, sessions.c.csrf)
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(and_(sessions.c.id_hash == id_hash, sessions.c.expires_at > now, users.c.disabled == 0))
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return (_user(row), str(row.csrf)) if row is not None else None
+
+    async def end_session(self, id_hash: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
+
+    async def login_wait_until(self, name: str) -> datetime | None:
+        """When this name may try again after failed sign-ins (None: now)."""
+        async with self._engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(login_throttle.c.next_allowed_at).where(login_throttle.c.name == name)
+                )
+            ).scalar()
+
+    async def login_failed(
+        self, name: str, now: datetime, delay_s: Callable[[int], float]
+    ) -> tuple[int, datetime]:
+        """Count a failure; the next try waits ``delay_s(failures)``. Returns (failures, allowed at)."""
+        where = login_throttle.c.name == name
+        async with self._engine.begin() as conn:
+            await conn.execute(insert_ignore(conn, login_throttle, ["name"]).values(name=name, failures=0))
+            failures = 1 + int(
+                (await conn.execute(select(login_throttle.c.failures).where(where))).scalar_one()
+            )
+            allowed = now + timedelta(seconds=delay_s(failures))
+            await conn.execute(
+                login_throttle.update().where(where).values(failures=failures, next_allowed_at=allowed)
+            )
+        return failures, allowed
+
+    async def login_failures(self, name: str) -> int:
+        async with self._engine.connect() as conn:
+            value = (
+                await conn.execute(select(login_throttle.c.failures).where(login_throttle.c.name == name))
+            ).scalar()
+        return int(value or 0)
+
+    async def login_succeeded(self, name: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(login_throttle).where(login_throttle.c.name == name))

@@ -1,0 +1,71 @@
+"""Tables of the console: people, their sessions, login throttling and the audit log.
+
+Defined on the store's one ``metadata`` so ``open_store`` creates them with the
+rest. Nothing that opens a session is stored in the clear: passwords are
+argon2 hashes and session ids are kept as SHA-256 digests of what the browser
+holds (a stolen database does not open a session; a CSRF token alone is useless).
+
+- ``users``          one row per person (unique name), role ``cs`` or ``admin``
+- ``sessions``       one row per signed-in browser: digest of the cookie, CSRF token, expiry
+- ``login_throttle`` failed sign-ins per name and when the next try is allowed
+- ``audit_log``      every console or CLI action: who, when, before → after, note, outcome
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+
+from bridge.store.schema import JsonText, UtcDateTime, metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("role", String(8), nullable=False),  # cs | admin
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Integer, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("name", name="uq_users_name"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_allowed_at", UtcDateTime),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("outcome", String(12), nullable=False),  # done | unchanged | refused
+    Column("shop", String(16)),
+    Column("tid", BigInteger),
+    Column("oid", BigInteger),
+    Column("line_id", Integer),
+    Column("before", String(40)),
+    Column("after", String(40)),
+    Column("note", Text),
+    Column("detail", JsonText),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_tid", "tid"),
+    Index("ix_audit_actor", "actor"),
+)

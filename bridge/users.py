@@ -1,0 +1,111 @@
+"""Console accounts: argon2 password hashes, sign-in with growing delays, server-side sessions.
+
+Used by the web console and by ``bridge users add``. What the browser holds
+(a random session id) is stored only as its SHA-256 digest; a new id is made
+at every sign-in (no session fixation). After a failed sign-in the same name
+must wait 1, 2, 4, … seconds (capped at five minutes) before the password is
+even checked again, so guessing is slow whatever the attacker's bandwidth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bridge.store import Store
+from bridge.store.account_store import UserRecord
+
+ROLES = ("cs", "admin")
+"""``cs`` acts on orders; ``admin`` also edits SKU mappings and accounts."""
+SESSION_TTL = timedelta(hours=12)
+"""A working day: sign in once per shift."""
+MAX_DELAY_S = 300.0
+MIN_PASSWORD = 8
+_NAME = re.compile(r"^[A-Za-z0-9._@-]{2,40}$")
+_HASHER = PasswordHasher()  # stateless parameters (argon2id, library defaults), safe to share
+_DUMMY_HASH = _HASHER.hash("not a real password: evens out the time of unknown names")
+
+
+class AccountError(ValueError):
+    """A name, role or password that cannot be accepted; ``code`` names the rule."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def login_delay_s(failures: int) -> float:
+    """Seconds the next try must wait after ``failures`` failed sign-ins in a row."""
+    return min(2.0 ** max(failures - 1, 0), MAX_DELAY_S)
+
+
+def session_digest(token: str) -> str:
+    """What the store keeps of a session id."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_account(name: str, role: str, password: str) -> None:
+    """Raise ``AccountError`` for an unusable name, an unknown role or a short password."""
+    if not _NAME.match(name):
+        raise AccountError("bad_name")
+    if role not in ROLES:
+        raise AccountError("bad_role")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError("short_password")
+
+
+async def add_user(store: Store, name: str, role: str, password: str, now: datetime) -> None:
+    """Create an account; ``AccountError("name_taken")`` when the name exists."""
+    check_account(name, role, password)
+    if not await store.add_user(name, role, await asyncio.to_thread(hash_password, password), now):
+        raise AccountError("name_taken")
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the user, or how long to wait, or a plain refusal."""
+
+    user: UserRecord | None
+    wait_s: float = 0.0
+    throttled: bool = False  # refused without checking the password: still waiting
+
+
+async def authenticate(store: Store, name: str, password: str, now: datetime) -> SignIn:
+    """Check a name and password, honouring and extending the growing delay."""
+    key = name.strip()[:80]
+    allowed_at = await store.login_wait_until(key)
+    if allowed_at is not None and allowed_at > now:
+        return SignIn(None, wait_s=(allowed_at - now).total_seconds(), throttled=True)
+    user = await store.user_by_name(key)
+    # argon2 is deliberately slow: keep it off the event loop
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or user.disabled or not ok:
+        _, allowed_at = await store.login_failed(key, now, login_delay_s)
+        return SignIn(None, wait_s=(allowed_at - now).total_seconds())
+    await store.login_succeeded(key)
+    return SignIn(user)
+
+
+async def start_session(store: Store, user: UserRecord, now: datetime) -> tuple[str, str]:
+    """A fresh session for ``user``: (the id for the cookie, the CSRF token for forms)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    await store.create_session(user.id, session_digest(token), csrf, now, now + SESSION_TTL)
+    return token, csrf

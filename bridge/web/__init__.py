@@ -1,0 +1,76 @@
+"""The web console for customer-service staff and admins, mounted on the daemon's aiohttp app.
+
+``setup_console(app)`` adds the routes, templates and middlewares to the
+application ``bridge run`` and ``bridge demo`` serve (``/healthz`` stays as
+it is); ``make_console_app(deps)`` builds a console over ready-made deps
+without the scheduler, for handler tests.
+
+    /login /logout /lang/{zh|en}                  sign-in, sign-out, language
+    /  /dashboard/live                            figures, refreshed by console.js
+    /queue  (POST /queue/retry)                   exception queue, bulk retry
+    /orders?tid=  /orders/{shop}/{tid}            one order: lines, timeline, actions
+    POST /lines/{id}/{retry|card|resolve|cancel|refresh}
+    /mappings  /mappings/edit  /mappings/history  catalogue, SKUs, inbox, editor, diffs
+    /audit  /users                                audit log; accounts (admins)
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bridge.app import DEPS_KEY
+from bridge.deps import Deps
+from bridge.web import action_views, admin_views, auth, mapping_views, pages
+
+__all__ = ["make_console_app", "setup_console"]
+
+
+def _routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/login", auth.login_page)
+    router.add_post("/login", auth.login_submit)
+    router.add_post("/logout", auth.logout)
+    router.add_get("/lang/{lang}", auth.switch_lang)
+    router.add_get("/", pages.dashboard)
+    router.add_get("/dashboard/live", pages.dashboard_live)
+    router.add_get("/queue", pages.queue)
+    router.add_post("/queue/retry", action_views.bulk_retry)
+    router.add_get("/orders", pages.find_order)
+    router.add_get("/orders/{shop}/{tid}", pages.order)
+    router.add_post("/lines/{line_id}/{action}", action_views.line_action)
+    router.add_get("/mappings", mapping_views.mappings)
+    router.add_get("/mappings/edit", mapping_views.edit_form)
+    router.add_post("/mappings/edit", mapping_views.edit_submit)
+    router.add_get("/mappings/history", mapping_views.mapping_history)
+    router.add_get("/audit", admin_views.audit)
+    router.add_get("/users", admin_views.users_page)
+    router.add_post("/users", admin_views.users_submit)
+    static = Path(str(resources.files("bridge.web").joinpath("static")))
+    router.add_static("/static/", static, name="static")
+
+
+def setup_console(app: web.Application) -> None:
+    """Mount the console on ``app`` (which must provide ``DEPS_KEY`` once started)."""
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("bridge.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+    app.middlewares.extend([auth.security_headers, auth.require_session, auth.check_csrf])
+    _routes(app.router)
+
+
+def make_console_app(deps: Deps) -> web.Application:
+    """The console alone over ``deps`` (no scheduler, no cleanup): for tests and tools."""
+    app = web.Application()
+    app[DEPS_KEY] = deps
+    setup_console(app)
+    return app

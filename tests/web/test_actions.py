@@ -1,0 +1,162 @@
+"""The console's actions through its forms: what each does, its audit entry, and clicking twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.records import LineRecord
+from bridge.states import LineState
+from tests.web.conftest import Desk
+from tests.web.rig import lines_of
+
+S = LineState
+
+
+async def _exception(desk: Desk, message: str | None = None) -> LineRecord:
+    """A paid 100-yuan line whose card the billing core does not know: EXCEPTION."""
+    tid = await desk.market.order(message=message or f"卡号{desk.market.unknown_card()}")
+    await desk.cycle()
+    [ln] = await lines_of(desk.deps, tid)
+    assert ln.state is S.EXCEPTION
+    return ln
+
+
+async def _exhausted(desk: Desk, n: int = 1) -> list[LineRecord]:
+    """Lines that failed while the billing core was down (RETRIES_EXHAUSTED), now healed."""
+    cards = await desk.market.cards()
+    tids = [await desk.market.order(message=cards[10 + i]) for i in range(n)]
+    await desk.exhausted()
+    found = [ln for tid in tids for ln in await lines_of(desk.deps, tid)]
+    assert {(ln.state, ln.reason) for ln in found} == {(S.EXCEPTION, "RETRIES_EXHAUSTED")}
+    return found
+
+
+async def _state(desk: Desk, ln: LineRecord) -> LineRecord:
+    found = await desk.deps.store.line_by_id(ln.id)
+    assert found is not None
+    return found
+
+
+async def test_correct_card_provisions_to_the_checked_card_with_the_lines_own_request_id(desk: Desk) -> None:
+    """A corrected card is checked, saved, provisioned once under shop:tid:oid:0, and delivered."""
+    ln = await _exception(desk)
+    card = (await desk.market.cards())[0]
+    await desk.login("cs1")
+    resp = await desk.post(f"/lines/{ln.id}/card", {"card": f"{card[:4]} {card[4:8]} {card[8:]}"})
+    assert resp.status == 303 and "done:queued" in resp.headers["Location"]
+    await desk.cycle()
+    assert (await _state(desk, ln)).state is S.DELIVERED
+    [op] = await desk.market.ledger(ln.tid)
+    assert (op["card_no"], op["request_id"]) == (card, f"{ln.shop}:{ln.tid}:{ln.oid}:0")
+
+
+async def test_correcting_the_card_twice_provisions_once(desk: Desk) -> None:
+    """The second click finds the line already moving: one operation in the billing core."""
+    ln = await _exception(desk)
+    card = (await desk.market.cards())[1]
+    await desk.login("cs1")
+    await desk.post(f"/lines/{ln.id}/card", {"card": card})
+    second = await desk.post(f"/lines/{ln.id}/card", {"card": card})
+    assert "unchanged:not_waiting" in second.headers["Location"]
+    for _ in range(2):
+        await desk.cycle()
+    assert len(await desk.market.ledger(ln.tid)) == 1
+
+
+async def test_an_unknown_card_is_refused_and_nothing_is_saved(desk: Desk) -> None:
+    """A card the billing core does not know never reaches the line."""
+    ln = await _exception(desk)
+    await desk.login("cs1")
+    resp = await desk.post(f"/lines/{ln.id}/card", {"card": "8371000000000001"})
+    assert "refused:card_unknown" in resp.headers["Location"]
+    after = await _state(desk, ln)
+    assert (after.state, after.card_no) == (S.EXCEPTION, ln.card_no)
+
+
+async def test_retrying_twice_provisions_once(desk: Desk) -> None:
+    """Retry after an outage: two clicks, one operation, delivered."""
+    [ln] = await _exhausted(desk)
+    await desk.login("cs1")
+    await desk.post(f"/lines/{ln.id}/retry")
+    await desk.post(f"/lines/{ln.id}/retry")
+    for _ in range(2):
+        await desk.cycle()
+    assert (await _state(desk, ln)).state is S.DELIVERED
+    assert len(await desk.market.ledger(ln.tid)) == 1
+
+
+async def test_bulk_retry_queues_every_selected_line(desk: Desk) -> None:
+    """Selected lines are retried, each with its own audit entry."""
+    lines = await _exhausted(desk, 2)
+    await desk.login("cs1")
+    resp = await desk.post("/queue/retry", {"line": [str(ln.id) for ln in lines]})
+    assert "n=2" in resp.headers["Location"]
+    await desk.cycle()
+    assert [(await _state(desk, ln)).state for ln in lines] == [S.DELIVERED, S.DELIVERED]
+    assert len(await desk.deps.store.audit_entries(action="retry")) == 2
+
+
+async def test_resolve_needs_a_resolution_and_a_note(desk: Desk) -> None:
+    """Without a note nothing changes (and the refusal is audited)."""
+    ln = await _exception(desk)
+    await desk.login("cs1")
+    resp = await desk.post(f"/lines/{ln.id}/resolve", {"resolution": "HANDLED_AT_HALL", "note": " "})
+    assert "refused:resolution_needed" in resp.headers["Location"]
+    assert (await _state(desk, ln)).state is S.EXCEPTION
+
+
+async def test_resolve_settles_the_line_without_provisioning(desk: Desk) -> None:
+    """RESOLVED, nothing sent to the billing core."""
+    ln = await _exception(desk)
+    await desk.login("cs1")
+    await desk.post(f"/lines/{ln.id}/resolve", {"resolution": "HANDLED_AT_HALL", "note": "营业厅已办理"})
+    await desk.cycle()
+    assert (await _state(desk, ln)).state is S.RESOLVED
+    assert await desk.market.ledger(ln.tid) == []
+
+
+async def test_cancel_marks_the_line_for_refund_with_a_seller_memo(desk: Desk) -> None:
+    """CANCELLED with the refund reason, and the marketplace memo asks for the refund."""
+    ln = await _exception(desk)
+    await desk.login("cs1")
+    await desk.post(f"/lines/{ln.id}/cancel", {"note": "买家要求退款"})
+    await desk.cycle()
+    after = await _state(desk, ln)
+    assert (after.state, after.reason) == (S.CANCELLED, "REFUND_BY_CS")
+    async with desk.market.http.get(f"{desk.market.sb.market_url}/sandbox/trades/{ln.tid}") as resp:
+        assert "请在网店后台为买家退款" in (await resp.json())["memo"]
+
+
+async def test_refresh_asks_the_billing_core_to_resend_the_authorisation(desk: Desk) -> None:
+    """A delivered channel's card gets its set-top box authorisation refreshed."""
+    card = (await desk.market.cards())[2]
+    tid = await desk.market.order(message=card)
+    await desk.cycle()
+    [ln] = await lines_of(desk.deps, tid)
+    await desk.login("cs1")
+    resp = await desk.post(f"/lines/{ln.id}/refresh")
+    assert "done:refreshed" in resp.headers["Location"]
+    assert desk.market.sb.billing.sandbox.state.refreshes[card] == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "form", "after"),
+    [
+        ("retry", {}, "READY"),
+        ("card", {"card": "CARD"}, "READY"),
+        ("resolve", {"resolution": "OTHER", "note": "n"}, "RESOLVED"),
+        ("cancel", {"note": "n"}, "CANCELLED"),
+        ("refresh", {}, "EXCEPTION"),
+    ],
+)
+async def test_every_action_leaves_one_audit_entry(
+    desk: Desk, action: str, form: dict[str, str], after: str
+) -> None:
+    """Who, which line, before → after and the outcome are recorded for each action."""
+    [ln] = await _exhausted(desk)
+    await desk.login("cs2")
+    card = ln.card_no or ""
+    await desk.post(f"/lines/{ln.id}/{action}", {k: card if v == "CARD" else v for k, v in form.items()})
+    [entry] = await desk.deps.store.audit_entries(tid=ln.tid)
+    assert (entry.actor, entry.line_id, entry.before, entry.after) == ("cs2", ln.id, "EXCEPTION", after)
+    assert entry.outcome == "done"

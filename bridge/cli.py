@@ -24,6 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the final report as one JSON object")
     demo.add_argument("--rate", type=float, default=None, help="orders per second (default 2; 0 = at once)")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the order stream")
+    demo.add_argument("--listen", default="127.0.0.1:0", help="console address (default: a free port)")
+
+    tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
+    tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
+    tort.add_argument("--kills", type=int, default=10, help="SIGKILLs of the daemon (default 10)")
+    tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
+    tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -38,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--config", type=Path, required=True)
     show.add_argument("--shop", default=None)
     show.add_argument("--lang", choices=["zh", "en"], default="zh")
+    from bridge.cli_console import add_console_commands  # users, exceptions
+
+    add_console_commands(sub)
     return p
 
 
@@ -72,7 +83,16 @@ async def _dispatch(args: argparse.Namespace) -> int:
             as_json=args.json,
             rate=rate,
             seed=args.seed,
+            listen=args.listen,
         )
+    if args.command == "torture":
+        from bridge.torture import torture_command
+
+        return await torture_command(args.orders, args.kills, args.seed, not args.no_faults, args.json)
+    if args.command in ("users", "exceptions"):
+        from bridge.cli_console import console_command
+
+        return await console_command(args)
     if args.command == "mappings":
         from bridge.cli_commands import mappings_check
 

@@ -103,7 +103,8 @@ def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSumm
     if stored is None:
         return False
     status, modified, read_at = stored
-    return status == summary.status and modified >= summary.modified and read_at >= summary.modified + _SETTLE
+    # equal, not >=: a stored time in the future (a bad answer) must never hide later changes
+    return status == summary.status and modified == summary.modified and read_at >= summary.modified + _SETTLE
 
 
 async def _ingest_many(deps: Deps, shop: str, tids: list[int], report: PollReport) -> None:

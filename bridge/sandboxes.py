@@ -6,10 +6,12 @@ same real HTTP path as production, with no accounts anywhere.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,31 @@ from bridge.settings import Settings, settings_from_dict
 REPO_MAPPINGS = Path(__file__).resolve().parent.parent / "mappings"
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets both sandboxes check; ``random()`` makes ones no test or log could guess."""
+
+    billing_secret: str = "sandbox-secret"
+    app_secret: str = "sandbox-secret"
+    session_key: str = "sandbox-session"
+
+    @classmethod
+    def random(cls) -> Credentials:
+        return cls(
+            billing_secret=f"bsec-{secrets.token_hex(16)}",
+            app_secret=f"asec-{secrets.token_hex(16)}",
+            session_key=f"sess-{secrets.token_hex(16)}",
+        )
+
+
 @dataclass
 class Sandboxes:
     market: RunningMarket
     billing: RunningSandbox
+    seed: int = 7
+    ledger_path: Path | None = None
+    billing_history: list[dict[str, Any]] = field(default_factory=list)
+    """Stats of billing-sandbox incarnations stopped by ``restart_billing``, oldest first."""
 
     @property
     def market_url(self) -> str:
@@ -43,6 +66,27 @@ class Sandboxes:
             "BRIDGE_SHOP_SESSION": self.market.sandbox.session_key,
         }
 
+    async def restart_billing(self, down_s: float = 0.0) -> None:
+        """Kill the billing sandbox like a power cut and start a fresh one on the same port.
+
+        Calls in flight get no answer; what was applied survives through the
+        ledger file (without one, the new sandbox starts empty: tests only).
+        The knobs carry over; ``down_s`` is how long nothing listens.
+        """
+        old = self.billing
+        self.billing_history.append(old.sandbox.stats())
+        await old.kill()
+        if down_s > 0:
+            await asyncio.sleep(down_s)
+        fresh = BillingSandbox(
+            seed=self.seed,
+            knobs=old.sandbox.knobs.model_copy(),
+            ledger_path=self.ledger_path,
+            api_key=old.sandbox.api_key,
+            secret=old.sandbox.secret,
+        )
+        self.billing = await start_billing_sandbox(fresh, port=old.port)
+
 
 @asynccontextmanager
 async def running_sandboxes(
@@ -51,16 +95,31 @@ async def running_sandboxes(
     market_knobs: TaobaoKnobs | None = None,
     billing_knobs: BillingKnobs | None = None,
     ledger_path: Path | None = None,
+    credentials: Credentials | None = None,
+    market_sandbox: TaobaoSandbox | None = None,
 ) -> AsyncIterator[Sandboxes]:
-    market = await start_sandbox(sandbox=TaobaoSandbox(knobs=market_knobs, rng=random.Random(seed)))
+    """Both sandboxes on free ports; ``market_sandbox`` replaces the marketplace (e.g. a hostile one)."""
+    creds = credentials or Credentials()
+    market = await start_sandbox(
+        sandbox=market_sandbox
+        or TaobaoSandbox(
+            knobs=market_knobs,
+            rng=random.Random(seed),
+            app_secret=creds.app_secret,
+            session_key=creds.session_key,
+        )
+    )
     try:
         billing = await start_billing_sandbox(
-            BillingSandbox(seed=seed, knobs=billing_knobs, ledger_path=ledger_path)
+            BillingSandbox(
+                seed=seed, knobs=billing_knobs, ledger_path=ledger_path, secret=creds.billing_secret
+            )
         )
+        sb = Sandboxes(market, billing, seed=seed, ledger_path=ledger_path)
         try:
-            yield Sandboxes(market, billing)
+            yield sb
         finally:
-            await billing.stop(grace_s=1.0)
+            await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
     finally:
         await market.runner.cleanup()
 

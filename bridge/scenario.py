@@ -7,7 +7,9 @@ Deterministic for a given seed and subscriber list.
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,6 +219,38 @@ async def place_order(http: aiohttp.ClientSession, market_url: str, order: Plann
     async with http.post(f"{market_url}/sandbox/trades/{order.tid}/pay") as resp:
         resp.raise_for_status()
     return order
+
+
+async def place_orders(
+    http: aiohttp.ClientSession,
+    market_url: str,
+    maker: OrderMaker,
+    count: int,
+    rate: float,
+    placed: list[PlannedOrder],
+    concurrency: int = 8,
+) -> None:
+    """Place orders ``0..count-1`` at ``rate`` per second (0: as fast as possible) into ``placed``."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(order: PlannedOrder) -> None:
+        async with sem:
+            placed.append(await place_order(http, market_url, order))
+
+    tasks = []
+    started = time.monotonic()
+    try:
+        for n in range(count):
+            tasks.append(asyncio.create_task(one(maker.make(n))))  # made in order: deterministic
+            if rate > 0:  # keep to the schedule (no drift), whatever each placement took
+                await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.monotonic()))
+            elif n % concurrency == 0:
+                await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def fetch_subscribers(http: aiohttp.ClientSession, billing_url: str) -> Subscribers:

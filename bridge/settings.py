@@ -110,9 +110,13 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file, resolve secrets from ``env``, validate; ``ConfigError`` on any problem."""
     env = os.environ if env is None else env
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # tolerate a Windows editor's BOM
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: configuration file not found") from exc
+    except OSError as exc:  # a directory, no permission ...
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text at byte {exc.start} (save the file as UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     return settings_from_dict(raw, env, source=str(path))

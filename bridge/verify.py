@@ -55,11 +55,28 @@ def _applied_by_line(ledger: list[dict[str, Any]], shop: str) -> dict[tuple[int,
     return by_line
 
 
-def _excess(op_list: list[dict[str, Any]], credit_fen: int, months: int, cards: int) -> bool:
+def _provided(op_list: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """What the ledger gave one line: fen credited, months subscribed, cards issued."""
     credited = sum(int(o.get("amount_fen") or 0) for o in op_list if o["kind"] == "recharge")
     subscribed = sum(int(o.get("months") or 0) for o in op_list if o["kind"] == "subscribe")
     issued = sum(int(o.get("count") or 0) for o in op_list if o["kind"] == "issue_cards")
+    return credited, subscribed, issued
+
+
+def _excess(op_list: list[dict[str, Any]], credit_fen: int, months: int, cards: int) -> bool:
+    credited, subscribed, issued = _provided(op_list)
     return credited > credit_fen or subscribed > months or issued > cards
+
+
+def _complete(op_list: list[dict[str, Any]], credit_fen: int, months: int, cards: int) -> bool:
+    """Every part applied: a delivered line must have got all it was paid for, from the ledger's view."""
+    credited, subscribed, issued = _provided(op_list)
+    return credited >= credit_fen and subscribed >= months and issued >= cards and bool(op_list)
+
+
+def _payment_to_delivery_ms(trade: dict[str, Any]) -> float:
+    paid, shipped = (datetime.fromisoformat(trade[k]) for k in ("paid_at", "consigned_at"))
+    return (shipped - paid).total_seconds() * 1000
 
 
 def verify_run(
@@ -69,7 +86,7 @@ def verify_run(
     applied = _applied_by_line(records.ledger, shop)
     stored = {(ln.tid, ln.oid): ln for ln in store_lines}
     expected_per_card: Counter[str] = Counter()
-    delivered = lost = duplicates = wrong_reason = bad_without_memo = 0
+    delivered = lost = duplicates = wrong_reason = bad_without_memo = bad_delivered = 0
     latencies: list[float] = []
     for order in orders:
         trade = records.trades.get(order.tid or -1, {})
@@ -77,19 +94,16 @@ def verify_run(
         duplicates += max(0, deliveries - 1)
         if order.bad and not any(m.get("flag") == 1 for m in trade.get("memo_history", [])):
             bad_without_memo += 1
+        if order.bad and all(line.expect_reason for line in order.lines):
+            bad_delivered += deliveries  # nothing was provisioned, yet the buyer sees it delivered
         if deliveries and trade.get("paid_at") and trade.get("consigned_at"):
-            latencies.append(
-                (
-                    datetime.fromisoformat(trade["consigned_at"]) - datetime.fromisoformat(trade["paid_at"])
-                ).total_seconds()
-                * 1000
-            )
+            latencies.append(_payment_to_delivery_ms(trade))
         for oid, line in zip(order.oids, order.lines, strict=True):
             ops = applied.get((order.tid or -1, oid), [])
             if line.expect_reason is None:
                 expected_per_card[line.card_no or ""] += line.credit_fen
                 duplicates += int(_excess(ops, line.credit_fen, line.months, line.cards))
-                if deliveries and ops:
+                if deliveries and _complete(ops, line.credit_fen, line.months, line.cards):
                     delivered += 1
                 else:
                     lost += 1
@@ -115,5 +129,6 @@ def verify_run(
         "lost": lost,
         "wrong_reason": wrong_reason,
         "bad_without_memo": bad_without_memo,
+        "bad_delivered": bad_delivered,
         "latency_ms": _percentiles(latencies),
     }

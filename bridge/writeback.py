@@ -16,7 +16,7 @@ import structlog
 
 from bridge.backoff import retry_at
 from bridge.deps import Deps
-from bridge.errors import BridgeError, Permanent, Retryable
+from bridge.errors import Ambiguous, BridgeError, Permanent, Retryable
 from bridge.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome, MemoFlag
 from bridge.reasons import memo_text
 from bridge.records import LineRecord, MemoRecord, TradeRecord
@@ -70,7 +70,12 @@ async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
         except Exception as exc:  # BridgeError or a bug: stay visible, re-read the trade next time
             if not isinstance(exc, BridgeError):
                 log.exception("writeback_crashed")
-            retry_after = exc.retry_after if isinstance(exc, Retryable) else 300.0
+            # refused for good: a person may need to look, so wait longer; no answer: normal backoff
+            retry_after = (
+                exc.retry_after
+                if isinstance(exc, Retryable)
+                else (None if isinstance(exc, Ambiguous) else 300.0)
+            )
             cfg = deps.settings.writeback
             next_at = retry_at(
                 deps.clock(),
@@ -125,7 +130,8 @@ def merge_memo(existing: str | None, line: str) -> str | None:
 
 
 async def write_memos_due(deps: Deps, limit: int = 20) -> int:
-    memos = await deps.store.claim_memos(deps.clock(), limit)
+    # held for one lease, like lines and trades: a crash delays CS's memo by the lease, not a minute
+    memos = await deps.store.claim_memos(deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s)
     for memo in memos:
         await _write_memo(deps, memo)
     return len(memos)

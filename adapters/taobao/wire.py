@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from adapters.taobao.signing import parse_timestamp
 from bridge.errors import Permanent
@@ -78,6 +86,19 @@ def _prefer_str_id(data: object, key: str) -> object:
 
 class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _real_text(cls, value: object) -> object:
+        """JSON can carry a lone surrogate (``\\udc80``): no character, and unstorable. Name the field."""
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"not valid Unicode text (a lone surrogate at position {exc.start})"
+                ) from None
+        return value
 
 
 class WireOrder(_Wire):

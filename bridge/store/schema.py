@@ -171,7 +171,7 @@ cursors = Table(
     "cursors",
     metadata,
     Column("shop", String(16), primary_key=True),
-    Column("watermark", UtcDateTime, nullable=False),
+    Column("watermark", UtcDateTime),  # NULL until a poll succeeds: a failing first poll still shows
     Column("last_poll_started", UtcDateTime),
     Column("last_success_at", UtcDateTime),
     Column("last_error", Text),

@@ -214,7 +214,12 @@ class TradeStore(OpStore):
             )
             await conn.execute(
                 cursors.update()
-                .where(and_(cursors.c.shop == shop, cursors.c.watermark <= watermark))
+                .where(
+                    and_(
+                        cursors.c.shop == shop,
+                        or_(cursors.c.watermark.is_(None), cursors.c.watermark <= watermark),
+                    )
+                )
                 .values(watermark=watermark)
             )
             await conn.execute(
@@ -224,7 +229,9 @@ class TradeStore(OpStore):
             )
 
     async def poll_failed(self, shop: str, error: str) -> None:
+        """Keep the error for the health page, even when no poll of this shop ever succeeded."""
         async with self._engine.begin() as conn:
+            await conn.execute(insert_ignore(conn, cursors, ["shop"]).values(shop=shop, watermark=None))
             await conn.execute(cursors.update().where(cursors.c.shop == shop).values(last_error=error))
 
     async def trade_for_planning(self, line: LineRecord) -> Trade:

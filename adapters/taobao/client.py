@@ -177,6 +177,8 @@ class TaobaoClient:
             "taobao.trades.sold.increment.get", {**query, "page_no": page_no, "page_size": page_size}
         )
         page = parse_list_page(payload)
+        for problem in page.problems:
+            _log.error("taobao_list_entry_unreadable", problem=problem)
         if page.total_results is None:
             raise Permanent("trade list: field total_results: missing", code=DATA_INVALID)
         return page.total_results, page.trades

@@ -9,7 +9,7 @@ strings and times as GMT+8 text. All of that stops here: services only see
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,7 +25,7 @@ from pydantic import (
 
 from adapters.taobao.signing import parse_timestamp
 from bridge.errors import Permanent
-from bridge.models import OrderLine, Trade, TradeSummary
+from bridge.models import CST, OrderLine, Trade, TradeSummary
 from bridge.money import yuan_to_fen
 
 DATA_INVALID = "MARKETPLACE_DATA_INVALID"
@@ -206,6 +206,7 @@ class ListPage:
     total_results: int | None
     has_next: bool | None
     trades: list[TradeSummary]
+    problems: list[str] = field(default_factory=list)
 
 
 def _raw_tid(raw: object) -> str:
@@ -255,13 +256,34 @@ def parse_list_page(payload: dict[str, Any]) -> ListPage:
     items = unlist(payload.get("trades"), "trade")
     if not isinstance(items, list):
         raise Permanent("trade list: field trades: not a list", code=DATA_INVALID)
-    summaries = []
+    summaries, problems = [], []
     for raw in items:
         try:
             summaries.append(WireTradeSummary.model_validate(raw).to_domain())
         except ValidationError as exc:
-            raise data_invalid(f"trade {_raw_tid(raw)}", exc) from None
-    return ListPage(head.total_results, head.has_next, summaries)
+            # one bad entry must not stop intake for the whole window: an entry whose tid is
+            # readable is listed as "unknown state" (the full read decides, or records why not);
+            # one without a readable tid cannot be acted on and is reported
+            problems.append(str(data_invalid(f"trade {_raw_tid(raw)}", exc)))
+            tid = _readable_tid(raw)
+            if tid is not None:
+                summaries.append(TradeSummary(tid=tid, status="", modified=UNREADABLE_TIME))
+    return ListPage(head.total_results, head.has_next, summaries, problems)
+
+
+UNREADABLE_TIME = datetime(1970, 1, 1, tzinfo=CST)
+"""``modified`` of a listed trade whose entry could not be read: older than anything real."""
+
+
+def _readable_tid(raw: object) -> int | None:
+    if not isinstance(raw, dict):
+        return None
+    for key in ("tid_str", "tid"):
+        try:
+            return _to_id(raw.get(key))
+        except ValueError:
+            continue
+    return None
 
 
 def parse_time(payload: dict[str, Any]) -> datetime:

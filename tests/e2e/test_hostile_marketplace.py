@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from bridge.states import LineState
 from bridge.store.schema import cursors, events
@@ -119,18 +120,33 @@ def _bad_entry(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-async def test_a_malformed_list_entry_fails_the_poll_visibly_and_loses_nothing(
-    hostile: tuple[Rig, HostileSandbox],
-) -> None:
-    """The poll stops naming the entry and field (shown on /healthz); once the list is sane, all flows."""
+async def test_a_malformed_list_entry_does_not_stop_intake(hostile: tuple[Rig, HostileSandbox]) -> None:
+    """An unreadable list entry is reported, and every other trade of the window still flows."""
     rig, market = hostile
     card = (await rig.cards())[4]
     tid = await rig.order(line(), message=f"卡号{card}")
     market.list_fault = _bad_entry
-    await rig.cycle()
+    with capture_logs() as logs:
+        await rig.cycle()
+    assert [ln.state for ln in await rig.lines(tid)] == [LineState.DELIVERED]
+    problems = [e["problem"] for e in logs if e["event"] == "taobao_list_entry_unreadable"]
+    assert problems and "trade 12ab" in problems[0] and "field tid" in problems[0]
     async with rig.deps.store.engine.connect() as conn:
-        error = (await conn.execute(select(cursors.c.last_error))).scalar_one()
-    assert "trade 12ab" in error and "field tid" in error
-    market.list_fault = None
+        assert (await conn.execute(select(cursors.c.last_error))).scalar_one() is None
+
+
+async def test_a_list_entry_with_a_readable_tid_is_read_in_full(hostile: tuple[Rig, HostileSandbox]) -> None:
+    """A garbled list entry whose tid is readable is still read with fullinfo and provisioned."""
+    rig, market = hostile
+    card = (await rig.cards())[5]
+    tid = await rig.order(line(), message=f"卡号{card}")
+
+    def garble(payload: dict[str, Any]) -> dict[str, Any]:
+        for trade in payload.get("trades") or []:
+            if str(trade.get("tid")) == str(tid):
+                trade["modified"] = "soon"
+        return payload
+
+    market.list_fault = garble
     await rig.cycle()
     assert [ln.state for ln in await rig.lines(tid)] == [LineState.DELIVERED]

@@ -178,10 +178,19 @@ def test_empty_list_page_without_trades_key() -> None:
     assert (page.total_results, page.has_next, page.trades) == (0, False, [])
 
 
-def test_malformed_list_item_names_its_tid() -> None:
-    """A bad row names the trade and the field."""
-    with pytest.raises(Permanent, match=r"trade 1000000000000001: field modified"):
-        parse_list_page({"trades": [{"tid": 1000000000000001, "status": "X", "modified": "soon"}]})
+def test_malformed_list_item_names_its_tid_and_is_kept_for_a_full_read() -> None:
+    """A bad row is reported naming the trade and the field, and listed with an unknown state."""
+    page = parse_list_page({"trades": [{"tid": 1000000000000001, "status": "X", "modified": "soon"}]})
+    assert [(s.tid, s.status) for s in page.trades] == [(1000000000000001, "")]
+    assert "trade 1000000000000001: field modified" in page.problems[0]
+
+
+def test_list_item_without_a_readable_tid_is_reported_and_skipped() -> None:
+    page = parse_list_page(
+        {"trades": [{"tid": "12ab", "status": 7}, {"tid": 5, "status": "X", "modified": "x"}]}
+    )
+    assert [s.tid for s in page.trades] == [5]
+    assert "trade 12ab" in page.problems[0]
 
 
 def test_unwrap_accepts_both_envelopes() -> None:

@@ -10,112 +10,19 @@ deterministically.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from adapters.billing_core.sandbox import BillingKnobs
-from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.daemon_process import DaemonProcess, free_port
-from bridge.deps import Deps, utc_now
-from bridge.fulfil import fulfil_due
-from bridge.ingest import poll_all
-from bridge.plan import plan_due
-from bridge.records import LineRecord
-from bridge.sandboxes import Sandboxes, bridge_config, bridge_settings, running_sandboxes, to_toml
+from bridge.sandboxes import Sandboxes, bridge_config, to_toml
 from bridge.store import Store, open_store
-from bridge.wiring import build_deps
-from bridge.writeback import write_back_due, write_memos_due
-
-
-@dataclass
-class Rig:
-    sb: Sandboxes
-    deps: Deps
-    http: aiohttp.ClientSession
-    offset: list[float] = field(default_factory=lambda: [0.0])
-
-    def later(self, seconds: float) -> None:
-        """Move the bridge's clock forward (backoff, leases, the breaker) without sleeping."""
-        self.offset[0] += seconds
-
-    async def order(self, *lines: dict[str, Any], message: str | None = None) -> int:
-        """Place and pay one order as a shopper; its tid."""
-        body = {"buyer_nick": "tb_e2e", "buyer_message": message, "lines": list(lines)}
-        data = json.dumps(body, ensure_ascii=False).encode()  # not \uXXXX: long texts stay under 1 MB
-        headers = {"Content-Type": "application/json"}
-        async with self.http.post(f"{self.sb.market_url}/sandbox/trades", data=data, headers=headers) as resp:
-            assert resp.status == 200, await resp.text()
-            tid = int((await resp.json())["tid"])
-        async with self.http.post(f"{self.sb.market_url}/sandbox/trades/{tid}/pay") as resp:
-            assert resp.status == 200, await resp.text()
-        return tid
-
-    async def get(self, url: str) -> Any:
-        async with self.http.get(url) as resp:
-            assert resp.status == 200, await resp.text()
-            return await resp.json()
-
-    async def market_trade(self, tid: int) -> dict[str, Any]:
-        return dict(await self.get(f"{self.sb.market_url}/sandbox/trades/{tid}"))
-
-    async def ledger(self, tid: int | None = None) -> list[dict[str, Any]]:
-        ops = (await self.get(f"{self.sb.billing_url}/sandbox/ledger"))["operations"]
-        return [op for op in ops if tid is None or f":{tid}:" in op["request_id"]]
-
-    async def cards(self, status: str = "active", two_way: bool = True) -> list[str]:
-        url = f"{self.sb.billing_url}/sandbox/subscribers?status={status}&two_way={str(two_way).lower()}"
-        return [s["card_no"] for s in (await self.get(url))["subscribers"]]
-
-    async def billing_calls(self, status: str) -> int:
-        """How many /v1 calls the billing sandbox answered with ``status`` so far."""
-        stats = await self.get(f"{self.sb.billing_url}/sandbox/stats")
-        return sum(int(by.get(status, 0)) for by in stats["calls"].values())
-
-    async def cycle(self) -> None:
-        """One pass of every job, in the daemon's order."""
-        await poll_all(self.deps)
-        await plan_due(self.deps)
-        await fulfil_due(self.deps)
-        await write_back_due(self.deps)
-        await write_memos_due(self.deps)
-
-    async def lines(self, tid: int | None = None) -> list[LineRecord]:
-        if tid is None:
-            return await self.deps.store.all_lines()
-        [trade] = await self.deps.store.find_trades(tid)
-        return await self.deps.store.trade_lines(trade.id)
-
-
-def line(sku: str = "TV-RC-0100", price: str = "100.00", qty: int = 1, **extra: Any) -> dict[str, Any]:
-    """One order line for ``Rig.order`` (default: a 100-yuan top-up)."""
-    return {"outer_sku_id": sku, "title": "测试商品", "price": price, "quantity": qty, **extra}
-
-
-@asynccontextmanager
-async def open_rig(
-    tmp_path: Path,
-    *,
-    billing_knobs: BillingKnobs | None = None,
-    market_sandbox: TaobaoSandbox | None = None,
-    **sections: dict[str, Any],
-) -> AsyncIterator[Rig]:
-    """Sandboxes, a bridge on them (``sections`` override its configuration) and a fake clock."""
-    async with running_sandboxes(seed=11, billing_knobs=billing_knobs, market_sandbox=market_sandbox) as sb:
-        sections.setdefault("polling", {"overlap_s": 120, "initial_lookback_s": 300})
-        settings = bridge_settings(sb, tmp_path, **sections)
-        async with build_deps(settings) as deps, aiohttp.ClientSession() as http:
-            rig = Rig(sb, deps, http)
-            deps.clock = lambda: utc_now() + timedelta(seconds=rig.offset[0])
-            yield rig
+from tests.rig import Rig, open_rig
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bridge.states import LineState
-from tests.e2e.conftest import Rig, line, open_rig
+from tests.rig import Rig, line, open_rig
 
 
 async def _impostor(request: web.Request) -> web.Response:

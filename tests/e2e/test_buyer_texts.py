@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.states import LineState
-from tests.e2e.conftest import Rig, line
+from tests.rig import Rig, line
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 

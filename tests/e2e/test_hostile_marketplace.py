@@ -20,8 +20,8 @@ from structlog.testing import capture_logs
 
 from bridge.states import LineState
 from bridge.store.schema import cursors, events
-from tests.e2e.conftest import Rig, line, open_rig
 from tests.e2e.hostile import TRADE_FAULTS, Fault, HostileSandbox, on_trade
+from tests.rig import Rig, line, open_rig
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bridge.daemon_process import free_port
 from bridge.fulfil import fulfil_due
 from bridge.ingest import poll_all
 from bridge.states import LineState
-from tests.e2e.conftest import Rig, line, open_rig
+from tests.rig import Rig, line, open_rig
 
 CLOSED = BillingKnobs(maintenance=True, maintenance_retry_after_s=30)
 

@@ -21,6 +21,7 @@ from bridge.errors import Ambiguous, BridgeError, Permanent, RateLimited, Retrya
 from bridge.models import IssueCards, MemoFlag, Operation, OperationKind, OperationResult, Recharge, Subscribe
 from bridge.reasons import REASONS, memo_text, reason_text
 from bridge.records import LineRecord, OperationRecord
+from bridge.states import PROVISIONABLE
 
 log = structlog.get_logger("bridge.fulfil")
 _rng = random.Random()
@@ -77,14 +78,14 @@ async def provision_line(deps: Deps, line: LineRecord) -> None:
             if op.state == "APPLIED":
                 continue
             with structlog.contextvars.bound_contextvars(request_id=op.request_id):
-                line = await _provision_part(deps, line, op)
-            if line.state.value not in ("SUBMITTED", "READY", "UNKNOWN"):
-                return
-            if any(o.id == op.id and o.state != "APPLIED" for o in line.operations):
-                return  # this part did not go through: stop, the line was rescheduled
+                fresh = await _provision_part(deps, line, op)
+            if fresh is None or fresh.state not in PROVISIONABLE:
+                return  # this part did not go through (rescheduled, exception) or the line is done
+            line = fresh
 
 
-async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRecord:
+async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRecord | None:
+    """One part; the line as it now is, or None when this part did not go through."""
     store, now = deps.store, deps.clock()
     try:
         if op.state == "UNKNOWN":
@@ -94,7 +95,7 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
                 return await store.record_applied(line, op, found, deps.owner, deps.clock(), how="reconciled")
         if not await store.begin_submit(line, op, deps.owner, now):
             log.warning("lease_lost_before_call")
-            return _unchanged(line, op)
+            return None
         result = await _apply(deps, op)
     except Ambiguous as exc:
         await store.record_unknown(
@@ -107,18 +108,18 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
         )
         deps.bump("answers_lost")
         log.warning("answer_lost", error=str(exc))
-        return _unchanged(line, op)
+        return None
     except Retryable as exc:
         await _retry_later(deps, line, op, exc)
-        return _unchanged(line, op)
+        return None
     except Permanent as exc:
         reason = exc.code if exc.code in REASONS else "BILLING_REJECTED"
         await _exception(deps, line, reason, exc.message)
-        return _unchanged(line, op)
+        return None
     except BridgeError as exc:  # ConfigError: credentials wrong; stop this line, keep it due
         await _retry_later(deps, line, op, Retryable(str(exc), retry_after=60.0), count=False)
         log.error("billing_config_error", error=str(exc))
-        return _unchanged(line, op)
+        return None
     log.info("applied", operation_id=result.operation_id)
     return await store.record_applied(line, op, result, deps.owner, deps.clock())
 
@@ -167,8 +168,3 @@ async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) ->
         memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
     )
     log.warning("line_exception", reason=reason)
-
-
-def _unchanged(line: LineRecord, op: OperationRecord) -> LineRecord:
-    """Signal to the caller that this part is not applied: stop working on the line."""
-    return line

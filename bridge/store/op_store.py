@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.models import OperationResult
@@ -100,7 +100,7 @@ class OpStore(LineStore):
                     ),
                 )
             else:
-                await _event_only(self, conn, line, actor, now, "part_applied", detail)
+                await _event_only(conn, line, actor, now, "part_applied", detail)
             return (await load_lines(conn, lines.c.id == line.id))[0]
 
     async def record_unknown(
@@ -195,7 +195,6 @@ class OpStore(LineStore):
 
 
 async def _event_only(
-    store: OpStore,
     conn: AsyncConnection,
     line: LineRecord,
     actor: str,
@@ -214,4 +213,4 @@ async def _event_only(
         kind=kind,
         detail=detail,
     )
-    await conn.execute(lines.update().where(and_(lines.c.id == line.id)).values(updated_at=now))
+    await conn.execute(lines.update().where(lines.c.id == line.id).values(updated_at=now))

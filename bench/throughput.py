@@ -25,11 +25,11 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
-from bridge.mappings_check import load_mapping_set
-from bridge.sandboxes import REPO_MAPPINGS, bridge_config, running_sandboxes, to_toml
-from bridge.scenario import OrderMaker, fetch_subscribers, place_order
+from bridge.lab.sandboxes import REPO_MAPPINGS, bridge_config, running_sandboxes, to_toml
+from bridge.lab.scenario import OrderMaker, fetch_subscribers, place_order
+from bridge.lab.verify import fetch_records, verify_run
+from bridge.services.mapping_check import load_mapping_set
 from bridge.store import open_store
-from bridge.verify import fetch_records, verify_run
 
 BUSY = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED")
 
@@ -73,7 +73,7 @@ async def run(orders: int, latency_ms: float, cap: int, seed: int) -> dict[str, 
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bridge.cli",
+                "bridge.cli.main",
                 "run",
                 "--config",
                 str(work / "config.toml"),

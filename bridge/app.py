@@ -14,8 +14,8 @@ from datetime import UTC
 import structlog
 from aiohttp import web
 
-from bridge.deps import Deps
-from bridge.jobs import build_scheduler, stop_scheduler
+from bridge.services.deps import Deps
+from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.settings import Settings
 from bridge.wiring import build_deps
 

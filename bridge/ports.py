@@ -1,7 +1,7 @@
 """The Protocols the services depend on; adapters and the store implement them.
 
 Domain types only: no aiohttp, no SQL, no wire shapes cross these lines. Every
-method raises only the errors of ``bridge.errors``.
+method raises only the errors of ``bridge.core.errors``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bridge.models import (
+from bridge.core.models import (
     DeliveryOutcome,
     MemoFlag,
     Operation,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from bridge.errors import ConfigError
+from bridge.core.errors import ConfigError
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 

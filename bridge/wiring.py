@@ -10,10 +10,10 @@ import aiohttp
 
 from adapters.billing_core.client import BillingClient
 from adapters.taobao.client import TaobaoClient
-from bridge.deps import Deps
 from bridge.logs import register_secret
-from bridge.mappings_check import load_mapping_set
 from bridge.ports import MarketplacePort
+from bridge.services.deps import Deps
+from bridge.services.mapping_check import load_mapping_set
 from bridge.settings import Settings
 from bridge.store import open_store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bridge.models import CST, OperationKind, OperationResult, OrderLine, Recharge, Trade
+from bridge.core.models import CST, OperationKind, OperationResult, OrderLine, Recharge, Trade
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
 CARD = "8371000012345678"

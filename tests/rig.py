@@ -4,7 +4,7 @@
 read the billing ledger and the sandboxes' stats, and run one pass of every
 job in the daemon's order (burst mode). The bridge's clock can be moved
 forward without sleeping, so backoff, leases and the breaker are exercised
-deterministically. Shared by tests/pipeline and tests/e2e.
+deterministically. Shared by tests/services and tests/lab.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox import TaobaoSandbox
-from bridge.deps import Deps, utc_now
-from bridge.fulfil import fulfil_due
-from bridge.ingest import poll_all
-from bridge.plan import plan_due
-from bridge.records import LineRecord
-from bridge.sandboxes import Sandboxes, bridge_settings, running_sandboxes
+from bridge.core.records import LineRecord
+from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
+from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.deps import Deps, utc_now
+from bridge.services.fulfil import fulfil_due
+from bridge.services.intake import poll_all
+from bridge.services.planning import plan_due
 from bridge.wiring import build_deps
-from bridge.writeback import write_back_due, write_memos_due
 
 
 @dataclass

@@ -26,8 +26,16 @@ from yarl import URL
 
 from adapters.billing_core import wire
 from adapters.billing_core.signing import signed_headers
-from bridge.errors import Ambiguous, BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
-from bridge.models import Operation, OperationResult, Product, Recharge, Subscribe, Subscriber
+from bridge.core.errors import (
+    Ambiguous,
+    BridgeError,
+    ConfigError,
+    Permanent,
+    RateLimited,
+    Retryable,
+    Unavailable,
+)
+from bridge.core.models import Operation, OperationResult, Product, Recharge, Subscribe, Subscriber
 
 _log = structlog.get_logger(__name__)
 

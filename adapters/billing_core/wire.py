@@ -1,7 +1,7 @@
 """The JSON shapes of billing-core interface version 1, validated at the boundary.
 
 Pydantic models of every body the client sends or receives (and the sandbox
-the other way round), with the conversions to and from ``bridge.models``. They
+the other way round), with the conversions to and from ``bridge.core.models``. They
 live apart from the client so the sandbox speaks the very same shapes.
 
 Answers are parsed strictly (no "1250" for 1250, aware datetimes only) but
@@ -30,8 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from bridge.errors import Permanent
-from bridge.models import (
+from bridge.core.errors import Permanent
+from bridge.core.models import (
     Entitlement,
     IssueCards,
     IssuedCard,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bridge.errors import BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
+from bridge.core.errors import BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
 
 _BAN = re.compile(r"ban will last for (\d+) more seconds?", re.IGNORECASE)
 _CALL_LIMIT_CODES = frozenset({4, 5, 6, 7, 8})

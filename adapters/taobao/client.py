@@ -22,8 +22,8 @@ import structlog
 from adapters.taobao.signing import format_timestamp
 from adapters.taobao.transport import Sleep, TopTransport
 from adapters.taobao.wire import DATA_INVALID, parse_list_page, parse_shipping, parse_time, parse_trade
-from bridge.errors import Permanent
-from bridge.models import SHIPPED_STATUSES, DeliveryOutcome, MemoFlag, Trade, TradeSummary
+from bridge.core.errors import Permanent
+from bridge.core.models import SHIPPED_STATUSES, DeliveryOutcome, MemoFlag, Trade, TradeSummary
 from bridge.ports import MarketplacePort
 
 _log = structlog.get_logger(__name__)

@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 
-from bridge.models import CST
+from bridge.core.models import CST
 
 SIGN_METHODS = frozenset({"md5", "hmac", "hmac-sha256"})
 """The exact lower-case ``sign_method`` values the gateway accepts."""

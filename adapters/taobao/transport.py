@@ -3,7 +3,7 @@
 ``TaobaoClient`` speaks in marketplace methods; this module owns the router
 protocol under them: the system parameters, the signature, the form POST,
 the two answer envelopes, and the translation of every aiohttp, HTTP and
-TOP error into ``bridge.errors``. Retries (tenacity, exponential backoff with
+TOP error into ``bridge.core.errors``. Retries (tenacity, exponential backoff with
 jitter, honouring ``retry_after``) apply to ``Retryable`` only. A call that
 may have changed marketplace state (``write=True``) and got no answer raises
 ``Ambiguous`` instead, and is never retried here.
@@ -35,8 +35,16 @@ from tenacity import (
 from adapters.taobao.classify import classify
 from adapters.taobao.signing import SIGN_METHODS, format_timestamp, sign
 from adapters.taobao.wire import DATA_INVALID, unwrap
-from bridge.errors import Ambiguous, BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
-from bridge.models import CST
+from bridge.core.errors import (
+    Ambiguous,
+    BridgeError,
+    ConfigError,
+    Permanent,
+    RateLimited,
+    Retryable,
+    Unavailable,
+)
+from bridge.core.models import CST
 
 _log = structlog.get_logger(__name__)
 

@@ -3,7 +3,7 @@
 The gateway answers in two shapes (``simplify=true`` or not, taobao-top.md
 §2.1), sends ids as numbers or strings and beyond 2^53 (§2.2), money as yuan
 strings and times as GMT+8 text. All of that stops here: services only see
-``bridge.models``. Anything malformed becomes ``Permanent`` with code
+``bridge.core.models``. Anything malformed becomes ``Permanent`` with code
 ``MARKETPLACE_DATA_INVALID`` and a message naming the trade and the field.
 """
 
@@ -24,9 +24,9 @@ from pydantic import (
 )
 
 from adapters.taobao.signing import parse_timestamp
-from bridge.errors import Permanent
-from bridge.models import CST, OrderLine, Trade, TradeSummary
-from bridge.money import yuan_to_fen
+from bridge.core.errors import Permanent
+from bridge.core.models import CST, OrderLine, Trade, TradeSummary
+from bridge.core.money import yuan_to_fen
 
 DATA_INVALID = "MARKETPLACE_DATA_INVALID"
 

@@ -1,4 +1,4 @@
-"""People, their sessions and the login throttle, as rows (hashing is ``bridge.users``' job).
+"""People, their sessions and the login throttle, as rows (hashing is ``bridge.services.accounts``' job).
 
 Session ids reach this module already hashed: the store never sees the value
 the browser holds. A user is unique by name (a constraint, never

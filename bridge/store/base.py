@@ -10,9 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.states import LineState, trade_ready_for_delivery
 from bridge.logs import mask_text
-from bridge.records import LineRecord, OperationRecord
-from bridge.states import LineState, trade_ready_for_delivery
 from bridge.store.schema import events, lines, operations, trades
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 
-from bridge.records import LineRecord, TradeRecord
-from bridge.states import LineState
+from bridge.core.records import LineRecord, TradeRecord
+from bridge.core.states import LineState
 from bridge.store.base import StoreBase, line_record, load_lines, mask_detail
 from bridge.store.console_schema import audit_log
 from bridge.store.schema import lines, operations, trades

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.models import Operation, OperationResult, Trade
-from bridge.records import LineRecord
-from bridge.states import PROVISIONABLE, LineState, check_transition
+from bridge.core.models import Operation, OperationResult, Trade
+from bridge.core.records import LineRecord
+from bridge.core.states import PROVISIONABLE, LineState, check_transition
 from bridge.store.base import StoreBase, add_event, insert_ignore, load_lines, refresh_trade
 from bridge.store.schema import lines, memos, operations, trades
 

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.models import OperationResult
-from bridge.records import LineRecord, OperationRecord
-from bridge.states import LineState
+from bridge.core.models import OperationResult
+from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.states import LineState
 from bridge.store.base import add_event, load_lines
 from bridge.store.line_store import LineStore, result_payload
 from bridge.store.schema import lines, operations

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from bridge.models import Trade
-from bridge.records import LineRecord, MemoRecord, TradeRecord
-from bridge.states import LineState
+from bridge.core.models import Trade
+from bridge.core.records import LineRecord, MemoRecord, TradeRecord
+from bridge.core.states import LineState
 from bridge.store.base import add_event, insert_ignore, load_lines
 from bridge.store.op_store import OpStore
 from bridge.store.schema import cursors, lines, memos, trades

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, select
 
-from bridge.records import EventRecord, LineRecord, TradeRecord
-from bridge.states import LineState
+from bridge.core.records import EventRecord, LineRecord, TradeRecord
+from bridge.core.states import LineState
 from bridge.store.base import load_lines
 from bridge.store.schema import cursors, events, lines, memos, trades
 from bridge.store.trade_store import TradeStore, trade_record

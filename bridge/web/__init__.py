@@ -24,7 +24,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.app import DEPS_KEY
-from bridge.deps import Deps
+from bridge.services.deps import Deps
 from bridge.web import action_views, admin_views, auth, mapping_views, pages
 
 __all__ = ["make_console_app", "setup_console"]

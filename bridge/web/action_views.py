@@ -1,4 +1,4 @@
-"""The console's buttons: each POST runs one service of ``bridge.actions`` and redirects back.
+"""The console's buttons: each POST runs one service of ``bridge.services.cs_actions`` and redirects back.
 
 POST → redirect → GET: reloading the page after an action never sends it
 again, and the outcome travels as a message key (``msg=done:queued``).
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge import actions
-from bridge.actions import Outcome
+from bridge.services import cs_actions as actions
+from bridge.services.cs_actions import Outcome
 from bridge.web.pages import is_id
 from bridge.web.render import deps_of, local_path, not_found, see_other, user_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.users import ROLES, AccountError, add_user, check_account, hash_password
+from bridge.services.accounts import ROLES, AccountError, add_user, check_account, hash_password
 from bridge.web.auth import require_admin
 from bridge.web.pages import is_id
 from bridge.web.render import deps_of, page, see_other, user_of

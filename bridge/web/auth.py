@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bridge.users import authenticate, session_digest, start_session
+from bridge.services.accounts import authenticate, session_digest, start_session
 from bridge.web.i18n import LANG_COOKIE, LANGS
 from bridge.web.render import (
     CSRF_KEY,

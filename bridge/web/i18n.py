@@ -2,7 +2,7 @@
 
 Every text a person reads lives in ``messages.toml`` (one table per language,
 the same keys in both) or in a template; Python code only names keys. The
-reason texts come from ``bridge.reasons``, the one catalogue of reason codes.
+reason texts come from ``bridge.core.reasons``, the one catalogue of reason codes.
 Times are shown in China Standard Time, money in yuan, card numbers masked.
 """
 
@@ -14,10 +14,10 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from bridge.cardno import mask_card
-from bridge.models import CST
-from bridge.money import fen_to_yuan
-from bridge.reasons import reason_text
+from bridge.core.cardno import mask_card
+from bridge.core.models import CST
+from bridge.core.money import fen_to_yuan
+from bridge.core.reasons import reason_text
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"

@@ -2,7 +2,7 @@
 
 Everyone may look; only admins may open the editor. The editor's "preview"
 and "save" run the same check as ``bridge mappings check`` on the whole
-edited file; "save" is ``bridge.mapping_edit.save_edit`` (atomic write,
+edited file; "save" is ``bridge.services.mapping_edit.save_edit`` (atomic write,
 previous version kept, reload, parked lines released).
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.deps import Deps
-from bridge.mapping import MappingSet, PlanError, plan_line
-from bridge.mapping_edit import (
+from bridge.core.mapping.planning import MappingSet, PlanError, plan_line
+from bridge.services.deps import Deps
+from bridge.services.mapping_edit import (
     EditResult,
     SkuForm,
     check_edit,
@@ -23,7 +23,7 @@ from bridge.mapping_edit import (
     preview,
     save_edit,
 )
-from bridge.plan import order_line
+from bridge.services.planning import order_line
 from bridge.web.auth import require_admin
 from bridge.web.render import deps_of, page, see_other, user_of
 

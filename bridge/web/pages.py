@@ -1,7 +1,7 @@
 """The pages CS staff live in: the dashboard, the exception queue and one order's story.
 
 Handlers only gather what a page shows; the words are in the templates and
-the catalogue, the decisions in ``bridge.actions``.
+the catalogue, the decisions in ``bridge.services.cs_actions``.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.actions import RESOLUTIONS
-from bridge.deps import Deps
+from bridge.core.mapping.planning import requires_card_no
+from bridge.core.models import CST
+from bridge.core.reasons import REASONS
+from bridge.core.records import LineRecord
+from bridge.core.states import LineState
 from bridge.logs import mask_text
-from bridge.mapping import requires_card_no
-from bridge.models import CST
-from bridge.plan import order_line
-from bridge.reasons import REASONS
-from bridge.records import LineRecord
-from bridge.states import LineState
+from bridge.services.cs_actions import RESOLUTIONS
+from bridge.services.deps import Deps
+from bridge.services.planning import order_line
 from bridge.store.base import mask_detail
 from bridge.store.console_views import NEEDS_A_PERSON, QueueFilter
 from bridge.web.render import deps_of, not_found, page

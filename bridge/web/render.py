@@ -16,8 +16,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bridge.app import DEPS_KEY
-from bridge.deps import Deps
-from bridge.reasons import REASONS
+from bridge.core.reasons import REASONS
+from bridge.services.deps import Deps
 from bridge.store.account_store import UserRecord
 from bridge.web.i18n import LANG_COOKIE, Translator, pick_lang
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bridge.backoff import retry_delay
+from bridge.core.backoff import retry_delay
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.cardno import CardNumberError, CardReason, CardRule, extract_card_no, mask_card
-from bridge.errors import Permanent
-from bridge.models import CST, OrderLine, Trade
+from bridge.core.cardno import CardNumberError, CardReason, CardRule, extract_card_no, mask_card
+from bridge.core.errors import Permanent
+from bridge.core.models import CST, OrderLine, Trade
 
 CARD = "8371000012345678"
 OTHER = "8371000087654321"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge.cursor import next_watermark, poll_windows
+from bridge.core.cursor import next_watermark, poll_windows
 
 T0 = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
 M = timedelta(minutes=1)

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-import bridge.mapping
-from bridge.cardno import CardReason
-from bridge.errors import Permanent
-from bridge.mapping import (
+import bridge.core.mapping.planning
+from bridge.core.cardno import CardReason
+from bridge.core.errors import Permanent
+from bridge.core.mapping.planning import (
     REASON_TEXT_ZH,
     Delivery,
     LinePlan,
@@ -25,7 +25,7 @@ from bridge.mapping import (
     requires_card_no,
     sku_is_mapped,
 )
-from bridge.models import IssueCards, OrderLine, Recharge, Subscribe
+from bridge.core.models import IssueCards, OrderLine, Recharge, Subscribe
 
 CARD = "8371000012345678"
 SHOP = "henan-tv"
@@ -355,7 +355,7 @@ def test_problem_text_format() -> None:
 
 def test_public_api_is_pinned() -> None:
     """The names other modules rely on stay exported."""
-    assert set(bridge.mapping.__all__) >= {
+    assert set(bridge.core.mapping.planning.__all__) >= {
         "MappingSet",
         "LinePlan",
         "PlanError",
@@ -369,4 +369,4 @@ def test_public_api_is_pinned() -> None:
         "requires_card_no",
         "sku_is_mapped",
     }
-    assert all(hasattr(bridge.mapping, name) for name in bridge.mapping.__all__)
+    assert all(hasattr(bridge.core.mapping.planning, name) for name in bridge.core.mapping.planning.__all__)

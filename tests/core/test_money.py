@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.money import fen_to_yuan, split_amount, yuan_to_fen
+from bridge.core.money import fen_to_yuan, split_amount, yuan_to_fen
 
 
 @pytest.mark.parametrize(

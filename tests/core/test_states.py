@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.states import (
+from bridge.core.states import (
     FINAL,
     TRANSITIONS,
     IllegalTransition,

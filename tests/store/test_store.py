@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.models import Recharge
-from bridge.states import IllegalTransition, LineState
+from bridge.core.models import Recharge
+from bridge.core.states import IllegalTransition, LineState
 from bridge.store import Store, open_store
 from tests.factories import CARD, applied, later, order_line, recharge, trade
 

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bridge.deps import Deps, utc_now
-from bridge.sandboxes import running_sandboxes
+from bridge.lab.sandboxes import running_sandboxes
+from bridge.services.deps import Deps, utc_now
 from bridge.web import make_console_app
 from bridge.wiring import build_deps
 from tests.web.rig import PASSWORD, Market, add_users, console_settings, csrf_in, cycle, login_csrf_in

@@ -11,15 +11,15 @@ from typing import Any
 
 import aiohttp
 
-from bridge.deps import Deps
-from bridge.fulfil import fulfil_due
-from bridge.ingest import poll_all
-from bridge.plan import plan_due
-from bridge.records import LineRecord
-from bridge.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings
+from bridge.core.records import LineRecord
+from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings
+from bridge.services.accounts import hash_password
+from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.deps import Deps
+from bridge.services.fulfil import fulfil_due
+from bridge.services.intake import poll_all
+from bridge.services.planning import plan_due
 from bridge.settings import Settings
-from bridge.users import hash_password
-from bridge.writeback import write_back_due, write_memos_due
 
 PASSWORD = "correct-horse-1"
 USERS = {"cs1": "cs", "cs2": "cs", "admin1": "admin"}

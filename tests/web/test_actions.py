@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.records import LineRecord
-from bridge.states import LineState
+from bridge.core.records import LineRecord
+from bridge.core.states import LineState
 from tests.web.conftest import Desk
 from tests.web.rig import lines_of
 

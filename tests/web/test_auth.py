@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bridge.services.accounts import login_delay_s, session_digest
 from bridge.store.console_schema import audit_log, sessions
-from bridge.users import login_delay_s, session_digest
 from bridge.web.auth import SESSION_COOKIE
 from tests.web.conftest import Desk
 from tests.web.rig import PASSWORD, login_csrf_in

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.mapping_edit import SkuForm, edit_skus_text, read_texts
-from bridge.states import LineState
+from bridge.core.states import LineState
+from bridge.services.mapping_edit import SkuForm, edit_skus_text, read_texts
 from tests.web.conftest import Desk
 from tests.web.rig import line, lines_of
 

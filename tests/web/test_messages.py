@@ -49,5 +49,5 @@ def _outcome_codes(source: str) -> set[str]:
 
 def test_every_outcome_code_of_the_actions_has_a_text() -> None:
     """Whatever an action answers, the console can say it in words."""
-    codes = _outcome_codes(resources.files("bridge").joinpath("actions.py").read_text("utf-8"))
+    codes = _outcome_codes(resources.files("bridge.services").joinpath("cs_actions.py").read_text("utf-8"))
     assert codes and {f"outcome.{c}" for c in codes} <= set(catalogue()["zh"])

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from adapters.billing_core import wire
 from adapters.billing_core.sandbox.records import Account, OpRecord
-from bridge.errors import ConfigError
+from bridge.core.errors import ConfigError
 
 _FORMAT = 1
 

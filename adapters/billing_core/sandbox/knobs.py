@@ -21,7 +21,7 @@ from datetime import datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from adapters.billing_core.wire import AwareTime
-from bridge.models import CST
+from bridge.core.models import CST
 
 _Z99 = 2.3263  # standard normal quantile of 0.99
 _NIGHTLY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")

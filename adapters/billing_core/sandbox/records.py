@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.billing_core import wire
-from bridge.models import (
+from bridge.core.models import (
     Entitlement,
     IssueCards,
     Operation,

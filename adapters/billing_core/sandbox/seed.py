@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from adapters.billing_core.sandbox.records import Account
 from adapters.billing_core.wire import describe
-from bridge.errors import ConfigError
-from bridge.models import Product, ProductKind
+from bridge.core.errors import ConfigError
+from bridge.core.models import Product, ProductKind
 
 DEFAULT_CATALOGUE = Path(__file__).resolve().parents[3] / "mappings" / "catalogue.toml"
 CARD_PREFIX = "8371"

@@ -32,7 +32,7 @@ from adapters.billing_core.sandbox.seed import (
     seed_accounts,
 )
 from adapters.billing_core.sandbox.state import SandboxState, now_cst
-from bridge.models import CST, Product
+from bridge.core.models import CST, Product
 
 
 class BillingSandbox:

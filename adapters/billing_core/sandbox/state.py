@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from adapters.billing_core.sandbox.records import Account, OpRecord, SandboxError, add_months, mask
-from bridge.models import (
+from bridge.core.models import (
     CST,
     IssueCards,
     IssuedCard,

@@ -23,7 +23,7 @@ from adapters.taobao.sandbox.book import NewLine, SandboxTrade, TradeBook
 from adapters.taobao.sandbox.gateway import Gateway
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 from adapters.taobao.sandbox.shopper import ShopperRoutes
-from bridge.models import CST
+from bridge.core.models import CST
 
 ROUTER_PATH = "/router/rest"
 

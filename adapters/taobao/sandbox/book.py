@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.models import CLOSED_STATUSES, RefundStatus, TradeStatus
+from bridge.core.models import CLOSED_STATUSES, RefundStatus, TradeStatus
 
 _MAX_VERSIONS = 50
 SHIPPABLE = frozenset({TradeStatus.WAIT_SELLER_SEND_GOODS.value, TradeStatus.SELLER_CONSIGNED_PART.value})

@@ -18,7 +18,7 @@ from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade
 from adapters.taobao.sandbox.protocol import Call, invalid, isv
 from adapters.taobao.sandbox.render import FieldSpec, wire_trade
 from adapters.taobao.signing import format_timestamp
-from bridge.models import CLOSED_STATUSES, SHIPPED_STATUSES
+from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES
 
 if TYPE_CHECKING:
     from adapters.taobao.sandbox.app import TaobaoSandbox

@@ -18,7 +18,7 @@ from typing import Any
 
 from adapters.taobao.sandbox.book import SandboxLine, SandboxTrade
 from adapters.taobao.signing import format_timestamp
-from bridge.money import fen_to_yuan
+from bridge.core.money import fen_to_yuan
 
 
 def _time(value: datetime | None) -> str | None:

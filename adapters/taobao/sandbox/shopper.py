@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from adapters.taobao.sandbox.book import BookError, NewLine
 from adapters.taobao.sandbox.gateway import dumps
 from adapters.taobao.sandbox.render import inspect_trade
-from bridge.money import yuan_to_fen
+from bridge.core.money import yuan_to_fen
 
 if TYPE_CHECKING:
     from adapters.taobao.sandbox.app import TaobaoSandbox

@@ -20,9 +20,9 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
 from bridge.app import DEPS_KEY, make_app
-from bridge.deps import Deps
-from bridge.records import LineRecord
-from bridge.sandboxes import running_sandboxes
+from bridge.core.records import LineRecord
+from bridge.lab.sandboxes import running_sandboxes
+from bridge.services.deps import Deps
 from tests.web.rig import PASSWORD, Market, add_users, console_settings, lines_of
 
 CHROMIUM = Path("/usr/bin/chromium")

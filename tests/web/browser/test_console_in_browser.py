@@ -6,7 +6,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from bridge.scenario import OrderMaker, fetch_subscribers, place_order
+from bridge.lab.scenario import OrderMaker, fetch_subscribers, place_order
 from tests.web.browser.conftest import Live, login, screenshot
 from tests.web.rig import line
 

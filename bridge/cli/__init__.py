@@ -1,0 +1,1 @@
+"""The ``bridge`` command line: run, demo, torture, mappings, orders, users and exceptions."""

@@ -1,0 +1,106 @@
+"""The ``bridge`` command: run the daemon, the demo, check mappings, show an order."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge.core.errors import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bridge", description="Marketplace orders → billing core, exactly once.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", type=Path, required=True, help="path to the TOML configuration")
+
+    demo = sub.add_parser("demo", help="both sandboxes and the daemon in one process, with orders")
+    demo.add_argument("--orders", type=int, default=None, help="place this many orders (default: endless)")
+    demo.add_argument("--exit-when-done", action="store_true", help="stop once every line is settled")
+    demo.add_argument("--json", action="store_true", help="print the final report as one JSON object")
+    demo.add_argument("--rate", type=float, default=None, help="orders per second (default 2; 0 = at once)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the order stream")
+    demo.add_argument("--listen", default="127.0.0.1:0", help="console address (default: a free port)")
+
+    tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
+    tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
+    tort.add_argument("--kills", type=int, default=10, help="SIGKILLs of the daemon (default 10)")
+    tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
+    tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
+
+    maps = sub.add_parser("mappings", help="SKU mappings")
+    maps_sub = maps.add_subparsers(dest="action", required=True)
+    check = maps_sub.add_parser("check", help="check the catalogue and SKU mapping files")
+    check.add_argument("--dir", type=Path, default=None, help="mappings directory (default: from --config)")
+    check.add_argument("--config", type=Path, default=None, help="configuration (to ask the billing core)")
+
+    order = sub.add_parser("order", help="orders in the store")
+    order_sub = order.add_subparsers(dest="action", required=True)
+    show = order_sub.add_parser("show", help="the lines of a trade and their timeline")
+    show.add_argument("tid", type=int)
+    show.add_argument("--config", type=Path, required=True)
+    show.add_argument("--shop", default=None)
+    show.add_argument("--lang", choices=["zh", "en"], default="zh")
+    from bridge.cli.console import add_console_commands  # users, exceptions
+
+    add_console_commands(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_dispatch(args))
+    except ConfigError as exc:
+        print(f"bridge: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from bridge.app import run_daemon
+        from bridge.logs import configure_logging
+        from bridge.settings import load_settings
+
+        settings = load_settings(args.config)
+        configure_logging(settings.log_level, settings.log_format)
+        await run_daemon(settings)
+        return 0
+    if args.command == "demo":
+        from bridge.lab.demo import run_demo
+
+        rate = args.rate if args.rate is not None else (0.0 if args.exit_when_done else 2.0)
+        return await run_demo(
+            orders=args.orders,
+            exit_when_done=args.exit_when_done,
+            as_json=args.json,
+            rate=rate,
+            seed=args.seed,
+            listen=args.listen,
+        )
+    if args.command == "torture":
+        from bridge.lab.torture import torture_command
+
+        return await torture_command(args.orders, args.kills, args.seed, not args.no_faults, args.json)
+    if args.command in ("users", "exceptions"):
+        from bridge.cli.console import console_command
+
+        return await console_command(args)
+    if args.command == "mappings":
+        from bridge.cli.commands import mappings_check
+
+        return await mappings_check(args.dir, args.config)
+    from bridge.cli.commands import order_show
+
+    return await order_show(args.config, args.tid, args.shop, args.lang)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

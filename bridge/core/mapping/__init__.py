@@ -1,0 +1,1 @@
+"""SKU mappings, pure: file parsing with line numbers, the checked set, planning, the editor's text edit."""

@@ -1,0 +1,220 @@
+"""Marketplace SKU → billing-core operations: the checked mapping set and line planning.
+
+Every paid order line must become exactly the right billing operations, with
+request ids that never change, or a clear reason a person can act on. This
+module holds both halves of that decision:
+
+* the mapping set: the catalogue and the shop's SKU table, checked against
+  each other (``build_mapping_set``) so a broken file is refused as a whole;
+* ``plan_line``: one order line + a card number → a ``LinePlan`` of
+  operations, or ``PlanError`` with a reason code (``UNMAPPED_SKU``,
+  ``AMOUNT_MISMATCH``, ``QUANTITY_INVALID``).
+
+Failures are raised, not returned: ``PlanError`` is a ``Permanent`` (a person
+decides), so the fulfil service moves the line to EXCEPTION with
+``error.reason`` and shows CS ``REASON_TEXT_ZH[error.reason]``.
+
+Pure: no I/O. Parsing lives in ``bridge.core.mapping.files``, the set in
+``bridge.core.mapping.checked`` (both re-exported here), file reading in
+``bridge.services.mapping_check``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from bridge.core.cardno import CardReason
+from bridge.core.errors import Permanent
+from bridge.core.mapping.checked import (
+    MappingSet,
+    SkuMapping,
+    build_mapping_set,
+    check_against_catalogue,
+    check_texts,
+    mapping_version,
+    unsold_products,
+)
+from bridge.core.mapping.files import (
+    MAX_MONTHS,
+    Catalogue,
+    Delivery,
+    MappingProblem,
+    Severity,
+    SkuRule,
+    parse_catalogue,
+    parse_skus,
+)
+from bridge.core.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
+from bridge.core.money import fen_to_yuan, split_amount
+from bridge.core.reasons import REASONS
+
+__all__ = [
+    "MAX_CARDS_PER_OPERATION",
+    "MAX_MONTHS",
+    "REASON_TEXT_ZH",
+    "RECHARGE_CAP_FEN",
+    "Catalogue",
+    "Delivery",
+    "LinePlan",
+    "MappingProblem",
+    "MappingSet",
+    "PlanError",
+    "PlanReason",
+    "Severity",
+    "SkuMapping",
+    "SkuRule",
+    "build_mapping_set",
+    "check_against_catalogue",
+    "check_texts",
+    "mapping_version",
+    "parse_catalogue",
+    "parse_skus",
+    "plan_line",
+    "request_id",
+    "requires_card_no",
+    "sku_is_mapped",
+    "unsold_products",
+]
+
+RECHARGE_CAP_FEN = 500_000
+"""The billing core credits at most 5000 yuan in one recharge operation."""
+MAX_CARDS_PER_OPERATION = 20
+"""Card delivery asks for at most this many cards per operation."""
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+# ------------------------------------------------------------------- planning
+
+
+class PlanReason(enum.StrEnum):
+    UNMAPPED_SKU = "UNMAPPED_SKU"  # outer_sku_id missing or not in the mapping
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # paid ≠ listed price × quantity
+    QUANTITY_INVALID = "QUANTITY_INVALID"  # ≤ 0, or more months than the billing core sells
+
+
+REASON_TEXT_ZH: dict[str, str] = {c.value: REASONS[c.value][0] for c in (*PlanReason, *CardReason)}
+"""Short Chinese texts for CS for the reason codes of planning and card extraction
+(one source of truth: ``bridge.core.reasons``, which also holds the billing-side codes)."""
+
+
+class PlanError(Permanent):
+    """The line cannot be planned; ``reason`` says why, ``detail`` gives the figures."""
+
+    def __init__(self, reason: PlanReason, detail: str) -> None:
+        super().__init__(detail, code=reason.value)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class LinePlan:
+    """What one order line becomes in the billing core."""
+
+    product_code: str
+    product_name: str
+    delivery: Delivery
+    units_total: int  # cards (recharge) or months (channel) for the whole line
+    expected_payment_fen: int
+    operations: tuple[Operation, ...]
+
+
+def request_id(shop: str, tid: int, oid: int, part: int) -> str:
+    """``shop:tid:oid:part``, the billing core's idempotency key for one operation.
+
+    Raises ``ValueError`` when the result breaks the billing core's rule
+    (1–64 chars of ``[A-Za-z0-9._:-]``), i.e. for a badly configured shop name.
+    """
+    value = f"{shop}:{tid}:{oid}:{part}"
+    if _REQUEST_ID.fullmatch(value) is None:
+        raise ValueError(f"request_id {value!r} is not 1-64 chars of [A-Za-z0-9._:-]")
+    return value
+
+
+def sku_is_mapped(mapping: MappingSet, outer_sku_id: str | None) -> bool:
+    """Whether ``outer_sku_id`` has a rule in ``mapping`` (to release parked lines)."""
+    return mapping.skus.get(outer_sku_id) is not None
+
+
+def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
+    """Whether planning ``line`` needs the buyer's smart-card number.
+
+    False for card delivery (cards are issued to nobody in particular) and for
+    unmapped SKUs, so the caller learns ``UNMAPPED_SKU`` from ``plan_line``
+    rather than a card error.
+    """
+    rule = mapping.skus.get(line.outer_sku_id)
+    return rule is not None and rule.delivery is Delivery.TOPUP
+
+
+def plan_line(
+    shop: str,
+    tid: int,
+    line: OrderLine,
+    card_no: str,
+    mapping: MappingSet,
+    op_cap_fen: int = RECHARGE_CAP_FEN,
+) -> LinePlan:
+    """The operations for one order line; raises ``PlanError`` when it cannot be planned.
+
+    Deterministic: the same arguments always give the same operations and
+    request ids (part k is ``f"{shop}:{tid}:{oid}:{k}"``). ``card_no`` is not
+    used for card delivery (pass ""); see ``requires_card_no``.
+    """
+    rule, product = _lookup(line, mapping)
+    units_total = rule.units * line.quantity
+    if line.quantity <= 0:
+        raise PlanError(PlanReason.QUANTITY_INVALID, f"quantity {line.quantity} is not positive")
+    if product.kind is ProductKind.CHANNEL and units_total > MAX_MONTHS:
+        detail = f"{line.quantity} × {rule.units} = {units_total} months is more than {MAX_MONTHS}"
+        raise PlanError(PlanReason.QUANTITY_INVALID, detail)
+    expected = rule.price_fen * line.quantity
+    if line.payment_fen != expected:
+        detail = (
+            f"paid {fen_to_yuan(line.payment_fen)} yuan, expected {fen_to_yuan(expected)} yuan "
+            f"({line.quantity} × {fen_to_yuan(rule.price_fen)})"
+        )
+        raise PlanError(PlanReason.AMOUNT_MISMATCH, detail)
+    if rule.delivery is Delivery.TOPUP and not card_no:
+        raise ValueError("a top-up line needs the card number (see requires_card_no)")
+    operations = _operations(shop, tid, line.oid, card_no, rule, product, units_total, op_cap_fen)
+    return LinePlan(product.product_code, product.name, rule.delivery, units_total, expected, operations)
+
+
+def _lookup(line: OrderLine, mapping: MappingSet) -> tuple[SkuRule, Product]:
+    rule = mapping.skus.get(line.outer_sku_id)
+    if rule is None:
+        detail = (
+            "the line has no outer_sku_id (商家编码)"
+            if not line.outer_sku_id
+            else f'outer_sku_id "{line.outer_sku_id}" is not in mapping {mapping.version}'
+        )
+        raise PlanError(PlanReason.UNMAPPED_SKU, detail)
+    product = mapping.catalogue.products.get(rule.product_code)
+    if product is None:
+        detail = f'SKU "{rule.outer_sku_id}" maps to product "{rule.product_code}", not in the catalogue'
+        raise PlanError(PlanReason.UNMAPPED_SKU, detail)
+    return rule, product
+
+
+def _operations(
+    shop: str,
+    tid: int,
+    oid: int,
+    card_no: str,
+    rule: SkuRule,
+    product: Product,
+    units_total: int,
+    op_cap_fen: int,
+) -> tuple[Operation, ...]:
+    if product.kind is ProductKind.CHANNEL:
+        months = units_total
+        return (Subscribe(request_id(shop, tid, oid, 0), card_no, product.product_code, months),)
+    if rule.delivery is Delivery.CARD:
+        counts = split_amount(units_total, MAX_CARDS_PER_OPERATION)
+        face = product.price_fen
+        return tuple(IssueCards(request_id(shop, tid, oid, k), face, n) for k, n in enumerate(counts))
+    amounts = split_amount(product.price_fen * units_total, op_cap_fen)
+    return tuple(Recharge(request_id(shop, tid, oid, k), card_no, amount) for k, amount in enumerate(amounts))

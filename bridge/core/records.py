@@ -1,0 +1,89 @@
+"""What the store hands to services: plain records of stored lines, operations and trades."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.core.states import LineState
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    id: int
+    line_id: int
+    part: int
+    request_id: str
+    kind: str
+    payload: dict[str, Any]
+    state: str  # PENDING | UNKNOWN | APPLIED
+    operation_id: str | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LineRecord:
+    id: int
+    trade_id: int
+    shop: str
+    tid: int
+    oid: int
+    outer_sku_id: str | None
+    title: str
+    quantity: int
+    price_fen: int
+    payment_fen: int
+    refund_status: str
+    state: LineState
+    attempts: int
+    reason: str | None = None
+    reason_detail: str | None = None
+    card_no: str | None = None
+    product_code: str | None = None
+    product_name: str | None = None
+    mapping_version: str | None = None
+    customization: str | None = None
+    paid_at: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    operations: tuple[OperationRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class TradeRecord:
+    id: int
+    shop: str
+    tid: int
+    status: str
+    buyer_nick: str
+    buyer_message: str | None
+    payment_fen: int
+    delivery_state: str
+    delivery_attempts: int
+    delivery_error: str | None = None
+    pay_time: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    at: datetime
+    actor: str
+    kind: str
+    oid: int | None
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class MemoRecord:
+    id: int
+    shop: str
+    tid: int
+    key: str
+    text: str
+    flag: int
+    attempts: int

@@ -1,0 +1,131 @@
+"""The daemon as a separate operating-system process, for crash tests and the torture run.
+
+A crash test is only honest when the bridge dies the way a real one does: a
+SIGKILL leaves no ``finally`` and no flushed buffer, only what SQLite
+committed. This handle starts ``python -m bridge.cli.main run --config PATH`` with
+the secrets in its environment and its stdout/stderr appended to one log
+file, and kills, stops or restarts it. Everything it starts it also reaps
+(``close``), so a test can stop it in a ``finally`` whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (for the daemon's health page)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class DaemonProcess:
+    """One ``bridge run`` process at a time: start, kill -9, SIGTERM, restart, reap."""
+
+    def __init__(
+        self, config_path: Path, env: Mapping[str, str], log_path: Path, health_url: str | None = None
+    ) -> None:
+        self.config_path = config_path
+        self.log_path = log_path
+        self.health_url = health_url
+        self._env = {**os.environ, **env}
+        self._proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self.kills = 0
+        self.unexpected_exits: list[int] = []
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.returncode is None
+
+    async def start(self) -> None:
+        """Start the daemon (any previous process must have exited)."""
+        if self.running:
+            raise RuntimeError("the daemon is already running")
+        with self.log_path.open("ab") as log:
+            log.write(f"\n--- start {self.starts + 1} at {time.strftime('%H:%M:%S')} ---\n".encode())
+            log.flush()
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bridge.cli.main",
+                "run",
+                "--config",
+                str(self.config_path),
+                env=self._env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        self.starts += 1
+
+    async def kill(self) -> None:
+        """SIGKILL, as a power cut or the OOM killer would; returns once the process is gone."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        self.kills += 1
+
+    async def terminate(self, timeout_s: float) -> int | None:
+        """SIGTERM and wait up to ``timeout_s``; the exit code, or None if it is still running."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(proc.wait(), timeout_s)
+        except TimeoutError:
+            return None
+
+    def check_alive(self) -> bool:
+        """False (and the exit code remembered) if the daemon died without being told to."""
+        proc = self._proc
+        if proc is None or proc.returncode is None:
+            return proc is not None
+        self.unexpected_exits.append(proc.returncode)
+        self._proc = None
+        return False
+
+    async def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Wait until the health page answers (signal handlers are installed by then)."""
+        if self.health_url is None:
+            raise RuntimeError("no health_url: cannot tell when the daemon is ready")
+        deadline = time.monotonic() + timeout_s
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if not self.running:
+                    raise RuntimeError(f"the daemon exited during start-up; see {self.log_path}")
+                try:
+                    async with http.get(self.health_url, timeout=aiohttp.ClientTimeout(total=1)) as resp:
+                        if resp.status == 200:
+                            return
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"the daemon did not answer {self.health_url} within {timeout_s} s")
+
+    async def close(self, grace_s: float = 10.0) -> int | None:
+        """Stop politely (SIGTERM), then by force; always reaps the process. Its exit code."""
+        code = await self.terminate(grace_s)
+        if code is None and self._proc is not None:
+            self._proc.send_signal(signal.SIGKILL)
+            await self._proc.wait()
+        self._proc = None
+        return code

@@ -1,0 +1,182 @@
+"""``bridge demo``: both sandboxes and the daemon in one process, with a stream of orders.
+
+Everything runs on localhost with a generated configuration and a temporary
+SQLite file. With ``--orders N --exit-when-done`` it places N orders (a fixed
+share deliberately bad), waits until every line is settled, checks the result
+against the sandboxes' own records and exits 0 only when nothing was applied
+twice and nothing was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bridge.app import DEPS_KEY, make_app
+from bridge.lab.demo_logins import console_banner, create_demo_logins
+from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings, running_sandboxes
+from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
+from bridge.lab.verify import fetch_records, verify_run
+from bridge.logs import configure_logging
+
+SHOP = "main"
+
+
+def _progress_line(placed: int, total: int | None, counts: dict[str, int], started: float) -> str:
+    done = counts.get("DELIVERED", 0)
+    exc = counts.get("EXCEPTION", 0)
+    busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
+    of = f"/{total}" if total else ""
+    return (
+        f"\r订单 orders {placed}{of} · 已发货 delivered {done} · 异常 exceptions {exc} · "
+        f"处理中 in progress {busy} · {time.monotonic() - started:5.1f}s "
+    )
+
+
+async def _place_all(
+    http: aiohttp.ClientSession,
+    url: str,
+    maker: OrderMaker,
+    count: int | None,
+    rate: float,
+    placed: list[PlannedOrder],
+) -> None:
+    n = 0
+    sem = asyncio.Semaphore(8)
+
+    async def one(i: int) -> None:
+        async with sem:
+            placed.append(await place_order(http, url, maker.make(i)))
+
+    tasks = []
+    while count is None or n < count:
+        tasks.append(asyncio.create_task(one(n)))
+        n += 1
+        if rate > 0:
+            await asyncio.sleep(1 / rate)
+        elif n % 8 == 0:
+            await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+
+
+async def run_demo(
+    *,
+    orders: int | None,
+    exit_when_done: bool,
+    as_json: bool,
+    rate: float,
+    seed: int = 7,
+    timeout_s: float = 900.0,
+    workdir: Path | None = None,
+    listen: str = "127.0.0.1:0",
+) -> int:
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
+    log_path = workdir / "bridge.log"
+    with log_path.open("w", encoding="utf-8") as log_file:
+        configure_logging("info", "json", stream=log_file)
+        async with running_sandboxes(seed=seed) as sb:
+            settings = bridge_settings(sb, workdir, shop=SHOP)
+            # the console may edit the mappings: give the demo its own copy, never the repository's
+            mappings = shutil.copytree(
+                REPO_MAPPINGS,
+                workdir / "mappings",
+                ignore=shutil.ignore_patterns("history"),
+                dirs_exist_ok=True,
+            )
+            settings = settings.model_copy(update={"mappings_dir": mappings, "listen": listen})
+            app = make_app(settings)
+            runner = web.AppRunner(app, handle_signals=False)
+            await runner.setup()
+            host, port = settings.listen.rsplit(":", 1)
+            site = web.TCPSite(runner, host, int(port))
+            await site.start()
+            url = "http://{}:{}/".format(*runner.addresses[0][:2])
+            sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
+            try:
+                report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
+            finally:
+                await runner.cleanup()
+    report["workdir"] = str(workdir)
+    report["log"] = str(log_path)
+    _print_report(report, as_json)
+    return 0 if report["duplicates"] == 0 and report["lost"] == 0 else 1
+
+
+async def _drive(
+    app: web.Application,
+    sb: Sandboxes,
+    orders: int | None,
+    exit_when_done: bool,
+    rate: float,
+    seed: int,
+    timeout_s: float,
+) -> dict[str, Any]:
+    deps = app[DEPS_KEY]
+    placed: list[PlannedOrder] = []
+    started = time.monotonic()
+    tty = sys.stderr.isatty()
+    async with aiohttp.ClientSession() as http:
+        maker = OrderMaker(deps.mappings, await fetch_subscribers(http, sb.billing_url), seed)
+        placing = asyncio.create_task(_place_all(http, sb.market_url, maker, orders, rate, placed))
+        last_print = 0.0
+        try:
+            while True:
+                await asyncio.sleep(0.25)
+                counts = await deps.store.progress()
+                if time.monotonic() - last_print > (0.5 if tty else 5.0):
+                    sys.stderr.write(
+                        _progress_line(len(placed), orders, counts, started) + ("" if tty else "\n")
+                    )
+                    sys.stderr.flush()
+                    last_print = time.monotonic()
+                if placing.done():
+                    placing.result()
+                    if exit_when_done and _settled(counts, sum(len(o.lines) for o in placed)):
+                        break
+                if time.monotonic() - started > timeout_s:
+                    sys.stderr.write("\ndemo: timed out waiting for every line to settle\n")
+                    break
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            placing.cancel()
+        sys.stderr.write(_progress_line(len(placed), orders, await deps.store.progress(), started) + "\n")
+        records = await fetch_records(http, sb.market_url, sb.billing_url)
+        async with http.get(f"{sb.market_url}/sandbox/stats") as resp:
+            market_stats = await resp.json()
+    report = verify_run(placed, records, await deps.store.all_lines(), SHOP)
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    report["marketplace_calls"] = market_stats.get("calls", {})
+    return report
+
+
+def _settled(counts: dict[str, int], expected_lines: int) -> bool:
+    stored = sum(v for k, v in counts.items() if not k.startswith("_"))
+    busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
+    return (
+        stored >= expected_lines
+        and busy == 0
+        and counts["_memos_pending"] == 0
+        and counts["_trades_due"] == 0
+    )
+
+
+def _print_report(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    lat = report["latency_ms"]
+    print(
+        f"orders {report['orders']} · lines {report['lines']} · delivered {report['delivered']} · "
+        f"duplicates {report['duplicates']} · lost {report['lost']}"
+    )
+    print("exceptions: " + ", ".join(f"{k} {v}" for k, v in report["exceptions"].items()))
+    print(f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']}")
+    print(f"log: {report['log']}")

@@ -1,0 +1,198 @@
+"""Both sandboxes running on localhost, and a bridge configuration pointing at them.
+
+Used by ``bridge demo``, the end-to-end and crash tests and the benchmark: the
+same real HTTP path as production, with no accounts anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters.billing_core.sandbox import BillingKnobs, BillingSandbox, RunningSandbox, start_billing_sandbox
+from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
+from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
+from adapters.taobao.sandbox.knobs import TaobaoKnobs
+from bridge.settings import Settings, settings_from_dict
+
+REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets both sandboxes check; ``random()`` makes ones no test or log could guess."""
+
+    billing_secret: str = "sandbox-secret"
+    app_secret: str = "sandbox-secret"
+    session_key: str = "sandbox-session"
+
+    @classmethod
+    def random(cls) -> Credentials:
+        return cls(
+            billing_secret=f"bsec-{secrets.token_hex(16)}",
+            app_secret=f"asec-{secrets.token_hex(16)}",
+            session_key=f"sess-{secrets.token_hex(16)}",
+        )
+
+
+@dataclass
+class Sandboxes:
+    market: RunningMarket
+    billing: RunningSandbox
+    seed: int = 7
+    ledger_path: Path | None = None
+    billing_history: list[dict[str, Any]] = field(default_factory=list)
+    """Stats of billing-sandbox incarnations stopped by ``restart_billing``, oldest first."""
+
+    @property
+    def market_url(self) -> str:
+        return self.market.url
+
+    @property
+    def billing_url(self) -> str:
+        return self.billing.base_url
+
+    def env(self) -> dict[str, str]:
+        """The secrets a bridge needs, as the environment variables its configuration names."""
+        return {
+            "BRIDGE_BILLING_SECRET": self.billing.sandbox.secret,
+            "BRIDGE_SHOP_APP_SECRET": self.market.sandbox.app_secret,
+            "BRIDGE_SHOP_SESSION": self.market.sandbox.session_key,
+        }
+
+    async def restart_billing(self, down_s: float = 0.0) -> None:
+        """Kill the billing sandbox like a power cut and start a fresh one on the same port.
+
+        Calls in flight get no answer; what was applied survives through the
+        ledger file (without one, the new sandbox starts empty: tests only).
+        The knobs carry over; ``down_s`` is how long nothing listens.
+        """
+        old = self.billing
+        self.billing_history.append(old.sandbox.stats())
+        await old.kill()
+        if down_s > 0:
+            await asyncio.sleep(down_s)
+        fresh = BillingSandbox(
+            seed=self.seed,
+            knobs=old.sandbox.knobs.model_copy(),
+            ledger_path=self.ledger_path,
+            api_key=old.sandbox.api_key,
+            secret=old.sandbox.secret,
+        )
+        self.billing = await start_billing_sandbox(fresh, port=old.port)
+
+
+@asynccontextmanager
+async def running_sandboxes(
+    *,
+    seed: int = 7,
+    market_knobs: TaobaoKnobs | None = None,
+    billing_knobs: BillingKnobs | None = None,
+    ledger_path: Path | None = None,
+    credentials: Credentials | None = None,
+    market_sandbox: TaobaoSandbox | None = None,
+) -> AsyncIterator[Sandboxes]:
+    """Both sandboxes on free ports; ``market_sandbox`` replaces the marketplace (e.g. a hostile one)."""
+    creds = credentials or Credentials()
+    market = await start_sandbox(
+        sandbox=market_sandbox
+        or TaobaoSandbox(
+            knobs=market_knobs,
+            rng=random.Random(seed),
+            app_secret=creds.app_secret,
+            session_key=creds.session_key,
+        )
+    )
+    try:
+        billing = await start_billing_sandbox(
+            BillingSandbox(
+                seed=seed, knobs=billing_knobs, ledger_path=ledger_path, secret=creds.billing_secret
+            )
+        )
+        sb = Sandboxes(market, billing, seed=seed, ledger_path=ledger_path)
+        try:
+            yield sb
+        finally:
+            await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
+    finally:
+        await market.runner.cleanup()
+
+
+def bridge_config(
+    sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
+) -> dict[str, Any]:
+    """A configuration (as a dict) for a bridge on ``sb``: fast intervals suited to a demo or test."""
+    config: dict[str, Any] = {
+        "instance": "demo",
+        "database": f"sqlite+aiosqlite:///{workdir / 'bridge.sqlite'}",
+        "mappings_dir": str(REPO_MAPPINGS),
+        "listen": "127.0.0.1:0",
+        "mapping_reload_s": 1.0,
+        "sweep_interval_s": 5.0,
+        "shutdown_grace_s": 5.0,
+        "billing": {"base_url": sb.billing_url, "api_key": sb.billing.sandbox.api_key, "timeout_s": 3.0},
+        "shops": {
+            shop: {
+                "url": sb.market.router_url,
+                "app_key": sb.market.sandbox.app_key,
+                "sign_method": "hmac-sha256",
+                "timeout_s": 5.0,
+            }
+        },
+        "polling": {"interval_s": 1.0, "overlap_s": 60, "initial_lookback_s": 600},
+        "fulfilment": {
+            "interval_s": 0.2,
+            "max_in_flight": 16,
+            "lease_s": 10.0,
+            "backoff_base_s": 0.5,
+            "backoff_max_s": 5.0,
+        },
+        "writeback": {"interval_s": 0.3, "backoff_base_s": 0.5, "backoff_max_s": 5.0},
+    }
+    for name, values in sections.items():
+        if isinstance(config.get(name), dict):
+            config[name] = {**config[name], **values}
+        else:
+            config[name] = values
+    return config
+
+
+def bridge_settings(
+    sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
+) -> Settings:
+    return settings_from_dict(
+        bridge_config(sb, workdir, shop=shop, **sections), sb.env(), source="<generated>"
+    )
+
+
+def to_toml(config: dict[str, Any]) -> str:
+    """Write a configuration dict (scalars, lists and nested tables) as TOML."""
+    out: list[str] = []
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        text = str(v).replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{text}"'
+
+    def table(prefix: str, data: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+        if prefix and scalars:
+            out.append(f"\n[{prefix}]")
+        out.extend(f"{k} = {value(v)}" for k, v in scalars.items())
+        for k, v in data.items():
+            if isinstance(v, dict):
+                table(f"{prefix}.{k}" if prefix else k, v)
+
+    table("", config)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,236 @@
+"""``bridge torture``: prove exactly-once under crashes and faulty remotes, with figures.
+
+Both sandboxes run in this process with every fault knob on (see
+``torture_chaos``); the daemon runs as its own process, is killed with SIGKILL
+at random moments and restarted, while orders flow and while the billing core
+restarts once and closes for a settlement window. When every line has settled
+the run is checked against the sandboxes' own records (``bridge.lab.verify``):
+every valid line applied exactly once, every trade delivered exactly once,
+every bad line in EXCEPTION with its reason and a red memo, nothing lost.
+Exit status 0 only when all of that holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from adapters.billing_core.sandbox import BillingKnobs
+from bridge.core.records import LineRecord
+from bridge.lab.daemon_process import DaemonProcess, free_port
+from bridge.lab.sandboxes import (
+    REPO_MAPPINGS,
+    Credentials,
+    Sandboxes,
+    bridge_config,
+    running_sandboxes,
+    to_toml,
+)
+from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
+from bridge.lab.torture_chaos import (
+    TORTURE_BILLING,
+    TORTURE_MARKET,
+    ChaosLog,
+    billing_capacity,
+    faults_injected,
+    kill_loop,
+    maintenance_window,
+    rate_limit_bursts,
+    restart_billing,
+)
+from bridge.lab.torture_report import format_report, progress_line, settled
+from bridge.lab.verify import Records, fetch_records, verify_run
+from bridge.services.mapping_check import load_mapping_set
+from bridge.store import Store, open_store
+
+SHOP = "main"
+
+
+@dataclass(frozen=True)
+class TortureOptions:
+    orders: int = 500
+    kills: int = 10
+    seed: int = 7
+    faults: bool = True
+    rate: float = 20.0  # orders per second
+    billing_restart: bool | None = None  # default: with faults
+    maintenance: bool | None = None  # default: with faults
+    timeout_s: float = 1800.0  # for every line to settle once all orders are placed
+    workdir: Path | None = None
+    log_level: str = "info"
+    progress: bool = True
+    calm_latency_ms: float = 0.0  # without faults: billing-core median latency (calls in flight at kills)
+
+    @property
+    def placement_s(self) -> float:
+        return self.orders / self.rate if self.rate > 0 else 1.0
+
+
+def _calm(latency_ms: float) -> BillingKnobs:
+    """A well-behaved billing core that still takes a while: kills then land on calls in flight."""
+    return BillingKnobs(latency_ms=latency_ms, latency_tail_ms=4 * latency_ms)
+
+
+def _write_config(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[Path, str, str]:
+    port = free_port()
+    config = bridge_config(sb, workdir, shop=SHOP)
+    config.update(listen=f"127.0.0.1:{port}", log_level=opts.log_level, log_format="json")
+    path = workdir / "bridge.toml"
+    path.write_text(to_toml(config), encoding="utf-8")
+    return path, str(config["database"]), f"http://127.0.0.1:{port}/healthz"
+
+
+def _chaos_tasks(
+    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: Store, log: ChaosLog
+) -> list[asyncio.Task[None]]:
+    """The disturbances, each drawing from its own seeded stream (their timings do not mix)."""
+    span = opts.placement_s
+    mean_gap = max(1.5, 0.8 * span / max(opts.kills, 1))  # the kills fall while orders are placed
+    gaps = (1.5, 2 * mean_gap - 1.5)  # the daemon needs ~1 s to start: most kills land mid-work
+    rng = [random.Random(opts.seed * 10 + k) for k in range(3)]
+    tasks = [asyncio.create_task(kill_loop(daemon, sb, store, rng[0], opts.kills, gaps, log))]
+    if opts.faults:
+        tasks.append(asyncio.create_task(rate_limit_bursts(sb, rng[1], span, log)))
+    if opts.faults if opts.billing_restart is None else opts.billing_restart:
+        tasks.append(asyncio.create_task(restart_billing(sb, rng[2].uniform(0.2, 0.4) * span, 1.5, log)))
+    if opts.faults if opts.maintenance is None else opts.maintenance:
+        window = min(15.0, max(3.0, span / 8))
+        in_flight = int(bridge_config(sb, Path("."))["fulfilment"]["max_in_flight"])
+        capacity = billing_capacity(sb.billing.sandbox.knobs, in_flight=in_flight)
+        closed = maintenance_window(sb, store, 0.6 * span, window, log, capacity)
+        tasks.append(asyncio.create_task(closed))
+    return tasks
+
+
+async def _wait_settled(
+    opts: TortureOptions, store: Store, daemon: DaemonProcess, placed: list[PlannedOrder], log: ChaosLog
+) -> bool:
+    """Until every line is settled (restarting a daemon that died by itself), or the timeout."""
+    deadline = time.monotonic() + opts.timeout_s
+    last_print = 0.0
+    expected = sum(len(o.lines) for o in placed)
+    while time.monotonic() < deadline:
+        if not daemon.check_alive():
+            log.note(f"daemon exited by itself ({daemon.unexpected_exits[-1]}): restarted")
+            await daemon.start()
+        counts = await store.progress()
+        if settled(counts, expected):
+            return True
+        if opts.progress and time.monotonic() - last_print > 5:
+            sys.stderr.write(progress_line(len(placed), opts.orders, counts, daemon.kills, log) + "\n")
+            last_print = time.monotonic()
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def _drive(
+    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: Store, log: ChaosLog
+) -> tuple[list[PlannedOrder], dict[str, Any]]:
+    placed: list[PlannedOrder] = []
+    async with aiohttp.ClientSession() as http:
+        maker = OrderMaker(
+            load_mapping_set(REPO_MAPPINGS), await fetch_subscribers(http, sb.billing_url), opts.seed
+        )
+        await daemon.start()
+        chaos = _chaos_tasks(opts, sb, daemon, store, log)
+        try:
+            await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed)
+            log.note("every order placed")
+            await asyncio.gather(*chaos)
+        finally:
+            for task in chaos:
+                task.cancel()
+            await asyncio.gather(*chaos, return_exceptions=True)
+        ok = await _wait_settled(opts, store, daemon, placed, log)
+        log.note("settled" if ok else "timed out waiting for every line to settle")
+        extra = {"settled": ok, "faults": await faults_injected(http, sb)}
+        extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url)
+    return placed, extra
+
+
+@dataclass
+class TortureRun:
+    """A finished run: the report, and the raw material it was computed from (for tests)."""
+
+    report: dict[str, Any]
+    orders: list[PlannedOrder]
+    records: Records
+    lines: list[LineRecord]
+    credentials: Credentials
+
+
+async def run_torture(opts: TortureOptions) -> TortureRun:
+    """One torture run; ``report["ok"]`` says whether exactly-once held."""
+    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="bridge-torture-"))
+    log = ChaosLog()
+    credentials = Credentials.random()
+    async with running_sandboxes(
+        seed=opts.seed,
+        market_knobs=TORTURE_MARKET if opts.faults else None,
+        billing_knobs=TORTURE_BILLING.model_copy() if opts.faults else _calm(opts.calm_latency_ms),
+        ledger_path=workdir / "billing-ledger.jsonl",
+        credentials=credentials,
+    ) as sb:
+        config_path, dsn, health = _write_config(sb, workdir, opts)
+        daemon = DaemonProcess(config_path, sb.env(), workdir / "bridge.log", health)
+        store = await open_store(dsn)
+        try:
+            try:
+                placed, extra = await _drive(opts, sb, daemon, store, log)
+            finally:
+                exit_code = await daemon.close(grace_s=30.0)
+            lines = await store.all_lines()
+        finally:
+            await store.close()
+    records = extra.pop("records")
+    report = verify_run(placed, records, lines, SHOP)
+    report.update(extra)
+    report.update(
+        kills=daemon.kills,
+        daemon_starts=daemon.starts,
+        daemon_crashes=len(daemon.unexpected_exits),
+        final_sigterm_exit=exit_code,
+        billing_restarts=log.billing_restarts,
+        kills_mid_call=log.kills_mid_call,
+        rate_limit_bursts=log.rate_limit_bursts,
+        outage=log.outage,
+        timeline=log.events,
+        elapsed_s=round(time.monotonic() - log.started, 1),
+        workdir=str(workdir),
+        log=str(workdir / "bridge.log"),
+    )
+    failures = ("duplicates", "lost", "wrong_reason", "bad_without_memo", "bad_delivered")
+    report["ok"] = bool(report["settled"]) and all(report[k] == 0 for k in failures)
+    (workdir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return TortureRun(report, placed, records, lines, credentials)
+
+
+async def torture_command(orders: int, kills: int, seed: int, faults: bool, as_json: bool) -> int:
+    """``bridge torture``: run, print the figures, exit 0 only when exactly-once held.
+
+    SIGTERM cancels the run like Ctrl-C does, so the daemon it started is stopped and reaped.
+    """
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    opts = TortureOptions(orders=orders, kills=kills, seed=seed, faults=faults)
+    try:
+        report = (await run_torture(opts)).report
+    except asyncio.CancelledError:
+        print("torture: stopped before the end; no verdict", file=sys.stderr)
+        return 130
+    if as_json:
+        print(json.dumps({k: v for k, v in report.items() if k != "timeline"}, ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return 0 if report["ok"] else 1

@@ -1,0 +1,190 @@
+"""The torture run's bad weather: fault knobs, SIGKILLs, a billing-core restart, a maintenance window.
+
+Each disturbance is one small coroutine on the run's clock, so they overlap as
+they would on a sale day: the daemon is killed while the billing core is
+closed for settlement, or while it is restarting. The figures each leaves
+behind (kills, faults by kind, the backlog and how fast it drained after the
+window) go into the report; nothing here decides pass or fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from adapters.billing_core.sandbox import BillingKnobs
+from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
+from bridge.lab.daemon_process import DaemonProcess
+from bridge.lab.sandboxes import Sandboxes
+from bridge.store import Store
+
+BACKLOG = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN")
+DONE = ("APPLIED", "DELIVERED")
+
+TORTURE_BILLING = BillingKnobs(
+    latency_ms=15,  # median
+    latency_tail_ms=400,  # p99: a long tail
+    max_in_flight=12,  # below the bridge's 16: bursts of 429 whenever it is busy
+    error_rate=0.05,  # 500 INTERNAL, nothing applied
+    lose_answer_rate=0.02,  # applied, then the connection drops
+    maintenance_retry_after_s=2,
+)
+TORTURE_MARKET = TaobaoKnobs(
+    latency_ms=(1, 40),
+    error_rate=ErrorRates(isp=0.05, call_limit=0.01),
+    rate_limit_per_s=120,  # bites in bursts; sustained, it would cap intake below the order rate
+    visibility_delay_s=2.0,  # the bridge's polling overlap (60 s) must stay larger
+    shift_pages=True,
+)
+
+
+@dataclass
+class ChaosLog:
+    """What the disturbances did, for the report."""
+
+    started: float = field(default_factory=time.monotonic)
+    events: list[tuple[float, str]] = field(default_factory=list)
+    billing_restarts: int = 0
+    kills_mid_call: int = 0
+    rate_limit_bursts: int = 0
+    outage: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, what: str) -> None:
+        self.events.append((round(time.monotonic() - self.started, 2), what))
+
+
+async def kill_loop(
+    daemon: DaemonProcess,
+    sb: Sandboxes,
+    store: Store,
+    rng: random.Random,
+    kills: int,
+    gap_s: tuple[float, float],
+    log: ChaosLog,
+) -> None:
+    """SIGKILL the daemon ``kills`` times at random moments, restarting it at once each time."""
+    for n in range(kills):
+        await asyncio.sleep(rng.uniform(*gap_s))
+        submitted = (await store.state_counts()).get("SUBMITTED", 0)
+        in_flight = sum(sb.billing.sandbox.in_flight.values())
+        await daemon.kill()
+        log.kills_mid_call += submitted + in_flight > 0
+        log.note(f"kill {n + 1}: {submitted} lines SUBMITTED, {in_flight} billing calls in flight")
+        await daemon.start()
+
+
+async def rate_limit_bursts(sb: Sandboxes, rng: random.Random, for_s: float, log: ChaosLog) -> None:
+    """429 bursts: every few seconds the billing core takes only 2 calls in flight, for a second."""
+    deadline = time.monotonic() + for_s
+    while time.monotonic() < deadline:
+        await asyncio.sleep(rng.uniform(2.0, 5.0))
+        normal = sb.billing.sandbox.knobs.max_in_flight
+        sb.billing.sandbox.set_knobs(max_in_flight=2)
+        log.rate_limit_bursts += 1
+        await asyncio.sleep(1.0)
+        sb.billing.sandbox.set_knobs(max_in_flight=normal)
+
+
+async def restart_billing(sb: Sandboxes, after_s: float, down_s: float, log: ChaosLog) -> None:
+    """Once: the billing core dies mid-request, stays down ``down_s``, comes back from its ledger."""
+    await asyncio.sleep(after_s)
+    log.note("billing core killed")
+    await sb.restart_billing(down_s=down_s)
+    log.billing_restarts += 1
+    log.note("billing core back")
+
+
+async def _counts(store: Store) -> tuple[int, int]:
+    counts = await store.state_counts()
+    return sum(counts.get(s, 0) for s in BACKLOG), sum(counts.get(s, 0) for s in DONE)
+
+
+async def maintenance_window(
+    sb: Sandboxes,
+    store: Store,
+    after_s: float,
+    for_s: float,
+    log: ChaosLog,
+    capacity: float | None,
+    drain_limit_s: float = 60.0,
+) -> None:
+    """A settlement window (503 MAINTENANCE), then how fast the backlog it built drains."""
+    await asyncio.sleep(after_s)
+    sb.billing.sandbox.set_knobs(maintenance=True)
+    log.note("maintenance window opens")
+    await asyncio.sleep(for_s)
+    sb.billing.sandbox.set_knobs(maintenance=False)  # the current incarnation, after any restart
+    log.note("maintenance window closes")
+    backlog, done0 = await _counts(store)
+    reopened = time.monotonic()
+    left, done = backlog, done0
+    while time.monotonic() - reopened < drain_limit_s:
+        await asyncio.sleep(0.25)
+        left, done = await _counts(store)
+        if left <= max(16, backlog // 10):
+            break
+    elapsed = time.monotonic() - reopened
+    log.outage = {
+        "maintenance_s": round(for_s, 1),
+        "backlog_at_reopen": backlog,
+        "backlog_after_drain": left,
+        "drain_s": round(elapsed, 1),
+        "drain_lines_per_s": round((done - done0) / elapsed, 1) if elapsed > 0 else None,
+        "billing_capacity_calls_per_s": capacity,
+    }
+
+
+def billing_capacity(knobs: BillingKnobs, in_flight: int) -> float | None:
+    """Calls/s the billing core can take: in-flight cap ÷ mean latency (lognormal mean)."""
+    cap = min(knobs.max_in_flight or in_flight, in_flight)
+    if knobs.latency_ms <= 0:
+        return None
+    sigma = math.log(knobs.latency_tail_ms / knobs.latency_ms) / 2.3263 if knobs.latency_tail_ms > 0 else 0
+    mean_s = knobs.latency_ms * math.exp(max(sigma, 0) ** 2 / 2) / 1000
+    return round(cap / mean_s, 1)
+
+
+async def _json(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    async with http.get(url) as resp:
+        resp.raise_for_status()
+        return dict(await resp.json())
+
+
+def _billing_faults(stats: list[dict[str, Any]]) -> dict[str, int]:
+    by_status: Counter[str] = Counter()
+    lost_after_apply = 0
+    for incarnation in stats:
+        lost_after_apply += int(incarnation.get("lost_answers", 0))
+        for outcomes in incarnation.get("calls", {}).values():
+            by_status.update({str(k): int(v) for k, v in outcomes.items()})
+    return {
+        "rate_limited_429": by_status["429"],
+        "maintenance_503": by_status["503"],
+        "internal_500": by_status["500"],
+        "answers_lost_after_apply": lost_after_apply,
+        "calls_without_answer": by_status["lost"],
+    }
+
+
+async def faults_injected(http: aiohttp.ClientSession, sb: Sandboxes) -> dict[str, Any]:
+    """Faults by kind, from both sandboxes' stats endpoints (every billing incarnation)."""
+    billing = [*sb.billing_history, await _json(http, f"{sb.billing_url}/sandbox/stats")]
+    market = await _json(http, f"{sb.market_url}/sandbox/stats")
+    injected = market.get("errors_injected", {})
+    return {
+        "billing": _billing_faults(billing),
+        "marketplace": {
+            "isp_errors": int(injected.get("isp", 0)),
+            "call_limit_errors": int(injected.get("call_limit", 0)),
+            "rate_limited": int(market.get("rate_limited", 0)),
+            "pages_shifted": int(market.get("pages_shifted", 0)),
+            "visibility_delay_s": sb.market.sandbox.knobs.visibility_delay_s,
+        },
+    }

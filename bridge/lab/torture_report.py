@@ -1,0 +1,75 @@
+"""How a torture run reads to a person: when it is settled, its progress line, its final figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.lab.torture_chaos import ChaosLog
+
+BUSY = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED")
+
+
+def settled(counts: dict[str, int], expected_lines: int) -> bool:
+    """Every line stored and at rest, no write-back and no memo left to write."""
+    stored = sum(v for k, v in counts.items() if not k.startswith("_"))
+    busy = sum(counts.get(s, 0) for s in BUSY)
+    return (
+        stored >= expected_lines
+        and busy == 0
+        and counts.get("_memos_pending", 0) == 0
+        and counts.get("_trades_due", 0) == 0
+    )
+
+
+def progress_line(placed: int, total: int, counts: dict[str, int], kills: int, log: ChaosLog) -> str:
+    busy = sum(counts.get(s, 0) for s in BUSY)
+    return (
+        f"torture: orders {placed}/{total} · delivered {counts.get('DELIVERED', 0)} · "
+        f"exceptions {counts.get('EXCEPTION', 0)} · in progress {busy} · "
+        f"memos {counts.get('_memos_pending', 0)} · kills {kills} · "
+        f"billing restarts {log.billing_restarts}"
+    )
+
+
+def _faults(faults: dict[str, Any]) -> str:
+    b, m = faults["billing"], faults["marketplace"]
+    return (
+        f"faults: billing 429 ×{b['rate_limited_429']}, 503 ×{b['maintenance_503']}, "
+        f"500 ×{b['internal_500']}, answers lost after apply ×{b['answers_lost_after_apply']}, "
+        f"calls cut ×{b['calls_without_answer']} · marketplace isp.* ×{m['isp_errors']}, "
+        f"call limit ×{m['call_limit_errors']}, rate limited ×{m['rate_limited']}, "
+        f"pages shifted ×{m['pages_shifted']}, visible {m['visibility_delay_s']:g} s late"
+    )
+
+
+def _outage(outage: dict[str, Any]) -> str:
+    if not outage:
+        return "outage: none"
+    return (
+        f"outage: maintenance {outage['maintenance_s']} s · backlog {outage['backlog_at_reopen']} lines "
+        f"at reopening, {outage['backlog_after_drain']} left after {outage['drain_s']} s · "
+        f"drained at {outage['drain_lines_per_s']} lines/s "
+        f"(billing core capacity ≈ {outage['billing_capacity_calls_per_s']} calls/s)"
+    )
+
+
+def format_report(r: dict[str, Any]) -> str:
+    lat = r["latency_ms"]
+    verdict = "OK" if r["ok"] else "FAILED"
+    return "\n".join(
+        [
+            f"torture {verdict}: orders {r['orders']} · lines {r['lines']} · kills {r['kills']} "
+            f"({r['kills_mid_call']} mid-call) · 429 bursts {r['rate_limit_bursts']} · "
+            f"billing restarts {r['billing_restarts']} · daemon crashes {r['daemon_crashes']} · "
+            f"{r['elapsed_s']} s",
+            f"delivered {r['delivered']} · exceptions "
+            + ", ".join(f"{k} {v}" for k, v in r["exceptions"].items()),
+            f"duplicates {r['duplicates']} · lost {r['lost']} · wrong reason {r['wrong_reason']} · "
+            f"bad without memo {r['bad_without_memo']} · settled {r['settled']}",
+            _faults(r["faults"]),
+            _outage(r["outage"]),
+            f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']} · "
+            f"max {lat['max']}",
+            f"log: {r['log']}",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Plain async functions over the ports: intake, planning, fulfilment, delivery, CS actions, jobs."""

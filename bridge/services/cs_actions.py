@@ -1,0 +1,247 @@
+"""What a person may do to an order line, as services: each audited, each safe to repeat.
+
+The console and the CLI call these (``retry(deps, actor, line_id)``); the
+handlers only translate forms and show the ``Outcome``. Every call leaves one
+audit entry (who, when, before → after, note, and whether it did anything),
+refusals included. Repeating an action is harmless because every state change
+is the store's conditional move out of the state the person saw: a second
+click finds the line already moved and changes nothing, and a line is
+re-planned with its own request_ids (``shop:tid:oid:part``), so the billing
+core can never be asked to provision it twice.
+
+    retry            EXCEPTION → READY (re-planned, own card and request_ids, fresh retry budget)
+    correct_card     EXCEPTION → READY with a card the billing core confirmed first
+    resolve          EXCEPTION → RESOLVED with a resolution code and a note (nothing provisioned)
+    cancel_refund    EXCEPTION | HELD → CANCELLED, seller memo "refund the buyer"
+    refresh_auth     no state change: the billing core re-sends the set-top box's entitlements
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.core.cardno import CardNumberError, extract_card_no, mask_card
+from bridge.core.errors import BridgeError, Permanent
+from bridge.core.mapping.planning import PlanError, plan_line, requires_card_no
+from bridge.core.models import MemoFlag
+from bridge.core.reasons import memo_text
+from bridge.core.records import LineRecord
+from bridge.core.states import LineState
+from bridge.services.deps import Deps
+from bridge.services.planning import card_rule, order_line
+
+S = LineState
+RESOLUTIONS = ("HANDLED_AT_HALL", "PROVISIONED_BY_HAND", "BUYER_WITHDREW", "DUPLICATE_ORDER", "OTHER")
+"""Why a person settled a line without the bridge provisioning it (texts: the console catalogue)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: ``status`` done | unchanged | refused, ``code`` a message key for people."""
+
+    status: str
+    code: str
+    line: LineRecord | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+
+async def _finish(
+    deps: Deps,
+    actor: str,
+    action: str,
+    outcome: Outcome,
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+) -> Outcome:
+    """Write the audit entry for ``outcome`` (the line's state now is "after")."""
+    line = outcome.line
+    after = await deps.store.line_by_id(line.id) if line is not None else None
+    await deps.store.add_audit(
+        at=deps.clock(),
+        actor=actor,
+        action=action,
+        outcome=outcome.status,
+        line=line,
+        before=line.state.value if line else None,
+        after=after.state.value if after else None,
+        note=note or None,
+        detail={"code": outcome.code, **outcome.params, **(detail or {})},
+    )
+    return outcome
+
+
+async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineRecord | Outcome:
+    line = await deps.store.line_by_id(line_id)
+    if line is None:
+        return Outcome("refused", "not_found", params={"line_id": str(line_id)})
+    if line.state not in set(allowed):
+        return Outcome("unchanged", "not_waiting", line, {"state": line.state.value})
+    return line
+
+
+async def _replan(deps: Deps, actor: str, line: LineRecord, card: str | None) -> bool:
+    """EXCEPTION → READY with this line's own request_ids; raises PlanError / CardNumberError."""
+    ol = order_line(line)
+    mapping = deps.mappings
+    needs_card = requires_card_no(ol, mapping)
+    if needs_card and not card:
+        card = extract_card_no(await deps.store.trade_for_planning(line), ol, card_rule(deps, line.shop))
+    plan = plan_line(
+        line.shop, line.tid, ol, card or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
+    )
+    await deps.store.reset_attempts(line.id, deps.clock())
+    return await deps.store.mark_ready(
+        line,
+        plan.operations,
+        card_no=card if needs_card else None,
+        product_code=plan.product_code,
+        product_name=plan.product_name,
+        delivery_mode=plan.delivery.value,
+        mapping_version=mapping.version,
+        now=deps.clock(),
+        actor=actor,
+        frm=(S.EXCEPTION,),
+    )
+
+
+async def _replanned(deps: Deps, actor: str, line: LineRecord, card: str | None) -> Outcome:
+    try:
+        moved = await _replan(deps, actor, line, card)
+    except (PlanError, CardNumberError) as exc:
+        return Outcome("refused", "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail})
+    return Outcome("done", "queued", line) if moved else Outcome("unchanged", "not_waiting", line)
+
+
+async def retry(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
+    """Provision an EXCEPTION line again: re-planned with its own card and request_ids."""
+    found = await _load(deps, line_id, (S.EXCEPTION,))
+    if isinstance(found, Outcome):
+        return await _finish(deps, actor, "retry", found, note)
+    return await _finish(deps, actor, "retry", await _replanned(deps, actor, found, found.card_no), note)
+
+
+async def bulk_retry(deps: Deps, actor: str, line_ids: Iterable[int], note: str = "") -> list[Outcome]:
+    """``retry`` for each selected line (duplicates ignored), one audit entry each."""
+    return [await retry(deps, actor, line_id, note) for line_id in dict.fromkeys(line_ids)]
+
+
+def normalise_card(text: str) -> str:
+    """Digits as the person typed them: full-width read as ASCII, spaces and hyphens dropped."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c not in " -")
+
+
+async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, note: str = "") -> Outcome:
+    """Check the card with the billing core, then provision the line to it (own request_ids)."""
+    card = normalise_card(card_text)
+    detail = {"card": mask_card(card) if card else ""}
+    found = await _load(deps, line_id, (S.EXCEPTION,))
+    if isinstance(found, Outcome):
+        return await _finish(deps, actor, "correct_card", found, note, detail)
+    refusal = _unsettled(found) or await _check_card(deps, found, card)
+    if refusal is not None:
+        return await _finish(deps, actor, "correct_card", refusal, note, detail)
+    detail["previous_card"] = mask_card(found.card_no) if found.card_no else ""
+    outcome = await _replanned(deps, actor, found, card)
+    return await _finish(deps, actor, "correct_card", outcome, note, detail)
+
+
+def _unsettled(line: LineRecord) -> Outcome | None:
+    """A part applied, or maybe applied (answer lost): the line's money may have moved already."""
+    if any(op.state != "PENDING" for op in line.operations):
+        return Outcome("refused", "partly_provisioned", line)
+    return None
+
+
+async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None:
+    """None when ``card`` may receive this line; else the refusal to show."""
+    rule = card_rule(deps, line.shop)
+    if not requires_card_no(order_line(line), deps.mappings):
+        return Outcome("refused", "card_not_needed", line)
+    lengths = "/".join(str(n) for n in rule.lengths)
+    if not card.isdigit() or len(card) not in rule.lengths:
+        return Outcome("refused", "card_format", line, {"lengths": lengths})
+    if rule.prefixes and not card.startswith(tuple(rule.prefixes)):
+        return Outcome("refused", "card_format", line, {"lengths": lengths})
+    try:
+        subscriber = await deps.billing.subscriber(card)
+    except Permanent as exc:
+        code = "card_unknown" if exc.code == "SUBSCRIBER_NOT_FOUND" else "card_refused"
+        return Outcome("refused", code, line, {"error": str(exc)})
+    except BridgeError as exc:
+        return Outcome("refused", "billing_unreachable", line, {"error": str(exc)})
+    if subscriber.status != "active":
+        return Outcome("refused", "card_inactive", line, {"status": subscriber.status})
+    sku = deps.mappings.skus.get(line.outer_sku_id)
+    product = deps.mappings.catalogue.products.get(sku.product_code if sku else line.product_code or "")
+    if product is not None and product.requires_two_way and not subscriber.two_way:
+        return Outcome("refused", "card_one_way", line)
+    return None
+
+
+async def resolve(deps: Deps, actor: str, line_id: int, resolution: str, note: str) -> Outcome:
+    """Settle an EXCEPTION line by hand (nothing provisioned by the bridge): RESOLVED."""
+    detail = {"resolution": resolution}
+    if resolution not in RESOLUTIONS or not note.strip():
+        refusal = Outcome("refused", "resolution_needed")
+        return await _finish(deps, actor, "resolve", refusal, note, detail)
+    found = await _load(deps, line_id, (S.EXCEPTION,))
+    if isinstance(found, Outcome):
+        return await _finish(deps, actor, "resolve", found, note, detail)
+    moved = await deps.store.move(
+        found,
+        S.RESOLVED,
+        now=deps.clock(),
+        actor=actor,
+        kind="resolved",
+        frm=(S.EXCEPTION,),
+        detail={"resolution": resolution, "note": note},
+        values={"lease_owner": None, "lease_until": None, "next_attempt_at": None},
+    )
+    outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
+    return await _finish(deps, actor, "resolve", outcome, note, detail)
+
+
+async def cancel_refund(deps: Deps, actor: str, line_id: int, note: str) -> Outcome:
+    """Cancel a line that was never provisioned and ask for the buyer's refund (seller memo)."""
+    found = await _load(deps, line_id, (S.EXCEPTION, S.HELD))
+    if isinstance(found, Outcome):
+        return await _finish(deps, actor, "cancel_refund", found, note)
+    refusal = _unsettled(found)
+    if refusal is not None:
+        return await _finish(deps, actor, "cancel_refund", refusal, note)
+    moved = await deps.store.move(
+        found,
+        S.CANCELLED,
+        now=deps.clock(),
+        actor=actor,
+        kind="cancelled_for_refund",
+        frm=(S.EXCEPTION, S.HELD),
+        detail={"refund": True, "note": note},
+        values={"reason": "REFUND_BY_CS", "reason_detail": note or None, "next_attempt_at": None},
+        memo=(f"cs-refund:{found.oid}", memo_text(found.oid, "REFUND_BY_CS"), MemoFlag.RED.value),
+    )
+    outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
+    return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True})
+
+
+async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
+    """Ask the billing core to re-send the set-top box's entitlements (harmless to repeat)."""
+    line = await deps.store.line_by_id(line_id)
+    if line is None or not line.card_no:
+        refusal = Outcome("refused", "not_found" if line is None else "no_card", line)
+        return await _finish(deps, actor, "refresh_auth", refusal, note)
+    detail = {"card": mask_card(line.card_no)}
+    try:
+        await deps.billing.refresh_authorization(line.card_no)
+    except BridgeError as exc:
+        code = "refresh_refused" if isinstance(exc, Permanent) else "billing_unreachable"
+        refusal = Outcome("refused", code, line, {"error": str(exc), "reason": exc.code or ""})
+        return await _finish(deps, actor, "refresh_auth", refusal, note, detail)
+    return await _finish(deps, actor, "refresh_auth", Outcome("done", "refreshed", line), note, detail)

@@ -1,0 +1,153 @@
+"""Intake: poll the marketplace for modified trades, read each in full, store it.
+
+``poll_once`` reads every window from the watermark (minus an overlap) to the
+moment the poll started, stores each trade (unique per shop + tid + oid, so a
+re-read changes nothing), lets refunds and closures act on stored lines, and
+plans new lines. The watermark moves only after the whole range was stored.
+A trade that cannot be read or parsed is recorded for a person and never pins
+the watermark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+
+from bridge.core.cursor import next_watermark, poll_windows
+from bridge.core.errors import BridgeError, Permanent
+from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
+from bridge.services.deps import Deps
+from bridge.services.planning import plan_lines
+from bridge.services.refunds import apply_trade_changes
+
+log = structlog.get_logger("bridge.services.intake")
+
+_READ_CONCURRENCY = 8
+_SETTLE = timedelta(seconds=2)
+_PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
+
+
+@dataclass
+class PollReport:
+    shop: str
+    windows: int = 0
+    seen: int = 0
+    stored: int = 0
+    skipped: int = 0
+    unchanged: int = 0
+    failed: list[int] = field(default_factory=list)
+
+
+async def poll_all(deps: Deps) -> list[PollReport]:
+    """One poll of every shop; one shop's failure does not stop the others."""
+    reports = []
+    for shop in deps.shops:
+        try:
+            reports.append(await poll_once(deps, shop))
+        except BridgeError as exc:
+            log.error("poll_failed", shop=shop, error=str(exc), error_kind=type(exc).__name__)
+            await deps.store.poll_failed(shop, f"{type(exc).__name__}: {exc}")
+    return reports
+
+
+async def poll_once(deps: Deps, shop: str) -> PollReport:
+    """Read every window since the watermark; move the watermark only when all are stored."""
+    market = deps.shops[shop]
+    polling = deps.settings.polling
+    started = deps.clock()
+    watermark = await deps.store.watermark(shop)
+    report = PollReport(shop)
+    for start, end in poll_windows(
+        watermark,
+        started,
+        overlap=timedelta(seconds=polling.overlap_s),
+        window=timedelta(seconds=polling.window_s),
+        initial_lookback=timedelta(seconds=polling.initial_lookback_s),
+    ):
+        report.windows += 1
+        summaries = await market.list_modified(start, end)
+        report.seen += len(summaries)
+        known = await deps.store.known_versions(shop, [s.tid for s in summaries])
+        fresh = []
+        for summary in summaries:
+            if _unchanged(known.get(summary.tid), summary):
+                report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
+            else:
+                fresh.append(summary.tid)
+        await _ingest_many(deps, shop, fresh, report)
+    await deps.store.save_watermark(
+        shop, next_watermark(watermark, started), started=started, now=deps.clock()
+    )
+    deps.bump("polls")
+    log.info(
+        "polled",
+        shop=shop,
+        windows=report.windows,
+        seen=report.seen,
+        stored=report.stored,
+        failed=len(report.failed),
+    )
+    return report
+
+
+def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSummary) -> bool:
+    """Same status and modified, and our full read came after that second was over.
+
+    Marketplace times have whole seconds: two changes within one second share a
+    ``modified``, so an equal time only proves "no change" if we read the trade
+    after that second (plus a margin for clock skew) had passed.
+    """
+    if stored is None:
+        return False
+    status, modified, read_at = stored
+    # equal, not >=: a stored time in the future (a bad answer) must never hide later changes
+    return status == summary.status and modified == summary.modified and read_at >= summary.modified + _SETTLE
+
+
+async def _ingest_many(deps: Deps, shop: str, tids: list[int], report: PollReport) -> None:
+    """Read and store trades a few at a time; the first transient error stops the poll."""
+    sem = asyncio.Semaphore(_READ_CONCURRENCY)
+
+    async def one(tid: int) -> None:
+        async with sem:
+            await ingest_tid(deps, shop, tid, report)
+
+    await asyncio.gather(*(one(tid) for tid in tids))
+
+
+async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None = None) -> None:
+    """Read one trade in full and store it; a bad trade is recorded, never raised."""
+    report = report or PollReport(shop)
+    try:
+        trade = await deps.shops[shop].get_trade(tid)
+        await ingest_trade(deps, shop, trade, report)
+    except Permanent as exc:
+        await _intake_failed(deps, shop, tid, str(exc), report)
+    except BridgeError:
+        raise  # transient or configuration: the poll stops and the watermark stays
+    except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
+        log.exception("trade_intake_crashed", shop=shop, tid=tid)
+        await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
+
+
+async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
+    report.failed.append(tid)
+    log.error("trade_unreadable", shop=shop, tid=tid, error=error)
+    await deps.store.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock())
+
+
+async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) -> None:
+    known = bool(await deps.store.find_trades(trade.tid, shop))
+    if not known and trade.status not in _PAID:
+        # unpaid, closed before we saw it, or shipped by hand: not the bridge's to provision
+        report.skipped += 1
+        if trade.status not in CLOSED_STATUSES and trade.status != "WAIT_BUYER_PAY":
+            log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.status)
+        return
+    stored = await deps.store.save_trade(shop, trade, deps.clock(), deps.owner)
+    report.stored += 1
+    await apply_trade_changes(deps, trade, stored)
+    await plan_lines(deps, trade, [line for line in stored if line.state.value == "RECEIVED"])

@@ -1,0 +1,98 @@
+"""Scheduler triggers only: APScheduler 3 runs the services on intervals.
+
+Every job has ``max_instances=1, coalesce=True``: a slow run is never doubled,
+missed runs collapse into one. The services themselves know nothing of the
+scheduler; tests and the CLI call them directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.deps import Deps
+from bridge.services.fulfil import fulfil_due
+from bridge.services.intake import poll_all
+from bridge.services.mappings import reload_mappings
+from bridge.services.planning import plan_due
+
+log = structlog.get_logger("bridge.services.jobs")
+
+
+def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        if deps.stopping.is_set():
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            deps.running.add(task)
+        try:
+            await fn(deps)
+        except asyncio.CancelledError:
+            log.warning("job_cancelled", job=name)
+        except Exception as exc:  # a job must never kill the scheduler; the error is logged with context
+            log.exception("job_failed", job=name, error=repr(exc))
+        finally:
+            if task is not None:
+                deps.running.discard(task)
+
+    return run
+
+
+async def _sweep(deps: Deps) -> None:
+    cleared = await deps.store.sweep_leases(deps.clock())
+    if cleared:
+        log.info("expired_leases_cleared", count=cleared)
+
+
+async def _plan_and_fulfil(deps: Deps) -> None:
+    await plan_due(deps)
+    await fulfil_due(deps)
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    s = deps.settings
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    now = datetime.now(UTC)
+    jobs: list[tuple[str, Callable[[Deps], Awaitable[Any]], float]] = [
+        ("poll", poll_all, s.polling.interval_s),
+        ("fulfil", _plan_and_fulfil, s.fulfilment.interval_s),
+        ("writeback", write_back_due, s.writeback.interval_s),
+        ("memos", write_memos_due, s.writeback.interval_s),
+        ("sweep", _sweep, s.sweep_interval_s),
+        ("mappings", reload_mappings, s.mapping_reload_s),
+    ]
+    for name, fn, every in jobs:
+        scheduler.add_job(
+            _guarded(name, fn, deps),
+            "interval",
+            seconds=every,
+            id=name,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now,
+            misfire_grace_time=None,
+        )
+    return scheduler
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, deps: Deps) -> None:
+    """Graceful stop: no new runs, let running ones finish (bounded), then cancel the rest."""
+    deps.stopping.set()
+    scheduler.pause()
+    running = set(deps.running)
+    if running:
+        log.info("waiting_for_jobs", count=len(running), grace_s=deps.settings.shutdown_grace_s)
+        _, pending = await asyncio.wait(running, timeout=deps.settings.shutdown_grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+    scheduler.shutdown(wait=False)

@@ -1,0 +1,102 @@
+"""Planning: RECEIVED → READY (product, card number, request_ids) or EXCEPTION with a reason.
+
+The decisions are pure (``bridge.core.mapping.planning``, ``bridge.core.cardno``); this module
+only applies them to stored lines, and re-plans lines sent back to RECEIVED
+(a refund withdrawn, a mapping added, a card number corrected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
+from bridge.core.mapping.planning import PlanError, plan_line, requires_card_no
+from bridge.core.models import MemoFlag, OrderLine, Trade
+from bridge.core.reasons import memo_text, reason_text
+from bridge.core.records import LineRecord
+from bridge.core.states import LineState
+from bridge.services.deps import Deps
+
+log = structlog.get_logger("bridge.services.planning")
+
+
+def order_line(line: LineRecord) -> OrderLine:
+    return OrderLine(
+        oid=line.oid,
+        outer_sku_id=line.outer_sku_id,
+        sku_id=None,
+        title=line.title,
+        quantity=line.quantity,
+        price_fen=line.price_fen,
+        payment_fen=line.payment_fen,
+        status="",
+        refund_status=line.refund_status,
+        customization=line.customization,
+    )
+
+
+def card_rule(deps: Deps, shop: str) -> CardRule:
+    rule = deps.settings.shops[shop].card_rule
+    return CardRule(sources=rule.sources, lengths=rule.lengths, prefixes=rule.prefixes)
+
+
+async def plan_lines(
+    deps: Deps, trade: Trade, received: Sequence[LineRecord], card_override: str | None = None
+) -> None:
+    for line in received:
+        await plan_one(deps, trade, line, card_override)
+
+
+async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: str | None = None) -> bool:
+    """Plan one stored line; returns True when it became READY."""
+    mapping = deps.mappings
+    now = deps.clock()
+    ol = order_line(line)
+    try:
+        card_no = None
+        if requires_card_no(ol, mapping):
+            card_no = card_override or extract_card_no(trade, ol, card_rule(deps, line.shop))
+        plan = plan_line(
+            line.shop, line.tid, ol, card_no or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
+        )
+    except (PlanError, CardNumberError) as exc:
+        reason = exc.reason.value
+        await deps.store.record_exception(
+            line,
+            reason=reason,
+            message=f"{reason_text(reason, 'en')}: {exc.detail}",
+            actor=deps.owner,
+            now=now,
+            memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
+            detail={"mapping_version": mapping.version},
+        )
+        log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)
+        return False
+    return await deps.store.mark_ready(
+        line,
+        plan.operations,
+        card_no=card_no,
+        product_code=plan.product_code,
+        product_name=plan.product_name,
+        delivery_mode=plan.delivery.value,
+        mapping_version=mapping.version,
+        now=now,
+        actor=deps.owner,
+        frm=(LineState.RECEIVED,),
+    )
+
+
+async def plan_due(deps: Deps, limit: int = 200) -> int:
+    """Plan RECEIVED lines left by a restart or sent back to RECEIVED."""
+    claimed = await deps.store.claim_lines(
+        deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, limit, states=(LineState.RECEIVED,)
+    )
+    for line in claimed:
+        trade = await deps.store.trade_for_planning(line)
+        try:
+            await plan_one(deps, trade, line)
+        finally:
+            await deps.store.release(line.id, deps.owner)
+    return len(claimed)

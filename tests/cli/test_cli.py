@@ -1,0 +1,71 @@
+"""The `bridge` command end to end: the demo's acceptance run and `order show`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.lab.sandboxes import bridge_config, to_toml
+from tests.rig import Rig, line
+
+
+@pytest.mark.timeout(300)
+def test_demo_settles_every_line_exactly_once(tmp_path: Path) -> None:
+    """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
+    every valid line delivered and each kind of bad order in EXCEPTION with its own reason."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "demo", "--orders", "60", "--exit-when-done", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads(run.stdout)
+    assert (report["duplicates"], report["lost"], report["wrong_reason"]) == (0, 0, 0)
+    bad = sum(report["exceptions"].values())
+    assert report["delivered"] == report["lines"] - bad
+    assert set(report["exceptions"]) == {
+        "SUBSCRIBER_NOT_FOUND",
+        "SUBSCRIBER_INACTIVE",
+        "UNMAPPED_SKU",
+        "AMOUNT_MISMATCH",
+        "TWO_WAY_REQUIRED",
+        "CARD_MISSING",
+    }
+
+
+async def test_order_show_prints_lines_and_timeline_masked(rig: Rig, tmp_path: Path) -> None:
+    """`bridge order show TID` lists the lines with their states and the timeline, card masked."""
+    card = (await rig.cards())[30]
+    tid = await rig.order(line(), message=f"卡号{card}")
+    await rig.cycle()
+    config = bridge_config(rig.sb, tmp_path)
+    config["database"] = str(rig.deps.settings.database)
+    (tmp_path / "config.toml").write_text(to_toml(config), encoding="utf-8")
+    env = {**rig.sb.env(), "PATH": "/usr/bin:/bin"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bridge.cli.main",
+        "order",
+        "show",
+        str(tid),
+        "--config",
+        str(tmp_path / "config.toml"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out_b, err_b = await asyncio.wait_for(proc.communicate(), timeout=60)
+    out, err = out_b.decode(), err_b.decode()
+    assert proc.returncode == 0, err
+    assert f"trade {tid}" in out and "DELIVERED" in out
+    assert "received" in out and "submit" in out and "trade_delivered" in out
+    assert card not in out and card[-4:] in out

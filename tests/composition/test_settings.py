@@ -1,0 +1,65 @@
+"""Settings: a misspelt or invalid key stops the start naming the key; secrets come from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.core.errors import ConfigError
+from bridge.settings import load_settings
+
+GOOD = """
+instance = "b1"
+database = "sqlite+aiosqlite:///x.sqlite"
+[billing]
+base_url = "http://127.0.0.1:1"
+api_key = "k"
+[shops.main]
+app_key = "app"
+url = "http://127.0.0.1:2/router/rest"
+"""
+ENV = {"BRIDGE_BILLING_SECRET": "bsecret", "BRIDGE_SHOP_APP_SECRET": "asecret", "BRIDGE_SHOP_SESSION": "sess"}
+
+
+def _load(tmp_path: Path, text: str, env: dict[str, str] = ENV) -> object:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path, env)
+
+
+def test_good_config_loads_with_secrets_from_env(tmp_path: Path) -> None:
+    settings = _load(tmp_path, GOOD)
+    assert settings.billing.secret.get_secret_value() == "bsecret"  # type: ignore[attr-defined]
+    assert "bsecret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (GOOD + "\n[polling]\nintervall_s = 5\n", "polling.intervall_s: unknown key"),
+        (GOOD.replace('instance = "b1"', 'instanse = "b1"'), "instanse: unknown key"),
+        (GOOD + "\n[fulfilment]\nmax_in_flight = 0\n", "fulfilment.max_in_flight"),
+        (GOOD.replace('app_key = "app"', 'app_key = "app"\nsign_method = "sha1"'), "shops.main.sign_method"),
+        (GOOD.replace("[shops.main]", "[shops.'main shop']"), "must be 1-16 characters"),
+        (GOOD + "\n[billing2]\n", "billing2: unknown key"),
+        ("database = [", "not valid TOML"),
+    ],
+)
+def test_bad_keys_are_named(tmp_path: Path, text: str, needle: str) -> None:
+    """Each mistake gives a ConfigError that names the key (or the file) and the reason."""
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, text)
+    assert needle in str(err.value)
+    assert str(tmp_path / "config.toml") in str(err.value)
+
+
+def test_missing_secret_names_the_variable(tmp_path: Path) -> None:
+    env = {k: v for k, v in ENV.items() if k != "BRIDGE_SHOP_SESSION"}
+    with pytest.raises(ConfigError, match="BRIDGE_SHOP_SESSION is not set"):
+        _load(tmp_path, GOOD, env)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", ENV)

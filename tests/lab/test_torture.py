@@ -1,0 +1,84 @@
+"""Issue 4's torture run: 500 orders through every fault at once, with SIGKILLs and a billing restart.
+
+One run (a module fixture) of ``bridge.lab.torture`` with all fault knobs on: a
+long latency tail, 5 % retryable errors on both sides, 2 % answers lost after
+the billing core applied, 429 bursts, a maintenance window mid-run, call
+limits, late visibility and shifting pages; the daemon is killed 10 times and
+the billing core restarted once. The promises are checked as in the crash
+test; the figures (faults by kind, the drain after the window, latency) are
+printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from tests.lab import runs
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def torture_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
+    opts = TortureOptions(
+        orders=500,
+        kills=10,
+        seed=4,
+        faults=True,
+        rate=20.0,
+        timeout_s=180.0,
+        workdir=tmp_path_factory.mktemp("torture"),
+        progress=False,
+    )
+    run = asyncio.run(run_torture(opts))
+    print(json.dumps({k: v for k, v in run.report.items() if k != "timeline"}, ensure_ascii=False))
+    return run
+
+
+def test_every_kind_of_fault_was_injected(torture_run: TortureRun) -> None:
+    """The run proves something only if each fault really happened."""
+    report = torture_run.report
+    billing, market = report["faults"]["billing"], report["faults"]["marketplace"]
+    assert (report["kills"], report["billing_restarts"]) == (10, 1)
+    assert all(billing[kind] > 0 for kind in billing), billing
+    assert all(market[kind] > 0 for kind in ("isp_errors", "call_limit_errors", "pages_shifted")), market
+    assert report["outage"]["backlog_at_reopen"] > 0
+
+
+def test_every_valid_line_is_applied_exactly_once(torture_run: TortureRun) -> None:
+    """The billing ledger holds exactly what each valid line paid for: not less, not twice."""
+    assert runs.wrongly_provided(torture_run) == []
+
+
+def test_no_bad_line_is_applied(torture_run: TortureRun) -> None:
+    """Nothing reaches the ledger for a line that needs a person."""
+    assert runs.bad_lines_applied(torture_run) == []
+
+
+def test_every_trade_is_delivered_exactly_once(torture_run: TortureRun) -> None:
+    """The marketplace saw one delivery per trade with a valid line, none for the others."""
+    assert runs.wrong_deliveries(torture_run) == []
+
+
+def test_every_bad_line_is_in_exception_with_its_reason(torture_run: TortureRun) -> None:
+    """Faults never turn into wrong reasons: each bad line shows the reason its fault calls for."""
+    assert runs.bad_lines_not_in_exception(torture_run) == []
+
+
+def test_every_bad_trade_carries_a_red_memo(torture_run: TortureRun) -> None:
+    """CS sees every bad trade flagged red in the marketplace's own seller memo."""
+    assert runs.bad_trades_without_red_memo(torture_run) == []
+
+
+def test_nothing_is_lost(torture_run: TortureRun) -> None:
+    """Every paid line is stored and ends DELIVERED or in EXCEPTION; no line gave up on a fault."""
+    assert runs.lines_lost(torture_run) == []
+
+
+def test_the_daemon_shuts_down_cleanly_at_the_end(torture_run: TortureRun) -> None:
+    """After all that, SIGTERM still stops it with exit status 0, and it never died by itself."""
+    assert (torture_run.report["final_sigterm_exit"], torture_run.report["daemon_crashes"]) == (0, 0)

@@ -35,7 +35,9 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     deps = app[DEPS_KEY]
     scheduler = build_scheduler(deps)
     scheduler.start()
-    log.info("bridge_started", owner=deps.owner, shops=list(deps.shops), mappings=deps.mappings.version)
+    log.info(
+        "bridge_started", owner=deps.owner, shops=list(deps.shops), mappings=deps.runtime.mappings.version
+    )
     yield
     await stop_scheduler(scheduler, deps)
     log.info("bridge_stopped", owner=deps.owner)
@@ -49,9 +51,9 @@ async def health(request: web.Request) -> web.Response:
         "owner": deps.owner,
         "lines": await deps.store.state_counts(),
         "exceptions": await deps.store.exception_counts(),
-        "billing_paused": deps.breaker.is_open(now),
-        "billing_pause_reason": deps.breaker.reason,
-        "mappings_version": deps.mappings.version,
+        "billing_paused": deps.runtime.breaker.is_open(now),
+        "billing_pause_reason": deps.runtime.breaker.reason_at(now),
+        "mappings_version": deps.runtime.mappings.version,
         "polls": {
             str(c["shop"]): {
                 "watermark": _iso(c["watermark"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from bridge.core.mapping.edit import HistoryEntry
 from bridge.core.models import (
     DeliveryOutcome,
     MemoFlag,
@@ -65,3 +66,30 @@ class BillingPort(Protocol):
     async def reverse(self, request_id: str, reason: str) -> OperationResult: ...
 
     async def refresh_authorization(self, card_no: str) -> None: ...
+
+
+class MappingFilesPort(Protocol):
+    """The shop's two mapping files (catalogue and SKUs), wherever they are kept."""
+
+    def names(self) -> tuple[str, str]:
+        """How the two files are named in messages (catalogue, SKUs)."""
+        ...
+
+    def stamp(self) -> tuple[object, ...]:
+        """A cheap fingerprint (mtime, size) that changes when either file is edited."""
+        ...
+
+    def read_texts(self) -> tuple[str, str]:
+        """Both texts; raises ``MappingConfigError`` naming each unreadable file."""
+        ...
+
+    def save_skus(self, new_text: str, base_version: str, now: datetime) -> str | None:
+        """Replace the SKU file, keeping the old one; the kept name, or None when unchanged.
+
+        Raises ``EditConflict`` when the files are no longer at ``base_version``.
+        """
+        ...
+
+    def history(self, limit: int = 30) -> list[HistoryEntry]:
+        """Kept versions of the SKU file, newest first, each with its diff to the next."""
+        ...

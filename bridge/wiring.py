@@ -1,21 +1,23 @@
-"""The only place that builds adapters and the store from settings."""
+"""The only place that builds adapters and the store from settings (the CLI's one-shot commands too)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 
 import aiohttp
 
 from adapters.billing_core.client import BillingClient
 from adapters.taobao.client import TaobaoClient
 from bridge.logs import register_secret
-from bridge.ports import MarketplacePort
-from bridge.services.deps import Deps
-from bridge.services.mapping_check import load_mapping_set
-from bridge.settings import Settings
-from bridge.store import open_store
+from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.services.deps import Deps, Runtime, utc_now
+from bridge.services.mappings import load_mapping_set
+from bridge.settings import BillingSettings, Settings
+from bridge.store import MappingDir, open_store
 
 
 def owner_id(settings: Settings) -> str:
@@ -23,16 +25,45 @@ def owner_id(settings: Settings) -> str:
     return f"{settings.instance}:{os.getpid()}"
 
 
+def mapping_files(directory: Path) -> MappingFilesPort:
+    """The mapping files kept in ``directory``."""
+    return MappingDir(directory)
+
+
+def billing_client(http: aiohttp.ClientSession, b: BillingSettings) -> BillingPort:
+    """The billing core's client over ``http``, as the settings describe it."""
+    return BillingClient(
+        http,
+        base_url=b.base_url,
+        api_key=b.api_key,
+        secret=b.secret.get_secret_value(),
+        timeout_s=b.timeout_s,
+    )
+
+
 @asynccontextmanager
-async def build_deps(settings: Settings) -> AsyncIterator[Deps]:
-    """Store → HTTP sessions → adapters → mappings; torn down in reverse order."""
+async def billing_only(settings: Settings) -> AsyncIterator[BillingPort]:
+    """The billing core's client alone, for one-shot commands (``bridge mappings check``)."""
+    register_secret(settings.billing.secret.get_secret_value())
+    async with aiohttp.ClientSession() as http:
+        yield billing_client(http, settings.billing)
+
+
+def _register_secrets(settings: Settings) -> None:
     for secret in (
         settings.billing.secret,
         *(s.app_secret for s in settings.shops.values()),
         *(s.session_key for s in settings.shops.values()),
     ):
         register_secret(secret.get_secret_value())
-    mappings = load_mapping_set(settings.mappings_dir)  # refuse to start on a broken mapping
+
+
+@asynccontextmanager
+async def build_deps(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Deps]:
+    """Mappings → store → HTTP sessions → adapters; torn down in reverse order."""
+    _register_secrets(settings)
+    files = mapping_files(settings.mappings_dir)
+    mappings = load_mapping_set(files)  # refuse to start on a broken mapping
     async with AsyncExitStack() as stack:
         store = await open_store(settings.database)
         stack.push_async_callback(store.close)
@@ -40,14 +71,6 @@ async def build_deps(settings: Settings) -> AsyncIterator[Deps]:
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.fulfilment.max_in_flight * 2))
         )
         market_http = await stack.enter_async_context(aiohttp.ClientSession())
-        b = settings.billing
-        billing = BillingClient(
-            billing_http,
-            base_url=b.base_url,
-            api_key=b.api_key,
-            secret=b.secret.get_secret_value(),
-            timeout_s=b.timeout_s,
-        )
         shops: dict[str, MarketplacePort] = {
             name: TaobaoClient(
                 market_http,
@@ -64,8 +87,10 @@ async def build_deps(settings: Settings) -> AsyncIterator[Deps]:
         yield Deps(
             settings=settings,
             store=store,
-            billing=billing,
+            billing=billing_client(billing_http, settings.billing),
             shops=shops,
-            mappings=mappings,
+            mapping_files=files,
             owner=owner_id(settings),
+            runtime=Runtime(mappings),
+            clock=clock,
         )

@@ -23,10 +23,11 @@ from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.records import LineRecord
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
-from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps, utc_now
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
+from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.wiring import build_deps
 
@@ -114,7 +115,7 @@ async def open_rig(
     async with running_sandboxes(seed=11, billing_knobs=billing_knobs, market_sandbox=market_sandbox) as sb:
         sections.setdefault("polling", {"overlap_s": 120, "initial_lookback_s": 300})
         settings = bridge_settings(sb, tmp_path, **sections)
-        async with build_deps(settings) as deps, aiohttp.ClientSession() as http:
-            rig = Rig(sb, deps, http)
-            deps.clock = lambda: utc_now() + timedelta(seconds=rig.offset[0])
-            yield rig
+        offset = [0.0]
+        clock = lambda: utc_now() + timedelta(seconds=offset[0])  # noqa: E731  (the rig's movable clock)
+        async with build_deps(settings, clock=clock) as deps, aiohttp.ClientSession() as http:
+            yield Rig(sb, deps, http, offset)

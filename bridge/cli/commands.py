@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AsyncExitStack
 from pathlib import Path
-
-import aiohttp
 
 from bridge.core.cardno import mask_card
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
 from bridge.logs import mask_text
-from bridge.ports import BillingPort
 from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings
 from bridge.store import open_store
+from bridge.wiring import billing_only, mapping_files
 
 DEFAULT_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
@@ -23,22 +20,12 @@ DEFAULT_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 async def mappings_check(directory: Path | None, config: Path | None) -> int:
     """Report every problem with file, line and field; exit 1 on any error."""
     settings = load_settings(config) if config else None
-    directory = directory or (settings.mappings_dir if settings else DEFAULT_MAPPINGS)
-    async with AsyncExitStack() as stack:
-        billing: BillingPort | None = None
-        if settings is not None:
-            from adapters.billing_core.client import BillingClient
-
-            http = await stack.enter_async_context(aiohttp.ClientSession())
-            b = settings.billing
-            billing = BillingClient(
-                http,
-                base_url=b.base_url,
-                api_key=b.api_key,
-                secret=b.secret.get_secret_value(),
-                timeout_s=b.timeout_s,
-            )
-        report = await check_mappings(directory, billing)
+    files = mapping_files(directory or (settings.mappings_dir if settings else DEFAULT_MAPPINGS))
+    if settings is None:
+        report = await check_mappings(files, None)
+    else:
+        async with billing_only(settings) as billing:
+            report = await check_mappings(files, billing)
     print(report.format())
     return 0 if report.ok else 1
 

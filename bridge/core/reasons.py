@@ -63,3 +63,19 @@ def reason_text(code: str, lang: str = "zh") -> str:
 def memo_text(oid: int, code: str) -> str:
     """The line appended to the seller memo for CS: short, Chinese, names the sub-order."""
     return f"[自动发货] 子订单{oid}：{reason_text(code)}"
+
+
+MEMO_BYTES = 1000
+"""The marketplace keeps at most this many UTF-8 bytes of seller memo."""
+
+
+def merge_memo(existing: str | None, line: str) -> str | None:
+    """Append our line to the seller memo (CS notes are kept); None when it is already there."""
+    existing = existing or ""
+    if line in existing:
+        return None
+    merged = f"{existing}\n{line}" if existing else line
+    data = merged.encode("utf-8")
+    if len(data) > MEMO_BYTES:  # keep the newest text: drop from the front, on a character boundary
+        merged = data[-MEMO_BYTES:].decode("utf-8", errors="ignore")
+    return merged

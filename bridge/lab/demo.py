@@ -125,7 +125,7 @@ async def _drive(
     started = time.monotonic()
     tty = sys.stderr.isatty()
     async with aiohttp.ClientSession() as http:
-        maker = OrderMaker(deps.mappings, await fetch_subscribers(http, sb.billing_url), seed)
+        maker = OrderMaker(deps.runtime.mappings, await fetch_subscribers(http, sb.billing_url), seed)
         placing = asyncio.create_task(_place_all(http, sb.market_url, maker, orders, rate, placed))
         last_print = 0.0
         try:

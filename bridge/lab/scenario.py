@@ -15,8 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from bridge.core.mapping import MappingSet
 from bridge.core.mapping.files import Delivery
-from bridge.core.mapping.planning import MappingSet
 from bridge.core.models import ProductKind
 from bridge.core.money import fen_to_yuan
 

@@ -50,8 +50,9 @@ from bridge.lab.torture_chaos import (
 )
 from bridge.lab.torture_report import format_report, progress_line, settled
 from bridge.lab.verify import Records, fetch_records, verify_run
-from bridge.services.mapping_check import load_mapping_set
+from bridge.services.mappings import load_mapping_set
 from bridge.store import Store, open_store
+from bridge.wiring import mapping_files
 
 SHOP = "main"
 
@@ -139,7 +140,9 @@ async def _drive(
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
         maker = OrderMaker(
-            load_mapping_set(REPO_MAPPINGS), await fetch_subscribers(http, sb.billing_url), opts.seed
+            load_mapping_set(mapping_files(REPO_MAPPINGS)),
+            await fetch_subscribers(http, sb.billing_url),
+            opts.seed,
         )
         await daemon.start()
         chaos = _chaos_tasks(opts, sb, daemon, store, log)

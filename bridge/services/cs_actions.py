@@ -23,15 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.core.cardno import CardNumberError, extract_card_no, mask_card
+from bridge.core.cardno import CardNumberError, mask_card
 from bridge.core.errors import BridgeError, Permanent
-from bridge.core.mapping.planning import PlanError, plan_line, requires_card_no
+from bridge.core.mapping import PlanError, requires_card_no
 from bridge.core.models import MemoFlag
 from bridge.core.reasons import memo_text
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
-from bridge.services.planning import card_rule, order_line
+from bridge.services.planning import card_rule, mark_planned, order_line, plan_for
 
 S = LineState
 RESOLUTIONS = ("HANDLED_AT_HALL", "PROVISIONED_BY_HAND", "BUYER_WITHDREW", "DUPLICATE_ORDER", "OTHER")
@@ -88,27 +88,9 @@ async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineR
 
 async def _replan(deps: Deps, actor: str, line: LineRecord, card: str | None) -> bool:
     """EXCEPTION → READY with this line's own request_ids; raises PlanError / CardNumberError."""
-    ol = order_line(line)
-    mapping = deps.mappings
-    needs_card = requires_card_no(ol, mapping)
-    if needs_card and not card:
-        card = extract_card_no(await deps.store.trade_for_planning(line), ol, card_rule(deps, line.shop))
-    plan = plan_line(
-        line.shop, line.tid, ol, card or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
-    )
+    plan, card_no = await plan_for(deps, line, card)
     await deps.store.reset_attempts(line.id, deps.clock())
-    return await deps.store.mark_ready(
-        line,
-        plan.operations,
-        card_no=card if needs_card else None,
-        product_code=plan.product_code,
-        product_name=plan.product_name,
-        delivery_mode=plan.delivery.value,
-        mapping_version=mapping.version,
-        now=deps.clock(),
-        actor=actor,
-        frm=(S.EXCEPTION,),
-    )
+    return await mark_planned(deps, line, plan, card_no, actor=actor, frm=S.EXCEPTION)
 
 
 async def _replanned(deps: Deps, actor: str, line: LineRecord, card: str | None) -> Outcome:
@@ -162,7 +144,7 @@ def _unsettled(line: LineRecord) -> Outcome | None:
 async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None:
     """None when ``card`` may receive this line; else the refusal to show."""
     rule = card_rule(deps, line.shop)
-    if not requires_card_no(order_line(line), deps.mappings):
+    if not requires_card_no(order_line(line), deps.runtime.mappings):
         return Outcome("refused", "card_not_needed", line)
     lengths = "/".join(str(n) for n in rule.lengths)
     if not card.isdigit() or len(card) not in rule.lengths:
@@ -178,8 +160,10 @@ async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None
         return Outcome("refused", "billing_unreachable", line, {"error": str(exc)})
     if subscriber.status != "active":
         return Outcome("refused", "card_inactive", line, {"status": subscriber.status})
-    sku = deps.mappings.skus.get(line.outer_sku_id)
-    product = deps.mappings.catalogue.products.get(sku.product_code if sku else line.product_code or "")
+    sku = deps.runtime.mappings.skus.get(line.outer_sku_id)
+    product = deps.runtime.mappings.catalogue.products.get(
+        sku.product_code if sku else line.product_code or ""
+    )
     if product is not None and product.requires_two_way and not subscriber.two_way:
         return Outcome("refused", "card_one_way", line)
     return None

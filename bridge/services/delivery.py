@@ -1,4 +1,4 @@
-"""Write-back: tell the marketplace a trade is delivered, and write seller memos for CS.
+"""Write-back: tell the marketplace a trade is delivered.
 
 A trade is written back once every line is settled and one was applied. The
 trade is re-read first (the marketplace is the final word): already shipped
@@ -10,7 +10,6 @@ delivered") and is retried with backoff.
 from __future__ import annotations
 
 import asyncio
-import random
 
 import structlog
 
@@ -18,13 +17,11 @@ from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable
 from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome, MemoFlag
 from bridge.core.reasons import memo_text
-from bridge.core.records import LineRecord, MemoRecord, TradeRecord
+from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.delivery")
-_rng = random.Random()
-_MEMO_BYTES = 1000
 
 
 def delivery_codes(lines: list[LineRecord]) -> dict[int, list[str]]:
@@ -83,7 +80,7 @@ async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
                 base_s=cfg.backoff_base_s,
                 max_s=cfg.backoff_max_s,
                 retry_after=retry_after,
-                rng=_rng,
+                rng=deps.rng,
             )
             await deps.store.trade_delivery_failed(
                 trade,
@@ -95,7 +92,6 @@ async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
             log.warning("writeback_failed", error=str(exc), attempts=trade.delivery_attempts + 1)
             return
         await deps.store.trade_delivered(trade, outcome=outcome.value, actor=deps.owner, now=deps.clock())
-        deps.bump("delivered")
         log.info("delivered", outcome=outcome.value)
 
 
@@ -115,45 +111,3 @@ async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:
             )
     await deps.store.release_trade(trade, deps.owner)
     log.warning("trade_closed_after_provisioning")
-
-
-def merge_memo(existing: str | None, line: str) -> str | None:
-    """Append our line to the seller memo (CS notes are kept); None when it is already there."""
-    existing = existing or ""
-    if line in existing:
-        return None
-    merged = f"{existing}\n{line}" if existing else line
-    data = merged.encode("utf-8")
-    if len(data) > _MEMO_BYTES:  # keep the newest text: drop from the front, on a character boundary
-        merged = data[-_MEMO_BYTES:].decode("utf-8", errors="ignore")
-    return merged
-
-
-async def write_memos_due(deps: Deps, limit: int = 20) -> int:
-    # held for one lease, like lines and trades: a crash delays CS's memo by the lease, not a minute
-    memos = await deps.store.claim_memos(deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s)
-    for memo in memos:
-        await _write_memo(deps, memo)
-    return len(memos)
-
-
-async def _write_memo(deps: Deps, memo: MemoRecord) -> None:
-    market = deps.shops[memo.shop]
-    try:
-        trade = await market.get_trade(memo.tid)
-        merged = merge_memo(trade.seller_memo, memo.text)
-        if merged is not None:
-            await market.set_memo(memo.tid, merged, MemoFlag(memo.flag))
-    except BridgeError as exc:
-        next_at = retry_at(
-            deps.clock(),
-            memo.attempts,
-            base_s=10.0,
-            max_s=1800.0,
-            retry_after=exc.retry_after if isinstance(exc, Retryable) else None,
-            rng=_rng,
-        )
-        await deps.store.memo_failed(memo, f"{type(exc).__name__}: {exc}", next_at)
-        log.warning("memo_failed", tid=memo.tid, error=str(exc))
-        return
-    await deps.store.memo_done(memo, deps.owner, deps.clock())

@@ -1,18 +1,29 @@
-"""What every service function takes: its dependencies, passed explicitly (no globals)."""
+"""What every service function takes: its dependencies, passed explicitly (no globals).
+
+Two objects, so that what may change is plain to see:
+
+* ``Deps`` is frozen: settings, the store, the billing core, the shops, the
+  mapping files, the clock, the random source and this process's lease owner. Built once by
+  ``bridge.wiring`` (or a test) and never reassigned.
+* ``Runtime`` holds the little that changes while the daemon runs: the
+  billing breaker, the live mapping set (written only by
+  ``bridge.services.mappings``), the stop flag and the running job tasks.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.ports import BillingPort, MarketplacePort
+from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
-    from bridge.core.mapping.planning import MappingSet
+    from bridge.core.mapping import MappingSet
     from bridge.store import Store
 
 
@@ -25,38 +36,44 @@ class Breaker:
     """Pauses provisioning while the billing core says it is closed or unreachable.
 
     An outage must not turn orders into exceptions or burn their retry budget:
-    while paused, no line is claimed; work resumes by itself after ``until``.
+    while open, no line is claimed; work resumes by itself after ``until``.
+    Reading it never changes it: an expired pause simply reads as closed.
     """
 
     until: datetime | None = None
     reason: str = ""
-    opened: int = 0
 
     def open(self, until: datetime, reason: str) -> None:
+        """Pause until ``until`` (a later pause extends it, an earlier one never shortens it)."""
         if self.until is None or until > self.until:
-            if self.until is None:
-                self.opened += 1
             self.until, self.reason = until, reason
 
     def is_open(self, now: datetime) -> bool:
-        if self.until is not None and now >= self.until:
-            self.until, self.reason = None, ""
-        return self.until is not None
+        return self.until is not None and now < self.until
+
+    def reason_at(self, now: datetime) -> str:
+        """Why provisioning is paused at ``now``; empty when it is not."""
+        return self.reason if self.is_open(now) else ""
 
 
 @dataclass
+class Runtime:
+    """The daemon's changing state: breaker, live mappings, stop flag, running job tasks."""
+
+    mappings: MappingSet
+    breaker: Breaker = field(default_factory=Breaker)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    running: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
 class Deps:
     settings: Settings
     store: Store
     billing: BillingPort
-    shops: dict[str, MarketplacePort]
-    mappings: MappingSet
+    shops: Mapping[str, MarketplacePort]
+    mapping_files: MappingFilesPort
     owner: str
+    runtime: Runtime
     clock: Callable[[], datetime] = utc_now
-    breaker: Breaker = field(default_factory=Breaker)
-    stats: dict[str, Any] = field(default_factory=dict)
-    stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    running: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def bump(self, key: str, n: int = 1) -> None:
-        self.stats[key] = self.stats.get(key, 0) + n
+    rng: random.Random = field(default_factory=random.Random)

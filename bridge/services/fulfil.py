@@ -10,7 +10,6 @@ refused for good (EXCEPTION with the billing core's reason).
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import timedelta
 
 import structlog
@@ -32,7 +31,6 @@ from bridge.core.states import PROVISIONABLE
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.fulfil")
-_rng = random.Random()
 
 
 def to_operation(op: OperationRecord) -> Operation:
@@ -60,7 +58,11 @@ async def fulfil_due(deps: Deps) -> int:
     try:
         while True:
             free = limit - len(inflight)
-            if free > 0 and not deps.stopping.is_set() and not deps.breaker.is_open(deps.clock()):
+            if (
+                free > 0
+                and not deps.runtime.stopping.is_set()
+                and not deps.runtime.breaker.is_open(deps.clock())
+            ):
                 for line in await deps.store.claim_lines(
                     deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, free
                 ):
@@ -114,7 +116,6 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
             now=deps.clock(),
             next_at=deps.clock() + timedelta(seconds=1),
         )
-        deps.bump("answers_lost")
         log.warning("answer_lost", error=str(exc))
         return None
     except Retryable as exc:
@@ -149,7 +150,7 @@ async def _retry_later(
     now = deps.clock()
     outage = isinstance(exc, (Unavailable, RateLimited))
     if isinstance(exc, Unavailable):
-        deps.breaker.open(now + timedelta(seconds=exc.retry_after or 5.0), exc.code or "unavailable")
+        deps.runtime.breaker.open(now + timedelta(seconds=exc.retry_after or 5.0), exc.code or "unavailable")
     f = deps.settings.fulfilment
     next_at = retry_at(
         now,
@@ -157,13 +158,12 @@ async def _retry_later(
         base_s=f.backoff_base_s,
         max_s=f.backoff_max_s,
         retry_after=exc.retry_after,
-        rng=_rng,
+        rng=deps.rng,
     )
     counted = (not outage) if count is None else count
     await deps.store.record_retry(
         line, op, error=str(exc), actor=deps.owner, now=now, next_at=next_at, count_attempt=counted
     )
-    deps.bump("retries")
 
 
 async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) -> None:

@@ -81,7 +81,6 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
     await deps.store.save_watermark(
         shop, next_watermark(watermark, started), started=started, now=deps.clock()
     )
-    deps.bump("polls")
     log.info(
         "polled",
         shop=shop,

@@ -15,11 +15,12 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.mappings import reload_mappings
+from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 
 log = structlog.get_logger("bridge.services.jobs")
@@ -27,11 +28,11 @@ log = structlog.get_logger("bridge.services.jobs")
 
 def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        if deps.stopping.is_set():
+        if deps.runtime.stopping.is_set():
             return
         task = asyncio.current_task()
         if task is not None:
-            deps.running.add(task)
+            deps.runtime.running.add(task)
         try:
             await fn(deps)
         except asyncio.CancelledError:
@@ -40,7 +41,7 @@ def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Cal
             log.exception("job_failed", job=name, error=repr(exc))
         finally:
             if task is not None:
-                deps.running.discard(task)
+                deps.runtime.running.discard(task)
 
     return run
 
@@ -85,9 +86,9 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     """Graceful stop: no new runs, let running ones finish (bounded), then cancel the rest."""
-    deps.stopping.set()
+    deps.runtime.stopping.set()
     scheduler.pause()
-    running = set(deps.running)
+    running = set(deps.runtime.running)
     if running:
         log.info("waiting_for_jobs", count=len(running), grace_s=deps.settings.shutdown_grace_s)
         _, pending = await asyncio.wait(running, timeout=deps.settings.shutdown_grace_s)

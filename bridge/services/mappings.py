@@ -1,32 +1,71 @@
-"""Reload changed SKU mappings without a restart; release lines parked for a missing mapping.
+"""The live mapping set: load it, reload it when the files change, save a console edit.
 
-A broken file is refused loudly and the previous mappings stay in force.
+This module is the one writer of ``deps.runtime.mappings``. A broken file is
+refused loudly and the previous set stays in force; a new set releases the
+lines parked in EXCEPTION for a SKU that is now mapped. An admin's edit goes
+through exactly the check ``bridge mappings check`` runs (the whole file,
+against the catalogue); a refused edit never reaches the disk.
 """
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import replace
+
 import structlog
 
 from bridge.core.errors import ConfigError
+from bridge.core.mapping import MappingProblem, MappingSet, build_mapping_set, checked_set, mapping_version
+from bridge.core.mapping.edit import (
+    EditConflict,
+    EditResult,
+    SkuForm,
+    edit_skus_text,
+    effective_editing,
+    errors_of,
+)
 from bridge.core.states import LineState
+from bridge.ports import MappingFilesPort
 from bridge.services.deps import Deps
-from bridge.services.mapping_check import reload_if_changed
 
-log = structlog.get_logger("bridge.mappings")
+log = structlog.get_logger("bridge.services.mappings")
+
+
+def load_mapping_set(files: MappingFilesPort) -> MappingSet:
+    """The checked mapping set of ``files``; raises ``ConfigError`` listing every problem."""
+    stamp = files.stamp()
+    return replace(checked_set(files.read_texts(), files.names()), file_stamp=stamp)
+
+
+def reload_if_changed(files: MappingFilesPort, current: MappingSet | None) -> MappingSet | None:
+    """A new mapping set when ``files`` changed and are valid, else None.
+
+    Raises ``ConfigError`` when they changed but are broken: the caller keeps
+    ``current`` in force and logs the error loudly (again on every call until
+    the files are fixed or put back). A cheap stamp (mtime, size) decides
+    whether to read the files at all; the content hash decides whether they
+    really changed, so a ``touch`` is not a change. ``current=None`` always loads.
+    """
+    stamp = files.stamp()
+    if current is not None and stamp == current.file_stamp:
+        return None
+    texts = files.read_texts()
+    if current is not None and mapping_version(*texts) == current.version:
+        return None
+    return replace(checked_set(texts, files.names()), file_stamp=stamp)
 
 
 async def reload_mappings(deps: Deps) -> bool:
     """Returns True when a new mapping set took effect."""
     try:
-        fresh = reload_if_changed(deps.settings.mappings_dir, deps.mappings)
+        fresh = reload_if_changed(deps.mapping_files, deps.runtime.mappings)
     except ConfigError as exc:
-        deps.bump("mapping_reload_refused")
-        log.error("mappings_refused", error=str(exc), keeping=deps.mappings.version)
+        log.error("mappings_refused", error=str(exc), keeping=deps.runtime.mappings.version)
         return False
     if fresh is None:
         return False
-    old = deps.mappings.version
-    deps.mappings = fresh
+    old = deps.runtime.mappings.version
+    deps.runtime.mappings = fresh
     log.info("mappings_reloaded", old=old, new=fresh.version)
     await release_parked(deps)
     return True
@@ -36,7 +75,7 @@ async def release_parked(deps: Deps) -> int:
     """Lines in EXCEPTION for an unmapped SKU that is now mapped go back to RECEIVED."""
     released = 0
     for line in await deps.store.lines_in([LineState.EXCEPTION], limit=100_000):
-        if line.reason != "UNMAPPED_SKU" or deps.mappings.skus.get(line.outer_sku_id) is None:
+        if line.reason != "UNMAPPED_SKU" or deps.runtime.mappings.skus.get(line.outer_sku_id) is None:
             continue
         if await deps.store.move(
             line,
@@ -44,10 +83,71 @@ async def release_parked(deps: Deps) -> int:
             now=deps.clock(),
             actor=deps.owner,
             kind="mapping_added",
-            detail={"mapping_version": deps.mappings.version},
+            detail={"mapping_version": deps.runtime.mappings.version},
             values={"reason": None, "reason_detail": None},
         ):
             released += 1
     if released:
         log.info("parked_lines_released", count=released)
     return released
+
+
+def check_edit(
+    files: MappingFilesPort, form: SkuForm, editing: str | None
+) -> MappingSet | list[MappingProblem]:
+    """What the mapping set would be with this edit; the files are not touched."""
+    catalogue_text, skus_text = files.read_texts()
+    try:
+        new_text = edit_skus_text(skus_text, form, editing)
+    except tomllib.TOMLDecodeError as exc:
+        return [MappingProblem(files.names()[1], 0, "", f"the file on disk is not valid TOML: {exc}")]
+    return build_mapping_set(catalogue_text, new_text, files=files.names())
+
+
+async def save_edit(
+    deps: Deps, actor: str, form: SkuForm, editing: str | None, base_version: str
+) -> EditResult:
+    """Check, keep the old file, write, take the new set and release parked lines; audited."""
+    files = deps.mapping_files
+    detail: dict[str, object] = {"sku": form.value("outer_sku_id"), "editing": editing or ""}
+    try:
+        texts = files.read_texts()
+        new_text = edit_skus_text(texts[1], form, effective_editing(texts, form, editing, base_version))
+    except tomllib.TOMLDecodeError as exc:
+        result = EditResult("refused", (MappingProblem(files.names()[1], 0, "", str(exc)),))
+        return await _audited(deps, actor, result, detail)
+    candidate = build_mapping_set(texts[0], new_text, files=files.names())
+    if not isinstance(candidate, MappingSet):
+        return await _audited(deps, actor, EditResult("refused", tuple(candidate)), detail)
+    try:
+        kept = files.save_skus(new_text, base_version, deps.clock())
+    except EditConflict:
+        return await _audited(deps, actor, EditResult("conflict"), detail)
+    version = deps.runtime.mappings.version
+    if kept is None:
+        return await _audited(deps, actor, EditResult("unchanged", version=version), detail)
+    detail.update(old_version=version, kept=kept)
+    deps.runtime.mappings = load_mapping_set(files)
+    released = await release_parked(deps)
+    detail.update(new_version=deps.runtime.mappings.version)
+    result = EditResult("saved", candidate.warnings, released, deps.runtime.mappings.version)
+    return await _audited(deps, actor, result, detail)
+
+
+async def _audited(deps: Deps, actor: str, result: EditResult, detail: dict[str, object]) -> EditResult:
+    outcome = {"saved": "done", "unchanged": "unchanged"}.get(result.status, "refused")
+    await deps.store.add_audit(
+        at=deps.clock(),
+        actor=actor,
+        action="mapping_save",
+        outcome=outcome,
+        before=str(detail.get("old_version") or deps.runtime.mappings.version),
+        after=result.version or None,
+        detail={
+            **detail,
+            "status": result.status,
+            "released": result.released,
+            "problems": [str(p) for p in errors_of(list(result.problems))][:20],
+        },
+    )
+    return result

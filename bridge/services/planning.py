@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import structlog
 
 from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
-from bridge.core.mapping.planning import PlanError, plan_line, requires_card_no
+from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no
 from bridge.core.models import MemoFlag, OrderLine, Trade
 from bridge.core.reasons import memo_text, reason_text
 from bridge.core.records import LineRecord
@@ -49,31 +49,32 @@ async def plan_lines(
         await plan_one(deps, trade, line, card_override)
 
 
-async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: str | None = None) -> bool:
-    """Plan one stored line; returns True when it became READY."""
-    mapping = deps.mappings
-    now = deps.clock()
+async def plan_for(
+    deps: Deps, line: LineRecord, card: str | None = None, trade: Trade | None = None
+) -> tuple[LinePlan, str | None]:
+    """The line's plan and card number (``card`` if given, else read from the trade).
+
+    The one planner for the pipeline and the CS actions; raises ``PlanError``
+    or ``CardNumberError`` with a reason code.
+    """
+    mapping = deps.runtime.mappings
     ol = order_line(line)
-    try:
-        card_no = None
-        if requires_card_no(ol, mapping):
-            card_no = card_override or extract_card_no(trade, ol, card_rule(deps, line.shop))
-        plan = plan_line(
-            line.shop, line.tid, ol, card_no or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
-        )
-    except (PlanError, CardNumberError) as exc:
-        reason = exc.reason.value
-        await deps.store.record_exception(
-            line,
-            reason=reason,
-            message=f"{reason_text(reason, 'en')}: {exc.detail}",
-            actor=deps.owner,
-            now=now,
-            memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
-            detail={"mapping_version": mapping.version},
-        )
-        log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)
-        return False
+    card_no = None
+    if requires_card_no(ol, mapping):
+        if not card:
+            trade = trade or await deps.store.trade_for_planning(line)
+            card = extract_card_no(trade, ol, card_rule(deps, line.shop))
+        card_no = card
+    plan = plan_line(
+        line.shop, line.tid, ol, card_no or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
+    )
+    return plan, card_no
+
+
+async def mark_planned(
+    deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, actor: str, frm: LineState
+) -> bool:
+    """Move the line from ``frm`` to READY with the plan's operations (request_ids kept forever)."""
     return await deps.store.mark_ready(
         line,
         plan.operations,
@@ -81,11 +82,31 @@ async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: st
         product_code=plan.product_code,
         product_name=plan.product_name,
         delivery_mode=plan.delivery.value,
-        mapping_version=mapping.version,
-        now=now,
-        actor=deps.owner,
-        frm=(LineState.RECEIVED,),
+        mapping_version=deps.runtime.mappings.version,
+        now=deps.clock(),
+        actor=actor,
+        frm=(frm,),
     )
+
+
+async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: str | None = None) -> bool:
+    """Plan one stored line; returns True when it became READY (else it is in EXCEPTION)."""
+    try:
+        plan, card_no = await plan_for(deps, line, card_override, trade)
+    except (PlanError, CardNumberError) as exc:
+        reason = exc.reason.value
+        await deps.store.record_exception(
+            line,
+            reason=reason,
+            message=f"{reason_text(reason, 'en')}: {exc.detail}",
+            actor=deps.owner,
+            now=deps.clock(),
+            memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
+            detail={"mapping_version": deps.runtime.mappings.version},
+        )
+        log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)
+        return False
+    return await mark_planned(deps, line, plan, card_no, actor=deps.owner, frm=LineState.RECEIVED)
 
 
 async def plan_due(deps: Deps, limit: int = 200) -> int:

@@ -2,7 +2,7 @@
 
 Everyone may look; only admins may open the editor. The editor's "preview"
 and "save" run the same check as ``bridge mappings check`` on the whole
-edited file; "save" is ``bridge.services.mapping_edit.save_edit`` (atomic write,
+edited file; "save" is ``bridge.services.mappings.save_edit`` (atomic write,
 previous version kept, reload, parked lines released).
 """
 
@@ -13,16 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core.mapping.planning import MappingSet, PlanError, plan_line
+from bridge.core.mapping import MappingSet, PlanError, plan_line
+from bridge.core.mapping.edit import EditResult, SkuForm, preview
 from bridge.services.deps import Deps
-from bridge.services.mapping_edit import (
-    EditResult,
-    SkuForm,
-    check_edit,
-    history,
-    preview,
-    save_edit,
-)
+from bridge.services.mappings import check_edit, save_edit
 from bridge.services.planning import order_line
 from bridge.web.auth import require_admin
 from bridge.web.render import deps_of, page, see_other, user_of
@@ -33,7 +27,7 @@ SAMPLE_CARD = "8371000000001234"
 
 async def mappings(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    m = deps.mappings
+    m = deps.runtime.mappings
     return page(
         request,
         "mappings.html",
@@ -49,7 +43,7 @@ async def mappings(request: web.Request) -> web.Response:
 async def _blank_form(deps: Deps, query: Any) -> tuple[SkuForm, str | None]:
     """The form to start from: an existing SKU (``?sku=``), a parked one (``?new=``) or empty."""
     sku = query.get("sku", "")
-    rule = deps.mappings.skus.get(sku) if sku else None
+    rule = deps.runtime.mappings.skus.get(sku) if sku else None
     if rule is not None:
         form = SkuForm(
             rule.outer_sku_id,
@@ -84,8 +78,8 @@ def _editor(
         nav="mappings",
         form=form,
         editing=editing or "",
-        base_version=extra.pop("base_version", deps.mappings.version),
-        products=sorted(deps.mappings.catalogue.products.values(), key=lambda p: p.product_code),
+        base_version=extra.pop("base_version", deps.runtime.mappings.version),
+        products=sorted(deps.runtime.mappings.catalogue.products.values(), key=lambda p: p.product_code),
         parked=extra.pop("parked", None),
         **extra,
     )
@@ -150,7 +144,7 @@ async def edit_submit(request: web.Request) -> web.StreamResponse:
 async def _preview(
     request: web.Request, deps: Deps, form: SkuForm, editing: str | None, base_version: str, post: Any
 ) -> web.Response:
-    candidate = check_edit(deps.settings.mappings_dir, form, editing)
+    candidate = check_edit(deps.mapping_files, form, editing)
     if not isinstance(candidate, MappingSet):
         return _editor(
             request,
@@ -183,7 +177,7 @@ async def mapping_history(request: web.Request) -> web.Response:
     deps = deps_of(request)
     saves = await deps.store.audit_entries(action="mapping_save", limit=500)
     by_kept = {str((e.detail or {}).get("kept")): e for e in saves if e.outcome == "done"}
-    entries = history(deps.settings.mappings_dir)
+    entries = deps.mapping_files.history()
     return page(
         request,
         "mapping_history.html",

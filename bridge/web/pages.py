@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core.mapping.planning import requires_card_no
+from bridge.core.mapping import requires_card_no
 from bridge.core.models import CST
 from bridge.core.reasons import REASONS
 from bridge.core.records import LineRecord
@@ -45,11 +45,11 @@ async def dashboard_figures(deps: Deps) -> dict[str, Any]:
         "oldest": await deps.store.oldest_waiting(),
         "delivered_today": await deps.store.delivered_since(today),
         "polls": await deps.store.cursor_rows(),
-        "billing_paused": deps.breaker.is_open(now),
-        "billing_reason": deps.breaker.reason,
-        "billing_until": deps.breaker.until,
+        "billing_paused": deps.runtime.breaker.is_open(now),
+        "billing_reason": deps.runtime.breaker.reason_at(now),
+        "billing_until": deps.runtime.breaker.until,
         "last_applied": await deps.store.last_applied_at(),
-        "mapping_version": deps.mappings.version,
+        "mapping_version": deps.runtime.mappings.version,
         "unmapped": len(await deps.store.unmapped_inbox()),
         "state_order": [s.value for s in LineState],
     }
@@ -121,7 +121,7 @@ def _line_view(deps: Deps, line: LineRecord) -> dict[str, Any]:
     waiting = line.state is LineState.EXCEPTION
     return {
         "line": line,
-        "needs_card": waiting and requires_card_no(order_line(line), deps.mappings),
+        "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
         "can_retry": waiting,
         "can_resolve": waiting,
         "can_cancel": line.state in (LineState.EXCEPTION, LineState.HELD)

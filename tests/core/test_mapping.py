@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-import bridge.core.mapping.planning
+import bridge.core.mapping
 from bridge.core.cardno import CardReason
 from bridge.core.errors import Permanent
-from bridge.core.mapping.planning import (
+from bridge.core.mapping import (
     REASON_TEXT_ZH,
     Delivery,
     LinePlan,
@@ -355,7 +355,7 @@ def test_problem_text_format() -> None:
 
 def test_public_api_is_pinned() -> None:
     """The names other modules rely on stay exported."""
-    assert set(bridge.core.mapping.planning.__all__) >= {
+    assert set(bridge.core.mapping.__all__) >= {
         "MappingSet",
         "LinePlan",
         "PlanError",
@@ -369,4 +369,4 @@ def test_public_api_is_pinned() -> None:
         "requires_card_no",
         "sku_is_mapped",
     }
-    assert all(hasattr(bridge.core.mapping.planning, name) for name in bridge.core.mapping.planning.__all__)
+    assert all(hasattr(bridge.core.mapping, name) for name in bridge.core.mapping.__all__)

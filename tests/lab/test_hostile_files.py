@@ -20,9 +20,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.core.errors import ConfigError
+from bridge.core.mapping import MappingConfigError
 from bridge.lab.sandboxes import REPO_MAPPINGS, to_toml
-from bridge.services.mapping_check import MappingConfigError, load_mapping_set
+from bridge.services.mappings import load_mapping_set
 from bridge.settings import load_settings, settings_from_dict
+from bridge.store import MappingDir
 
 ENV = {"BRIDGE_BILLING_SECRET": "b", "BRIDGE_SHOP_APP_SECRET": "a", "BRIDGE_SHOP_SESSION": "s"}
 GOOD: dict[str, Any] = {
@@ -103,7 +105,7 @@ def test_any_mapping_edit_loads_or_is_refused_naming_file_and_line(
     (directory / "catalogue.toml").write_bytes((REPO_MAPPINGS / "catalogue.toml").read_bytes())
     (directory / "skus.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
-        load_mapping_set(directory)
+        load_mapping_set(MappingDir(directory))
     except MappingConfigError as exc:
         assert exc.problems
         assert all(p.file.endswith(("skus.toml", "catalogue.toml")) for p in exc.problems), exc.problems

@@ -29,12 +29,12 @@ from bridge.core.cardno import CardNumberError, extract_card_no
 from bridge.core.errors import Permanent
 from bridge.core.states import LineState
 from bridge.lab.sandboxes import REPO_MAPPINGS
-from bridge.services.deps import Deps
+from bridge.services.deps import Deps, Runtime
 from bridge.services.intake import PollReport, ingest_trade
-from bridge.services.mapping_check import load_mapping_set
+from bridge.services.mappings import load_mapping_set
 from bridge.services.planning import card_rule, order_line
 from bridge.settings import settings_from_dict
-from bridge.store import open_store
+from bridge.store import MappingDir, open_store
 from tests.factories import order_line as make_line
 from tests.factories import trade as make_trade
 
@@ -131,7 +131,8 @@ def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(tmp_path: 
     tids = itertools.count(10**17)
     with asyncio.Runner() as runner:
         store = runner.run(open_store(_settings(tmp_path).database))
-        deps = Deps(_settings(tmp_path), store, None, {}, load_mapping_set(REPO_MAPPINGS), "props")  # type: ignore[arg-type]
+        runtime = Runtime(load_mapping_set(MappingDir(REPO_MAPPINGS)))
+        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(REPO_MAPPINGS), "props", runtime)  # type: ignore[arg-type]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_BUYER_TEXT)

@@ -42,7 +42,7 @@ async def test_maintenance_stops_claims_after_one_round(tmp_path: Path) -> None:
         await _backlog(rig, 40)
         await fulfil_due(rig.deps)
         await fulfil_due(rig.deps)
-        assert rig.deps.breaker.is_open(rig.deps.clock())
+        assert rig.deps.runtime.breaker.is_open(rig.deps.clock())
         assert await rig.billing_calls("503") <= rig.deps.settings.fulfilment.max_in_flight
 
 
@@ -72,7 +72,7 @@ async def test_an_unreachable_billing_core_pauses_provisioning_too(tmp_path: Pat
     async with open_rig(tmp_path, billing=nowhere) as rig:
         await _backlog(rig, 4)
         await _rounds(rig, 2 * rig.deps.settings.fulfilment.max_attempts, gap_s=6)
-        assert rig.deps.breaker.reason == "UNREACHABLE"
+        assert rig.deps.runtime.breaker.reason == "UNREACHABLE"
         assert {(ln.state, ln.attempts) for ln in await rig.lines()} == {(LineState.READY, 0)}
 
 

@@ -25,7 +25,8 @@ from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
 from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
-from bridge.services.mapping_check import load_mapping_set
+from bridge.services.mappings import load_mapping_set
+from bridge.store import MappingDir
 from tests.lab.conftest import Daemon, running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -61,7 +62,9 @@ async def _scenario(workdir: Path) -> Window:
         maintenance=True, maintenance_retry_after_s=1, latency_ms=LATENCY_MS, max_in_flight=CAP
     )
     async with running_sandboxes(seed=5, billing_knobs=knobs) as sb, aiohttp.ClientSession() as http:
-        maker = OrderMaker(load_mapping_set(REPO_MAPPINGS), await fetch_subscribers(http, sb.billing_url), 5)
+        maker = OrderMaker(
+            load_mapping_set(MappingDir(REPO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 5
+        )
         async with running_daemon(sb, workdir, fulfilment={"max_in_flight": CAP}) as d:
             placed: list[PlannedOrder] = []
             await place_orders(http, sb.market_url, maker, 60, 0, placed)

@@ -25,7 +25,8 @@ from bridge.lab.sandboxes import REPO_MAPPINGS, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
 from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
-from bridge.services.mapping_check import load_mapping_set
+from bridge.services.mappings import load_mapping_set
+from bridge.store import MappingDir
 from tests.lab.conftest import running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -46,7 +47,9 @@ class Stop:
 async def _scenario(workdir: Path) -> Stop:
     knobs = BillingKnobs(latency_ms=LATENCY_MS)
     async with running_sandboxes(seed=9, billing_knobs=knobs) as sb, aiohttp.ClientSession() as http:
-        maker = OrderMaker(load_mapping_set(REPO_MAPPINGS), await fetch_subscribers(http, sb.billing_url), 9)
+        maker = OrderMaker(
+            load_mapping_set(MappingDir(REPO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 9
+        )
         async with running_daemon(sb, workdir, shutdown_grace_s=GRACE_S) as d:
             placed: list[PlannedOrder] = []
             await place_orders(http, sb.market_url, maker, 80, 0, placed)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 
+from bridge.cli.commands import mappings_check
 from bridge.core.errors import ConfigError, Unavailable
-from bridge.core.mapping.planning import MappingProblem, MappingSet, Severity
+from bridge.core.mapping import CheckReport, MappingConfigError, MappingProblem, MappingSet, Severity
 from bridge.core.models import Product, ProductKind
-from bridge.services.mapping_check import (
-    CheckReport,
-    MappingConfigError,
-    check_mappings,
-    load_mapping_set,
-    main,
-    reload_if_changed,
-)
+from bridge.services.mapping_check import check_mappings
+from bridge.services.mappings import load_mapping_set, reload_if_changed
+from bridge.store import MappingDir
 
 SHIPPED = Path(__file__).resolve().parents[2] / "mappings"
 
@@ -65,7 +62,7 @@ def _write(directory: Path, catalogue: str = CATALOGUE, skus: str = SKUS) -> Pat
 def _errors(directory: Path) -> list[tuple[str, int, str, str]]:
     """(file name, line, field, message) of every error ``load_mapping_set`` reports."""
     with pytest.raises(MappingConfigError) as caught:
-        load_mapping_set(directory)
+        load_mapping_set(MappingDir(directory))
     return [
         (Path(p.file).name, p.line, p.field, p.message)
         for p in caught.value.problems
@@ -274,7 +271,7 @@ def test_config_error_lists_every_problem_as_file_line_field(tmp_path: Path) -> 
     """The ConfigError the daemon refuses to start with reads file:line: field: message."""
     directory = _write(tmp_path, skus=SKUS.replace("prod", "prodd").replace("units = 3", "units = -3"))
     with pytest.raises(ConfigError) as caught:
-        load_mapping_set(directory)
+        load_mapping_set(MappingDir(directory))
     text = str(caught.value)
     assert f'{directory / "skus.toml"}:3: sku[1].prodduct: unknown field (did you mean "product"?)' in text
     assert f"{directory / 'skus.toml'}:11: sku[2].units: must be a positive integer, got -3" in text
@@ -341,7 +338,7 @@ def test_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
     """A UTF-8 BOM (as some Windows editors write) does not break the file."""
     directory = _write(tmp_path)
     (directory / "skus.toml").write_bytes(b"\xef\xbb\xbf" + SKUS.encode())
-    assert len(load_mapping_set(directory).skus.rules) == 2
+    assert len(load_mapping_set(MappingDir(directory)).skus.rules) == 2
 
 
 # -------------------------------------------------------------- shipped files
@@ -349,7 +346,7 @@ def test_byte_order_mark_is_tolerated(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def shipped() -> MappingSet:
-    return load_mapping_set(SHIPPED)
+    return load_mapping_set(MappingDir(SHIPPED))
 
 
 def test_shipped_mappings_load_without_problems(shipped: MappingSet) -> None:
@@ -405,7 +402,7 @@ BILLING = [
 
 async def test_check_against_matching_billing_is_ok(tmp_path: Path) -> None:
     """Files that match the billing core's catalogue pass, marked as checked."""
-    report = await check_mappings(_write(tmp_path), FakeBilling(BILLING))  # type: ignore[arg-type]
+    report = await check_mappings(MappingDir(_write(tmp_path)), FakeBilling(BILLING))  # type: ignore[arg-type]
     assert report.ok
     assert report.billing_checked
     assert report.problems == ()
@@ -447,7 +444,7 @@ async def test_check_against_billing_reports_differences(
     tmp_path: Path, billing: list[Product], expected: list[tuple[int, str, str, Severity]]
 ) -> None:
     """Each difference from the billing core's catalogue is reported at the catalogue line."""
-    report = await check_mappings(_write(tmp_path), FakeBilling(billing))  # type: ignore[arg-type]
+    report = await check_mappings(MappingDir(_write(tmp_path)), FakeBilling(billing))  # type: ignore[arg-type]
     assert [(p.line, p.field, p.message, p.severity) for p in report.problems] == expected
     assert report.ok is all(severity is Severity.WARNING for *_, severity in expected)
 
@@ -455,7 +452,7 @@ async def test_check_against_billing_reports_differences(
 async def test_unreachable_billing_skips_the_check_with_a_warning(tmp_path: Path) -> None:
     """Billing down: the files are still checked, and the report says why billing was not."""
     billing = FakeBilling(error=Unavailable("connection refused", code="MAINTENANCE"))
-    report = await check_mappings(_write(tmp_path), billing)  # type: ignore[arg-type]
+    report = await check_mappings(MappingDir(_write(tmp_path)), billing)  # type: ignore[arg-type]
     assert report.ok
     assert not report.billing_checked
     [warning] = report.warnings
@@ -465,7 +462,9 @@ async def test_unreachable_billing_skips_the_check_with_a_warning(tmp_path: Path
 
 async def test_check_without_billing_reports_file_problems(tmp_path: Path) -> None:
     """Offline, the report lists the file problems and a summary line, and is not ok."""
-    report = await check_mappings(_write(tmp_path, skus=SKUS.replace("units = 3", "units = 0")), None)
+    report = await check_mappings(
+        MappingDir(_write(tmp_path, skus=SKUS.replace("units = 3", "units = 0"))), None
+    )
     lines = report.format().splitlines()
     assert not report.ok
     assert lines[0] == f"{tmp_path / 'skus.toml'}:11: sku[2].units: must be a positive integer, got 0"
@@ -475,18 +474,18 @@ async def test_check_without_billing_reports_file_problems(tmp_path: Path) -> No
 
 async def test_check_reports_unreadable_files(tmp_path: Path) -> None:
     """A missing directory gives a failed report naming both files, not an exception."""
-    report = await check_mappings(tmp_path / "absent", None)
+    report = await check_mappings(MappingDir(tmp_path / "absent"), None)
     assert not report.ok
     assert [Path(p.file).name for p in report.errors] == ["catalogue.toml", "skus.toml"]
 
 
 async def test_check_summary_of_the_shipped_files() -> None:
     """The summary counts products and SKUs and gives the version."""
-    report = await check_mappings(SHIPPED, None)
+    report = await check_mappings(MappingDir(SHIPPED), None)
     assert report.ok
     summary = report.format()
     assert summary.startswith("mappings OK: 0 errors, 0 warnings; 42 products, ")
-    assert f"version {load_mapping_set(SHIPPED).version}" in summary
+    assert f"version {load_mapping_set(MappingDir(SHIPPED)).version}" in summary
 
 
 def test_report_ok_depends_on_errors_only() -> None:
@@ -500,8 +499,8 @@ def test_report_ok_depends_on_errors_only() -> None:
 def test_command_line_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], skus: str, code: int
 ) -> None:
-    """``python -m bridge.services.mapping_check DIR`` exits 1 on any error and prints the report."""
-    assert main([str(_write(tmp_path, skus=skus))]) == code
+    """``bridge mappings check --dir DIR`` exits 1 on any error and prints the report."""
+    assert asyncio.run(mappings_check(_write(tmp_path, skus=skus), None)) == code
     assert "mappings " in capsys.readouterr().out
 
 
@@ -515,7 +514,7 @@ def _bump_mtime(path: Path) -> None:
 
 def test_reload_loads_when_nothing_is_in_force(tmp_path: Path) -> None:
     """With no current set, the files are loaded."""
-    fresh = reload_if_changed(_write(tmp_path), None)
+    fresh = reload_if_changed(MappingDir(_write(tmp_path)), None)
     assert fresh is not None
     assert len(fresh.skus.rules) == 2
 
@@ -523,49 +522,49 @@ def test_reload_loads_when_nothing_is_in_force(tmp_path: Path) -> None:
 def test_reload_unchanged_files_gives_none(tmp_path: Path) -> None:
     """Untouched files: nothing to reload."""
     directory = _write(tmp_path)
-    assert reload_if_changed(directory, load_mapping_set(directory)) is None
+    assert reload_if_changed(MappingDir(directory), load_mapping_set(MappingDir(directory))) is None
 
 
 def test_reload_touched_but_equal_files_gives_none(tmp_path: Path) -> None:
     """A new mtime with the same content is not a change."""
     directory = _write(tmp_path)
-    current = load_mapping_set(directory)
+    current = load_mapping_set(MappingDir(directory))
     _bump_mtime(directory / "skus.toml")
-    assert reload_if_changed(directory, current) is None
+    assert reload_if_changed(MappingDir(directory), current) is None
 
 
 def test_reload_valid_edit_gives_the_new_set(tmp_path: Path) -> None:
     """An edited, valid file gives a new set with a new version."""
     directory = _write(tmp_path)
-    current = load_mapping_set(directory)
+    current = load_mapping_set(MappingDir(directory))
     extra = '\n[[sku]]\nouter_sku_id = "TV-RC-0100-X2"\nproduct = "RC-0100"\nunits = 2\ndelivery = "topup"\n'
     (directory / "skus.toml").write_text(SKUS + extra + "price_fen = 20000\n", encoding="utf-8")
     _bump_mtime(directory / "skus.toml")
-    fresh = reload_if_changed(directory, current)
+    fresh = reload_if_changed(MappingDir(directory), current)
     assert fresh is not None
     assert fresh.version != current.version
     assert "TV-RC-0100-X2" in fresh.skus.rules
-    assert reload_if_changed(directory, fresh) is None
+    assert reload_if_changed(MappingDir(directory), fresh) is None
 
 
 def test_reload_broken_edit_raises_until_fixed(tmp_path: Path) -> None:
     """A broken edit raises ConfigError on every call (caller keeps the old set) until put right."""
     directory = _write(tmp_path)
-    current = load_mapping_set(directory)
+    current = load_mapping_set(MappingDir(directory))
     (directory / "skus.toml").write_text(SKUS.replace("product =", "prodcut ="), encoding="utf-8")
     _bump_mtime(directory / "skus.toml")
     for _ in range(2):
         with pytest.raises(ConfigError, match="prodcut: unknown field"):
-            reload_if_changed(directory, current)
+            reload_if_changed(MappingDir(directory), current)
     (directory / "skus.toml").write_text(SKUS, encoding="utf-8")
     _bump_mtime(directory / "skus.toml")
-    assert reload_if_changed(directory, current) is None
+    assert reload_if_changed(MappingDir(directory), current) is None
 
 
 def test_reload_deleted_file_raises(tmp_path: Path) -> None:
     """A file removed under the running daemon is refused, naming it."""
     directory = _write(tmp_path)
-    current = load_mapping_set(directory)
+    current = load_mapping_set(MappingDir(directory))
     (directory / "catalogue.toml").unlink()
     with pytest.raises(ConfigError, match=r"catalogue\.toml: cannot read the file"):
-        reload_if_changed(directory, current)
+        reload_if_changed(MappingDir(directory), current)

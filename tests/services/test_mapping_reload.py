@@ -6,11 +6,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from bridge.core.states import LineState
 from bridge.lab.sandboxes import REPO_MAPPINGS
 from bridge.services.mappings import reload_mappings
+from bridge.store import MappingDir
 from tests.rig import Rig, line
 
 NEW_SKU = """
@@ -26,7 +28,8 @@ price_fen = 400
 def _copy_mappings(rig: Rig, tmp: Path) -> Path:
     target = tmp / "mappings"
     shutil.copytree(REPO_MAPPINGS, target)
-    rig.deps.settings = rig.deps.settings.model_copy(update={"mappings_dir": target})
+    settings = rig.deps.settings.model_copy(update={"mappings_dir": target})
+    rig.deps = replace(rig.deps, settings=settings, mapping_files=MappingDir(target))
     return target
 
 
@@ -42,7 +45,7 @@ async def test_new_mapping_releases_parked_lines(rig: Rig, tmp_path: Path) -> No
     assert await reload_mappings(rig.deps)
     await rig.cycle()
     [ln] = await rig.lines(tid)
-    assert ln.state is LineState.DELIVERED and ln.mapping_version == rig.deps.mappings.version
+    assert ln.state is LineState.DELIVERED and ln.mapping_version == rig.deps.runtime.mappings.version
     [op] = await rig.ledger(tid)
     assert (op["product_code"], op["months"]) == ("CH-FYZQ", 2)
 
@@ -50,13 +53,13 @@ async def test_new_mapping_releases_parked_lines(rig: Rig, tmp_path: Path) -> No
 async def test_broken_mapping_is_refused_and_the_old_one_stays(rig: Rig, tmp_path: Path) -> None:
     """A typo in the file does not stop fulfilment: the previous version keeps working."""
     mappings = _copy_mappings(rig, tmp_path)
-    before = rig.deps.mappings.version
+    before = rig.deps.runtime.mappings.version
     text = (mappings / "skus.toml").read_text(encoding="utf-8")
     (mappings / "skus.toml").write_text(
         text.replace('product = "RC-0100"', 'prodcut = "RC-0100"', 1), "utf-8"
     )
     assert not await reload_mappings(rig.deps)
-    assert rig.deps.mappings.version == before
+    assert rig.deps.runtime.mappings.version == before
     card = (await rig.cards())[21]
     tid = await rig.order(line(), message=card)
     await rig.cycle()

@@ -176,7 +176,7 @@ async def test_maintenance_pauses_without_exceptions_or_attempts(rig: Rig) -> No
     await rig.cycle()
     [ln] = await rig.lines(tid)
     assert (ln.state, ln.attempts) == (S.READY, 0)
-    assert rig.deps.breaker.is_open(rig.deps.clock())
+    assert rig.deps.runtime.breaker.is_open(rig.deps.clock())
     rig.sb.billing.sandbox.set_knobs(maintenance=False)
     rig.later(31)
     await rig.cycle()

@@ -48,7 +48,7 @@ class Desk:
             await self.cycle()
             self.later(30)
         self.market.sb.billing.sandbox.set_knobs(error_rate=0.0)
-        self.deps.breaker.until = None
+        self.deps.runtime.breaker.until = None
 
     async def login(self, name: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
         """Sign in through the form (fresh cookies); returns the answer to the POST."""
@@ -77,9 +77,9 @@ async def desk(tmp_path: Path, aiohttp_client: ClientFactory) -> AsyncIterator[D
             polling={"overlap_s": 120, "initial_lookback_s": 300},
             fulfilment={"max_attempts": 2},
         )
-        async with build_deps(settings) as deps, aiohttp.ClientSession() as http:
+        offset = [0.0]
+        clock = lambda: utc_now() + timedelta(seconds=offset[0])  # noqa: E731  (the desk's movable clock)
+        async with build_deps(settings, clock=clock) as deps, aiohttp.ClientSession() as http:
             await add_users(deps)
             client = await aiohttp_client(make_console_app(deps))
-            desk = Desk(deps, Market(sb, http), client)
-            deps.clock = lambda: utc_now() + timedelta(seconds=desk.offset[0])
-            yield desk
+            yield Desk(deps, Market(sb, http), client, offset)

@@ -14,10 +14,11 @@ import aiohttp
 from bridge.core.records import LineRecord
 from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings
 from bridge.services.accounts import hash_password
-from bridge.services.delivery import write_back_due, write_memos_due
+from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
+from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.settings import Settings
 

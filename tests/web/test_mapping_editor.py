@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bridge.core.mapping.edit import SkuForm, edit_skus_text
 from bridge.core.states import LineState
-from bridge.services.mapping_edit import SkuForm, edit_skus_text, read_texts
 from tests.web.conftest import Desk
 from tests.web.rig import line, lines_of
 
@@ -21,7 +21,7 @@ NEW = {
 
 
 def _skus(desk: Desk) -> str:
-    return read_texts(desk.deps.settings.mappings_dir)[1]
+    return desk.deps.mapping_files.read_texts()[1]
 
 
 def _kept(desk: Desk) -> list[Path]:
@@ -64,11 +64,11 @@ async def test_saving_a_mapping_releases_the_parked_orders_and_they_deliver(desk
     tid = await _parked(desk)
     await desk.login("admin1")
     resp = await desk.post(
-        "/mappings/edit", {**NEW, "op": "save", "base_version": desk.deps.mappings.version}
+        "/mappings/edit", {**NEW, "op": "save", "base_version": desk.deps.runtime.mappings.version}
     )
     assert resp.status == 303 and "done:mapping_saved" in resp.headers["Location"]
     assert "n=1" in resp.headers["Location"]
-    assert desk.deps.mappings.skus.get("TV-NEW-555") is not None
+    assert desk.deps.runtime.mappings.skus.get("TV-NEW-555") is not None
     await desk.cycle()
     [ln] = await lines_of(desk.deps, tid)
     assert ln.state is LineState.DELIVERED
@@ -80,7 +80,9 @@ async def test_saving_keeps_the_previous_file_in_history(desk: Desk) -> None:
     """The old skus.toml is kept byte for byte; the history page shows the diff and who saved."""
     before = _skus(desk)
     await desk.login("admin1")
-    await desk.post("/mappings/edit", {**NEW, "op": "save", "base_version": desk.deps.mappings.version})
+    await desk.post(
+        "/mappings/edit", {**NEW, "op": "save", "base_version": desk.deps.runtime.mappings.version}
+    )
     [kept] = _kept(desk)
     assert kept.read_text("utf-8") == before
     html = await (await desk.client.get("/mappings/history")).text()
@@ -93,7 +95,7 @@ async def test_a_broken_edit_is_refused_with_file_line_and_field(desk: Desk) -> 
     await desk.login("admin1")
     resp = await desk.post(
         "/mappings/edit",
-        {**NEW, "price_fen": "500", "op": "save", "base_version": desk.deps.mappings.version},
+        {**NEW, "price_fen": "500", "op": "save", "base_version": desk.deps.runtime.mappings.version},
     )
     html = await resp.text()
     assert resp.status == 200 and "skus.toml:" in html and ".price_fen: 500 fen" in html
@@ -107,7 +109,7 @@ async def test_preview_shows_what_a_sample_order_provisions_and_writes_nothing(d
     await desk.login("admin1")
     resp = await desk.post(
         "/mappings/edit",
-        {**NEW, "op": "preview", "sample_qty": "2", "base_version": desk.deps.mappings.version},
+        {**NEW, "op": "preview", "sample_qty": "2", "base_version": desk.deps.runtime.mappings.version},
     )
     html = await resp.text()
     assert "订购「风云足球」6 个月" in html and "1 个订单保存后会自动开通" in html
@@ -119,13 +121,13 @@ async def test_a_save_over_a_changed_file_is_refused(desk: Desk) -> None:
     await desk.login("admin1")
     resp = await desk.post("/mappings/edit", {**NEW, "op": "save", "base_version": "000000000000"})
     assert "在您编辑期间被修改过" in await resp.text()
-    assert desk.deps.mappings.skus.get("TV-NEW-555") is None
+    assert desk.deps.runtime.mappings.skus.get("TV-NEW-555") is None
 
 
 async def test_saving_the_same_mapping_twice_changes_nothing_the_second_time(desk: Desk) -> None:
     """A double click on save: one history entry, the second save reports no change."""
     await desk.login("admin1")
-    version = desk.deps.mappings.version
+    version = desk.deps.runtime.mappings.version
     await desk.post("/mappings/edit", {**NEW, "op": "save", "base_version": version})
     second = await desk.post("/mappings/edit", {**NEW, "op": "save", "base_version": version})
     assert "unchanged:mapping_unchanged" in second.headers["Location"]

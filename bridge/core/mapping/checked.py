@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bridge.core.errors import ConfigError
 from bridge.core.mapping.files import (
     MAX_MONTHS,
     Catalogue,
@@ -121,3 +122,21 @@ def build_mapping_set(
         return problems
     skus = SkuMapping({rule.outer_sku_id: rule for rule in rules})
     return MappingSet(catalogue, skus, mapping_version(catalogue_text, skus_text), tuple(problems))
+
+
+class MappingConfigError(ConfigError):
+    """``ConfigError`` for the mapping files, keeping the problems for pages and tests."""
+
+    def __init__(self, problems: list[MappingProblem]) -> None:
+        errors = sum(problem.severity is Severity.ERROR for problem in problems)
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"mapping files refused ({errors} errors):\n{lines}", code="MAPPING_INVALID")
+        self.problems = tuple(problems)
+
+
+def checked_set(texts: tuple[str, str], files: tuple[str, str]) -> MappingSet:
+    """The checked mapping set of both texts; raises ``MappingConfigError`` listing every problem."""
+    result = build_mapping_set(*texts, files=files)
+    if isinstance(result, MappingSet):
+        return result
+    raise MappingConfigError(result)

@@ -9,7 +9,7 @@ file, line and field (``mappings/skus.toml:57: sku[12].prodcut: unknown field
 This module checks each file on its own (syntax, unknown and missing keys,
 types, values, duplicates); ``bridge.core.mapping.checked`` checks the SKUs against the
 catalogue. Pure: texts come in as strings; reading files is
-``bridge.services.mapping_check``'s job.
+``bridge.store.mapping_files``'s job.
 """
 
 from __future__ import annotations

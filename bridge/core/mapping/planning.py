@@ -1,22 +1,14 @@
-"""Marketplace SKU → billing-core operations: the checked mapping set and line planning.
+"""Planning: one order line and a card number → the billing operations, or a reason.
 
 Every paid order line must become exactly the right billing operations, with
-request ids that never change, or a clear reason a person can act on. This
-module holds both halves of that decision:
+request ids that never change, or a clear reason a person can act on:
+``plan_line`` gives a ``LinePlan`` of operations, or raises ``PlanError``
+with a reason code (``UNMAPPED_SKU``, ``AMOUNT_MISMATCH``,
+``QUANTITY_INVALID``). ``PlanError`` is a ``Permanent`` (a person decides),
+so the planning service moves the line to EXCEPTION with ``error.reason``
+and shows CS ``REASON_TEXT_ZH[error.reason]``.
 
-* the mapping set: the catalogue and the shop's SKU table, checked against
-  each other (``build_mapping_set``) so a broken file is refused as a whole;
-* ``plan_line``: one order line + a card number → a ``LinePlan`` of
-  operations, or ``PlanError`` with a reason code (``UNMAPPED_SKU``,
-  ``AMOUNT_MISMATCH``, ``QUANTITY_INVALID``).
-
-Failures are raised, not returned: ``PlanError`` is a ``Permanent`` (a person
-decides), so the fulfil service moves the line to EXCEPTION with
-``error.reason`` and shows CS ``REASON_TEXT_ZH[error.reason]``.
-
-Pure: no I/O. Parsing lives in ``bridge.core.mapping.files``, the set in
-``bridge.core.mapping.checked`` (both re-exported here), file reading in
-``bridge.services.mapping_check``.
+Pure: no I/O. The checked mapping set it reads is ``bridge.core.mapping.checked``.
 """
 
 from __future__ import annotations
@@ -27,56 +19,11 @@ from dataclasses import dataclass
 
 from bridge.core.cardno import CardReason
 from bridge.core.errors import Permanent
-from bridge.core.mapping.checked import (
-    MappingSet,
-    SkuMapping,
-    build_mapping_set,
-    check_against_catalogue,
-    check_texts,
-    mapping_version,
-    unsold_products,
-)
-from bridge.core.mapping.files import (
-    MAX_MONTHS,
-    Catalogue,
-    Delivery,
-    MappingProblem,
-    Severity,
-    SkuRule,
-    parse_catalogue,
-    parse_skus,
-)
+from bridge.core.mapping.checked import MappingSet
+from bridge.core.mapping.files import MAX_MONTHS, Delivery, SkuRule
 from bridge.core.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
 from bridge.core.money import fen_to_yuan, split_amount
 from bridge.core.reasons import REASONS
-
-__all__ = [
-    "MAX_CARDS_PER_OPERATION",
-    "MAX_MONTHS",
-    "REASON_TEXT_ZH",
-    "RECHARGE_CAP_FEN",
-    "Catalogue",
-    "Delivery",
-    "LinePlan",
-    "MappingProblem",
-    "MappingSet",
-    "PlanError",
-    "PlanReason",
-    "Severity",
-    "SkuMapping",
-    "SkuRule",
-    "build_mapping_set",
-    "check_against_catalogue",
-    "check_texts",
-    "mapping_version",
-    "parse_catalogue",
-    "parse_skus",
-    "plan_line",
-    "request_id",
-    "requires_card_no",
-    "sku_is_mapped",
-    "unsold_products",
-]
 
 RECHARGE_CAP_FEN = 500_000
 """The billing core credits at most 5000 yuan in one recharge operation."""

@@ -16,7 +16,7 @@ UNKNOWN_CARD = "8371999999995678"
 async def _busy_shop(live: Live, orders: int = 24) -> None:
     """A realistic morning: a stream of orders, a fifth of them needing a person."""
     subs = await fetch_subscribers(live.market.http, live.market.sb.billing_url)
-    maker = OrderMaker(live.deps.mappings, subs, seed=3)
+    maker = OrderMaker(live.deps.runtime.mappings, subs, seed=3)
     for n in range(orders):
         await place_order(live.market.http, live.market.sb.market_url, maker.make(n))
 

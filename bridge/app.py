@@ -14,15 +14,15 @@ from datetime import UTC
 import structlog
 from aiohttp import web
 
-from bridge.services.deps import Deps
 from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.settings import Settings
+from bridge.web import setup_console
+from bridge.web.keys import DEPS_KEY, SETTINGS_KEY
 from bridge.wiring import build_deps
 
-log = structlog.get_logger("bridge.app")
+__all__ = ["health", "make_app", "run_daemon", "serve"]
 
-SETTINGS_KEY = web.AppKey("settings", Settings)
-DEPS_KEY = web.AppKey("deps", Deps)
+log = structlog.get_logger("bridge.app")
 
 
 async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -76,8 +76,6 @@ def make_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_deps_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", health)
-    from bridge.web import setup_console  # imported here: bridge.web itself imports this module
-
     setup_console(app)
     return app
 

@@ -4,13 +4,13 @@
 read the billing ledger and the sandboxes' stats, and run one pass of every
 job in the daemon's order (burst mode). The bridge's clock can be moved
 forward without sleeping, so backoff, leases and the breaker are exercised
-deterministically. Shared by tests/services and tests/lab.
+deterministically. Shared by tests/services, tests/lab and tests/web.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +29,7 @@ from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
+from bridge.settings import Settings
 from bridge.wiring import build_deps
 
 
@@ -43,9 +44,11 @@ class Rig:
         """Move the bridge's clock forward (backoff, leases, the breaker) without sleeping."""
         self.offset[0] += seconds
 
-    async def order(self, *lines: dict[str, Any], message: str | None = None, pay: bool = True) -> int:
-        """Place (and pay) one order as a shopper; its tid."""
-        body = {"buyer_nick": "tb_e2e", "buyer_message": message, "lines": list(lines)}
+    async def order(
+        self, *lines: dict[str, Any], message: str | None = None, pay: bool = True, nick: str = "tb_e2e"
+    ) -> int:
+        """Place (and pay) one order as a shopper (default: one ``line()``); its tid."""
+        body = {"buyer_nick": nick, "buyer_message": message, "lines": list(lines or (line(),))}
         data = json.dumps(body, ensure_ascii=False).encode()  # not \uXXXX: long texts stay under 1 MB
         headers = {"Content-Type": "application/json"}
         async with self.http.post(f"{self.sb.market_url}/sandbox/trades", data=data, headers=headers) as resp:
@@ -109,12 +112,16 @@ async def open_rig(
     *,
     billing_knobs: BillingKnobs | None = None,
     market_sandbox: TaobaoSandbox | None = None,
+    settings_for: Callable[..., Settings] = bridge_settings,
     **sections: dict[str, Any],
 ) -> AsyncIterator[Rig]:
-    """Sandboxes, a bridge on them (``sections`` override its configuration) and a fake clock."""
+    """Sandboxes, a bridge on them (``sections`` override its configuration) and a fake clock.
+
+    ``settings_for(sb, tmp_path, **sections)`` writes the configuration (the console's adds its own mappings).
+    """
     async with running_sandboxes(seed=11, billing_knobs=billing_knobs, market_sandbox=market_sandbox) as sb:
         sections.setdefault("polling", {"overlap_s": 120, "initial_lookback_s": 300})
-        settings = bridge_settings(sb, tmp_path, **sections)
+        settings = settings_for(sb, tmp_path, **sections)
         offset = [0.0]
         clock = lambda: utc_now() + timedelta(seconds=offset[0])  # noqa: E731  (the rig's movable clock)
         async with build_deps(settings, clock=clock) as deps, aiohttp.ClientSession() as http:

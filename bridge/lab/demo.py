@@ -21,12 +21,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bridge.app import DEPS_KEY, make_app
+from bridge.app import make_app
 from bridge.lab.demo_logins import console_banner, create_demo_logins
 from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.logs import configure_logging
+from bridge.web.keys import DEPS_KEY
 
 SHOP = "main"
 

@@ -23,9 +23,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bridge.app import DEPS_KEY
 from bridge.services.deps import Deps
 from bridge.web import action_views, admin_views, auth, mapping_views, pages
+from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
 

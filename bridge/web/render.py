@@ -15,11 +15,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import aiohttp_jinja2
 from aiohttp import web
 
-from bridge.app import DEPS_KEY
 from bridge.core.reasons import REASONS
 from bridge.services.deps import Deps
 from bridge.store.account_store import UserRecord
 from bridge.web.i18n import LANG_COOKIE, Translator, pick_lang
+from bridge.web.keys import DEPS_KEY
 
 USER_KEY = web.RequestKey("console_user", UserRecord)
 CSRF_KEY = web.RequestKey("console_csrf", str)

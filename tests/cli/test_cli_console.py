@@ -14,13 +14,12 @@ from bridge.core.states import LineState
 from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.services.accounts import authenticate
 from tests.web.conftest import Desk
-from tests.web.rig import lines_of
 
 
 @pytest.fixture
 def config(desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A configuration file for the desk's database, mappings and sandboxes."""
-    sb = desk.market.sb
+    sb = desk.rig.sb
     raw = bridge_config(sb, tmp_path)
     raw["mappings_dir"] = str(desk.deps.settings.mappings_dir)
     path = tmp_path / "bridge.toml"
@@ -35,9 +34,9 @@ async def _run(*argv: str) -> int:
 
 
 async def _exception(desk: Desk) -> int:
-    tid = await desk.market.order(message="请尽快充值")
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    tid = await desk.rig.order(message="请尽快充值")
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     return ln.id
 
 

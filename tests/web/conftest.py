@@ -1,15 +1,15 @@
 """Fixtures of the console tests.
 
-``desk``: the console over a bridge wired to both sandboxes, its services run
-by hand (``cycle``), served by pytest-aiohttp's test client, with a CS and an
-admin account. The browser fixtures live in ``tests/web/browser``.
+``desk``: the console over the shared rig (tests/rig.py: a bridge wired to
+both sandboxes, its services run by hand with ``rig.cycle()``), served by
+pytest-aiohttp's test client, with CS and admin accounts. The browser
+fixtures live in ``tests/web/browser``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,36 +18,32 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from bridge.lab.sandboxes import running_sandboxes
-from bridge.services.deps import Deps, utc_now
+from bridge.services.deps import Deps
 from bridge.web import make_console_app
-from bridge.wiring import build_deps
-from tests.web.rig import PASSWORD, Market, add_users, console_settings, csrf_in, cycle, login_csrf_in
+from tests.rig import Rig, open_rig
+from tests.web.rig import PASSWORD, add_users, console_settings, csrf_in, login_csrf_in
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 
 
 @dataclass
 class Desk:
-    deps: Deps
-    market: Market
+    """The console over ``rig``: its test client, sign-in and forms."""
+
+    rig: Rig
     client: TestClient[web.Request, web.Application]
-    offset: list[float] = field(default_factory=lambda: [0.0])
 
-    async def cycle(self) -> None:
-        await cycle(self.deps)
-
-    def later(self, seconds: float) -> None:
-        """Move the bridge's clock forward (backoff) without sleeping."""
-        self.offset[0] += seconds
+    @property
+    def deps(self) -> Deps:
+        return self.rig.deps
 
     async def exhausted(self) -> None:
         """Drive the open lines to EXCEPTION RETRIES_EXHAUSTED (billing core failing), then heal it."""
-        self.market.sb.billing.sandbox.set_knobs(error_rate=1.0)
+        self.rig.sb.billing.sandbox.set_knobs(error_rate=1.0)
         for _ in range(self.deps.settings.fulfilment.max_attempts + 1):
-            await self.cycle()
-            self.later(30)
-        self.market.sb.billing.sandbox.set_knobs(error_rate=0.0)
+            await self.rig.cycle()
+            self.rig.later(30)
+        self.rig.sb.billing.sandbox.set_knobs(error_rate=0.0)
         self.deps.runtime.breaker.until = None
 
     async def login(self, name: str, password: str = PASSWORD) -> aiohttp.ClientResponse:
@@ -70,16 +66,6 @@ class Desk:
 
 @pytest.fixture
 async def desk(tmp_path: Path, aiohttp_client: ClientFactory) -> AsyncIterator[Desk]:
-    async with running_sandboxes(seed=11) as sb:
-        settings = console_settings(
-            sb,
-            tmp_path,
-            polling={"overlap_s": 120, "initial_lookback_s": 300},
-            fulfilment={"max_attempts": 2},
-        )
-        offset = [0.0]
-        clock = lambda: utc_now() + timedelta(seconds=offset[0])  # noqa: E731  (the desk's movable clock)
-        async with build_deps(settings, clock=clock) as deps, aiohttp.ClientSession() as http:
-            await add_users(deps)
-            client = await aiohttp_client(make_console_app(deps))
-            yield Desk(deps, Market(sb, http), client, offset)
+    async with open_rig(tmp_path, settings_for=console_settings, fulfilment={"max_attempts": 2}) as rig:
+        await add_users(rig.deps)
+        yield Desk(rig, await aiohttp_client(make_console_app(rig.deps)))

@@ -7,26 +7,26 @@ import pytest
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from tests.web.conftest import Desk
-from tests.web.rig import lines_of
+from tests.web.rig import UNKNOWN_CARD
 
 S = LineState
 
 
 async def _exception(desk: Desk, message: str | None = None) -> LineRecord:
     """A paid 100-yuan line whose card the billing core does not know: EXCEPTION."""
-    tid = await desk.market.order(message=message or f"卡号{desk.market.unknown_card()}")
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    tid = await desk.rig.order(message=message or f"卡号{UNKNOWN_CARD}")
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     assert ln.state is S.EXCEPTION
     return ln
 
 
 async def _exhausted(desk: Desk, n: int = 1) -> list[LineRecord]:
     """Lines that failed while the billing core was down (RETRIES_EXHAUSTED), now healed."""
-    cards = await desk.market.cards()
-    tids = [await desk.market.order(message=cards[10 + i]) for i in range(n)]
+    cards = await desk.rig.cards()
+    tids = [await desk.rig.order(message=cards[10 + i]) for i in range(n)]
     await desk.exhausted()
-    found = [ln for tid in tids for ln in await lines_of(desk.deps, tid)]
+    found = [ln for tid in tids for ln in await desk.rig.lines(tid)]
     assert {(ln.state, ln.reason) for ln in found} == {(S.EXCEPTION, "RETRIES_EXHAUSTED")}
     return found
 
@@ -40,27 +40,27 @@ async def _state(desk: Desk, ln: LineRecord) -> LineRecord:
 async def test_correct_card_provisions_to_the_checked_card_with_the_lines_own_request_id(desk: Desk) -> None:
     """A corrected card is checked, saved, provisioned once under shop:tid:oid:0, and delivered."""
     ln = await _exception(desk)
-    card = (await desk.market.cards())[0]
+    card = (await desk.rig.cards())[0]
     await desk.login("cs1")
     resp = await desk.post(f"/lines/{ln.id}/card", {"card": f"{card[:4]} {card[4:8]} {card[8:]}"})
     assert resp.status == 303 and "done:queued" in resp.headers["Location"]
-    await desk.cycle()
+    await desk.rig.cycle()
     assert (await _state(desk, ln)).state is S.DELIVERED
-    [op] = await desk.market.ledger(ln.tid)
+    [op] = await desk.rig.ledger(ln.tid)
     assert (op["card_no"], op["request_id"]) == (card, f"{ln.shop}:{ln.tid}:{ln.oid}:0")
 
 
 async def test_correcting_the_card_twice_provisions_once(desk: Desk) -> None:
     """The second click finds the line already moving: one operation in the billing core."""
     ln = await _exception(desk)
-    card = (await desk.market.cards())[1]
+    card = (await desk.rig.cards())[1]
     await desk.login("cs1")
     await desk.post(f"/lines/{ln.id}/card", {"card": card})
     second = await desk.post(f"/lines/{ln.id}/card", {"card": card})
     assert "unchanged:not_waiting" in second.headers["Location"]
     for _ in range(2):
-        await desk.cycle()
-    assert len(await desk.market.ledger(ln.tid)) == 1
+        await desk.rig.cycle()
+    assert len(await desk.rig.ledger(ln.tid)) == 1
 
 
 async def test_an_unknown_card_is_refused_and_nothing_is_saved(desk: Desk) -> None:
@@ -80,9 +80,9 @@ async def test_retrying_twice_provisions_once(desk: Desk) -> None:
     await desk.post(f"/lines/{ln.id}/retry")
     await desk.post(f"/lines/{ln.id}/retry")
     for _ in range(2):
-        await desk.cycle()
+        await desk.rig.cycle()
     assert (await _state(desk, ln)).state is S.DELIVERED
-    assert len(await desk.market.ledger(ln.tid)) == 1
+    assert len(await desk.rig.ledger(ln.tid)) == 1
 
 
 async def test_bulk_retry_queues_every_selected_line(desk: Desk) -> None:
@@ -91,7 +91,7 @@ async def test_bulk_retry_queues_every_selected_line(desk: Desk) -> None:
     await desk.login("cs1")
     resp = await desk.post("/queue/retry", {"line": [str(ln.id) for ln in lines]})
     assert "n=2" in resp.headers["Location"]
-    await desk.cycle()
+    await desk.rig.cycle()
     assert [(await _state(desk, ln)).state for ln in lines] == [S.DELIVERED, S.DELIVERED]
     assert len(await desk.deps.store.audit_entries(action="retry")) == 2
 
@@ -110,9 +110,9 @@ async def test_resolve_settles_the_line_without_provisioning(desk: Desk) -> None
     ln = await _exception(desk)
     await desk.login("cs1")
     await desk.post(f"/lines/{ln.id}/resolve", {"resolution": "HANDLED_AT_HALL", "note": "营业厅已办理"})
-    await desk.cycle()
+    await desk.rig.cycle()
     assert (await _state(desk, ln)).state is S.RESOLVED
-    assert await desk.market.ledger(ln.tid) == []
+    assert await desk.rig.ledger(ln.tid) == []
 
 
 async def test_cancel_marks_the_line_for_refund_with_a_seller_memo(desk: Desk) -> None:
@@ -120,23 +120,23 @@ async def test_cancel_marks_the_line_for_refund_with_a_seller_memo(desk: Desk) -
     ln = await _exception(desk)
     await desk.login("cs1")
     await desk.post(f"/lines/{ln.id}/cancel", {"note": "买家要求退款"})
-    await desk.cycle()
+    await desk.rig.cycle()
     after = await _state(desk, ln)
     assert (after.state, after.reason) == (S.CANCELLED, "REFUND_BY_CS")
-    async with desk.market.http.get(f"{desk.market.sb.market_url}/sandbox/trades/{ln.tid}") as resp:
+    async with desk.rig.http.get(f"{desk.rig.sb.market_url}/sandbox/trades/{ln.tid}") as resp:
         assert "请在网店后台为买家退款" in (await resp.json())["memo"]
 
 
 async def test_refresh_asks_the_billing_core_to_resend_the_authorisation(desk: Desk) -> None:
     """A delivered channel's card gets its set-top box authorisation refreshed."""
-    card = (await desk.market.cards())[2]
-    tid = await desk.market.order(message=card)
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    card = (await desk.rig.cards())[2]
+    tid = await desk.rig.order(message=card)
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     await desk.login("cs1")
     resp = await desk.post(f"/lines/{ln.id}/refresh")
     assert "done:refreshed" in resp.headers["Location"]
-    assert desk.market.sb.billing.sandbox.state.refreshes[card] == 1
+    assert desk.rig.sb.billing.sandbox.state.refreshes[card] == 1
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bridge.core.mapping.edit import SkuForm, edit_skus_text
 from bridge.core.states import LineState
+from tests.rig import line
 from tests.web.conftest import Desk
-from tests.web.rig import line, lines_of
 
 NEW = {
     "outer_sku_id": "TV-NEW-555",
@@ -31,9 +31,9 @@ def _kept(desk: Desk) -> list[Path]:
 
 async def _parked(desk: Desk) -> int:
     """A paid line for TV-NEW-555, parked as UNMAPPED_SKU."""
-    tid = await desk.market.order(line("TV-NEW-555", "6.00"), message=(await desk.market.cards())[5])
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    tid = await desk.rig.order(line("TV-NEW-555", "6.00"), message=(await desk.rig.cards())[5])
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     assert ln.reason == "UNMAPPED_SKU"
     return tid
 
@@ -69,10 +69,10 @@ async def test_saving_a_mapping_releases_the_parked_orders_and_they_deliver(desk
     assert resp.status == 303 and "done:mapping_saved" in resp.headers["Location"]
     assert "n=1" in resp.headers["Location"]
     assert desk.deps.runtime.mappings.skus.get("TV-NEW-555") is not None
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     assert ln.state is LineState.DELIVERED
-    [op] = await desk.market.ledger(tid)
+    [op] = await desk.rig.ledger(tid)
     assert (op["product_code"], op["months"]) == ("CH-FYZQ", 3)
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from bridge.store.console_views import QueueFilter
 from bridge.store.schema import lines
+from tests.rig import line
 from tests.web.conftest import Desk
-from tests.web.rig import line, lines_of
 
 
 async def _queue_tids(desk: Desk, query: str) -> list[int]:
@@ -20,18 +20,18 @@ async def _queue_tids(desk: Desk, query: str) -> list[int]:
 async def _three_exceptions(desk: Desk) -> list[int]:
     """An unknown card, a missing card and an unmapped SKU, placed in this order."""
     tids = [
-        await desk.market.order(message="卡号8371999999994321", nick="张三的店"),
-        await desk.market.order(message="请尽快充值", nick="lisi_88"),
-        await desk.market.order(line("TV-NEW-777", "5.00"), message="8371999999990000", nick="wangwu"),
+        await desk.rig.order(message="卡号8371999999994321", nick="张三的店"),
+        await desk.rig.order(message="请尽快充值", nick="lisi_88"),
+        await desk.rig.order(line("TV-NEW-777", "5.00"), message="8371999999990000", nick="wangwu"),
     ]
-    await desk.cycle()
+    await desk.rig.cycle()
     return tids
 
 
 async def test_queue_lists_exceptions_oldest_first(desk: Desk) -> None:
     """The line that has waited longest comes first."""
     tids = await _three_exceptions(desk)
-    [oldest] = await lines_of(desk.deps, tids[2])
+    [oldest] = await desk.rig.lines(tids[2])
     async with desk.deps.store.engine.begin() as conn:
         earlier = desk.deps.clock() - timedelta(hours=2)
         await conn.execute(lines.update().where(lines.c.id == oldest.id).values(paid_at=earlier))
@@ -79,9 +79,9 @@ async def test_each_queue_row_says_what_went_wrong_and_what_was_bought(desk: Des
 
 async def test_order_page_masks_every_card_number(desk: Desk) -> None:
     """Lines, buyer message and timeline show only the last 4 digits."""
-    card = (await desk.market.cards())[0]
-    tid = await desk.market.order(message=f"卡号{card}")
-    await desk.cycle()
+    card = (await desk.rig.cards())[0]
+    tid = await desk.rig.order(message=f"卡号{card}")
+    await desk.rig.cycle()
     await desk.login("cs1")
     html = await (await desk.client.get(f"/orders/main/{tid}")).text()
     assert card not in html and card[-4:] in html
@@ -90,9 +90,9 @@ async def test_order_page_masks_every_card_number(desk: Desk) -> None:
 
 async def test_order_page_never_shows_a_pin(desk: Desk) -> None:
     """Card delivery issues PINs: they stay out of the page."""
-    tid = await desk.market.order(line("TV-CARD-0100", "100.00"), message=None)
-    await desk.cycle()
-    [ln] = await lines_of(desk.deps, tid)
+    tid = await desk.rig.order(line("TV-CARD-0100", "100.00"), message=None)
+    await desk.rig.cycle()
+    [ln] = await desk.rig.lines(tid)
     pins = [c["pin"] for op in ln.operations for c in (op.result or {}).get("cards", [])]
     await desk.login("cs1")
     html = await (await desk.client.get(f"/orders/main/{tid}")).text()

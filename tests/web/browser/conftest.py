@@ -1,14 +1,20 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against the real daemon app.
 
 ``live`` runs both sandboxes and the whole daemon (scheduler included) in this
-process, serving the console on a free port, exactly as ``bridge run`` does.
+process, serving the console on a free port, exactly as ``bridge run`` does;
+its ``rig`` (tests/rig.py) places orders and reads the store and the ledger.
 Chromium must be installed (``scripts/setup-browser``); when it is missing
 the browser tests fail and say so: they are never skipped silently.
+
+``screenshot(page, name)`` writes a full-page PNG into a temporary folder, or
+into ``$BRIDGE_SCREENSHOTS_DIR`` when set: ``scripts/screenshots`` points it
+at docs/screenshots to refresh the README's pictures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,11 +25,12 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
-from bridge.app import DEPS_KEY, make_app
-from bridge.core.records import LineRecord
+from bridge.app import make_app
 from bridge.lab.sandboxes import running_sandboxes
 from bridge.services.deps import Deps
-from tests.web.rig import PASSWORD, Market, add_users, console_settings, lines_of
+from bridge.web.keys import DEPS_KEY
+from tests.rig import Rig
+from tests.web.rig import PASSWORD, add_users, console_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,18 +43,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+SCREENSHOTS_ENV = "BRIDGE_SCREENSHOTS_DIR"
 VIEWPORT = {"width": 1366, "height": 800}  # a laptop screen
 
 
 @dataclass
 class Live:
     url: str
-    deps: Deps
-    market: Market
+    rig: Rig
 
-    async def lines(self, tid: int) -> list[LineRecord]:
-        return await lines_of(self.deps, tid)
+    @property
+    def deps(self) -> Deps:
+        return self.rig.deps
 
     async def wait_for(self, check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
         """Until ``check()`` holds (the daemon works on its own schedule)."""
@@ -59,7 +66,7 @@ class Live:
     async def wait_state(self, tid: int, state: str, timeout_s: float = 20.0) -> None:
         async def done() -> bool:
             try:
-                return all(ln.state.value == state for ln in await self.lines(tid))
+                return all(ln.state.value == state for ln in await self.rig.lines(tid))
             except ValueError:  # the trade is not stored yet
                 return False
 
@@ -76,7 +83,7 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             await add_users(app[DEPS_KEY])
             url = "http://{}:{}".format(*runner.addresses[0][:2])
-            yield Live(url, app[DEPS_KEY], Market(sb, http))
+            yield Live(url, Rig(sb, app[DEPS_KEY], http))
         finally:
             await runner.cleanup()
 
@@ -120,7 +127,23 @@ async def login(page: Page, live: Live, name: str) -> None:
     await page.wait_for_url(f"{live.url}/")
 
 
-async def screenshot(page: Page, name: str) -> None:
-    """A full-page PNG for the README, in docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+Screenshot = Callable[[Page, str], Awaitable[None]]
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$BRIDGE_SCREENSHOTS_DIR`` if set, else a temporary folder."""
+    named = os.environ.get(SCREENSHOTS_ENV)
+    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def screenshot(screenshots_dir: Path) -> Screenshot:
+    """``await screenshot(page, name)``: a full-page PNG of ``page``, as ``name.png``."""
+
+    async def take(page: Page, name: str) -> None:
+        await page.screenshot(path=str(screenshots_dir / f"{name}.png"), full_page=True)
+
+    return take

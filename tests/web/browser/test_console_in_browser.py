@@ -7,18 +7,18 @@ import re
 from playwright.async_api import Page, expect
 
 from bridge.lab.scenario import OrderMaker, fetch_subscribers, place_order
-from tests.web.browser.conftest import Live, login, screenshot
-from tests.web.rig import line
+from tests.rig import line
+from tests.web.browser.conftest import Live, Screenshot, login
 
 UNKNOWN_CARD = "8371999999995678"
 
 
 async def _busy_shop(live: Live, orders: int = 24) -> None:
     """A realistic morning: a stream of orders, a fifth of them needing a person."""
-    subs = await fetch_subscribers(live.market.http, live.market.sb.billing_url)
+    subs = await fetch_subscribers(live.rig.http, live.rig.sb.billing_url)
     maker = OrderMaker(live.deps.runtime.mappings, subs, seed=3)
     for n in range(orders):
-        await place_order(live.market.http, live.market.sb.market_url, maker.make(n))
+        await place_order(live.rig.http, live.rig.sb.market_url, maker.make(n))
 
 
 async def _settled(live: Live) -> bool:
@@ -28,11 +28,11 @@ async def _settled(live: Live) -> bool:
 
 
 async def test_cs_finds_an_exception_by_tid_corrects_the_card_and_sees_it_delivered(
-    live: Live, page: Page
+    live: Live, page: Page, screenshot: Screenshot
 ) -> None:
     """The whole CS flow; also takes the README's screenshots of the three main pages."""
     await _busy_shop(live)
-    tid = await live.market.order(line("TV-RC-0100"), message=f"卡号 {UNKNOWN_CARD}", nick="tb_王小明")
+    tid = await live.rig.order(line("TV-RC-0100"), message=f"卡号 {UNKNOWN_CARD}", nick="tb_王小明")
     await live.wait_state(tid, "EXCEPTION")
     await live.wait_for(lambda: _settled(live))
     await login(page, live, "cs1")
@@ -50,12 +50,12 @@ async def test_cs_finds_an_exception_by_tid_corrects_the_card_and_sees_it_delive
     await expect(page.locator(".linehead .badge")).to_have_text("异常")
     await expect(page.locator(".todo .next")).to_contain_text("计费系统查无此卡")
     await screenshot(page, "order")
-    card = (await live.market.cards())[0]
+    card = (await live.rig.cards())[0]
     await page.fill("input[name=card]", card)
     await page.click("text=校验并充值")
     await expect(page.locator(".flash.done")).to_contain_text("已提交")
     await expect(page.locator(".linehead .badge")).to_have_text("已发货", timeout=20_000)
-    assert [op["card_no"] for op in await live.market.ledger(tid)] == [card]
+    assert [op["card_no"] for op in await live.rig.ledger(tid)] == [card]
 
 
 async def test_cs_cannot_open_the_mapping_editor(live: Live, page: Page) -> None:
@@ -70,8 +70,8 @@ async def test_cs_cannot_open_the_mapping_editor(live: Live, page: Page) -> None
 
 async def test_admin_maps_an_unmapped_sku_and_the_parked_orders_deliver(live: Live, page: Page) -> None:
     """From the inbox to a saved mapping; both parked orders then deliver by themselves."""
-    cards = await live.market.cards()
-    tids = [await live.market.order(line("TV-NEW-555", "6.00"), message=cards[i]) for i in (3, 4)]
+    cards = await live.rig.cards()
+    tids = [await live.rig.order(line("TV-NEW-555", "6.00"), message=cards[i]) for i in (3, 4)]
     for tid in tids:
         await live.wait_state(tid, "EXCEPTION")
     await login(page, live, "admin1")
@@ -94,14 +94,14 @@ async def test_admin_maps_an_unmapped_sku_and_the_parked_orders_deliver(live: Li
 
 async def test_a_post_without_csrf_token_is_refused(live: Live, page: Page) -> None:
     """A form stripped of its token is refused, and the line is left as it was."""
-    tid = await live.market.order(message="请尽快充值")
+    tid = await live.rig.order(message="请尽快充值")
     await live.wait_state(tid, "EXCEPTION")
     await login(page, live, "cs1")
     await page.goto(f"{live.url}/orders/main/{tid}")
     await page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(e => e.remove())")
     await page.click("button:text('重试')")
     await expect(page.locator("h1")).to_have_text("请求被拒绝")
-    [ln] = await live.lines(tid)
+    [ln] = await live.rig.lines(tid)
     assert ln.state.value == "EXCEPTION"
     assert await live.deps.store.audit_entries() == []
 

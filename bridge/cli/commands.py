@@ -17,7 +17,7 @@ from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings
 from bridge.store import open_store
 
-DEFAULT_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+DEFAULT_MAPPINGS = Path(__file__).resolve().parents[1] / "lab" / "mappings"  # package data: the example
 
 
 async def mappings_check(directory: Path | None, config: Path | None) -> int:

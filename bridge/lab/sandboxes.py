@@ -21,7 +21,15 @@ from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 from bridge.settings import Settings, settings_from_dict
 
-REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
+DEMO_MAPPINGS = Path(__file__).resolve().parent / "mappings"
+"""The sandbox shop's mapping files (``catalogue.toml``, ``skus.toml``), shipped as package data.
+
+The demo, the tests and the benchmarks run on them, and they are the example a
+real shop copies and edits. Treat the folder as read-only: a run that may edit
+its mappings (the console's editor) works on a copy.
+"""
+REPO_MAPPINGS = DEMO_MAPPINGS
+"""The same folder under its former name, for existing callers."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def bridge_config(
     config: dict[str, Any] = {
         "instance": "demo",
         "database": f"sqlite+aiosqlite:///{workdir / 'bridge.sqlite'}",
-        "mappings_dir": str(REPO_MAPPINGS),
+        "mappings_dir": str(DEMO_MAPPINGS),
         "listen": "127.0.0.1:0",
         "mapping_reload_s": 1.0,
         "sweep_interval_s": 5.0,

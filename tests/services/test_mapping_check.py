@@ -19,7 +19,7 @@ from bridge.services.mapping_check import (
     reload_if_changed,
 )
 
-SHIPPED = Path(__file__).resolve().parents[2] / "mappings"
+SHIPPED = Path(__file__).resolve().parents[2] / "bridge" / "lab" / "mappings"
 
 CATALOGUE = """\
 [[product]]

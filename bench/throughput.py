@@ -25,7 +25,8 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
-from bridge.lab.sandboxes import REPO_MAPPINGS, bridge_config, running_sandboxes, to_toml
+from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.sandboxes import bridge_config, running_sandboxes, to_toml
 from bridge.lab.scenario import OrderMaker, fetch_subscribers, place_order
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
@@ -55,7 +56,7 @@ async def run(orders: int, latency_ms: float, cap: int, seed: int) -> dict[str, 
     knobs = BillingKnobs(latency_ms=latency_ms, latency_tail_ms=latency_ms * 4, max_in_flight=cap)
     async with running_sandboxes(seed=seed, billing_knobs=knobs) as sb, aiohttp.ClientSession() as http:
         maker = OrderMaker(
-            load_mapping_set(MappingDir(REPO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), seed
+            load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), seed
         )
         placed = [await place_order(http, sb.market_url, maker.make(i)) for i in range(orders)]
         lines = sum(len(o.lines) for o in placed)

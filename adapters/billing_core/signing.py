@@ -2,11 +2,15 @@
 
 Interface version 1 signs every request with HMAC-SHA256 over::
 
-    METHOD \\n PATH_AND_QUERY \\n X-Timestamp \\n hex(sha256(body))
+    METHOD \n PATH_AND_QUERY \n X-Timestamp \n hex(sha256(body))
 
-Keeping the one definition here means the client and the sandbox cannot drift
-apart: a bug would show up as a failing contract test, not as two halves that
-agree with each other but not with the vendor. Pure functions, no I/O.
+This is the one module the two sides share on purpose. The wire shapes are
+written twice (``wire`` for the client, ``sandbox.wire`` for the billing core)
+so that a misread field shows up as a disagreement; the signature is instead a
+fixed algorithm, pinned by vectors recomputed outside Python (openssl, in
+``tests/adapters/billing_core/test_signing.py``). A mistake here fails those
+vectors rather than hiding behind two halves that agree with each other, and a
+second copy would only add a way to drift. Pure functions, no I/O.
 """
 
 from __future__ import annotations

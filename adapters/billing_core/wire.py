@@ -1,8 +1,11 @@
-"""The JSON shapes of billing-core interface version 1, validated at the boundary.
+"""The JSON shapes of billing-core interface version 1, as the client reads and writes them.
 
-Pydantic models of every body the client sends or receives (and the sandbox
-the other way round), with the conversions to and from ``bridge.core.models``. They
-live apart from the client so the sandbox speaks the very same shapes.
+Pydantic models of every body the client sends or receives, with the
+conversions to and from ``bridge.core.models``. The client's side only: the
+sandbox parses requests and renders answers with its own models
+(``adapters.billing_core.sandbox.wire``), written apart from these from the
+same interface description, so a field one of them gets wrong is a
+disagreement the contract suite sees rather than a mistake both share.
 
 Answers are parsed strictly (no "1250" for 1250, aware datetimes only) but
 ignore unknown fields, as a tolerant reader should. Requests forbid unknown
@@ -33,15 +36,12 @@ from pydantic import (
 from bridge.core.errors import Permanent
 from bridge.core.models import (
     Entitlement,
-    IssueCards,
     IssuedCard,
     Operation,
     OperationKind,
     OperationResult,
     Product,
     ProductKind,
-    Recharge,
-    Subscribe,
     Subscriber,
 )
 
@@ -86,17 +86,6 @@ class ProductWire(_Answer):
     price_fen: int = Field(ge=0)
     period: Literal["month"] | None
     requires_two_way: bool
-
-    @classmethod
-    def from_domain(cls, product: Product) -> ProductWire:
-        return cls(
-            product_code=product.product_code,
-            name=product.name,
-            kind=product.kind.value,
-            price_fen=product.price_fen,
-            period="month" if product.period == "month" else None,
-            requires_two_way=product.requires_two_way,
-        )
 
     def to_domain(self) -> Product:
         return Product(
@@ -181,22 +170,6 @@ class OperationWire(_Answer):
             cards=tuple(IssuedCard(c.serial, c.pin, c.face_value_fen, c.expires_on) for c in self.cards),
         )
 
-    @classmethod
-    def from_domain(cls, result: OperationResult) -> OperationWire:
-        return cls(
-            request_id=result.request_id,
-            operation_id=result.operation_id,
-            kind=result.kind.value,
-            status="reversed" if result.status == "reversed" else "applied",
-            applied_at=result.applied_at,
-            balance_fen=result.balance_fen,
-            valid_until=result.valid_until,
-            cards=[
-                CardWire(serial=c.serial, pin=c.pin, face_value_fen=c.face_value_fen, expires_on=c.expires_on)
-                for c in result.cards
-            ],
-        )
-
 
 class QueuedWire(_Answer):
     queued: bool
@@ -253,20 +226,6 @@ class ReversalRequest(_Request):
 def operation_to_request(op: Operation) -> RechargeRequest | SubscribeRequest | IssueCardsRequest:
     """The POST /v1/operations body of a domain operation (raises ``ValidationError``)."""
     return _OPERATION_REQUEST.validate_python(asdict(op) | {"kind": op.kind.value})
-
-
-def request_to_operation(req: RechargeRequest | SubscribeRequest | IssueCardsRequest) -> Operation:
-    """The domain operation a request body asks for."""
-    if isinstance(req, RechargeRequest):
-        return Recharge(req.request_id, req.card_no, req.amount_fen)
-    if isinstance(req, SubscribeRequest):
-        return Subscribe(req.request_id, req.card_no, req.product_code, req.months)
-    return IssueCards(req.request_id, req.face_value_fen, req.count)
-
-
-def parse_operation_request(body: bytes) -> Operation:
-    """Sandbox side: the operation in a request body (raises ``ValidationError``)."""
-    return request_to_operation(_OPERATION_REQUEST.validate_json(body))
 
 
 def is_request_id(text: str) -> bool:

@@ -3,6 +3,8 @@
 ``TaobaoClient`` implements ``bridge.ports.MarketplacePort`` over the TOP
 router protocol (see ``shared/taobao-top.md``); ``adapters.taobao.sandbox``
 is a real aiohttp server speaking the same protocol, for demos and tests.
+They share only ``signing`` (the published signature and time format); each
+has its own wire shapes, and neither imports the other.
 """
 
 from __future__ import annotations

@@ -2,8 +2,13 @@
 
 Both the client and the sandbox must compute the very same signature
 (taobao-top.md §1.4), and both speak GMT+8 wall-clock timestamps, so these
-rules live in one small pure module with the published test vectors (§1.5)
-pinned in the tests.
+rules live in one small pure module. It is the only thing the client and the
+sandbox share on purpose: they are published algorithms, checked against
+Taobao's own test vectors (§1.5, pinned in ``test_taobao_signing.py``), so a
+mistake here fails those vectors rather than two halves agreeing with each
+other. The wire shapes are not shared: the client reads answers with
+``adapters.taobao.wire``, the sandbox writes them with its own
+``sandbox.render`` and reads requests with ``sandbox.protocol``.
 """
 
 from __future__ import annotations

@@ -8,19 +8,18 @@ from pathlib import Path
 from bridge.core.cardno import mask_card
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
+from bridge.lab import DEMO_MAPPINGS
 from bridge.logs import mask_text
 from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings
 from bridge.store import open_store
 from bridge.wiring import billing_only, mapping_files
 
-DEFAULT_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
-
 
 async def mappings_check(directory: Path | None, config: Path | None) -> int:
     """Report every problem with file, line and field; exit 1 on any error."""
     settings = load_settings(config) if config else None
-    files = mapping_files(directory or (settings.mappings_dir if settings else DEFAULT_MAPPINGS))
+    files = mapping_files(directory or (settings.mappings_dir if settings else DEMO_MAPPINGS))
     if settings is None:
         report = await check_mappings(files, None)
     else:

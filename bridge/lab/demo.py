@@ -22,8 +22,9 @@ import aiohttp
 from aiohttp import web
 
 from bridge.app import make_app
+from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.demo_logins import console_banner, create_demo_logins
-from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings, running_sandboxes
+from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.logs import configure_logging
@@ -88,7 +89,7 @@ async def run_demo(
             settings = bridge_settings(sb, workdir, shop=SHOP)
             # the console may edit the mappings: give the demo its own copy, never the repository's
             mappings = shutil.copytree(
-                REPO_MAPPINGS,
+                DEMO_MAPPINGS,
                 workdir / "mappings",
                 ignore=shutil.ignore_patterns("history"),
                 dirs_exist_ok=True,

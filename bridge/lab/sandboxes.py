@@ -19,9 +19,8 @@ from adapters.billing_core.sandbox import BillingKnobs, BillingSandbox, RunningS
 from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
 from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
+from bridge.lab import DEMO_MAPPINGS
 from bridge.settings import Settings, settings_from_dict
-
-REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def bridge_config(
     config: dict[str, Any] = {
         "instance": "demo",
         "database": f"sqlite+aiosqlite:///{workdir / 'bridge.sqlite'}",
-        "mappings_dir": str(REPO_MAPPINGS),
+        "mappings_dir": str(DEMO_MAPPINGS),
         "listen": "127.0.0.1:0",
         "mapping_reload_s": 1.0,
         "sweep_interval_s": 5.0,

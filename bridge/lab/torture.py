@@ -27,9 +27,9 @@ import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.core.records import LineRecord
+from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.daemon_process import DaemonProcess, free_port
 from bridge.lab.sandboxes import (
-    REPO_MAPPINGS,
     Credentials,
     Sandboxes,
     bridge_config,
@@ -140,7 +140,7 @@ async def _drive(
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
         maker = OrderMaker(
-            load_mapping_set(mapping_files(REPO_MAPPINGS)),
+            load_mapping_set(mapping_files(DEMO_MAPPINGS)),
             await fetch_subscribers(http, sb.billing_url),
             opts.seed,
         )

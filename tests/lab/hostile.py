@@ -36,7 +36,7 @@ class HostileSandbox(TaobaoSandbox):
         self.list_fault: Fault | None = None
 
     def make_app(self) -> web.Application:
-        gateway = Gateway(self)
+        gateway = Gateway(self.credentials, self.book, self.controls)
 
         async def route(request: web.Request) -> web.Response:
             answer = await gateway.handle(request)
@@ -55,7 +55,7 @@ class HostileSandbox(TaobaoSandbox):
 
         app = web.Application()
         app.router.add_post(ROUTER_PATH, route)
-        app.router.add_routes(ShopperRoutes(self).routes())
+        app.router.add_routes(ShopperRoutes(self.book, self.controls).routes())
         return app
 
     def _fault_for(self, params: dict[str, str]) -> Fault | None:

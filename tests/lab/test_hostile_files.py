@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from bridge.core.errors import ConfigError
 from bridge.core.mapping import MappingConfigError
-from bridge.lab.sandboxes import REPO_MAPPINGS, to_toml
+from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.sandboxes import to_toml
 from bridge.services.mappings import load_mapping_set
 from bridge.settings import load_settings, settings_from_dict
 from bridge.store import MappingDir
@@ -30,7 +31,7 @@ ENV = {"BRIDGE_BILLING_SECRET": "b", "BRIDGE_SHOP_APP_SECRET": "a", "BRIDGE_SHOP
 GOOD: dict[str, Any] = {
     "instance": "b1",
     "database": "sqlite+aiosqlite:///x.sqlite",
-    "mappings_dir": str(REPO_MAPPINGS),
+    "mappings_dir": str(DEMO_MAPPINGS),
     "billing": {"base_url": "http://127.0.0.1:1", "api_key": "k", "timeout_s": 3.0},
     "shops": {"main": {"app_key": "app", "url": "http://127.0.0.1:2/router/rest", "page_size": 50}},
     "polling": {"interval_s": 1.0, "overlap_s": 60},
@@ -78,7 +79,7 @@ def test_any_config_edit_loads_or_is_refused_naming_the_source(
         assert str(exc).startswith("bridge.toml: "), str(exc)
 
 
-SKUS = (REPO_MAPPINGS / "skus.toml").read_text(encoding="utf-8").splitlines()
+SKUS = (DEMO_MAPPINGS / "skus.toml").read_text(encoding="utf-8").splitlines()
 _GARBAGE = st.sampled_from(
     ['units = "three"', "price_fen = -1", "[[sku]]", "product = ", '"', "[sku", "units = 0"]
 )
@@ -102,7 +103,7 @@ def test_any_mapping_edit_loads_or_is_refused_naming_file_and_line(
     else:
         lines[where : where + (action == "replace")] = [garbage]
     directory = tmp_path_factory.mktemp("maps")
-    (directory / "catalogue.toml").write_bytes((REPO_MAPPINGS / "catalogue.toml").read_bytes())
+    (directory / "catalogue.toml").write_bytes((DEMO_MAPPINGS / "catalogue.toml").read_bytes())
     (directory / "skus.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
         load_mapping_set(MappingDir(directory))
@@ -128,8 +129,8 @@ def test_a_config_path_that_is_a_directory_is_refused_naming_it(tmp_path: Path) 
 def _broken_mappings(tmp_path: Path) -> Path:
     directory = tmp_path / "maps"
     directory.mkdir()
-    (directory / "catalogue.toml").write_bytes((REPO_MAPPINGS / "catalogue.toml").read_bytes())
-    skus = (REPO_MAPPINGS / "skus.toml").read_text(encoding="utf-8")
+    (directory / "catalogue.toml").write_bytes((DEMO_MAPPINGS / "catalogue.toml").read_bytes())
+    skus = (DEMO_MAPPINGS / "skus.toml").read_text(encoding="utf-8")
     (directory / "skus.toml").write_text(
         skus.replace('product = "RC-0100"', 'prodcut = "RC-0100"', 1), "utf-8"
     )

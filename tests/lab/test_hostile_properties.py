@@ -28,7 +28,7 @@ from adapters.taobao.wire import DATA_INVALID, parse_trade
 from bridge.core.cardno import CardNumberError, extract_card_no
 from bridge.core.errors import Permanent
 from bridge.core.states import LineState
-from bridge.lab.sandboxes import REPO_MAPPINGS
+from bridge.lab import DEMO_MAPPINGS
 from bridge.services.deps import Deps, Runtime
 from bridge.services.intake import PollReport, ingest_trade
 from bridge.services.mappings import load_mapping_set
@@ -117,7 +117,7 @@ _BUYER_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=8).map(
 def _settings(tmp: Path) -> Any:
     config = {
         "database": f"sqlite+aiosqlite:///{tmp / 'props.sqlite'}",
-        "mappings_dir": str(REPO_MAPPINGS),
+        "mappings_dir": str(DEMO_MAPPINGS),
         "billing": {"base_url": "http://127.0.0.1:9", "api_key": "k"},
         "shops": {"main": {"app_key": "a", "url": "http://127.0.0.1:9/router/rest"}},
     }
@@ -131,8 +131,8 @@ def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(tmp_path: 
     tids = itertools.count(10**17)
     with asyncio.Runner() as runner:
         store = runner.run(open_store(_settings(tmp_path).database))
-        runtime = Runtime(load_mapping_set(MappingDir(REPO_MAPPINGS)))
-        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(REPO_MAPPINGS), "props", runtime)  # type: ignore[arg-type]
+        runtime = Runtime(load_mapping_set(MappingDir(DEMO_MAPPINGS)))
+        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime)  # type: ignore[arg-type]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_BUYER_TEXT)

@@ -21,7 +21,8 @@ import pytest
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
-from bridge.lab.sandboxes import REPO_MAPPINGS, running_sandboxes
+from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.sandboxes import running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
 from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
@@ -48,7 +49,7 @@ async def _scenario(workdir: Path) -> Stop:
     knobs = BillingKnobs(latency_ms=LATENCY_MS)
     async with running_sandboxes(seed=9, billing_knobs=knobs) as sb, aiohttp.ClientSession() as http:
         maker = OrderMaker(
-            load_mapping_set(MappingDir(REPO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 9
+            load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 9
         )
         async with running_daemon(sb, workdir, shutdown_grace_s=GRACE_S) as d:
             placed: list[PlannedOrder] = []

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bridge.core.states import LineState
-from bridge.lab.sandboxes import REPO_MAPPINGS
+from bridge.lab import DEMO_MAPPINGS
 from bridge.services.mappings import reload_mappings
 from bridge.store import MappingDir
 from tests.rig import Rig, line
@@ -27,7 +27,7 @@ price_fen = 400
 
 def _copy_mappings(rig: Rig, tmp: Path) -> Path:
     target = tmp / "mappings"
-    shutil.copytree(REPO_MAPPINGS, target)
+    shutil.copytree(DEMO_MAPPINGS, target)
     settings = rig.deps.settings.model_copy(update={"mappings_dir": target})
     rig.deps = replace(rig.deps, settings=settings, mapping_files=MappingDir(target))
     return target
@@ -69,7 +69,7 @@ async def test_broken_mapping_is_refused_and_the_old_one_stays(rig: Rig, tmp_pat
 def test_mappings_check_points_at_file_line_and_field(tmp_path: Path) -> None:
     """`bridge mappings check` on a typo names the file, the line and the field, and exits non-zero."""
     target = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS, target)
+    shutil.copytree(DEMO_MAPPINGS, target)
     skus = target / "skus.toml"
     lines = skus.read_text(encoding="utf-8").splitlines()
     index = next(i for i, text in enumerate(lines) if text.startswith('product = "RC-0100"'))
@@ -89,7 +89,7 @@ def test_mappings_check_points_at_file_line_and_field(tmp_path: Path) -> None:
 
 def test_shipped_mappings_pass_the_check() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "mappings", "check", "--dir", str(REPO_MAPPINGS)],
+        [sys.executable, "-m", "bridge.cli", "mappings", "check", "--dir", str(DEMO_MAPPINGS)],
         capture_output=True,
         text=True,
         timeout=60,

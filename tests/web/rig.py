@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bridge.lab.sandboxes import REPO_MAPPINGS, Sandboxes, bridge_settings
+from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.sandboxes import Sandboxes, bridge_settings
 from bridge.services.accounts import hash_password
 from bridge.services.deps import Deps
 from bridge.settings import Settings
@@ -22,7 +23,7 @@ _LOGIN_CSRF = re.compile(r'action="/login">\s*<input type="hidden" name="csrf" v
 
 def console_settings(sb: Sandboxes, workdir: Path, **sections: dict[str, Any]) -> Settings:
     """Settings for a bridge on ``sb`` with its own copy of the mappings (the console writes them)."""
-    mappings = shutil.copytree(REPO_MAPPINGS, workdir / "mappings", ignore=shutil.ignore_patterns("history"))
+    mappings = shutil.copytree(DEMO_MAPPINGS, workdir / "mappings", ignore=shutil.ignore_patterns("history"))
     return bridge_settings(sb, workdir, **sections).model_copy(update={"mappings_dir": mappings})
 
 

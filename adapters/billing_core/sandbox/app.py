@@ -3,39 +3,49 @@
 Two middlewares wrap every ``/v1`` call, in the order a real gateway applies
 them: authentication (unknown key, stale timestamp, bad signature), then the
 settlement window (503), the in-flight cap per key (429), the latency stall
-and the injected 500. Handlers are thin: parse the body with the wire models,
-ask ``SandboxState``, answer its record. Refusals travel as ``SandboxError``
-and leave as the interface's error body. Unsigned ``/sandbox`` routes live in
-``admin.py``.
+and the injected 500. Handlers are thin: parse the body with the sandbox's own
+wire models (``wire``), ask ``SandboxState``, answer its record. Refusals
+travel as ``SandboxError`` and leave as the interface's error body. Unsigned
+``/sandbox`` routes live in ``admin.py``.
+
+``build_app`` takes the three parts the routes use, the state, the traffic
+and the credentials, not the ``BillingSandbox`` that holds them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from adapters.billing_core import signing, wire
-from adapters.billing_core.sandbox import admin
+from adapters.billing_core import signing
+from adapters.billing_core.sandbox import admin, wire
 from adapters.billing_core.sandbox.records import SandboxError
-from adapters.billing_core.sandbox.routing import SANDBOX, answer, parse_body
-
-if TYPE_CHECKING:
-    from adapters.billing_core.sandbox.server import BillingSandbox
+from adapters.billing_core.sandbox.routing import (
+    CREDENTIALS,
+    STATE,
+    TRAFFIC,
+    Credentials,
+    answer,
+    parse_body,
+)
+from adapters.billing_core.sandbox.state import SandboxState
+from adapters.billing_core.sandbox.traffic import Traffic
 
 _log = structlog.get_logger(__name__)
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
-def build_app(sandbox: BillingSandbox) -> web.Application:
-    """The aiohttp application serving ``sandbox``."""
+def build_app(state: SandboxState, traffic: Traffic, credentials: Credentials) -> web.Application:
+    """The aiohttp application serving ``state`` to callers signing with ``credentials``."""
     app = web.Application(middlewares=[_errors, _gate])
-    app[SANDBOX] = sandbox
+    app[STATE] = state
+    app[TRAFFIC] = traffic
+    app[CREDENTIALS] = credentials
     router = app.router
     router.add_get("/v1/products", _products)
     router.add_get("/v1/subscribers/{card_no}", _subscriber)
@@ -53,7 +63,6 @@ def build_app(sandbox: BillingSandbox) -> web.Application:
 @web.middleware
 async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refusals → error bodies; every /v1 call counted by endpoint and outcome."""
-    sandbox = request.app[SANDBOX]
     resource = request.match_info.route.resource
     endpoint = f"{request.method} {resource.canonical if resource else request.path}"
     try:
@@ -71,7 +80,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/v1/"):
         transport = request.transport
         lost = transport is None or transport.is_closing()
-        sandbox.calls[(endpoint, "lost" if lost else str(response.status))] += 1
+        request.app[TRAFFIC].calls[(endpoint, "lost" if lost else str(response.status))] += 1
     return response
 
 
@@ -80,31 +89,31 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """What stands between a /v1 call and the billing core: auth, window, cap, stall, faults."""
     if not request.path.startswith("/v1/"):
         return await handler(request)
-    sandbox = request.app[SANDBOX]
-    key = _authenticate(request, await request.read(), sandbox)
-    reopens_in = sandbox.knobs.maintenance_retry_after(sandbox.state.now())
+    state, traffic = request.app[STATE], request.app[TRAFFIC]
+    key = _authenticate(request, await request.read(), request.app[CREDENTIALS], state.now().timestamp())
+    reopens_in = traffic.knobs.maintenance_retry_after(state.now())
     if reopens_in is not None:
         raise SandboxError(503, "MAINTENANCE", "settlement window; try again later", retry_after=reopens_in)
-    with sandbox.admit(key):
-        await asyncio.sleep(sandbox.knobs.sample_latency_s(sandbox.rng))
-        if sandbox.rng.random() < sandbox.knobs.error_rate:
+    with traffic.admit(key):
+        await asyncio.sleep(traffic.stall_s())
+        if traffic.fails():
             raise SandboxError(500, "INTERNAL", "injected failure; nothing was applied")
         return await handler(request)
 
 
-def _authenticate(request: web.Request, body: bytes, sandbox: BillingSandbox) -> str:
+def _authenticate(request: web.Request, body: bytes, credentials: Credentials, now: float) -> str:
     headers = request.headers
     key = headers.get(signing.API_KEY_HEADER, "")
-    if key != sandbox.api_key:
+    if key != credentials.api_key:
         raise SandboxError(401, "UNKNOWN_KEY", "unknown X-Api-Key")
     timestamp = headers.get(signing.TIMESTAMP_HEADER, "")
-    skew = signing.timestamp_skew(timestamp, sandbox.state.now().timestamp())
+    skew = signing.timestamp_skew(timestamp, now)
     if skew is None:
         raise SandboxError(401, "BAD_SIGNATURE", "X-Timestamp must be whole Unix seconds")
     if skew > signing.MAX_CLOCK_SKEW_S:
         raise SandboxError(401, "SIGNATURE_EXPIRED", f"X-Timestamp is {int(skew)} s away from server time")
     signature = headers.get(signing.SIGNATURE_HEADER, "")
-    if not signing.verify(sandbox.secret, request.method, request.raw_path, timestamp, body, signature):
+    if not signing.verify(credentials.secret, request.method, request.raw_path, timestamp, body, signature):
         raise SandboxError(401, "BAD_SIGNATURE", "X-Signature does not match")
     return key
 
@@ -113,43 +122,43 @@ def _authenticate(request: web.Request, body: bytes, sandbox: BillingSandbox) ->
 
 
 async def _products(request: web.Request) -> web.Response:
-    products = request.app[SANDBOX].state.products.values()
-    return answer({"products": [wire.ProductWire.from_domain(p).model_dump(mode="json") for p in products]})
+    products = request.app[STATE].products.values()
+    return answer({"products": [wire.ProductAnswer.of(p).model_dump(mode="json") for p in products]})
 
 
 async def _subscriber(request: web.Request) -> web.Response:
-    account = request.app[SANDBOX].state.account(request.match_info["card_no"])
+    account = request.app[STATE].account(request.match_info["card_no"])
     return answer(account.to_wire())
 
 
 async def _refresh(request: web.Request) -> web.Response:
-    request.app[SANDBOX].state.refresh(request.match_info["card_no"])
+    request.app[STATE].refresh(request.match_info["card_no"])
     return answer({"queued": True}, status=202)
 
 
 async def _apply(request: web.Request) -> web.Response:
-    sandbox = request.app[SANDBOX]
     try:
-        operation = wire.parse_operation_request(await request.read())
+        operation = wire.parse_operation(await request.read())
     except ValidationError as exc:
         raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
-    record = sandbox.state.apply(operation)
-    if sandbox.rng.random() < sandbox.knobs.lose_answer_rate and request.transport is not None:
+    record = request.app[STATE].apply(operation)
+    traffic = request.app[TRAFFIC]
+    if traffic.loses_answer() and request.transport is not None:
         # Applied and recorded, but the answer never leaves: the client sees the connection drop.
-        sandbox.lost_answers += 1
+        traffic.lost_answers += 1
         request.transport.abort()
     return answer(record.to_wire())
 
 
 async def _find(request: web.Request) -> web.Response:
-    record = request.app[SANDBOX].state.record(_request_id(request))
+    record = request.app[STATE].record(_request_id(request))
     return answer(record.to_wire())
 
 
 async def _reverse(request: web.Request) -> web.Response:
     request_id = _request_id(request)
-    body = parse_body(wire.ReversalRequest, await request.read())
-    record = request.app[SANDBOX].state.reverse(request_id, body.reason)
+    body = parse_body(wire.ReversalBody, await request.read())
+    record = request.app[STATE].reverse(request_id, body.reason)
     return answer(record.to_wire())
 
 

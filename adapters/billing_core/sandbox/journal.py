@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from adapters.billing_core import wire
+from adapters.billing_core.sandbox import wire
 from adapters.billing_core.sandbox.records import Account, OpRecord
 from bridge.core.errors import ConfigError
 
@@ -29,8 +29,8 @@ _FORMAT = 1
 class _StoredOperation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    request: wire.OperationRequest
-    result: wire.OperationWire
+    request: wire.OperationBody
+    result: wire.OperationAnswer
     previous_valid_until: date | None = None
     redeemed: list[str] = []
 
@@ -39,7 +39,7 @@ class _Line(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     operations: list[_StoredOperation] = []
-    subscribers: list[wire.SubscriberWire] = []
+    subscribers: list[wire.SubscriberAnswer] = []
 
 
 class LedgerFile:
@@ -87,9 +87,8 @@ class LedgerFile:
 
 
 def _stored(rec: OpRecord) -> dict[str, Any]:
-    request = wire.operation_to_request(rec.operation).model_dump(mode="json")
     return {
-        "request": request,
+        "request": wire.operation_body(rec.operation),
         "result": rec.to_wire(),
         "previous_valid_until": rec.previous_valid_until.isoformat() if rec.previous_valid_until else None,
         "redeemed": sorted(rec.redeemed),
@@ -99,7 +98,7 @@ def _stored(rec: OpRecord) -> dict[str, Any]:
 def _record(stored: _StoredOperation) -> OpRecord:
     result = stored.result
     return OpRecord(
-        operation=wire.request_to_operation(stored.request),
+        operation=wire.operation_of(stored.request),
         result=result.to_domain(),
         previous_valid_until=stored.previous_valid_until,
         redeemed=set(stored.redeemed),

@@ -20,7 +20,7 @@ from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from adapters.billing_core.wire import AwareTime
+from adapters.billing_core.sandbox.wire import AwareTime
 from bridge.core.models import CST
 
 _Z99 = 2.3263  # standard normal quantile of 0.99

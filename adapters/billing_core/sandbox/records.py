@@ -3,7 +3,8 @@
 Mutable on purpose (the sandbox *is* the system of record here), kept apart
 from the rules in ``state`` so the journal and the HTTP layer can read and
 write them without touching the rules. Each converts to the interface's wire
-shapes, so what the sandbox stores is exactly what it answers.
+shapes (the sandbox's own, in ``wire``), so what the sandbox stores is
+exactly what it answers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from adapters.billing_core import wire
+from adapters.billing_core.sandbox import wire
 from bridge.core.models import (
     Entitlement,
     IssueCards,
@@ -23,8 +24,6 @@ from bridge.core.models import (
     Subscribe,
     Subscriber,
 )
-
-_RETRYABLE = frozenset({"RATE_LIMITED", "MAINTENANCE", "INTERNAL"})
 
 
 class SandboxError(Exception):
@@ -39,7 +38,7 @@ class SandboxError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The interface's error body."""
-        return {"error": {"code": self.code, "message": self.message, "retryable": self.code in _RETRYABLE}}
+        return wire.error_answer(self.code, self.message)
 
 
 def mask(card_no: str) -> str:
@@ -89,7 +88,7 @@ class Account:
         }
 
     @classmethod
-    def from_wire(cls, found: wire.SubscriberWire) -> Account:
+    def from_wire(cls, found: wire.SubscriberAnswer) -> Account:
         return cls(
             card_no=found.card_no,
             subscriber_id=found.subscriber_id,
@@ -123,18 +122,7 @@ class OpRecord:
 
     def to_wire(self) -> dict[str, Any]:
         """The operation as GET/POST /v1/operations answer it."""
-        body = wire.OperationWire.from_domain(self.result).model_dump(mode="json")
-        if self.reversed_at is not None:
-            body["reversed_at"] = self.reversed_at.isoformat()
-            body["reversal_reason"] = self.reversal_reason
-        else:
-            del body["reversed_at"], body["reversal_reason"]
-        if not self.result.cards:
-            del body["cards"]
-        for key in ("balance_fen", "valid_until"):
-            if body[key] is None:
-                del body[key]
-        return body
+        return wire.OperationAnswer.of(self.result, self.reversed_at, self.reversal_reason).render()
 
     def to_ledger(self) -> dict[str, Any]:
         """One row of ``GET /sandbox/ledger``."""

@@ -1,23 +1,38 @@
-"""What the ``/v1`` and ``/sandbox`` routes share: the app key, JSON answers, body parsing.
+"""What the ``/v1`` and ``/sandbox`` routes share: the app keys, JSON answers, body parsing.
 
-A leaf module so ``app.py`` and ``admin.py`` need not import each other.
+Handlers reach only the parts they use, each under its own typed key: the
+billing core's ``SandboxState``, the ``Traffic`` the knobs act on, and the
+``Credentials`` a caller must sign with. None of them is the assembled
+``BillingSandbox``, so this module, ``admin`` and ``app`` sit below ``server``
+(which builds them) and never import it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from adapters.billing_core import wire
+from adapters.billing_core.sandbox import wire
 from adapters.billing_core.sandbox.records import SandboxError
+from adapters.billing_core.sandbox.state import SandboxState
+from adapters.billing_core.sandbox.traffic import Traffic
 
-if TYPE_CHECKING:
-    from adapters.billing_core.sandbox.server import BillingSandbox
 
-SANDBOX: web.AppKey[BillingSandbox] = web.AppKey("billing_sandbox")
+@dataclass(frozen=True)
+class Credentials:
+    """The one integrator key the sandbox accepts, and its HMAC secret."""
+
+    api_key: str
+    secret: str = field(repr=False)  # never print the secret
+
+
+STATE = web.AppKey("billing_state", SandboxState)
+TRAFFIC = web.AppKey("billing_traffic", Traffic)
+CREDENTIALS = web.AppKey("billing_credentials", Credentials)
 _M = TypeVar("_M", bound=BaseModel)
 
 

@@ -1,10 +1,14 @@
-"""What the sandbox starts with: the catalogue and a deterministic subscriber base.
+"""What the sandbox starts with: its product catalogue and a deterministic subscriber base.
 
-The catalogue is the project's ``mappings/catalogue.toml`` (the same 42
-products the admins map SKUs to). Subscribers are generated from a seed, so a
-demo, a test and a benchmark that use the same seed see the same households:
-16-digit smart cards starting with 8371, subscriber ids, Henan region codes,
-balances, and a share of them already holding channel entitlements.
+The catalogue is the billing core's own, shipped inside this package as
+``catalogue.toml``: one ``[[products]]`` table per product, in the very shape
+``GET /v1/products`` answers (read with the sandbox's ``wire.ProductAnswer``).
+It is deliberately not the bridge's mapping catalogue: the two describe the
+same 42 products, and ``bridge mappings check`` against the sandbox shows
+where they drift apart. Subscribers are generated from a seed, so a demo, a
+test and a benchmark that use the same seed see the same households: 16-digit
+smart cards starting with 8371, subscriber ids, Henan region codes, balances,
+and a share of them already holding channel entitlements.
 """
 
 from __future__ import annotations
@@ -14,16 +18,16 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from adapters.billing_core.sandbox.records import Account
-from adapters.billing_core.wire import describe
+from adapters.billing_core.sandbox.wire import ProductAnswer, describe
 from bridge.core.errors import ConfigError
 from bridge.core.models import Product, ProductKind
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parents[3] / "mappings" / "catalogue.toml"
+DEFAULT_CATALOGUE = Path(__file__).resolve().with_name("catalogue.toml")
+"""The catalogue shipped with the sandbox (package data, present in an installed wheel too)."""
 CARD_PREFIX = "8371"
 DEFAULT_SEED = 20261124
 
@@ -34,40 +38,28 @@ _REGIONS = (
 )  # fmt: skip  # nine codes a line, not one
 
 
-class _CatalogueEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Listed(ProductAnswer):
+    """A product as the catalogue file lists it: the answer's shape, misspelt keys refused."""
 
-    code: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    kind: Literal["recharge", "channel"]
-    price_fen: int = Field(ge=0)
-    period: Literal["month"] | None = None
-    requires_two_way: bool = False
+    model_config = ConfigDict(extra="forbid")
 
 
 def load_catalogue(path: Path = DEFAULT_CATALOGUE) -> list[Product]:
-    """The ``[[product]]`` tables of a catalogue file as domain products."""
+    """The ``[[products]]`` tables of a catalogue file as domain products."""
     try:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the catalogue ({exc})") from None
+    entries = raw.get("products")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: no [[products]] tables")
     products = []
-    for index, entry in enumerate(raw.get("product", [])):
+    for index, entry in enumerate(entries):
         try:
-            item = _CatalogueEntry.model_validate(entry)
+            products.append(_Listed.model_validate(entry).to_domain())
         except ValidationError as exc:
             raise ConfigError(f"{path}: product #{index + 1}: {describe(exc)}") from None
-        products.append(
-            Product(
-                item.code,
-                item.name,
-                ProductKind(item.kind),
-                item.price_fen,
-                item.period,
-                item.requires_two_way,
-            )
-        )
     return products
 
 

@@ -1,4 +1,4 @@
-"""``BillingSandbox`` (state + knobs + credentials) and starting / stopping its server.
+"""``BillingSandbox`` (state + traffic + credentials) and starting / stopping its server.
 
 The demo runs the sandbox in the daemon's own event loop; tests start it on
 port 0; the torture test kills it mid-request and starts a fresh one on the
@@ -8,11 +8,8 @@ same port from the same ledger file. All three go through
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.billing_core.sandbox import admin
 from adapters.billing_core.sandbox.app import build_app
 from adapters.billing_core.sandbox.journal import LedgerFile
 from adapters.billing_core.sandbox.knobs import BillingKnobs
-from adapters.billing_core.sandbox.records import SandboxError
+from adapters.billing_core.sandbox.routing import Credentials
 from adapters.billing_core.sandbox.seed import (
     DEFAULT_CATALOGUE,
     DEFAULT_SEED,
@@ -32,11 +30,17 @@ from adapters.billing_core.sandbox.seed import (
     seed_accounts,
 )
 from adapters.billing_core.sandbox.state import SandboxState, now_cst
+from adapters.billing_core.sandbox.traffic import Traffic
 from bridge.core.models import CST, Product
 
 
 class BillingSandbox:
-    """A complete fake billing core: seeded subscribers, ledger, knobs, one API key."""
+    """A complete fake billing core: seeded subscribers, ledger, knobs, one API key.
+
+    Assembles the parts the routes use: ``state`` (accounts and ledger, with
+    the interface's rules), ``traffic`` (the knobs and what they do to calls in
+    flight) and ``credentials``; the attributes below read and steer them.
+    """
 
     def __init__(
         self,
@@ -59,64 +63,61 @@ class BillingSandbox:
         self.state = SandboxState(catalogue, accounts, clock=clock, journal=journal)
         if self.ledger is not None:
             self.state.restore(*self.ledger.load())
-        self.knobs = knobs or BillingKnobs()
-        self.api_key = api_key
-        self.secret = secret
-        self.rng = random.Random(seed)  # latency, injected errors and lost answers
-        self.calls: Counter[tuple[str, str]] = Counter()  # (endpoint, status or "lost")
-        self.in_flight: Counter[str] = Counter()  # by API key
-        self.lost_answers = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.traffic = Traffic(knobs or BillingKnobs(), seed)
+        self.credentials = Credentials(api_key, secret)
 
     def __repr__(self) -> str:  # never print the secret
         return f"BillingSandbox(api_key={self.api_key!r}, subscribers={len(self.state.accounts)})"
 
+    @property
+    def api_key(self) -> str:
+        return self.credentials.api_key
+
+    @property
+    def secret(self) -> str:
+        return self.credentials.secret
+
+    @property
+    def knobs(self) -> BillingKnobs:
+        """The knobs in force; change a field in place, or replace them all."""
+        return self.traffic.knobs
+
+    @knobs.setter
+    def knobs(self, knobs: BillingKnobs) -> None:
+        self.traffic.knobs = knobs
+
+    @property
+    def calls(self) -> Counter[tuple[str, str]]:
+        """/v1 calls by (endpoint, status or "lost")."""
+        return self.traffic.calls
+
+    @property
+    def in_flight(self) -> Counter[str]:
+        """/v1 calls being handled, by API key."""
+        return self.traffic.in_flight
+
+    @property
+    def lost_answers(self) -> int:
+        return self.traffic.lost_answers
+
     def make_app(self) -> web.Application:
-        return build_app(self)
+        return build_app(self.state, self.traffic, self.credentials)
 
     def set_knobs(self, **changes: Any) -> BillingKnobs:
         """Change some knobs at once (validated together); returns the new set."""
-        self.knobs = BillingKnobs.model_validate({**self.knobs.model_dump(), **changes})
-        return self.knobs
-
-    @contextmanager
-    def admit(self, api_key: str) -> Iterator[None]:
-        """Hold one in-flight slot for ``api_key``, or refuse with 429 beyond the cap."""
-        cap = self.knobs.max_in_flight
-        if cap and self.in_flight[api_key] >= cap:
-            raise SandboxError(429, "RATE_LIMITED", f"more than {cap} requests in flight", retry_after=1)
-        task = asyncio.current_task()
-        tasks = {task} if task is not None else set()
-        self.in_flight[api_key] += 1
-        self._tasks |= tasks
-        try:
-            yield
-        finally:
-            self.in_flight[api_key] -= 1
-            self._tasks -= tasks
+        return self.traffic.set_knobs(**changes)
 
     async def drain(self, timeout_s: float) -> None:
         """Wait until no call is being handled, or ``timeout_s`` passed."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        await self.traffic.drain(timeout_s)
 
     def cancel_in_flight(self) -> None:
         """Cut every call being handled (a crash): whatever was not applied yet never will be."""
-        for task in list(self._tasks):
-            task.cancel()
+        self.traffic.cancel_in_flight()
 
     def stats(self) -> dict[str, Any]:
-        calls: dict[str, dict[str, int]] = {}
-        for (endpoint, status), count in sorted(self.calls.items()):
-            calls.setdefault(endpoint, {})[status] = count
-        statuses = Counter(r.result.status for r in self.state.records.values())
-        return {
-            "calls": calls,
-            "in_flight": dict(self.in_flight),
-            "lost_answers": self.lost_answers,
-            "operations": {"applied": statuses["applied"], "reversed": statuses["reversed"]},
-            "authorization_refreshes": sum(self.state.refreshes.values()),
-        }
+        """What ``GET /sandbox/stats`` answers."""
+        return admin.stats(self.state, self.traffic)
 
 
 @dataclass

@@ -11,14 +11,9 @@ Start one in the current event loop::
 
 from __future__ import annotations
 
-from adapters.taobao.sandbox.app import (
-    ROUTER_PATH,
-    RunningSandbox,
-    SandboxStats,
-    TaobaoSandbox,
-    start_sandbox,
-)
+from adapters.taobao.sandbox.app import ROUTER_PATH, RunningSandbox, TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.book import NewLine, SandboxLine, SandboxTrade
+from adapters.taobao.sandbox.controls import SandboxStats
 from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
 
 __all__ = [

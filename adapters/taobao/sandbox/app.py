@@ -1,27 +1,28 @@
 """``TaobaoSandbox``: a local marketplace that speaks the TOP router protocol.
 
-It holds the credentials, the trades, the knobs and the counters, and builds
-a real aiohttp application (``make_app``) that can run in the caller's own
-event loop; ``start_sandbox`` binds it to a free port and returns its base
-URL. Given a ``random.Random(seed)`` (and a clock), it is deterministic: ids,
-injected faults, latency and page shifts each draw from their own stream
-derived from the seed.
+It assembles the credentials, the book of trades and the controls (knobs,
+random streams, counters), and builds a real aiohttp application
+(``make_app``) from them that can run in the caller's own event loop;
+``start_sandbox`` binds it to a free port and returns its base URL. Given a
+``random.Random(seed)`` (and a clock), it is deterministic: ids, injected
+faults, latency and page shifts each draw from their own stream derived from
+the seed.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from aiohttp import web
 
 from adapters.taobao.sandbox.book import NewLine, SandboxTrade, TradeBook
-from adapters.taobao.sandbox.gateway import Gateway
+from adapters.taobao.sandbox.controls import Controls, SandboxStats
+from adapters.taobao.sandbox.gateway import Credentials, Gateway
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
+from adapters.taobao.sandbox.methods import shift
 from adapters.taobao.sandbox.shopper import ShopperRoutes
 from bridge.core.models import CST
 
@@ -32,28 +33,12 @@ def _real_clock() -> datetime:
     return datetime.now(CST)
 
 
-@dataclass
-class SandboxStats:
-    """Counters for ``GET /sandbox/stats``."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-    errors_injected: Counter[str] = field(default_factory=Counter)
-    rate_limited: int = 0
-    pages_shifted: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "calls": dict(self.calls),
-            "errors": dict(self.errors),
-            "errors_injected": {k: self.errors_injected[k] for k in ("isp", "call_limit", "session")},
-            "rate_limited": self.rate_limited,
-            "pages_shifted": self.pages_shifted,
-        }
-
-
 class TaobaoSandbox:
-    """State, knobs and credentials of one sandbox shop."""
+    """One sandbox shop: its credentials, its trades and its controls, and the app serving them.
+
+    ``credentials``, ``book`` and ``controls`` are the parts the routes take;
+    the other attributes read and steer them.
+    """
 
     def __init__(
         self,
@@ -65,24 +50,55 @@ class TaobaoSandbox:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.app_key = app_key
-        self.app_secret = app_secret
-        self.session_key = session_key
-        self.knobs = knobs or TaobaoKnobs()
+        self.credentials = Credentials(app_key, app_secret, session_key)
         seed_source = rng or random.Random()
         self.now: Callable[[], datetime] = clock or _real_clock
         self.book = TradeBook(self.now, random.Random(seed_source.getrandbits(64)))
-        self.faults_rng = random.Random(seed_source.getrandbits(64))
-        self.latency_rng = random.Random(seed_source.getrandbits(64))
-        self.stats = SandboxStats()
+        self.controls = Controls(
+            knobs or TaobaoKnobs(),
+            faults_rng=random.Random(seed_source.getrandbits(64)),
+            latency_rng=random.Random(seed_source.getrandbits(64)),
+        )
 
     def __repr__(self) -> str:  # never show the secret or the session key
         return f"TaobaoSandbox(app_key={self.app_key!r}, trades={sum(1 for _ in self.book)})"
 
+    @property
+    def app_key(self) -> str:
+        return self.credentials.app_key
+
+    @property
+    def app_secret(self) -> str:
+        return self.credentials.app_secret
+
+    @property
+    def session_key(self) -> str:
+        return self.credentials.session_key
+
+    @property
+    def knobs(self) -> TaobaoKnobs:
+        return self.controls.knobs
+
+    @knobs.setter
+    def knobs(self, knobs: TaobaoKnobs) -> None:
+        self.controls.knobs = knobs
+
+    @property
+    def stats(self) -> SandboxStats:
+        return self.controls.stats
+
+    @property
+    def faults_rng(self) -> random.Random:
+        """Injected faults and page shifts."""
+        return self.controls.faults_rng
+
+    @property
+    def latency_rng(self) -> random.Random:
+        return self.controls.latency_rng
+
     def update_knobs(self, **changes: Any) -> TaobaoKnobs:
         """Apply a partial update; raises ``pydantic.ValidationError`` and changes nothing if bad."""
-        self.knobs = self.knobs.updated(changes)
-        return self.knobs
+        return self.controls.update(**changes)
 
     def create_trade(
         self, buyer_nick: str, lines: list[NewLine], *, buyer_message: str | None = None, type_: str = "fixed"
@@ -92,13 +108,12 @@ class TaobaoSandbox:
 
     def shift(self, tid: int) -> None:
         """Bump one trade's ``modified`` as a busy shop would (the ``shift_pages`` knob)."""
-        self.book.changed(self.book.get(tid))
-        self.stats.pages_shifted += 1
+        shift(self.book, self.controls, tid)
 
     def make_app(self) -> web.Application:
         app = web.Application()
-        app.router.add_post(ROUTER_PATH, Gateway(self).handle)
-        app.router.add_routes(ShopperRoutes(self).routes())
+        app.router.add_post(ROUTER_PATH, Gateway(self.credentials, self.book, self.controls).handle)
+        app.router.add_routes(ShopperRoutes(self.book, self.controls).routes())
         return app
 
 

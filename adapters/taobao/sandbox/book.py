@@ -99,6 +99,10 @@ class TradeBook:
     def __iter__(self) -> Iterator[SandboxTrade]:
         return iter(self._trades.values())
 
+    def now(self) -> datetime:
+        """The marketplace's clock (GMT+8), the one every ``modified`` is stamped with."""
+        return self._clock()
+
     def get(self, tid: int) -> SandboxTrade:
         trade = self._trades.get(tid)
         if trade is None:

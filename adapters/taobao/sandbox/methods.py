@@ -1,7 +1,8 @@
 """The five TOP methods the sandbox serves, each checked as the gateway documents.
 
-Each handler takes the sandbox and a checked ``Call`` and returns the success
-payload (without the ``*_response`` wrapper) or raises ``TopFault``:
+Each handler takes the book of trades, the controls (knobs, random streams,
+counters) and a checked ``Call``, and returns the success payload (without
+the ``*_response`` wrapper) or raises ``TopFault``:
 ``increment.get`` (window ≤ 1 day, page_size 1–100, modified desc, inclusive
 bounds, ``type`` filter, ``use_has_next``), ``fullinfo.get``,
 ``logistics.dummy.send`` (B01/B04/B27), ``trade.memo.update`` (flag 0–5,
@@ -12,16 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade
+from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade, TradeBook
+from adapters.taobao.sandbox.controls import Controls
 from adapters.taobao.sandbox.protocol import Call, invalid, isv
 from adapters.taobao.sandbox.render import FieldSpec, wire_trade
 from adapters.taobao.signing import format_timestamp
 from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES
-
-if TYPE_CHECKING:
-    from adapters.taobao.sandbox.app import TaobaoSandbox
 
 DEFAULT_QUERY_TYPES = "guarantee_trade,auto_delivery,ec,cod,step"
 _TYPE_COMBOS = {"guarantee_trade": {"fixed", "auction"}}
@@ -47,7 +46,13 @@ def _second(trade: SandboxTrade) -> datetime:
     return trade.modified.replace(microsecond=0)
 
 
-def _matching(sandbox: TaobaoSandbox, call: Call) -> list[SandboxTrade]:
+def shift(book: TradeBook, controls: Controls, tid: int) -> None:
+    """Bump one trade's ``modified`` as a busy shop would (the ``shift_pages`` knob)."""
+    book.changed(book.get(tid))
+    controls.stats.pages_shifted += 1
+
+
+def _matching(book: TradeBook, controls: Controls, call: Call) -> list[SandboxTrade]:
     start, end = call.time("start_modified"), call.time("end_modified")
     if end < start:
         raise invalid("end_modified", "end_modified must not be before start_modified")
@@ -56,10 +61,10 @@ def _matching(sandbox: TaobaoSandbox, call: Call) -> list[SandboxTrade]:
             "isv.invalid-parameter:end_modified", "开始和结束时间跨度不能超过一天 (window over one day)"
         )
     types, statuses = _types(call), _statuses(call)
-    oldest = sandbox.now() - _HORIZON
+    oldest = book.now() - _HORIZON
     rows = [
         t
-        for t in sandbox.book.listing(sandbox.knobs.visibility_delay_s)
+        for t in book.listing(controls.knobs.visibility_delay_s)
         if start <= _second(t) <= end
         and t.type in types
         and (statuses is None or t.status in statuses)
@@ -69,11 +74,11 @@ def _matching(sandbox: TaobaoSandbox, call: Call) -> list[SandboxTrade]:
     return rows
 
 
-def increment_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+def increment_get(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
     spec = FieldSpec.parse(call.require("fields"))
     page_no = call.integer("page_no", 1, 1, 10**6) or 1
     page_size = call.integer("page_size", 40, 1, 100) or 40
-    rows = _matching(sandbox, call)
+    rows = _matching(book, controls, call)
     page = rows[(page_no - 1) * page_size : page_no * page_size]
     payload: dict[str, Any] = {"has_next": page_no * page_size < len(rows)}
     if not call.flag("use_has_next"):
@@ -81,22 +86,22 @@ def increment_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
     if page:
         trades = [wire_trade(t, spec, simplify=call.simplify, full=False) for t in page]
         payload["trades"] = trades if call.simplify else {"trade": trades}
-    if sandbox.knobs.shift_pages and page:
-        sandbox.shift(sandbox.faults_rng.choice(page).tid)
+    if controls.knobs.shift_pages and page:
+        shift(book, controls, controls.faults_rng.choice(page).tid)
     return payload
 
 
-def _trade(sandbox: TaobaoSandbox, call: Call) -> SandboxTrade:
+def _trade(book: TradeBook, call: Call) -> SandboxTrade:
     tid = call.id("tid")
     try:
-        return sandbox.book.get(tid)
+        return book.get(tid)
     except BookError:
         raise isv("isv.trade-not-exist", f"交易不存在 (no trade {tid})") from None
 
 
-def fullinfo_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+def fullinfo_get(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
     spec = FieldSpec.parse(call.require("fields"))
-    trade = _trade(sandbox, call)
+    trade = _trade(book, call)
     return {"trade": wire_trade(trade, spec, simplify=call.simplify, full=True)}
 
 
@@ -115,10 +120,10 @@ def _check_feature(trade: SandboxTrade, feature: str | None) -> None:
                 raise invalid("feature", f"bad {name} entry {entry!r} for trade {trade.tid}")
 
 
-def dummy_send(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
+def dummy_send(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
     tid = call.id("tid")
     try:
-        trade = sandbox.book.get(tid)
+        trade = book.get(tid)
     except BookError:
         raise isv(f"{_DUMMY}:B01", "订单不存在 (trade not found)") from None
     trade.dummy_send_calls += 1
@@ -128,25 +133,25 @@ def dummy_send(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
         raise isv(f"{_DUMMY}:B04", f"订单状态不正确 (trade is {trade.status})")
     feature = call.get("feature")
     _check_feature(trade, feature)
-    sandbox.book.ship(trade, feature)
+    book.ship(trade, feature)
     return {"shipping": {"is_success": True}}
 
 
-def memo_update(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
-    trade = _trade(sandbox, call)
+def memo_update(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
+    trade = _trade(book, call)
     flag = call.integer("flag", None, 0, 5)
     memo = call.get("memo")
     if memo is not None and len(memo.encode("utf-8")) > 1000:
         raise invalid("memo", f"memo is {len(memo.encode('utf-8'))} bytes; at most 1000")
-    sandbox.book.update_memo(trade, memo, flag, reset=call.flag("reset"))
+    book.update_memo(trade, memo, flag, reset=call.flag("reset"))
     return {"trade": {"tid": trade.tid, "modified": format_timestamp(trade.modified)}}
 
 
-def time_get(sandbox: TaobaoSandbox, call: Call) -> dict[str, Any]:
-    return {"time": format_timestamp(sandbox.now())}
+def time_get(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
+    return {"time": format_timestamp(book.now())}
 
 
-Handler = Callable[["TaobaoSandbox", Call], dict[str, Any]]
+Handler = Callable[[TradeBook, Controls, Call], dict[str, Any]]
 
 METHODS: dict[str, tuple[bool, Handler]] = {
     "taobao.trades.sold.increment.get": (True, increment_get),

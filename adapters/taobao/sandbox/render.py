@@ -7,18 +7,29 @@ wrapped shape, with ids as JSON numbers (exact beyond 2^53) plus
 or ``orders.customization`` (§3.1), so a client that forgets fullinfo
 notices. The inspection JSON is for people and tests: ISO-8601 times with
 microseconds and offset.
+
+Written from the protocol description on its own: the sandbox never imports
+the client's ``adapters.taobao.wire`` (nor the client), so a field the two
+read differently fails a client-against-sandbox test instead of agreeing with
+itself. Only the published signing and time-format rules
+(``adapters.taobao.signing``) are shared.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from adapters.taobao.sandbox.book import SandboxLine, SandboxTrade
 from adapters.taobao.signing import format_timestamp
 from bridge.core.money import fen_to_yuan
+
+dumps = partial(json.dumps, ensure_ascii=False)
+"""JSON as the sandbox writes it: UTF-8 text, Chinese unescaped."""
 
 
 def _time(value: datetime | None) -> str | None:

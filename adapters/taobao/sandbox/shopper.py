@@ -4,23 +4,22 @@ What a buyer and the platform do (place, pay, refund), what a test or the
 demo inspects (trades, stats) and the knobs, over plain HTTP under
 ``/sandbox/``. Bodies are validated with pydantic; a bad body is a 400 with a
 message, an unknown trade a 404, a move the state does not allow a 409.
+The routes hold the book of trades and the controls (knobs and counters),
+nothing else of the sandbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from adapters.taobao.sandbox.book import BookError, NewLine
-from adapters.taobao.sandbox.gateway import dumps
-from adapters.taobao.sandbox.render import inspect_trade
+from adapters.taobao.sandbox.book import BookError, NewLine, TradeBook
+from adapters.taobao.sandbox.controls import Controls
+from adapters.taobao.sandbox.render import dumps, inspect_trade
 from bridge.core.money import yuan_to_fen
-
-if TYPE_CHECKING:
-    from adapters.taobao.sandbox.app import TaobaoSandbox
 
 
 class _Body(BaseModel):
@@ -105,10 +104,11 @@ def _guarded(handler: Handler) -> Handler:
 
 
 class ShopperRoutes:
-    """Handlers bound to one sandbox."""
+    """Handlers bound to one sandbox shop's book and controls."""
 
-    def __init__(self, sandbox: TaobaoSandbox) -> None:
-        self._sandbox = sandbox
+    def __init__(self, book: TradeBook, controls: Controls) -> None:
+        self._book = book
+        self._controls = controls
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -124,37 +124,32 @@ class ShopperRoutes:
 
     async def create(self, request: web.Request) -> web.Response:
         body = NewTradeBody.model_validate(await _body(request))
-        trade = self._sandbox.create_trade(
-            body.buyer_nick,
-            [line.to_line() for line in body.lines],
-            buyer_message=body.buyer_message,
-            type_=body.type,
-        )
+        lines = [line.to_line() for line in body.lines]
+        trade = self._book.create(body.buyer_nick, body.buyer_message, body.type, lines)
         return _json({"tid": trade.tid, "oids": [line.oid for line in trade.lines]})
 
     async def list_all(self, request: web.Request) -> web.Response:
-        return _json({"trades": [inspect_trade(t) for t in self._sandbox.book]})
+        return _json({"trades": [inspect_trade(t) for t in self._book]})
 
     async def show(self, request: web.Request) -> web.Response:
-        return _json(inspect_trade(self._sandbox.book.get(_tid(request))))
+        return _json(inspect_trade(self._book.get(_tid(request))))
 
     async def pay(self, request: web.Request) -> web.Response:
-        return _json(inspect_trade(self._sandbox.book.pay(_tid(request))))
+        return _json(inspect_trade(self._book.pay(_tid(request))))
 
     async def refund(self, request: web.Request) -> web.Response:
         tid = _tid(request)
         body = RefundBody.model_validate(await _body(request))
-        return _json(inspect_trade(self._sandbox.book.refund(tid, body.oid, body.outcome)))
+        return _json(inspect_trade(self._book.refund(tid, body.oid, body.outcome)))
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json(self._sandbox.stats.to_json())
+        return _json(self._controls.stats.to_json())
 
     async def knobs(self, request: web.Request) -> web.Response:
-        return _json(self._sandbox.knobs.model_dump(mode="json"))
+        return _json(self._controls.knobs.model_dump(mode="json"))
 
     async def set_knobs(self, request: web.Request) -> web.Response:
         changes = await _body(request)
         if not isinstance(changes, dict):
             return _error(400, "knobs must be a JSON object")
-        self._sandbox.update_knobs(**changes)
-        return _json(self._sandbox.knobs.model_dump(mode="json"))
+        return _json(self._controls.update(**changes).model_dump(mode="json"))

@@ -64,7 +64,9 @@ def test_catalogue_file_has_42_products() -> None:
 def test_a_broken_catalogue_names_the_file_and_product(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.toml"
     path.write_text(
-        '[[product]]\ncode = "X"\nname = "x"\nkind = "channel"\nprice_fen = "two"\n', encoding="utf-8"
+        '[[products]]\nproduct_code = "X"\nname = "x"\nkind = "channel"\nprice_fen = "two"\n'
+        'period = "month"\nrequires_two_way = false\n',
+        encoding="utf-8",
     )
     with pytest.raises(ConfigError, match=r"catalogue.toml: product #1: price_fen"):
         load_catalogue(path)

@@ -1,4 +1,9 @@
-"""Wire shapes: round trips to the domain, request_id rule, and messages that leak nothing."""
+"""Wire shapes: round trips to the domain, request_id rule, and messages that leak nothing.
+
+The client's shapes (``adapters.billing_core.wire``) and the sandbox's
+(``adapters.billing_core.sandbox.wire``) are written apart; each round trip
+goes from one side to the other, so a field the two read differently fails.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.billing_core import wire
+from adapters.billing_core.sandbox import wire as sandbox_wire
 from bridge.core.errors import Permanent
 from bridge.core.models import (
     CST,
@@ -31,6 +37,7 @@ from bridge.core.models import (
 )  # fmt: skip  # one case per line reads as a table
 def test_request_id_rule(text: str, valid: bool) -> None:
     assert wire.is_request_id(text) is valid
+    assert sandbox_wire.is_request_id(text) is valid
 
 
 @pytest.mark.parametrize(
@@ -39,9 +46,11 @@ def test_request_id_rule(text: str, valid: bool) -> None:
      IssueCards("c-1", 5000, 2)],
 )  # fmt: skip  # one case per line reads as a table
 def test_operation_requests_round_trip(operation: Operation) -> None:
+    """What the client sends is what the sandbox reads, and what the sandbox's ledger keeps."""
     body = json.dumps(wire.operation_to_request(operation).model_dump(mode="json")).encode()
     assert json.loads(body)["kind"] == operation.kind.value
-    assert wire.parse_operation_request(body) == operation
+    assert sandbox_wire.parse_operation(body) == operation
+    assert json.loads(body) == sandbox_wire.operation_body(operation)
 
 
 def test_issue_cards_request_has_no_card_number() -> None:
@@ -63,7 +72,7 @@ def test_operation_result_round_trips() -> None:
         datetime(2026, 11, 24, 10, tzinfo=CST),
         cards=(card,),
     )
-    body = wire.OperationWire.from_domain(result).model_dump_json().encode()
+    body = json.dumps(sandbox_wire.OperationAnswer.of(result).render()).encode()
     assert wire.parse_answer(wire.OperationWire, "test", body).to_domain() == result
 
 
@@ -78,7 +87,8 @@ def test_parsed_times_carry_a_stdlib_timezone() -> None:
 
 def test_product_round_trips() -> None:
     product = Product("CH-GQYY", "高清影院", ProductKind.CHANNEL, 3000, "month", True)
-    assert wire.ProductWire.from_domain(product).to_domain() == product
+    body = json.dumps(sandbox_wire.ProductAnswer.of(product).model_dump(mode="json")).encode()
+    assert wire.parse_answer(wire.ProductWire, "test", body).to_domain() == product
 
 
 def test_card_repr_hides_the_pin() -> None:

@@ -1,10 +1,16 @@
 """Why a line needs a person: reason codes with the short Chinese text CS staff read.
 
 The codes are stable identifiers (stored on lines, used in filters and
-reports); the texts appear in seller memos and on the console. Pure.
+reports); the texts appear in seller memos and on the console. ``memo_for``
+builds the seller memo queued for a line's reason: its key (one memo per line
+and reason, kept unique by the store), its text and its flag colour. Pure.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.core.models import MemoFlag
 
 REASONS: dict[str, tuple[str, str]] = {
     # code: (Chinese for CS, English)
@@ -63,3 +69,28 @@ def reason_text(code: str, lang: str = "zh") -> str:
 def memo_text(oid: int, code: str) -> str:
     """The line appended to the seller memo for CS: short, Chinese, names the sub-order."""
     return f"[自动发货] 子订单{oid}：{reason_text(code)}"
+
+
+@dataclass(frozen=True)
+class Memo:
+    """A seller memo to queue: ``key`` is unique per trade (queued once), ``text`` is appended."""
+
+    key: str
+    text: str
+    flag: MemoFlag
+
+
+_MEMO_KINDS: dict[str, tuple[str, MemoFlag]] = {
+    # reason: (key prefix, flag); any other reason is an exception for CS: "{oid}:{reason}", red
+    "REFUND_AFTER_DELIVERY": ("refund", MemoFlag.YELLOW),
+    "REFUND_BY_CS": ("cs-refund", MemoFlag.RED),
+}
+
+
+def memo_for(oid: int, reason: str) -> Memo:
+    """The memo that tells CS why sub-order ``oid`` needs them."""
+    kind = _MEMO_KINDS.get(reason)
+    if kind is None:
+        return Memo(f"{oid}:{reason}", memo_text(oid, reason), MemoFlag.RED)
+    prefix, flag = kind
+    return Memo(f"{prefix}:{oid}", memo_text(oid, reason), flag)

@@ -9,9 +9,9 @@ from pathlib import Path
 import aiohttp
 
 from bridge.core.cardno import mask_card
+from bridge.core.masking import mask_text
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
-from bridge.logs import mask_text
 from bridge.ports import BillingPort
 from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.ports import BillingPort, MarketplacePort
+from bridge.ports import BillingPort, MarketplacePort, StorePort
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
     from bridge.core.mapping.planning import MappingSet
-    from bridge.store import Store
 
 
 def utc_now() -> datetime:
@@ -47,7 +46,7 @@ class Breaker:
 @dataclass
 class Deps:
     settings: Settings
-    store: Store
+    store: StorePort
     billing: BillingPort
     shops: dict[str, MarketplacePort]
     mappings: MappingSet

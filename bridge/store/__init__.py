@@ -1,6 +1,9 @@
-"""The bridge's store: SQLAlchemy Core on SQLite by default, PostgreSQL by DSN."""
+"""The bridge's store: SQLAlchemy Core on SQLite by default, PostgreSQL by DSN.
+
+``open_store(dsn)`` returns a ``SqlStore``, which implements ``bridge.ports.StorePort``.
+"""
 
 from bridge.store.engine import open_store
-from bridge.store.store import Store
+from bridge.store.sql_store import SqlStore
 
-__all__ = ["Store", "open_store"]
+__all__ = ["SqlStore", "open_store"]

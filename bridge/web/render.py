@@ -17,8 +17,8 @@ from aiohttp import web
 
 from bridge.app import DEPS_KEY
 from bridge.core.reasons import REASONS
+from bridge.core.records import UserRecord
 from bridge.services.deps import Deps
-from bridge.store.account_store import UserRecord
 from bridge.web.i18n import LANG_COOKIE, Translator, pick_lang
 
 USER_KEY = web.RequestKey("console_user", UserRecord)

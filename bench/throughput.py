@@ -25,14 +25,13 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
+from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.sandboxes import bridge_config, running_sandboxes, to_toml
 from bridge.lab.scenario import OrderMaker, fetch_subscribers, place_order
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir, open_store
-
-BUSY = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED")
 
 
 async def _wait_settled(db: str, lines: int, timeout_s: float) -> float:
@@ -42,7 +41,7 @@ async def _wait_settled(db: str, lines: int, timeout_s: float) -> float:
         while time.monotonic() - start < timeout_s:
             counts = await store.progress()
             stored = sum(v for k, v in counts.items() if not k.startswith("_"))
-            busy = sum(counts.get(s, 0) for s in BUSY) + counts["_trades_due"]
+            busy = sum(counts.get(s.value, 0) for s in BUSY) + counts["_trades_due"]
             if stored >= lines and busy == 0:
                 return time.monotonic() - start
             await asyncio.sleep(0.2)

@@ -1,64 +1,31 @@
 """Logging: structlog configured once, JSON lines (readable on a terminal).
 
-Every event passes :func:`mask_sensitive` before it is rendered: card numbers
-keep their last 4 digits; PINs, secrets, signatures and session keys are
-replaced whatever key or text they hide in.
+Every event passes :func:`mask_sensitive` before it is rendered; the policy
+itself (card numbers keep their last 4 digits; PINs, secrets, signatures and
+session keys are replaced whatever key or text they hide in) is
+``bridge.core.masking``, the same one event rows and pages use.
+``mask_text`` and ``register_secret`` are re-exported for callers that only
+know logging.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_WORDS = frozenset(
-    {"pin", "pins", "secret", "session", "password", "sign", "signature", "token", "authorization", "key"}
-)
-# card-like digit runs: 12-16 digits, or 4-4-4-4 groups; marketplace ids are 17+ digits
-_CARD = re.compile(r"(?<![\d*])(?:\d{12,16}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4})(?!\d)")
-_ID_KEYS = frozenset({"tid", "oid", "request_id", "operation_id", "line_id"})
-_KNOWN_SECRETS: set[str] = set()
+from bridge.core.masking import mask_text, mask_value, register_secret
 
-
-def register_secret(value: str) -> None:
-    """Remember a secret value so that it is blanked wherever it appears in a log line."""
-    if len(value) >= 4:
-        _KNOWN_SECRETS.add(value)
-
-
-def mask_text(text: str) -> str:
-    """Mask digit runs that look like card numbers (keep the last 4) and registered secrets."""
-    for secret in _KNOWN_SECRETS:
-        if secret in text:
-            text = text.replace(secret, "***")
-
-    def _mask(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return "*" * (len(digits) - 4) + digits[-4:]
-
-    return _CARD.sub(_mask, text)
-
-
-def _mask_value(key: str, value: Any) -> Any:
-    if _SECRET_WORDS.intersection(key.lower().split("_")):  # pin, app_secret, session_key, api_key ...
-        return "***"
-    if isinstance(value, str):
-        return value if key in _ID_KEYS else mask_text(value)
-    if isinstance(value, dict):
-        return {k: _mask_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_mask_value(key, v) for v in value]
-    return value
+__all__ = ["configure_logging", "get_logger", "mask_sensitive", "mask_text", "register_secret"]
 
 
 def mask_sensitive(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: mask card numbers, PINs, secrets and session keys."""
     for key in list(event_dict):
-        event_dict[key] = _mask_value(key, event_dict[key])
+        event_dict[key] = mask_value(key, event_dict[key])
     return event_dict
 
 

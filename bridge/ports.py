@@ -6,8 +6,9 @@ method raises only the errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bridge.core.mapping.edit import HistoryEntry
 from bridge.core.models import (
@@ -20,6 +21,20 @@ from bridge.core.models import (
     Trade,
     TradeSummary,
 )
+from bridge.core.reasons import Memo
+from bridge.core.records import (
+    AuditEntry,
+    EventRecord,
+    LineRecord,
+    MemoRecord,
+    OperationRecord,
+    QueueFilter,
+    QueueRow,
+    TradeRecord,
+    UnmappedSku,
+    UserRecord,
+)
+from bridge.core.states import PROVISIONABLE, PROVISIONED, LineState
 
 
 class MarketplacePort(Protocol):
@@ -93,3 +108,302 @@ class MappingFilesPort(Protocol):
     def history(self, limit: int = 30) -> list[HistoryEntry]:
         """Kept versions of the SKU file, newest first, each with its diff to the next."""
         ...
+
+
+# ------------------------------------------------------------------ the store, by role
+#
+# Each role is written from the calls its users make; ``StorePort`` is all of
+# them (what ``Deps.store`` is). Every move of a line is a compare-and-set on
+# the state it comes from: a method that moves a line returns False (and
+# changes nothing) when the line is no longer where the caller saw it.
+
+
+class IntakeStorePort(Protocol):
+    """What intake writes: trades as read, the polling watermark, trades it could not read."""
+
+    async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
+        """Store a trade and its lines (new lines as RECEIVED, each once); return all its lines."""
+        ...
+
+    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
+        """Stored (status, modified, read at) of these trades."""
+        ...
+
+    async def watermark(self, shop: str) -> datetime | None: ...
+
+    async def save_watermark(
+        self, shop: str, watermark: datetime, *, started: datetime, now: datetime
+    ) -> None:
+        """Move the watermark (never backwards) after a whole range was stored."""
+        ...
+
+    async def poll_failed(self, shop: str, error: str) -> None: ...
+
+    async def record_intake_failure(
+        self, shop: str, tid: int, *, error: str, actor: str, now: datetime
+    ) -> None:
+        """A trade that could not be read or parsed: kept in the timeline for a person."""
+        ...
+
+
+class LineStorePort(Protocol):
+    """Lines as work: planning, claims with a lease, billing outcomes, and the named moves."""
+
+    async def trade_for_planning(self, line: LineRecord) -> Trade: ...
+
+    async def mark_ready(
+        self,
+        line: LineRecord,
+        ops: Sequence[Operation],
+        *,
+        card_no: str | None,
+        product_code: str,
+        product_name: str,
+        delivery_mode: str,
+        mapping_version: str,
+        now: datetime,
+        actor: str,
+        frm: Iterable[LineState] = (LineState.RECEIVED,),
+    ) -> bool:
+        """→ READY with the line's operations (request_ids chosen once, kept forever)."""
+        ...
+
+    async def claim_lines(
+        self,
+        owner: str,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        states: Iterable[LineState] = PROVISIONABLE,
+    ) -> list[LineRecord]:
+        """Lease up to ``limit`` due lines to ``owner``; a live lease is never taken over."""
+        ...
+
+    async def release(self, line_id: int, owner: str) -> None: ...
+
+    async def sweep_leases(self, now: datetime) -> int: ...
+
+    async def lines_in(self, states: Iterable[LineState], limit: int = 1000) -> list[LineRecord]: ...
+
+    async def reset_attempts(self, line_id: int, now: datetime) -> bool: ...
+
+    async def begin_submit(self, line: LineRecord, op: OperationRecord, owner: str, now: datetime) -> bool:
+        """Commit SUBMITTED before the call; False if ``owner``'s lease is gone."""
+        ...
+
+    async def record_applied(
+        self,
+        line: LineRecord,
+        op: OperationRecord,
+        result: OperationResult,
+        actor: str,
+        now: datetime,
+        how: str = "applied",
+    ) -> LineRecord: ...
+
+    async def record_unknown(
+        self,
+        line: LineRecord,
+        op: OperationRecord,
+        *,
+        error: str,
+        actor: str,
+        now: datetime,
+        next_at: datetime,
+    ) -> None: ...
+
+    async def record_retry(
+        self,
+        line: LineRecord,
+        op: OperationRecord,
+        *,
+        error: str,
+        actor: str,
+        now: datetime,
+        next_at: datetime,
+        count_attempt: bool,
+    ) -> None: ...
+
+    async def record_exception(
+        self,
+        line: LineRecord,
+        *,
+        reason: str,
+        message: str,
+        actor: str,
+        now: datetime,
+        memo: Memo | None,
+        detail: dict[str, Any] | None = None,
+    ) -> bool: ...
+
+    async def hold(self, line: LineRecord, *, refund_status: str, now: datetime, actor: str) -> bool:
+        """Refund requested before provisioning: HELD."""
+        ...
+
+    async def release_hold(self, line: LineRecord, *, refund_status: str, now: datetime, actor: str) -> bool:
+        """Refund request withdrawn: HELD → RECEIVED."""
+        ...
+
+    async def cancel_refunded(
+        self, line: LineRecord, *, refund_status: str, now: datetime, actor: str
+    ) -> bool:
+        """Refunded or closed before provisioning: CANCELLED."""
+        ...
+
+    async def refund_after_delivery(
+        self,
+        line: LineRecord,
+        *,
+        detail: dict[str, Any],
+        memo: Memo,
+        now: datetime,
+        actor: str,
+        frm: Iterable[LineState] = PROVISIONED,
+    ) -> bool:
+        """Refunded or closed after provisioning: REVERSAL_PENDING, with a memo for CS."""
+        ...
+
+    async def release_parked(
+        self, line: LineRecord, *, mapping_version: str, now: datetime, actor: str
+    ) -> bool:
+        """EXCEPTION → RECEIVED now that the line's SKU is mapped."""
+        ...
+
+    async def resolve(
+        self, line: LineRecord, *, resolution: str, note: str, now: datetime, actor: str
+    ) -> bool:
+        """A person settled an EXCEPTION line without provisioning: RESOLVED."""
+        ...
+
+    async def cancel_for_refund(
+        self, line: LineRecord, *, note: str, memo: Memo, now: datetime, actor: str
+    ) -> bool:
+        """A person cancelled a line never provisioned: CANCELLED, a memo asks for the refund."""
+        ...
+
+
+class DeliveryStorePort(Protocol):
+    """Write-back of settled trades and seller memos, each claimed with a lease."""
+
+    async def claim_trades(
+        self, owner: str, now: datetime, lease_s: float, limit: int
+    ) -> list[TradeRecord]: ...
+
+    async def trade_lines(self, trade_id: int) -> list[LineRecord]: ...
+
+    async def trade_delivered(
+        self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime
+    ) -> None: ...
+
+    async def trade_delivery_failed(
+        self, trade: TradeRecord, *, error: str, actor: str, now: datetime, next_at: datetime
+    ) -> None: ...
+
+    async def release_trade(self, trade: TradeRecord, owner: str) -> None: ...
+
+    async def claim_memos(self, now: datetime, limit: int, hold_s: float = 60.0) -> list[MemoRecord]: ...
+
+    async def memo_done(self, memo: MemoRecord, actor: str, now: datetime) -> None: ...
+
+    async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None: ...
+
+
+class ConsoleStorePort(Protocol):
+    """What people read (queue, dashboards, one order's story) and the audit log they leave."""
+
+    async def queue(self, f: QueueFilter, limit: int = 200) -> tuple[list[QueueRow], int]: ...
+
+    async def line_by_id(self, line_id: int) -> LineRecord | None: ...
+
+    async def find_trades(self, tid: int, shop: str | None = None) -> list[TradeRecord]: ...
+
+    async def trade_story(self, trade: TradeRecord) -> tuple[list[LineRecord], list[EventRecord]]: ...
+
+    async def state_counts(self) -> dict[str, int]: ...
+
+    async def exception_counts(self) -> dict[str, int]: ...
+
+    async def oldest_waiting(self) -> datetime | None: ...
+
+    async def delivered_since(self, since: datetime) -> int: ...
+
+    async def last_applied_at(self) -> datetime | None: ...
+
+    async def cursor_rows(self) -> list[dict[str, object]]: ...
+
+    async def progress(self) -> dict[str, int]: ...
+
+    async def all_lines(self) -> list[LineRecord]: ...
+
+    async def unmapped_inbox(self) -> list[UnmappedSku]: ...
+
+    async def parked_lines(self, outer_sku_id: str, limit: int = 500) -> list[LineRecord]: ...
+
+    async def add_audit(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        outcome: str,
+        line: LineRecord | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        note: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    async def audit_entries(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        tid: int | None = None,
+        limit: int = 300,
+    ) -> list[AuditEntry]: ...
+
+    async def audit_actors_and_actions(self) -> tuple[list[str], list[str]]: ...
+
+
+class AccountStorePort(Protocol):
+    """Console users, their sessions (by digest) and the login throttle."""
+
+    async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
+        """False when the name is taken."""
+        ...
+
+    async def update_user(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> bool: ...
+
+    async def user_by_name(self, name: str) -> UserRecord | None: ...
+
+    async def all_users(self) -> list[UserRecord]: ...
+
+    async def create_session(
+        self, user_id: int, id_hash: str, csrf: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def session_user(self, id_hash: str, now: datetime) -> tuple[UserRecord, str] | None: ...
+
+    async def end_session(self, id_hash: str) -> None: ...
+
+    async def login_wait_until(self, name: str) -> datetime | None: ...
+
+    async def login_failed(
+        self, name: str, now: datetime, delay_s: Callable[[int], float]
+    ) -> tuple[int, datetime]: ...
+
+    async def login_succeeded(self, name: str) -> None: ...
+
+
+class StorePort(
+    IntakeStorePort, LineStorePort, DeliveryStorePort, ConsoleStorePort, AccountStorePort, Protocol
+):
+    """The whole store, as the services and the console use it (``bridge.store.SqlStore``)."""

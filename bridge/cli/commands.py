@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 from bridge.core.cardno import mask_card
+from bridge.core.masking import mask_text
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
 from bridge.lab import DEMO_MAPPINGS
-from bridge.logs import mask_text
 from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings
 from bridge.store import open_store

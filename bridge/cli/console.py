@@ -121,7 +121,7 @@ def _outcome_line(t: Translator, outcome: Outcome) -> str:
 async def exceptions_list(
     deps: Deps, t: Translator, reason: str | None, shop: str | None, search: str | None, as_json: bool
 ) -> int:
-    from bridge.store.console_views import QueueFilter
+    from bridge.core.records import QueueFilter
 
     rows, total = await deps.store.queue(QueueFilter(reason=reason, shop=shop, q=search), limit=1000)
     for row in rows:

@@ -1,10 +1,16 @@
 """Why a line needs a person: reason codes with the short Chinese text CS staff read.
 
 The codes are stable identifiers (stored on lines, used in filters and
-reports); the texts appear in seller memos and on the console. Pure.
+reports); the texts appear in seller memos and on the console. ``memo_for``
+builds the seller memo queued for a line's reason: its key (one memo per line
+and reason, kept unique by the store), its text and its flag colour. Pure.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.core.models import MemoFlag
 
 REASONS: dict[str, tuple[str, str]] = {
     # code: (Chinese for CS, English)
@@ -79,3 +85,28 @@ def merge_memo(existing: str | None, line: str) -> str | None:
     if len(data) > MEMO_BYTES:  # keep the newest text: drop from the front, on a character boundary
         merged = data[-MEMO_BYTES:].decode("utf-8", errors="ignore")
     return merged
+
+
+@dataclass(frozen=True)
+class Memo:
+    """A seller memo to queue: ``key`` is unique per trade (queued once), ``text`` is appended."""
+
+    key: str
+    text: str
+    flag: MemoFlag
+
+
+_MEMO_KINDS: dict[str, tuple[str, MemoFlag]] = {
+    # reason: (key prefix, flag); any other reason is an exception for CS: "{oid}:{reason}", red
+    "REFUND_AFTER_DELIVERY": ("refund", MemoFlag.YELLOW),
+    "REFUND_BY_CS": ("cs-refund", MemoFlag.RED),
+}
+
+
+def memo_for(oid: int, reason: str) -> Memo:
+    """The memo that tells CS why sub-order ``oid`` needs them."""
+    kind = _MEMO_KINDS.get(reason)
+    if kind is None:
+        return Memo(f"{oid}:{reason}", memo_text(oid, reason), MemoFlag.RED)
+    prefix, flag = kind
+    return Memo(f"{prefix}:{oid}", memo_text(oid, reason), flag)

@@ -1,4 +1,9 @@
-"""What the store hands to services: plain records of stored lines, operations and trades."""
+"""What the store hands to services and the console: plain records of what is stored.
+
+Lines, operations, trades, events and memos for the pipeline; users, queue
+rows, the unmapped-SKU inbox and audit entries for the console. Frozen
+dataclasses in domain terms: no SQL row ever leaves the store.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ class OperationRecord:
     request_id: str
     kind: str
     payload: dict[str, Any]
-    state: str  # PENDING | UNKNOWN | APPLIED
+    state: str  # an OperationState value: PENDING | UNKNOWN | APPLIED
     operation_id: str | None = None
     result: dict[str, Any] | None = None
 
@@ -59,7 +64,7 @@ class TradeRecord:
     buyer_nick: str
     buyer_message: str | None
     payment_fen: int
-    delivery_state: str
+    delivery_state: str  # a DeliveryState value: OPEN | DUE | DELIVERED | NOTHING
     delivery_attempts: int
     delivery_error: str | None = None
     pay_time: datetime | None = None
@@ -87,3 +92,64 @@ class MemoRecord:
     text: str
     flag: int
     attempts: int
+
+
+# ------------------------------------------------------------------ console
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    name: str
+    role: str
+    password_hash: str
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters; every field optional. ``q``: tid/oid, buyer nickname or card's last 4."""
+
+    state: LineState = LineState.EXCEPTION
+    reason: str | None = None
+    shop: str | None = None
+    older_than: datetime | None = None  # only lines paid (or received) before this moment
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    line: LineRecord
+    buyer_nick: str
+    buyer_message: str | None
+
+    @property
+    def since(self) -> datetime | None:
+        return self.line.paid_at or self.line.created_at
+
+
+@dataclass(frozen=True)
+class UnmappedSku:
+    outer_sku_id: str
+    title: str
+    price_fen: int
+    parked: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    shop: str | None
+    tid: int | None
+    oid: int | None
+    line_id: int | None
+    before: str | None
+    after: str | None
+    note: str | None
+    detail: dict[str, Any] | None

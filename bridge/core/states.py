@@ -2,7 +2,8 @@
 
 A line moves only along these edges; the store refuses any other move, so a
 bug in a service cannot silently skip a step (for example deliver a line that
-was never applied). Pure: no I/O.
+was never applied). The named groups of states and the states of trades'
+write-back, operations and memos are defined here, once. Pure: no I/O.
 
     RECEIVED ──plan──▶ READY ──▶ SUBMITTED ──▶ APPLIED ──▶ DELIVERED
         │                │          │   ▲         │
@@ -49,16 +50,67 @@ TRANSITIONS: dict[LineState, frozenset[LineState]] = {
     S.REVERSED: frozenset(),
 }
 
+# ------------------------------------------------------------ groups of states (defined once)
+
 PROVISIONABLE = frozenset({S.READY, S.SUBMITTED, S.UNKNOWN})
-"""States the fulfilment worker claims."""
+"""States the fulfilment worker claims (and from which a part is submitted)."""
+
+IN_FLIGHT = frozenset({S.RECEIVED, S.READY, S.SUBMITTED, S.UNKNOWN})
+"""Not yet provisioned and still moving on its own: moves among these never change a trade's delivery."""
+
+BUSY = IN_FLIGHT | {S.APPLIED}
+"""Lines the bridge still has to move on its own (not waiting for a person, not final)."""
+
+NEEDS_A_PERSON = (S.EXCEPTION, S.HELD, S.REVERSAL_PENDING)
+"""States shown in the console's queue, in the order offered there: the bridge waits for a person."""
 
 NOT_YET_PROVISIONED = frozenset({S.RECEIVED, S.READY, S.EXCEPTION, S.HELD})
 """States in which a refund request stops provisioning (SUBMITTED/UNKNOWN first settle)."""
+
+PROVISIONED = frozenset({S.APPLIED, S.DELIVERED})
+"""Every part applied: a refund now goes to CS as a reversal to decide."""
+
+REFRESHABLE = frozenset({S.APPLIED, S.DELIVERED, S.RESOLVED, S.REVERSAL_PENDING})
+"""The card may hold this line's entitlements (provisioned by the bridge or by hand)."""
+
+CANCELLABLE = frozenset({S.EXCEPTION, S.HELD})
+"""A person may cancel a line in these for a refund (when no part may have been applied)."""
+
+NOTHING_TO_DELIVER = frozenset({S.CANCELLED, S.RESOLVED, S.REVERSED, S.REVERSAL_PENDING})
+"""A trade whose lines are all in these has nothing to write back."""
 
 SETTLED_FOR_DELIVERY = frozenset({S.APPLIED, S.RESOLVED, S.CANCELLED, S.DELIVERED})
 """A trade is written back once every line is in one of these and one is APPLIED."""
 
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+"""No move leaves these."""
+
+
+# ------------------------------------------------- other rows' states (stored as these strings)
+
+
+class DeliveryState(str, enum.Enum):
+    """A trade's write-back to the marketplace."""
+
+    OPEN = "OPEN"  # lines still moving
+    DUE = "DUE"  # every line settled, one applied: write back
+    DELIVERED = "DELIVERED"  # the marketplace shows it delivered
+    NOTHING = "NOTHING"  # nothing to deliver (cancelled, resolved, reversed)
+
+
+class OperationState(str, enum.Enum):
+    """One billing operation part, as far as the bridge knows."""
+
+    PENDING = "PENDING"  # not applied as far as we know
+    UNKNOWN = "UNKNOWN"  # the answer was lost: ask by request_id first
+    APPLIED = "APPLIED"
+
+
+class MemoState(str, enum.Enum):
+    """A seller memo waiting to be written."""
+
+    PENDING = "PENDING"
+    DONE = "DONE"
 
 
 class IllegalTransition(ValueError):
@@ -77,3 +129,12 @@ def trade_ready_for_delivery(states: list[LineState]) -> bool:
         and all(s in SETTLED_FOR_DELIVERY for s in states)
         and any(s is S.APPLIED for s in states)
     )
+
+
+def delivery_state(states: list[LineState]) -> DeliveryState:
+    """What a trade not yet delivered should show, from its lines' states."""
+    if trade_ready_for_delivery(states):
+        return DeliveryState.DUE
+    if states and all(s in NOTHING_TO_DELIVER for s in states):
+        return DeliveryState.NOTHING
+    return DeliveryState.OPEN

@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 
 from bridge.app import make_app
+from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.demo_logins import console_banner, create_demo_logins
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
@@ -36,7 +37,7 @@ SHOP = "main"
 def _progress_line(placed: int, total: int | None, counts: dict[str, int], started: float) -> str:
     done = counts.get("DELIVERED", 0)
     exc = counts.get("EXCEPTION", 0)
-    busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
+    busy = sum(counts.get(s.value, 0) for s in BUSY)
     of = f"/{total}" if total else ""
     return (
         f"\r订单 orders {placed}{of} · 已发货 delivered {done} · 异常 exceptions {exc} · "
@@ -161,7 +162,7 @@ async def _drive(
 
 def _settled(counts: dict[str, int], expected_lines: int) -> bool:
     stored = sum(v for k, v in counts.items() if not k.startswith("_"))
-    busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
+    busy = sum(counts.get(s.value, 0) for s in BUSY)
     return (
         stored >= expected_lines
         and busy == 0

@@ -50,8 +50,9 @@ from bridge.lab.torture_chaos import (
 )
 from bridge.lab.torture_report import format_report, progress_line, settled
 from bridge.lab.verify import Records, fetch_records, verify_run
+from bridge.ports import ConsoleStorePort
 from bridge.services.mappings import load_mapping_set
-from bridge.store import Store, open_store
+from bridge.store import open_store
 from bridge.wiring import mapping_files
 
 SHOP = "main"
@@ -92,7 +93,7 @@ def _write_config(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[P
 
 
 def _chaos_tasks(
-    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: Store, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: ConsoleStorePort, log: ChaosLog
 ) -> list[asyncio.Task[None]]:
     """The disturbances, each drawing from its own seeded stream (their timings do not mix)."""
     span = opts.placement_s
@@ -114,7 +115,11 @@ def _chaos_tasks(
 
 
 async def _wait_settled(
-    opts: TortureOptions, store: Store, daemon: DaemonProcess, placed: list[PlannedOrder], log: ChaosLog
+    opts: TortureOptions,
+    store: ConsoleStorePort,
+    daemon: DaemonProcess,
+    placed: list[PlannedOrder],
+    log: ChaosLog,
 ) -> bool:
     """Until every line is settled (restarting a daemon that died by itself), or the timeout."""
     deadline = time.monotonic() + opts.timeout_s
@@ -135,7 +140,7 @@ async def _wait_settled(
 
 
 async def _drive(
-    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: Store, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: ConsoleStorePort, log: ChaosLog
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:

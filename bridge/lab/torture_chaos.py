@@ -21,12 +21,10 @@ import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
+from bridge.core.states import IN_FLIGHT, PROVISIONED
 from bridge.lab.daemon_process import DaemonProcess
 from bridge.lab.sandboxes import Sandboxes
-from bridge.store import Store
-
-BACKLOG = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN")
-DONE = ("APPLIED", "DELIVERED")
+from bridge.ports import ConsoleStorePort
 
 TORTURE_BILLING = BillingKnobs(
     latency_ms=15,  # median
@@ -63,7 +61,7 @@ class ChaosLog:
 async def kill_loop(
     daemon: DaemonProcess,
     sb: Sandboxes,
-    store: Store,
+    store: ConsoleStorePort,
     rng: random.Random,
     kills: int,
     gap_s: tuple[float, float],
@@ -101,14 +99,14 @@ async def restart_billing(sb: Sandboxes, after_s: float, down_s: float, log: Cha
     log.note("billing core back")
 
 
-async def _counts(store: Store) -> tuple[int, int]:
+async def _counts(store: ConsoleStorePort) -> tuple[int, int]:
     counts = await store.state_counts()
-    return sum(counts.get(s, 0) for s in BACKLOG), sum(counts.get(s, 0) for s in DONE)
+    return sum(counts.get(s.value, 0) for s in IN_FLIGHT), sum(counts.get(s.value, 0) for s in PROVISIONED)
 
 
 async def maintenance_window(
     sb: Sandboxes,
-    store: Store,
+    store: ConsoleStorePort,
     after_s: float,
     for_s: float,
     log: ChaosLog,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.states import BUSY
 from bridge.lab.torture_chaos import ChaosLog
-
-BUSY = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED")
 
 
 def settled(counts: dict[str, int], expected_lines: int) -> bool:
     """Every line stored and at rest, no write-back and no memo left to write."""
     stored = sum(v for k, v in counts.items() if not k.startswith("_"))
-    busy = sum(counts.get(s, 0) for s in BUSY)
+    busy = sum(counts.get(s.value, 0) for s in BUSY)
     return (
         stored >= expected_lines
         and busy == 0
@@ -22,7 +21,7 @@ def settled(counts: dict[str, int], expected_lines: int) -> bool:
 
 
 def progress_line(placed: int, total: int, counts: dict[str, int], kills: int, log: ChaosLog) -> str:
-    busy = sum(counts.get(s, 0) for s in BUSY)
+    busy = sum(counts.get(s.value, 0) for s in BUSY)
     return (
         f"torture: orders {placed}/{total} · delivered {counts.get('DELIVERED', 0)} · "
         f"exceptions {counts.get('EXCEPTION', 0)} · in progress {busy} · "

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bridge.store import Store
-from bridge.store.account_store import UserRecord
+from bridge.core.records import UserRecord
+from bridge.ports import AccountStorePort
 
 ROLES = ("cs", "admin")
 """``cs`` acts on orders; ``admin`` also edits SKU mappings and accounts."""
@@ -72,7 +72,7 @@ def check_account(name: str, role: str, password: str) -> None:
         raise AccountError("short_password")
 
 
-async def add_user(store: Store, name: str, role: str, password: str, now: datetime) -> None:
+async def add_user(store: AccountStorePort, name: str, role: str, password: str, now: datetime) -> None:
     """Create an account; ``AccountError("name_taken")`` when the name exists."""
     check_account(name, role, password)
     if not await store.add_user(name, role, await asyncio.to_thread(hash_password, password), now):
@@ -88,7 +88,7 @@ class SignIn:
     throttled: bool = False  # refused without checking the password: still waiting
 
 
-async def authenticate(store: Store, name: str, password: str, now: datetime) -> SignIn:
+async def authenticate(store: AccountStorePort, name: str, password: str, now: datetime) -> SignIn:
     """Check a name and password, honouring and extending the growing delay."""
     key = name.strip()[:80]
     allowed_at = await store.login_wait_until(key)
@@ -104,7 +104,7 @@ async def authenticate(store: Store, name: str, password: str, now: datetime) ->
     return SignIn(user)
 
 
-async def start_session(store: Store, user: UserRecord, now: datetime) -> tuple[str, str]:
+async def start_session(store: AccountStorePort, user: UserRecord, now: datetime) -> tuple[str, str]:
     """A fresh session for ``user``: (the id for the cookie, the CSRF token for forms)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     await store.create_session(user.id, session_digest(token), csrf, now, now + SESSION_TTL)

@@ -26,10 +26,9 @@ from typing import Any
 from bridge.core.cardno import CardNumberError, mask_card
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.mapping import PlanError, requires_card_no
-from bridge.core.models import MemoFlag
-from bridge.core.reasons import memo_text
+from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
-from bridge.core.states import LineState
+from bridge.core.states import CANCELLABLE, LineState, OperationState
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, mark_planned, order_line, plan_for
 
@@ -136,7 +135,7 @@ async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, not
 
 def _unsettled(line: LineRecord) -> Outcome | None:
     """A part applied, or maybe applied (answer lost): the line's money may have moved already."""
-    if any(op.state != "PENDING" for op in line.operations):
+    if any(op.state != OperationState.PENDING for op in line.operations):
         return Outcome("refused", "partly_provisioned", line)
     return None
 
@@ -178,38 +177,21 @@ async def resolve(deps: Deps, actor: str, line_id: int, resolution: str, note: s
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "resolve", found, note, detail)
-    moved = await deps.store.move(
-        found,
-        S.RESOLVED,
-        now=deps.clock(),
-        actor=actor,
-        kind="resolved",
-        frm=(S.EXCEPTION,),
-        detail={"resolution": resolution, "note": note},
-        values={"lease_owner": None, "lease_until": None, "next_attempt_at": None},
-    )
+    moved = await deps.store.resolve(found, resolution=resolution, note=note, now=deps.clock(), actor=actor)
     outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
     return await _finish(deps, actor, "resolve", outcome, note, detail)
 
 
 async def cancel_refund(deps: Deps, actor: str, line_id: int, note: str) -> Outcome:
     """Cancel a line that was never provisioned and ask for the buyer's refund (seller memo)."""
-    found = await _load(deps, line_id, (S.EXCEPTION, S.HELD))
+    found = await _load(deps, line_id, CANCELLABLE)
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "cancel_refund", found, note)
     refusal = _unsettled(found)
     if refusal is not None:
         return await _finish(deps, actor, "cancel_refund", refusal, note)
-    moved = await deps.store.move(
-        found,
-        S.CANCELLED,
-        now=deps.clock(),
-        actor=actor,
-        kind="cancelled_for_refund",
-        frm=(S.EXCEPTION, S.HELD),
-        detail={"refund": True, "note": note},
-        values={"reason": "REFUND_BY_CS", "reason_detail": note or None, "next_attempt_at": None},
-        memo=(f"cs-refund:{found.oid}", memo_text(found.oid, "REFUND_BY_CS"), MemoFlag.RED.value),
+    moved = await deps.store.cancel_for_refund(
+        found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
     return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True})

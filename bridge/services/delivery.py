@@ -15,8 +15,8 @@ import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable
-from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome, MemoFlag
-from bridge.core.reasons import memo_text
+from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome
+from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
@@ -98,16 +98,13 @@ async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
 async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:
     for line in await deps.store.trade_lines(trade.id):
         if line.state is LineState.APPLIED:
-            memo = (f"refund:{line.oid}", memo_text(line.oid, "REFUND_AFTER_DELIVERY"), MemoFlag.YELLOW.value)
-            await deps.store.move(
+            await deps.store.refund_after_delivery(
                 line,
-                LineState.REVERSAL_PENDING,
+                detail={"trade_status": "closed"},
+                memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),
                 now=deps.clock(),
                 actor=deps.owner,
-                kind="refund",
-                reason="REFUND_AFTER_DELIVERY",
-                detail={"trade_status": "closed"},
-                memo=memo,
+                frm=(LineState.APPLIED,),
             )
     await deps.store.release_trade(trade, deps.owner)
     log.warning("trade_closed_after_provisioning")

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort, StorePort
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
     from bridge.core.mapping import MappingSet
-    from bridge.store import Store
 
 
 def utc_now() -> datetime:
@@ -69,7 +68,7 @@ class Runtime:
 @dataclass(frozen=True)
 class Deps:
     settings: Settings
-    store: Store
+    store: StorePort
     billing: BillingPort
     shops: Mapping[str, MarketplacePort]
     mapping_files: MappingFilesPort

@@ -18,16 +18,15 @@ from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, RateLimited, Retryable, Unavailable
 from bridge.core.models import (
     IssueCards,
-    MemoFlag,
     Operation,
     OperationKind,
     OperationResult,
     Recharge,
     Subscribe,
 )
-from bridge.core.reasons import REASONS, memo_text, reason_text
+from bridge.core.reasons import REASONS, memo_for, reason_text
 from bridge.core.records import LineRecord, OperationRecord
-from bridge.core.states import PROVISIONABLE
+from bridge.core.states import PROVISIONABLE, OperationState
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.fulfil")
@@ -85,7 +84,7 @@ async def provision_line(deps: Deps, line: LineRecord) -> None:
             await _exception(deps, line, "RETRIES_EXHAUSTED", f"{line.attempts} attempts without success")
             return
         for op in line.operations:
-            if op.state == "APPLIED":
+            if op.state == OperationState.APPLIED:
                 continue
             with structlog.contextvars.bound_contextvars(request_id=op.request_id):
                 fresh = await _provision_part(deps, line, op)
@@ -98,7 +97,7 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
     """One part; the line as it now is, or None when this part did not go through."""
     store, now = deps.store, deps.clock()
     try:
-        if op.state == "UNKNOWN":
+        if op.state == OperationState.UNKNOWN:
             found = await deps.billing.find(op.request_id)
             if found is not None:
                 log.info("reconciled_applied")
@@ -173,6 +172,6 @@ async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) ->
         message=f"{reason_text(reason, 'en')}: {message}",
         actor=deps.owner,
         now=deps.clock(),
-        memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
+        memo=memo_for(line.oid, reason),
     )
     log.warning("line_exception", reason=reason)

@@ -19,6 +19,7 @@ import structlog
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
+from bridge.core.states import LineState
 from bridge.services.deps import Deps
 from bridge.services.planning import plan_lines
 from bridge.services.refunds import apply_trade_changes
@@ -149,4 +150,4 @@ async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) 
     stored = await deps.store.save_trade(shop, trade, deps.clock(), deps.owner)
     report.stored += 1
     await apply_trade_changes(deps, trade, stored)
-    await plan_lines(deps, trade, [line for line in stored if line.state.value == "RECEIVED"])
+    await plan_lines(deps, trade, [line for line in stored if line.state is LineState.RECEIVED])

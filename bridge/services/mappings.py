@@ -77,14 +77,8 @@ async def release_parked(deps: Deps) -> int:
     for line in await deps.store.lines_in([LineState.EXCEPTION], limit=100_000):
         if line.reason != "UNMAPPED_SKU" or deps.runtime.mappings.skus.get(line.outer_sku_id) is None:
             continue
-        if await deps.store.move(
-            line,
-            LineState.RECEIVED,
-            now=deps.clock(),
-            actor=deps.owner,
-            kind="mapping_added",
-            detail={"mapping_version": deps.runtime.mappings.version},
-            values={"reason": None, "reason_detail": None},
+        if await deps.store.release_parked(
+            line, mapping_version=deps.runtime.mappings.version, now=deps.clock(), actor=deps.owner
         ):
             released += 1
     if released:

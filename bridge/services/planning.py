@@ -13,8 +13,8 @@ import structlog
 
 from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
 from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no
-from bridge.core.models import MemoFlag, OrderLine, Trade
-from bridge.core.reasons import memo_text, reason_text
+from bridge.core.models import OrderLine, Trade
+from bridge.core.reasons import memo_for, reason_text
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
@@ -101,7 +101,7 @@ async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: st
             message=f"{reason_text(reason, 'en')}: {exc.detail}",
             actor=deps.owner,
             now=deps.clock(),
-            memo=(f"{line.oid}:{reason}", memo_text(line.oid, reason), MemoFlag.RED.value),
+            memo=memo_for(line.oid, reason),
             detail={"mapping_version": deps.runtime.mappings.version},
         )
         log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)

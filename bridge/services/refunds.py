@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import structlog
 
-from bridge.core.models import CLOSED_STATUSES, REFUND_OPEN, MemoFlag, Trade
-from bridge.core.reasons import memo_text
+from bridge.core.models import CLOSED_STATUSES, REFUND_OPEN, Trade
+from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
-from bridge.core.states import LineState
+from bridge.core.states import NOT_YET_PROVISIONED, PROVISIONED, LineState
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.refunds")
 S = LineState
-
-_BEFORE = (S.RECEIVED, S.READY, S.EXCEPTION, S.HELD)
-_AFTER = (S.APPLIED, S.DELIVERED)
 
 
 async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]) -> None:
@@ -32,13 +29,8 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
         if closed or refund in REFUND_OPEN:
             await _refund_requested(deps, line, refund, closed)
         elif line.state is S.HELD:
-            moved = await deps.store.move(
-                line,
-                S.RECEIVED,
-                now=deps.clock(),
-                actor=deps.owner,
-                kind="refund_withdrawn",
-                detail={"refund_status": refund},
+            moved = await deps.store.release_hold(
+                line, refund_status=refund, now=deps.clock(), actor=deps.owner
             )
             if moved:
                 log.info("refund_withdrawn", tid=line.tid, oid=line.oid)
@@ -46,33 +38,18 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
 
 async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: bool) -> None:
     now = deps.clock()
-    detail = {"refund_status": refund, "closed": closed}
-    if line.state in _BEFORE:
+    if line.state in NOT_YET_PROVISIONED:
         target = S.CANCELLED if closed else S.HELD
         if line.state is target:
             return
-        if await deps.store.move(
-            line,
-            target,
-            now=now,
-            actor=deps.owner,
-            kind="refund",
-            frm=tuple(s for s in _BEFORE if s is not target),
-            reason="REFUNDED" if closed else "REFUND_REQUESTED",
-            detail=detail,
-        ):
+        stop = deps.store.cancel_refunded if closed else deps.store.hold
+        if await stop(line, refund_status=refund, now=now, actor=deps.owner):
             log.info("provisioning_stopped", tid=line.tid, oid=line.oid, to=target.value)
-    elif line.state in _AFTER:
-        memo = (f"refund:{line.oid}", memo_text(line.oid, "REFUND_AFTER_DELIVERY"), MemoFlag.YELLOW.value)
-        if await deps.store.move(
-            line,
-            S.REVERSAL_PENDING,
-            now=now,
-            actor=deps.owner,
-            kind="refund",
-            frm=_AFTER,
-            reason="REFUND_AFTER_DELIVERY",
-            detail=detail,
-            memo=memo,
-        ):
-            log.warning("refund_after_provisioning", tid=line.tid, oid=line.oid)
+    elif line.state in PROVISIONED and await deps.store.refund_after_delivery(
+        line,
+        detail={"refund_status": refund, "closed": closed},
+        memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),
+        now=now,
+        actor=deps.owner,
+    ):
+        log.warning("refund_after_provisioning", tid=line.tid, oid=line.oid)

@@ -1,7 +1,11 @@
-"""The bridge's store: SQLAlchemy Core on SQLite by default, PostgreSQL by DSN; the mapping files on disk."""
+"""The bridge's store: SQLAlchemy Core on SQLite by default, PostgreSQL by DSN; the mapping files on disk.
+
+``open_store(dsn)`` returns a ``SqlStore``, which implements ``bridge.ports.StorePort``;
+``MappingDir`` implements ``bridge.ports.MappingFilesPort``.
+"""
 
 from bridge.store.engine import open_store
 from bridge.store.mapping_files import MappingDir
-from bridge.store.store import Store
+from bridge.store.sql_store import SqlStore
 
-__all__ = ["MappingDir", "Store", "open_store"]
+__all__ = ["MappingDir", "SqlStore", "open_store"]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store import console_schema  # noqa: F401  (registers the console's tables on metadata)
 from bridge.store.schema import metadata
-from bridge.store.store import Store
+from bridge.store.sql_store import SqlStore
 
 
 def _sqlite_engine(dsn: str) -> AsyncEngine:
@@ -40,9 +40,9 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
     return engine
 
 
-async def open_store(dsn: str) -> Store:
+async def open_store(dsn: str) -> SqlStore:
     """Create the engine, create missing tables, and return the store."""
     engine = _sqlite_engine(dsn) if dsn.startswith("sqlite") else create_async_engine(dsn, pool_size=10)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-    return Store(engine)
+    return SqlStore(engine)

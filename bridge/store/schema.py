@@ -6,6 +6,8 @@
 - ``events``   the timeline: every transition and remote exchange, masked
 - ``cursors``  the polling watermark per shop
 - ``memos``    seller memos waiting to be written (unique shop + tid + key)
+
+``insert_ignore`` is how every repository relies on these constraints.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -194,3 +198,9 @@ memos = Table(
     UniqueConstraint("shop", "tid", "key", name="uq_memos_shop_tid_key"),
     Index("ix_memos_state", "state", "next_at"),
 )
+
+
+def insert_ignore(conn: AsyncConnection, table: Table, index: list[str]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the connection's dialect: the constraint decides."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index)

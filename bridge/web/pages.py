@@ -12,24 +12,26 @@ from typing import Any
 from aiohttp import web
 
 from bridge.core.mapping import requires_card_no
+from bridge.core.masking import mask_detail, mask_text
 from bridge.core.models import CST
 from bridge.core.reasons import REASONS
-from bridge.core.records import LineRecord
-from bridge.core.states import LineState
-from bridge.logs import mask_text
+from bridge.core.records import LineRecord, QueueFilter
+from bridge.core.states import (
+    BUSY,
+    CANCELLABLE,
+    NEEDS_A_PERSON,
+    REFRESHABLE,
+    DeliveryState,
+    LineState,
+    OperationState,
+)
 from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
 from bridge.services.planning import order_line
-from bridge.store.base import mask_detail
-from bridge.store.console_views import NEEDS_A_PERSON, QueueFilter
 from bridge.web.render import deps_of, not_found, page
 
 AGES = {"1h": 1, "4h": 4, "24h": 24, "72h": 72}
 """The queue's age filter: older than this many hours."""
-BUSY = ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED")
-_PROVISIONED = frozenset(
-    {LineState.APPLIED, LineState.DELIVERED, LineState.RESOLVED, LineState.REVERSAL_PENDING}
-)
 
 
 async def dashboard_figures(deps: Deps) -> dict[str, Any]:
@@ -39,9 +41,9 @@ async def dashboard_figures(deps: Deps) -> dict[str, Any]:
     return {
         "states": states,
         "exceptions": sorted((await deps.store.exception_counts()).items(), key=lambda kv: -kv[1]),
-        "exception_total": states.get("EXCEPTION", 0),
+        "exception_total": states.get(LineState.EXCEPTION.value, 0),
         "waiting": sum(states.get(s.value, 0) for s in NEEDS_A_PERSON),
-        "busy": sum(states.get(s, 0) for s in BUSY),
+        "busy": sum(states.get(s.value, 0) for s in BUSY),
         "oldest": await deps.store.oldest_waiting(),
         "delivered_today": await deps.store.delivered_since(today),
         "polls": await deps.store.cursor_rows(),
@@ -124,9 +126,9 @@ def _line_view(deps: Deps, line: LineRecord) -> dict[str, Any]:
         "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
         "can_retry": waiting,
         "can_resolve": waiting,
-        "can_cancel": line.state in (LineState.EXCEPTION, LineState.HELD)
-        and all(op.state == "PENDING" for op in line.operations),
-        "can_refresh": bool(line.card_no) and line.state in _PROVISIONED,
+        "can_cancel": line.state in CANCELLABLE
+        and all(op.state == OperationState.PENDING for op in line.operations),
+        "can_refresh": bool(line.card_no) and line.state in REFRESHABLE,
         "ops": [
             {"part": op.part, "request_id": op.request_id, "kind": op.kind, "state": op.state}
             for op in line.operations
@@ -153,5 +155,5 @@ async def order(request: web.Request) -> web.Response:
         events=[(e, mask_detail(e.detail)) for e in events],
         audit=audit,
         resolutions=RESOLUTIONS,
-        moving=any(line.state.value in BUSY for line in lines) or trade.delivery_state == "DUE",
+        moving=any(line.state in BUSY for line in lines) or trade.delivery_state == DeliveryState.DUE,
     )

@@ -16,8 +16,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bridge.core.reasons import REASONS
+from bridge.core.records import UserRecord
 from bridge.services.deps import Deps
-from bridge.store.account_store import UserRecord
 from bridge.web.i18n import LANG_COOKIE, Translator, pick_lang
 from bridge.web.keys import DEPS_KEY
 

@@ -21,7 +21,7 @@ import pytest
 
 from bridge.lab.daemon_process import DaemonProcess, free_port
 from bridge.lab.sandboxes import Sandboxes, bridge_config, to_toml
-from bridge.store import Store, open_store
+from bridge.store import SqlStore, open_store
 from tests.rig import Rig, open_rig
 
 
@@ -36,7 +36,7 @@ class Daemon:
     """A ``bridge run`` process on the sandboxes, and its store read from this process."""
 
     process: DaemonProcess
-    store: Store
+    store: SqlStore
     config: dict[str, Any]
 
     @property

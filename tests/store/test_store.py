@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.core.models import Recharge
+from bridge.core.models import MemoFlag, Recharge
+from bridge.core.reasons import Memo
 from bridge.core.states import IllegalTransition, LineState
-from bridge.store import Store, open_store
+from bridge.store import SqlStore, open_store
 from tests.factories import CARD, applied, later, order_line, recharge, trade
 
 S = LineState
@@ -18,13 +19,13 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
     s = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'bridge.sqlite'}")
     yield s
     await s.close()
 
 
-async def _ready_line(store: Store, parts: int = 1):  # type: ignore[no-untyped-def]
+async def _ready_line(store: SqlStore, parts: int = 1):  # type: ignore[no-untyped-def]
     [line] = await store.save_trade("main", trade(), NOW, "t")
     ops = [recharge(f"main:1001:2001:{k}") for k in range(parts)]
     assert await store.mark_ready(
@@ -42,7 +43,7 @@ async def _ready_line(store: Store, parts: int = 1):  # type: ignore[no-untyped-
     return claimed
 
 
-async def test_saving_a_trade_twice_stores_each_line_once(store: Store) -> None:
+async def test_saving_a_trade_twice_stores_each_line_once(store: SqlStore) -> None:
     """Re-reading a trade (overlap, push + poll) never duplicates a line or its RECEIVED event."""
     t = trade(1001, order_line(2001), order_line(2002))
     first = await store.save_trade("main", t, NOW, "t")
@@ -52,13 +53,13 @@ async def test_saving_a_trade_twice_stores_each_line_once(store: Store) -> None:
     assert [e.kind for e in events].count("received") == 2
 
 
-async def test_same_tid_in_two_shops_is_two_trades(store: Store) -> None:
+async def test_same_tid_in_two_shops_is_two_trades(store: SqlStore) -> None:
     await store.save_trade("a", trade(1001), NOW, "t")
     await store.save_trade("b", trade(1001), NOW, "t")
     assert len(await store.find_trades(1001)) == 2
 
 
-async def test_a_live_lease_is_never_taken_over(store: Store) -> None:
+async def test_a_live_lease_is_never_taken_over(store: SqlStore) -> None:
     """A second worker gets nothing while the first one's lease runs, and the line after it expires."""
     line = await _ready_line(store)
     assert await store.claim_lines("w2", later(NOW, 10), 30, 10) == []
@@ -66,7 +67,7 @@ async def test_a_live_lease_is_never_taken_over(store: Store) -> None:
     assert taken.id == line.id
 
 
-async def test_submit_is_fenced_by_the_lease(store: Store) -> None:
+async def test_submit_is_fenced_by_the_lease(store: SqlStore) -> None:
     """A worker whose lease expired (and was taken over) cannot start a billing call."""
     line = await _ready_line(store)
     await store.claim_lines("w2", later(NOW, 31), 30, 10)
@@ -74,7 +75,7 @@ async def test_submit_is_fenced_by_the_lease(store: Store) -> None:
     assert await store.begin_submit(line, line.operations[0], "w2", later(NOW, 32))
 
 
-async def test_line_is_applied_only_when_every_part_is(store: Store) -> None:
+async def test_line_is_applied_only_when_every_part_is(store: SqlStore) -> None:
     """A split recharge becomes APPLIED after its last part, and only then is the trade due for write-back."""
     line = await _ready_line(store, parts=2)
     op0, op1 = line.operations
@@ -92,7 +93,7 @@ async def test_line_is_applied_only_when_every_part_is(store: Store) -> None:
     assert (await store.find_trades(1001))[0].delivery_state == "DELIVERED"
 
 
-async def test_request_ids_survive_replanning(store: Store) -> None:
+async def test_request_ids_survive_replanning(store: SqlStore) -> None:
     """A line sent back to RECEIVED and planned again keeps its request_ids."""
     line = await _ready_line(store)
     await store.record_exception(
@@ -118,22 +119,22 @@ async def test_request_ids_survive_replanning(store: Store) -> None:
     assert line.operations[0].payload["card_no"] == "8371000099999999"
 
 
-async def test_illegal_transition_is_refused(store: Store) -> None:
+async def test_illegal_transition_is_refused(store: SqlStore) -> None:
     [line] = await store.save_trade("main", trade(), NOW, "t")
     with pytest.raises(IllegalTransition):
         await store.move(line, S.DELIVERED, now=NOW, actor="t")
 
 
-async def test_move_from_a_stale_state_changes_nothing(store: Store) -> None:
+async def test_move_from_a_stale_state_changes_nothing(store: SqlStore) -> None:
     """A move whose source state is no longer current returns False (someone else moved the line)."""
     [line] = await store.save_trade("main", trade(), NOW, "t")
     assert await store.move(line, S.HELD, now=NOW, actor="a")
     assert not await store.move(line, S.EXCEPTION, now=NOW, actor="b", frm=(S.RECEIVED,))
 
 
-async def test_exception_queues_one_memo_per_reason(store: Store) -> None:
+async def test_exception_queues_one_memo_per_reason(store: SqlStore) -> None:
     [line] = await store.save_trade("main", trade(), NOW, "t")
-    memo = ("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", 1)
+    memo = Memo("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", MemoFlag.RED)
     assert await store.record_exception(
         line, reason="CARD_MISSING", message="m", actor="t", now=NOW, memo=memo
     )
@@ -142,7 +143,7 @@ async def test_exception_queues_one_memo_per_reason(store: Store) -> None:
     assert await store.claim_memos(NOW, 10) == []  # held while being written
 
 
-async def test_watermark_never_moves_backwards(store: Store) -> None:
+async def test_watermark_never_moves_backwards(store: SqlStore) -> None:
     await store.save_watermark("main", NOW, started=NOW, now=NOW)
     await store.save_watermark("main", later(NOW, -60), started=NOW, now=NOW)
     assert await store.watermark("main") == NOW

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bridge.store.console_views import QueueFilter
+from bridge.core.records import QueueFilter
 from bridge.store.schema import lines
 from tests.rig import line
 from tests.web.conftest import Desk

@@ -8,32 +8,21 @@ select-then-insert).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Row, and_, delete, select
+from sqlalchemy import and_, delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.store.base import StoreBase, insert_ignore
+from bridge.core.records import UserRecord
 from bridge.store.console_schema import login_throttle, sessions, users
+from bridge.store.rows import user_record
+from bridge.store.schema import insert_ignore
 
 
-@dataclass(frozen=True)
-class UserRecord:
-    id: int
-    name: str
-    role: str
-    password_hash: str
-    disabled: bool
-    created_at: datetime
+class AccountRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
-
-def _user(row: Row[Any]) -> UserRecord:
-    r = row._mapping
-    return UserRecord(r["id"], r["name"], r["role"], r["password_hash"], bool(r["disabled"]), r["created_at"])
-
-
-class AccountStore(StoreBase):
     async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
         """Create a user; False when the name is taken."""
         async with self._engine.begin() as conn:
@@ -77,12 +66,12 @@ class AccountStore(StoreBase):
     async def user_by_name(self, name: str) -> UserRecord | None:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(users).where(users.c.name == name))).first()
-        return _user(row) if row is not None else None
+        return user_record(row._mapping) if row is not None else None
 
     async def all_users(self) -> list[UserRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(users).order_by(users.c.name))).all()
-        return [_user(r) for r in rows]
+        return [user_record(r._mapping) for r in rows]
 
     async def create_session(
         self, user_id: int, id_hash: str, csrf: str, now: datetime, expires_at: datetime
@@ -104,7 +93,7 @@ class AccountStore(StoreBase):
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
-        return (_user(row), str(row.csrf)) if row is not None else None
+        return (user_record(row._mapping), str(row.csrf)) if row is not None else None
 
     async def end_session(self, id_hash: str) -> None:
         async with self._engine.begin() as conn:
@@ -134,13 +123,6 @@ class AccountStore(StoreBase):
                 login_throttle.update().where(where).values(failures=failures, next_allowed_at=allowed)
             )
         return failures, allowed
-
-    async def login_failures(self, name: str) -> int:
-        async with self._engine.connect() as conn:
-            value = (
-                await conn.execute(select(login_throttle.c.failures).where(login_throttle.c.name == name))
-            ).scalar()
-        return int(value or 0)
 
     async def login_succeeded(self, name: str) -> None:
         async with self._engine.begin() as conn:

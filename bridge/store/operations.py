@@ -11,19 +11,55 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import OperationResult
+from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, OperationRecord
-from bridge.core.states import LineState
-from bridge.store.base import add_event, load_lines
-from bridge.store.line_store import LineStore, result_payload
+from bridge.core.states import IN_FLIGHT, PROVISIONABLE, LineState, OperationState
+from bridge.store.rows import load_lines
 from bridge.store.schema import lines, operations
+from bridge.store.transitions import add_event, move_line
 
 S = LineState
+OP = OperationState
+_NO_LEASE: dict[str, Any] = {"lease_owner": None, "lease_until": None}
 
 
-class OpStore(LineStore):
+def _result_payload(result: OperationResult) -> dict[str, Any]:
+    return {
+        "operation_id": result.operation_id,
+        "status": result.status,
+        "applied_at": result.applied_at.isoformat(),
+        "balance_fen": result.balance_fen,
+        "valid_until": result.valid_until.isoformat() if result.valid_until else None,
+        "cards": [
+            {
+                "serial": c.serial,
+                "pin": c.pin,
+                "face_value_fen": c.face_value_fen,
+                "expires_on": c.expires_on.isoformat(),
+            }
+            for c in result.cards
+        ],
+    }
+
+
+def _applied_detail(op: OperationRecord, result: OperationResult, how: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"request_id": op.request_id, "operation_id": result.operation_id, "how": how}
+    if result.balance_fen is not None:
+        detail["balance_fen"] = result.balance_fen
+    if result.valid_until is not None:
+        detail["valid_until"] = result.valid_until.isoformat()
+    if result.cards:
+        detail["cards"] = [c.serial for c in result.cards]
+    return detail
+
+
+class OperationRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
     async def begin_submit(self, line: LineRecord, op: OperationRecord, owner: str, now: datetime) -> bool:
         """Commit SUBMITTED (with the request_id) before the call; False if the lease is gone."""
         async with self._engine.begin() as conn:
@@ -36,14 +72,14 @@ class OpStore(LineStore):
             ).one()
             if row.lease_owner != owner or row.lease_until is None or row.lease_until <= now:
                 return False
-            return await self._move(
+            return await move_line(
                 conn,
                 line,
                 S.SUBMITTED,
                 now=now,
                 actor=owner,
                 kind="submit",
-                frm=(S.READY, S.UNKNOWN, S.SUBMITTED),
+                frm=PROVISIONABLE,
                 detail={"request_id": op.request_id, "part": op.part, "payload": op.payload},
             )
 
@@ -62,9 +98,9 @@ class OpStore(LineStore):
                 operations.update()
                 .where(operations.c.id == op.id)
                 .values(
-                    state="APPLIED",
+                    state=OP.APPLIED.value,
                     operation_id=result.operation_id,
-                    result=result_payload(result),
+                    result=_result_payload(result),
                     applied_at=result.applied_at,
                     updated_at=now,
                 )
@@ -74,33 +110,24 @@ class OpStore(LineStore):
                 .scalars()
                 .all()
             )
-            detail: dict[str, Any] = {
-                "request_id": op.request_id,
-                "operation_id": result.operation_id,
-                "how": how,
-            }
-            if result.balance_fen is not None:
-                detail["balance_fen"] = result.balance_fen
-            if result.valid_until is not None:
-                detail["valid_until"] = result.valid_until.isoformat()
-            if result.cards:
-                detail["cards"] = [c.serial for c in result.cards]
-            if all(s == "APPLIED" for s in states):
-                await self._move(
-                    conn,
-                    line,
-                    S.APPLIED,
-                    now=now,
-                    actor=actor,
-                    kind="applied",
-                    frm=(S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
-                    detail=detail,
-                    values=dict(
-                        applied_at=now, lease_owner=None, lease_until=None, reason=None, reason_detail=None
-                    ),
+            detail = _applied_detail(op, result, how)
+            if not all(s == OP.APPLIED.value for s in states):
+                await _part_applied(conn, line, actor, now, detail)
+            elif await move_line(
+                conn,
+                line,
+                S.APPLIED,
+                now=now,
+                actor=actor,
+                kind="applied",
+                frm=(S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
+                detail=detail,
+            ):
+                await conn.execute(
+                    lines.update()
+                    .where(lines.c.id == line.id)
+                    .values(applied_at=now, reason=None, reason_detail=None, **_NO_LEASE)
                 )
-            else:
-                await _event_only(conn, line, actor, now, "part_applied", detail)
             return (await load_lines(conn, lines.c.id == line.id))[0]
 
     async def record_unknown(
@@ -116,9 +143,11 @@ class OpStore(LineStore):
         """The answer was lost: the part may be applied; the next attempt asks by request_id first."""
         async with self._engine.begin() as conn:
             await conn.execute(
-                operations.update().where(operations.c.id == op.id).values(state="UNKNOWN", updated_at=now)
+                operations.update()
+                .where(operations.c.id == op.id)
+                .values(state=OP.UNKNOWN.value, updated_at=now)
             )
-            await self._move(
+            if await move_line(
                 conn,
                 line,
                 S.UNKNOWN,
@@ -127,10 +156,12 @@ class OpStore(LineStore):
                 kind="answer_lost",
                 frm=(S.SUBMITTED,),
                 detail={"request_id": op.request_id, "error": error},
-                values=dict(
-                    attempts=line.attempts + 1, next_attempt_at=next_at, lease_owner=None, lease_until=None
-                ),
-            )
+            ):
+                await conn.execute(
+                    lines.update()
+                    .where(lines.c.id == line.id)
+                    .values(attempts=line.attempts + 1, next_attempt_at=next_at, **_NO_LEASE)
+                )
 
     async def record_retry(
         self,
@@ -144,9 +175,15 @@ class OpStore(LineStore):
         count_attempt: bool,
     ) -> None:
         """Not applied this time (refused at the door): try again at ``next_at``."""
-        target = S.UNKNOWN if op.state == "UNKNOWN" else S.READY
+        target = S.UNKNOWN if op.state == OP.UNKNOWN.value else S.READY
+        detail = {
+            "request_id": op.request_id,
+            "error": error,
+            "next_at": next_at.isoformat(),
+            "counted": count_attempt,
+        }
         async with self._engine.begin() as conn:
-            await self._move(
+            if await move_line(
                 conn,
                 line,
                 target,
@@ -154,19 +191,14 @@ class OpStore(LineStore):
                 actor=actor,
                 kind="retry_later",
                 frm=(S.SUBMITTED, S.UNKNOWN) if target is S.UNKNOWN else (S.SUBMITTED, S.READY),
-                detail={
-                    "request_id": op.request_id,
-                    "error": error,
-                    "next_at": next_at.isoformat(),
-                    "counted": count_attempt,
-                },
-                values=dict(
-                    attempts=line.attempts + (1 if count_attempt else 0),
-                    next_attempt_at=next_at,
-                    lease_owner=None,
-                    lease_until=None,
-                ),
-            )
+                detail=detail,
+            ):
+                attempts = line.attempts + (1 if count_attempt else 0)
+                await conn.execute(
+                    lines.update()
+                    .where(lines.c.id == line.id)
+                    .values(attempts=attempts, next_attempt_at=next_at, **_NO_LEASE)
+                )
 
     async def record_exception(
         self,
@@ -176,32 +208,34 @@ class OpStore(LineStore):
         message: str,
         actor: str,
         now: datetime,
-        memo: tuple[str, str, int] | None,
+        memo: Memo | None,
         detail: dict[str, Any] | None = None,
     ) -> bool:
         """A person must decide: EXCEPTION with its reason, and a seller memo queued for CS."""
-        return await self.move(
-            line,
-            S.EXCEPTION,
-            now=now,
-            actor=actor,
-            kind="exception",
-            frm=(S.RECEIVED, S.READY, S.SUBMITTED, S.UNKNOWN, S.HELD),
-            reason=reason,
-            detail={"message": message, **(detail or {})},
-            memo=memo,
-            values=dict(lease_owner=None, lease_until=None, next_attempt_at=None),
-        )
+        async with self._engine.begin() as conn:
+            moved = await move_line(
+                conn,
+                line,
+                S.EXCEPTION,
+                now=now,
+                actor=actor,
+                kind="exception",
+                frm=IN_FLIGHT | {S.HELD},
+                reason=reason,
+                detail={"message": message, **(detail or {})},
+                memo=memo,
+            )
+            if moved:
+                await conn.execute(
+                    lines.update().where(lines.c.id == line.id).values(next_attempt_at=None, **_NO_LEASE)
+                )
+            return moved
 
 
-async def _event_only(
-    conn: AsyncConnection,
-    line: LineRecord,
-    actor: str,
-    now: datetime,
-    kind: str,
-    detail: dict[str, Any],
+async def _part_applied(
+    conn: AsyncConnection, line: LineRecord, actor: str, now: datetime, detail: dict[str, Any]
 ) -> None:
+    """One part of several applied: an event, the line's state unchanged."""
     await add_event(
         conn,
         now=now,
@@ -210,7 +244,7 @@ async def _event_only(
         oid=line.oid,
         line_id=line.id,
         actor=actor,
-        kind=kind,
+        kind="part_applied",
         detail=detail,
     )
     await conn.execute(lines.update().where(lines.c.id == line.id).values(updated_at=now))

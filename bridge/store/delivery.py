@@ -1,0 +1,171 @@
+"""Write-back and seller memos: trades due for delivery, and memos waiting to be written.
+
+A trade is claimed (with a lease) once its lines are settled and one is
+applied; delivering it moves its applied lines to DELIVERED in the same
+transaction. A failed write-back stays visible with its error and next try.
+A memo is held for a while when claimed, so a crashed writer delays it by
+that hold, never loses it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.core.records import LineRecord, MemoRecord, TradeRecord
+from bridge.core.states import DeliveryState, LineState, MemoState
+from bridge.store.claims import at_or_before, claim, lease_free
+from bridge.store.rows import load_lines, memo_record, trade_record
+from bridge.store.schema import lines, memos, trades
+from bridge.store.transitions import add_event, move_line
+
+S = LineState
+
+
+class DeliveryRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim_trades(self, owner: str, now: datetime, lease_s: float, limit: int) -> list[TradeRecord]:
+        """Lease trades whose lines are all settled and that still need write-back."""
+        due = and_(
+            trades.c.delivery_state == DeliveryState.DUE.value,
+            at_or_before(trades.c.delivery_next_at, now),
+            lease_free(trades, now),
+        )
+        async with self._engine.begin() as conn:
+            claimed = await claim(
+                conn,
+                trades,
+                due,
+                order_by=(trades.c.delivery_next_at, trades.c.id),
+                limit=limit,
+                hold={"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)},
+            )
+            rows = (await conn.execute(select(trades).where(trades.c.id.in_(claimed)))).mappings().all()
+        return [trade_record(r) for r in rows]
+
+    async def trade_lines(self, trade_id: int) -> list[LineRecord]:
+        async with self._engine.connect() as conn:
+            return await load_lines(conn, lines.c.trade_id == trade_id)
+
+    async def trade_delivered(self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime) -> None:
+        """Mark the trade and its applied lines DELIVERED (one transaction)."""
+        async with self._engine.begin() as conn:
+            applied = await load_lines(
+                conn, and_(lines.c.trade_id == trade.id, lines.c.state == S.APPLIED.value)
+            )
+            for line in applied:
+                if await move_line(
+                    conn,
+                    line,
+                    S.DELIVERED,
+                    now=now,
+                    actor=actor,
+                    kind="delivered",
+                    detail={"outcome": outcome},
+                ):
+                    await conn.execute(lines.update().where(lines.c.id == line.id).values(delivered_at=now))
+            await conn.execute(
+                trades.update()
+                .where(trades.c.id == trade.id)
+                .values(
+                    delivery_state=DeliveryState.DELIVERED.value,
+                    delivered_at=now,
+                    delivery_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )
+            await add_event(
+                conn,
+                now=now,
+                shop=trade.shop,
+                tid=trade.tid,
+                actor=actor,
+                kind="trade_delivered",
+                detail={"outcome": outcome},
+            )
+
+    async def trade_delivery_failed(
+        self, trade: TradeRecord, *, error: str, actor: str, now: datetime, next_at: datetime
+    ) -> None:
+        """Credited but not yet shown delivered: keep it visible and try again later."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                trades.update()
+                .where(trades.c.id == trade.id)
+                .values(
+                    delivery_attempts=trades.c.delivery_attempts + 1,
+                    delivery_error=error,
+                    delivery_next_at=next_at,
+                    lease_owner=None,
+                    lease_until=None,
+                    updated_at=now,
+                )
+            )
+            await add_event(
+                conn,
+                now=now,
+                shop=trade.shop,
+                tid=trade.tid,
+                actor=actor,
+                kind="writeback_failed",
+                detail={"error": error, "next_at": next_at.isoformat()},
+            )
+
+    async def release_trade(self, trade: TradeRecord, owner: str) -> None:
+        """Give up ``owner``'s lease on the trade (someone else's lease is left alone)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                trades.update()
+                .where(and_(trades.c.id == trade.id, trades.c.lease_owner == owner))
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    async def claim_memos(self, now: datetime, limit: int, hold_s: float = 60.0) -> list[MemoRecord]:
+        """Take memos due for writing; each is held for ``hold_s`` (a crashed writer delays it, no more)."""
+        due = and_(memos.c.state == MemoState.PENDING.value, at_or_before(memos.c.next_at, now))
+        async with self._engine.begin() as conn:
+            claimed = await claim(
+                conn,
+                memos,
+                due,
+                order_by=(memos.c.id,),
+                limit=limit,
+                hold={"next_at": now + timedelta(seconds=hold_s)},
+            )
+            rows = (
+                (await conn.execute(select(memos).where(memos.c.id.in_(claimed)).order_by(memos.c.id)))
+                .mappings()
+                .all()
+            )
+        return [memo_record(r) for r in rows]
+
+    async def memo_done(self, memo: MemoRecord, actor: str, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                memos.update()
+                .where(memos.c.id == memo.id)
+                .values(state=MemoState.DONE.value, last_error=None)
+            )
+            await add_event(
+                conn,
+                now=now,
+                shop=memo.shop,
+                tid=memo.tid,
+                actor=actor,
+                kind="memo_written",
+                detail={"text": memo.text, "flag": memo.flag},
+            )
+
+    async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                memos.update()
+                .where(memos.c.id == memo.id)
+                .values(attempts=memos.c.attempts + 1, last_error=error, next_at=next_at)
+            )

@@ -1,0 +1,205 @@
+"""What intake writes: trades and their new lines, the polling watermark, unreadable trades.
+
+A trade is unique by shop + tid and a line by shop + tid + oid (constraints,
+never select-then-insert), so re-reading a trade (the poll's overlap) stores
+nothing twice. The watermark never moves backwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bridge.core.models import OrderLine, Trade
+from bridge.core.records import LineRecord
+from bridge.core.states import DeliveryState, LineState
+from bridge.store.rows import load_lines
+from bridge.store.schema import cursors, insert_ignore, lines, trades
+from bridge.store.transitions import add_event
+
+
+class IntakeRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
+        """Store a trade and its lines (new lines as RECEIVED); return all its lines."""
+        async with self._engine.begin() as conn:
+            trade_id = await _upsert_trade_row(conn, shop, trade, now)
+            for line in trade.lines:
+                if not await _insert_line(conn, trade_id, shop, trade, line, now):
+                    await _update_refund_status(
+                        conn, shop, trade.tid, line.oid, line.refund_status, now, actor
+                    )
+                    continue
+                await add_event(
+                    conn,
+                    now=now,
+                    shop=shop,
+                    tid=trade.tid,
+                    oid=line.oid,
+                    actor=actor,
+                    kind="received",
+                    to_state=LineState.RECEIVED.value,
+                    detail={
+                        "sku": line.outer_sku_id,
+                        "quantity": line.quantity,
+                        "payment_fen": line.payment_fen,
+                    },
+                )
+            return await load_lines(conn, lines.c.trade_id == trade_id)
+
+    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
+        """Stored (status, modified, read at) of these trades: a re-listed unchanged trade is skipped."""
+        found: dict[int, tuple[str, datetime, datetime]] = {}
+        async with self._engine.connect() as conn:
+            for start in range(0, len(tids), 500):
+                chunk = tids[start : start + 500]
+                rows = (
+                    await conn.execute(
+                        select(trades.c.tid, trades.c.status, trades.c.modified, trades.c.updated_at).where(
+                            and_(trades.c.shop == shop, trades.c.tid.in_(chunk))
+                        )
+                    )
+                ).all()
+                found.update({r.tid: (r.status, r.modified, r.updated_at) for r in rows})
+        return found
+
+    async def watermark(self, shop: str) -> datetime | None:
+        async with self._engine.connect() as conn:
+            value = (await conn.execute(select(cursors.c.watermark).where(cursors.c.shop == shop))).scalar()
+        return value
+
+    async def save_watermark(
+        self, shop: str, watermark: datetime, *, started: datetime, now: datetime
+    ) -> None:
+        """Move the watermark (never backwards) after a whole range was stored."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert_ignore(conn, cursors, ["shop"]).values(
+                    shop=shop, watermark=watermark, last_poll_started=started, last_success_at=now
+                )
+            )
+            await conn.execute(
+                cursors.update()
+                .where(
+                    and_(
+                        cursors.c.shop == shop,
+                        or_(cursors.c.watermark.is_(None), cursors.c.watermark <= watermark),
+                    )
+                )
+                .values(watermark=watermark)
+            )
+            await conn.execute(
+                cursors.update()
+                .where(cursors.c.shop == shop)
+                .values(last_poll_started=started, last_success_at=now, last_error=None)
+            )
+
+    async def poll_failed(self, shop: str, error: str) -> None:
+        """Keep the error for the health page, even when no poll of this shop ever succeeded."""
+        async with self._engine.begin() as conn:
+            await conn.execute(insert_ignore(conn, cursors, ["shop"]).values(shop=shop, watermark=None))
+            await conn.execute(cursors.update().where(cursors.c.shop == shop).values(last_error=error))
+
+    async def record_intake_failure(
+        self, shop: str, tid: int, *, error: str, actor: str, now: datetime
+    ) -> None:
+        """A trade that could not be read or parsed: kept in the timeline for a person."""
+        async with self._engine.begin() as conn:
+            await add_event(
+                conn,
+                now=now,
+                shop=shop,
+                tid=tid,
+                actor=actor,
+                kind="intake_failed",
+                reason="MARKETPLACE_DATA_INVALID",
+                detail={"error": error},
+            )
+
+
+async def _upsert_trade_row(conn: AsyncConnection, shop: str, trade: Trade, now: datetime) -> int:
+    values = dict(
+        status=trade.status,
+        buyer_nick=trade.buyer_nick,
+        buyer_message=trade.buyer_message,
+        modified=trade.modified,
+        pay_time=trade.pay_time,
+        payment_fen=trade.payment_fen,
+    )
+    await conn.execute(
+        insert_ignore(conn, trades, ["shop", "tid"]).values(
+            shop=shop,
+            tid=trade.tid,
+            delivery_state=DeliveryState.OPEN.value,
+            delivery_attempts=0,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+    )
+    where = and_(trades.c.shop == shop, trades.c.tid == trade.tid)
+    await conn.execute(trades.update().where(where).values(updated_at=now, **values))
+    return int((await conn.execute(select(trades.c.id).where(where))).scalar_one())
+
+
+async def _insert_line(
+    conn: AsyncConnection, trade_id: int, shop: str, trade: Trade, line: OrderLine, now: datetime
+) -> bool:
+    """Insert the line as RECEIVED; False when it is already stored."""
+    inserted = await conn.execute(
+        insert_ignore(conn, lines, ["shop", "tid", "oid"]).values(
+            trade_id=trade_id,
+            shop=shop,
+            tid=trade.tid,
+            oid=line.oid,
+            outer_sku_id=line.outer_sku_id,
+            sku_id=line.sku_id,
+            title=line.title,
+            quantity=line.quantity,
+            price_fen=line.price_fen,
+            payment_fen=line.payment_fen,
+            refund_status=line.refund_status,
+            customization=line.customization,
+            state=LineState.RECEIVED.value,
+            attempts=0,
+            paid_at=trade.pay_time,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return bool(inserted.rowcount)
+
+
+async def _update_refund_status(
+    conn: AsyncConnection,
+    shop: str,
+    tid: int,
+    oid: int,
+    refund_status: str,
+    now: datetime,
+    actor: str,
+) -> None:
+    where = and_(
+        lines.c.shop == shop,
+        lines.c.tid == tid,
+        lines.c.oid == oid,
+        lines.c.refund_status != refund_status,
+    )
+    changed = await conn.execute(
+        lines.update().where(where).values(refund_status=refund_status, updated_at=now)
+    )
+    if changed.rowcount:
+        await add_event(
+            conn,
+            now=now,
+            shop=shop,
+            tid=tid,
+            oid=oid,
+            actor=actor,
+            kind="refund_status",
+            detail={"refund_status": refund_status},
+        )

@@ -1,0 +1,123 @@
+"""``SqlStore``: the repositories composed over one engine, with the methods the store ports declare.
+
+Each repository is a plain class holding the engine; ``SqlStore`` only hands
+their methods out under one name, so the services see one store
+(``bridge.ports.StorePort``) while each piece stays small and stands alone.
+mypy checks the whole against the port (``_conforms`` below).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.ports import StorePort
+from bridge.store.accounts import AccountRepository
+from bridge.store.console import ConsoleRepository
+from bridge.store.delivery import DeliveryRepository
+from bridge.store.intake import IntakeRepository
+from bridge.store.lines import LineRepository
+from bridge.store.moves import MoveRepository
+from bridge.store.operations import OperationRepository
+from bridge.store.views import ViewRepository
+
+
+class SqlStore:
+    """Lines, operations, trades, memos, the polling cursor, the read views and the console's tables."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._expose_intake_and_delivery(engine)
+        self._expose_lines_and_operations(engine)
+        self._expose_console_and_accounts(engine)
+
+    def _expose_intake_and_delivery(self, engine: AsyncEngine) -> None:
+        intake = IntakeRepository(engine)
+        self.save_trade = intake.save_trade
+        self.known_versions = intake.known_versions
+        self.watermark = intake.watermark
+        self.save_watermark = intake.save_watermark
+        self.poll_failed = intake.poll_failed
+        self.record_intake_failure = intake.record_intake_failure
+
+        delivery = DeliveryRepository(engine)
+        self.claim_trades = delivery.claim_trades
+        self.trade_lines = delivery.trade_lines
+        self.trade_delivered = delivery.trade_delivered
+        self.trade_delivery_failed = delivery.trade_delivery_failed
+        self.release_trade = delivery.release_trade
+        self.claim_memos = delivery.claim_memos
+        self.memo_done = delivery.memo_done
+        self.memo_failed = delivery.memo_failed
+
+    def _expose_lines_and_operations(self, engine: AsyncEngine) -> None:
+        lines = LineRepository(engine)
+        self.trade_for_planning = lines.trade_for_planning
+        self.mark_ready = lines.mark_ready
+        self.claim_lines = lines.claim_lines
+        self.release = lines.release
+        self.sweep_leases = lines.sweep_leases
+        self.lines_in = lines.lines_in
+        self.reset_attempts = lines.reset_attempts
+
+        ops = OperationRepository(engine)
+        self.begin_submit = ops.begin_submit
+        self.record_applied = ops.record_applied
+        self.record_unknown = ops.record_unknown
+        self.record_retry = ops.record_retry
+        self.record_exception = ops.record_exception
+
+        moves = MoveRepository(engine)
+        self.move = moves.move
+        self.hold = moves.hold
+        self.release_hold = moves.release_hold
+        self.cancel_refunded = moves.cancel_refunded
+        self.refund_after_delivery = moves.refund_after_delivery
+        self.release_parked = moves.release_parked
+        self.resolve = moves.resolve
+        self.cancel_for_refund = moves.cancel_for_refund
+
+    def _expose_console_and_accounts(self, engine: AsyncEngine) -> None:
+        console = ConsoleRepository(engine)
+        self.queue = console.queue
+        self.line_by_id = console.line_by_id
+        self.oldest_waiting = console.oldest_waiting
+        self.delivered_since = console.delivered_since
+        self.last_applied_at = console.last_applied_at
+        self.unmapped_inbox = console.unmapped_inbox
+        self.parked_lines = console.parked_lines
+        self.add_audit = console.add_audit
+        self.audit_entries = console.audit_entries
+        self.audit_actors_and_actions = console.audit_actors_and_actions
+
+        views = ViewRepository(engine)
+        self.find_trades = views.find_trades
+        self.trade_story = views.trade_story
+        self.state_counts = views.state_counts
+        self.exception_counts = views.exception_counts
+        self.cursor_rows = views.cursor_rows
+        self.all_lines = views.all_lines
+        self.progress = views.progress
+
+        accounts = AccountRepository(engine)
+        self.add_user = accounts.add_user
+        self.update_user = accounts.update_user
+        self.user_by_name = accounts.user_by_name
+        self.all_users = accounts.all_users
+        self.create_session = accounts.create_session
+        self.session_user = accounts.session_user
+        self.end_session = accounts.end_session
+        self.login_wait_until = accounts.login_wait_until
+        self.login_failed = accounts.login_failed
+        self.login_succeeded = accounts.login_succeeded
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+def _conforms(store: SqlStore) -> StorePort:
+    """Never called: mypy checks here that ``SqlStore`` offers every method of ``StorePort``."""
+    return store

@@ -1,0 +1,156 @@
+"""The steps every transaction of the store is built from, inside the caller's transaction.
+
+``move_line`` is the one compare-and-set of a line's state: it checks the move
+against the transition table (``bridge.core.states``), changes nothing when
+the line is no longer in a state it may move from, and writes the event row
+(masked), the memo for CS and the trade's delivery state with the move. The
+repositories call these within one ``engine.begin()``, so a transition and its
+event are committed together, before any remote call that depends on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bridge.core.masking import mask_detail
+from bridge.core.reasons import Memo
+from bridge.core.records import LineRecord
+from bridge.core.states import (
+    IN_FLIGHT,
+    DeliveryState,
+    LineState,
+    MemoState,
+    check_transition,
+    delivery_state,
+)
+from bridge.store.schema import events, insert_ignore, lines, memos, trades
+
+
+async def add_event(
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    shop: str,
+    tid: int,
+    actor: str,
+    kind: str,
+    oid: int | None = None,
+    line_id: int | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One row of a trade's timeline; the detail is masked before it is stored."""
+    await conn.execute(
+        events.insert().values(
+            at=now,
+            shop=shop,
+            tid=tid,
+            oid=oid,
+            line_id=line_id,
+            actor=actor,
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            detail=mask_detail(detail),
+        )
+    )
+
+
+async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+    """Queue a seller memo; the same key on the same trade is queued once (a constraint)."""
+    await conn.execute(
+        insert_ignore(conn, memos, ["shop", "tid", "key"]).values(
+            shop=shop,
+            tid=tid,
+            key=memo.key,
+            text=memo.text,
+            flag=memo.flag.value,
+            state=MemoState.PENDING.value,
+            attempts=0,
+            next_at=now,
+            created_at=now,
+        )
+    )
+
+
+async def refresh_trade(conn: AsyncConnection, trade_id: int, now: datetime) -> None:
+    """Recompute a trade's delivery state from its lines (a delivered trade stays delivered)."""
+    current = (
+        await conn.execute(select(trades.c.delivery_state).where(trades.c.id == trade_id))
+    ).scalar_one()
+    if current == DeliveryState.DELIVERED.value:
+        return
+    states = [
+        LineState(s)
+        for s in (await conn.execute(select(lines.c.state).where(lines.c.trade_id == trade_id))).scalars()
+    ]
+    target = delivery_state(states)
+    if target.value != current:
+        values: dict[str, Any] = {"delivery_state": target.value, "updated_at": now}
+        if target is DeliveryState.DUE:
+            values["delivery_next_at"] = now
+        await conn.execute(trades.update().where(trades.c.id == trade_id).values(**values))
+
+
+def _affects_delivery(current: LineState, to: LineState) -> bool:
+    """Moves among the in-flight states never change whether a trade is due for write-back."""
+    return not (current in IN_FLIGHT and to in IN_FLIGHT)
+
+
+async def move_line(
+    conn: AsyncConnection,
+    line: LineRecord,
+    to: LineState,
+    *,
+    now: datetime,
+    actor: str,
+    kind: str = "state",
+    frm: Iterable[LineState] | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+    memo: Memo | None = None,
+) -> bool:
+    """Move ``line`` to ``to`` if it is still in one of ``frm`` (default: its recorded state).
+
+    Raises ``IllegalTransition`` for a move the table does not allow. A move to
+    EXCEPTION records its reason (and the detail's message) on the line. The
+    caller sets any other column of the move in the same transaction, and only
+    when this returns True.
+    """
+    sources = tuple(frm) if frm is not None else (line.state,)
+    for source in sources:
+        check_transition(source, to)
+    current = (await conn.execute(select(lines.c.state).where(lines.c.id == line.id))).scalar_one()
+    if LineState(current) not in sources:
+        return False
+    update: dict[str, Any] = {"state": to.value, "updated_at": now}
+    if to is LineState.EXCEPTION:
+        update.update(reason=reason, reason_detail=(detail or {}).get("message"))
+    await conn.execute(lines.update().where(lines.c.id == line.id).values(**update))
+    await add_event(
+        conn,
+        now=now,
+        shop=line.shop,
+        tid=line.tid,
+        oid=line.oid,
+        line_id=line.id,
+        actor=actor,
+        kind=kind,
+        from_state=current,
+        to_state=to.value,
+        reason=reason,
+        detail=detail,
+    )
+    if memo is not None:
+        await insert_memo(conn, line.shop, line.tid, memo, now)
+    if _affects_delivery(LineState(current), to):
+        await refresh_trade(conn, line.trade_id, now)
+    return True

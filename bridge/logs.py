@@ -4,8 +4,6 @@ Every event passes :func:`mask_sensitive` before it is rendered; the policy
 itself (card numbers keep their last 4 digits; PINs, secrets, signatures and
 session keys are replaced whatever key or text they hide in) is
 ``bridge.core.masking``, the same one event rows and pages use.
-``mask_text`` and ``register_secret`` are re-exported for callers that only
-know logging.
 """
 
 from __future__ import annotations
@@ -17,9 +15,9 @@ from typing import Any
 
 import structlog
 
-from bridge.core.masking import mask_text, mask_value, register_secret
+from bridge.core.masking import mask_value
 
-__all__ = ["configure_logging", "get_logger", "mask_sensitive", "mask_text", "register_secret"]
+__all__ = ["configure_logging", "get_logger", "mask_sensitive"]
 
 
 def mask_sensitive(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

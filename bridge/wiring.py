@@ -12,7 +12,7 @@ import aiohttp
 
 from adapters.billing_core.client import BillingClient
 from adapters.taobao.client import TaobaoClient
-from bridge.logs import register_secret
+from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
 from bridge.services.deps import Deps, Runtime, utc_now
 from bridge.services.mappings import load_mapping_set

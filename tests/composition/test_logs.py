@@ -8,7 +8,8 @@ import json
 import pytest
 import structlog
 
-from bridge.logs import configure_logging, mask_text, register_secret
+from bridge.core.masking import mask_text, register_secret
+from bridge.logs import configure_logging
 
 
 @pytest.mark.parametrize(

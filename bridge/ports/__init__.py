@@ -1,0 +1,29 @@
+"""The Protocols the services depend on; adapters and the store implement them.
+
+* ``remote`` — the marketplace, the billing core and the mapping files;
+* ``store`` — the store by role (intake, lines, delivery, console, accounts) and ``StorePort``.
+
+This package is their public face: import the names from ``bridge.ports``.
+"""
+
+from bridge.ports.remote import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.ports.store import (
+    AccountStorePort,
+    ConsoleStorePort,
+    DeliveryStorePort,
+    IntakeStorePort,
+    LineStorePort,
+    StorePort,
+)
+
+__all__ = [
+    "AccountStorePort",
+    "BillingPort",
+    "ConsoleStorePort",
+    "DeliveryStorePort",
+    "IntakeStorePort",
+    "LineStorePort",
+    "MappingFilesPort",
+    "MarketplacePort",
+    "StorePort",
+]

@@ -11,6 +11,17 @@ from pathlib import Path
 from bridge.core.errors import ConfigError
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bridge", description="Marketplace orders → billing core, exactly once.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -32,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
     tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
+    tort.add_argument(
+        "--instances",
+        type=_positive,
+        default=1,
+        help="daemon processes on one database, kills spread (default 1)",
+    )
+    tort.add_argument(
+        "--database",
+        default=None,
+        help="DSN of an empty database (default: a new SQLite file)",
+    )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -86,9 +108,17 @@ async def _dispatch(args: argparse.Namespace) -> int:
             listen=args.listen,
         )
     if args.command == "torture":
-        from bridge.lab.torture import torture_command
+        from bridge.lab.torture import TortureOptions, torture_command
 
-        return await torture_command(args.orders, args.kills, args.seed, not args.no_faults, args.json)
+        opts = TortureOptions(
+            orders=args.orders,
+            kills=args.kills,
+            seed=args.seed,
+            faults=not args.no_faults,
+            instances=args.instances,
+            database=args.database,
+        )
+        return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):
         from bridge.cli.console import console_command
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import sys
@@ -129,3 +130,53 @@ class DaemonProcess:
             await self._proc.wait()
         self._proc = None
         return code
+
+
+class DaemonGroup:
+    """Several ``bridge run`` processes on one database (several hosts, as an operator would run them).
+
+    With one member it behaves like that member alone. Kills pick a member at
+    random (``kill_one``); a member that died by itself is restarted by
+    ``restart_dead``. Every member is reaped by ``close``.
+    """
+
+    def __init__(self, members: list[DaemonProcess]) -> None:
+        if not members:
+            raise ValueError("a daemon group needs at least one member")
+        self.members = members
+
+    @property
+    def kills(self) -> int:
+        return sum(m.kills for m in self.members)
+
+    @property
+    def starts(self) -> int:
+        return sum(m.starts for m in self.members)
+
+    @property
+    def unexpected_exits(self) -> list[int]:
+        return [code for m in self.members for code in m.unexpected_exits]
+
+    async def start(self) -> None:
+        for member in self.members:
+            await member.start()
+
+    async def kill_one(self, rng: random.Random) -> int:
+        """SIGKILL one member (drawn from ``rng`` only when there is a choice) and restart it."""
+        index = rng.randrange(len(self.members)) if len(self.members) > 1 else 0
+        await self.members[index].kill()
+        await self.members[index].start()
+        return index
+
+    async def restart_dead(self) -> list[tuple[int, int]]:
+        """Restart members that exited without being told to: (index, exit code) of each."""
+        restarted = []
+        for index, member in enumerate(self.members):
+            if not member.check_alive():
+                restarted.append((index, member.unexpected_exits[-1]))
+                await member.start()
+        return restarted
+
+    async def close(self, grace_s: float = 10.0) -> list[int | None]:
+        """Stop every member (SIGTERM together, then by force); their exit codes."""
+        return list(await asyncio.gather(*(m.close(grace_s) for m in self.members)))

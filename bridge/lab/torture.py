@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import make_url
 
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.core.records import LineRecord
 from bridge.lab import DEMO_MAPPINGS
-from bridge.lab.daemon_process import DaemonProcess, free_port
+from bridge.lab.daemon_process import DaemonGroup, DaemonProcess, free_port
 from bridge.lab.sandboxes import (
     Credentials,
     Sandboxes,
@@ -72,6 +73,8 @@ class TortureOptions:
     log_level: str = "info"
     progress: bool = True
     calm_latency_ms: float = 0.0  # without faults: billing-core median latency (calls in flight at kills)
+    instances: int = 1  # daemon processes on the one database, the kills spread across them
+    database: str | None = None  # a DSN (an empty database); default a new SQLite file in the workdir
 
     @property
     def placement_s(self) -> float:
@@ -83,24 +86,35 @@ def _calm(latency_ms: float) -> BillingKnobs:
     return BillingKnobs(latency_ms=latency_ms, latency_tail_ms=4 * latency_ms)
 
 
-def _write_config(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[Path, str, str]:
-    port = free_port()
-    config = bridge_config(sb, workdir, shop=SHOP)
-    config.update(listen=f"127.0.0.1:{port}", log_level=opts.log_level, log_format="json")
-    path = workdir / "bridge.toml"
-    path.write_text(to_toml(config), encoding="utf-8")
-    return path, str(config["database"]), f"http://127.0.0.1:{port}/healthz"
+def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[list[DaemonProcess], str]:
+    """One configuration and process handle per instance, all on the same database; and its DSN."""
+    members = []
+    dsn = ""
+    for n in range(1, opts.instances + 1):
+        port = free_port()
+        config = bridge_config(sb, workdir, shop=SHOP)
+        if opts.database:
+            config["database"] = opts.database
+        config.update(
+            instance=f"torture-{n}", listen=f"127.0.0.1:{port}", log_level=opts.log_level, log_format="json"
+        )
+        path = workdir / ("bridge.toml" if n == 1 else f"bridge-{n}.toml")
+        path.write_text(to_toml(config), encoding="utf-8")
+        health = f"http://127.0.0.1:{port}/healthz"
+        members.append(DaemonProcess(path, sb.env(), workdir / "bridge.log", health))
+        dsn = str(config["database"])
+    return members, dsn
 
 
 def _chaos_tasks(
-    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: ConsoleStorePort, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: ConsoleStorePort, log: ChaosLog
 ) -> list[asyncio.Task[None]]:
     """The disturbances, each drawing from its own seeded stream (their timings do not mix)."""
     span = opts.placement_s
     mean_gap = max(1.5, 0.8 * span / max(opts.kills, 1))  # the kills fall while orders are placed
     gaps = (1.5, 2 * mean_gap - 1.5)  # the daemon needs ~1 s to start: most kills land mid-work
     rng = [random.Random(opts.seed * 10 + k) for k in range(3)]
-    tasks = [asyncio.create_task(kill_loop(daemon, sb, store, rng[0], opts.kills, gaps, log))]
+    tasks = [asyncio.create_task(kill_loop(daemons, sb, store, rng[0], opts.kills, gaps, log))]
     if opts.faults:
         tasks.append(asyncio.create_task(rate_limit_bursts(sb, rng[1], span, log)))
     if opts.faults if opts.billing_restart is None else opts.billing_restart:
@@ -117,7 +131,7 @@ def _chaos_tasks(
 async def _wait_settled(
     opts: TortureOptions,
     store: ConsoleStorePort,
-    daemon: DaemonProcess,
+    daemons: DaemonGroup,
     placed: list[PlannedOrder],
     log: ChaosLog,
 ) -> bool:
@@ -126,21 +140,20 @@ async def _wait_settled(
     last_print = 0.0
     expected = sum(len(o.lines) for o in placed)
     while time.monotonic() < deadline:
-        if not daemon.check_alive():
-            log.note(f"daemon exited by itself ({daemon.unexpected_exits[-1]}): restarted")
-            await daemon.start()
+        for index, code in await daemons.restart_dead():
+            log.note(f"daemon {index + 1} exited by itself ({code}): restarted")
         counts = await store.progress()
         if settled(counts, expected):
             return True
         if opts.progress and time.monotonic() - last_print > 5:
-            sys.stderr.write(progress_line(len(placed), opts.orders, counts, daemon.kills, log) + "\n")
+            sys.stderr.write(progress_line(len(placed), opts.orders, counts, daemons.kills, log) + "\n")
             last_print = time.monotonic()
         await asyncio.sleep(0.5)
     return False
 
 
 async def _drive(
-    opts: TortureOptions, sb: Sandboxes, daemon: DaemonProcess, store: ConsoleStorePort, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: ConsoleStorePort, log: ChaosLog
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
@@ -149,8 +162,8 @@ async def _drive(
             await fetch_subscribers(http, sb.billing_url),
             opts.seed,
         )
-        await daemon.start()
-        chaos = _chaos_tasks(opts, sb, daemon, store, log)
+        await daemons.start()
+        chaos = _chaos_tasks(opts, sb, daemons, store, log)
         try:
             await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed)
             log.note("every order placed")
@@ -159,11 +172,26 @@ async def _drive(
             for task in chaos:
                 task.cancel()
             await asyncio.gather(*chaos, return_exceptions=True)
-        ok = await _wait_settled(opts, store, daemon, placed, log)
+        ok = await _wait_settled(opts, store, daemons, placed, log)
         log.note("settled" if ok else "timed out waiting for every line to settle")
         extra = {"settled": ok, "faults": await faults_injected(http, sb)}
         extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url)
     return placed, extra
+
+
+async def _refuse_used_database(store: ConsoleStorePort, dsn: str) -> None:
+    """The verdict counts every stored line: a database with lines from elsewhere would blur it."""
+    if await store.all_lines():
+        raise ValueError(
+            f"torture needs an empty database; {make_url(dsn).render_as_string()} has order lines"
+        )
+
+
+def _worst(codes: list[int | None]) -> int | None:
+    """The exit code to report for the group: the first that is not 0 (None if one did not stop)."""
+    if any(code is None for code in codes):
+        return None
+    return next((code for code in codes if code != 0), 0)
 
 
 @dataclass
@@ -189,14 +217,15 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         ledger_path=workdir / "billing-ledger.jsonl",
         credentials=credentials,
     ) as sb:
-        config_path, dsn, health = _write_config(sb, workdir, opts)
-        daemon = DaemonProcess(config_path, sb.env(), workdir / "bridge.log", health)
+        members, dsn = _write_configs(sb, workdir, opts)
+        daemons = DaemonGroup(members)
         store = await open_store(dsn)
         try:
+            await _refuse_used_database(store, dsn)
             try:
-                placed, extra = await _drive(opts, sb, daemon, store, log)
+                placed, extra = await _drive(opts, sb, daemons, store, log)
             finally:
-                exit_code = await daemon.close(grace_s=30.0)
+                exit_codes = await daemons.close(grace_s=30.0)
             lines = await store.all_lines()
         finally:
             await store.close()
@@ -204,10 +233,12 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     report = verify_run(placed, records, lines, SHOP)
     report.update(extra)
     report.update(
-        kills=daemon.kills,
-        daemon_starts=daemon.starts,
-        daemon_crashes=len(daemon.unexpected_exits),
-        final_sigterm_exit=exit_code,
+        instances=opts.instances,
+        database=make_url(dsn).get_backend_name(),
+        kills=daemons.kills,
+        daemon_starts=daemons.starts,
+        daemon_crashes=len(daemons.unexpected_exits),
+        final_sigterm_exit=_worst(exit_codes),
         billing_restarts=log.billing_restarts,
         kills_mid_call=log.kills_mid_call,
         rate_limit_bursts=log.rate_limit_bursts,
@@ -223,20 +254,22 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     return TortureRun(report, placed, records, lines, credentials)
 
 
-async def torture_command(orders: int, kills: int, seed: int, faults: bool, as_json: bool) -> int:
+async def torture_command(opts: TortureOptions, as_json: bool) -> int:
     """``bridge torture``: run, print the figures, exit 0 only when exactly-once held.
 
-    SIGTERM cancels the run like Ctrl-C does, so the daemon it started is stopped and reaped.
+    SIGTERM cancels the run like Ctrl-C does, so the daemons it started are stopped and reaped.
     """
     task = asyncio.current_task()
     if task is not None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    opts = TortureOptions(orders=orders, kills=kills, seed=seed, faults=faults)
     try:
         report = (await run_torture(opts)).report
     except asyncio.CancelledError:
         print("torture: stopped before the end; no verdict", file=sys.stderr)
         return 130
+    except ValueError as exc:
+        print(f"torture: {exc}", file=sys.stderr)
+        return 2
     if as_json:
         print(json.dumps({k: v for k, v in report.items() if k != "timeline"}, ensure_ascii=False))
     else:

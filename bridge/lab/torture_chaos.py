@@ -22,7 +22,7 @@ import aiohttp
 from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
 from bridge.core.states import IN_FLIGHT, PROVISIONED
-from bridge.lab.daemon_process import DaemonProcess
+from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.sandboxes import Sandboxes
 from bridge.ports import ConsoleStorePort
 
@@ -59,7 +59,7 @@ class ChaosLog:
 
 
 async def kill_loop(
-    daemon: DaemonProcess,
+    daemons: DaemonGroup,
     sb: Sandboxes,
     store: ConsoleStorePort,
     rng: random.Random,
@@ -67,15 +67,15 @@ async def kill_loop(
     gap_s: tuple[float, float],
     log: ChaosLog,
 ) -> None:
-    """SIGKILL the daemon ``kills`` times at random moments, restarting it at once each time."""
+    """SIGKILL a daemon ``kills`` times at random moments, restarting it at once each time."""
     for n in range(kills):
         await asyncio.sleep(rng.uniform(*gap_s))
         submitted = (await store.state_counts()).get("SUBMITTED", 0)
         in_flight = sum(sb.billing.sandbox.in_flight.values())
-        await daemon.kill()
+        index = await daemons.kill_one(rng)
         log.kills_mid_call += submitted + in_flight > 0
-        log.note(f"kill {n + 1}: {submitted} lines SUBMITTED, {in_flight} billing calls in flight")
-        await daemon.start()
+        who = f" (instance {index + 1})" if len(daemons.members) > 1 else ""
+        log.note(f"kill {n + 1}{who}: {submitted} lines SUBMITTED, {in_flight} billing calls in flight")
 
 
 async def rate_limit_bursts(sb: Sandboxes, rng: random.Random, for_s: float, log: ChaosLog) -> None:

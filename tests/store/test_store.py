@@ -1,10 +1,9 @@
-"""The store on a real SQLite file: uniqueness, leases, fencing, transitions and delivery state."""
+"""The store on SQLite and on PostgreSQL: uniqueness, leases, fencing, transitions and delivery state."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    s = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'bridge.sqlite'}")
+async def store(database: str) -> AsyncIterator[SqlStore]:
+    s = await open_store(database)
     yield s
     await s.close()
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import structlog
 
-from tests.databases import ENGINES, throwaway_database
+from tests.databases import ENGINES, drop_template, throwaway_database
 from tests.rig import Rig, open_rig
 
 
@@ -17,6 +18,13 @@ def _reset_structlog() -> Iterator[None]:
     """Each test starts with structlog's default configuration."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_template() -> Iterator[None]:
+    """The session's PostgreSQL template database is dropped when the tests end."""
+    yield
+    asyncio.run(drop_template())
 
 
 @pytest.fixture(params=ENGINES)

@@ -4,7 +4,7 @@ A trade is claimed (with a lease) once its lines are settled and one is
 applied; delivering it moves its applied lines to DELIVERED in the same
 transaction. A failed write-back stays visible with its error and next try.
 A memo is held for a while when claimed, so a crashed writer delays it by
-that hold, never loses it.
+that hold, never loses it; its outcome is written only while it is still pending.
 """
 
 from __future__ import annotations
@@ -147,11 +147,13 @@ class DeliveryRepository:
 
     async def memo_done(self, memo: MemoRecord, actor: str, now: datetime) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(
+            done = await conn.execute(
                 memos.update()
-                .where(memos.c.id == memo.id)
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
                 .values(state=MemoState.DONE.value, last_error=None)
             )
+            if not done.rowcount:
+                return  # another writer recorded it first: one memo_written event
             await add_event(
                 conn,
                 now=now,
@@ -166,6 +168,6 @@ class DeliveryRepository:
         async with self._engine.begin() as conn:
             await conn.execute(
                 memos.update()
-                .where(memos.c.id == memo.id)
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
                 .values(attempts=memos.c.attempts + 1, last_error=error, next_at=next_at)
             )

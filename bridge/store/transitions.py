@@ -118,6 +118,26 @@ def _affects_delivery(current: LineState, to: LineState) -> bool:
     return not (current in IN_FLIGHT and to in IN_FLIGHT)
 
 
+async def _compare_and_set(
+    conn: AsyncConnection, line: LineRecord, sources: tuple[LineState, ...], update: dict[str, Any]
+) -> str | None:
+    """Set ``update`` on the line if its state is one of ``sources``; the state it left, or None.
+
+    The trade's row, then the line's, are locked first (PostgreSQL); the UPDATE
+    repeats the state it read, and its row count decides: a lost race is None.
+    """
+    await conn.execute(_lock_trade(line.trade_id))
+    current = (
+        await conn.execute(select(lines.c.state).where(lines.c.id == line.id).with_for_update())
+    ).scalar_one()
+    if LineState(current) not in sources:
+        return None
+    moved = await conn.execute(
+        lines.update().where(and_(lines.c.id == line.id, lines.c.state == current)).values(**update)
+    )
+    return str(current) if moved.rowcount == 1 else None
+
+
 async def move_line(
     conn: AsyncConnection,
     line: LineRecord,
@@ -141,20 +161,12 @@ async def move_line(
     sources = tuple(frm) if frm is not None else (line.state,)
     for source in sources:
         check_transition(source, to)
-    await conn.execute(_lock_trade(line.trade_id))
-    current = (
-        await conn.execute(select(lines.c.state).where(lines.c.id == line.id).with_for_update())
-    ).scalar_one()
-    if LineState(current) not in sources:
-        return False
     update: dict[str, Any] = {"state": to.value, "updated_at": now}
     if to is LineState.EXCEPTION:
         update.update(reason=reason, reason_detail=(detail or {}).get("message"))
-    moved = await conn.execute(
-        lines.update().where(and_(lines.c.id == line.id, lines.c.state == current)).values(**update)
-    )
-    if moved.rowcount != 1:
-        return False  # lost a race: another transaction moved the line first
+    current = await _compare_and_set(conn, line, sources, update)
+    if current is None:
+        return False
     await add_event(
         conn,
         now=now,

@@ -19,7 +19,7 @@ from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.rows import load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.transitions import add_event, move_line
+from bridge.store.transitions import add_event, lock_trade, move_line
 
 S = LineState
 
@@ -52,8 +52,10 @@ class DeliveryRepository:
             return await load_lines(conn, lines.c.trade_id == trade_id)
 
     async def trade_delivered(self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime) -> None:
-        """Mark the trade and its applied lines DELIVERED (one transaction)."""
+        """Mark the trade and its applied lines DELIVERED (one transaction), once: under the trade's lock."""
         async with self._engine.begin() as conn:
+            if (await conn.execute(lock_trade(trade.id))).scalar_one() == DeliveryState.DELIVERED.value:
+                return  # another writer recorded it first (its lease ran out mid-call): one event
             applied = await load_lines(
                 conn, and_(lines.c.trade_id == trade.id, lines.c.state == S.APPLIED.value)
             )

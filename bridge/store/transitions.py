@@ -88,7 +88,7 @@ async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, no
     )
 
 
-def _lock_trade(trade_id: int) -> Select[Any]:
+def lock_trade(trade_id: int) -> Select[Any]:
     """The trade's delivery state, its row locked until the transaction ends (PostgreSQL)."""
     return select(trades.c.delivery_state).where(trades.c.id == trade_id).with_for_update()
 
@@ -98,7 +98,7 @@ async def refresh_trade(conn: AsyncConnection, trade_id: int, now: datetime) -> 
 
     Decided under the trade's row lock: the sibling lines are read after it is held.
     """
-    current = (await conn.execute(_lock_trade(trade_id))).scalar_one()
+    current = (await conn.execute(lock_trade(trade_id))).scalar_one()
     if current == DeliveryState.DELIVERED.value:
         return
     states = [
@@ -126,7 +126,7 @@ async def _compare_and_set(
     The trade's row, then the line's, are locked first (PostgreSQL); the UPDATE
     repeats the state it read, and its row count decides: a lost race is None.
     """
-    await conn.execute(_lock_trade(line.trade_id))
+    await conn.execute(lock_trade(line.trade_id))
     current = (
         await conn.execute(select(lines.c.state).where(lines.c.id == line.id).with_for_update())
     ).scalar_one()

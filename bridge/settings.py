@@ -77,6 +77,16 @@ class WritebackSettings(BaseModel):
     backoff_max_s: float = Field(600.0, gt=0)
 
 
+class StoreSettings(BaseModel):
+    """The database connection's limits (PostgreSQL; SQLite has one connection and a busy timeout)."""
+
+    model_config = _FROZEN
+    pool_size: int = Field(10, ge=1, le=200)
+    statement_timeout_s: float = Field(30.0, gt=0)
+    lock_timeout_s: float = Field(10.0, gt=0)
+    idle_in_transaction_timeout_s: float = Field(60.0, gt=0)
+
+
 class Settings(BaseModel):
     model_config = _FROZEN
     instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -93,6 +103,7 @@ class Settings(BaseModel):
     polling: PollingSettings = PollingSettings()
     fulfilment: FulfilmentSettings = FulfilmentSettings()
     writeback: WritebackSettings = WritebackSettings()
+    store: StoreSettings = StoreSettings()
 
     @field_validator("shops")
     @classmethod

@@ -65,7 +65,7 @@ async def build_deps(settings: Settings, clock: Callable[[], datetime] = utc_now
     files = mapping_files(settings.mappings_dir)
     mappings = load_mapping_set(files)  # refuse to start on a broken mapping
     async with AsyncExitStack() as stack:
-        store = await open_store(settings.database)
+        store = await open_store(settings.database, settings.store)
         stack.push_async_callback(store.close)
         billing_http = await stack.enter_async_context(
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.fulfilment.max_in_flight * 2))

@@ -1,4 +1,4 @@
-"""Bodies of the one-shot CLI commands (``mappings check``, ``order show``)."""
+"""Bodies of the one-shot CLI commands (``db upgrade``, ``mappings check``, ``order show``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ from bridge.core.reasons import reason_text
 from bridge.lab import DEMO_MAPPINGS
 from bridge.services.mapping_check import check_mappings
 from bridge.settings import load_settings
-from bridge.store import open_store
+from bridge.store import head_revision, open_store
 from bridge.wiring import billing_only, mapping_files
+
+
+async def db_upgrade(config: Path) -> int:
+    """Bring the configured database's schema to the newest revision (a fresh one is created)."""
+    settings = load_settings(config)
+    store = await open_store(settings.database, settings.store, upgrade=True)
+    await store.close()
+    print(f"database schema is at revision {head_revision()}")
+    return 0
 
 
 async def mappings_check(directory: Path | None, config: Path | None) -> int:

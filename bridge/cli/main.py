@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--dir", type=Path, default=None, help="mappings directory (default: from --config)")
     check.add_argument("--config", type=Path, default=None, help="configuration (to ask the billing core)")
 
+    db = sub.add_parser("db", help="the store's database")
+    db_sub = db.add_subparsers(dest="action", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations this version needs")
+    upgrade.add_argument("--config", type=Path, required=True, help="path to the TOML configuration")
+
     order = sub.add_parser("order", help="orders in the store")
     order_sub = order.add_subparsers(dest="action", required=True)
     show = order_sub.add_parser("show", help="the lines of a trade and their timeline")
@@ -123,6 +128,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.console import console_command
 
         return await console_command(args)
+    if args.command == "db":
+        from bridge.cli.commands import db_upgrade
+
+        return await db_upgrade(args.config)
     if args.command == "mappings":
         from bridge.cli.commands import mappings_check
 

@@ -34,7 +34,10 @@ class IntakeStorePort(Protocol):
     """What intake writes: trades as read, the polling watermark, trades it could not read."""
 
     async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
-        """Store a trade and its lines (new lines as RECEIVED, each once); return all its lines."""
+        """Store a trade and its lines (new lines as RECEIVED, each once); return all its lines.
+
+        A read older than the stored one (by ``modified``) adds only lines not yet stored.
+        """
         ...
 
     async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:

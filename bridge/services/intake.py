@@ -5,7 +5,11 @@ moment the poll started, stores each trade (unique per shop + tid + oid, so a
 re-read changes nothing), lets refunds and closures act on stored lines, and
 plans new lines. The watermark moves only after the whole range was stored.
 A trade that cannot be read or parsed is recorded for a person and never pins
-the watermark.
+the watermark. A paid trade the store keeps refusing (after a few tries) is
+recorded for a person too, and the watermark stays below its modified time,
+so every later poll reads it again until it is stored: never dropped. A read
+older than the stored trade is stored only where it adds lines; refunds and
+closes act on the newest read alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import structlog
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
+from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 from bridge.services.planning import plan_lines
@@ -29,6 +34,16 @@ log = structlog.get_logger("bridge.services.intake")
 _READ_CONCURRENCY = 8
 _SETTLE = timedelta(seconds=2)
 _PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
+_STORE_TRIES = 3
+_STORE_PAUSE_S = 0.2
+
+
+class _Unstored(Exception):
+    """The store refused a paid trade every time it was tried."""
+
+    def __init__(self, modified: datetime, cause: Exception) -> None:
+        super().__init__(f"storage error: {cause!r}")
+        self.modified = modified
 
 
 @dataclass
@@ -40,6 +55,7 @@ class PollReport:
     skipped: int = 0
     unchanged: int = 0
     failed: list[int] = field(default_factory=list)
+    unstored: list[datetime] = field(default_factory=list)  # modified times of paid trades not stored
 
 
 async def poll_all(deps: Deps) -> list[PollReport]:
@@ -79,9 +95,10 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
             else:
                 fresh.append(summary.tid)
         await _ingest_many(deps, shop, fresh, report)
-    await deps.store.save_watermark(
-        shop, next_watermark(watermark, started), started=started, now=deps.clock()
-    )
+    target = next_watermark(watermark, started)
+    if report.unstored:  # stay below the oldest unstored paid trade: the next poll reads it again
+        target = min(target, min(report.unstored) - timedelta(seconds=1))
+    await deps.store.save_watermark(shop, target, started=started, now=deps.clock())
     log.info(
         "polled",
         shop=shop,
@@ -126,6 +143,9 @@ async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None 
         await ingest_trade(deps, shop, trade, report)
     except Permanent as exc:
         await _intake_failed(deps, shop, tid, str(exc), report)
+    except _Unstored as exc:
+        report.unstored.append(exc.modified)
+        await _intake_failed(deps, shop, tid, str(exc), report)
     except BridgeError:
         raise  # transient or configuration: the poll stops and the watermark stays
     except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
@@ -147,7 +167,29 @@ async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) 
         if trade.status not in CLOSED_STATUSES and trade.status != "WAIT_BUYER_PAY":
             log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.status)
         return
-    stored = await deps.store.save_trade(shop, trade, deps.clock(), deps.owner)
+    stored = await _save(deps, shop, trade)
     report.stored += 1
-    await apply_trade_changes(deps, trade, stored)
+    if await _superseded(deps, shop, trade):
+        log.info("older_read_ignored", shop=shop, tid=trade.tid, modified=trade.modified.isoformat())
+    else:
+        await apply_trade_changes(deps, trade, stored)
     await plan_lines(deps, trade, [line for line in stored if line.state is LineState.RECEIVED])
+
+
+async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:
+    """Store the trade, trying again after a storage error; ``_Unstored`` when it keeps failing."""
+    for attempt in range(1, _STORE_TRIES + 1):
+        try:
+            return await deps.store.save_trade(shop, trade, deps.clock(), deps.owner)
+        except Exception as exc:  # services see no SQL library: whatever the store raised
+            if attempt == _STORE_TRIES:
+                raise _Unstored(trade.modified, exc) from exc
+            log.warning("trade_store_retry", shop=shop, tid=trade.tid, attempt=attempt, error=repr(exc))
+            await asyncio.sleep(_STORE_PAUSE_S * attempt)
+    raise AssertionError("unreachable")
+
+
+async def _superseded(deps: Deps, shop: str, trade: Trade) -> bool:
+    """The store holds a newer read of this trade than ``trade`` (this one is stale)."""
+    stored = (await deps.store.known_versions(shop, [trade.tid])).get(trade.tid)
+    return stored is not None and stored[1] > trade.modified

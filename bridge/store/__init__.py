@@ -6,6 +6,7 @@
 
 from bridge.store.engine import open_store
 from bridge.store.mapping_files import MappingDir
+from bridge.store.migrate import head_revision
 from bridge.store.sql_store import SqlStore
 
-__all__ = ["MappingDir", "SqlStore", "open_store"]
+__all__ = ["MappingDir", "SqlStore", "head_revision", "open_store"]

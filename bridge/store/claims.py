@@ -1,10 +1,15 @@
 """Claiming work with a lease: one routine for lines, trades and memos.
 
 A row is due when its own condition holds and no live lease covers it. The
-routine picks the due rows in order and takes each with a compare-and-set on
-that same condition (``UPDATE … WHERE id = ? AND due``), so a row another
-worker took in between is skipped, never taken over; a crashed worker's rows
-become due again when its lease runs out (a time from the caller's clock).
+batch is taken in one statement: ``WITH pick AS (SELECT id … WHERE due ORDER BY … LIMIT
+n FOR UPDATE SKIP LOCKED) UPDATE … WHERE id IN pick AND due RETURNING id``. On
+PostgreSQL two claimers skip each other's locked rows (disjoint batches, no
+waiting) and the repeated ``due`` re-checks each row as it is updated; SQLite
+serialises writers at BEGIN, so its plain subquery sees every earlier claim.
+A row another worker took is skipped, never taken over; a crashed worker's
+rows become due again when its lease runs out. Lease times and ``now`` come
+from the same clock, the caller's (the torture moves it; lease fencing with
+the database's clock comes with the multi-instance work).
 """
 
 from __future__ import annotations
@@ -41,11 +46,20 @@ async def claim(
     ``hold`` is what makes the row no longer due (a lease owner and expiry, or
     a later time to look again). Returns the ids taken, in ``order_by`` order.
     """
-    query = select(table.c.id).where(due).order_by(*order_by).limit(limit)
-    ids = (await conn.execute(query)).scalars().all()
-    claimed = []
-    for row_id in ids:
-        res = await conn.execute(table.update().where(and_(table.c.id == row_id, due)).values(**hold))
-        if res.rowcount:
-            claimed.append(row_id)
-    return claimed
+    # a CTE, not a plain subquery: PostgreSQL evaluates a CTE once, while an IN (subquery … FOR
+    # UPDATE) may be re-run per row and, skipping the rows it just took, take more than ``limit``
+    pick = (
+        select(table.c.id)
+        .where(due)
+        .order_by(*order_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte(f"pick_{table.name}")
+    )
+    taken = (
+        table.update()
+        .where(and_(table.c.id.in_(select(pick.c.id)), due))
+        .values(**hold)
+        .returning(table.c.id)
+    )
+    return sorted((await conn.execute(taken)).scalars().all())

@@ -4,7 +4,7 @@ A trade is claimed (with a lease) once its lines are settled and one is
 applied; delivering it moves its applied lines to DELIVERED in the same
 transaction. A failed write-back stays visible with its error and next try.
 A memo is held for a while when claimed, so a crashed writer delays it by
-that hold, never loses it.
+that hold, never loses it; its outcome is written only while it is still pending.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.rows import load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.transitions import add_event, move_line
+from bridge.store.transitions import add_event, lock_trade, move_line
 
 S = LineState
 
@@ -52,8 +52,10 @@ class DeliveryRepository:
             return await load_lines(conn, lines.c.trade_id == trade_id)
 
     async def trade_delivered(self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime) -> None:
-        """Mark the trade and its applied lines DELIVERED (one transaction)."""
+        """Mark the trade and its applied lines DELIVERED (one transaction), once: under the trade's lock."""
         async with self._engine.begin() as conn:
+            if (await conn.execute(lock_trade(trade.id))).scalar_one() == DeliveryState.DELIVERED.value:
+                return  # another writer recorded it first (its lease ran out mid-call): one event
             applied = await load_lines(
                 conn, and_(lines.c.trade_id == trade.id, lines.c.state == S.APPLIED.value)
             )
@@ -147,11 +149,13 @@ class DeliveryRepository:
 
     async def memo_done(self, memo: MemoRecord, actor: str, now: datetime) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(
+            done = await conn.execute(
                 memos.update()
-                .where(memos.c.id == memo.id)
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
                 .values(state=MemoState.DONE.value, last_error=None)
             )
+            if not done.rowcount:
+                return  # another writer recorded it first: one memo_written event
             await add_event(
                 conn,
                 now=now,
@@ -166,6 +170,6 @@ class DeliveryRepository:
         async with self._engine.begin() as conn:
             await conn.execute(
                 memos.update()
-                .where(memos.c.id == memo.id)
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
                 .values(attempts=memos.c.attempts + 1, last_error=error, next_at=next_at)
             )

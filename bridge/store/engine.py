@@ -1,4 +1,12 @@
-"""Open the database: SQLite (WAL, immediate write transactions) or PostgreSQL by DSN."""
+"""Open the database: SQLite (WAL, immediate write transactions) or PostgreSQL by DSN.
+
+PostgreSQL connections are checked before use (``pool_pre_ping``) and carry the
+server's statement, lock and idle-in-transaction timeouts, so a stuck statement
+or a forgotten transaction fails (and is retried by the caller's next pass)
+instead of holding row locks forever. The schema is Alembic's
+(``bridge.store.migrate``): a fresh database is brought to the newest revision,
+one that is behind is refused with the command that upgrades it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,9 @@ from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bridge.store import console_schema  # noqa: F401  (registers the console's tables on metadata)
-from bridge.store.schema import metadata
+from bridge.core.errors import ConfigError
+from bridge.settings import StoreSettings
+from bridge.store.migrate import schema_state, upgrade_schema
 from bridge.store.sql_store import SqlStore
 
 
@@ -40,9 +49,50 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
     return engine
 
 
-async def open_store(dsn: str) -> SqlStore:
-    """Create the engine, create missing tables, and return the store."""
-    engine = _sqlite_engine(dsn) if dsn.startswith("sqlite") else create_async_engine(dsn, pool_size=10)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+def _ms(seconds: float) -> str:
+    return str(max(1, round(seconds * 1000)))
+
+
+def _postgresql_engine(dsn: str, options: StoreSettings) -> AsyncEngine:
+    server_settings = {
+        "statement_timeout": _ms(options.statement_timeout_s),
+        "lock_timeout": _ms(options.lock_timeout_s),
+        "idle_in_transaction_session_timeout": _ms(options.idle_in_transaction_timeout_s),
+    }
+    return create_async_engine(
+        dsn,
+        pool_size=options.pool_size,
+        max_overflow=options.pool_size,
+        pool_pre_ping=True,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+def create_engine_for(dsn: str, options: StoreSettings | None = None) -> AsyncEngine:
+    """The async engine for ``dsn`` with the options of its dialect."""
+    if dsn.startswith("sqlite"):
+        return _sqlite_engine(dsn)
+    return _postgresql_engine(dsn, options or StoreSettings())
+
+
+async def open_store(dsn: str, options: StoreSettings | None = None, *, upgrade: bool = False) -> SqlStore:
+    """The store on ``dsn``; ``upgrade`` applies pending migrations first (``bridge db upgrade``).
+
+    A fresh database (no tables) is created at the newest revision; a database
+    whose schema is behind is refused with a ``ConfigError`` naming the command.
+    """
+    engine = create_engine_for(dsn, options)
+    try:
+        state = await schema_state(engine)
+        if upgrade or state.empty:
+            state = await upgrade_schema(engine)
+        if state.behind:
+            shown = make_url(dsn).render_as_string(hide_password=True)
+            raise ConfigError(
+                f"database {shown}: schema at revision {state.current or '(none)'}, this version needs "
+                f"{state.head}: run `bridge db upgrade --config FILE` (with this configuration) first"
+            )
+    except BaseException:
+        await engine.dispose()
+        raise
     return SqlStore(engine)

@@ -2,7 +2,11 @@
 
 A trade is unique by shop + tid and a line by shop + tid + oid (constraints,
 never select-then-insert), so re-reading a trade (the poll's overlap) stores
-nothing twice. The watermark never moves backwards.
+nothing twice. A read older than the stored one (by the marketplace's
+``modified``) never overwrites the trade's status, buyer text or any line's
+refund status. The trade's row is locked before its lines (the order every
+line move takes them). The marketplace's text is made storable first
+(``bridge.store.text``). The watermark never moves backwards.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from bridge.core.records import LineRecord
 from bridge.core.states import DeliveryState, LineState
 from bridge.store.rows import load_lines
 from bridge.store.schema import cursors, insert_ignore, lines, trades
+from bridge.store.text import storable_trade
 from bridge.store.transitions import add_event
 
 
@@ -25,15 +30,21 @@ class IntakeRepository:
         self._engine = engine
 
     async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
-        """Store a trade and its lines (new lines as RECEIVED); return all its lines."""
+        """Store a trade and its lines (new lines as RECEIVED); return all its lines.
+
+        A read older than the stored trade adds lines it has not seen but changes nothing stored.
+        """
+        trade, trade_notes, line_notes = storable_trade(trade)
         async with self._engine.begin() as conn:
-            trade_id = await _upsert_trade_row(conn, shop, trade, now)
+            trade_id, fresh = await _upsert_trade_row(conn, shop, trade, now)
             for line in trade.lines:
                 if not await _insert_line(conn, trade_id, shop, trade, line, now):
-                    await _update_refund_status(
-                        conn, shop, trade.tid, line.oid, line.refund_status, now, actor
-                    )
+                    if fresh:
+                        await _update_refund_status(
+                            conn, shop, trade.tid, line.oid, line.refund_status, now, actor
+                        )
                     continue
+                cleaned = trade_notes + line_notes.get(line.oid, [])
                 await add_event(
                     conn,
                     now=now,
@@ -47,6 +58,7 @@ class IntakeRepository:
                         "sku": line.outer_sku_id,
                         "quantity": line.quantity,
                         "payment_fen": line.payment_fen,
+                        **({"text_cleaned": cleaned} if cleaned else {}),
                     },
                 )
             return await load_lines(conn, lines.c.trade_id == trade_id)
@@ -121,7 +133,10 @@ class IntakeRepository:
             )
 
 
-async def _upsert_trade_row(conn: AsyncConnection, shop: str, trade: Trade, now: datetime) -> int:
+async def _upsert_trade_row(
+    conn: AsyncConnection, shop: str, trade: Trade, now: datetime
+) -> tuple[int, bool]:
+    """The trade's id, its row locked; True when this read is not older than the stored one."""
     values = dict(
         status=trade.status,
         buyer_nick=trade.buyer_nick,
@@ -142,8 +157,10 @@ async def _upsert_trade_row(conn: AsyncConnection, shop: str, trade: Trade, now:
         )
     )
     where = and_(trades.c.shop == shop, trades.c.tid == trade.tid)
-    await conn.execute(trades.update().where(where).values(updated_at=now, **values))
-    return int((await conn.execute(select(trades.c.id).where(where))).scalar_one())
+    trade_id = int((await conn.execute(select(trades.c.id).where(where).with_for_update())).scalar_one())
+    newer = and_(trades.c.id == trade_id, trades.c.modified <= trade.modified)
+    stored = await conn.execute(trades.update().where(newer).values(updated_at=now, **values))
+    return trade_id, bool(stored.rowcount)
 
 
 async def _insert_line(

@@ -77,7 +77,7 @@ trades = Table(
     Column("shop", String(16), nullable=False),
     Column("tid", BigInteger, nullable=False),
     Column("status", String(40), nullable=False),
-    Column("buyer_nick", String(200), nullable=False, default=""),
+    Column("buyer_nick", Text, nullable=False, default=""),  # the marketplace's text: any length
     Column("buyer_message", Text),
     Column("modified", UtcDateTime, nullable=False),
     Column("pay_time", UtcDateTime),
@@ -104,8 +104,8 @@ lines = Table(
     Column("shop", String(16), nullable=False),
     Column("tid", BigInteger, nullable=False),
     Column("oid", BigInteger, nullable=False),
-    Column("outer_sku_id", String(120)),
-    Column("sku_id", String(60)),
+    Column("outer_sku_id", Text),  # as the seller typed it: any length (migration 0002)
+    Column("sku_id", Text),
     Column("title", Text, nullable=False, default=""),
     Column("quantity", Integer, nullable=False),
     Column("price_fen", BigInteger, nullable=False),

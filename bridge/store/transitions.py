@@ -2,10 +2,17 @@
 
 ``move_line`` is the one compare-and-set of a line's state: it checks the move
 against the transition table (``bridge.core.states``), changes nothing when
-the line is no longer in a state it may move from, and writes the event row
-(masked), the memo for CS and the trade's delivery state with the move. The
+the line is no longer in a state it may move from (``UPDATE … WHERE id = ? AND
+state IN (…)``, the row count checked), and writes the event row (masked), the
+memo for CS and the trade's delivery state only with a move that happened. The
 repositories call these within one ``engine.begin()``, so a transition and its
 event are committed together, before any remote call that depends on them.
+
+Locks (PostgreSQL; SQLite serialises writers at BEGIN): a move locks its
+trade's row first, then the line's, the same order intake takes them, so
+moves of sibling lines queue on the trade and the one that settles the last
+line sees the others' committed states (READ COMMITTED reads afresh per
+statement) — a trade is marked due exactly once, never missed.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.masking import mask_detail
@@ -81,11 +88,17 @@ async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, no
     )
 
 
+def lock_trade(trade_id: int) -> Select[Any]:
+    """The trade's delivery state, its row locked until the transaction ends (PostgreSQL)."""
+    return select(trades.c.delivery_state).where(trades.c.id == trade_id).with_for_update()
+
+
 async def refresh_trade(conn: AsyncConnection, trade_id: int, now: datetime) -> None:
-    """Recompute a trade's delivery state from its lines (a delivered trade stays delivered)."""
-    current = (
-        await conn.execute(select(trades.c.delivery_state).where(trades.c.id == trade_id))
-    ).scalar_one()
+    """Recompute a trade's delivery state from its lines (a delivered trade stays delivered).
+
+    Decided under the trade's row lock: the sibling lines are read after it is held.
+    """
+    current = (await conn.execute(lock_trade(trade_id))).scalar_one()
     if current == DeliveryState.DELIVERED.value:
         return
     states = [
@@ -103,6 +116,26 @@ async def refresh_trade(conn: AsyncConnection, trade_id: int, now: datetime) -> 
 def _affects_delivery(current: LineState, to: LineState) -> bool:
     """Moves among the in-flight states never change whether a trade is due for write-back."""
     return not (current in IN_FLIGHT and to in IN_FLIGHT)
+
+
+async def _compare_and_set(
+    conn: AsyncConnection, line: LineRecord, sources: tuple[LineState, ...], update: dict[str, Any]
+) -> str | None:
+    """Set ``update`` on the line if its state is one of ``sources``; the state it left, or None.
+
+    The trade's row, then the line's, are locked first (PostgreSQL); the UPDATE
+    repeats the state it read, and its row count decides: a lost race is None.
+    """
+    await conn.execute(lock_trade(line.trade_id))
+    current = (
+        await conn.execute(select(lines.c.state).where(lines.c.id == line.id).with_for_update())
+    ).scalar_one()
+    if LineState(current) not in sources:
+        return None
+    moved = await conn.execute(
+        lines.update().where(and_(lines.c.id == line.id, lines.c.state == current)).values(**update)
+    )
+    return str(current) if moved.rowcount == 1 else None
 
 
 async def move_line(
@@ -128,13 +161,12 @@ async def move_line(
     sources = tuple(frm) if frm is not None else (line.state,)
     for source in sources:
         check_transition(source, to)
-    current = (await conn.execute(select(lines.c.state).where(lines.c.id == line.id))).scalar_one()
-    if LineState(current) not in sources:
-        return False
     update: dict[str, Any] = {"state": to.value, "updated_at": now}
     if to is LineState.EXCEPTION:
         update.update(reason=reason, reason_detail=(detail or {}).get("message"))
-    await conn.execute(lines.update().where(lines.c.id == line.id).values(**update))
+    current = await _compare_and_set(conn, line, sources, update)
+    if current is None:
+        return False
     await add_event(
         conn,
         now=now,

@@ -9,8 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from bridge.cli.main import main
+from bridge.core.errors import ConfigError
 from bridge.lab.sandboxes import bridge_config, to_toml
+from bridge.store import head_revision, migrations, open_store
+from bridge.store.engine import create_engine_for
 from tests.rig import Rig, line
 
 
@@ -69,3 +75,28 @@ async def test_order_show_prints_lines_and_timeline_masked(rig: Rig, tmp_path: P
     assert f"trade {tid}" in out and "DELIVERED" in out
     assert "received" in out and "submit" in out and "trade_delivered" in out
     assert card not in out and card[-4:] in out
+
+
+async def test_db_upgrade_brings_an_old_schema_up_and_the_daemon_then_starts(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bridge db upgrade` migrates the configured database; before it, opening the store is refused."""
+    await (await open_store(database)).close()
+    engine = create_engine_for(database)
+    scripts = ScriptDirectory(str(Path(migrations.__file__).parent))
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda c: MigrationContext.configure(c).stamp(scripts, "0001"))
+    await engine.dispose()
+    with pytest.raises(ConfigError, match="bridge db upgrade"):
+        await open_store(database)
+    config = {
+        "database": database,
+        "billing": {"base_url": "http://127.0.0.1:9", "api_key": "k"},
+        "shops": {"main": {"app_key": "a"}},
+    }
+    (tmp_path / "config.toml").write_text(to_toml(config), encoding="utf-8")
+    for name in ("BRIDGE_BILLING_SECRET", "BRIDGE_SHOP_APP_SECRET", "BRIDGE_SHOP_SESSION"):
+        monkeypatch.setenv(name, "x")
+    code = await asyncio.to_thread(main, ["db", "upgrade", "--config", str(tmp_path / "config.toml")])
+    assert code == 0 and head_revision() in capsys.readouterr().out
+    await (await open_store(database)).close()

@@ -56,5 +56,6 @@ def test_defaults_in_the_example_are_the_real_defaults() -> None:
     assert settings.polling.model_dump() == type(settings.polling)().model_dump()
     assert settings.fulfilment.model_dump() == type(settings.fulfilment)().model_dump()
     assert settings.writeback.model_dump() == type(settings.writeback)().model_dump()
+    assert settings.store.model_dump() == type(settings.store)().model_dump()
     assert settings.instance == defaults["instance"].default
     assert settings.log_format == defaults["log_format"].default

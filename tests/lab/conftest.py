@@ -17,18 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bridge.lab.daemon_process import DaemonProcess, free_port
 from bridge.lab.sandboxes import Sandboxes, bridge_config, to_toml
 from bridge.store import SqlStore, open_store
-from tests.rig import Rig, open_rig
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    async with open_rig(tmp_path) as r:
-        yield r
 
 
 @dataclass

@@ -28,6 +28,7 @@ from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
+from tests.databases import ENGINES, throwaway_database
 from tests.lab.conftest import Daemon, running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -58,7 +59,7 @@ async def _through_the_window(sb: Sandboxes, d: Daemon, placed: list[PlannedOrde
     return await d.store.all_lines()
 
 
-async def _scenario(workdir: Path) -> Window:
+async def _scenario(workdir: Path, engine: str) -> Window:
     knobs = BillingKnobs(
         maintenance=True, maintenance_retry_after_s=1, latency_ms=LATENCY_MS, max_in_flight=CAP
     )
@@ -66,7 +67,10 @@ async def _scenario(workdir: Path) -> Window:
         maker = OrderMaker(
             load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 5
         )
-        async with running_daemon(sb, workdir, fulfilment={"max_in_flight": CAP}) as d:
+        async with (
+            throwaway_database(engine, workdir) as database,
+            running_daemon(sb, workdir, database=database, fulfilment={"max_in_flight": CAP}) as d,
+        ):
             placed: list[PlannedOrder] = []
             await place_orders(http, sb.market_url, maker, 60, 0, placed)
             during = await _through_the_window(sb, d, placed)
@@ -92,9 +96,9 @@ async def _scenario(workdir: Path) -> Window:
     return Window(during, report)
 
 
-@pytest.fixture(scope="module")
-def window(tmp_path_factory: pytest.TempPathFactory) -> Window:
-    return asyncio.run(_scenario(tmp_path_factory.mktemp("window")))
+@pytest.fixture(scope="module", params=ENGINES)
+def window(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Window:
+    return asyncio.run(_scenario(tmp_path_factory.mktemp("window"), request.param))
 
 
 def test_nothing_is_provisioned_during_the_window(window: Window) -> None:

@@ -28,6 +28,7 @@ from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
+from tests.databases import ENGINES, throwaway_database
 from tests.lab.conftest import running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -45,13 +46,16 @@ class Stop:
     report: dict[str, Any]
 
 
-async def _scenario(workdir: Path) -> Stop:
+async def _scenario(workdir: Path, engine: str) -> Stop:
     knobs = BillingKnobs(latency_ms=LATENCY_MS)
     async with running_sandboxes(seed=9, billing_knobs=knobs) as sb, aiohttp.ClientSession() as http:
         maker = OrderMaker(
             load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 9
         )
-        async with running_daemon(sb, workdir, shutdown_grace_s=GRACE_S) as d:
+        async with (
+            throwaway_database(engine, workdir) as database,
+            running_daemon(sb, workdir, database=database, shutdown_grace_s=GRACE_S) as d,
+        ):
             placed: list[PlannedOrder] = []
             await place_orders(http, sb.market_url, maker, 80, 0, placed)
 
@@ -77,9 +81,9 @@ async def _scenario(workdir: Path) -> Stop:
     return Stop(code, at_stop, applied, log, report)
 
 
-@pytest.fixture(scope="module")
-def stop(tmp_path_factory: pytest.TempPathFactory) -> Stop:
-    return asyncio.run(_scenario(tmp_path_factory.mktemp("shutdown")))
+@pytest.fixture(scope="module", params=ENGINES)
+def stop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Stop:
+    return asyncio.run(_scenario(tmp_path_factory.mktemp("shutdown"), request.param))
 
 
 def test_sigterm_under_load_exits_0(stop: Stop) -> None:

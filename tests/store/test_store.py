@@ -1,10 +1,9 @@
-"""The store on a real SQLite file: uniqueness, leases, fencing, transitions and delivery state."""
+"""The store on SQLite and on PostgreSQL: uniqueness, leases, fencing, transitions and delivery state."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
-    s = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'bridge.sqlite'}")
+async def store(database: str) -> AsyncIterator[SqlStore]:
+    s = await open_store(database)
     yield s
     await s.close()
 
@@ -91,6 +90,19 @@ async def test_line_is_applied_only_when_every_part_is(store: SqlStore) -> None:
     [done] = await store.trade_lines(due.id)
     assert done.state is S.DELIVERED
     assert (await store.find_trades(1001))[0].delivery_state == "DELIVERED"
+
+
+async def test_a_trade_is_recorded_delivered_once(store: SqlStore) -> None:
+    """Two writers (one whose lease ran out mid-call) record the write-back: one trade_delivered event."""
+    line = await _ready_line(store)
+    [op] = line.operations
+    assert await store.begin_submit(line, op, "w1", NOW)
+    await store.record_applied(line, op, applied(op.request_id), "w1", NOW)
+    [due] = await store.claim_trades("w1", NOW, 30, 10)
+    await store.trade_delivered(due, outcome="shipped", actor="w1", now=NOW)
+    await store.trade_delivered(due, outcome="already shipped", actor="w2", now=later(NOW, 40))
+    _, story = await store.trade_story((await store.find_trades(1001))[0])
+    assert [e.actor for e in story if e.kind == "trade_delivered"] == ["w1"]
 
 
 async def test_request_ids_survive_replanning(store: SqlStore) -> None:

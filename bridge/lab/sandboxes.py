@@ -151,6 +151,7 @@ def bridge_config(
             "lease_s": 10.0,
             "backoff_base_s": 0.5,
             "backoff_max_s": 5.0,
+            "settle_s": 6.0,
         },
         "writeback": {"interval_s": 0.3, "backoff_base_s": 0.5, "backoff_max_s": 5.0},
     }

@@ -134,6 +134,7 @@ class LineStorePort(Protocol):
         now: datetime,
         next_at: datetime,
         count_attempt: bool,
+        refused: bool = False,
     ) -> None: ...
 
     async def record_exception(
@@ -146,6 +147,7 @@ class LineStorePort(Protocol):
         now: datetime,
         memo: Memo | None,
         detail: dict[str, Any] | None = None,
+        not_applied: Sequence[OperationRecord] = (),
     ) -> bool: ...
 
     async def hold(self, line: LineRecord, *, refund_status: str, now: datetime, actor: str) -> bool:

@@ -123,6 +123,12 @@ async def running_sandboxes(
         await market.runner.cleanup()
 
 
+OLD_BILLING_CORE = BillingKnobs(dedupe=False, slow_apply_rate=0.05, slow_apply_s=4.5)
+"""An older billing core under load: a repeated request_id is applied again, and 5 % of applies
+land 4.5 s after the request, past the bridge's billing timeout (3 s in ``bridge_config``) but
+within its settle time (6 s): exactly once must still hold."""
+
+
 def bridge_config(
     sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
 ) -> dict[str, Any]:

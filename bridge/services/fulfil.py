@@ -108,10 +108,6 @@ async def provision_line(deps: Deps, line: LineRecord) -> None:
         for op in line.operations:
             if op.state == OperationState.APPLIED:
                 continue
-            if deps.runtime.stopping.is_set():  # shutting down: start no new part
-                await deps.store.release(line.id, deps.owner)
-                log.info("stopping_before_part", request_id=op.request_id)
-                return
             with structlog.contextvars.bound_contextvars(request_id=op.request_id):
                 fresh = await _provision_part(deps, line, op)
             if fresh is None or fresh.state not in PROVISIONABLE:
@@ -176,6 +172,10 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
             checked = await _look_up(deps, line, op)
             if checked is not _Lookup.NEVER_APPLIED:
                 return checked if isinstance(checked, LineRecord) else None
+        if deps.runtime.stopping.is_set():  # shutting down: no new call (a lookup was harmless)
+            await store.release(line.id, deps.owner)
+            log.info("stopping_before_part")
+            return None
         if not await store.begin_submit(line, op, deps.owner, deps.clock()):
             log.warning("lease_lost_before_call")
             return None

@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
     tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
+    tort.add_argument(
+        "--billing-no-dedupe",
+        action="store_true",
+        help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
+    )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -95,7 +100,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "torture":
         from bridge.lab.torture import torture_command
 
-        return await torture_command(args.orders, args.kills, args.seed, not args.no_faults, args.json)
+        return await torture_command(
+            args.orders, args.kills, args.seed, not args.no_faults, args.json, args.billing_no_dedupe
+        )
     if args.command in ("users", "exceptions"):
         from bridge.cli.console import console_command
 

@@ -30,6 +30,7 @@ from bridge.core.records import LineRecord
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.daemon_process import DaemonProcess, free_port
 from bridge.lab.sandboxes import (
+    OLD_BILLING_CORE,
     Credentials,
     Sandboxes,
     bridge_config,
@@ -72,6 +73,7 @@ class TortureOptions:
     log_level: str = "info"
     progress: bool = True
     calm_latency_ms: float = 0.0  # without faults: billing-core median latency (calls in flight at kills)
+    billing_no_dedupe: bool = False  # an older billing core: no request_id dedupe, slow applies
 
     @property
     def placement_s(self) -> float:
@@ -81,6 +83,17 @@ class TortureOptions:
 def _calm(latency_ms: float) -> BillingKnobs:
     """A well-behaved billing core that still takes a while: kills then land on calls in flight."""
     return BillingKnobs(latency_ms=latency_ms, latency_tail_ms=4 * latency_ms)
+
+
+def _billing_knobs(opts: TortureOptions) -> BillingKnobs:
+    """The billing core's weather; with ``billing_no_dedupe`` an older one (``OLD_BILLING_CORE``)."""
+    knobs = TORTURE_BILLING.model_copy() if opts.faults else _calm(opts.calm_latency_ms)
+    if opts.billing_no_dedupe:
+        old = OLD_BILLING_CORE
+        knobs = knobs.model_copy(
+            update={"dedupe": False, "slow_apply_rate": old.slow_apply_rate, "slow_apply_s": old.slow_apply_s}
+        )
+    return knobs
 
 
 def _write_config(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[Path, str, str]:
@@ -185,7 +198,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     async with running_sandboxes(
         seed=opts.seed,
         market_knobs=TORTURE_MARKET if opts.faults else None,
-        billing_knobs=TORTURE_BILLING.model_copy() if opts.faults else _calm(opts.calm_latency_ms),
+        billing_knobs=_billing_knobs(opts),
         ledger_path=workdir / "billing-ledger.jsonl",
         credentials=credentials,
     ) as sb:
@@ -204,6 +217,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     report = verify_run(placed, records, lines, SHOP)
     report.update(extra)
     report.update(
+        billing_dedupe=not opts.billing_no_dedupe,
         kills=daemon.kills,
         daemon_starts=daemon.starts,
         daemon_crashes=len(daemon.unexpected_exits),
@@ -223,7 +237,9 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     return TortureRun(report, placed, records, lines, credentials)
 
 
-async def torture_command(orders: int, kills: int, seed: int, faults: bool, as_json: bool) -> int:
+async def torture_command(
+    orders: int, kills: int, seed: int, faults: bool, as_json: bool, billing_no_dedupe: bool = False
+) -> int:
     """``bridge torture``: run, print the figures, exit 0 only when exactly-once held.
 
     SIGTERM cancels the run like Ctrl-C does, so the daemon it started is stopped and reaped.
@@ -231,7 +247,9 @@ async def torture_command(orders: int, kills: int, seed: int, faults: bool, as_j
     task = asyncio.current_task()
     if task is not None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    opts = TortureOptions(orders=orders, kills=kills, seed=seed, faults=faults)
+    opts = TortureOptions(
+        orders=orders, kills=kills, seed=seed, faults=faults, billing_no_dedupe=billing_no_dedupe
+    )
     try:
         report = (await run_torture(opts)).report
     except asyncio.CancelledError:

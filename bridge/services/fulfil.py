@@ -157,10 +157,10 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
         return _Lookup.NEVER_APPLIED
     settled = settles_at(op.result, settle_s) or asked_at
     log.info("not_found_yet_settling", settles_at=settled.isoformat())
+    why = "not found yet: waiting for the settle time"
     await deps.store.record_retry(
-        line, op, error="not found yet: waiting for the settle time", actor=deps.owner,
-        now=deps.clock(), next_at=settled, count_attempt=False,
-    )  # fmt: skip
+        line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
+    )
     return _Lookup.WAITING
 
 

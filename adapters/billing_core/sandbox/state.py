@@ -102,12 +102,8 @@ class SandboxState:
     # ------------------------------------------------------------- operations
 
     def apply(self, op: Operation, *, dedupe: bool = True) -> OpRecord:
-        """Apply once; the same request_id again returns the stored record.
-
-        With ``dedupe`` off (an older billing core) the same request_id is
-        applied again as a new operation, kept in ``repeats``; lookups still
-        answer the first one.
-        """
+        """Apply once; the same request_id again returns the stored record. With ``dedupe`` off (an
+        older billing core) it is applied again, a new operation kept in ``repeats``."""
         existing = self.records.get(op.request_id)
         if existing is not None and not dedupe:
             rec, touched = self._applied(op)

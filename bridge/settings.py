@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bridge.core.errors import ConfigError
 
@@ -67,6 +75,7 @@ class FulfilmentSettings(BaseModel):
     backoff_base_s: float = Field(2.0, gt=0)
     backoff_max_s: float = Field(300.0, gt=0)
     op_cap_fen: int = Field(500_000, ge=1, le=500_000)
+    settle_s: float = Field(60.0, gt=0)
 
 
 class WritebackSettings(BaseModel):
@@ -104,6 +113,16 @@ class Settings(BaseModel):
     fulfilment: FulfilmentSettings = FulfilmentSettings()
     writeback: WritebackSettings = WritebackSettings()
     store: StoreSettings = StoreSettings()
+
+    @model_validator(mode="after")
+    def _settle_after_timeout(self) -> Settings:
+        # a "not found" is trusted only after the slowest apply could have landed
+        if self.fulfilment.settle_s <= self.billing.timeout_s:
+            raise ValueError(
+                f"fulfilment.settle_s ({self.fulfilment.settle_s}) must be longer than "
+                f"billing.timeout_s ({self.billing.timeout_s})"
+            )
+        return self
 
     @field_validator("shops")
     @classmethod

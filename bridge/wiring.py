@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
@@ -21,8 +21,12 @@ from bridge.store import MappingDir, open_store
 
 
 def owner_id(settings: Settings) -> str:
-    """Lease owner: this instance and this process (a restarted process is a new owner)."""
-    return f"{settings.instance}:{os.getpid()}"
+    """Lease owner: this instance and a random tag drawn per process.
+
+    Not the pid: two containers with the same instance name both run as pid 1,
+    and a restarted process must never pass for the one that died.
+    """
+    return f"{settings.instance}:{secrets.token_hex(8)}"
 
 
 def mapping_files(directory: Path) -> MappingFilesPort:

@@ -43,7 +43,9 @@ ERROR_TABLE: Mapping[int | str, tuple[type[BridgeError], type[BridgeError]]] = {
     # failure: (class when the call changes state, class when it is safe to repeat)
     "unreachable": (Unavailable, Unavailable),  # refused, DNS, connect timeout: nothing was sent
     "no_answer": (Ambiguous, Retryable),  # timeout or dropped connection after sending
+    "2xx_unreadable": (Ambiguous, Permanent),  # a success we cannot read (or for another id): maybe applied
     401: (ConfigError, ConfigError),  # key, secret or clock wrong: a person must fix it
+    409: (Ambiguous, Permanent),  # IDEMPOTENCY_CONFLICT: that request_id was used, so maybe applied
     429: (RateLimited, RateLimited),
     500: (Retryable, Retryable),  # INTERNAL: refused before applying
     502: (Ambiguous, Retryable),  # a gateway lost the upstream's answer
@@ -158,7 +160,7 @@ class BillingClient:
         if isinstance(operation, Recharge | Subscribe):
             context["card"] = _mask(operation.card_no)
         answer = await self._send("POST", "/v1/operations", endpoint, context, body=body)
-        return self._operation(endpoint, answer, operation.request_id)
+        return self._operation(endpoint, answer, operation.request_id, changes_state=True)
 
     async def find(self, request_id: str) -> OperationResult | None:
         endpoint = "GET /v1/operations/{request_id}"
@@ -175,7 +177,7 @@ class BillingClient:
         endpoint = "POST /v1/operations/{request_id}/reversal"
         path = f"/v1/operations/{self._checked_id(request_id, endpoint)}/reversal"
         answer = await self._send("POST", path, endpoint, {"request_id": request_id}, body={"reason": reason})
-        return self._operation(endpoint, answer, request_id)
+        return self._operation(endpoint, answer, request_id, changes_state=True)
 
     async def refresh_authorization(self, card_no: str) -> None:
         endpoint = "POST /v1/subscribers/{card_no}/authorization-refresh"
@@ -194,11 +196,17 @@ class BillingClient:
             )
         return request_id
 
-    @staticmethod
-    def _operation(endpoint: str, answer: _Answer, request_id: str) -> OperationResult:
-        found = wire.parse_answer(wire.OperationWire, endpoint, answer.body, answer.content_type)
-        if found.request_id != request_id:
-            raise Permanent(f"{endpoint} answered for another request_id", code=wire.ANSWER_INVALID)
+    @classmethod
+    def _operation(
+        cls, endpoint: str, answer: _Answer, request_id: str, *, changes_state: bool = False
+    ) -> OperationResult:
+        """The operation a 2xx answer carries; unreadable after a state-changing call: maybe applied."""
+        try:
+            found = wire.parse_answer(wire.OperationWire, endpoint, answer.body, answer.content_type)
+            if found.request_id != request_id:
+                raise Permanent(f"{endpoint} answered for another request_id", code=wire.ANSWER_INVALID)
+        except Permanent as exc:
+            raise cls._failure("2xx_unreadable", changes_state)(exc.message, code=exc.code) from None
         return found.to_domain()
 
     async def _read(self, path: str, endpoint: str, context: Mapping[str, str] | None = None) -> _Answer:

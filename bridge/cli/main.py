@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=None, help="orders per second (default 2; 0 = at once)")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the order stream")
     demo.add_argument("--listen", default="127.0.0.1:0", help="console address (default: a free port)")
+    demo.add_argument(
+        "--billing-no-dedupe",
+        action="store_true",
+        help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
+    )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
     tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
@@ -53,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         "--database",
         default=None,
         help="DSN of an empty database (default: a new SQLite file)",
+    )
+    tort.add_argument(
+        "--billing-no-dedupe",
+        action="store_true",
+        help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
     )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
@@ -102,6 +112,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "demo":
         from bridge.lab.demo import run_demo
+        from bridge.lab.sandboxes import OLD_BILLING_CORE
 
         rate = args.rate if args.rate is not None else (0.0 if args.exit_when_done else 2.0)
         return await run_demo(
@@ -111,6 +122,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             rate=rate,
             seed=args.seed,
             listen=args.listen,
+            billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
         )
     if args.command == "torture":
         from bridge.lab.torture import TortureOptions, torture_command
@@ -122,6 +134,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             faults=not args.no_faults,
             instances=args.instances,
             database=args.database,
+            billing_no_dedupe=args.billing_no_dedupe,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

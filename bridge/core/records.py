@@ -22,9 +22,9 @@ class OperationRecord:
     request_id: str
     kind: str
     payload: dict[str, Any]
-    state: str  # an OperationState value: PENDING | UNKNOWN | APPLIED
+    state: str  # an OperationState value: PENDING | SENT | UNKNOWN | APPLIED
     operation_id: str | None = None
-    result: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None  # applied: the answer; sent: when (bridge.core.inflight)
 
 
 @dataclass(frozen=True)

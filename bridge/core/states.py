@@ -42,8 +42,10 @@ TRANSITIONS: dict[LineState, frozenset[LineState]] = {
     S.UNKNOWN: frozenset({S.UNKNOWN, S.SUBMITTED, S.APPLIED, S.EXCEPTION}),
     S.APPLIED: frozenset({S.DELIVERED, S.REVERSAL_PENDING}),
     S.DELIVERED: frozenset({S.REVERSAL_PENDING}),
-    S.HELD: frozenset({S.RECEIVED, S.CANCELLED, S.EXCEPTION}),
-    S.EXCEPTION: frozenset({S.RECEIVED, S.READY, S.RESOLVED, S.CANCELLED, S.HELD, S.APPLIED}),
+    S.HELD: frozenset({S.RECEIVED, S.CANCELLED, S.EXCEPTION, S.REVERSAL_PENDING}),
+    S.EXCEPTION: frozenset(
+        {S.RECEIVED, S.READY, S.RESOLVED, S.CANCELLED, S.HELD, S.APPLIED, S.REVERSAL_PENDING}
+    ),
     S.RESOLVED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REVERSAL_PENDING: frozenset({S.REVERSED, S.APPLIED, S.DELIVERED}),
@@ -74,7 +76,8 @@ REFRESHABLE = frozenset({S.APPLIED, S.DELIVERED, S.RESOLVED, S.REVERSAL_PENDING}
 """The card may hold this line's entitlements (provisioned by the bridge or by hand)."""
 
 CANCELLABLE = frozenset({S.EXCEPTION, S.HELD})
-"""A person may cancel a line in these for a refund (when no part may have been applied)."""
+"""A person may cancel a line in these for a refund (when no part may have been applied);
+when one may have been, the refund goes to CS as a reversal (REVERSAL_PENDING) instead."""
 
 NOTHING_TO_DELIVER = frozenset({S.CANCELLED, S.RESOLVED, S.REVERSED, S.REVERSAL_PENDING})
 """A trade whose lines are all in these has nothing to write back."""
@@ -101,8 +104,9 @@ class DeliveryState(str, enum.Enum):
 class OperationState(str, enum.Enum):
     """One billing operation part, as far as the bridge knows."""
 
-    PENDING = "PENDING"  # not applied as far as we know
-    UNKNOWN = "UNKNOWN"  # the answer was lost: ask by request_id first
+    PENDING = "PENDING"  # never sent, or every send was refused: not applied
+    SENT = "SENT"  # committed with SUBMITTED: a call is (or was, if we crashed) in flight; ask first
+    UNKNOWN = "UNKNOWN"  # maybe applied (answer lost, 409, unreadable answer): ask by request_id first
     APPLIED = "APPLIED"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from adapters.billing_core.sandbox import BillingKnobs
 from bridge.app import make_app
 from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
@@ -81,12 +82,13 @@ async def run_demo(
     timeout_s: float = 900.0,
     workdir: Path | None = None,
     listen: str = "127.0.0.1:0",
+    billing_knobs: BillingKnobs | None = None,
 ) -> int:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
     with log_path.open("w", encoding="utf-8") as log_file:
         configure_logging("info", "json", stream=log_file)
-        async with running_sandboxes(seed=seed) as sb:
+        async with running_sandboxes(seed=seed, billing_knobs=billing_knobs) as sb:
             settings = bridge_settings(sb, workdir, shop=SHOP)
             # the console may edit the mappings: give the demo its own copy, never the repository's
             mappings = shutil.copytree(
@@ -154,9 +156,12 @@ async def _drive(
         records = await fetch_records(http, sb.market_url, sb.billing_url)
         async with http.get(f"{sb.market_url}/sandbox/stats") as resp:
             market_stats = await resp.json()
+        async with http.get(f"{sb.billing_url}/sandbox/stats") as resp:
+            billing_stats = await resp.json()
     report = verify_run(placed, records, await deps.store.all_lines(), SHOP)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["marketplace_calls"] = market_stats.get("calls", {})
+    report["billing"] = {k: billing_stats.get(k) for k in ("operations", "lost_answers", "slow_applies")}
     return report
 
 

@@ -123,6 +123,12 @@ async def running_sandboxes(
         await market.runner.cleanup()
 
 
+OLD_BILLING_CORE = BillingKnobs(dedupe=False, slow_apply_rate=0.05, slow_apply_s=4.5)
+"""An older billing core under load: a repeated request_id is applied again, and 5 % of applies
+land 4.5 s after the request, past the bridge's billing timeout (3 s in ``bridge_config``) but
+within its settle time (6 s): exactly once must still hold."""
+
+
 def bridge_config(
     sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
 ) -> dict[str, Any]:
@@ -151,6 +157,7 @@ def bridge_config(
             "lease_s": 10.0,
             "backoff_base_s": 0.5,
             "backoff_max_s": 5.0,
+            "settle_s": 6.0,
         },
         "writeback": {"interval_s": 0.3, "backoff_base_s": 0.5, "backoff_max_s": 5.0},
     }

@@ -31,6 +31,7 @@ from bridge.core.records import LineRecord
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.daemon_process import DaemonGroup, DaemonProcess, free_port
 from bridge.lab.sandboxes import (
+    OLD_BILLING_CORE,
     Credentials,
     Sandboxes,
     bridge_config,
@@ -75,6 +76,7 @@ class TortureOptions:
     calm_latency_ms: float = 0.0  # without faults: billing-core median latency (calls in flight at kills)
     instances: int = 1  # daemon processes on the one database, the kills spread across them
     database: str | None = None  # a DSN (an empty database); default a new SQLite file in the workdir
+    billing_no_dedupe: bool = False  # an older billing core: no request_id dedupe, slow applies
 
     @property
     def placement_s(self) -> float:
@@ -84,6 +86,17 @@ class TortureOptions:
 def _calm(latency_ms: float) -> BillingKnobs:
     """A well-behaved billing core that still takes a while: kills then land on calls in flight."""
     return BillingKnobs(latency_ms=latency_ms, latency_tail_ms=4 * latency_ms)
+
+
+def _billing_knobs(opts: TortureOptions) -> BillingKnobs:
+    """The billing core's weather; with ``billing_no_dedupe`` an older one (``OLD_BILLING_CORE``)."""
+    knobs = TORTURE_BILLING.model_copy() if opts.faults else _calm(opts.calm_latency_ms)
+    if opts.billing_no_dedupe:
+        old = OLD_BILLING_CORE
+        knobs = knobs.model_copy(
+            update={"dedupe": False, "slow_apply_rate": old.slow_apply_rate, "slow_apply_s": old.slow_apply_s}
+        )
+    return knobs
 
 
 def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[list[DaemonProcess], str]:
@@ -213,7 +226,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     async with running_sandboxes(
         seed=opts.seed,
         market_knobs=TORTURE_MARKET if opts.faults else None,
-        billing_knobs=TORTURE_BILLING.model_copy() if opts.faults else _calm(opts.calm_latency_ms),
+        billing_knobs=_billing_knobs(opts),
         ledger_path=workdir / "billing-ledger.jsonl",
         credentials=credentials,
     ) as sb:
@@ -235,6 +248,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     report.update(
         instances=opts.instances,
         database=make_url(dsn).get_backend_name(),
+        billing_dedupe=not opts.billing_no_dedupe,
         kills=daemons.kills,
         daemon_starts=daemons.starts,
         daemon_crashes=len(daemons.unexpected_exits),

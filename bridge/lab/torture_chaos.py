@@ -157,9 +157,10 @@ async def _json(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
 
 def _billing_faults(stats: list[dict[str, Any]]) -> dict[str, int]:
     by_status: Counter[str] = Counter()
-    lost_after_apply = 0
+    lost_after_apply = slow_applies = 0
     for incarnation in stats:
         lost_after_apply += int(incarnation.get("lost_answers", 0))
+        slow_applies += int(incarnation.get("slow_applies", 0))
         for outcomes in incarnation.get("calls", {}).values():
             by_status.update({str(k): int(v) for k, v in outcomes.items()})
     return {
@@ -168,6 +169,7 @@ def _billing_faults(stats: list[dict[str, Any]]) -> dict[str, int]:
         "internal_500": by_status["500"],
         "answers_lost_after_apply": lost_after_apply,
         "calls_without_answer": by_status["lost"],
+        "slow_applies": slow_applies,
     }
 
 

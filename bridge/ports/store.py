@@ -137,6 +137,7 @@ class LineStorePort(Protocol):
         now: datetime,
         next_at: datetime,
         count_attempt: bool,
+        refused: bool = False,
     ) -> None: ...
 
     async def record_exception(
@@ -149,6 +150,7 @@ class LineStorePort(Protocol):
         now: datetime,
         memo: Memo | None,
         detail: dict[str, Any] | None = None,
+        not_applied: Sequence[OperationRecord] = (),
     ) -> bool: ...
 
     async def hold(self, line: LineRecord, *, refund_status: str, now: datetime, actor: str) -> bool:

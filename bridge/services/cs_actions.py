@@ -12,7 +12,9 @@ core can never be asked to provision it twice.
     retry            EXCEPTION → READY (re-planned, own card and request_ids, fresh retry budget)
     correct_card     EXCEPTION → READY with a card the billing core confirmed first
     resolve          EXCEPTION → RESOLVED with a resolution code and a note (nothing provisioned)
-    cancel_refund    EXCEPTION | HELD → CANCELLED, seller memo "refund the buyer"
+    cancel_refund    EXCEPTION | HELD → CANCELLED, seller memo "refund the buyer"; refused when a
+                     billing call for the line went out (it may have been credited)
+    refund_by_reversal  EXCEPTION | HELD that may have been credited → REVERSAL_PENDING, memo for CS
     refresh_auth     no state change: the billing core re-sends the set-top box's entitlements
 """
 
@@ -25,10 +27,11 @@ from typing import Any
 
 from bridge.core.cardno import CardNumberError, mask_card
 from bridge.core.errors import BridgeError, Permanent
+from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import PlanError, requires_card_no
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
-from bridge.core.states import CANCELLABLE, LineState, OperationState
+from bridge.core.states import CANCELLABLE, LineState
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, mark_planned, order_line, plan_for
 
@@ -135,7 +138,7 @@ async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, not
 
 def _unsettled(line: LineRecord) -> Outcome | None:
     """A part applied, or maybe applied (answer lost): the line's money may have moved already."""
-    if any(op.state != OperationState.PENDING for op in line.operations):
+    if _maybe_credited(line):
         return Outcome("refused", "partly_provisioned", line)
     return None
 
@@ -187,14 +190,39 @@ async def cancel_refund(deps: Deps, actor: str, line_id: int, note: str) -> Outc
     found = await _load(deps, line_id, CANCELLABLE)
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "cancel_refund", found, note)
-    refusal = _unsettled(found)
-    if refusal is not None:
+    if _maybe_credited(found):  # credited and refunded is what this refusal prevents
+        refusal = Outcome("refused", "maybe_applied", found)
         return await _finish(deps, actor, "cancel_refund", refusal, note)
     moved = await deps.store.cancel_for_refund(
         found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
     return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True})
+
+
+def _maybe_credited(line: LineRecord) -> bool:
+    """A call for some part went out (applied, in flight, answer lost or unreadable): maybe credited."""
+    return any(may_be_applied(op.state) for op in line.operations)
+
+
+async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
+    """A refund for a line that may have been credited: REVERSAL_PENDING, never CANCELLED."""
+    action = "refund_by_reversal"
+    found = await _load(deps, line_id, CANCELLABLE)
+    if isinstance(found, Outcome):
+        return await _finish(deps, actor, action, found, note)
+    if not _maybe_credited(found):
+        return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
+    moved = await deps.store.refund_after_delivery(
+        found,
+        detail={"refund": True, "maybe_credited": True, "note": note},
+        memo=memo_for(found.oid, "REFUND_AFTER_DELIVERY"),
+        now=deps.clock(),
+        actor=actor,
+        frm=CANCELLABLE,
+    )
+    code = "reversal_pending" if moved else "not_waiting"
+    return await _finish(deps, actor, action, Outcome("done" if moved else "unchanged", code, found), note)
 
 
 async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:

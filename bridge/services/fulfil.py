@@ -1,21 +1,32 @@
 """Fulfilment: provision READY lines in the billing core, exactly once.
 
-For each part of a line: a part whose answer was lost is first looked up by its
-request_id; otherwise SUBMITTED is committed (fenced by the line's lease) before
-the call, and the answer decides: applied, answer lost (UNKNOWN), refused at the
-door (retry later; maintenance opens the breaker and costs no attempt), or
-refused for good (EXCEPTION with the billing core's reason).
+For each part of a line: a part that may have been applied (its call went out
+and no answer was recorded: answer lost, a crash with the call in flight, a
+409, an unreadable answer) is first looked up by its request_id, and re-sent
+only when the lookup, started after the settle time had passed since the last
+send, says it was never applied (``bridge.core.inflight``). Otherwise
+SUBMITTED is committed together with the part marked SENT and the moment of
+sending (fenced by the line's lease) before the call, and the answer decides:
+applied, maybe applied (UNKNOWN: look up next time), refused at the door (retry
+later; maintenance opens the breaker and costs no attempt), or refused for good
+(EXCEPTION with the billing core's reason). A line out of attempts gets a final
+lookup first. Once stop is asked no new part is started, and the outcome of a
+call that returned is written even if the task is being cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, RateLimited, Retryable, Unavailable
+from bridge.core.inflight import MAYBE_APPLIED, not_found_is_trusted, settles_at
 from bridge.core.models import (
     IssueCards,
     Operation,
@@ -30,6 +41,12 @@ from bridge.core.states import PROVISIONABLE, OperationState
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.fulfil")
+_T = TypeVar("_T")
+
+
+class _Lookup(enum.Enum):
+    NEVER_APPLIED = "never_applied"  # a trusted 404: safe to send (again)
+    WAITING = "waiting"  # not settled yet, or the lookup failed: rescheduled
 
 
 def to_operation(op: OperationRecord) -> Operation:
@@ -47,6 +64,11 @@ def to_operation(op: OperationRecord) -> Operation:
     return IssueCards(
         request_id=op.request_id, face_value_fen=int(p["face_value_fen"]), count=int(p["count"])
     )
+
+
+async def _final(write: Awaitable[_T]) -> _T:
+    """An outcome write that completes even if the task awaiting it is cancelled (arq style)."""
+    return await asyncio.shield(write)
 
 
 async def fulfil_due(deps: Deps) -> int:
@@ -81,7 +103,7 @@ async def fulfil_due(deps: Deps) -> int:
 async def provision_line(deps: Deps, line: LineRecord) -> None:
     with structlog.contextvars.bound_contextvars(shop=line.shop, tid=line.tid, oid=line.oid):
         if line.attempts >= deps.settings.fulfilment.max_attempts:
-            await _exception(deps, line, "RETRIES_EXHAUSTED", f"{line.attempts} attempts without success")
+            await _out_of_attempts(deps, line)
             return
         for op in line.operations:
             if op.state == OperationState.APPLIED:
@@ -93,43 +115,93 @@ async def provision_line(deps: Deps, line: LineRecord) -> None:
             line = fresh
 
 
+async def _out_of_attempts(deps: Deps, line: LineRecord) -> None:
+    """No attempt left: a final lookup of every part that may have landed, then a person decides."""
+    never: list[OperationRecord] = []
+    for op in line.operations:
+        if op.state not in MAYBE_APPLIED:
+            continue
+        with structlog.contextvars.bound_contextvars(request_id=op.request_id):
+            checked = await _look_up(deps, line, op)
+        if checked is _Lookup.WAITING:
+            return
+        if checked is _Lookup.NEVER_APPLIED:
+            never.append(op)
+        elif checked.state not in PROVISIONABLE:
+            return  # the final lookup found the last part applied: the line is done
+    message = f"{line.attempts} attempts without success"
+    await _exception(deps, line, "RETRIES_EXHAUSTED", message, not_applied=never)
+
+
+async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRecord | _Lookup:
+    """Ask the billing core about a part that may have been applied, before anything else."""
+    settle_s = deps.settings.fulfilment.settle_s
+    asked_at = deps.clock()  # the lookup must start after the settle time for its 404 to count
+    try:
+        found = await deps.billing.find(op.request_id)
+    except Retryable as exc:
+        await _retry_later(deps, line, op, exc, count=False)
+        return _Lookup.WAITING
+    except Permanent as exc:  # the part stays maybe-applied: a person decides, never a resend
+        await _exception(deps, line, _reason(exc), exc.message)
+        return _Lookup.WAITING
+    except BridgeError as exc:  # ConfigError: credentials wrong; keep it due
+        await _retry_later(deps, line, op, Retryable(str(exc), retry_after=60.0), count=False)
+        log.error("billing_config_error", error=str(exc))
+        return _Lookup.WAITING
+    if found is not None:
+        log.info("reconciled_applied")
+        write = deps.store.record_applied(line, op, found, deps.owner, deps.clock(), how="reconciled")
+        return await _final(write)
+    if not_found_is_trusted(op.result, settle_s, asked_at):
+        return _Lookup.NEVER_APPLIED
+    settled = settles_at(op.result, settle_s) or asked_at
+    log.info("not_found_yet_settling", settles_at=settled.isoformat())
+    why = "not found yet: waiting for the settle time"
+    await deps.store.record_retry(
+        line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
+    )
+    return _Lookup.WAITING
+
+
 async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRecord | None:
     """One part; the line as it now is, or None when this part did not go through."""
-    store, now = deps.store, deps.clock()
+    store = deps.store
     try:
-        if op.state == OperationState.UNKNOWN:
-            found = await deps.billing.find(op.request_id)
-            if found is not None:
-                log.info("reconciled_applied")
-                return await store.record_applied(line, op, found, deps.owner, deps.clock(), how="reconciled")
-        if not await store.begin_submit(line, op, deps.owner, now):
+        if op.state in MAYBE_APPLIED:
+            checked = await _look_up(deps, line, op)
+            if checked is not _Lookup.NEVER_APPLIED:
+                return checked if isinstance(checked, LineRecord) else None
+        if deps.runtime.stopping.is_set():  # shutting down: no new call (a lookup was harmless)
+            await store.release(line.id, deps.owner)
+            log.info("stopping_before_part")
+            return None
+        if not await store.begin_submit(line, op, deps.owner, deps.clock()):
             log.warning("lease_lost_before_call")
             return None
         result = await _apply(deps, op)
     except Ambiguous as exc:
-        await store.record_unknown(
-            line,
-            op,
-            error=str(exc),
-            actor=deps.owner,
-            now=deps.clock(),
-            next_at=deps.clock() + timedelta(seconds=1),
+        next_at = deps.clock() + timedelta(seconds=1)
+        await _final(
+            store.record_unknown(
+                line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
+            )
         )
-        log.warning("answer_lost", error=str(exc))
+        log.warning("outcome_unknown", error=str(exc))
         return None
     except Retryable as exc:
-        await _retry_later(deps, line, op, exc)
+        await _final(_retry_later(deps, line, op, exc, refused=True))
         return None
     except Permanent as exc:
-        reason = exc.code if exc.code in REASONS else "BILLING_REJECTED"
-        await _exception(deps, line, reason, exc.message)
+        await _final(_exception(deps, line, _reason(exc), exc.message, not_applied=(op,)))
         return None
     except BridgeError as exc:  # ConfigError: credentials wrong; stop this line, keep it due
-        await _retry_later(deps, line, op, Retryable(str(exc), retry_after=60.0), count=False)
+        config = Retryable(str(exc), retry_after=60.0)
+        await _final(_retry_later(deps, line, op, config, count=False, refused=True))
         log.error("billing_config_error", error=str(exc))
         return None
     log.info("applied", operation_id=result.operation_id)
-    return await store.record_applied(line, op, result, deps.owner, deps.clock())
+    return await _final(store.record_applied(line, op, result, deps.owner, deps.clock()))
 
 
 async def _apply(deps: Deps, op: OperationRecord) -> OperationResult:
@@ -143,9 +215,20 @@ async def _apply(deps: Deps, op: OperationRecord) -> OperationResult:
         raise Ambiguous(f"unexpected error during the call: {exc!r}") from exc
 
 
+def _reason(exc: Permanent) -> str:
+    return exc.code if exc.code in REASONS else "BILLING_REJECTED"
+
+
 async def _retry_later(
-    deps: Deps, line: LineRecord, op: OperationRecord, exc: Retryable, count: bool | None = None
+    deps: Deps,
+    line: LineRecord,
+    op: OperationRecord,
+    exc: Retryable,
+    *,
+    count: bool | None = None,
+    refused: bool = False,
 ) -> None:
+    """Try again later; ``refused``: this call was refused, so the part is as if never sent."""
     now = deps.clock()
     outage = isinstance(exc, (Unavailable, RateLimited))
     if isinstance(exc, Unavailable):
@@ -161,11 +244,20 @@ async def _retry_later(
     )
     counted = (not outage) if count is None else count
     await deps.store.record_retry(
-        line, op, error=str(exc), actor=deps.owner, now=now, next_at=next_at, count_attempt=counted
+        line,
+        op,
+        error=str(exc),
+        actor=deps.owner,
+        now=now,
+        next_at=next_at,
+        count_attempt=counted,
+        refused=refused,
     )
 
 
-async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) -> None:
+async def _exception(
+    deps: Deps, line: LineRecord, reason: str, message: str, not_applied: Sequence[OperationRecord] = ()
+) -> None:
     await deps.store.record_exception(
         line,
         reason=reason,
@@ -173,5 +265,6 @@ async def _exception(deps: Deps, line: LineRecord, reason: str, message: str) ->
         actor=deps.owner,
         now=deps.clock(),
         memo=memo_for(line.oid, reason),
+        not_applied=not_applied,
     )
     log.warning("line_exception", reason=reason)

@@ -3,17 +3,21 @@
 Before provisioning, a refund request stops it (HELD) and a completed refund or
 closed trade cancels it (CANCELLED); a withdrawn refund resumes it. After
 provisioning, the refund is recorded for CS (REVERSAL_PENDING, with a memo):
-reversing credit is a person's decision.
+reversing credit is a person's decision. A line waiting for a person (EXCEPTION,
+HELD) whose billing call went out may have been credited (a part applied, or an
+answer lost, a 409, a crash mid-call): it is never cancelled, its refund takes
+the reversal path too. One still moving on its own first settles.
 """
 
 from __future__ import annotations
 
 import structlog
 
+from bridge.core.inflight import may_be_applied
 from bridge.core.models import CLOSED_STATUSES, REFUND_OPEN, Trade
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
-from bridge.core.states import NOT_YET_PROVISIONED, PROVISIONED, LineState
+from bridge.core.states import CANCELLABLE, NOT_YET_PROVISIONED, PROVISIONED, LineState
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.refunds")
@@ -36,9 +40,16 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
                 log.info("refund_withdrawn", tid=line.tid, oid=line.oid)
 
 
+def _maybe_credited(line: LineRecord) -> bool:
+    """A part of the line was sent to the billing core and may have been applied."""
+    return any(may_be_applied(op.state) for op in line.operations)
+
+
 async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: bool) -> None:
     now = deps.clock()
-    if line.state in NOT_YET_PROVISIONED:
+    if line.state in NOT_YET_PROVISIONED and _maybe_credited(line):
+        await _refund_maybe_credited(deps, line, refund, closed)
+    elif line.state in NOT_YET_PROVISIONED:
         target = S.CANCELLED if closed else S.HELD
         if line.state is target:
             return
@@ -53,3 +64,18 @@ async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: b
         actor=deps.owner,
     ):
         log.warning("refund_after_provisioning", tid=line.tid, oid=line.oid)
+
+
+async def _refund_maybe_credited(deps: Deps, line: LineRecord, refund: str, closed: bool) -> None:
+    """Never cancel what may have been credited: a person decides on a reversal (REVERSAL_PENDING)."""
+    if line.state not in CANCELLABLE:
+        return  # still moving (READY with a part to look up): it settles first
+    if await deps.store.refund_after_delivery(
+        line,
+        detail={"refund_status": refund, "closed": closed, "maybe_credited": True},
+        memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),
+        now=deps.clock(),
+        actor=deps.owner,
+        frm=CANCELLABLE,
+    ):
+        log.warning("refund_of_maybe_credited_line", tid=line.tid, oid=line.oid, state=line.state.value)

@@ -1,18 +1,27 @@
 """Billing operations of a line: submit, applied, answer lost, retry later, exception.
 
 ``begin_submit`` is fenced by the lease: a worker whose lease ran out (and whose
-line another worker may now own) cannot start a call. Facts learned from the
-billing core (an operation was applied) are recorded whoever holds the lease.
+line another worker may now own) cannot start a call. It commits the line's
+SUBMITTED and the part's SENT, with the moment of sending, in one transaction,
+so whoever finds the part after a crash looks it up before any resend. The
+moment is kept in the part's ``result`` column (``{"sent_at": …, "sends": n}``,
+see ``bridge.core.inflight``), which holds the billing core's answer only once
+the part is APPLIED: no new column. A call the billing core refused (at the
+door or for good) puts the part back to PENDING: nothing was applied. Facts
+learned from the billing core (an operation was applied) are recorded whoever
+holds the lease.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bridge.core.inflight import may_be_applied, sent_marker
 from bridge.core.models import OperationResult
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, OperationRecord
@@ -72,7 +81,7 @@ class OperationRepository:
             ).one()
             if row.lease_owner != owner or row.lease_until is None or row.lease_until <= now:
                 return False
-            return await move_line(
+            moved = await move_line(
                 conn,
                 line,
                 S.SUBMITTED,
@@ -82,6 +91,13 @@ class OperationRepository:
                 frm=PROVISIONABLE,
                 detail={"request_id": op.request_id, "part": op.part, "payload": op.payload},
             )
+            if moved:
+                await conn.execute(
+                    operations.update()
+                    .where(operations.c.id == op.id)
+                    .values(state=OP.SENT.value, result=sent_marker(op.result, now), updated_at=now)
+                )
+            return moved
 
     async def record_applied(
         self,
@@ -173,9 +189,12 @@ class OperationRepository:
         now: datetime,
         next_at: datetime,
         count_attempt: bool,
+        refused: bool = False,
     ) -> None:
-        """Not applied this time (refused at the door): try again at ``next_at``."""
-        target = S.UNKNOWN if op.state == OP.UNKNOWN.value else S.READY
+        """Try again at ``next_at``: the call was refused at the door (``refused``: the part is
+        PENDING again), or the part may have been applied and is looked up again then."""
+        maybe = may_be_applied(op.state) and not refused
+        target = S.UNKNOWN if maybe and line.state is not S.READY else S.READY
         detail = {
             "request_id": op.request_id,
             "error": error,
@@ -183,6 +202,8 @@ class OperationRepository:
             "counted": count_attempt,
         }
         async with self._engine.begin() as conn:
+            if refused:
+                await _not_applied(conn, op, now)
             if await move_line(
                 conn,
                 line,
@@ -210,9 +231,15 @@ class OperationRepository:
         now: datetime,
         memo: Memo | None,
         detail: dict[str, Any] | None = None,
+        not_applied: Sequence[OperationRecord] = (),
     ) -> bool:
-        """A person must decide: EXCEPTION with its reason, and a seller memo queued for CS."""
+        """A person must decide: EXCEPTION with its reason, and a seller memo queued for CS.
+
+        ``not_applied``: parts the billing core refused or a trusted lookup found never applied.
+        """
         async with self._engine.begin() as conn:
+            for op in not_applied:
+                await _not_applied(conn, op, now)
             moved = await move_line(
                 conn,
                 line,
@@ -230,6 +257,15 @@ class OperationRepository:
                     lines.update().where(lines.c.id == line.id).values(next_attempt_at=None, **_NO_LEASE)
                 )
             return moved
+
+
+async def _not_applied(conn: AsyncConnection, op: OperationRecord, now: datetime) -> None:
+    """The part was never applied (its call refused, or a trusted lookup said so): PENDING again."""
+    await conn.execute(
+        operations.update()
+        .where(and_(operations.c.id == op.id, operations.c.state != OP.APPLIED.value))
+        .values(state=OP.PENDING.value, result=None, updated_at=now)
+    )
 
 
 async def _part_applied(

@@ -44,6 +44,8 @@ async def line_action(request: web.Request) -> web.StreamResponse:
         outcome = await actions.resolve(deps, user.name, line_id, resolution, note)
     elif name == "cancel":
         outcome = await actions.cancel_refund(deps, user.name, line_id, note)
+    elif name == "reversal":
+        outcome = await actions.refund_by_reversal(deps, user.name, line_id, note)
     elif name == "refresh":
         outcome = await actions.refresh_auth(deps, user.name, line_id, note)
     else:

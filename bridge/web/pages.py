@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import requires_card_no
 from bridge.core.masking import mask_detail, mask_text
 from bridge.core.models import CST
@@ -23,7 +24,6 @@ from bridge.core.states import (
     REFRESHABLE,
     DeliveryState,
     LineState,
-    OperationState,
 )
 from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
@@ -121,13 +121,14 @@ async def find_order(request: web.Request) -> web.StreamResponse:
 def _line_view(deps: Deps, line: LineRecord) -> dict[str, Any]:
     """What the order page needs to know about one line beyond its record."""
     waiting = line.state is LineState.EXCEPTION
+    maybe_credited = any(may_be_applied(op.state) for op in line.operations)
     return {
         "line": line,
         "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
         "can_retry": waiting,
         "can_resolve": waiting,
-        "can_cancel": line.state in CANCELLABLE
-        and all(op.state == OperationState.PENDING for op in line.operations),
+        "can_cancel": line.state in CANCELLABLE and not maybe_credited,
+        "can_reverse": line.state in CANCELLABLE and maybe_credited,
         "can_refresh": bool(line.card_no) and line.state in REFRESHABLE,
         "ops": [
             {"part": op.part, "request_id": op.request_id, "kind": op.kind, "state": op.state}

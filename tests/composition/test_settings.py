@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from bridge.core.errors import ConfigError
 from bridge.settings import load_settings
+from bridge.wiring import owner_id
 
 GOOD = """
 instance = "b1"
@@ -44,6 +46,7 @@ def test_good_config_loads_with_secrets_from_env(tmp_path: Path) -> None:
         (GOOD.replace("[shops.main]", "[shops.'main shop']"), "must be 1-16 characters"),
         (GOOD + "\n[billing2]\n", "billing2: unknown key"),
         ("database = [", "not valid TOML"),
+        (GOOD + "\n[fulfilment]\nsettle_s = 10.0\n", "settle_s (10.0) must be longer than billing.timeout_s"),
     ],
 )
 def test_bad_keys_are_named(tmp_path: Path, text: str, needle: str) -> None:
@@ -63,3 +66,18 @@ def test_missing_secret_names_the_variable(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", ENV)
+
+
+def test_each_process_gets_its_own_random_lease_owner(tmp_path: Path) -> None:
+    """Not the pid (two containers both run as pid 1): the instance name and a random tag."""
+    settings = load_settings(_write(tmp_path, GOOD), ENV)
+    first, second = owner_id(settings), owner_id(settings)
+    assert first != second
+    assert first.startswith("b1:") and first != f"b1:{os.getpid()}"
+    assert len(first) <= 80  # the lease_owner column
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

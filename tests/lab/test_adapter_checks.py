@@ -2,7 +2,9 @@
 
 A billing core (or something posing as one) that answers a recharge with
 another operation must not get the line recorded as applied or the trade
-shipped: the line goes to a person naming the nonsense. (The marketplace's
+shipped. Such an answer to a POST means "maybe applied": the bridge looks the
+request_id up, and when the lookup makes no sense either the line goes to a
+person naming the nonsense, never cancellable as unprovisioned. (The marketplace's
 "answer for another trade" is a case of ``test_hostile_marketplace.py``; the
 client-level checks live in ``tests/adapters/billing_core``.)
 """
@@ -50,11 +52,15 @@ async def impostor_rig(tmp_path: Path) -> AsyncIterator[Rig]:
 
 
 async def test_an_answer_for_another_operation_is_not_taken_as_applied(impostor_rig: Rig) -> None:
-    """The line waits for a person with BILLING_ANSWER_INVALID; the trade is not shipped."""
+    """Maybe applied, looked up, then a person with BILLING_ANSWER_INVALID; the trade is not shipped."""
     rig = impostor_rig
     tid = await rig.order(line(), message=f"卡号{(await rig.cards())[0]}")
     await rig.cycle()
     [stored] = await rig.lines(tid)
+    assert (stored.state, stored.operations[0].state) == (LineState.UNKNOWN, "UNKNOWN")
+    rig.later(2)
+    await rig.cycle()  # the impostor has no lookup: its 404 page is nonsense too
+    [stored] = await rig.lines(tid)
     assert (stored.state, stored.reason) == (LineState.EXCEPTION, "BILLING_ANSWER_INVALID")
-    assert "another request_id" in (stored.reason_detail or "")
+    assert stored.operations[0].state == "UNKNOWN"  # never cancelled as unprovisioned
     assert (await rig.market_trade(tid))["deliveries"] == []

@@ -44,7 +44,8 @@ def test_every_kind_of_fault_was_injected(torture_run: TortureRun) -> None:
     report = torture_run.report
     billing, market = report["faults"]["billing"], report["faults"]["marketplace"]
     assert (report["kills"], report["billing_restarts"]) == (10, 1)
-    assert all(billing[kind] > 0 for kind in billing), billing
+    injected = [kind for kind in billing if kind != "slow_applies"]  # only against an older core
+    assert all(billing[kind] > 0 for kind in injected), billing
     assert all(market[kind] > 0 for kind in ("isp_errors", "call_limit_errors", "pages_shifted")), market
     assert report["outage"]["backlog_at_reopen"] > 0
 

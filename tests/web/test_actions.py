@@ -6,6 +6,9 @@ import pytest
 
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
+from bridge.services.fulfil import to_operation
+from bridge.services.intake import poll_all
+from bridge.services.planning import plan_due
 from tests.web.conftest import Desk
 from tests.web.rig import UNKNOWN_CARD
 
@@ -160,3 +163,35 @@ async def test_every_action_leaves_one_audit_entry(
     [entry] = await desk.deps.store.audit_entries(tid=ln.tid)
     assert (entry.actor, entry.line_id, entry.before, entry.after) == ("cs2", ln.id, "EXCEPTION", after)
     assert entry.outcome == "done"
+
+
+async def _maybe_credited(desk: Desk) -> LineRecord:
+    """A line whose billing call went out (and landed) with no answer recorded, then sent to a person."""
+    rig, store = desk.rig, desk.deps.store
+    tid = await rig.order(message=(await rig.cards())[3])
+    await poll_all(rig.deps)
+    await plan_due(rig.deps)
+    [ln] = await store.claim_lines("w", rig.deps.clock(), 10.0, 1)
+    assert await store.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())
+    await rig.deps.billing.apply(to_operation(ln.operations[0]))
+    await store.record_exception(
+        ln, reason="BILLING_REJECTED", message="x", actor="w", now=rig.deps.clock(), memo=None
+    )
+    [ln] = await rig.lines(tid)
+    return ln
+
+
+async def test_a_line_that_may_be_credited_offers_the_reversal_not_the_cancel(desk: Desk) -> None:
+    """Cancel is refused with the reason in Chinese; the reversal form is offered and works."""
+    ln = await _maybe_credited(desk)
+    await desk.login("cs1")
+    page = await (await desk.client.get(f"/orders/{ln.shop}/{ln.tid}")).text()
+    assert f"/lines/{ln.id}/reversal" in page and f"/lines/{ln.id}/cancel" not in page
+    refused = await desk.post(f"/lines/{ln.id}/cancel", {"note": "买家要求退款"})
+    assert "refused:maybe_applied" in refused.headers["Location"]
+    shown = await (await desk.client.get(refused.headers["Location"])).text()
+    assert "可能已经到账" in shown
+    done = await desk.post(f"/lines/{ln.id}/reversal", {"note": "买家要求退款"})
+    assert "done:reversal_pending" in done.headers["Location"]
+    assert (await _state(desk, ln)).state is S.REVERSAL_PENDING
+    assert len(await desk.rig.ledger(ln.tid)) == 1

@@ -51,7 +51,11 @@ def stats(state: SandboxState, traffic: Traffic) -> dict[str, Any]:
     statuses = Counter(r.result.status for r in state.records.values())
     return {
         **traffic.counters(),
-        "operations": {"applied": statuses["applied"], "reversed": statuses["reversed"]},
+        "operations": {
+            "applied": statuses["applied"],
+            "reversed": statuses["reversed"],
+            "repeated": len(state.repeats),
+        },
         "authorization_refreshes": sum(state.refreshes.values()),
     }
 
@@ -76,8 +80,7 @@ async def _set_knobs(request: web.Request) -> web.Response:
 
 
 async def _ledger(request: web.Request) -> web.Response:
-    records = request.app[STATE].records.values()
-    return answer({"operations": [r.to_ledger() for r in records]})
+    return answer({"operations": [r.to_ledger() for r in request.app[STATE].ledger()]})
 
 
 async def _subscribers(request: web.Request) -> web.Response:

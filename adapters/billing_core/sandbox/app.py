@@ -141,8 +141,12 @@ async def _apply(request: web.Request) -> web.Response:
         operation = wire.parse_operation(await request.read())
     except ValidationError as exc:
         raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
-    record = request.app[STATE].apply(operation)
     traffic = request.app[TRAFFIC]
+    delay = traffic.apply_delay_s()
+    if delay:  # a slow apply: nothing is visible until it lands, whoever gave up waiting
+        traffic.slow_applies += 1
+        await asyncio.sleep(delay)
+    record = request.app[STATE].apply(operation, dedupe=traffic.knobs.dedupe)
     if traffic.loses_answer() and request.transport is not None:
         # Applied and recorded, but the answer never leaves: the client sees the connection drop.
         traffic.lost_answers += 1

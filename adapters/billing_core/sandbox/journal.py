@@ -33,6 +33,7 @@ class _StoredOperation(BaseModel):
     result: wire.OperationAnswer
     previous_valid_until: date | None = None
     redeemed: list[str] = []
+    repeat: bool = False
 
 
 class _Line(BaseModel):
@@ -92,6 +93,7 @@ def _stored(rec: OpRecord) -> dict[str, Any]:
         "result": rec.to_wire(),
         "previous_valid_until": rec.previous_valid_until.isoformat() if rec.previous_valid_until else None,
         "redeemed": sorted(rec.redeemed),
+        "repeat": rec.repeat,
     }
 
 
@@ -104,4 +106,5 @@ def _record(stored: _StoredOperation) -> OpRecord:
         redeemed=set(stored.redeemed),
         reversed_at=result.reversed_at,
         reversal_reason=result.reversal_reason,
+        repeat=stored.repeat,
     )

@@ -5,6 +5,12 @@ and over HTTP (``POST /sandbox/knobs`` with any subset of the fields). Also
 the two pure decisions the knobs drive: how long to stall a call, and whether
 the settlement window is open right now.
 
+Two knobs play an older or overloaded billing core: ``dedupe = False`` applies
+a request_id sent again as a new operation (the lookup then answers one of
+them), and ``slow_apply_rate`` makes some applies land ``slow_apply_s`` after
+the request arrived (answered only then, so past a shorter client timeout, and
+invisible to ``GET /v1/operations/{id}`` until it has landed).
+
 Latency is lognormal: ``latency_ms`` is the median and ``latency_tail_ms`` the
 99th percentile (sigma = ln(tail / median) / 2.326), each sample capped at three
 times the tail so a test never waits unboundedly. Both zero means no stall; a
@@ -46,6 +52,13 @@ class BillingKnobs(BaseModel):
         0.0, ge=0, le=1, description="POST /v1/operations applied and recorded, then the connection dropped"
     )
     error_rate: float = Field(0.0, ge=0, le=1, description="500 INTERNAL before anything is applied")
+    dedupe: bool = Field(
+        True, description="false: an older core that applies a repeated request_id again, as a new operation"
+    )
+    slow_apply_rate: float = Field(
+        0.0, ge=0, le=1, description="POST /v1/operations applied only after `slow_apply_s` (404 until then)"
+    )
+    slow_apply_s: float = Field(2.0, ge=0, le=120, description="how long a slow apply takes to land")
 
     @field_validator("maintenance_nightly")
     @classmethod

@@ -110,6 +110,7 @@ class OpRecord:
     redeemed: set[str] = field(default_factory=set)  # issue_cards: serials already used
     reversed_at: datetime | None = None
     reversal_reason: str | None = None
+    repeat: bool = False  # dedupe off: a request_id already applied, applied again
 
     @property
     def card_no(self) -> str | None:
@@ -140,4 +141,5 @@ class OpRecord:
             "status": self.result.status,
             "applied_at": self.result.applied_at.isoformat(timespec="microseconds"),
             "reversed_at": self.reversed_at.isoformat(timespec="microseconds") if self.reversed_at else None,
+            "repeat": self.repeat,
         }

@@ -59,6 +59,7 @@ class SandboxState:
         self.products = {p.product_code: p for p in products}
         self.accounts = {a.card_no: a for a in accounts}
         self.records: dict[str, OpRecord] = {}  # by request_id, in the order applied
+        self.repeats: list[OpRecord] = []  # dedupe off: a request_id applied again (see ``apply``)
         self.refreshes: Counter[str] = Counter()  # authorisation refreshes by card
         self._clock = clock
         self._journal = journal
@@ -82,34 +83,51 @@ class SandboxState:
             raise SandboxError(404, "OPERATION_NOT_FOUND", f"no operation {request_id} was applied")
         return found
 
+    def ledger(self) -> list[OpRecord]:
+        """Every operation applied, repeats of a request_id included, in the order applied."""
+        return sorted([*self.records.values(), *self.repeats], key=lambda r: r.result.applied_at)
+
     def restore(self, records: Iterable[OpRecord], accounts: Iterable[Account]) -> None:
-        """Put back what a journal recorded (later entries win)."""
+        """Put back what a journal recorded (later entries win; repeats are kept apart)."""
         for account in accounts:
             self.accounts[account.card_no] = account
         for rec in records:
-            self.records[rec.operation.request_id] = rec
-        self._cards_issued = sum(len(r.result.cards) for r in self.records.values())
+            if rec.repeat:
+                if all(r.result.operation_id != rec.result.operation_id for r in self.repeats):
+                    self.repeats.append(rec)
+            else:
+                self.records[rec.operation.request_id] = rec
+        self._cards_issued = sum(len(r.result.cards) for r in self.ledger())
 
     # ------------------------------------------------------------- operations
 
-    def apply(self, op: Operation) -> OpRecord:
-        """Apply once; the same request_id again returns the stored record."""
+    def apply(self, op: Operation, *, dedupe: bool = True) -> OpRecord:
+        """Apply once; the same request_id again returns the stored record. With ``dedupe`` off (an
+        older billing core) it is applied again, a new operation kept in ``repeats``."""
         existing = self.records.get(op.request_id)
+        if existing is not None and not dedupe:
+            rec, touched = self._applied(op)
+            rec.repeat = True
+            self.repeats.append(rec)
+            self._commit([rec], touched)
+            return rec
         if existing is not None:
             if existing.operation != op:
                 raise SandboxError(
                     409, "IDEMPOTENCY_CONFLICT", f"request_id {op.request_id} was used with another payload"
                 )
             return existing
-        if isinstance(op, Recharge):
-            rec, touched = self._recharge(op)
-        elif isinstance(op, Subscribe):
-            rec, touched = self._subscribe(op)
-        else:
-            rec, touched = self._issue_cards(op)
+        rec, touched = self._applied(op)
         self.records[op.request_id] = rec
         self._commit([rec], touched)
         return rec
+
+    def _applied(self, op: Operation) -> tuple[OpRecord, list[Account]]:
+        if isinstance(op, Recharge):
+            return self._recharge(op)
+        if isinstance(op, Subscribe):
+            return self._subscribe(op)
+        return self._issue_cards(op)
 
     def _result(
         self,
@@ -120,7 +138,7 @@ class SandboxState:
         cards: tuple[IssuedCard, ...] = (),
     ) -> OperationResult:
         applied_at = self.now()
-        op_id = f"OP{applied_at:%Y%m%d}{len(self.records) + 1:08d}"
+        op_id = f"OP{applied_at:%Y%m%d}{len(self.records) + len(self.repeats) + 1:08d}"
         return OperationResult(
             op.request_id, op_id, op.kind, "applied", applied_at, balance_fen, valid_until, cards
         )

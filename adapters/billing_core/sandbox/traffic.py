@@ -31,6 +31,7 @@ class Traffic:
         self.calls: Counter[tuple[str, str]] = Counter()  # (endpoint, status or "lost")
         self.in_flight: Counter[str] = Counter()  # by API key
         self.lost_answers = 0
+        self.slow_applies = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def set_knobs(self, **changes: Any) -> BillingKnobs:
@@ -66,6 +67,13 @@ class Traffic:
         """Whether this applied operation's answer is dropped (one roll per apply, whatever the rate)."""
         return self.rng.random() < self.knobs.lose_answer_rate
 
+    def apply_delay_s(self) -> float:
+        """How long this apply takes to land (the slow-apply knobs); rolled only while they are on."""
+        rate = self.knobs.slow_apply_rate
+        if rate <= 0 or self.rng.random() >= rate:
+            return 0.0
+        return self.knobs.slow_apply_s
+
     async def drain(self, timeout_s: float) -> None:
         """Wait until no call is being handled, or ``timeout_s`` passed."""
         if self._tasks:
@@ -81,4 +89,9 @@ class Traffic:
         calls: dict[str, dict[str, int]] = {}
         for (endpoint, status), count in sorted(self.calls.items()):
             calls.setdefault(endpoint, {})[status] = count
-        return {"calls": calls, "in_flight": dict(self.in_flight), "lost_answers": self.lost_answers}
+        return {
+            "calls": calls,
+            "in_flight": dict(self.in_flight),
+            "lost_answers": self.lost_answers,
+            "slow_applies": self.slow_applies,
+        }

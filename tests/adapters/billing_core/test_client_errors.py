@@ -34,7 +34,7 @@ _STATUS_TABLE = [
     (400, "INVALID_REQUEST", {}, Permanent, Permanent, None),
     (404, "SUBSCRIBER_NOT_FOUND", {}, Permanent, Permanent, None),
     (404, "PRODUCT_UNKNOWN", {}, Permanent, Permanent, None),
-    (409, "IDEMPOTENCY_CONFLICT", {}, Permanent, Permanent, None),
+    (409, "IDEMPOTENCY_CONFLICT", {}, Ambiguous, Permanent, None),  # that id was used: maybe applied
     (422, "SUBSCRIBER_INACTIVE", {}, Permanent, Permanent, None),
     (422, "TWO_WAY_REQUIRED", {}, Permanent, Permanent, None),
     (422, "AMOUNT_OUT_OF_RANGE", {}, Permanent, Permanent, None),

@@ -116,9 +116,10 @@ async def test_replayed_cards_are_the_same_cards(target: ContractTarget) -> None
 
 
 async def test_same_id_other_payload_is_idempotency_conflict(target: ContractTarget) -> None:
+    """A 409 proves the request_id was used: "maybe applied" (Ambiguous), answered by a lookup."""
     card = target.cards.active_two_way
     original = await target.port.apply(Recharge("c-conflict", card, 5000))
-    with pytest.raises(Permanent) as caught:
+    with pytest.raises(Ambiguous) as caught:
         await target.port.apply(Recharge("c-conflict", card, 6000))
     assert caught.value.code == "IDEMPOTENCY_CONFLICT"
     assert await target.port.find("c-conflict") == original

@@ -1,0 +1,61 @@
+"""When a billing call may have landed, and when a "not found" may be trusted.
+
+A part whose call went out is *maybe applied* until the billing core says
+otherwise: a timeout, a reset, a crash with the call in flight, a 409 or an
+unreadable answer all leave it so. Before any resend the bridge asks
+``GET /v1/operations/{request_id}``; a billing core that does not deduplicate
+answers 404 while a slow apply is still landing, so a 404 is trusted only once
+the settle time has passed since the last send. The moment of that send is kept
+with the operation (its ``result`` column, which holds nothing else until the
+part is applied) as ``{"sent_at": ISO time, "sends": n}``. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bridge.core.states import OperationState
+
+OP = OperationState
+MAYBE_APPLIED = frozenset({OP.SENT.value, OP.UNKNOWN.value})
+"""Operation states whose call went out with no answer recorded: look up before any resend."""
+
+
+def may_be_applied(op_state: str) -> bool:
+    """Whether a part in ``op_state`` may have been applied (so it is never cancelled as unprovisioned)."""
+    return op_state != OP.PENDING.value
+
+
+def sent_marker(previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """What a part's ``result`` holds once a call is sent at ``now`` (counting the sends)."""
+    sends = int((previous or {}).get("sends", 0)) + 1
+    return {"sent_at": now.isoformat(), "sends": sends}
+
+
+def sent_at(result: dict[str, Any] | None) -> datetime | None:
+    """When the part's last call was sent, or ``None`` if no send was recorded."""
+    value = (result or {}).get("sent_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def settles_at(result: dict[str, Any] | None, settle_s: float) -> datetime | None:
+    """From when a "not found" for this part is trusted; ``None`` when no send time is known.
+
+    A part marked maybe-applied by an older version kept no send time: its
+    call went out before the upgrade, so long ago that it has settled.
+    """
+    sent = sent_at(result)
+    return None if sent is None else sent + timedelta(seconds=settle_s)
+
+
+def not_found_is_trusted(result: dict[str, Any] | None, settle_s: float, asked_at: datetime) -> bool:
+    """A 404 from a lookup *started* at ``asked_at`` means "never applied" (settle time passed)."""
+    settled = settles_at(result, settle_s)
+    return settled is None or asked_at >= settled

@@ -1,9 +1,11 @@
-"""Several daemons on one database: the torture run with ``instances=3`` and kills spread across them.
+"""Several daemons on one PostgreSQL database against an older billing core, with SIGKILLs.
 
-Three ``bridge run`` processes share the SQLite file (as three hosts share a
-database); SIGKILLs land on whichever the seeded draw picks, each restarted at
-once. Exactly-once is checked against the sandboxes' own ledgers, as in the
-single-daemon runs.
+Three ``bridge run`` processes share a fresh PostgreSQL database (as three
+hosts would), every fault knob is on, and the billing core is an older one:
+it does not deduplicate request_ids and some applies land after the client's
+timeout. SIGKILLs land on whichever daemon the seeded draw picks, each
+restarted at once. Exactly-once is checked against the sandboxes' own
+ledgers, as in the single-daemon runs.
 """
 
 from __future__ import annotations
@@ -19,34 +21,41 @@ import pytest
 from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.torture import TortureOptions, TortureRun, run_torture
 from bridge.store import open_store
+from tests.databases import postgresql_database
 from tests.factories import trade
 from tests.lab import runs
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
+
+
+async def _on_postgresql(opts: TortureOptions) -> TortureRun:
+    async with postgresql_database() as dsn:
+        return await run_torture(TortureOptions(**{**opts.__dict__, "database": dsn}))
 
 
 @pytest.fixture(scope="module")
 def three_daemons(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
     opts = TortureOptions(
-        orders=150,
-        kills=6,
+        orders=500,
+        kills=8,
         seed=5,
-        faults=False,
-        calm_latency_ms=40.0,
+        faults=True,
         rate=20.0,
-        timeout_s=180.0,
+        timeout_s=240.0,
         instances=3,
+        billing_no_dedupe=True,
         workdir=tmp_path_factory.mktemp("torture-instances"),
         progress=False,
     )
-    run = asyncio.run(run_torture(opts))
+    run = asyncio.run(_on_postgresql(opts))
     print(json.dumps({k: v for k, v in run.report.items() if k != "timeline"}, ensure_ascii=False))
     return run
 
 
 def test_the_report_names_the_instances_and_the_engine(three_daemons: TortureRun) -> None:
     """The JSON says how many daemons ran and on which database engine."""
-    assert (three_daemons.report["instances"], three_daemons.report["database"]) == (3, "sqlite")
+    report = three_daemons.report
+    assert (report["instances"], report["database"], report["billing_dedupe"]) == (3, "postgresql", False)
 
 
 def test_kills_landed_on_more_than_one_daemon(three_daemons: TortureRun) -> None:
@@ -56,7 +65,7 @@ def test_kills_landed_on_more_than_one_daemon(three_daemons: TortureRun) -> None
         for _, note in three_daemons.report["timeline"]
         if (m := re.match(r"kill \d+ \(instance (\d+)\)", note))
     }
-    assert three_daemons.report["kills"] == 6 and len(killed) > 1, killed
+    assert three_daemons.report["kills"] == 8 and len(killed) > 1, killed
 
 
 def test_every_valid_line_is_applied_exactly_once(three_daemons: TortureRun) -> None:
@@ -83,3 +92,10 @@ async def test_a_database_with_order_lines_is_refused(tmp_path: Path) -> None:
     opts = TortureOptions(orders=1, kills=0, database=dsn, workdir=tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match=r"needs an empty database.*used\.sqlite"):
         await run_torture(opts)
+
+
+def test_the_older_billing_core_really_misbehaved(three_daemons: TortureRun) -> None:
+    """Slow applies happened and kills landed mid-call: the no-dedupe core had chances to double-credit."""
+    report = three_daemons.report
+    assert report["faults"]["billing"]["slow_applies"] > 0, report["faults"]["billing"]
+    assert report["kills_mid_call"] > 0

@@ -81,13 +81,17 @@ async def test_no_call_on_a_lease_shorter_than_the_call(store: SqlStore) -> None
     assert await store.begin_submit(line, op, "w1", later(NOW, 24), need_s=5)
 
 
-async def test_outcomes_after_a_takeover_are_refused_and_the_part_stays_sent(store: SqlStore) -> None:
-    """w1 sent the call, its lease ran out and w2 claimed the line: w1's outcome writes all fail,
-    the part stays SENT (w2 looks it up), and w2's lease is left alone."""
+@pytest.mark.parametrize("taker", ["w2", "w1"])
+async def test_outcomes_after_a_takeover_are_refused_and_the_part_stays_sent(
+    store: SqlStore, taker: str
+) -> None:
+    """w1 sent the call, its lease ran out and the line was claimed again (by w2, or by w1's own
+    process): the first claim's outcome writes all fail, the part stays SENT (the new holder
+    looks it up), and the new lease is left alone."""
     line = await _claimed(store)
     [op] = line.operations
     assert await store.begin_submit(line, op, "w1", NOW)
-    [taken] = await store.claim_lines("w2", later(NOW, 31), 30, 10)
+    [taken] = await store.claim_lines(taker, later(NOW, 31), 30, 10)
     at = later(NOW, 32)
     assert await store.record_applied(line, op, applied(op.request_id), "w1", at) is None
     assert not await store.record_unknown(line, op, error="x", actor="w1", now=at, next_at=at)
@@ -98,5 +102,5 @@ async def test_outcomes_after_a_takeover_are_refused_and_the_part_stays_sent(sto
     assert not await store.release(line)
     [now] = await store.trade_lines(line.trade_id)
     assert now.state is S.SUBMITTED and now.operations[0].state == OP.SENT.value
-    assert (now.lease_owner, now.lease_token, now.attempts) == ("w2", taken.lease_token, 0)
-    assert await store.record_applied(taken, op, applied(op.request_id), "w2", at) is not None
+    assert (now.lease_owner, now.lease_token, now.attempts) == (taker, taken.lease_token, 0)
+    assert await store.record_applied(taken, op, applied(op.request_id), taker, at) is not None

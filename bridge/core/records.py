@@ -53,6 +53,8 @@ class LineRecord:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     operations: tuple[OperationRecord, ...] = ()
+    lease_owner: str | None = None  # the lease as this record was read: who held it ...
+    lease_token: int = 0  # ... and its generation (every claim adds one): the fencing token
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,14 @@ class LineStorePort(Protocol):
         """Lease up to ``limit`` due lines to ``owner``; a live lease is never taken over."""
         ...
 
-    async def release(self, line_id: int, owner: str) -> None: ...
+    async def release(self, line: LineRecord, next_at: datetime | None = None) -> bool:
+        """Give up the lease ``line`` was claimed with (fenced by its owner and token); with
+        ``next_at``, the line is not due again before then."""
+        ...
+
+    async def renew_lease(self, line: LineRecord, now: datetime, lease_s: float) -> bool:
+        """Extend a live lease to ``now + lease_s``; False if it ran out or was taken over."""
+        ...
 
     async def sweep_leases(self, now: datetime) -> int: ...
 
@@ -102,8 +109,11 @@ class LineStorePort(Protocol):
 
     async def reset_attempts(self, line_id: int, now: datetime) -> bool: ...
 
-    async def begin_submit(self, line: LineRecord, op: OperationRecord, owner: str, now: datetime) -> bool:
-        """Commit SUBMITTED before the call; False if ``owner``'s lease is gone."""
+    async def begin_submit(
+        self, line: LineRecord, op: OperationRecord, owner: str, now: datetime, need_s: float = 0.0
+    ) -> bool:
+        """Commit SUBMITTED before the call; False unless ``owner`` still holds ``line``'s lease
+        (same token) and it lasts more than ``need_s`` past ``now``."""
         ...
 
     async def record_applied(
@@ -114,7 +124,9 @@ class LineStorePort(Protocol):
         actor: str,
         now: datetime,
         how: str = "applied",
-    ) -> LineRecord: ...
+    ) -> LineRecord | None:
+        """The line after recording the part applied; None if the lease moved on (fenced out)."""
+        ...
 
     async def record_unknown(
         self,
@@ -125,7 +137,7 @@ class LineStorePort(Protocol):
         actor: str,
         now: datetime,
         next_at: datetime,
-    ) -> None: ...
+    ) -> bool: ...
 
     async def record_retry(
         self,
@@ -138,7 +150,7 @@ class LineStorePort(Protocol):
         next_at: datetime,
         count_attempt: bool,
         refused: bool = False,
-    ) -> None: ...
+    ) -> bool: ...
 
     async def record_exception(
         self,

@@ -6,12 +6,16 @@ and no answer was recorded: answer lost, a crash with the call in flight, a
 only when the lookup, started after the settle time had passed since the last
 send, says it was never applied (``bridge.core.inflight``). Otherwise
 SUBMITTED is committed together with the part marked SENT and the moment of
-sending (fenced by the line's lease) before the call, and the answer decides:
+sending before the call, on a lease that outlasts the call and is renewed while
+the call or a lookup is in flight (``bridge.services.leases``), and the answer decides:
 applied, maybe applied (UNKNOWN: look up next time), refused at the door (retry
 later; maintenance opens the breaker and costs no attempt), or refused for good
 (EXCEPTION with the billing core's reason). A line out of attempts gets a final
 lookup first. Once stop is asked no new part is started, and the outcome of a
-call that returned is written even if the task is being cancelled.
+call that returned is written even if the task is being cancelled. Every
+outcome write is fenced by the lease the line was claimed with: one refused
+because another worker has taken the line over is logged and left to it (the
+part stays SENT, so the new holder looks it up before any resend).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from bridge.core.reasons import REASONS, memo_for, reason_text
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.states import PROVISIONABLE, OperationState
 from bridge.services.deps import Deps
+from bridge.services.leases import kept_leased, submit_on_lease
 
 log = structlog.get_logger("bridge.services.fulfil")
 _T = TypeVar("_T")
@@ -138,7 +143,8 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
     settle_s = deps.settings.fulfilment.settle_s
     asked_at = deps.clock()  # the lookup must start after the settle time for its 404 to count
     try:
-        found = await deps.billing.find(op.request_id)
+        async with kept_leased(deps, line):
+            found = await deps.billing.find(op.request_id)
     except Retryable as exc:
         await _retry_later(deps, line, op, exc, count=False)
         return _Lookup.WAITING
@@ -152,14 +158,18 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
     if found is not None:
         log.info("reconciled_applied")
         write = deps.store.record_applied(line, op, found, deps.owner, deps.clock(), how="reconciled")
-        return await _final(write)
+        fresh = await _final(write)
+        _refused(fresh is not None)
+        return _Lookup.WAITING if fresh is None else fresh
     if not_found_is_trusted(op.result, settle_s, asked_at):
         return _Lookup.NEVER_APPLIED
     settled = settles_at(op.result, settle_s) or asked_at
     log.info("not_found_yet_settling", settles_at=settled.isoformat())
     why = "not found yet: waiting for the settle time"
-    await deps.store.record_retry(
-        line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
+    _refused(
+        await deps.store.record_retry(
+            line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
+        )
     )
     return _Lookup.WAITING
 
@@ -173,20 +183,19 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
             if checked is not _Lookup.NEVER_APPLIED:
                 return checked if isinstance(checked, LineRecord) else None
         if deps.runtime.stopping.is_set():  # shutting down: no new call (a lookup was harmless)
-            await store.release(line.id, deps.owner)
+            await store.release(line)
             log.info("stopping_before_part")
             return None
-        if not await store.begin_submit(line, op, deps.owner, deps.clock()):
-            log.warning("lease_lost_before_call")
+        if not await submit_on_lease(deps, line, op):
             return None
-        result = await _apply(deps, op)
+        async with kept_leased(deps, line):
+            result = await _apply(deps, op)
     except Ambiguous as exc:
         next_at = deps.clock() + timedelta(seconds=1)
-        await _final(
-            store.record_unknown(
-                line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
-            )
+        write = store.record_unknown(
+            line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
         )
+        _refused(await _final(write))
         log.warning("outcome_unknown", error=str(exc))
         return None
     except Retryable as exc:
@@ -201,7 +210,15 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
         log.error("billing_config_error", error=str(exc))
         return None
     log.info("applied", operation_id=result.operation_id)
-    return await _final(store.record_applied(line, op, result, deps.owner, deps.clock()))
+    fresh = await _final(store.record_applied(line, op, result, deps.owner, deps.clock()))
+    _refused(fresh is not None)
+    return fresh
+
+
+def _refused(written: bool) -> None:
+    """Log an outcome write the store refused: the line's lease moved on (its new holder decides)."""
+    if not written:
+        log.warning("outcome_refused_lease_moved_on")
 
 
 async def _apply(deps: Deps, op: OperationRecord) -> OperationResult:
@@ -243,7 +260,7 @@ async def _retry_later(
         rng=deps.rng,
     )
     counted = (not outage) if count is None else count
-    await deps.store.record_retry(
+    written = await deps.store.record_retry(
         line,
         op,
         error=str(exc),
@@ -253,12 +270,13 @@ async def _retry_later(
         count_attempt=counted,
         refused=refused,
     )
+    _refused(written)
 
 
 async def _exception(
     deps: Deps, line: LineRecord, reason: str, message: str, not_applied: Sequence[OperationRecord] = ()
 ) -> None:
-    await deps.store.record_exception(
+    written = await deps.store.record_exception(
         line,
         reason=reason,
         message=f"{reason_text(reason, 'en')}: {message}",
@@ -267,4 +285,7 @@ async def _exception(
         memo=memo_for(line.oid, reason),
         not_applied=not_applied,
     )
-    log.warning("line_exception", reason=reason)
+    if written:
+        log.warning("line_exception", reason=reason)
+    else:  # the lease moved on (or the line did): the new holder decides
+        log.warning("exception_not_recorded", reason=reason)

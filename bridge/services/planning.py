@@ -119,5 +119,5 @@ async def plan_due(deps: Deps, limit: int = 200) -> int:
         try:
             await plan_one(deps, trade, line)
         finally:
-            await deps.store.release(line.id, deps.owner)
+            await deps.store.release(line)
     return len(claimed)

@@ -2,7 +2,8 @@
 
 A line's request_ids are chosen when it is planned and kept forever: planning
 it again rewrites only parts not yet applied. Work is claimed with a lease
-(``bridge.store.claims``); a lease is released only by its owner.
+(``bridge.store.claims``); each claim adds one to the line's lease token, and a
+renewal or a release is fenced by owner and token (``bridge.store.fencing``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bridge.core.models import Operation, Trade
 from bridge.core.records import LineRecord
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
 from bridge.store.claims import at_or_before, claim, lease_free
+from bridge.store.fencing import fence
 from bridge.store.rows import load_lines, planning_trade
 from bridge.store.schema import insert_ignore, lines, operations, trades
 from bridge.store.transitions import move_line
@@ -109,18 +111,35 @@ class LineRepository:
                 due,
                 order_by=(func.coalesce(lines.c.next_attempt_at, lines.c.created_at), lines.c.id),
                 limit=limit,
-                hold={"lease_owner": owner, "lease_until": now + timedelta(seconds=lease_s)},
+                hold={
+                    "lease_owner": owner,
+                    "lease_until": now + timedelta(seconds=lease_s),
+                    "lease_token": lines.c.lease_token + 1,
+                },
             )
             return await load_lines(conn, lines.c.id.in_(claimed)) if claimed else []
 
-    async def release(self, line_id: int, owner: str) -> None:
-        """Give up ``owner``'s lease on the line (someone else's lease is left alone)."""
+    async def renew_lease(self, line: LineRecord, now: datetime, lease_s: float) -> bool:
+        """Extend the lease ``line`` was claimed with to ``now + lease_s``, if it is still live and
+        still the same (owner and token); False when it ran out or was taken over."""
+        where = and_(fence(line), lines.c.lease_owner.is_not(None), lines.c.lease_until > now)
         async with self._engine.begin() as conn:
-            await conn.execute(
-                lines.update()
-                .where(and_(lines.c.id == line_id, lines.c.lease_owner == owner))
-                .values(lease_owner=None, lease_until=None)
+            res = await conn.execute(
+                lines.update().where(where).values(lease_until=now + timedelta(seconds=lease_s))
             )
+        return res.rowcount == 1
+
+    async def release(self, line: LineRecord, next_at: datetime | None = None) -> bool:
+        """Give up the lease ``line`` was claimed with (a later claim's lease is left alone);
+        with ``next_at``, the line is not due again before then."""
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if next_at is not None:
+            values["next_attempt_at"] = next_at
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                lines.update().where(and_(fence(line), lines.c.lease_owner.is_not(None))).values(**values)
+            )
+        return res.rowcount == 1
 
     async def sweep_leases(self, now: datetime) -> int:
         """Clear expired leases of lines and trades (their work is claimable again); returns how many."""

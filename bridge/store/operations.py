@@ -1,21 +1,22 @@
 """Billing operations of a line: submit, applied, answer lost, retry later, exception.
 
-``begin_submit`` is fenced by the lease: a worker whose lease ran out (and whose
-line another worker may now own) cannot start a call. It commits the line's
+Every write here is fenced by the lease the line was claimed with, its owner
+and token (``bridge.store.fencing``): ``begin_submit`` also needs the lease to
+last beyond the call, and a worker whose lease was taken over can neither start
+a call nor record its outcome: the write is refused (the method says so), the
+part stays SENT, and the new holder looks it up before any resend. It commits the line's
 SUBMITTED and the part's SENT, with the moment of sending, in one transaction,
 so whoever finds the part after a crash looks it up before any resend. The
 moment is kept in the part's ``result`` column (``{"sent_at": …, "sends": n}``,
 see ``bridge.core.inflight``), which holds the billing core's answer only once
 the part is APPLIED: no new column. A call the billing core refused (at the
-door or for good) puts the part back to PENDING: nothing was applied. Facts
-learned from the billing core (an operation was applied) are recorded whoever
-holds the lease.
+door or for good) puts the part back to PENDING: nothing was applied.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -26,6 +27,7 @@ from bridge.core.models import OperationResult
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.states import IN_FLIGHT, PROVISIONABLE, LineState, OperationState
+from bridge.store.fencing import held
 from bridge.store.rows import load_lines
 from bridge.store.schema import lines, operations
 from bridge.store.transitions import add_event, move_line
@@ -69,17 +71,15 @@ class OperationRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def begin_submit(self, line: LineRecord, op: OperationRecord, owner: str, now: datetime) -> bool:
-        """Commit SUBMITTED (with the request_id) before the call; False if the lease is gone."""
+    async def begin_submit(
+        self, line: LineRecord, op: OperationRecord, owner: str, now: datetime, need_s: float = 0.0
+    ) -> bool:
+        """Commit SUBMITTED (with the request_id) before the call; False unless ``owner`` still
+        holds the lease ``line`` was claimed with and it lasts more than ``need_s`` past ``now``."""
         async with self._engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(lines.c.lease_owner, lines.c.lease_until, lines.c.state).where(
-                        lines.c.id == line.id
-                    )
-                )
-            ).one()
-            if row.lease_owner != owner or row.lease_until is None or row.lease_until <= now:
+            if line.lease_owner != owner or not await held(
+                conn, line, live_after=now + timedelta(seconds=need_s)
+            ):
                 return False
             moved = await move_line(
                 conn,
@@ -107,9 +107,11 @@ class OperationRepository:
         actor: str,
         now: datetime,
         how: str = "applied",
-    ) -> LineRecord:
-        """Record one applied part; the line becomes APPLIED when every part is."""
+    ) -> LineRecord | None:
+        """Record one applied part; the line becomes APPLIED when every part is; None if fenced out."""
         async with self._engine.begin() as conn:
+            if not await held(conn, line):
+                return None
             await conn.execute(
                 operations.update()
                 .where(operations.c.id == op.id)
@@ -155,9 +157,13 @@ class OperationRepository:
         actor: str,
         now: datetime,
         next_at: datetime,
-    ) -> None:
-        """The answer was lost: the part may be applied; the next attempt asks by request_id first."""
+    ) -> bool:
+        """The answer was lost: the part may be applied; the next attempt asks by request_id first.
+
+        False if fenced out (the part stays SENT: as good as UNKNOWN for the next holder)."""
         async with self._engine.begin() as conn:
+            if not await held(conn, line):
+                return False
             await conn.execute(
                 operations.update()
                 .where(operations.c.id == op.id)
@@ -178,6 +184,7 @@ class OperationRepository:
                     .where(lines.c.id == line.id)
                     .values(attempts=line.attempts + 1, next_attempt_at=next_at, **_NO_LEASE)
                 )
+            return True
 
     async def record_retry(
         self,
@@ -190,9 +197,10 @@ class OperationRepository:
         next_at: datetime,
         count_attempt: bool,
         refused: bool = False,
-    ) -> None:
+    ) -> bool:
         """Try again at ``next_at``: the call was refused at the door (``refused``: the part is
-        PENDING again), or the part may have been applied and is looked up again then."""
+        PENDING again), or the part may have been applied and is looked up again then.
+        False if fenced out."""
         maybe = may_be_applied(op.state) and not refused
         target = S.UNKNOWN if maybe and line.state is not S.READY else S.READY
         detail = {
@@ -202,6 +210,8 @@ class OperationRepository:
             "counted": count_attempt,
         }
         async with self._engine.begin() as conn:
+            if not await held(conn, line):
+                return False
             if refused:
                 await _not_applied(conn, op, now)
             if await move_line(
@@ -220,6 +230,7 @@ class OperationRepository:
                     .where(lines.c.id == line.id)
                     .values(attempts=attempts, next_attempt_at=next_at, **_NO_LEASE)
                 )
+            return True
 
     async def record_exception(
         self,
@@ -236,8 +247,11 @@ class OperationRepository:
         """A person must decide: EXCEPTION with its reason, and a seller memo queued for CS.
 
         ``not_applied``: parts the billing core refused or a trusted lookup found never applied.
+        False if the line moved on, or if fenced out (claimed again since ``line`` was read).
         """
         async with self._engine.begin() as conn:
+            if not await held(conn, line):
+                return False
             for op in not_applied:
                 await _not_applied(conn, op, now)
             moved = await move_line(

@@ -69,6 +69,8 @@ def line_record(row: RowMapping, ops: tuple[OperationRecord, ...] = ()) -> LineR
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         operations=ops,
+        lease_owner=row["lease_owner"],
+        lease_token=row["lease_token"],
     )
 
 

@@ -124,6 +124,7 @@ lines = Table(
     Column("next_attempt_at", UtcDateTime),
     Column("lease_owner", String(80)),
     Column("lease_until", UtcDateTime),
+    Column("lease_token", Integer, nullable=False, default=0, server_default="0"),  # fencing (0003)
     Column("paid_at", UtcDateTime),
     Column("applied_at", UtcDateTime),
     Column("delivered_at", UtcDateTime),

@@ -55,6 +55,7 @@ class SqlStore:
         self.mark_ready = lines.mark_ready
         self.claim_lines = lines.claim_lines
         self.release = lines.release
+        self.renew_lease = lines.renew_lease
         self.sweep_leases = lines.sweep_leases
         self.lines_in = lines.lines_in
         self.reset_attempts = lines.reset_attempts

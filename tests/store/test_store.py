@@ -69,9 +69,11 @@ async def test_a_live_lease_is_never_taken_over(store: SqlStore) -> None:
 async def test_submit_is_fenced_by_the_lease(store: SqlStore) -> None:
     """A worker whose lease expired (and was taken over) cannot start a billing call."""
     line = await _ready_line(store)
-    await store.claim_lines("w2", later(NOW, 31), 30, 10)
+    [taken] = await store.claim_lines("w2", later(NOW, 31), 30, 10)
+    assert taken.lease_token == line.lease_token + 1
     assert not await store.begin_submit(line, line.operations[0], "w1", later(NOW, 32))
-    assert await store.begin_submit(line, line.operations[0], "w2", later(NOW, 32))
+    assert not await store.begin_submit(taken, line.operations[0], "w1", later(NOW, 32))
+    assert await store.begin_submit(taken, line.operations[0], "w2", later(NOW, 32))
 
 
 async def test_line_is_applied_only_when_every_part_is(store: SqlStore) -> None:

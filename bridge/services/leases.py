@@ -1,0 +1,81 @@
+"""A line's lease around a billing call: long enough before it starts, renewed while it runs.
+
+The lease a line was claimed with is the fence (its owner and token, checked by
+the store on every write that depends on it). A call is started only while that
+lease lasts longer than the billing timeout plus a margin, read at the moment of
+the check; a short lease is renewed first, and a line whose lease cannot be made
+long enough is given back until a lease has passed. While a call or a lookup is in flight, a small task
+renews the lease every third of ``fulfilment.lease_s``, so another worker never
+takes the line over while the call may still land; a renewal refused (the lease
+ran out and was taken over) is logged and the renewing stops: the outcome write
+that follows is refused in turn, and the new holder looks the part up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import structlog
+
+from bridge.core.records import LineRecord, OperationRecord
+from bridge.services.deps import Deps
+
+log = structlog.get_logger("bridge.services.leases")
+CALL_MARGIN_S = 2.0
+"""What a lease must outlast beyond the billing timeout: the outcome write after the call."""
+
+
+def needed_for_call_s(deps: Deps) -> float:
+    """How long a lease must still run for a billing call to start on it."""
+    return deps.settings.billing.timeout_s + CALL_MARGIN_S
+
+
+async def submit_on_lease(deps: Deps, line: LineRecord, op: OperationRecord) -> bool:
+    """Commit SUBMITTED only on a lease that outlasts the call: renewed first if it is short.
+
+    False when no call may start: the lease was taken over, or it cannot be made
+    long enough (the line is then given back), or the line moved on meanwhile.
+    """
+    store, need = deps.store, needed_for_call_s(deps)
+    if await store.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
+        return True
+    if not await store.renew_lease(line, deps.clock(), deps.settings.fulfilment.lease_s):
+        log.warning("lease_lost_before_call")
+        return False
+    if await store.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
+        return True
+    lease_s = deps.settings.fulfilment.lease_s
+    await store.release(line, next_at=deps.clock() + timedelta(seconds=lease_s))  # not this pass again
+    log.warning("no_call_on_this_lease", lease_s=lease_s, needs_s=need)
+    return False
+
+
+async def _renew_every(deps: Deps, line: LineRecord, every_s: float) -> None:
+    lease_s = deps.settings.fulfilment.lease_s
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            renewed = await deps.store.renew_lease(line, deps.clock(), lease_s)
+        except Exception as exc:  # a store hiccup: the next tick tries again
+            log.warning("lease_renewal_error", error=repr(exc))
+            continue
+        if not renewed:
+            log.warning("lease_renewal_refused")
+            return
+        log.debug("lease_renewed")
+
+
+@asynccontextmanager
+async def kept_leased(deps: Deps, line: LineRecord) -> AsyncIterator[None]:
+    """Renew ``line``'s lease every third of ``lease_s`` until the block (a call, a lookup) ends."""
+    every_s = deps.settings.fulfilment.lease_s / 3
+    renewing = asyncio.create_task(_renew_every(deps, line, every_s))
+    try:
+        yield
+    finally:
+        # no await here: a cancellation that arrives as the call returns must reach the shielded
+        # outcome write, not stop in this block (the renewal ends on the loop's next turn)
+        renewing.cancel()

@@ -59,6 +59,8 @@ async def health(request: web.Request) -> web.Response:
                 "watermark": _iso(c["watermark"]),
                 "last_success_at": _iso(c["last_success_at"]),
                 "last_error": c["last_error"],
+                "poller": c["poller"],  # the instance holding the shop's poller lease
+                "poller_until": _iso(c["poller_until"]),
             }
             for c in cursors
         },

@@ -64,6 +64,19 @@ class PollingSettings(BaseModel):
     window_s: int = Field(1800, ge=60, le=86400)
     overlap_s: int = Field(600, ge=0)
     initial_lookback_s: int = Field(86400, ge=60)
+    lease_s: float = Field(120.0, gt=0)  # one poller per shop; unset: four intervals (see below)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lease_follows_the_interval(cls, data: Any) -> Any:
+        """The poller lease lasts four poll intervals unless set: a few rounds, longer than a poll takes."""
+        if not isinstance(data, dict) or data.get("lease_s") is not None:
+            return data
+        try:
+            interval = float(data.get("interval_s", 30.0))
+        except (TypeError, ValueError):
+            return data  # a wrong interval is refused by its own field, naming it
+        return {**data, "lease_s": 4 * interval}
 
 
 class FulfilmentSettings(BaseModel):

@@ -155,3 +155,13 @@ class AuditEntry:
     after: str | None
     note: str | None
     detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PollerLease:
+    """Who polls a shop, until when, and the lease's fencing token (its generation)."""
+
+    shop: str
+    owner: str | None
+    until: datetime | None
+    token: int

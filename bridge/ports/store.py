@@ -21,6 +21,7 @@ from bridge.core.records import (
     LineRecord,
     MemoRecord,
     OperationRecord,
+    PollerLease,
     QueueFilter,
     QueueRow,
     TradeRecord,
@@ -31,7 +32,7 @@ from bridge.core.states import PROVISIONABLE, PROVISIONED, LineState
 
 
 class IntakeStorePort(Protocol):
-    """What intake writes: trades as read, the polling watermark, trades it could not read."""
+    """What intake writes: trades as read, the polling watermark and its poller lease, unreadable trades."""
 
     async def save_trade(self, shop: str, trade: Trade, now: datetime, actor: str) -> list[LineRecord]:
         """Store a trade and its lines (new lines as RECEIVED, each once); return all its lines.
@@ -46,10 +47,32 @@ class IntakeStorePort(Protocol):
 
     async def watermark(self, shop: str) -> datetime | None: ...
 
+    async def take_poller(self, shop: str, owner: str, *, now: datetime, until: datetime) -> PollerLease:
+        """Take the shop's poller lease if free, run out, or already ``owner``'s (a new token each take).
+
+        The lease as it stands afterwards: ``owner`` holds it when the answer names it.
+        """
+        ...
+
     async def save_watermark(
-        self, shop: str, watermark: datetime, *, started: datetime, now: datetime
-    ) -> None:
-        """Move the watermark (never backwards) after a whole range was stored."""
+        self,
+        shop: str,
+        watermark: datetime,
+        *,
+        owner: str,
+        token: int,
+        started: datetime,
+        now: datetime,
+        until: datetime,
+    ) -> bool:
+        """Move the watermark (never backwards) after a whole range was stored; extend the lease to ``until``.
+
+        Only while ``owner`` holds the lease with ``token``: False (nothing changed) once it lost it.
+        """
+        ...
+
+    async def release_poller(self, shop: str, owner: str) -> bool:
+        """Give up ``owner``'s lease on the shop (graceful shutdown); False when it held none."""
         ...
 
     async def poll_failed(self, shop: str, error: str) -> None: ...

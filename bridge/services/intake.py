@@ -4,6 +4,10 @@
 moment the poll started, stores each trade (unique per shop + tid + oid, so a
 re-read changes nothing), lets refunds and closures act on stored lines, and
 plans new lines. The watermark moves only after the whole range was stored.
+One instance polls a shop at a time: ``poll_once`` first takes the shop's
+poller lease (skipping the shop when another instance holds it), and the
+watermark save is fenced by the lease's token, so a poller paused past its
+lease cannot move the watermark once another took over.
 A trade that cannot be read or parsed is recorded for a person and never pins
 the watermark. A paid trade the store keeps refusing (after a few tries) is
 recorded for a person too, and the watermark stays below its modified time,
@@ -56,6 +60,8 @@ class PollReport:
     unchanged: int = 0
     failed: list[int] = field(default_factory=list)
     unstored: list[datetime] = field(default_factory=list)  # modified times of paid trades not stored
+    polled: bool = True  # False: another instance holds the shop's poller lease, skipped this round
+    saved: bool = False  # the watermark save was accepted (False after a lost lease: read again next time)
 
 
 async def poll_all(deps: Deps) -> list[PollReport]:
@@ -71,34 +77,32 @@ async def poll_all(deps: Deps) -> list[PollReport]:
 
 
 async def poll_once(deps: Deps, shop: str) -> PollReport:
-    """Read every window since the watermark; move the watermark only when all are stored."""
-    market = deps.shops[shop]
-    polling = deps.settings.polling
-    started = deps.clock()
-    watermark = await deps.store.watermark(shop)
+    """Take the shop's poller lease, read every window since the watermark, then move it (fenced).
+
+    An instance that does not get the lease skips the shop this round. The
+    watermark moves only when all windows were stored and only while this
+    instance still holds the lease with the token it was given.
+    """
     report = PollReport(shop)
-    for start, end in poll_windows(
-        watermark,
-        started,
-        overlap=timedelta(seconds=polling.overlap_s),
-        window=timedelta(seconds=polling.window_s),
-        initial_lookback=timedelta(seconds=polling.initial_lookback_s),
-    ):
-        report.windows += 1
-        summaries = await market.list_modified(start, end)
-        report.seen += len(summaries)
-        known = await deps.store.known_versions(shop, [s.tid for s in summaries])
-        fresh = []
-        for summary in summaries:
-            if _unchanged(known.get(summary.tid), summary):
-                report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
-            else:
-                fresh.append(summary.tid)
-        await _ingest_many(deps, shop, fresh, report)
+    started = deps.clock()
+    lease = timedelta(seconds=deps.settings.polling.lease_s)
+    held = await deps.store.take_poller(shop, deps.owner, now=started, until=started + lease)
+    if held.owner != deps.owner:
+        report.polled = False
+        until = held.until.isoformat() if held.until else None
+        log.debug("poll_skipped", shop=shop, reason="another instance polls", poller=held.owner, until=until)
+        return report
+    watermark = await deps.store.watermark(shop)
+    await _read_windows(deps, shop, watermark, started, report)
     target = next_watermark(watermark, started)
     if report.unstored:  # stay below the oldest unstored paid trade: the next poll reads it again
         target = min(target, min(report.unstored) - timedelta(seconds=1))
-    await deps.store.save_watermark(shop, target, started=started, now=deps.clock())
+    now = deps.clock()
+    report.saved = await deps.store.save_watermark(
+        shop, target, owner=deps.owner, token=held.token, started=started, now=now, until=now + lease
+    )
+    if not report.saved:  # a paused poller whose lease another took: the next poll reads the window again
+        log.warning("watermark_refused", shop=shop, reason="poller lease lost", token=held.token)
     log.info(
         "polled",
         shop=shop,
@@ -108,6 +112,41 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
         failed=len(report.failed),
     )
     return report
+
+
+async def _read_windows(
+    deps: Deps, shop: str, watermark: datetime | None, started: datetime, report: PollReport
+) -> None:
+    """List each window from the watermark (minus the overlap) to ``started``; store what changed."""
+    polling = deps.settings.polling
+    for start, end in poll_windows(
+        watermark,
+        started,
+        overlap=timedelta(seconds=polling.overlap_s),
+        window=timedelta(seconds=polling.window_s),
+        initial_lookback=timedelta(seconds=polling.initial_lookback_s),
+    ):
+        report.windows += 1
+        summaries = await deps.shops[shop].list_modified(start, end)
+        report.seen += len(summaries)
+        known = await deps.store.known_versions(shop, [s.tid for s in summaries])
+        fresh = []
+        for summary in summaries:
+            if _unchanged(known.get(summary.tid), summary):
+                report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
+            else:
+                fresh.append(summary.tid)
+        await _ingest_many(deps, shop, fresh, report)
+
+
+async def release_pollers(deps: Deps) -> None:
+    """Graceful shutdown: give up this instance's poller leases so another polls at once."""
+    for shop in deps.shops:
+        try:
+            if await deps.store.release_poller(shop, deps.owner):
+                log.info("poller_released", shop=shop)
+        except Exception as exc:  # shutting down: the lease simply runs out instead
+            log.warning("poller_release_failed", shop=shop, error=repr(exc))
 
 
 def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSummary) -> bool:

@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
-from bridge.services.intake import poll_all
+from bridge.services.intake import poll_all, release_pollers
 from bridge.services.mappings import reload_mappings
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
@@ -85,7 +85,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
 
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, deps: Deps) -> None:
-    """Graceful stop: no new runs, let running ones finish (bounded), then cancel the rest."""
+    """Graceful stop: no new runs, let running ones finish (bounded), cancel the rest, free the pollers."""
     deps.runtime.stopping.set()
     scheduler.pause()
     running = set(deps.runtime.running)
@@ -97,3 +97,4 @@ async def stop_scheduler(scheduler: AsyncIOScheduler, deps: Deps) -> None:
         if pending:
             await asyncio.wait(pending, timeout=5)
     scheduler.shutdown(wait=False)
+    await release_pollers(deps)

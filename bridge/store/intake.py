@@ -6,14 +6,15 @@ nothing twice. A read older than the stored one (by the marketplace's
 ``modified``) never overwrites the trade's status, buyer text or any line's
 refund status. The trade's row is locked before its lines (the order every
 line move takes them). The marketplace's text is made storable first
-(``bridge.store.text``). The watermark never moves backwards.
+(``bridge.store.text``). The watermark never moves backwards, and only
+the shop's poller, holding its lease with the token it was given, moves it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import OrderLine, Trade
@@ -85,30 +86,40 @@ class IntakeRepository:
         return value
 
     async def save_watermark(
-        self, shop: str, watermark: datetime, *, started: datetime, now: datetime
-    ) -> None:
-        """Move the watermark (never backwards) after a whole range was stored."""
+        self,
+        shop: str,
+        watermark: datetime,
+        *,
+        owner: str,
+        token: int,
+        started: datetime,
+        now: datetime,
+        until: datetime,
+    ) -> bool:
+        """Move the watermark (never backwards) after a whole range was stored, and extend the lease.
+
+        A compare-and-set on the poller lease (``bridge.store.poller``): only while
+        ``owner`` still holds it with ``token``; False, and nothing changed, otherwise.
+        """
+        value = literal(watermark, cursors.c.watermark.type)  # typed: stored as UTC like the column
+        forward = case(
+            (or_(cursors.c.watermark.is_(None), cursors.c.watermark < value), value),
+            else_=cursors.c.watermark,
+        )
+        held = and_(cursors.c.shop == shop, cursors.c.poller == owner, cursors.c.poller_token == token)
         async with self._engine.begin() as conn:
-            await conn.execute(
-                insert_ignore(conn, cursors, ["shop"]).values(
-                    shop=shop, watermark=watermark, last_poll_started=started, last_success_at=now
+            saved = await conn.execute(
+                cursors.update()
+                .where(held)
+                .values(
+                    watermark=forward,
+                    last_poll_started=started,
+                    last_success_at=now,
+                    last_error=None,
+                    poller_until=until,
                 )
             )
-            await conn.execute(
-                cursors.update()
-                .where(
-                    and_(
-                        cursors.c.shop == shop,
-                        or_(cursors.c.watermark.is_(None), cursors.c.watermark <= watermark),
-                    )
-                )
-                .values(watermark=watermark)
-            )
-            await conn.execute(
-                cursors.update()
-                .where(cursors.c.shop == shop)
-                .values(last_poll_started=started, last_success_at=now, last_error=None)
-            )
+        return bool(saved.rowcount)
 
     async def poll_failed(self, shop: str, error: str) -> None:
         """Keep the error for the health page, even when no poll of this shop ever succeeded."""

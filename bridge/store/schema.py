@@ -4,7 +4,7 @@
 - ``lines``    one row per order line (unique shop + tid + oid) with its LineState
 - ``operations`` one row per billing operation part (unique request_id, unique line + part)
 - ``events``   the timeline: every transition and remote exchange, masked
-- ``cursors``  the polling watermark per shop
+- ``cursors``  the polling watermark per shop and its poller's lease (one poller per shop)
 - ``memos``    seller memos waiting to be written (unique shop + tid + key)
 
 ``insert_ignore`` is how every repository relies on these constraints.
@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -180,6 +181,10 @@ cursors = Table(
     Column("last_poll_started", UtcDateTime),
     Column("last_success_at", UtcDateTime),
     Column("last_error", Text),
+    # one poller per shop (migration 0004): who polls, until when, and the lease's fencing token
+    Column("poller", String(80)),
+    Column("poller_until", UtcDateTime),
+    Column("poller_token", Integer, nullable=False, default=0, server_default=text("0")),
 )
 
 memos = Table(

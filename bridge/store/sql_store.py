@@ -18,6 +18,7 @@ from bridge.store.intake import IntakeRepository
 from bridge.store.lines import LineRepository
 from bridge.store.moves import MoveRepository
 from bridge.store.operations import OperationRepository
+from bridge.store.poller import PollerRepository
 from bridge.store.views import ViewRepository
 
 
@@ -37,6 +38,9 @@ class SqlStore:
         self.watermark = intake.watermark
         self.save_watermark = intake.save_watermark
         self.poll_failed = intake.poll_failed
+        poller = PollerRepository(engine)
+        self.take_poller = poller.take_poller
+        self.release_poller = poller.release_poller
         self.record_intake_failure = intake.record_intake_failure
 
         delivery = DeliveryRepository(engine)

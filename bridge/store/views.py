@@ -47,7 +47,7 @@ class ViewRepository:
         return {str(reason): int(n) for reason, n in rows}
 
     async def cursor_rows(self) -> list[dict[str, object]]:
-        """Each shop's polling cursor: watermark, last poll, last success and last error."""
+        """Each shop's polling cursor: watermark, last poll, success, error, and who polls it until when."""
         async with self._engine.connect() as conn:
             return [dict(r) for r in (await conn.execute(select(cursors))).mappings().all()]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.core.errors import ConfigError
-from bridge.settings import load_settings
+from bridge.settings import PollingSettings, load_settings
 from bridge.wiring import owner_id
 
 GOOD = """
@@ -81,3 +81,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_the_poller_lease_lasts_four_poll_intervals_unless_set() -> None:
+    """A fast-polling instance hands a dead peer's shops over quickly; an explicit lease is kept."""
+    assert PollingSettings().lease_s == 120.0
+    assert PollingSettings(interval_s=1.0).lease_s == 4.0
+    assert PollingSettings(interval_s=1.0, lease_s=30.0).lease_s == 30.0

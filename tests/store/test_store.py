@@ -158,6 +158,12 @@ async def test_exception_queues_one_memo_per_reason(store: SqlStore) -> None:
 
 
 async def test_watermark_never_moves_backwards(store: SqlStore) -> None:
-    await store.save_watermark("main", NOW, started=NOW, now=NOW)
-    await store.save_watermark("main", later(NOW, -60), started=NOW, now=NOW)
+    lease = await store.take_poller("main", "p", now=NOW, until=later(NOW, 120))
+    until = later(NOW, 120)
+    assert await store.save_watermark(
+        "main", NOW, owner="p", token=lease.token, started=NOW, now=NOW, until=until
+    )
+    assert await store.save_watermark(
+        "main", later(NOW, -60), owner="p", token=lease.token, started=NOW, now=NOW, until=until
+    )
     assert await store.watermark("main") == NOW

@@ -113,3 +113,12 @@ async def test_dashboard_tells_cs_what_to_do_next(desk: Desk) -> None:
     await desk.login("cs1")
     html = await (await desk.client.get("/dashboard/live")).text()
     assert "有 3 个订单在等人处理" in html and 'href="/queue"' in html
+
+
+async def test_dashboard_shows_which_instance_polls_each_shop(desk: Desk) -> None:
+    """The poll panel names the instance holding the shop's poller lease and when the lease ends."""
+    await desk.rig.cycle()
+    [cursor] = await desk.deps.store.cursor_rows()
+    await desk.login("cs1")
+    html = await (await desk.client.get("/dashboard/live")).text()
+    assert f"拉单实例：{desk.deps.owner}，租约至" in html and cursor["poller"] == desk.deps.owner

@@ -113,12 +113,25 @@ async def maintenance_window(
     capacity: float | None,
     drain_limit_s: float = 60.0,
 ) -> None:
-    """A settlement window (503 MAINTENANCE), then how fast the backlog it built drains."""
+    """A settlement window (503 MAINTENANCE), then how fast the backlog it built drains.
+
+    The window stays open at least ``for_s`` and until the billing core has
+    turned a call away with 503 (up to three times as long): on a busy machine
+    a short window can otherwise fall between two kills, when no daemon calls.
+    """
     await asyncio.sleep(after_s)
+    before = _served_503(sb)
     sb.billing.sandbox.set_knobs(maintenance=True)
     log.note("maintenance window opens")
+    opened = time.monotonic()
     await asyncio.sleep(for_s)
+    for _ in range(int(3 * for_s / 0.25)):  # polled: the sandbox has no event for "a 503 was served"
+        incarnation, served = _served_503(sb)
+        if served > (before[1] if incarnation == before[0] else 0):
+            break
+        await asyncio.sleep(0.25)
     sb.billing.sandbox.set_knobs(maintenance=False)  # the current incarnation, after any restart
+    for_s = time.monotonic() - opened
     log.note("maintenance window closes")
     backlog, done0 = await _counts(store)
     reopened = time.monotonic()
@@ -137,6 +150,13 @@ async def maintenance_window(
         "drain_lines_per_s": round((done - done0) / elapsed, 1) if elapsed > 0 else None,
         "billing_capacity_calls_per_s": capacity,
     }
+
+
+def _served_503(sb: Sandboxes) -> tuple[int, int]:
+    """(which billing incarnation, how many calls it turned away with 503 so far)."""
+    sandbox = sb.billing.sandbox
+    calls = sandbox.stats().get("calls", {})
+    return id(sandbox), sum(int(outcomes.get("503", 0)) for outcomes in calls.values())
 
 
 def billing_capacity(knobs: BillingKnobs, in_flight: int) -> float | None:

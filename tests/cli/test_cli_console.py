@@ -22,6 +22,7 @@ def config(desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     sb = desk.rig.sb
     raw = bridge_config(sb, tmp_path)
     raw["mappings_dir"] = str(desk.deps.settings.mappings_dir)
+    raw["database"] = desk.deps.settings.database
     path = tmp_path / "bridge.toml"
     path.write_text(to_toml(raw), encoding="utf-8")
     for name, value in sb.env().items():

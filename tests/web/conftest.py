@@ -65,7 +65,10 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path, aiohttp_client: ClientFactory) -> AsyncIterator[Desk]:
-    async with open_rig(tmp_path, settings_for=console_settings, fulfilment={"max_attempts": 2}) as rig:
+async def desk(tmp_path: Path, database: str, aiohttp_client: ClientFactory) -> AsyncIterator[Desk]:
+    """The console over a rig, once on SQLite and once on PostgreSQL."""
+    async with open_rig(
+        tmp_path, settings_for=console_settings, database=database, fulfilment={"max_attempts": 2}
+    ) as rig:
         await add_users(rig.deps)
         yield Desk(rig, await aiohttp_client(make_console_app(rig.deps)))

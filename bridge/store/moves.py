@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import CANCELLABLE, NOT_YET_PROVISIONED, PROVISIONED, LineState
-from bridge.store.schema import lines
 from bridge.store.transitions import move_line
 
 S = LineState
@@ -129,11 +128,8 @@ class MoveRepository:
                 kind="mapping_added",
                 frm=(S.EXCEPTION,),
                 detail={"mapping_version": mapping_version},
+                sets={"reason": None, "reason_detail": None},
             )
-            if moved:
-                await conn.execute(
-                    lines.update().where(lines.c.id == line.id).values(reason=None, reason_detail=None)
-                )
             return moved
 
     async def resolve(
@@ -150,13 +146,8 @@ class MoveRepository:
                 kind="resolved",
                 frm=(S.EXCEPTION,),
                 detail={"resolution": resolution, "note": note},
+                sets={"lease_owner": None, "lease_until": None, "next_attempt_at": None},
             )
-            if moved:
-                await conn.execute(
-                    lines.update()
-                    .where(lines.c.id == line.id)
-                    .values(lease_owner=None, lease_until=None, next_attempt_at=None)
-                )
             return moved
 
     async def cancel_for_refund(
@@ -174,11 +165,6 @@ class MoveRepository:
                 frm=CANCELLABLE,
                 detail={"refund": True, "note": note},
                 memo=memo,
+                sets={"reason": "REFUND_BY_CS", "reason_detail": note or None, "next_attempt_at": None},
             )
-            if moved:
-                await conn.execute(
-                    lines.update()
-                    .where(lines.c.id == line.id)
-                    .values(reason="REFUND_BY_CS", reason_detail=note or None, next_attempt_at=None)
-                )
             return moved

@@ -17,7 +17,7 @@ statement) — a trade is marked due exactly once, never missed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -150,18 +150,19 @@ async def move_line(
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
     memo: Memo | None = None,
+    sets: Mapping[str, Any] | None = None,
 ) -> bool:
     """Move ``line`` to ``to`` if it is still in one of ``frm`` (default: its recorded state).
 
     Raises ``IllegalTransition`` for a move the table does not allow. A move to
-    EXCEPTION records its reason (and the detail's message) on the line. The
-    caller sets any other column of the move in the same transaction, and only
-    when this returns True.
+    EXCEPTION records its reason (and the detail's message) on the line.
+    ``sets`` are the other columns a named move changes (store-internal: the
+    ports name each move instead), written in the same compare-and-set.
     """
     sources = tuple(frm) if frm is not None else (line.state,)
     for source in sources:
         check_transition(source, to)
-    update: dict[str, Any] = {"state": to.value, "updated_at": now}
+    update: dict[str, Any] = {**(sets or {}), "state": to.value, "updated_at": now}
     if to is LineState.EXCEPTION:
         update.update(reason=reason, reason_detail=(detail or {}).get("message"))
     current = await _compare_and_set(conn, line, sources, update)

@@ -119,6 +119,7 @@ class Settings(BaseModel):
     log_format: Literal["auto", "json", "console"] = "auto"
     mapping_reload_s: float = Field(5.0, gt=0)
     sweep_interval_s: float = Field(30.0, gt=0)
+    clock_anchor_s: float = Field(60.0, gt=0)
     shutdown_grace_s: float = Field(15.0, gt=0)
     billing: BillingSettings
     shops: dict[str, ShopSettings]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,8 @@ from adapters.billing_core.client import BillingClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
-from bridge.services.deps import Deps, Runtime, utc_now
+from bridge.services.clock import DatabaseClock
+from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
 from bridge.settings import BillingSettings, Settings
 from bridge.store import MappingDir, open_store
@@ -63,14 +63,20 @@ def _register_secrets(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def build_deps(settings: Settings, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Deps]:
-    """Mappings → store → HTTP sessions → adapters; torn down in reverse order."""
+async def build_deps(settings: Settings, shift: Callable[[], float] | None = None) -> AsyncIterator[Deps]:
+    """Mappings → store → its clock → HTTP sessions → adapters; torn down in reverse order.
+
+    The clock is the database's (``bridge.services.clock``); ``shift`` moves it
+    forward by that many seconds (the lab's way of letting time pass).
+    """
     _register_secrets(settings)
     files = mapping_files(settings.mappings_dir)
     mappings = load_mapping_set(files)  # refuse to start on a broken mapping
     async with AsyncExitStack() as stack:
         store = await open_store(settings.database, settings.store)
         stack.push_async_callback(store.close)
+        clock = DatabaseClock(store.database_time, shift=shift)
+        await clock.anchor()
         billing_http = await stack.enter_async_context(
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.fulfilment.max_in_flight * 2))
         )

@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.records import LineRecord
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.services.delivery import write_back_due
-from bridge.services.deps import Deps, utc_now
+from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.memos import write_memos_due
@@ -115,7 +114,7 @@ async def open_rig(
     settings_for: Callable[..., Settings] = bridge_settings,
     **sections: dict[str, Any],
 ) -> AsyncIterator[Rig]:
-    """Sandboxes, a bridge on them (``sections`` override its configuration) and a fake clock.
+    """Sandboxes, a bridge on them (``sections`` override its configuration), its clock movable by the test.
 
     ``settings_for(sb, tmp_path, **sections)`` writes the configuration (the console's adds its own mappings).
     """
@@ -123,6 +122,5 @@ async def open_rig(
         sections.setdefault("polling", {"overlap_s": 120, "initial_lookback_s": 300})
         settings = settings_for(sb, tmp_path, **sections)
         offset = [0.0]
-        clock = lambda: utc_now() + timedelta(seconds=offset[0])  # noqa: E731  (the rig's movable clock)
-        async with build_deps(settings, clock=clock) as deps, aiohttp.ClientSession() as http:
+        async with build_deps(settings, shift=lambda: offset[0]) as deps, aiohttp.ClientSession() as http:
             yield Rig(sb, deps, http, offset)

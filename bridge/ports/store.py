@@ -87,6 +87,10 @@ class IntakeStorePort(Protocol):
 class LineStorePort(Protocol):
     """Lines as work: planning, claims with a lease, billing outcomes, and the named moves."""
 
+    async def database_time(self) -> datetime:
+        """The database's current time: the clock every instance's leases are measured by."""
+        ...
+
     async def trade_for_planning(self, line: LineRecord) -> Trade: ...
 
     async def mark_ready(

@@ -3,7 +3,8 @@
 Two objects, so that what may change is plain to see:
 
 * ``Deps`` is frozen: settings, the store, the billing core, the shops, the
-  mapping files, the clock, the random source and this process's lease owner. Built once by
+  mapping files, the clock (the database's: ``bridge.services.clock``), the
+  random source and this process's lease owner. Built once by
   ``bridge.wiring`` (or a test) and never reassigned.
 * ``Runtime`` holds the little that changes while the daemon runs: the
   billing breaker, the live mapping set (written only by
@@ -14,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort, StorePort
 from bridge.settings import Settings
@@ -28,6 +29,16 @@ if TYPE_CHECKING:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Clock(Protocol):
+    """The time the services decide by (``bridge.services.clock.DatabaseClock`` in a running bridge)."""
+
+    def __call__(self) -> datetime: ...
+
+    async def anchor(self) -> float:
+        """Read the reference clock again; returns how far this host's wall clock is off it, in seconds."""
+        ...
 
 
 @dataclass
@@ -74,5 +85,5 @@ class Deps:
     mapping_files: MappingFilesPort
     owner: str
     runtime: Runtime
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock
     rng: random.Random = field(default_factory=random.Random)

@@ -52,6 +52,10 @@ async def _sweep(deps: Deps) -> None:
         log.info("expired_leases_cleared", count=cleared)
 
 
+async def _anchor_clock(deps: Deps) -> None:
+    await deps.clock.anchor()
+
+
 async def _plan_and_fulfil(deps: Deps) -> None:
     await plan_due(deps)
     await fulfil_due(deps)
@@ -68,6 +72,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("memos", write_memos_due, s.writeback.interval_s),
         ("sweep", _sweep, s.sweep_interval_s),
         ("mappings", reload_mappings, s.mapping_reload_s),
+        ("clock", _anchor_clock, s.clock_anchor_s),
     ]
     for name, fn, every in jobs:
         scheduler.add_job(

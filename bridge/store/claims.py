@@ -8,7 +8,9 @@ waiting) and the repeated ``due`` re-checks each row as it is updated; SQLite
 serialises writers at BEGIN, so its plain subquery sees every earlier claim.
 A row another worker took is skipped, never taken over; a crashed worker's
 rows become due again when its lease runs out. Lease times and ``now`` come
-from the same clock, the caller's (the torture moves it). A line's claim also
+from the caller: in a running bridge the database's clock
+(``bridge.services.clock``), so instances on hosts with different wall clocks
+agree on when a lease runs out. A line's claim also
 adds one to its ``lease_token``: the fence every later write checks
 (``bridge.store.fencing``).
 """

@@ -8,10 +8,13 @@ mypy checks the whole against the port (``_conforms`` below).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.ports import StorePort
 from bridge.store.accounts import AccountRepository
+from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
 from bridge.store.delivery import DeliveryRepository
 from bridge.store.intake import IntakeRepository
@@ -114,6 +117,10 @@ class SqlStore:
         self.login_wait_until = accounts.login_wait_until
         self.login_failed = accounts.login_failed
         self.login_succeeded = accounts.login_succeeded
+
+    async def database_time(self) -> datetime:
+        """The database's current time (``bridge.store.clock``)."""
+        return await database_time(self._engine)
 
     @property
     def engine(self) -> AsyncEngine:

@@ -29,6 +29,7 @@ from bridge.core.cardno import CardNumberError, extract_card_no
 from bridge.core.errors import Permanent
 from bridge.core.states import LineState
 from bridge.lab import DEMO_MAPPINGS
+from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.intake import PollReport, ingest_trade
 from bridge.services.mappings import load_mapping_set
@@ -132,7 +133,9 @@ def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(tmp_path: 
     with asyncio.Runner() as runner:
         store = runner.run(open_store(_settings(tmp_path).database))
         runtime = Runtime(load_mapping_set(MappingDir(DEMO_MAPPINGS)))
-        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime)  # type: ignore[arg-type]
+        clock = DatabaseClock(store.database_time)
+        runner.run(clock.anchor())
+        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime, clock)  # type: ignore[arg-type]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_BUYER_TEXT)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from bridge.core.errors import ConfigError
+from bridge.core.inflight import CALL_MARGIN_S
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -135,6 +136,13 @@ class Settings(BaseModel):
             raise ValueError(
                 f"fulfilment.settle_s ({self.fulfilment.settle_s}) must be longer than "
                 f"billing.timeout_s ({self.billing.timeout_s})"
+            )
+        # a billing call starts only on a lease that outlasts it and the outcome write after it
+        if self.fulfilment.lease_s <= self.billing.timeout_s + CALL_MARGIN_S:
+            raise ValueError(
+                f"fulfilment.lease_s ({self.fulfilment.lease_s}) must be longer than "
+                f"billing.timeout_s ({self.billing.timeout_s}) + {CALL_MARGIN_S} s, "
+                "or no billing call could ever start"
             )
         return self
 

@@ -18,6 +18,8 @@ from typing import Any
 from bridge.core.states import OperationState
 
 OP = OperationState
+CALL_MARGIN_S = 2.0
+"""What a line's lease must outlast beyond the billing timeout for a call to start: the outcome write."""
 MAYBE_APPLIED = frozenset({OP.SENT.value, OP.UNKNOWN.value})
 """Operation states whose call went out with no answer recorded: look up before any resend."""
 

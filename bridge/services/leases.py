@@ -20,12 +20,11 @@ from datetime import timedelta
 
 import structlog
 
+from bridge.core.inflight import CALL_MARGIN_S
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.leases")
-CALL_MARGIN_S = 2.0
-"""What a lease must outlast beyond the billing timeout: the outcome write after the call."""
 
 
 def needed_for_call_s(deps: Deps) -> float:

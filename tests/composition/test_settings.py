@@ -47,6 +47,7 @@ def test_good_config_loads_with_secrets_from_env(tmp_path: Path) -> None:
         (GOOD + "\n[billing2]\n", "billing2: unknown key"),
         ("database = [", "not valid TOML"),
         (GOOD + "\n[fulfilment]\nsettle_s = 10.0\n", "settle_s (10.0) must be longer than billing.timeout_s"),
+        (GOOD + "\n[fulfilment]\nlease_s = 12.0\n", "lease_s (12.0) must be longer than billing.timeout_s"),
     ],
 )
 def test_bad_keys_are_named(tmp_path: Path, text: str, needle: str) -> None:

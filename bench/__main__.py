@@ -1,6 +1,6 @@
 """``python -m bench``: the bridge's figures, one cell at a time, as a table or one JSON object.
 
-By default every cell of the list runs (about 20 minutes on two cores):
+By default every cell of the list runs (about 25 minutes on two cores):
 throughput at 50 ms and 100 ms / cap 16 on SQLite and PostgreSQL with one
 and three daemons, and at 50 ms / cap 64 on PostgreSQL; payment → delivered at
 5 orders/s with push and with polling alone; memory through a 100,000-line
@@ -80,7 +80,8 @@ async def _skip_reason(cell: Cell, pg_problem: str | None) -> str | None:
     return None
 
 
-async def run_cells(cells: list[Cell], *, progress: bool) -> list[dict[str, Any]]:
+async def run_cells(cells: list[Cell]) -> list[dict[str, Any]]:
+    """Each cell in turn (progress on stderr); a skipped cell says why."""
     pg_problem = await postgresql_problem() if any(c.engine == "postgresql" for c in cells) else None
     results = []
     for cell in cells:
@@ -98,8 +99,7 @@ async def run_cells(cells: list[Cell], *, progress: bool) -> list[dict[str, Any]
             results.append({**head, "skipped": reason})
             print(f"bench: {cell.name}: skipped: {reason}", file=sys.stderr)
             continue
-        if progress:
-            print(f"bench: {cell.name} …", file=sys.stderr, flush=True)
+        print(f"bench: {cell.name} …", file=sys.stderr, flush=True)
         figures = await (run_steady(cell) if cell.kind == "latency" else run_drain(cell))
         results.append({**head, **figures})
     return results
@@ -111,7 +111,7 @@ def _machine() -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    results = asyncio.run(run_cells(cells_from(args), progress=not args.json))
+    results = asyncio.run(run_cells(cells_from(args)))
     if args.json:
         print(json.dumps({"machine": _machine(), "cells": results}, ensure_ascii=False))
     else:

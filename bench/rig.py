@@ -99,14 +99,19 @@ def per_trade(before: dict[str, int], after: dict[str, int], trades: int) -> dic
     }
 
 
-def per_line(counts: dict[str, float], lines: int) -> dict[str, float | None]:
-    """The daemons' SQL counts per settled line (None when a daemon could not write its counts)."""
+def per_line(counts: dict[str, float], lines: int) -> dict[str, Any]:
+    """The daemons' SQL counts per settled line, in all and by scheduler job (None: no counts)."""
 
     def ratio(key: str) -> float | None:
         return round(counts[key] / lines, 2) if key in counts and lines else None
+
+    def by_job(kind: str) -> dict[str, float | None]:
+        return {k.split(".", 1)[1]: ratio(k) for k in sorted(counts) if k.startswith(f"{kind}.")}
 
     return {
         "statements_per_line": ratio("statements"),
         "transactions_per_line": ratio("transactions"),
         "commits_per_line": ratio("commits"),
+        "statements_per_line_by_job": by_job("statements"),
+        "transactions_per_line_by_job": by_job("transactions"),
     }

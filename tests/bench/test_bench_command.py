@@ -43,6 +43,9 @@ def test_one_small_cell_prints_its_figures_as_json() -> None:
     )
     assert 0 < cell["cpu_ms_per_line"] < 1000
     assert cell["statements_per_line"] > 1 and 0 < cell["transactions_per_line"] < cell["statements_per_line"]
+    by_job = cell["statements_per_line_by_job"]
+    assert by_job["poll"] > 0 and by_job["fulfil"] > 0 and by_job["writeback"] > 0
+    assert sum(by_job.values()) == pytest.approx(cell["statements_per_line"], abs=0.1)
     assert cell["market_calls_per_trade"]["taobao.trade.fullinfo.get"] >= 1
     assert 20 < cell["rss_mb"]["end"] <= cell["rss_mb"]["peak"] < 2000
 
@@ -68,10 +71,13 @@ def test_calls_and_sql_are_divided_by_what_they_served() -> None:
     """Per trade: only the calls made in between; per line: missing counts are None, not 0."""
     calls = per_trade({"a": 3}, {"a": 13, "b": 5, "c": 0}, 10)
     assert calls == {"a": 1.0, "b": 0.5}
-    assert per_line({"statements": 120, "transactions": 40, "commits": 30}, 10) == {
+    counts = {"statements": 120, "statements.poll": 20, "transactions": 40, "commits": 30}
+    assert per_line(counts, 10) == {
         "statements_per_line": 12.0,
         "transactions_per_line": 4.0,
         "commits_per_line": 3.0,
+        "statements_per_line_by_job": {"poll": 2.0},
+        "transactions_per_line_by_job": {},
     }
     assert per_line({}, 10)["statements_per_line"] is None
 

@@ -18,6 +18,8 @@ from bench.rig import backlog, cell_rig, per_line, per_trade
 from bench.watch import Drain, rss_figures, steady, watch
 from bridge.lab.scenario import place_paid_in_bulk
 
+POLL_LEASE_S = 300.0
+
 
 def _drain_figures(cell: Cell, drain: Drain, lines: int, started: float) -> dict[str, Any]:
     rate, cpu_ms, span = steady(drain.samples, lines)
@@ -38,7 +40,10 @@ async def run_drain(cell: Cell) -> dict[str, Any]:
     """One backlog cell (``throughput`` or ``rss``): its figures."""
     big = cell.kind == "rss"
     sections: dict[str, dict[str, Any]] = {
-        "polling": {"initial_lookback_s": 3600},
+        # the poller's lease must outlast reading the whole backlog's window (the lease is extended
+        # only between polls): with the default four intervals (4 s here) a second daemon takes the
+        # shop over mid-poll and reads the same trades again
+        "polling": {"initial_lookback_s": 3600, "lease_s": POLL_LEASE_S},
         "writeback": {"max_in_flight": 8},
     }
     async with cell_rig(cell, **sections) as rig:

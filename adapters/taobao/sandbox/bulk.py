@@ -31,7 +31,9 @@ def bulk_routes(book: TradeBook) -> list[web.RouteDef]:
         body = BulkBody.model_validate(await _body(request))
         placed = []
         for new in body.trades:
-            trade = book.create(new.buyer_nick, new.buyer_message, new.type, [ln.to_line() for ln in new.lines])
+            trade = book.create(
+                new.buyer_nick, new.buyer_message, new.type, [ln.to_line() for ln in new.lines]
+            )
             if body.pay:
                 book.pay(trade.tid)
             placed.append({"tid": trade.tid, "oids": [line.oid for line in trade.lines]})

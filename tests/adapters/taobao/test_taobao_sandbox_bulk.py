@@ -8,12 +8,17 @@ from .helpers import Shopper
 
 
 def _trade(nick: str, sku: str = "RC-0050") -> dict[str, object]:
-    return {"buyer_nick": nick, "lines": [{"outer_sku_id": sku, "title": "卡", "price": "50.00", "quantity": 2}]}
+    return {
+        "buyer_nick": nick,
+        "lines": [{"outer_sku_id": sku, "title": "卡", "price": "50.00", "quantity": 2}],
+    }
 
 
 async def test_bulk_places_and_pays_in_order(shopper: Shopper, sandbox: TaobaoSandbox) -> None:
     """Every trade is placed and paid, answered in the order given, with its line ids."""
-    status, data = await shopper.request("POST", "/sandbox/trades/bulk", {"trades": [_trade("a"), _trade("b")]})
+    status, data = await shopper.request(
+        "POST", "/sandbox/trades/bulk", {"trades": [_trade("a"), _trade("b")]}
+    )
     assert status == 200 and len(data["trades"]) == 2
     seen = [sandbox.book.get(t["tid"]) for t in data["trades"]]
     assert [t.buyer_nick for t in seen] == ["a", "b"]
@@ -24,7 +29,9 @@ async def test_bulk_places_and_pays_in_order(shopper: Shopper, sandbox: TaobaoSa
 
 async def test_bulk_unpaid_when_asked(shopper: Shopper, sandbox: TaobaoSandbox) -> None:
     """With ``pay`` false the trades wait for payment."""
-    status, data = await shopper.request("POST", "/sandbox/trades/bulk", {"trades": [_trade("a")], "pay": False})
+    status, data = await shopper.request(
+        "POST", "/sandbox/trades/bulk", {"trades": [_trade("a")], "pay": False}
+    )
     assert status == 200
     assert sandbox.book.get(data["trades"][0]["tid"]).status == "WAIT_BUYER_PAY"
 

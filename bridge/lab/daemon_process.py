@@ -34,9 +34,16 @@ class DaemonProcess:
     """One ``bridge run`` process at a time: start, kill -9, SIGTERM, restart, reap."""
 
     def __init__(
-        self, config_path: Path, env: Mapping[str, str], log_path: Path, health_url: str | None = None
+        self,
+        config_path: Path,
+        env: Mapping[str, str],
+        log_path: Path,
+        health_url: str | None = None,
+        *,
+        module: str = "bridge.cli.main",
     ) -> None:
         self.config_path = config_path
+        self.module = module  # what ``python -m`` runs: the bridge's CLI, or a launcher wrapping it
         self.log_path = log_path
         self.health_url = health_url
         self._env = {**os.environ, **env}
@@ -63,7 +70,7 @@ class DaemonProcess:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bridge.cli.main",
+                self.module,
                 "run",
                 "--config",
                 str(self.config_path),

@@ -196,9 +196,9 @@ class OrderMaker:
         return PlannedOrder(kind, self._nick(), message, [line])
 
 
-async def place_order(http: aiohttp.ClientSession, market_url: str, order: PlannedOrder) -> PlannedOrder:
-    """Place and pay one order through the marketplace sandbox's shopper endpoints."""
-    body = {
+def order_body(order: PlannedOrder) -> dict[str, Any]:
+    """The shopper endpoint's body for ``order`` (one trade)."""
+    return {
         "buyer_nick": order.buyer_nick,
         "buyer_message": order.buyer_message,
         "lines": [
@@ -212,7 +212,11 @@ async def place_order(http: aiohttp.ClientSession, market_url: str, order: Plann
             for ln in order.lines
         ],
     }
-    async with http.post(f"{market_url}/sandbox/trades", json=body) as resp:
+
+
+async def place_order(http: aiohttp.ClientSession, market_url: str, order: PlannedOrder) -> PlannedOrder:
+    """Place and pay one order through the marketplace sandbox's shopper endpoints."""
+    async with http.post(f"{market_url}/sandbox/trades", json=order_body(order)) as resp:
         resp.raise_for_status()
         placed = await resp.json()
     order.tid, order.oids = int(placed["tid"]), [int(o) for o in placed["oids"]]
@@ -251,6 +255,21 @@ async def place_orders(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def place_paid_in_bulk(
+    http: aiohttp.ClientSession, market_url: str, orders: list[PlannedOrder], batch: int = 2000
+) -> list[PlannedOrder]:
+    """Place and pay ``orders`` through the bulk endpoint (a benchmark's backlog, in seconds)."""
+    for start in range(0, len(orders), batch):
+        chunk = orders[start : start + batch]
+        body = {"trades": [order_body(o) for o in chunk], "pay": True}
+        async with http.post(f"{market_url}/sandbox/trades/bulk", json=body) as resp:
+            resp.raise_for_status()
+            placed = (await resp.json())["trades"]
+        for order, answer in zip(chunk, placed, strict=True):
+            order.tid, order.oids = int(answer["tid"]), [int(o) for o in answer["oids"]]
+    return orders
 
 
 async def fetch_subscribers(http: aiohttp.ClientSession, billing_url: str) -> Subscribers:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 from adapters.taobao.sandbox.book import NewLine, SandboxTrade, TradeBook
+from adapters.taobao.sandbox.bulk import bulk_routes
 from adapters.taobao.sandbox.controls import Controls, SandboxStats
 from adapters.taobao.sandbox.gateway import Credentials, Gateway
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
@@ -114,6 +115,7 @@ class TaobaoSandbox:
         app = web.Application()
         app.router.add_post(ROUTER_PATH, Gateway(self.credentials, self.book, self.controls).handle)
         app.router.add_routes(ShopperRoutes(self.book, self.controls).routes())
+        app.router.add_routes(bulk_routes(self.book))
         return app
 
 

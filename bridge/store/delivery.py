@@ -19,7 +19,8 @@ from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.rows import load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.transitions import add_event, lock_trade, move_line
+from bridge.store.timeline import add_event
+from bridge.store.transitions import lock_trade, move_line
 
 S = LineState
 

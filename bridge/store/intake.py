@@ -23,7 +23,7 @@ from bridge.core.states import DeliveryState, LineState
 from bridge.store.rows import load_lines
 from bridge.store.schema import cursors, insert_ignore, lines, trades
 from bridge.store.text import storable_trade
-from bridge.store.transitions import add_event
+from bridge.store.timeline import add_event
 
 
 class IntakeRepository:

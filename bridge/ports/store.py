@@ -21,6 +21,7 @@ from bridge.core.records import (
     LineRecord,
     MemoRecord,
     OperationRecord,
+    PlannedLine,
     PollerLease,
     QueueFilter,
     QueueRow,
@@ -104,6 +105,12 @@ class LineStorePort(Protocol):
         frm: Iterable[LineState] = (LineState.RECEIVED,),
     ) -> bool:
         """→ READY with the line's operations (request_ids chosen once, kept forever)."""
+        ...
+
+    async def mark_ready_many(
+        self, planned: Sequence[PlannedLine], *, now: datetime, actor: str
+    ) -> list[bool]:
+        """``mark_ready`` for several lines in one transaction; whether each became READY, in order."""
         ...
 
     async def claim_lines(

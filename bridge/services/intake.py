@@ -212,7 +212,7 @@ async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) 
         log.info("older_read_ignored", shop=shop, tid=trade.tid, modified=trade.modified.isoformat())
     else:
         await apply_trade_changes(deps, trade, stored)
-    await plan_lines(deps, trade, [line for line in stored if line.state is LineState.RECEIVED])
+    await plan_lines(deps, [(trade, line) for line in stored if line.state is LineState.RECEIVED])
 
 
 async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:

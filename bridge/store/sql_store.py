@@ -57,6 +57,7 @@ class SqlStore:
         lines = LineRepository(engine)
         self.trade_for_planning = lines.trade_for_planning
         self.mark_ready = lines.mark_ready
+        self.mark_ready_many = lines.mark_ready_many
         self.claim_lines = lines.claim_lines
         self.release = lines.release
         self.renew_lease = lines.renew_lease

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.reasons import Memo
@@ -150,6 +150,39 @@ async def _set_line(conn: AsyncConnection, move: Move, current: str, now: dateti
     return bool(done.rowcount == 1)
 
 
+def _literal_row(keys: Sequence[str], values: Mapping[str, Any]) -> Select[Any]:
+    # each value typed as its column (``from_state`` as the state), so both engines bind it alike
+    return select(
+        *(literal(values[k], lines.c[k if k != "from_state" else "state"].type).label(k) for k in keys)
+    )
+
+
+async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
+    """The compare-and-set of several lines moving with the same columns, in one statement.
+
+    ``UPDATE lines SET … FROM (SELECT ? AS id, ? AS state, … UNION ALL …) AS v
+    WHERE lines.id = v.id AND lines.state = v.state [AND the fence]
+    RETURNING id``: each line's own state (and lease) repeated, and the ids
+    returned say which moved (a row count per line).
+    """
+    first, _ = group[0]
+    fenced = first.fenced
+    columns = sorted(_update_values(first, now))
+    keys = ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
+    rows = []
+    for move, current in group:
+        values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
+        values.update(lease_token=move.line.lease_token, lease_owner=move.line.lease_owner)
+        rows.append(_literal_row(keys, values))
+    v = union_all(*rows).subquery("v")
+    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
+    if fenced:
+        where = and_(where, lines.c.lease_token == v.c.lease_token)
+        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
+    stmt = lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
+    return set((await conn.execute(stmt)).scalars().all())
+
+
 async def move_lines(
     conn: AsyncConnection, moves: Sequence[Move], *, now: datetime, actor: str
 ) -> list[Moved]:
@@ -171,15 +204,19 @@ async def move_lines(
     events: list[dict[str, Any]] = []
     memos: list[dict[str, Any]] = []
     changed_trades: set[int] = set()
+    allowed = [
+        (m, rows[m.line.id].state)
+        for m in moves
+        if rows[m.line.id].state in {s.value for s in m.sources()}
+        and (not m.fenced or fence_holds(rows[m.line.id], m.line, live_after=m.live_after))
+    ]
+    done = await _set_all(conn, allowed, now)
     for m in moves:
         row = rows[m.line.id]
         current = LineState(row.state)
-        held = not m.fenced or fence_holds(row, m.line, live_after=m.live_after)
-        if not held or current not in m.sources():
-            results.append(Moved(None, held, current))
-            continue
-        if not await _set_line(conn, m, row.state, now):
-            results.append(Moved(None, not m.fenced, current))
+        if m.line.id not in done:
+            held = not m.fenced or fence_holds(row, m.line, live_after=m.live_after)
+            results.append(Moved(None, held and (m, row.state) not in allowed, current))
             continue
         states[m.line.id] = m.to.value
         results.append(Moved(row.state, True, m.to))
@@ -192,6 +229,22 @@ async def move_lines(
     await insert_memos(conn, memos)
     await _refresh_trades(conn, changed_trades, delivery, by_trade, states, now)
     return results
+
+
+async def _set_all(conn: AsyncConnection, allowed: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
+    """The ids of the lines that moved: alike moves of several lines in one statement each."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Move, str]]] = {}
+    for m, current in allowed:
+        groups.setdefault((m.fenced, tuple(sorted(_update_values(m, now)))), []).append((m, current))
+    done: set[int] = set()
+    for group in groups.values():
+        if len(group) > 1:
+            done |= await _set_lines(conn, group, now)
+            continue
+        [(m, current)] = group
+        if await _set_line(conn, m, current, now):
+            done.add(m.line.id)
+    return done
 
 
 def _event(m: Move, left: str, now: datetime, actor: str) -> dict[str, Any]:

@@ -250,9 +250,19 @@ class DeliveryStorePort(Protocol):
 
     async def trade_lines(self, trade_id: int) -> list[LineRecord]: ...
 
+    async def lines_of_trades(self, trade_ids: Sequence[int]) -> dict[int, list[LineRecord]]:
+        """The lines of several trades, by trade id (one read for a batch)."""
+        ...
+
     async def trade_delivered(
         self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime
     ) -> None: ...
+
+    async def trades_delivered(
+        self, delivered: Sequence[tuple[TradeRecord, str]], *, actor: str, now: datetime
+    ) -> None:
+        """``trade_delivered`` for several trades (each with its outcome) in one transaction."""
+        ...
 
     async def trade_delivery_failed(
         self, trade: TradeRecord, *, error: str, actor: str, now: datetime, next_at: datetime

@@ -47,6 +47,8 @@ class SqlStore:
         self.claim_trades = delivery.claim_trades
         self.trade_lines = delivery.trade_lines
         self.trade_delivered = delivery.trade_delivered
+        self.trades_delivered = delivery.trades_delivered
+        self.lines_of_trades = delivery.lines_of_trades
         self.trade_delivery_failed = delivery.trade_delivery_failed
         self.release_trade = delivery.release_trade
         self.claim_memos = delivery.claim_memos

@@ -180,3 +180,12 @@ class PlannedLine:
     delivery_mode: str
     mapping_version: str
     frm: tuple[LineState, ...] = (LineState.RECEIVED,)
+
+
+@dataclass(frozen=True)
+class StoredTrade:
+    """A trade of a page as intake stored it: all its lines, and whether the store already held
+    a newer read of it (then this read changed nothing stored but lines it had not seen)."""
+
+    lines: tuple[LineRecord, ...]
+    newer_stored: bool

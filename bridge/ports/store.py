@@ -25,6 +25,7 @@ from bridge.core.records import (
     PollerLease,
     QueueFilter,
     QueueRow,
+    StoredTrade,
     TradeRecord,
     UnmappedSku,
     UserRecord,
@@ -40,6 +41,12 @@ class IntakeStorePort(Protocol):
 
         A read older than the stored one (by ``modified``) adds only lines not yet stored.
         """
+        ...
+
+    async def save_trades(
+        self, shop: str, page: Sequence[Trade], now: datetime, actor: str
+    ) -> list[StoredTrade]:
+        """``save_trade`` for a page of trades in one transaction; each one's lines, in order."""
         ...
 
     async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:

@@ -34,6 +34,7 @@ class SqlStore:
     def _expose_intake_and_delivery(self, engine: AsyncEngine) -> None:
         intake = IntakeRepository(engine)
         self.save_trade = intake.save_trade
+        self.save_trades = intake.save_trades
         self.known_versions = intake.known_versions
         self.watermark = intake.watermark
         self.save_watermark = intake.save_watermark

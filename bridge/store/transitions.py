@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, select, union_all
+from sqlalchemy import Select, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
 from bridge.store.fencing import fence, fence_holds
-from bridge.store.schema import lines, trades
+from bridge.store.schema import events, lines, trades
 from bridge.store.timeline import add_events, event_row, insert_memos, memo_row
 
 # re-exported: the repositories build their transactions from these steps
@@ -116,18 +116,26 @@ async def _read_locked(
     touches_trades = any(_affects_delivery(source, m.to) for m in moves for source in m.sources())
     trade_ids = sorted({m.line.trade_id for m in moves})
     delivery: dict[int, str] = {}
-    which: ColumnElement[bool]
-    if touches_trades:
+    read = select(*_READ)
+    if touches_trades and conn.dialect.name == "sqlite":
+        # no row locks to take (writers queue at BEGIN): the trades' states come with their lines
+        read = read.add_columns(trades.c.delivery_state).join_from(
+            lines, trades, lines.c.trade_id == trades.c.id
+        )
+        read = read.where(lines.c.trade_id.in_(trade_ids))
+    elif touches_trades:
         locked = select(trades.c.id, trades.c.delivery_state).where(trades.c.id.in_(trade_ids))
         rows = (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
         delivery = {r.id: r.delivery_state for r in rows}
-        which = lines.c.trade_id.in_(trade_ids)
+        read = read.where(lines.c.trade_id.in_(trade_ids))
     else:
-        which = lines.c.id.in_(sorted({m.line.id for m in moves}))
-    read = select(*_READ).where(which).order_by(lines.c.id).with_for_update()
+        read = read.where(lines.c.id.in_(sorted({m.line.id for m in moves})))
+    read = read.order_by(lines.c.id).with_for_update()
     by_trade: dict[int, list[Any]] = {}
     for row in (await conn.execute(read)).all():
         by_trade.setdefault(row.trade_id, []).append(row)
+        if touches_trades and conn.dialect.name == "sqlite":
+            delivery[row.trade_id] = row.delivery_state
     return delivery, by_trade
 
 
@@ -197,6 +205,10 @@ async def move_lines(
             check_transition(source, m.to)
     if not moves:
         return []
+    if len(moves) == 1 and _in_flight_only(moves[0]):
+        moved = await _move_in_flight(conn, moves[0], now, actor)
+        if moved is not None:
+            return [moved]
     delivery, by_trade = await _read_locked(conn, moves)
     rows = {r.id: r for trade_rows in by_trade.values() for r in trade_rows}
     states = {r.id: r.state for r in rows.values()}
@@ -229,6 +241,43 @@ async def move_lines(
     await insert_memos(conn, memos)
     await _refresh_trades(conn, changed_trades, delivery, by_trade, states, now)
     return results
+
+
+def _in_flight_only(m: Move) -> bool:
+    return m.memo is None and m.to in IN_FLIGHT and all(source in IN_FLIGHT for source in m.sources())
+
+
+_EVENT_COLUMNS = [c.name for c in events.c if c.name != "id"]
+
+
+async def _move_in_flight(conn: AsyncConnection, m: Move, now: datetime, actor: str) -> Moved | None:
+    """A lone move among the in-flight states in two statements; None when it cannot be made
+    (then the general path finds out why).
+
+    The event row is inserted from the line's row, which the same statement
+    reads (locked) with the compare-and-set's conditions: ``INSERT INTO events
+    … SELECT …, lines.state, … FROM lines WHERE id = ? AND state IN (…) [AND the
+    fence] FOR UPDATE RETURNING from_state``; the line is then moved from the
+    state returned, its row count checked (a miss rolls the event back).
+    """
+    where = and_(lines.c.id == m.line.id, lines.c.state.in_([s.value for s in m.sources()]))
+    if m.fenced:
+        where = and_(where, fence(m.line))
+        if m.live_after is not None:
+            where = and_(where, lines.c.lease_until > m.live_after)
+    values = _event(m, "", now, actor)
+    picked = [
+        lines.c.state if name == "from_state" else literal(values[name], events.c[name].type)
+        for name in _EVENT_COLUMNS
+    ]
+    source = select(*picked).where(where).with_for_update()
+    added = events.insert().from_select(_EVENT_COLUMNS, source).returning(events.c.from_state)
+    left = (await conn.execute(added)).scalar_one_or_none()
+    if left is None:
+        return None
+    if not await _set_line(conn, m, left, now):
+        raise RuntimeError(f"line {m.line.id} changed under its lock")
+    return Moved(left, True, m.to)
 
 
 async def _set_all(conn: AsyncConnection, allowed: Sequence[tuple[Move, str]], now: datetime) -> set[int]:

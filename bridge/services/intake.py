@@ -19,8 +19,10 @@ closes act on the newest read alone.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
@@ -34,6 +36,7 @@ from bridge.services.planning import plan_lines
 from bridge.services.refunds import apply_trade_changes
 
 log = structlog.get_logger("bridge.services.intake")
+_T = TypeVar("_T")
 
 _READ_CONCURRENCY = 8
 _PAGE = 50  # trades stored (and their lines planned) in one transaction
@@ -173,16 +176,7 @@ async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], 
 
     async def read(tid: int) -> Trade | None:
         async with sem:
-            try:
-                return await deps.shops[shop].get_trade(tid)
-            except Permanent as exc:
-                await _intake_failed(deps, shop, tid, str(exc), report)
-            except BridgeError:
-                raise  # transient or configuration: the poll stops and the watermark stays
-            except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
-                log.exception("trade_intake_crashed", shop=shop, tid=tid)
-                await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
-            return None
+            return await _recorded(deps, shop, tid, report, deps.shops[shop].get_trade(tid))
 
     page = []
     for trade in await asyncio.gather(*(read(tid) for tid in tids)):
@@ -239,19 +233,31 @@ def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
 async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None = None) -> None:
     """Read one trade in full and store it; a bad trade is recorded, never raised."""
     report = report or PollReport(shop)
+
+    async def read_and_store() -> None:
+        await ingest_trade(deps, shop, await deps.shops[shop].get_trade(tid), report)
+
+    await _recorded(deps, shop, tid, report, read_and_store())
+
+
+async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: Awaitable[_T]) -> _T | None:
+    """``work`` on one trade; None when it failed for good and was recorded for a person.
+
+    A transient or configuration error is raised: the poll stops and the watermark stays.
+    """
     try:
-        trade = await deps.shops[shop].get_trade(tid)
-        await ingest_trade(deps, shop, trade, report)
+        return await work
     except Permanent as exc:
         await _intake_failed(deps, shop, tid, str(exc), report)
     except _Unstored as exc:
         report.unstored.append(exc.modified)
         await _intake_failed(deps, shop, tid, str(exc), report)
     except BridgeError:
-        raise  # transient or configuration: the poll stops and the watermark stays
+        raise
     except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
         log.exception("trade_intake_crashed", shop=shop, tid=tid)
         await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
+    return None
 
 
 async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:

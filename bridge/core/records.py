@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.core.models import Operation
 from bridge.core.states import LineState
 
 
@@ -165,3 +166,26 @@ class PollerLease:
     owner: str | None
     until: datetime | None
     token: int
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """What the planner decided for one line, for the store to make it READY (``mark_ready_many``)."""
+
+    line: LineRecord
+    operations: tuple[Operation, ...]
+    card_no: str | None
+    product_code: str
+    product_name: str
+    delivery_mode: str
+    mapping_version: str
+    frm: tuple[LineState, ...] = (LineState.RECEIVED,)
+
+
+@dataclass(frozen=True)
+class StoredTrade:
+    """A trade of a page as intake stored it: all its lines, and whether the store already held
+    a newer read of it (then this read changed nothing stored but lines it had not seen)."""
+
+    lines: tuple[LineRecord, ...]
+    newer_stored: bool

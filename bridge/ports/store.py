@@ -21,9 +21,11 @@ from bridge.core.records import (
     LineRecord,
     MemoRecord,
     OperationRecord,
+    PlannedLine,
     PollerLease,
     QueueFilter,
     QueueRow,
+    StoredTrade,
     TradeRecord,
     UnmappedSku,
     UserRecord,
@@ -39,6 +41,12 @@ class IntakeStorePort(Protocol):
 
         A read older than the stored one (by ``modified``) adds only lines not yet stored.
         """
+        ...
+
+    async def save_trades(
+        self, shop: str, page: Sequence[Trade], now: datetime, actor: str
+    ) -> list[StoredTrade]:
+        """``save_trade`` for a page of trades in one transaction; each one's lines, in order."""
         ...
 
     async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
@@ -108,6 +116,12 @@ class LineStorePort(Protocol):
         frm: Iterable[LineState] = (LineState.RECEIVED,),
     ) -> bool:
         """→ READY with the line's operations (request_ids chosen once, kept forever)."""
+        ...
+
+    async def mark_ready_many(
+        self, planned: Sequence[PlannedLine], *, now: datetime, actor: str
+    ) -> list[bool]:
+        """``mark_ready`` for several lines in one transaction; whether each became READY, in order."""
         ...
 
     async def claim_lines(
@@ -247,9 +261,19 @@ class DeliveryStorePort(Protocol):
 
     async def trade_lines(self, trade_id: int) -> list[LineRecord]: ...
 
+    async def lines_of_trades(self, trade_ids: Sequence[int]) -> dict[int, list[LineRecord]]:
+        """The lines of several trades, by trade id (one read for a batch)."""
+        ...
+
     async def trade_delivered(
         self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime
     ) -> None: ...
+
+    async def trades_delivered(
+        self, delivered: Sequence[tuple[TradeRecord, str]], *, actor: str, now: datetime
+    ) -> None:
+        """``trade_delivered`` for several trades (each with its outcome) in one transaction."""
+        ...
 
     async def trade_delivery_failed(
         self, trade: TradeRecord, *, error: str, actor: str, now: datetime, next_at: datetime

@@ -35,64 +35,81 @@ def delivery_codes(lines: list[LineRecord]) -> dict[int, list[str]]:
 
 
 async def write_back_due(deps: Deps) -> int:
+    """Write back the trades due: their lines read in one go, the calls a few at a time, and the
+    trades the marketplace took recorded together once the batch's calls are over."""
     cfg = deps.settings.writeback
     trades = await deps.store.claim_trades(
         deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, cfg.max_in_flight * 4
     )
+    if not trades:
+        return 0
+    lines = await deps.store.lines_of_trades([t.id for t in trades])
     sem = asyncio.Semaphore(cfg.max_in_flight)
+    delivered: list[tuple[TradeRecord, str]] = []
 
     async def _one(trade: TradeRecord) -> None:
         async with sem:
-            await write_back_trade(deps, trade)
+            outcome = await write_back_trade(deps, trade, lines.get(trade.id, []))
+        if outcome is not None:
+            delivered.append((trade, outcome.value))
 
-    await asyncio.shield(asyncio.gather(*(_one(t) for t in trades)))
+    async def _batch() -> None:
+        try:
+            await asyncio.gather(*(_one(t) for t in trades))
+        finally:  # what the marketplace took is recorded even if a sibling call failed
+            await deps.store.trades_delivered(delivered, actor=deps.owner, now=deps.clock())
+
+    await asyncio.shield(_batch())
     return len(trades)
 
 
-async def write_back_trade(deps: Deps, trade: TradeRecord) -> None:
+async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecord]) -> DeliveryOutcome | None:
+    """Mark one trade delivered in the marketplace; the outcome to record, or None when there is
+    nothing to record as delivered (a failure kept visible, or closed after provisioning)."""
     market = deps.shops[trade.shop]
     with structlog.contextvars.bound_contextvars(shop=trade.shop, tid=trade.tid):
         try:
             try:
-                lines = await deps.store.trade_lines(trade.id)
                 outcome = await market.mark_delivered(trade.tid, delivery_codes(lines) or None)
             except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
                 current = await market.get_trade(trade.tid)
                 if current.status in CLOSED_STATUSES:
                     await _closed_after_provisioning(deps, trade)
-                    return
+                    return None
                 if current.status not in SHIPPED_STATUSES:
                     raise
                 outcome = DeliveryOutcome.ALREADY_SHIPPED
         except Exception as exc:  # BridgeError or a bug: stay visible, re-read the trade next time
-            if not isinstance(exc, BridgeError):
-                log.exception("writeback_crashed")
-            # refused for good: a person may need to look, so wait longer; no answer: normal backoff
-            retry_after = (
-                exc.retry_after
-                if isinstance(exc, Retryable)
-                else (None if isinstance(exc, Ambiguous) else 300.0)
-            )
-            cfg = deps.settings.writeback
-            next_at = retry_at(
-                deps.clock(),
-                trade.delivery_attempts,
-                base_s=cfg.backoff_base_s,
-                max_s=cfg.backoff_max_s,
-                retry_after=retry_after,
-                rng=deps.rng,
-            )
-            await deps.store.trade_delivery_failed(
-                trade,
-                error=f"{type(exc).__name__}: {exc}",
-                actor=deps.owner,
-                now=deps.clock(),
-                next_at=next_at,
-            )
-            log.warning("writeback_failed", error=str(exc), attempts=trade.delivery_attempts + 1)
-            return
-        await deps.store.trade_delivered(trade, outcome=outcome.value, actor=deps.owner, now=deps.clock())
+            await _failed(deps, trade, exc)
+            return None
         log.info("delivered", outcome=outcome.value)
+        return outcome
+
+
+async def _failed(deps: Deps, trade: TradeRecord, exc: Exception) -> None:
+    if not isinstance(exc, BridgeError):
+        log.exception("writeback_crashed")
+    # refused for good: a person may need to look, so wait longer; no answer: normal backoff
+    retry_after = (
+        exc.retry_after if isinstance(exc, Retryable) else (None if isinstance(exc, Ambiguous) else 300.0)
+    )
+    cfg = deps.settings.writeback
+    next_at = retry_at(
+        deps.clock(),
+        trade.delivery_attempts,
+        base_s=cfg.backoff_base_s,
+        max_s=cfg.backoff_max_s,
+        retry_after=retry_after,
+        rng=deps.rng,
+    )
+    await deps.store.trade_delivery_failed(
+        trade,
+        error=f"{type(exc).__name__}: {exc}",
+        actor=deps.owner,
+        now=deps.clock(),
+        next_at=next_at,
+    )
+    log.warning("writeback_failed", error=str(exc), attempts=trade.delivery_attempts + 1)
 
 
 async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:

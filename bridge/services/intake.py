@@ -19,23 +19,27 @@ closes act on the newest read alone.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
-from bridge.core.records import LineRecord
+from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 from bridge.services.planning import plan_lines
 from bridge.services.refunds import apply_trade_changes
 
 log = structlog.get_logger("bridge.services.intake")
+_T = TypeVar("_T")
 
 _READ_CONCURRENCY = 8
+_PAGE = 50  # trades stored (and their lines planned) in one transaction
 _SETTLE = timedelta(seconds=2)
 _PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 _STORE_TRIES = 3
@@ -130,13 +134,15 @@ async def _read_windows(
         summaries = await deps.shops[shop].list_modified(start, end)
         report.seen += len(summaries)
         known = await deps.store.known_versions(shop, [s.tid for s in summaries])
-        fresh = []
+        fresh: dict[int, None] = {}  # in order, each once
         for summary in summaries:
             if _unchanged(known.get(summary.tid), summary):
                 report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
             else:
-                fresh.append(summary.tid)
-        await _ingest_many(deps, shop, fresh, report)
+                fresh[summary.tid] = None
+        tids = list(fresh)
+        for at in range(0, len(tids), _PAGE):
+            await _ingest_page(deps, shop, tids[at : at + _PAGE], set(known), report)
 
 
 async def release_pollers(deps: Deps) -> None:
@@ -163,33 +169,95 @@ def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSumm
     return status == summary.status and modified == summary.modified and read_at >= summary.modified + _SETTLE
 
 
-async def _ingest_many(deps: Deps, shop: str, tids: list[int], report: PollReport) -> None:
-    """Read and store trades a few at a time; the first transient error stops the poll."""
+async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport) -> None:
+    """Read a page of trades a few at a time, store them in one transaction, plan their new lines
+    together. A bad trade is recorded, never raised; the first transient error stops the poll."""
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 
-    async def one(tid: int) -> None:
+    async def read(tid: int) -> Trade | None:
         async with sem:
-            await ingest_tid(deps, shop, tid, report)
+            return await _recorded(deps, shop, tid, report, deps.shops[shop].get_trade(tid))
 
-    await asyncio.gather(*(one(tid) for tid in tids))
+    page = []
+    for trade in await asyncio.gather(*(read(tid) for tid in tids)):
+        if trade is not None and not _skipped(shop, trade, trade.tid in known, report):
+            page.append(trade)
+    received: list[tuple[Trade | None, LineRecord]] = []
+    for trade, stored in await _save_page(deps, shop, page, report):
+        report.stored += 1
+        if stored.newer_stored:
+            log.info("older_read_ignored", shop=shop, tid=trade.tid, modified=trade.modified.isoformat())
+        else:
+            await apply_trade_changes(deps, trade, list(stored.lines))
+        received += [(trade, line) for line in stored.lines if line.state is LineState.RECEIVED]
+    try:
+        await plan_lines(deps, received)
+    except Exception:  # stored as RECEIVED: planned by the next pass (plan_due), never dropped
+        log.exception("page_planning_crashed", shop=shop, lines=len(received))
+
+
+async def _save_page(
+    deps: Deps, shop: str, page: list[Trade], report: PollReport
+) -> list[tuple[Trade, StoredTrade]]:
+    """The page in one transaction; after a storage error, each trade on its own (``_save``)."""
+    if not page:
+        return []
+    try:
+        return list(
+            zip(page, await deps.store.save_trades(shop, page, deps.clock(), deps.owner), strict=True)
+        )
+    except Exception as exc:  # services see no SQL library: whatever the store raised
+        log.warning("page_store_retry", shop=shop, trades=len(page), error=repr(exc))
+    saved = []
+    for trade in page:
+        try:
+            lines = await _save(deps, shop, trade)
+        except _Unstored as exc:
+            report.unstored.append(exc.modified)
+            await _intake_failed(deps, shop, trade.tid, str(exc), report)
+            continue
+        saved.append((trade, StoredTrade(tuple(lines), await _superseded(deps, shop, trade))))
+    return saved
+
+
+def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
+    """Unpaid, closed before we saw it, or shipped by hand: not the bridge's to provision."""
+    if known or trade.status in _PAID:
+        return False
+    report.skipped += 1
+    if trade.status not in CLOSED_STATUSES and trade.status != "WAIT_BUYER_PAY":
+        log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.status)
+    return True
 
 
 async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None = None) -> None:
     """Read one trade in full and store it; a bad trade is recorded, never raised."""
     report = report or PollReport(shop)
+
+    async def read_and_store() -> None:
+        await ingest_trade(deps, shop, await deps.shops[shop].get_trade(tid), report)
+
+    await _recorded(deps, shop, tid, report, read_and_store())
+
+
+async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: Awaitable[_T]) -> _T | None:
+    """``work`` on one trade; None when it failed for good and was recorded for a person.
+
+    A transient or configuration error is raised: the poll stops and the watermark stays.
+    """
     try:
-        trade = await deps.shops[shop].get_trade(tid)
-        await ingest_trade(deps, shop, trade, report)
+        return await work
     except Permanent as exc:
         await _intake_failed(deps, shop, tid, str(exc), report)
     except _Unstored as exc:
         report.unstored.append(exc.modified)
         await _intake_failed(deps, shop, tid, str(exc), report)
     except BridgeError:
-        raise  # transient or configuration: the poll stops and the watermark stays
+        raise
     except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
         log.exception("trade_intake_crashed", shop=shop, tid=tid)
         await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
+    return None
 
 
 async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
@@ -199,12 +267,7 @@ async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: Po
 
 
 async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) -> None:
-    known = bool(await deps.store.find_trades(trade.tid, shop))
-    if not known and trade.status not in _PAID:
-        # unpaid, closed before we saw it, or shipped by hand: not the bridge's to provision
-        report.skipped += 1
-        if trade.status not in CLOSED_STATUSES and trade.status != "WAIT_BUYER_PAY":
-            log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.status)
+    if _skipped(shop, trade, bool(await deps.store.find_trades(trade.tid, shop)), report):
         return
     stored = await _save(deps, shop, trade)
     report.stored += 1
@@ -212,7 +275,7 @@ async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) 
         log.info("older_read_ignored", shop=shop, tid=trade.tid, modified=trade.modified.isoformat())
     else:
         await apply_trade_changes(deps, trade, stored)
-    await plan_lines(deps, trade, [line for line in stored if line.state is LineState.RECEIVED])
+    await plan_lines(deps, [(trade, line) for line in stored if line.state is LineState.RECEIVED])
 
 
 async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:

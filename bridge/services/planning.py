@@ -15,7 +15,7 @@ from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
 from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no
 from bridge.core.models import OrderLine, Trade
 from bridge.core.reasons import memo_for, reason_text
-from bridge.core.records import LineRecord
+from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 
@@ -42,11 +42,28 @@ def card_rule(deps: Deps, shop: str) -> CardRule:
     return CardRule(sources=rule.sources, lengths=rule.lengths, prefixes=rule.prefixes)
 
 
-async def plan_lines(
-    deps: Deps, trade: Trade, received: Sequence[LineRecord], card_override: str | None = None
-) -> None:
-    for line in received:
-        await plan_one(deps, trade, line, card_override)
+async def plan_lines(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]]) -> list[bool]:
+    """Plan stored RECEIVED lines together: each line's plan (or its EXCEPTION), then every READY
+    in one store call (one transaction); whether each became READY, in order.
+
+    A line's trade (its buyer text) is read from the store only when it is not given and needed.
+    """
+    planned: list[PlannedLine] = []
+    chosen: list[int] = []
+    for i, (trade, line) in enumerate(items):
+        try:
+            plan, card_no = await plan_for(deps, line, None, trade)
+        except (PlanError, CardNumberError) as exc:
+            await _plan_failed(deps, line, exc)
+            continue
+        planned.append(_planned(deps, line, plan, card_no, frm=LineState.RECEIVED))
+        chosen.append(i)
+    ready = [False] * len(items)
+    if planned:
+        done = await deps.store.mark_ready_many(planned, now=deps.clock(), actor=deps.owner)
+        for i, ok in zip(chosen, done, strict=True):
+            ready[i] = ok
+    return ready
 
 
 async def plan_for(
@@ -71,53 +88,55 @@ async def plan_for(
     return plan, card_no
 
 
+def _planned(
+    deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, frm: LineState
+) -> PlannedLine:
+    return PlannedLine(
+        line,
+        tuple(plan.operations),
+        card_no,
+        plan.product_code,
+        plan.product_name,
+        plan.delivery.value,
+        deps.runtime.mappings.version,
+        (frm,),
+    )
+
+
 async def mark_planned(
     deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, actor: str, frm: LineState
 ) -> bool:
     """Move the line from ``frm`` to READY with the plan's operations (request_ids kept forever)."""
-    return await deps.store.mark_ready(
-        line,
-        plan.operations,
-        card_no=card_no,
-        product_code=plan.product_code,
-        product_name=plan.product_name,
-        delivery_mode=plan.delivery.value,
-        mapping_version=deps.runtime.mappings.version,
-        now=deps.clock(),
-        actor=actor,
-        frm=(frm,),
+    [ready] = await deps.store.mark_ready_many(
+        [_planned(deps, line, plan, card_no, frm=frm)], now=deps.clock(), actor=actor
     )
+    return ready
 
 
-async def plan_one(deps: Deps, trade: Trade, line: LineRecord, card_override: str | None = None) -> bool:
-    """Plan one stored line; returns True when it became READY (else it is in EXCEPTION)."""
-    try:
-        plan, card_no = await plan_for(deps, line, card_override, trade)
-    except (PlanError, CardNumberError) as exc:
-        reason = exc.reason.value
-        await deps.store.record_exception(
-            line,
-            reason=reason,
-            message=f"{reason_text(reason, 'en')}: {exc.detail}",
-            actor=deps.owner,
-            now=deps.clock(),
-            memo=memo_for(line.oid, reason),
-            detail={"mapping_version": deps.runtime.mappings.version},
-        )
-        log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)
-        return False
-    return await mark_planned(deps, line, plan, card_no, actor=deps.owner, frm=LineState.RECEIVED)
+async def _plan_failed(deps: Deps, line: LineRecord, exc: PlanError | CardNumberError) -> None:
+    reason = exc.reason.value
+    await deps.store.record_exception(
+        line,
+        reason=reason,
+        message=f"{reason_text(reason, 'en')}: {exc.detail}",
+        actor=deps.owner,
+        now=deps.clock(),
+        memo=memo_for(line.oid, reason),
+        detail={"mapping_version": deps.runtime.mappings.version},
+    )
+    log.warning("line_exception", tid=line.tid, oid=line.oid, reason=reason)
 
 
 async def plan_due(deps: Deps, limit: int = 200) -> int:
-    """Plan RECEIVED lines left by a restart or sent back to RECEIVED."""
+    """Plan RECEIVED lines left by a restart or sent back to RECEIVED (together, as ``plan_lines``)."""
     claimed = await deps.store.claim_lines(
         deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, limit, states=(LineState.RECEIVED,)
     )
-    for line in claimed:
-        trade = await deps.store.trade_for_planning(line)
-        try:
-            await plan_one(deps, trade, line)
-        finally:
-            await deps.store.release(line)
+    ready: list[bool] = [False] * len(claimed)
+    try:
+        ready = await plan_lines(deps, [(None, line) for line in claimed])
+    finally:
+        for line, done in zip(claimed, ready, strict=True):
+            if not done:  # READY and EXCEPTION clear the lease themselves
+                await deps.store.release(line)
     return len(claimed)

@@ -9,6 +9,7 @@ that hold, never loses it; its outcome is written only while it is still pending
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select
@@ -17,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bridge.core.records import LineRecord, MemoRecord, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
-from bridge.store.rows import load_lines, memo_record, trade_record
+from bridge.store.rows import line_record, load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.transitions import add_event, lock_trade, move_line
+from bridge.store.timeline import add_event, add_events, event_row
+from bridge.store.transitions import Move, move_lines
 
 S = LineState
 
@@ -48,31 +50,54 @@ class DeliveryRepository:
         return [trade_record(r) for r in rows]
 
     async def trade_lines(self, trade_id: int) -> list[LineRecord]:
-        async with self._engine.connect() as conn:
-            return await load_lines(conn, lines.c.trade_id == trade_id)
+        return (await self.lines_of_trades([trade_id])).get(trade_id, [])
+
+    async def lines_of_trades(self, trade_ids: Sequence[int]) -> dict[int, list[LineRecord]]:
+        """The lines of several trades (with their operations), by trade id: one read for a batch."""
+        found: dict[int, list[LineRecord]] = {}
+        if trade_ids:
+            async with self._engine.connect() as conn:
+                for line in await load_lines(conn, lines.c.trade_id.in_(sorted(set(trade_ids)))):
+                    found.setdefault(line.trade_id, []).append(line)
+        return found
 
     async def trade_delivered(self, trade: TradeRecord, *, outcome: str, actor: str, now: datetime) -> None:
         """Mark the trade and its applied lines DELIVERED (one transaction), once: under the trade's lock."""
+        await self.trades_delivered([(trade, outcome)], actor=actor, now=now)
+
+    async def trades_delivered(
+        self, delivered: Sequence[tuple[TradeRecord, str]], *, actor: str, now: datetime
+    ) -> None:
+        """``trade_delivered`` for several trades in one transaction, each decided under its own lock:
+        a trade another writer recorded first is left as it is (one event)."""
+        if not delivered:
+            return
+        outcomes = {trade.id: outcome for trade, outcome in delivered}
         async with self._engine.begin() as conn:
-            if (await conn.execute(lock_trade(trade.id))).scalar_one() == DeliveryState.DELIVERED.value:
-                return  # another writer recorded it first (its lease ran out mid-call): one event
-            applied = await load_lines(
-                conn, and_(lines.c.trade_id == trade.id, lines.c.state == S.APPLIED.value)
-            )
-            for line in applied:
-                if await move_line(
-                    conn,
-                    line,
+            locked = select(trades.c.id, trades.c.delivery_state).where(trades.c.id.in_(sorted(outcomes)))
+            states = (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
+            ids = [r.id for r in states if r.delivery_state != DeliveryState.DELIVERED.value]
+            if not ids:
+                return
+            applied = (
+                await conn.execute(
+                    select(lines).where(and_(lines.c.trade_id.in_(ids), lines.c.state == S.APPLIED.value))
+                )
+            ).mappings()
+            moves = [
+                Move(
+                    line_record(row),
                     S.DELIVERED,
-                    now=now,
-                    actor=actor,
-                    kind="delivered",
-                    detail={"outcome": outcome},
-                ):
-                    await conn.execute(lines.update().where(lines.c.id == line.id).values(delivered_at=now))
+                    "delivered",
+                    detail={"outcome": outcomes[row["trade_id"]]},
+                    sets={"delivered_at": now},
+                )
+                for row in applied
+            ]
+            await move_lines(conn, moves, now=now, actor=actor)
             await conn.execute(
                 trades.update()
-                .where(trades.c.id == trade.id)
+                .where(trades.c.id.in_(ids))
                 .values(
                     delivery_state=DeliveryState.DELIVERED.value,
                     delivered_at=now,
@@ -82,14 +107,20 @@ class DeliveryRepository:
                     updated_at=now,
                 )
             )
-            await add_event(
+            by_id = {trade.id: trade for trade, _ in delivered}
+            await add_events(
                 conn,
-                now=now,
-                shop=trade.shop,
-                tid=trade.tid,
-                actor=actor,
-                kind="trade_delivered",
-                detail={"outcome": outcome},
+                [
+                    event_row(
+                        now=now,
+                        shop=by_id[i].shop,
+                        tid=by_id[i].tid,
+                        actor=actor,
+                        kind="trade_delivered",
+                        detail={"outcome": outcomes[i]},
+                    )
+                    for i in ids
+                ],
             )
 
     async def trade_delivery_failed(

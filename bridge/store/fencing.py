@@ -14,13 +14,14 @@ action) is fenced the same way: nobody may have claimed the line since.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.records import LineRecord
-from bridge.store.schema import lines
-from bridge.store.transitions import lock_trade
+from bridge.store.schema import lines, trades
 
 
 def fence(line: LineRecord) -> ColumnElement[bool]:
@@ -32,13 +33,20 @@ def fence(line: LineRecord) -> ColumnElement[bool]:
     )
 
 
+def fence_holds(row: Row[Any], line: LineRecord, *, live_after: datetime | None = None) -> bool:
+    """``fence`` held against a row read under lock (its lease owner, token and expiry)."""
+    if row.lease_token != line.lease_token or row.lease_owner != line.lease_owner:
+        return False
+    return live_after is None or (row.lease_until is not None and row.lease_until > live_after)
+
+
 async def held(conn: AsyncConnection, line: LineRecord, *, live_after: datetime | None = None) -> bool:
     """Whether ``line``'s lease still holds (and, with ``live_after``, lasts beyond it).
 
     Locks the trade's row, then the line's (PostgreSQL), the order every move
     takes them, so the answer stays true until the caller's transaction ends.
     """
-    await conn.execute(lock_trade(line.trade_id))
+    await conn.execute(select(trades.c.id).where(trades.c.id == line.trade_id).with_for_update())
     where = fence(line)
     if live_after is not None:
         where = and_(where, lines.c.lease_until > live_after)

@@ -12,18 +12,20 @@ the shop's poller, holding its lease with the token it was given, moves it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import OrderLine, Trade
-from bridge.core.records import LineRecord
+from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.states import DeliveryState, LineState
 from bridge.store.rows import load_lines
 from bridge.store.schema import cursors, insert_ignore, lines, trades
 from bridge.store.text import storable_trade
-from bridge.store.transitions import add_event
+from bridge.store.timeline import add_event, add_events, event_row
 
 
 class IntakeRepository:
@@ -35,34 +37,43 @@ class IntakeRepository:
 
         A read older than the stored trade adds lines it has not seen but changes nothing stored.
         """
-        trade, trade_notes, line_notes = storable_trade(trade)
+        [stored] = await self.save_trades(shop, [trade], now, actor)
+        return list(stored.lines)
+
+    async def save_trades(
+        self, shop: str, page: Sequence[Trade], now: datetime, actor: str
+    ) -> list[StoredTrade]:
+        """Store a page of trades and their lines in one transaction, as ``save_trade`` does each;
+        for each (in order) all its lines, and whether the store holds a newer read than this one.
+
+        The trades' rows are locked (by id) before their lines; each kind of row goes in one
+        statement for the page (a trade read before is updated on its own).
+        """
+        cleaned = [storable_trade(t) for t in page]
         async with self._engine.begin() as conn:
-            trade_id, fresh = await _upsert_trade_row(conn, shop, trade, now)
-            for line in trade.lines:
-                if not await _insert_line(conn, trade_id, shop, trade, line, now):
-                    if fresh:
-                        await _update_refund_status(
-                            conn, shop, trade.tid, line.oid, line.refund_status, now, actor
-                        )
-                    continue
-                cleaned = trade_notes + line_notes.get(line.oid, [])
-                await add_event(
-                    conn,
-                    now=now,
-                    shop=shop,
-                    tid=trade.tid,
-                    oid=line.oid,
-                    actor=actor,
-                    kind="received",
-                    to_state=LineState.RECEIVED.value,
-                    detail={
-                        "sku": line.outer_sku_id,
-                        "quantity": line.quantity,
-                        "payment_fen": line.payment_fen,
-                        **({"text_cleaned": cleaned} if cleaned else {}),
-                    },
-                )
-            return await load_lines(conn, lines.c.trade_id == trade_id)
+            rows = [_trade_values(shop, t, now) for t, _, _ in cleaned]
+            await conn.execute(insert_ignore(conn, trades, ["shop", "tid"]), rows)
+            tids = sorted({t.tid for t, _, _ in cleaned})
+            locked = select(trades.c.id, trades.c.tid, trades.c.modified, trades.c.created_at).where(
+                and_(trades.c.shop == shop, trades.c.tid.in_(tids))
+            )
+            found = {
+                r.tid: r for r in (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
+            }
+            newer_stored: dict[int, bool] = {}
+            for (trade, _, _), values in zip(cleaned, rows, strict=True):
+                row = found[trade.tid]
+                newer_stored[trade.tid] = row.modified > trade.modified
+                if row.created_at != now and not newer_stored[trade.tid]:  # read before: this read wins
+                    newer = and_(trades.c.id == row.id, trades.c.modified <= trade.modified)
+                    await conn.execute(trades.update().where(newer).values(**_changing(values)))
+            await _insert_lines(
+                conn, shop, cleaned, {tid: r.id for tid, r in found.items()}, newer_stored, now, actor
+            )
+            by_trade: dict[int, list[LineRecord]] = {}
+            for line in await load_lines(conn, lines.c.trade_id.in_([r.id for r in found.values()])):
+                by_trade.setdefault(line.tid, []).append(line)
+        return [StoredTrade(tuple(by_trade.get(t.tid, [])), newer_stored[t.tid]) for t, _, _ in cleaned]
 
     async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
         """Stored (status, modified, read at) of these trades: a re-listed unchanged trade is skipped."""
@@ -144,62 +155,102 @@ class IntakeRepository:
             )
 
 
-async def _upsert_trade_row(
-    conn: AsyncConnection, shop: str, trade: Trade, now: datetime
-) -> tuple[int, bool]:
-    """The trade's id, its row locked; True when this read is not older than the stored one."""
-    values = dict(
-        status=trade.status,
-        buyer_nick=trade.buyer_nick,
-        buyer_message=trade.buyer_message,
-        modified=trade.modified,
-        pay_time=trade.pay_time,
-        payment_fen=trade.payment_fen,
-    )
-    await conn.execute(
-        insert_ignore(conn, trades, ["shop", "tid"]).values(
-            shop=shop,
-            tid=trade.tid,
-            delivery_state=DeliveryState.OPEN.value,
-            delivery_attempts=0,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-    )
-    where = and_(trades.c.shop == shop, trades.c.tid == trade.tid)
-    trade_id = int((await conn.execute(select(trades.c.id).where(where).with_for_update())).scalar_one())
-    newer = and_(trades.c.id == trade_id, trades.c.modified <= trade.modified)
-    stored = await conn.execute(trades.update().where(newer).values(updated_at=now, **values))
-    return trade_id, bool(stored.rowcount)
+_CHANGING = ("status", "buyer_nick", "buyer_message", "modified", "pay_time", "payment_fen")
 
 
-async def _insert_line(
-    conn: AsyncConnection, trade_id: int, shop: str, trade: Trade, line: OrderLine, now: datetime
-) -> bool:
-    """Insert the line as RECEIVED; False when it is already stored."""
-    inserted = await conn.execute(
-        insert_ignore(conn, lines, ["shop", "tid", "oid"]).values(
-            trade_id=trade_id,
-            shop=shop,
-            tid=trade.tid,
-            oid=line.oid,
-            outer_sku_id=line.outer_sku_id,
-            sku_id=line.sku_id,
-            title=line.title,
-            quantity=line.quantity,
-            price_fen=line.price_fen,
-            payment_fen=line.payment_fen,
-            refund_status=line.refund_status,
-            customization=line.customization,
-            state=LineState.RECEIVED.value,
-            attempts=0,
-            paid_at=trade.pay_time,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    return bool(inserted.rowcount)
+def _trade_values(shop: str, trade: Trade, now: datetime) -> dict[str, Any]:
+    return {
+        "shop": shop,
+        "tid": trade.tid,
+        "status": trade.status,
+        "buyer_nick": trade.buyer_nick,
+        "buyer_message": trade.buyer_message,
+        "modified": trade.modified,
+        "pay_time": trade.pay_time,
+        "payment_fen": trade.payment_fen,
+        "delivery_state": DeliveryState.OPEN.value,
+        "delivery_attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _changing(values: dict[str, Any]) -> dict[str, Any]:
+    """What a newer read of a stored trade rewrites (and when it was read)."""
+    return {**{k: values[k] for k in _CHANGING}, "updated_at": values["updated_at"]}
+
+
+async def _insert_lines(
+    conn: AsyncConnection,
+    shop: str,
+    cleaned: Sequence[tuple[Trade, list[str], dict[int, list[str]]]],
+    trade_ids: dict[int, int],
+    newer_stored: dict[int, bool],
+    now: datetime,
+    actor: str,
+) -> None:
+    """Insert the page's lines as RECEIVED (one statement), a ``received`` event for each new one;
+    a line stored before gets the refund status of a read that is not older than the stored one."""
+    rows = [
+        _line_values(trade_ids[trade.tid], shop, trade, line, now)
+        for trade, _, _ in cleaned
+        for line in trade.lines
+    ]
+    if not rows:
+        return
+    insert = insert_ignore(conn, lines, ["shop", "tid", "oid"]).returning(lines.c.tid, lines.c.oid)
+    inserted = {(r.tid, r.oid) for r in (await conn.execute(insert, rows)).all()}
+    received = []
+    for trade, trade_notes, line_notes in cleaned:
+        for line in trade.lines:
+            if (trade.tid, line.oid) not in inserted:
+                if not newer_stored[trade.tid]:
+                    await _update_refund_status(
+                        conn, shop, trade.tid, line.oid, line.refund_status, now, actor
+                    )
+                continue
+            notes = trade_notes + line_notes.get(line.oid, [])
+            detail = {
+                "sku": line.outer_sku_id,
+                "quantity": line.quantity,
+                "payment_fen": line.payment_fen,
+                **({"text_cleaned": notes} if notes else {}),
+            }
+            received.append(
+                event_row(
+                    now=now,
+                    shop=shop,
+                    tid=trade.tid,
+                    oid=line.oid,
+                    actor=actor,
+                    kind="received",
+                    to_state=LineState.RECEIVED.value,
+                    detail=detail,
+                )
+            )
+    await add_events(conn, received)
+
+
+def _line_values(trade_id: int, shop: str, trade: Trade, line: OrderLine, now: datetime) -> dict[str, Any]:
+    return {
+        "trade_id": trade_id,
+        "shop": shop,
+        "tid": trade.tid,
+        "oid": line.oid,
+        "outer_sku_id": line.outer_sku_id,
+        "sku_id": line.sku_id,
+        "title": line.title,
+        "quantity": line.quantity,
+        "price_fen": line.price_fen,
+        "payment_fen": line.payment_fen,
+        "refund_status": line.refund_status,
+        "customization": line.customization,
+        "state": LineState.RECEIVED.value,
+        "attempts": 0,
+        "paid_at": trade.pay_time,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 async def _update_refund_status(

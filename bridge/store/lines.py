@@ -17,13 +17,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import Operation, Trade
-from bridge.core.records import LineRecord
+from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.fencing import fence
 from bridge.store.rows import load_lines, planning_trade
 from bridge.store.schema import insert_ignore, lines, operations, trades
-from bridge.store.transitions import move_line
+from bridge.store.transitions import Move, move_lines
 
 S = LineState
 OP = OperationState
@@ -60,35 +60,25 @@ class LineRepository:
         frm: Iterable[LineState] = (S.RECEIVED,),
     ) -> bool:
         """RECEIVED → READY with the line's operations (request_ids chosen once, kept forever)."""
-        detail = {
-            "product": product_code,
-            "parts": [op.request_id for op in ops],
-            "card": card_no or "",
-            "mapping_version": mapping_version,
-        }
+        planned = PlannedLine(
+            line, tuple(ops), card_no, product_code, product_name, delivery_mode, mapping_version, tuple(frm)
+        )
+        [ready] = await self.mark_ready_many([planned], now=now, actor=actor)
+        return ready
+
+    async def mark_ready_many(
+        self, planned: Sequence[PlannedLine], *, now: datetime, actor: str
+    ) -> list[bool]:
+        """``mark_ready`` for several lines in one transaction: one compare-and-set routine for all
+        of them (``move_lines``), their operations written together; whether each became READY."""
+        if not planned:
+            return []
+        moves = [_ready_move(p, now) for p in planned]
         async with self._engine.begin() as conn:
-            if not await move_line(
-                conn, line, S.READY, now=now, actor=actor, kind="planned", frm=frm, detail=detail
-            ):
-                return False
-            await conn.execute(
-                lines.update()
-                .where(lines.c.id == line.id)
-                .values(
-                    card_no=card_no,
-                    product_code=product_code,
-                    product_name=product_name,
-                    delivery_mode=delivery_mode,
-                    mapping_version=mapping_version,
-                    reason=None,
-                    reason_detail=None,
-                    next_attempt_at=now,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            )
-            await _save_operations(conn, line.id, ops, now)
-            return True
+            moved = await move_lines(conn, moves, now=now, actor=actor)
+            ready = [p for p, m in zip(planned, moved, strict=True) if m.left is not None]
+            await _save_operations(conn, ready, now)
+        return [m.left is not None for m in moved]
 
     async def claim_lines(
         self,
@@ -165,40 +155,83 @@ class LineRepository:
         return bool(res.rowcount)
 
 
-async def _save_operations(
-    conn: AsyncConnection, line_id: int, ops: Sequence[Operation], now: datetime
-) -> None:
-    """Keep each part's request_id; rewrite parts not applied; drop pending parts beyond the plan."""
-    for part, op in enumerate(ops):
-        payload = _operation_payload(op)
+def _ready_move(p: PlannedLine, now: datetime) -> Move:
+    detail = {
+        "product": p.product_code,
+        "parts": [op.request_id for op in p.operations],
+        "card": p.card_no or "",
+        "mapping_version": p.mapping_version,
+    }
+    sets = {
+        "card_no": p.card_no,
+        "product_code": p.product_code,
+        "product_name": p.product_name,
+        "delivery_mode": p.delivery_mode,
+        "mapping_version": p.mapping_version,
+        "reason": None,
+        "reason_detail": None,
+        "next_attempt_at": now,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    return Move(p.line, S.READY, "planned", p.frm, detail=detail, sets=sets)
+
+
+async def _save_operations(conn: AsyncConnection, planned: Sequence[PlannedLine], now: datetime) -> None:
+    """Keep each part's request_id; rewrite parts not applied; drop pending parts beyond the plan.
+
+    The lines' stored parts are read once; new parts go in one statement, and
+    only parts that exist already (a line planned again) are rewritten or dropped.
+    """
+    if not planned:
+        return
+    ids = [p.line.id for p in planned]
+    stored = (
         await conn.execute(
-            insert_ignore(conn, operations, ["line_id", "part"]).values(
-                line_id=line_id,
-                part=part,
-                request_id=op.request_id,
-                kind=op.kind.value,
-                payload=payload,
-                state=OP.PENDING.value,
-                updated_at=now,
+            select(operations.c.line_id, operations.c.part, operations.c.state).where(
+                operations.c.line_id.in_(ids)
             )
         )
-        await conn.execute(
-            operations.update()
-            .where(
-                and_(
-                    operations.c.line_id == line_id,
-                    operations.c.part == part,
-                    operations.c.state != OP.APPLIED.value,
+    ).all()
+    existing = {(r.line_id, r.part): r.state for r in stored}
+    new: list[dict[str, Any]] = []
+    for p in planned:
+        for part, op in enumerate(p.operations):
+            payload = _operation_payload(op)
+            key = (p.line.id, part)
+            if key not in existing:
+                new.append(
+                    {
+                        "line_id": p.line.id,
+                        "part": part,
+                        "request_id": op.request_id,
+                        "kind": op.kind.value,
+                        "payload": payload,
+                        "state": OP.PENDING.value,
+                        "updated_at": now,
+                    }
+                )
+            elif existing[key] != OP.APPLIED.value:
+                await conn.execute(
+                    operations.update()
+                    .where(
+                        and_(
+                            operations.c.line_id == p.line.id,
+                            operations.c.part == part,
+                            operations.c.state != OP.APPLIED.value,
+                        )
+                    )
+                    .values(payload=payload, kind=op.kind.value, updated_at=now)
+                )
+        if any(line_id == p.line.id and part >= len(p.operations) for line_id, part in existing):
+            await conn.execute(
+                operations.delete().where(
+                    and_(
+                        operations.c.line_id == p.line.id,
+                        operations.c.part >= len(p.operations),
+                        operations.c.state == OP.PENDING.value,
+                    )
                 )
             )
-            .values(payload=payload, kind=op.kind.value, updated_at=now)
-        )
-    await conn.execute(
-        operations.delete().where(
-            and_(
-                operations.c.line_id == line_id,
-                operations.c.part >= len(ops),
-                operations.c.state == OP.PENDING.value,
-            )
-        )
-    )
+    if new:
+        await conn.execute(insert_ignore(conn, operations, ["line_id", "part"]), new)

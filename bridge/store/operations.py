@@ -16,6 +16,7 @@ door or for good) puts the part back to PENDING: nothing was applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,8 @@ from bridge.core.states import IN_FLIGHT, PROVISIONABLE, LineState, OperationSta
 from bridge.store.fencing import held
 from bridge.store.rows import load_lines
 from bridge.store.schema import lines, operations
-from bridge.store.transitions import add_event, move_line
+from bridge.store.timeline import add_event
+from bridge.store.transitions import Move, move_lines
 
 S = LineState
 OP = OperationState
@@ -76,28 +78,27 @@ class OperationRepository:
     ) -> bool:
         """Commit SUBMITTED (with the request_id) before the call; False unless ``owner`` still
         holds the lease ``line`` was claimed with and it lasts more than ``need_s`` past ``now``."""
+        if line.lease_owner != owner:
+            return False
+        move = Move(
+            line,
+            S.SUBMITTED,
+            "submit",
+            PROVISIONABLE,
+            detail={"request_id": op.request_id, "part": op.part, "payload": op.payload},
+            fenced=True,
+            live_after=now + timedelta(seconds=need_s),
+        )
         async with self._engine.begin() as conn:
-            if line.lease_owner != owner or not await held(
-                conn, line, live_after=now + timedelta(seconds=need_s)
-            ):
+            [moved] = await move_lines(conn, [move], now=now, actor=owner)
+            if moved.left is None:
                 return False
-            moved = await move_line(
-                conn,
-                line,
-                S.SUBMITTED,
-                now=now,
-                actor=owner,
-                kind="submit",
-                frm=PROVISIONABLE,
-                detail={"request_id": op.request_id, "part": op.part, "payload": op.payload},
+            await conn.execute(
+                operations.update()
+                .where(operations.c.id == op.id)
+                .values(state=OP.SENT.value, result=sent_marker(op.result, now), updated_at=now)
             )
-            if moved:
-                await conn.execute(
-                    operations.update()
-                    .where(operations.c.id == op.id)
-                    .values(state=OP.SENT.value, result=sent_marker(op.result, now), updated_at=now)
-                )
-            return moved
+            return True
 
     async def record_applied(
         self,
@@ -108,45 +109,51 @@ class OperationRepository:
         now: datetime,
         how: str = "applied",
     ) -> LineRecord | None:
-        """Record one applied part; the line becomes APPLIED when every part is; None if fenced out."""
+        """Record one applied part; the line becomes APPLIED when every part is; None if fenced out.
+
+        The line as it now is comes back without a second read when it moved:
+        under its lease only this worker writes its parts.
+        """
+        detail = _applied_detail(op, result, how)
         async with self._engine.begin() as conn:
-            if not await held(conn, line):
-                return None
-            await conn.execute(
-                operations.update()
-                .where(operations.c.id == op.id)
-                .values(
-                    state=OP.APPLIED.value,
-                    operation_id=result.operation_id,
-                    result=_result_payload(result),
-                    applied_at=result.applied_at,
-                    updated_at=now,
-                )
-            )
-            states = (
-                (await conn.execute(select(operations.c.state).where(operations.c.line_id == line.id)))
-                .scalars()
-                .all()
-            )
-            detail = _applied_detail(op, result, how)
-            if not all(s == OP.APPLIED.value for s in states):
+            if not await _others_applied(conn, line, op):
+                if not await held(conn, line):
+                    return None
+                await _set_applied(conn, op, result, now)
                 await _part_applied(conn, line, actor, now, detail)
-            elif await move_line(
-                conn,
+                return (await load_lines(conn, lines.c.id == line.id))[0]
+            move = Move(
                 line,
                 S.APPLIED,
-                now=now,
-                actor=actor,
-                kind="applied",
-                frm=(S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
+                "applied",
+                (S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
                 detail=detail,
-            ):
-                await conn.execute(
-                    lines.update()
-                    .where(lines.c.id == line.id)
-                    .values(applied_at=now, reason=None, reason_detail=None, **_NO_LEASE)
-                )
-            return (await load_lines(conn, lines.c.id == line.id))[0]
+                sets={"applied_at": now, "reason": None, "reason_detail": None, **_NO_LEASE},
+                fenced=True,
+            )
+            [moved] = await move_lines(conn, [move], now=now, actor=actor)
+            if not moved.held:
+                return None
+            await _set_applied(conn, op, result, now)
+            if moved.left is None:  # the line moved on meanwhile (a refund): as it is now
+                return (await load_lines(conn, lines.c.id == line.id))[0]
+        ops = tuple(
+            replace(
+                o, state=OP.APPLIED.value, operation_id=result.operation_id, result=_result_payload(result)
+            )
+            if o.id == op.id
+            else o
+            for o in line.operations
+        )
+        return replace(
+            line,
+            state=S.APPLIED,
+            operations=ops,
+            reason=None,
+            reason_detail=None,
+            lease_owner=None,
+            updated_at=now,
+        )
 
     async def record_unknown(
         self,
@@ -161,29 +168,24 @@ class OperationRepository:
         """The answer was lost: the part may be applied; the next attempt asks by request_id first.
 
         False if fenced out (the part stays SENT: as good as UNKNOWN for the next holder)."""
+        move = Move(
+            line,
+            S.UNKNOWN,
+            "answer_lost",
+            (S.SUBMITTED,),
+            detail={"request_id": op.request_id, "error": error},
+            sets={"attempts": line.attempts + 1, "next_attempt_at": next_at, **_NO_LEASE},
+            fenced=True,
+        )
         async with self._engine.begin() as conn:
-            if not await held(conn, line):
+            [moved] = await move_lines(conn, [move], now=now, actor=actor)
+            if not moved.held:
                 return False
             await conn.execute(
                 operations.update()
                 .where(operations.c.id == op.id)
                 .values(state=OP.UNKNOWN.value, updated_at=now)
             )
-            if await move_line(
-                conn,
-                line,
-                S.UNKNOWN,
-                now=now,
-                actor=actor,
-                kind="answer_lost",
-                frm=(S.SUBMITTED,),
-                detail={"request_id": op.request_id, "error": error},
-            ):
-                await conn.execute(
-                    lines.update()
-                    .where(lines.c.id == line.id)
-                    .values(attempts=line.attempts + 1, next_attempt_at=next_at, **_NO_LEASE)
-                )
             return True
 
     async def record_retry(
@@ -209,27 +211,22 @@ class OperationRepository:
             "next_at": next_at.isoformat(),
             "counted": count_attempt,
         }
+        attempts = line.attempts + (1 if count_attempt else 0)
+        move = Move(
+            line,
+            target,
+            "retry_later",
+            (S.SUBMITTED, S.UNKNOWN) if target is S.UNKNOWN else (S.SUBMITTED, S.READY),
+            detail=detail,
+            sets={"attempts": attempts, "next_attempt_at": next_at, **_NO_LEASE},
+            fenced=True,
+        )
         async with self._engine.begin() as conn:
-            if not await held(conn, line):
+            [moved] = await move_lines(conn, [move], now=now, actor=actor)
+            if not moved.held:
                 return False
             if refused:
                 await _not_applied(conn, op, now)
-            if await move_line(
-                conn,
-                line,
-                target,
-                now=now,
-                actor=actor,
-                kind="retry_later",
-                frm=(S.SUBMITTED, S.UNKNOWN) if target is S.UNKNOWN else (S.SUBMITTED, S.READY),
-                detail=detail,
-            ):
-                attempts = line.attempts + (1 if count_attempt else 0)
-                await conn.execute(
-                    lines.update()
-                    .where(lines.c.id == line.id)
-                    .values(attempts=attempts, next_attempt_at=next_at, **_NO_LEASE)
-                )
             return True
 
     async def record_exception(
@@ -249,28 +246,49 @@ class OperationRepository:
         ``not_applied``: parts the billing core refused or a trusted lookup found never applied.
         False if the line moved on, or if fenced out (claimed again since ``line`` was read).
         """
+        move = Move(
+            line,
+            S.EXCEPTION,
+            "exception",
+            IN_FLIGHT | {S.HELD},
+            reason=reason,
+            detail={"message": message, **(detail or {})},
+            memo=memo,
+            sets={"next_attempt_at": None, **_NO_LEASE},
+            fenced=True,
+        )
         async with self._engine.begin() as conn:
-            if not await held(conn, line):
+            [moved] = await move_lines(conn, [move], now=now, actor=actor)
+            if not moved.held:
                 return False
             for op in not_applied:
                 await _not_applied(conn, op, now)
-            moved = await move_line(
-                conn,
-                line,
-                S.EXCEPTION,
-                now=now,
-                actor=actor,
-                kind="exception",
-                frm=IN_FLIGHT | {S.HELD},
-                reason=reason,
-                detail={"message": message, **(detail or {})},
-                memo=memo,
-            )
-            if moved:
-                await conn.execute(
-                    lines.update().where(lines.c.id == line.id).values(next_attempt_at=None, **_NO_LEASE)
-                )
-            return moved
+            return moved.left is not None
+
+
+async def _others_applied(conn: AsyncConnection, line: LineRecord, op: OperationRecord) -> bool:
+    """Every other part of the line is applied (a line of one part: no read)."""
+    if all(o.id == op.id for o in line.operations):
+        return True
+    others = and_(operations.c.line_id == line.id, operations.c.id != op.id)
+    states = (await conn.execute(select(operations.c.state).where(others))).scalars().all()
+    return all(s == OP.APPLIED.value for s in states)
+
+
+async def _set_applied(
+    conn: AsyncConnection, op: OperationRecord, result: OperationResult, now: datetime
+) -> None:
+    await conn.execute(
+        operations.update()
+        .where(operations.c.id == op.id)
+        .values(
+            state=OP.APPLIED.value,
+            operation_id=result.operation_id,
+            result=_result_payload(result),
+            applied_at=result.applied_at,
+            updated_at=now,
+        )
+    )
 
 
 async def _not_applied(conn: AsyncConnection, op: OperationRecord, now: datetime) -> None:

@@ -37,6 +37,7 @@ class SqlStore:
     def _expose_intake_and_delivery(self, engine: AsyncEngine) -> None:
         intake = IntakeRepository(engine)
         self.save_trade = intake.save_trade
+        self.save_trades = intake.save_trades
         self.known_versions = intake.known_versions
         self.watermark = intake.watermark
         self.save_watermark = intake.save_watermark
@@ -50,6 +51,8 @@ class SqlStore:
         self.claim_trades = delivery.claim_trades
         self.trade_lines = delivery.trade_lines
         self.trade_delivered = delivery.trade_delivered
+        self.trades_delivered = delivery.trades_delivered
+        self.lines_of_trades = delivery.lines_of_trades
         self.trade_delivery_failed = delivery.trade_delivery_failed
         self.release_trade = delivery.release_trade
         self.claim_memos = delivery.claim_memos
@@ -60,6 +63,7 @@ class SqlStore:
         lines = LineRepository(engine)
         self.trade_for_planning = lines.trade_for_planning
         self.mark_ready = lines.mark_ready
+        self.mark_ready_many = lines.mark_ready_many
         self.claim_lines = lines.claim_lines
         self.release = lines.release
         self.renew_lease = lines.renew_lease

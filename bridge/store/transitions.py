@@ -1,91 +1,88 @@
-"""The steps every transaction of the store is built from, inside the caller's transaction.
+"""The one compare-and-set of a line's state, for one line or a batch, inside the caller's transaction.
 
-``move_line`` is the one compare-and-set of a line's state: it checks the move
-against the transition table (``bridge.core.states``), changes nothing when
-the line is no longer in a state it may move from (``UPDATE … WHERE id = ? AND
-state IN (…)``, the row count checked), and writes the event row (masked), the
-memo for CS and the trade's delivery state only with a move that happened. The
-repositories call these within one ``engine.begin()``, so a transition and its
-event are committed together, before any remote call that depends on them.
+``move_lines`` checks each move against the transition table
+(``bridge.core.states``), reads the lines' states (and leases) under lock,
+and changes a line only when it is still in a state it may move from and,
+for a fenced move, still under the lease its record was read with
+(``bridge.store.fencing``): ``UPDATE lines … WHERE id = ? AND state = ?
+[AND lease_token = ? AND lease_owner IS NOT DISTINCT FROM ?]``, its row count
+checked. The event rows (masked), the memos for CS and the trades' delivery
+states are written only for moves that happened, each kind in one statement
+for the whole batch. The repositories call it within one ``engine.begin()``,
+so a transition and its event are committed together, before any remote call
+that depends on them.
 
-Locks (PostgreSQL; SQLite serialises writers at BEGIN): a move locks its
-trade's row first, then the line's, the same order intake takes them, so
-moves of sibling lines queue on the trade and the one that settles the last
-line sees the others' committed states (READ COMMITTED reads afresh per
-statement) — a trade is marked due exactly once, never missed.
+Locks (PostgreSQL; SQLite serialises writers at BEGIN): a batch that may
+change a trade's delivery locks its trades' rows first (by id), then reads
+their lines afresh, the same trade → line order intake takes them, so moves
+of sibling lines queue on the trade and the one that settles the last line
+sees the others' committed states (READ COMMITTED reads afresh per statement):
+a trade is marked due exactly once, never missed. Every writer of a line's
+state locks its trade first, so the states read after that lock stay true
+until the transaction ends. A batch of moves among the in-flight states
+(which never change a trade's delivery) locks only its lines' rows, by id:
+it takes no trade lock at all, so it cannot invert the order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.core.masking import mask_detail
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
-from bridge.core.states import (
-    IN_FLIGHT,
-    DeliveryState,
-    LineState,
-    MemoState,
-    check_transition,
-    delivery_state,
-)
-from bridge.store.schema import events, insert_ignore, lines, memos, trades
+from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
+from bridge.store.fencing import fence, fence_holds
+from bridge.store.schema import events, lines, trades
+from bridge.store.timeline import add_events, event_row, insert_memos, memo_row
+
+# re-exported: the repositories build their transactions from these steps
+__all__ = ["Move", "Moved", "lock_trade", "move_line", "move_lines"]
 
 
-async def add_event(
-    conn: AsyncConnection,
-    *,
-    now: datetime,
-    shop: str,
-    tid: int,
-    actor: str,
-    kind: str,
-    oid: int | None = None,
-    line_id: int | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
-    reason: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """One row of a trade's timeline; the detail is masked before it is stored."""
-    await conn.execute(
-        events.insert().values(
-            at=now,
-            shop=shop,
-            tid=tid,
-            oid=oid,
-            line_id=line_id,
-            actor=actor,
-            kind=kind,
-            from_state=from_state,
-            to_state=to_state,
-            reason=reason,
-            detail=mask_detail(detail),
-        )
-    )
+@dataclass(frozen=True)
+class Move:
+    """One line's move: to ``to`` from one of ``frm`` (default: its recorded state).
+
+    ``sets`` are the other columns the move changes, written in the same
+    compare-and-set (store-internal: the ports name each move instead).
+    ``fenced``: only under the lease ``line`` was read with (and, with
+    ``live_after``, one that lasts beyond that moment).
+    """
+
+    line: LineRecord
+    to: LineState
+    kind: str = "state"
+    frm: Iterable[LineState] | None = None
+    reason: str | None = None
+    detail: dict[str, Any] | None = None
+    memo: Memo | None = None
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    fenced: bool = False
+    live_after: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.frm is not None:  # a generator is read once
+            object.__setattr__(self, "frm", tuple(self.frm))
+
+    def sources(self) -> tuple[LineState, ...]:
+        return tuple(self.frm) if self.frm is not None else (self.line.state,)
 
 
-async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, now: datetime) -> None:
-    """Queue a seller memo; the same key on the same trade is queued once (a constraint)."""
-    await conn.execute(
-        insert_ignore(conn, memos, ["shop", "tid", "key"]).values(
-            shop=shop,
-            tid=tid,
-            key=memo.key,
-            text=memo.text,
-            flag=memo.flag.value,
-            state=MemoState.PENDING.value,
-            attempts=0,
-            next_at=now,
-            created_at=now,
-        )
-    )
+@dataclass(frozen=True)
+class Moved:
+    """What became of one move: ``left`` is the state the line left (None: it did not move);
+    ``held`` whether the line was still under its lease (always True for an unfenced move);
+    ``state`` the line's state now."""
+
+    left: str | None
+    held: bool
+    state: LineState
 
 
 def lock_trade(trade_id: int) -> Select[Any]:
@@ -93,49 +90,255 @@ def lock_trade(trade_id: int) -> Select[Any]:
     return select(trades.c.delivery_state).where(trades.c.id == trade_id).with_for_update()
 
 
-async def refresh_trade(conn: AsyncConnection, trade_id: int, now: datetime) -> None:
-    """Recompute a trade's delivery state from its lines (a delivered trade stays delivered).
-
-    Decided under the trade's row lock: the sibling lines are read after it is held.
-    """
-    current = (await conn.execute(lock_trade(trade_id))).scalar_one()
-    if current == DeliveryState.DELIVERED.value:
-        return
-    states = [
-        LineState(s)
-        for s in (await conn.execute(select(lines.c.state).where(lines.c.trade_id == trade_id))).scalars()
-    ]
-    target = delivery_state(states)
-    if target.value != current:
-        values: dict[str, Any] = {"delivery_state": target.value, "updated_at": now}
-        if target is DeliveryState.DUE:
-            values["delivery_next_at"] = now
-        await conn.execute(trades.update().where(trades.c.id == trade_id).values(**values))
-
-
 def _affects_delivery(current: LineState, to: LineState) -> bool:
     """Moves among the in-flight states never change whether a trade is due for write-back."""
     return not (current in IN_FLIGHT and to in IN_FLIGHT)
 
 
-async def _compare_and_set(
-    conn: AsyncConnection, line: LineRecord, sources: tuple[LineState, ...], update: dict[str, Any]
-) -> str | None:
-    """Set ``update`` on the line if its state is one of ``sources``; the state it left, or None.
+_READ = (
+    lines.c.id,
+    lines.c.trade_id,
+    lines.c.state,
+    lines.c.lease_owner,
+    lines.c.lease_token,
+    lines.c.lease_until,
+)
 
-    The trade's row, then the line's, are locked first (PostgreSQL); the UPDATE
-    repeats the state it read, and its row count decides: a lost race is None.
+
+async def _read_locked(
+    conn: AsyncConnection, moves: Sequence[Move]
+) -> tuple[dict[int, str], dict[int, list[Any]]]:
+    """Lock what the batch needs and read its lines: (trade id → delivery state, trade id → lines).
+
+    The trades are locked (and their lines read) only when a move may change a
+    trade's delivery; otherwise only the moving lines are read, locked by id.
     """
-    await conn.execute(lock_trade(line.trade_id))
-    current = (
-        await conn.execute(select(lines.c.state).where(lines.c.id == line.id).with_for_update())
-    ).scalar_one()
-    if LineState(current) not in sources:
-        return None
-    moved = await conn.execute(
-        lines.update().where(and_(lines.c.id == line.id, lines.c.state == current)).values(**update)
+    touches_trades = any(_affects_delivery(source, m.to) for m in moves for source in m.sources())
+    trade_ids = sorted({m.line.trade_id for m in moves})
+    delivery: dict[int, str] = {}
+    read = select(*_READ)
+    if touches_trades and conn.dialect.name == "sqlite":
+        # no row locks to take (writers queue at BEGIN): the trades' states come with their lines
+        read = read.add_columns(trades.c.delivery_state).join_from(
+            lines, trades, lines.c.trade_id == trades.c.id
+        )
+        read = read.where(lines.c.trade_id.in_(trade_ids))
+    elif touches_trades:
+        locked = select(trades.c.id, trades.c.delivery_state).where(trades.c.id.in_(trade_ids))
+        rows = (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
+        delivery = {r.id: r.delivery_state for r in rows}
+        read = read.where(lines.c.trade_id.in_(trade_ids))
+    else:
+        read = read.where(lines.c.id.in_(sorted({m.line.id for m in moves})))
+    read = read.order_by(lines.c.id).with_for_update()
+    by_trade: dict[int, list[Any]] = {}
+    for row in (await conn.execute(read)).all():
+        by_trade.setdefault(row.trade_id, []).append(row)
+        if touches_trades and conn.dialect.name == "sqlite":
+            delivery[row.trade_id] = row.delivery_state
+    return delivery, by_trade
+
+
+def _update_values(move: Move, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {**move.sets, "state": move.to.value, "updated_at": now}
+    if move.to is LineState.EXCEPTION:
+        values.update(reason=move.reason, reason_detail=(move.detail or {}).get("message"))
+    return values
+
+
+async def _set_line(conn: AsyncConnection, move: Move, current: str, now: datetime) -> bool:
+    """The compare-and-set itself, the state read (and the lease) repeated; its row count decides.
+
+    The rows were read locked, so this cannot lose; the check stays all the same.
+    """
+    where = and_(lines.c.id == move.line.id, lines.c.state == current)
+    if move.fenced:
+        where = and_(where, fence(move.line))
+    done = await conn.execute(lines.update().where(where).values(**_update_values(move, now)))
+    return bool(done.rowcount == 1)
+
+
+def _literal_row(keys: Sequence[str], values: Mapping[str, Any]) -> Select[Any]:
+    # each value typed as its column (``from_state`` as the state), so both engines bind it alike
+    return select(
+        *(literal(values[k], lines.c[k if k != "from_state" else "state"].type).label(k) for k in keys)
     )
-    return str(current) if moved.rowcount == 1 else None
+
+
+async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
+    """The compare-and-set of several lines moving with the same columns, in one statement.
+
+    ``UPDATE lines SET … FROM (SELECT ? AS id, ? AS state, … UNION ALL …) AS v
+    WHERE lines.id = v.id AND lines.state = v.state [AND the fence]
+    RETURNING id``: each line's own state (and lease) repeated, and the ids
+    returned say which moved (a row count per line).
+    """
+    first, _ = group[0]
+    fenced = first.fenced
+    columns = sorted(_update_values(first, now))
+    keys = ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
+    rows = []
+    for move, current in group:
+        values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
+        values.update(lease_token=move.line.lease_token, lease_owner=move.line.lease_owner)
+        rows.append(_literal_row(keys, values))
+    v = union_all(*rows).subquery("v")
+    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
+    if fenced:
+        where = and_(where, lines.c.lease_token == v.c.lease_token)
+        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
+    stmt = lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
+    return set((await conn.execute(stmt)).scalars().all())
+
+
+async def move_lines(
+    conn: AsyncConnection, moves: Sequence[Move], *, now: datetime, actor: str
+) -> list[Moved]:
+    """Make each move that its line's state (and lease) still allows; what became of each, in order.
+
+    Raises ``IllegalTransition`` for a move the table does not allow. One line
+    moves at most once per batch. A move to EXCEPTION records its reason (and
+    the detail's message) on the line.
+    """
+    for m in moves:
+        for source in m.sources():
+            check_transition(source, m.to)
+    if not moves:
+        return []
+    if len(moves) == 1 and _in_flight_only(moves[0]):
+        moved = await _move_in_flight(conn, moves[0], now, actor)
+        if moved is not None:
+            return [moved]
+    delivery, by_trade = await _read_locked(conn, moves)
+    rows = {r.id: r for trade_rows in by_trade.values() for r in trade_rows}
+    states = {r.id: r.state for r in rows.values()}
+    results: list[Moved] = []
+    events: list[dict[str, Any]] = []
+    memos: list[dict[str, Any]] = []
+    changed_trades: set[int] = set()
+    allowed = [
+        (m, rows[m.line.id].state)
+        for m in moves
+        if rows[m.line.id].state in {s.value for s in m.sources()}
+        and (not m.fenced or fence_holds(rows[m.line.id], m.line, live_after=m.live_after))
+    ]
+    done = await _set_all(conn, allowed, now)
+    for m in moves:
+        row = rows[m.line.id]
+        current = LineState(row.state)
+        if m.line.id not in done:
+            held = not m.fenced or fence_holds(row, m.line, live_after=m.live_after)
+            results.append(Moved(None, held and (m, row.state) not in allowed, current))
+            continue
+        states[m.line.id] = m.to.value
+        results.append(Moved(row.state, True, m.to))
+        events.append(_event(m, row.state, now, actor))
+        if m.memo is not None:
+            memos.append(memo_row(m.line.shop, m.line.tid, m.memo, now))
+        if _affects_delivery(current, m.to):
+            changed_trades.add(m.line.trade_id)
+    await add_events(conn, events)
+    await insert_memos(conn, memos)
+    await _refresh_trades(conn, changed_trades, delivery, by_trade, states, now)
+    return results
+
+
+def _in_flight_only(m: Move) -> bool:
+    return m.memo is None and m.to in IN_FLIGHT and all(source in IN_FLIGHT for source in m.sources())
+
+
+_EVENT_COLUMNS = [c.name for c in events.c if c.name != "id"]
+
+
+async def _move_in_flight(conn: AsyncConnection, m: Move, now: datetime, actor: str) -> Moved | None:
+    """A lone move among the in-flight states in two statements; None when it cannot be made
+    (then the general path finds out why).
+
+    The event row is inserted from the line's row, which the same statement
+    reads (locked) with the compare-and-set's conditions: ``INSERT INTO events
+    … SELECT …, lines.state, … FROM lines WHERE id = ? AND state IN (…) [AND the
+    fence] FOR UPDATE RETURNING from_state``; the line is then moved from the
+    state returned, its row count checked (a miss rolls the event back).
+    """
+    where = and_(lines.c.id == m.line.id, lines.c.state.in_([s.value for s in m.sources()]))
+    if m.fenced:
+        where = and_(where, fence(m.line))
+        if m.live_after is not None:
+            where = and_(where, lines.c.lease_until > m.live_after)
+    values = _event(m, "", now, actor)
+    picked = [
+        lines.c.state if name == "from_state" else literal(values[name], events.c[name].type)
+        for name in _EVENT_COLUMNS
+    ]
+    source = select(*picked).where(where).with_for_update()
+    added = events.insert().from_select(_EVENT_COLUMNS, source).returning(events.c.from_state)
+    left = (await conn.execute(added)).scalar_one_or_none()
+    if left is None:
+        return None
+    if not await _set_line(conn, m, left, now):
+        raise RuntimeError(f"line {m.line.id} changed under its lock")
+    return Moved(left, True, m.to)
+
+
+async def _set_all(conn: AsyncConnection, allowed: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
+    """The ids of the lines that moved: alike moves of several lines in one statement each."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[tuple[Move, str]]] = {}
+    for m, current in allowed:
+        groups.setdefault((m.fenced, tuple(sorted(_update_values(m, now)))), []).append((m, current))
+    done: set[int] = set()
+    for group in groups.values():
+        if len(group) > 1:
+            done |= await _set_lines(conn, group, now)
+            continue
+        [(m, current)] = group
+        if await _set_line(conn, m, current, now):
+            done.add(m.line.id)
+    return done
+
+
+def _event(m: Move, left: str, now: datetime, actor: str) -> dict[str, Any]:
+    line = m.line
+    return event_row(
+        now=now,
+        shop=line.shop,
+        tid=line.tid,
+        oid=line.oid,
+        line_id=line.id,
+        actor=actor,
+        kind=m.kind,
+        from_state=left,
+        to_state=m.to.value,
+        reason=m.reason,
+        detail=m.detail,
+    )
+
+
+async def _refresh_trades(
+    conn: AsyncConnection,
+    trade_ids: set[int],
+    delivery: dict[int, str],
+    by_trade: dict[int, list[Any]],
+    states: dict[int, str],
+    now: datetime,
+) -> None:
+    """Recompute each trade's delivery state from its lines (a delivered trade stays delivered).
+
+    Decided under the trades' row locks, from the lines read after them; one
+    UPDATE per target state for the whole batch.
+    """
+    targets: dict[DeliveryState, list[int]] = {}
+    for trade_id in sorted(trade_ids):
+        current = delivery[trade_id]
+        if current == DeliveryState.DELIVERED.value:
+            continue
+        target = delivery_state([LineState(states[r.id]) for r in by_trade[trade_id]])
+        if target.value != current:
+            targets.setdefault(target, []).append(trade_id)
+    for target, ids in targets.items():
+        values: dict[str, Any] = {"delivery_state": target.value, "updated_at": now}
+        if target is DeliveryState.DUE:
+            values["delivery_next_at"] = now
+        await conn.execute(trades.update().where(trades.c.id.in_(ids)).values(**values))
 
 
 async def move_line(
@@ -154,36 +357,8 @@ async def move_line(
 ) -> bool:
     """Move ``line`` to ``to`` if it is still in one of ``frm`` (default: its recorded state).
 
-    Raises ``IllegalTransition`` for a move the table does not allow. A move to
-    EXCEPTION records its reason (and the detail's message) on the line.
-    ``sets`` are the other columns a named move changes (store-internal: the
-    ports name each move instead), written in the same compare-and-set.
+    The one-line form of ``move_lines`` (unfenced); True when the line moved.
     """
-    sources = tuple(frm) if frm is not None else (line.state,)
-    for source in sources:
-        check_transition(source, to)
-    update: dict[str, Any] = {**(sets or {}), "state": to.value, "updated_at": now}
-    if to is LineState.EXCEPTION:
-        update.update(reason=reason, reason_detail=(detail or {}).get("message"))
-    current = await _compare_and_set(conn, line, sources, update)
-    if current is None:
-        return False
-    await add_event(
-        conn,
-        now=now,
-        shop=line.shop,
-        tid=line.tid,
-        oid=line.oid,
-        line_id=line.id,
-        actor=actor,
-        kind=kind,
-        from_state=current,
-        to_state=to.value,
-        reason=reason,
-        detail=detail,
-    )
-    if memo is not None:
-        await insert_memo(conn, line.shop, line.tid, memo, now)
-    if _affects_delivery(LineState(current), to):
-        await refresh_trade(conn, line.trade_id, now)
-    return True
+    move = Move(line, to, kind, frm, reason, detail, memo, sets or {})
+    [moved] = await move_lines(conn, [move], now=now, actor=actor)
+    return moved.left is not None

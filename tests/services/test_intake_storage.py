@@ -11,9 +11,15 @@ from tests.rig import Rig, line
 
 
 def _failing(rig: Rig, times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make the store refuse the next ``times`` saves of a trade (as a database error would)."""
-    real = rig.deps.store.save_trade
+    """Make the store refuse the next ``times`` saves of a trade (as a database error would);
+    a page holding it is refused while they last."""
+    real, real_page = rig.deps.store.save_trade, rig.deps.store.save_trades
     calls = [0]
+
+    async def save_trades(*args: Any, **kwargs: Any) -> Any:
+        if calls[0] < times:
+            raise RuntimeError("database said no")
+        return await real_page(*args, **kwargs)
 
     async def save_trade(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -22,6 +28,7 @@ def _failing(rig: Rig, times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(rig.deps.store, "save_trade", save_trade)
+    monkeypatch.setattr(rig.deps.store, "save_trades", save_trades)
     return calls
 
 

@@ -111,14 +111,20 @@ async def test_a_paused_leader_cannot_move_the_watermark_past_an_unstored_trade(
 def _refuse_saves(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The store refuses every trade while the returned list is not empty (as a database error would)."""
     armed = [True]
-    real = rig.deps.store.save_trade
+    real, real_page = rig.deps.store.save_trade, rig.deps.store.save_trades
 
     async def save_trade(*args: Any, **kwargs: Any) -> Any:
         if armed:
             raise RuntimeError("database said no")
         return await real(*args, **kwargs)
 
+    async def save_trades(*args: Any, **kwargs: Any) -> Any:
+        if armed:
+            raise RuntimeError("database said no")
+        return await real_page(*args, **kwargs)
+
     monkeypatch.setattr(rig.deps.store, "save_trade", save_trade)
+    monkeypatch.setattr(rig.deps.store, "save_trades", save_trades)
     return armed
 
 

@@ -79,6 +79,12 @@ class IntakeStorePort(Protocol):
         """
         ...
 
+    async def renew_poller(
+        self, shop: str, owner: str, token: int, *, now: datetime, until: datetime
+    ) -> bool:
+        """Extend ``owner``'s lease (with ``token``, not yet run out) to ``until``; False when it was lost."""
+        ...
+
     async def release_poller(self, shop: str, owner: str) -> bool:
         """Give up ``owner``'s lease on the shop (graceful shutdown); False when it held none."""
         ...

@@ -32,6 +32,7 @@ from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
+from bridge.services.leases import kept_polling
 from bridge.services.planning import plan_lines
 from bridge.services.refunds import apply_trade_changes
 
@@ -97,7 +98,8 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
         log.debug("poll_skipped", shop=shop, reason="another instance polls", poller=held.owner, until=until)
         return report
     watermark = await deps.store.watermark(shop)
-    await _read_windows(deps, shop, watermark, started, report)
+    async with kept_polling(deps, held):
+        await _read_windows(deps, shop, watermark, started, report)
     target = next_watermark(watermark, started)
     if report.unstored:  # stay below the oldest unstored paid trade: the next poll reads it again
         target = min(target, min(report.unstored) - timedelta(seconds=1))

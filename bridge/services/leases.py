@@ -1,4 +1,4 @@
-"""A line's lease around a billing call: long enough before it starts, renewed while it runs.
+"""Leases kept while work runs: a line's around a billing call, a shop's poller lease around a poll.
 
 The lease a line was claimed with is the fence (its owner and token, checked by
 the store on every write that depends on it). A call is started only while that
@@ -9,6 +9,10 @@ renews the lease every third of ``fulfilment.lease_s``, so another worker never
 takes the line over while the call may still land; a renewal refused (the lease
 ran out and was taken over) is logged and the renewing stops: the outcome write
 that follows is refused in turn, and the new holder looks the part up.
+
+A shop's poller lease is kept the same way while a poll reads its windows
+(``kept_polling``): the first poll of a large backlog may take longer than the
+lease, and must not be taken over (and read again) by another instance half-way.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import timedelta
 import structlog
 
 from bridge.core.inflight import CALL_MARGIN_S
-from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.records import LineRecord, OperationRecord, PollerLease
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.leases")
@@ -65,6 +69,34 @@ async def _renew_every(deps: Deps, line: LineRecord, every_s: float) -> None:
             log.warning("lease_renewal_refused")
             return
         log.debug("lease_renewed")
+
+
+async def _renew_poller_every(deps: Deps, held: PollerLease, every_s: float) -> None:
+    lease = timedelta(seconds=deps.settings.polling.lease_s)
+    while True:
+        await asyncio.sleep(every_s)
+        now = deps.clock()
+        try:
+            renewed = await deps.store.renew_poller(
+                held.shop, deps.owner, held.token, now=now, until=now + lease
+            )
+        except Exception as exc:  # a store hiccup: the next tick tries again
+            log.warning("poller_renewal_error", shop=held.shop, error=repr(exc))
+            continue
+        if not renewed:  # the watermark save that ends the poll is refused in turn
+            log.warning("poller_renewal_refused", shop=held.shop, token=held.token)
+            return
+
+
+@asynccontextmanager
+async def kept_polling(deps: Deps, held: PollerLease) -> AsyncIterator[None]:
+    """Renew the shop's poller lease every third of ``polling.lease_s`` while a poll reads its windows,
+    so a long poll (a backlog's first) is not taken over half-way by another instance."""
+    renewing = asyncio.create_task(_renew_poller_every(deps, held, deps.settings.polling.lease_s / 3))
+    try:
+        yield
+    finally:
+        renewing.cancel()
 
 
 @asynccontextmanager

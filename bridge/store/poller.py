@@ -5,9 +5,11 @@ ran out, or is already the caller's; every take bumps ``poller_token`` (the
 lease's generation), which the caller keeps and hands back when it saves the
 watermark (``IntakeRepository.save_watermark`` checks owner and token). So a
 poller paused past its lease, whose lease another instance took meanwhile,
-cannot move the watermark; the window is simply read again. Lease times come
-from the caller's clock: a skewed clock only changes who polls, never what the
-watermark becomes, because the token decides that.
+cannot move the watermark; the window is simply read again. A poll that takes
+longer than a third of the lease renews it as it goes (``renew_poller``,
+fenced the same way), so a long first poll of a backlog is not taken over
+half-way. Lease times come from the caller's clock, the database's in a
+running bridge; even so only the token decides what the watermark becomes.
 """
 
 from __future__ import annotations
@@ -47,6 +49,20 @@ class PollerRepository:
                 )
             ).one()
         return PollerLease(shop, row.poller, row.poller_until, int(row.poller_token))
+
+    async def renew_poller(
+        self, shop: str, owner: str, token: int, *, now: datetime, until: datetime
+    ) -> bool:
+        """Extend the lease to ``until`` while ``owner`` holds it with ``token`` and it has not run out."""
+        held = and_(
+            cursors.c.shop == shop,
+            cursors.c.poller == owner,
+            cursors.c.poller_token == token,
+            cursors.c.poller_until >= now,
+        )
+        async with self._engine.begin() as conn:
+            renewed = await conn.execute(cursors.update().where(held).values(poller_until=until))
+        return bool(renewed.rowcount)
 
     async def release_poller(self, shop: str, owner: str) -> bool:
         """Give the lease up (graceful shutdown) so another instance polls at once; the token stays."""

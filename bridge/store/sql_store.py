@@ -44,6 +44,7 @@ class SqlStore:
         self.poll_failed = intake.poll_failed
         poller = PollerRepository(engine)
         self.take_poller = poller.take_poller
+        self.renew_poller = poller.renew_poller
         self.release_poller = poller.release_poller
         self.record_intake_failure = intake.record_intake_failure
 

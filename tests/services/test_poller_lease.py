@@ -11,6 +11,7 @@ import asyncio
 import json
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from bridge.ports import MarketplacePort
 from bridge.services.deps import Deps
 from bridge.services.intake import poll_once, release_pollers
 from bridge.web.keys import DEPS_KEY
-from tests.rig import Rig, line
+from tests.rig import Rig, line, open_rig
 
 SHOP = "main"
 
@@ -152,6 +153,20 @@ async def test_each_successful_poll_extends_the_lease(rig: Rig) -> None:
         _lease(rig) * 0.5
     )  # past the lease taken when the poll started, within the one its save extended
     assert not (await poll_once(_instance(rig, "host-b:1"), SHOP)).polled
+
+
+async def test_a_poll_longer_than_the_lease_renews_it_as_it_goes(tmp_path: Path, database: str) -> None:
+    """A held inside its listing for twice its (short) lease: it renewed the lease meanwhile,
+    so B still skips the shop, and A's watermark save is accepted."""
+    polling = {"overlap_s": 120, "initial_lookback_s": 300, "lease_s": 0.9}
+    async with open_rig(tmp_path, database=database, polling=polling) as rig:
+        gate = _Gate(rig.deps.shops[SHOP])
+        a = asyncio.create_task(poll_once(_instance(rig, "host-a:1", gate), SHOP))
+        await asyncio.wait_for(gate.entered.wait(), 10)
+        await asyncio.sleep(2 * 0.9)  # real time: the lease is renewed by A's own task, not by the test
+        b = await poll_once(_instance(rig, "host-b:1"), SHOP)
+        gate.release.set()
+        assert (await a).saved and not b.polled
 
 
 async def test_a_graceful_stop_frees_the_shop_at_once(rig: Rig) -> None:

@@ -83,3 +83,17 @@ async def test_takes_racing_for_a_new_shop_leave_one_holder(store: SqlStore) -> 
     answers = await asyncio.gather(*takes)
     holders = {a.owner for a in answers}
     assert len(holders) == 1 and sum(a.owner == f"i{n}" for n, a in enumerate(answers)) == 1
+
+
+async def test_a_renewal_extends_only_the_holders_live_lease(store: SqlStore) -> None:
+    """The holder renews with its token before the lease ends; a stale token or a late renewal is refused."""
+    held = await store.take_poller("main", "a", now=NOW, until=NOW + _LEASE)
+    half = NOW + _LEASE / 2
+    assert await store.renew_poller("main", "a", held.token, now=half, until=half + _LEASE)
+    taken = await store.take_poller(
+        "main", "b", now=NOW + _LEASE + timedelta(seconds=1), until=NOW + 3 * _LEASE
+    )
+    assert taken.owner == "a"  # the renewal kept it
+    assert not await store.renew_poller("main", "a", held.token - 1, now=half, until=half + _LEASE)
+    late = half + _LEASE + timedelta(seconds=1)
+    assert not await store.renew_poller("main", "a", held.token, now=late, until=late + _LEASE)

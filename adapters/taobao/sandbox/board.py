@@ -32,6 +32,7 @@ class QueuedMessage:
     pub_time: datetime
     out_until: datetime | None = None
     deliveries: int = 0
+    duplicate: bool = False  # a copy made by the duplicate knob (never copied again)
 
 
 class MessageBoard:
@@ -70,7 +71,7 @@ class MessageBoard:
 
     def copy(self, group: str, message: QueuedMessage) -> QueuedMessage:
         """A second message with the same content and a new id, queued last (a duplicate)."""
-        twin = replace(message, id=self._new_id(), out_until=None, deliveries=0)
+        twin = replace(message, id=self._new_id(), out_until=None, deliveries=0, duplicate=True)
         self._queues.setdefault(group, {})[twin.id] = twin
         return twin
 

@@ -5,7 +5,8 @@ are not out, oldest first, and marks them out until ``tmc_redelivery_s``
 from now; confirm (``s_message_ids``, at most 200) removes them for good
 (taobao-top.md §4.3). The knobs make it as unreliable as the real service
 may be: a message first handed out may be lost (``tmc_drop_rate``) or also
-queued again under a new id (``tmc_duplicate_rate``), and a consume may pick
+queued again under a new id (``tmc_duplicate_rate``; the copy itself is
+neither lost nor copied again), and a consume may pick
 and shuffle at random (``tmc_reorder_rate``). Dice are rolled only for a
 knob that is on, so the other faults' stream is unchanged when these are off.
 """
@@ -51,7 +52,9 @@ def _pick(book: TradeBook, controls: Controls, group: str, quantity: int) -> lis
     for message in ready:
         if len(picked) == quantity:
             break
-        if message.deliveries == 0:
+        if message.deliveries:
+            stats.messages["redelivered"] += 1
+        elif not message.duplicate:  # an original: the copies add to it, they are not lost again
             if _chance(controls, knobs.tmc_drop_rate):
                 board.drop(group, message.id)
                 stats.messages["dropped"] += 1
@@ -59,8 +62,6 @@ def _pick(book: TradeBook, controls: Controls, group: str, quantity: int) -> lis
             if _chance(controls, knobs.tmc_duplicate_rate):
                 board.copy(group, message)
                 stats.messages["duplicated"] += 1
-        else:
-            stats.messages["redelivered"] += 1
         board.hand_out(message, now + timedelta(seconds=knobs.tmc_redelivery_s))
         picked.append(message)
     stats.messages["handed_out"] += len(picked)

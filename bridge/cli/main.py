@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
     )
+    demo.add_argument(
+        "--poll-only",
+        action="store_true",
+        help="intake by polling alone (push messages off, polling every second)",
+    )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
     tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
@@ -123,6 +128,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             seed=args.seed,
             listen=args.listen,
             billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
+            push=not args.poll_only,
         )
     if args.command == "torture":
         from bridge.lab.torture import TortureOptions, torture_command

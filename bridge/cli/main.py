@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
     tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
     tort.add_argument(
+        "--push", action="store_true", help="the daemons also take the marketplace's messages (push)"
+    )
+    tort.add_argument(
         "--instances",
         type=_positive,
         default=1,
@@ -141,6 +144,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             instances=args.instances,
             database=args.database,
             billing_no_dedupe=args.billing_no_dedupe,
+            push=args.push,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

@@ -34,7 +34,7 @@ from bridge.services.intake import PollReport, ingest_tid
 
 log = structlog.get_logger("bridge.services.push")
 
-_READ_CONCURRENCY = 8
+_READ_CONCURRENCY = 4  # messages come a few at a time; each read holds a database connection
 _ERROR_PAUSE_S = 5.0
 
 

@@ -65,7 +65,8 @@ class PushReport:
     unconfirmed: list[int] = field(default_factory=list)  # tids not stored: their messages come back
 
 
-def _apps(deps: Deps) -> Iterator[_App]:
+def app_consumers(deps: Deps) -> Iterator[_App]:
+    """One consumer per app (router + app key), feeding every shop on that app."""
     by_app: dict[tuple[str, str], list[str]] = {}
     for name, shop in deps.settings.shops.items():
         by_app.setdefault((shop.url, shop.app_key), []).append(name)
@@ -82,7 +83,7 @@ async def push_all(deps: Deps) -> list[PushReport]:
     reports: list[PushReport] = []
     while not deps.runtime.stopping.is_set():
         try:
-            round_ = [await push_once(deps, app) for app in _apps(deps)]
+            round_ = [await push_once(deps, app) for app in app_consumers(deps)]
         except BridgeError as exc:
             log.error("push_failed", error=str(exc), error_kind=type(exc).__name__)
             await _pause(deps, _ERROR_PAUSE_S)
@@ -113,7 +114,9 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
 
     async def one(shop: str, tid: int, ids: list[int]) -> None:
         async with sem:
-            if await _stored(deps, shop, tid):
+            if deps.runtime.stopping.is_set():  # shutting down: no new read; the message comes back
+                report.unconfirmed.append(tid)
+            elif await _stored(deps, shop, tid):
                 done.extend(ids)
             else:
                 report.unconfirmed.append(tid)

@@ -28,7 +28,7 @@ from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.jobs import build_scheduler
 from bridge.services.planning import plan_due
-from bridge.services.push import push_all
+from bridge.services.push import app_consumers, push_all, push_once
 from tests.rig import Rig, line, open_rig
 
 SHOP = "main"
@@ -161,3 +161,17 @@ async def test_the_daemon_schedules_push_only_when_enabled(rig: Rig) -> None:
         update={"push": rig.deps.settings.push.model_copy(update={"enabled": False})}
     )
     assert "push" not in {job.id for job in build_scheduler(replace(rig.deps, settings=off)).get_jobs()}
+
+
+async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(rig: Rig) -> None:
+    """On shutdown the batch in hand is not read: its messages stay unconfirmed for the next consumer."""
+    tid = await rig.order(message=f"卡号 {(await rig.cards())[0]}")
+    batch = await rig.deps.shops[SHOP].consume_messages("default", 10)
+    rig.sb.market.sandbox.messages.pending()[0].out_until = None  # handed out again at once
+    rig.deps.runtime.stopping.set()
+    assert await push_all(rig.deps) == []
+    [app] = list(app_consumers(rig.deps))
+    report = await push_once(rig.deps, app)
+    assert (report.messages, report.unconfirmed, report.confirmed) == (1, [tid], 0)
+    assert await rig.deps.store.find_trades(tid, SHOP) == []
+    assert [m.id for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]

@@ -45,6 +45,7 @@ class ShopSettings(BaseModel):
     sign_method: Literal["md5", "hmac", "hmac-sha256"] = "hmac-sha256"
     page_size: int = Field(50, ge=1, le=100)
     timeout_s: float = Field(15.0, gt=0)
+    seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
     card_rule: CardRuleSettings = CardRuleSettings()
     app_secret: SecretStr = SecretStr("")
     session_key: SecretStr = SecretStr("")
@@ -59,9 +60,13 @@ class BillingSettings(BaseModel):
     secret: SecretStr = SecretStr("")
 
 
+POLL_INTERVAL_WITH_PUSH_S = 300.0
+POLL_INTERVAL_WITHOUT_PUSH_S = 30.0
+
+
 class PollingSettings(BaseModel):
     model_config = _FROZEN
-    interval_s: float = Field(30.0, gt=0)
+    interval_s: float = Field(POLL_INTERVAL_WITH_PUSH_S, gt=0)  # unset and push off: 30 s (see Settings)
     window_s: int = Field(1800, ge=60, le=86400)
     overlap_s: int = Field(600, ge=0)
     initial_lookback_s: int = Field(86400, ge=60)
@@ -74,10 +79,20 @@ class PollingSettings(BaseModel):
         if not isinstance(data, dict) or data.get("lease_s") is not None:
             return data
         try:
-            interval = float(data.get("interval_s", 30.0))
+            interval = float(data.get("interval_s", POLL_INTERVAL_WITH_PUSH_S))
         except (TypeError, ValueError):
             return data  # a wrong interval is refused by its own field, naming it
         return {**data, "lease_s": 4 * interval}
+
+
+class PushSettings(BaseModel):
+    """Intake by the marketplace's messages (TMC, HTTP consume/confirm); polling stays the safety net."""
+
+    model_config = _FROZEN
+    enabled: bool = True
+    group: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    batch: int = Field(100, ge=10, le=200)
+    idle_sleep_s: float = Field(0.2, gt=0, le=60)
 
 
 class FulfilmentSettings(BaseModel):
@@ -124,10 +139,39 @@ class Settings(BaseModel):
     shutdown_grace_s: float = Field(15.0, gt=0)
     billing: BillingSettings
     shops: dict[str, ShopSettings]
+    push: PushSettings = PushSettings()
     polling: PollingSettings = PollingSettings()
     fulfilment: FulfilmentSettings = FulfilmentSettings()
     writeback: WritebackSettings = WritebackSettings()
     store: StoreSettings = StoreSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _poll_often_without_push(cls, data: Any) -> Any:
+        """Polling is the safety net when push is on (every 300 s unless set), the intake when off (30 s)."""
+        if not isinstance(data, dict):
+            return data
+        push, polling = data.get("push", {}), data.get("polling", {})
+        if not isinstance(push, dict) or not isinstance(polling, dict) or "interval_s" in polling:
+            return data
+        if push.get("enabled", True) is False:
+            return {**data, "polling": {**polling, "interval_s": POLL_INTERVAL_WITHOUT_PUSH_S}}
+        return data
+
+    @model_validator(mode="after")
+    def _shared_apps_name_their_sellers(self) -> Settings:
+        # one app's messages come in one queue: with several shops on it, each message goes to its seller's
+        apps: dict[tuple[str, str], list[str]] = {}
+        for name, shop in self.shops.items():
+            apps.setdefault((shop.url, shop.app_key), []).append(name)
+        for names in apps.values():
+            unnamed = [n for n in names if not self.shops[n].seller_nick]
+            if self.push.enabled and len(names) > 1 and unnamed:
+                raise ValueError(
+                    f"shops {', '.join(names)} share one app_key: with push on, set seller_nick for "
+                    f"{', '.join(unnamed)} (the seller's nick, as the marketplace's messages name it)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _settle_after_timeout(self) -> Settings:

@@ -19,11 +19,19 @@ from typing import TYPE_CHECKING
 import aiohttp
 import structlog
 
+from adapters.taobao.messages import parse_confirmed, parse_consumed
 from adapters.taobao.signing import format_timestamp
 from adapters.taobao.transport import Sleep, TopTransport
 from adapters.taobao.wire import DATA_INVALID, parse_list_page, parse_shipping, parse_time, parse_trade
-from bridge.core.errors import Permanent
-from bridge.core.models import SHIPPED_STATUSES, DeliveryOutcome, MemoFlag, Trade, TradeSummary
+from bridge.core.errors import Permanent, Retryable
+from bridge.core.models import (
+    SHIPPED_STATUSES,
+    DeliveryOutcome,
+    MemoFlag,
+    PushBatch,
+    Trade,
+    TradeSummary,
+)
 from bridge.ports import MarketplacePort
 
 _log = structlog.get_logger(__name__)
@@ -55,6 +63,9 @@ _RECHECK_SUB_CODES = frozenset(
 _SHIPPED_SUB_CODE = "isv.logistics-dummy-service-error:B27"
 _FEATURE_SEPARATORS = frozenset(",|;")
 _MAX_PASSES = 3
+CONSUME_QUANTITY = (10, 200)
+"""How many messages one consume may ask for (taobao-top.md §4.3)."""
+CONFIRM_MAX_IDS = 200
 
 
 def truncate_utf8(text: str, limit: int = MEMO_MAX_BYTES) -> str:
@@ -246,6 +257,33 @@ class TaobaoClient:
         text = truncate_utf8(memo)
         params = {"tid": tid, "memo": text, "flag": int(flag), "reset": True if not text else None}
         await self._top.call("taobao.trade.memo.update", params, write=True)
+
+    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
+        """Up to ``quantity`` (10..200) unconfirmed messages of ``group`` (``taobao.tmc.messages.consume``).
+
+        A message that cannot be read is in ``unreadable`` (logged here), never raised.
+        """
+        low, high = CONSUME_QUANTITY
+        if not low <= quantity <= high:
+            raise ValueError(f"quantity must be {low}..{high}, got {quantity}")
+        payload = await self._top.call(
+            "taobao.tmc.messages.consume", {"group_name": group, "quantity": quantity}
+        )
+        batch = parse_consumed(payload)
+        for message_id, problem in batch.unreadable:
+            _log.error("taobao_message_unreadable", message_id=message_id, problem=problem)
+        return batch
+
+    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
+        """Confirm messages by id (``taobao.tmc.messages.confirm``), 200 a call; they never return."""
+        ids = list(dict.fromkeys(message_ids))
+        for start in range(0, len(ids), CONFIRM_MAX_IDS):
+            chunk = ",".join(str(i) for i in ids[start : start + CONFIRM_MAX_IDS])
+            payload = await self._top.call(
+                "taobao.tmc.messages.confirm", {"group_name": group, "s_message_ids": chunk}
+            )
+            if not parse_confirmed(payload):
+                raise Retryable("confirm answered is_success=false", code="TAOBAO_CONFIRM_FAILED")
 
     async def server_time(self) -> datetime:
         """The marketplace's clock (``taobao.time.get``), GMT+8 aware."""

@@ -34,7 +34,8 @@ DATA_INVALID = "MARKETPLACE_DATA_INVALID"
 _MAX_ID = 2**63 - 1  # ids are signed 64-bit on the platform and in the store
 
 
-def _to_id(value: object) -> int:
+def to_id(value: object) -> int:
+    """An id from a JSON number or its digits (ids pass 2^53); ``ValueError`` naming the value."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID:
@@ -62,7 +63,7 @@ def _to_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-_Id = Annotated[int, BeforeValidator(_to_id)]
+WireId = Annotated[int, BeforeValidator(to_id)]
 _Fen = Annotated[int, BeforeValidator(_to_fen)]
 _Time = Annotated[datetime, BeforeValidator(_to_time)]
 _Text = Annotated[str, BeforeValidator(_to_text)]
@@ -104,7 +105,7 @@ class _Wire(BaseModel):
 class WireOrder(_Wire):
     """One ``orders`` item of ``taobao.trade.fullinfo.get``."""
 
-    oid: _Id
+    oid: WireId
     outer_sku_id: _Text | None = None
     sku_id: _Text | None = None
     title: str
@@ -136,7 +137,7 @@ class WireOrder(_Wire):
 
 
 class _WithTid(_Wire):
-    tid: _Id
+    tid: WireId
     status: str
     modified: _Time
 
@@ -280,7 +281,7 @@ def _readable_tid(raw: object) -> int | None:
         return None
     for key in ("tid_str", "tid"):
         try:
-            return _to_id(raw.get(key))
+            return to_id(raw.get(key))
         except ValueError:
             continue
     return None

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
     )
+    demo.add_argument(
+        "--poll-only",
+        action="store_true",
+        help="intake by polling alone (push messages off, polling every second)",
+    )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
     tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
@@ -48,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
     tort.add_argument("--no-faults", action="store_true", help="kills only: well-behaved sandboxes")
+    tort.add_argument(
+        "--push", action="store_true", help="the daemons also take the marketplace's messages (push)"
+    )
     tort.add_argument(
         "--instances",
         type=_positive,
@@ -123,6 +131,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             seed=args.seed,
             listen=args.listen,
             billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
+            push=not args.poll_only,
         )
     if args.command == "torture":
         from bridge.lab.torture import TortureOptions, torture_command
@@ -135,6 +144,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             instances=args.instances,
             database=args.database,
             billing_no_dedupe=args.billing_no_dedupe,
+            push=args.push,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

@@ -1,7 +1,9 @@
 """``bridge demo``: both sandboxes and the daemon in one process, with a stream of orders.
 
 Everything runs on localhost with a generated configuration and a temporary
-SQLite file. With ``--orders N --exit-when-done`` it places N orders (a fixed
+SQLite file. Intake is by push (the marketplace's messages), with polling
+every ``DEMO_SAFETY_NET_S`` as the safety net; ``push=False`` polls every
+second instead. With ``--orders N --exit-when-done`` it places N orders (a fixed
 share deliberately bad), waits until every line is settled, checks the result
 against the sandboxes' own records and exits 0 only when nothing was applied
 twice and nothing was lost.
@@ -33,6 +35,7 @@ from bridge.logs import configure_logging
 from bridge.web.keys import DEPS_KEY
 
 SHOP = "main"
+DEMO_SAFETY_NET_S = 15.0
 
 
 def _progress_line(placed: int, total: int | None, counts: dict[str, int], started: float) -> str:
@@ -83,13 +86,15 @@ async def run_demo(
     workdir: Path | None = None,
     listen: str = "127.0.0.1:0",
     billing_knobs: BillingKnobs | None = None,
+    push: bool = True,
 ) -> int:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
     with log_path.open("w", encoding="utf-8") as log_file:
         configure_logging("info", "json", stream=log_file)
         async with running_sandboxes(seed=seed, billing_knobs=billing_knobs) as sb:
-            settings = bridge_settings(sb, workdir, shop=SHOP)
+            intake = {"polling": {"interval_s": DEMO_SAFETY_NET_S}} if push else {"push": {"enabled": False}}
+            settings = bridge_settings(sb, workdir, shop=SHOP, **intake)
             # the console may edit the mappings: give the demo its own copy, never the repository's
             mappings = shutil.copytree(
                 DEMO_MAPPINGS,
@@ -110,6 +115,7 @@ async def run_demo(
                 report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
             finally:
                 await runner.cleanup()
+    report["intake"] = "push" if push else "polling"
     report["workdir"] = str(workdir)
     report["log"] = str(log_path)
     _print_report(report, as_json)

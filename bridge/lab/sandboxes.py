@@ -150,6 +150,7 @@ def bridge_config(
                 "timeout_s": 5.0,
             }
         },
+        "push": {"enabled": True},
         "polling": {"interval_s": 1.0, "overlap_s": 60, "initial_lookback_s": 600},
         "fulfilment": {
             "interval_s": 0.2,

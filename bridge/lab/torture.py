@@ -77,6 +77,7 @@ class TortureOptions:
     instances: int = 1  # daemon processes on the one database, the kills spread across them
     database: str | None = None  # a DSN (an empty database); default a new SQLite file in the workdir
     billing_no_dedupe: bool = False  # an older billing core: no request_id dedupe, slow applies
+    push: bool = False  # the daemons also take the marketplace's messages (asking every second when idle)
 
     @property
     def placement_s(self) -> float:
@@ -99,6 +100,9 @@ def _billing_knobs(opts: TortureOptions) -> BillingKnobs:
     return knobs
 
 
+TORTURE_PUSH_IDLE_S = 1.0
+
+
 def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[list[DaemonProcess], str]:
     """One configuration and process handle per instance, all on the same database; and its DSN."""
     members = []
@@ -111,6 +115,9 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
         config.update(
             instance=f"torture-{n}", listen=f"127.0.0.1:{port}", log_level=opts.log_level, log_format="json"
         )
+        # polling every second is the intake here; with push as well every trade is read and stored
+        # twice, which on two shared cores slows the run past its timeout: push is an option
+        config["push"] = {"enabled": opts.push, "idle_sleep_s": TORTURE_PUSH_IDLE_S}
         path = workdir / ("bridge.toml" if n == 1 else f"bridge-{n}.toml")
         path.write_text(to_toml(config), encoding="utf-8")
         health = f"http://127.0.0.1:{port}/healthz"
@@ -249,6 +256,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         instances=opts.instances,
         database=make_url(dsn).get_backend_name(),
         billing_dedupe=not opts.billing_no_dedupe,
+        push=opts.push,
         kills=daemons.kills,
         daemon_starts=daemons.starts,
         daemon_crashes=len(daemons.unexpected_exits),

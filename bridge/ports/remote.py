@@ -8,6 +8,7 @@ errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from bridge.core.models import (
     Operation,
     OperationResult,
     Product,
+    PushBatch,
     Subscriber,
     Trade,
     TradeSummary,
@@ -45,6 +47,19 @@ class MarketplacePort(Protocol):
 
     async def server_time(self) -> datetime:
         """The marketplace's clock."""
+        ...
+
+    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
+        """Up to ``quantity`` (10..200) of the app's unconfirmed messages in ``group``.
+
+        Handed-out messages come back after a timeout unless confirmed; they may
+        repeat, arrive out of order or never arrive. Unreadable ones are listed
+        apart, never raised.
+        """
+        ...
+
+    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
+        """Confirm messages by id: they are never handed out again."""
         ...
 
 

@@ -1,5 +1,9 @@
 """Scheduler triggers only: APScheduler 3 runs the services on intervals.
 
+The push job (when ``push.enabled``) consumes the marketplace's messages until
+none are left, then runs again ``push.idle_sleep_s`` later; polling stays on
+as its safety net.
+
 Every job has ``max_instances=1, coalesce=True``: a slow run is never doubled,
 missed runs collapse into one. The services themselves know nothing of the
 scheduler; tests and the CLI call them directly.
@@ -22,6 +26,7 @@ from bridge.services.intake import poll_all, release_pollers
 from bridge.services.mappings import reload_mappings
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
+from bridge.services.push import push_all
 
 log = structlog.get_logger("bridge.services.jobs")
 
@@ -74,6 +79,8 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("mappings", reload_mappings, s.mapping_reload_s),
         ("clock", _anchor_clock, s.clock_anchor_s),
     ]
+    if s.push.enabled:  # consumes until the queue is empty, then again after idle_sleep_s
+        jobs.insert(0, ("push", push_all, s.push.idle_sleep_s))
     for name, fn, every in jobs:
         scheduler.add_job(
             _guarded(name, fn, deps),

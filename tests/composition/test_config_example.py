@@ -53,6 +53,7 @@ def test_defaults_in_the_example_are_the_real_defaults() -> None:
     """Where the example shows a default, it is the model's default (required keys excepted)."""
     settings = load_settings(EXAMPLE, ENV)
     defaults = Settings.model_fields
+    assert settings.push.model_dump() == type(settings.push)().model_dump()
     assert settings.polling.model_dump() == type(settings.polling)().model_dump()
     assert settings.fulfilment.model_dump() == type(settings.fulfilment)().model_dump()
     assert settings.writeback.model_dump() == type(settings.writeback)().model_dump()

@@ -86,6 +86,29 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_the_poller_lease_lasts_four_poll_intervals_unless_set() -> None:
     """A fast-polling instance hands a dead peer's shops over quickly; an explicit lease is kept."""
-    assert PollingSettings().lease_s == 120.0
+    assert PollingSettings().lease_s == 1200.0
     assert PollingSettings(interval_s=1.0).lease_s == 4.0
     assert PollingSettings(interval_s=1.0, lease_s=30.0).lease_s == 30.0
+
+
+def test_polling_is_a_slow_safety_net_with_push_and_the_intake_without(tmp_path: Path) -> None:
+    """Push on (the default): polls every 300 s unless set; push off: every 30 s; a set interval is kept."""
+    with_push = load_settings(_write(tmp_path, GOOD), ENV)
+    polling = with_push.polling
+    assert (with_push.push.enabled, polling.interval_s, polling.lease_s) == (True, 300.0, 1200.0)
+    without = load_settings(_write(tmp_path, GOOD + "\n[push]\nenabled = false\n"), ENV)
+    assert (without.polling.interval_s, without.polling.lease_s) == (30.0, 120.0)
+    text = GOOD + "\n[push]\nenabled = false\n[polling]\ninterval_s = 7\n"
+    chosen = load_settings(_write(tmp_path, text), ENV)
+    assert chosen.polling.interval_s == 7.0
+
+
+def test_shops_sharing_an_app_must_name_their_sellers_for_push(tmp_path: Path) -> None:
+    """One app's messages arrive in one queue: each shop on it needs its seller_nick to get its own."""
+    second = '\n[shops.other]\napp_key = "app"\nurl = "http://127.0.0.1:2/router/rest"\n'
+    with pytest.raises(ConfigError, match="share one app_key: with push on, set seller_nick for main, other"):
+        _load(tmp_path, GOOD + second)
+    first = GOOD.replace('app_key = "app"', 'app_key = "app"\nseller_nick = "a"')
+    named = first + second + 'seller_nick = "b"\n'
+    assert set(load_settings(_write(tmp_path, named), ENV).shops) == {"main", "other"}
+    assert load_settings(_write(tmp_path, GOOD + second + "\n[push]\nenabled = false\n"), ENV).shops

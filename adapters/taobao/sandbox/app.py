@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from adapters.taobao.sandbox.board import MessageBoard
 from adapters.taobao.sandbox.book import NewLine, SandboxTrade, TradeBook
 from adapters.taobao.sandbox.bulk import bulk_routes
 from adapters.taobao.sandbox.controls import Controls, SandboxStats
@@ -96,6 +97,11 @@ class TaobaoSandbox:
     @property
     def latency_rng(self) -> random.Random:
         return self.controls.latency_rng
+
+    @property
+    def messages(self) -> MessageBoard:
+        """The message service's queues (TMC), one per group."""
+        return self.book.messages
 
     def update_knobs(self, **changes: Any) -> TaobaoKnobs:
         """Apply a partial update; raises ``pydantic.ValidationError`` and changes nothing if bad."""

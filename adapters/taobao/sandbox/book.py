@@ -5,19 +5,30 @@ these. Every change goes through ``TradeBook.changed`` so that ``modified``
 is bumped and a snapshot is kept; ``increment.get`` lists the snapshot that
 is "visible" given the visibility-delay knob, fullinfo the live trade.
 Times are timezone-aware (GMT+8), ids come from a seeded ``random.Random``.
+Payment, refunds and closing also publish a message on ``messages`` (TMC).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from adapters.taobao.sandbox.board import MessageBoard
 from bridge.core.models import CLOSED_STATUSES, RefundStatus, TradeStatus
 
 _MAX_VERSIONS = 50
+SELLER_NICK = "sandbox_c_1"
+SELLER_ID = 3_000_000_001
+"""The sandbox shop's seller, as trades and messages name it."""
+_REFUND_TOPICS = {
+    "requested": "taobao_refund_RefundCreated",
+    "success": "taobao_refund_RefundSuccess",
+    "closed": "taobao_refund_RefundClosed",
+}
 SHIPPABLE = frozenset({TradeStatus.WAIT_SELLER_SEND_GOODS.value, TradeStatus.SELLER_CONSIGNED_PART.value})
 
 
@@ -42,6 +53,7 @@ class SandboxLine:
     customization: str | None = None
     status: str = TradeStatus.WAIT_BUYER_PAY.value
     refund_status: str = RefundStatus.NO_REFUND.value
+    refund_id: int | None = None
 
 
 @dataclass
@@ -95,6 +107,8 @@ class TradeBook:
         self._rng = rng
         self._trades: dict[int, SandboxTrade] = {}
         self._ids: set[int] = set()
+        self.messages = MessageBoard(clock)
+        self._refund_ids = itertools.count(2**54 + 1)  # its own count: the trade ids' stream stays as it was
 
     def __iter__(self) -> Iterator[SandboxTrade]:
         return iter(self._trades.values())
@@ -163,7 +177,20 @@ class TradeBook:
         for line in trade.lines:
             line.status = trade.status
         self.changed(trade)
+        self._publish("taobao_trade_TradeBuyerPay", trade, trade.lines[0])
         return trade
+
+    def _publish(self, topic: str, trade: SandboxTrade, line: SandboxLine, **extra: object) -> None:
+        content = {
+            "tid": trade.tid,
+            "oid": line.oid,
+            "payment": f"{trade.payment_fen // 100}.{trade.payment_fen % 100:02d}",
+            "buyer_nick": trade.buyer_nick,
+            "seller_nick": SELLER_NICK,
+            "type": trade.type,
+            **extra,
+        }
+        self.messages.publish(topic, content, SELLER_NICK, SELLER_ID)
 
     def refund(self, tid: int, oid: int, outcome: str) -> SandboxTrade:
         """``requested`` / ``success`` / ``closed`` (withdrawn) on one line."""
@@ -171,18 +198,23 @@ class TradeBook:
         line = trade.line(oid)
         if trade.pay_time is None or trade.status in CLOSED_STATUSES:
             raise BookError("conflict", f"trade {tid} is {trade.status}: nothing to refund")
+        if outcome not in _REFUND_TOPICS:
+            raise BookError("conflict", f"unknown refund outcome {outcome!r}")
         if outcome == "requested":
             line.refund_status = RefundStatus.WAIT_SELLER_AGREE.value
+            line.refund_id = next(self._refund_ids)
         elif outcome == "success":
             line.refund_status = RefundStatus.SUCCESS.value
             line.status = TradeStatus.TRADE_CLOSED.value
             if all(x.refund_status == RefundStatus.SUCCESS.value for x in trade.lines):
                 trade.status = TradeStatus.TRADE_CLOSED.value
-        elif outcome == "closed":
-            line.refund_status = RefundStatus.CLOSED.value
         else:
-            raise BookError("conflict", f"unknown refund outcome {outcome!r}")
+            line.refund_status = RefundStatus.CLOSED.value
         self.changed(trade)
+        line.refund_id = line.refund_id or next(self._refund_ids)
+        self._publish(_REFUND_TOPICS[outcome], trade, line, refund_id=line.refund_id)
+        if trade.status in CLOSED_STATUSES:  # it was open before this move (checked above)
+            self._publish("taobao_trade_TradeClose", trade, line, status=trade.status)
         return trade
 
     def ship(self, trade: SandboxTrade, feature: str | None) -> None:

@@ -18,6 +18,8 @@ from typing import Any
 
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 
+_MESSAGE_COUNTS = ("handed_out", "redelivered", "confirmed", "dropped", "duplicated")
+
 
 @dataclass
 class SandboxStats:
@@ -28,6 +30,8 @@ class SandboxStats:
     errors_injected: Counter[str] = field(default_factory=Counter)
     rate_limited: int = 0
     pages_shifted: int = 0
+    messages: Counter[str] = field(default_factory=Counter)
+    """TMC: handed_out, redelivered, confirmed, dropped, duplicated."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +40,7 @@ class SandboxStats:
             "errors_injected": {k: self.errors_injected[k] for k in ("isp", "call_limit", "session")},
             "rate_limited": self.rate_limited,
             "pages_shifted": self.pages_shifted,
+            "messages": {k: self.messages[k] for k in _MESSAGE_COUNTS},
         }
 
 

@@ -40,6 +40,14 @@ class TaobaoKnobs(BaseModel):
     """A change shows in increment.get only this long after its ``modified``; fullinfo sees it at once."""
     shift_pages: bool = False
     """After each increment.get page, bump one trade of that page so later pages shift."""
+    tmc_redelivery_s: float = Field(default=30.0, gt=0.0)
+    """A consumed message not confirmed within this long is handed out again."""
+    tmc_duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Chance that a message, when first handed out, is also queued again under a new id."""
+    tmc_reorder_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Chance that a consume hands out a random choice of the waiting messages, shuffled."""
+    tmc_drop_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Chance that a message is lost outright instead of being handed out the first time."""
 
     @field_validator("latency_ms", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""The five TOP methods the sandbox serves, each checked as the gateway documents.
+"""The TOP methods the sandbox serves, each checked as the gateway documents.
 
 Each handler takes the book of trades, the controls (knobs, random streams,
 counters) and a checked ``Call``, and returns the success payload (without
@@ -6,7 +6,8 @@ the ``*_response`` wrapper) or raises ``TopFault``:
 ``increment.get`` (window ≤ 1 day, page_size 1–100, modified desc, inclusive
 bounds, ``type`` filter, ``use_has_next``), ``fullinfo.get``,
 ``logistics.dummy.send`` (B01/B04/B27), ``trade.memo.update`` (flag 0–5,
-memo ≤ 1000 bytes) and ``time.get``.
+memo ≤ 1000 bytes) and ``time.get``; the message service's consume/confirm
+pair lives in ``tmc``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade, Tra
 from adapters.taobao.sandbox.controls import Controls
 from adapters.taobao.sandbox.protocol import Call, invalid, isv
 from adapters.taobao.sandbox.render import FieldSpec, wire_trade
+from adapters.taobao.sandbox.tmc import confirm, consume
 from adapters.taobao.signing import format_timestamp
 from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES
 
@@ -159,5 +161,7 @@ METHODS: dict[str, tuple[bool, Handler]] = {
     "taobao.logistics.dummy.send": (True, dummy_send),
     "taobao.trade.memo.update": (True, memo_update),
     "taobao.time.get": (False, time_get),
+    "taobao.tmc.messages.consume": (False, consume),  # app-scoped: no seller session
+    "taobao.tmc.messages.confirm": (False, confirm),
 }
 """Method name → (needs a session, handler)."""

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from adapters.taobao.sandbox.book import SandboxLine, SandboxTrade
+from adapters.taobao.sandbox.book import SELLER_NICK, SandboxLine, SandboxTrade
 from adapters.taobao.signing import format_timestamp
 from bridge.core.money import fen_to_yuan
 
@@ -54,7 +54,7 @@ _TRADE_FIELDS: dict[str, Callable[[SandboxTrade], object]] = {
     "has_buyer_message": lambda t: bool(t.buyer_message),
     "seller_memo": lambda t: t.memo,
     "seller_flag": lambda t: t.flag,
-    "seller_nick": lambda t: "sandbox_c_1",
+    "seller_nick": lambda t: SELLER_NICK,
     "shipping_type": lambda t: "virtual",
 }
 

@@ -143,7 +143,9 @@ class ShopperRoutes:
         return _json(inspect_trade(self._book.refund(tid, body.oid, body.outcome)))
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json(self._controls.stats.to_json())
+        stats = self._controls.stats.to_json()
+        stats["messages"]["published"] = self._book.messages.published
+        return _json(stats)
 
     async def knobs(self, request: web.Request) -> web.Response:
         return _json(self._controls.knobs.model_dump(mode="json"))

@@ -148,7 +148,7 @@ async def test_knobs_partial_update_and_validation(shopper: Shopper, sandbox: Ta
 
 
 async def test_stats_shape(shopper: Shopper, sandbox: TaobaoSandbox) -> None:
-    """Stats report calls by method, injected errors by kind and rate-limit rejections."""
+    """Stats report calls by method, injected errors by kind, rate-limit rejections and messages."""
     status, stats = await shopper.request("GET", "/sandbox/stats")
     assert status == 200
     assert stats == {
@@ -157,6 +157,9 @@ async def test_stats_shape(shopper: Shopper, sandbox: TaobaoSandbox) -> None:
         "errors_injected": {"isp": 0, "call_limit": 0, "session": 0},
         "rate_limited": 0,
         "pages_shifted": 0,
+        "messages": dict.fromkeys(
+            ("handed_out", "redelivered", "confirmed", "dropped", "duplicated", "published"), 0
+        ),
     }
 
 

@@ -62,6 +62,7 @@ class BillingSettings(BaseModel):
 
 POLL_INTERVAL_WITH_PUSH_S = 300.0
 POLL_INTERVAL_WITHOUT_PUSH_S = 30.0
+POLLER_LEASE_MAX_S = 120.0
 
 
 class PollingSettings(BaseModel):
@@ -70,19 +71,20 @@ class PollingSettings(BaseModel):
     window_s: int = Field(1800, ge=60, le=86400)
     overlap_s: int = Field(600, ge=0)
     initial_lookback_s: int = Field(86400, ge=60)
-    lease_s: float = Field(120.0, gt=0)  # one poller per shop; unset: four intervals (see below)
+    lease_s: float = Field(POLLER_LEASE_MAX_S, gt=0)  # one poller per shop; unset: see below
 
     @model_validator(mode="before")
     @classmethod
     def _lease_follows_the_interval(cls, data: Any) -> Any:
-        """The poller lease lasts four poll intervals unless set: a few rounds, longer than a poll takes."""
+        """Unless set, the poller lease lasts four poll intervals, at most two minutes: it is renewed
+        while a poll runs, so it need not outlast one, and a dead poller's shop is taken over soon."""
         if not isinstance(data, dict) or data.get("lease_s") is not None:
             return data
         try:
             interval = float(data.get("interval_s", POLL_INTERVAL_WITH_PUSH_S))
         except (TypeError, ValueError):
             return data  # a wrong interval is refused by its own field, naming it
-        return {**data, "lease_s": 4 * interval}
+        return {**data, "lease_s": min(4 * interval, POLLER_LEASE_MAX_S)}
 
 
 class PushSettings(BaseModel):

@@ -86,7 +86,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_the_poller_lease_lasts_four_poll_intervals_unless_set() -> None:
     """A fast-polling instance hands a dead peer's shops over quickly; an explicit lease is kept."""
-    assert PollingSettings().lease_s == 1200.0
+    assert PollingSettings().lease_s == 120.0
     assert PollingSettings(interval_s=1.0).lease_s == 4.0
     assert PollingSettings(interval_s=1.0, lease_s=30.0).lease_s == 30.0
 
@@ -95,7 +95,7 @@ def test_polling_is_a_slow_safety_net_with_push_and_the_intake_without(tmp_path:
     """Push on (the default): polls every 300 s unless set; push off: every 30 s; a set interval is kept."""
     with_push = load_settings(_write(tmp_path, GOOD), ENV)
     polling = with_push.polling
-    assert (with_push.push.enabled, polling.interval_s, polling.lease_s) == (True, 300.0, 1200.0)
+    assert (with_push.push.enabled, polling.interval_s, polling.lease_s) == (True, 300.0, 120.0)
     without = load_settings(_write(tmp_path, GOOD + "\n[push]\nenabled = false\n"), ENV)
     assert (without.polling.interval_s, without.polling.lease_s) == (30.0, 120.0)
     text = GOOD + "\n[push]\nenabled = false\n[polling]\ninterval_s = 7\n"

@@ -109,6 +109,7 @@ class TradeBook:
         self._ids: set[int] = set()
         self.messages = MessageBoard(clock)
         self._refund_ids = itertools.count(2**54 + 1)  # its own count: the trade ids' stream stays as it was
+        self.generation = 0  # one more on every change a listing can see (new trade, new version)
 
     def __iter__(self) -> Iterator[SandboxTrade]:
         return iter(self._trades.values())
@@ -135,6 +136,7 @@ class TradeBook:
     def changed(self, trade: SandboxTrade) -> None:
         """Bump ``modified`` (strictly increasing per trade) and keep a listing snapshot."""
         now = self._clock()
+        self.generation += 1
         trade.modified = max(now, trade.modified + timedelta(microseconds=1))
         trade.versions.append(trade.snapshot())
         del trade.versions[:-_MAX_VERSIONS]
@@ -166,6 +168,7 @@ class TradeBook:
         )
         trade.versions.append(trade.snapshot())
         self._trades[trade.tid] = trade
+        self.generation += 1
         return trade
 
     def pay(self, tid: int) -> SandboxTrade:

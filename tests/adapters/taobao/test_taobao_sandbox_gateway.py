@@ -216,6 +216,23 @@ async def test_shift_pages_makes_forward_paging_miss(
     assert seen < tids and sandbox.stats.pages_shifted == 3
 
 
+async def test_the_same_listing_asked_again_sees_every_change_since(
+    http: aiohttp.ClientSession, router: str, shopper: Shopper, sandbox: TaobaoSandbox, clock: OffsetClock
+) -> None:
+    """The pages of one listing share one answer, but a new trade or a new version is seen at once."""
+    first = (await shopper.place())["tid"]
+    params = _list_params(clock, page_size="1")
+    page_1 = await raw_call(http, router, {**params, "page_no": "1"})
+    assert [t["tid"] for t in page_1["trades"]] == [first]
+    second = (await shopper.place())["tid"]
+    both = await raw_call(http, router, params)
+    assert both["total_results"] == 2 and both["trades"][0]["tid"] == second
+    clock.advance(2)
+    await shopper.pay(first)  # a new version of the first: it is now the most recently modified
+    again = await raw_call(http, router, params)
+    assert [t["tid"] for t in again["trades"]] == [first]
+
+
 async def test_dummy_send_sub_codes(http: aiohttp.ClientSession, router: str, shopper: Shopper) -> None:
     """Unknown trade B01, unpaid B04, shipped B27; a bad feature is refused."""
     send = {"method": "taobao.logistics.dummy.send", "simplify": "true"}

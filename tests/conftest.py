@@ -2,9 +2,9 @@
 
 The suite runs on two pytest-xdist workers (``-n 2`` in pyproject's addopts). A module-scoped
 fixture (a torture run, a daemon scenario, a built wheel) is set up once per worker that runs one
-of its tests, so the scheduler below keeps each file on one worker, and every long run on one
-engine (a test id ending ``[postgresql-run]``) on one worker; those are collected first, so the
-long runs start at once and overlap the rest.
+of its tests, so the scheduler below keeps each file on one worker, and every long run (a test
+id ending ``[sqlite-run]`` or ``[postgresql-run]``) on one worker, in turn; those are collected
+first, so the long runs start at once while the other worker takes the rest.
 """
 
 from __future__ import annotations
@@ -65,22 +65,23 @@ def _shared_engine_run(nodeid: str) -> str | None:
 
 
 class _SharedRunScheduling(LoadScopeScheduling):
-    """Work units for two workers: all long runs on one engine, else one test file.
+    """Work units for two workers: every long run in one unit, else one test file per unit.
 
-    The runs on one engine are one unit (one worker takes them in turn), so two PostgreSQL runs
-    never compete for the server's 100 connections (three daemons and the harness use most).
+    One worker takes the long runs in turn while the other takes everything else: two tortures
+    never compete for the two cores (their chaos must land on a daemon at work), nor two
+    PostgreSQL runs for the server's 100 connections (three daemons and the harness use most).
     A file is otherwise a unit, so a module-scoped fixture is set up once.
     """
 
     def _split_scope(self, nodeid: str) -> str:
-        engine = _shared_engine_run(nodeid)
-        return f"runs on {engine}" if engine else nodeid.split("::", 1)[0]
+        return "long runs" if _shared_engine_run(nodeid) else nodeid.split("::", 1)[0]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> _SharedRunScheduling:
     return _SharedRunScheduling(config, log)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has ordered the items by fixture parameter
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long runs first, then the other slow files, then the rest: the workers start on the long ones."""
 

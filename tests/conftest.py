@@ -1,4 +1,11 @@
-"""Shared fixtures: structlog reset between tests; the database (each engine); the pipeline rig."""
+"""Shared fixtures: structlog reset between tests; the database (each engine); the pipeline rig.
+
+The suite runs on two pytest-xdist workers (``-n 2`` in pyproject's addopts). A module-scoped
+fixture (a torture run, a daemon scenario, a built wheel) is set up once per worker that runs one
+of its tests, so the scheduler below keeps each file on one worker, and every long run (a test
+id ending ``[sqlite-run]`` or ``[postgresql-run]``) on one worker, in turn; those are collected
+first, so the long runs start at once while the other worker takes the rest.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from xdist.scheduler import LoadScopeScheduling
 
 from tests.databases import ENGINES, drop_template, throwaway_database
 from tests.rig import Rig, open_rig
@@ -34,8 +42,52 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         yield dsn
 
 
+@pytest.fixture(scope="module", params=ENGINES, ids=[f"{e}-run" for e in ENGINES])
+def engine(request: pytest.FixtureRequest) -> str:
+    """An engine name for a module's one shared run (a torture, a daemon scenario): once per engine.
+
+    The run makes its database itself (``throwaway_database(engine, workdir)``), inside its own
+    event loop, before any test's ``tmp_path`` exists.
+    """
+    return str(request.param)
+
+
 @pytest.fixture
 async def rig(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
     """Both sandboxes and a bridge on them, its services called once at a time (burst mode)."""
     async with open_rig(tmp_path, database=database) as r:
         yield r
+
+
+def _shared_engine_run(nodeid: str) -> str | None:
+    """The engine of a test that reads a module's long run (its id ends ``[sqlite-run]`` or so)."""
+    return next((engine for engine in ENGINES if nodeid.endswith(f"[{engine}-run]")), None)
+
+
+class _SharedRunScheduling(LoadScopeScheduling):
+    """Work units for two workers: every long run in one unit, else one test file per unit.
+
+    One worker takes the long runs in turn while the other takes everything else: two tortures
+    never compete for the two cores (their chaos must land on a daemon at work), nor two
+    PostgreSQL runs for the server's 100 connections (three daemons and the harness use most).
+    A file is otherwise a unit, so a module-scoped fixture is set up once.
+    """
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "long runs" if _shared_engine_run(nodeid) else nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> _SharedRunScheduling:
+    return _SharedRunScheduling(config, log)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has ordered the items by fixture parameter
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long runs first, then the other slow files, then the rest: the workers start on the long ones."""
+
+    def rank(item: pytest.Item) -> int:
+        if _shared_engine_run(item.nodeid):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)  # stable: the order within each part is kept

@@ -11,6 +11,7 @@ killed run) are dropped by the next session, never those of a run in progress.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import column, select, table
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -62,7 +64,7 @@ async def _drop_leftovers(admin: AsyncEngine) -> None:
             prefix = next((p for p in _PREFIXES if name.startswith(p)), None)
             pid = name[len(prefix) :].split("_")[0] if prefix else ""
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await _drop(admin, name)
 
 
 async def _ensure_template(admin: AsyncEngine) -> None:
@@ -75,6 +77,24 @@ async def _ensure_template(admin: AsyncEngine) -> None:
     store = await open_store(_dsn(_TEMPLATE), upgrade=True)
     await store.close()
     _template_ready.append(_TEMPLATE)
+
+
+async def _drop(admin: AsyncEngine, name: str) -> None:
+    """Drop a database, ending its connections; wait out an autovacuum worker the role may not end.
+
+    ``WITH (FORCE)`` needs the right to signal every backend on the database, and an autovacuum
+    worker (which PostgreSQL may start on any fresh copy) belongs to no role: the drop is refused
+    until the worker is done, which takes moments.
+    """
+    for attempt in range(50):
+        try:
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except ProgrammingError as exc:
+            if "pg_signal_backend" not in str(exc) or attempt == 49:
+                raise
+            await asyncio.sleep(0.2)
 
 
 @asynccontextmanager
@@ -90,8 +110,7 @@ async def postgresql_database() -> AsyncIterator[str]:
             await conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{_TEMPLATE}"')
         yield _dsn(name)
     finally:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _drop(admin, name)
         await admin.dispose()
 
 
@@ -111,8 +130,7 @@ async def drop_template() -> None:
         return
     admin = _admin()
     try:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{_TEMPLATE}" WITH (FORCE)')
+        await _drop(admin, _TEMPLATE)
     finally:
         await admin.dispose()
     _template_ready.clear()

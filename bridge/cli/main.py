@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed of the order stream")
     demo.add_argument("--listen", default="127.0.0.1:0", help="console address (default: a free port)")
     demo.add_argument(
+        "--database",
+        default=None,
+        help="DSN of an empty database (default: a new SQLite file); the demo's orders and logins stay in it",
+    )
+    demo.add_argument(
         "--billing-no-dedupe",
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
@@ -121,18 +126,24 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bridge.lab.demo import run_demo
         from bridge.lab.sandboxes import OLD_BILLING_CORE
+        from bridge.lab.verify import UsedDatabaseError
 
         rate = args.rate if args.rate is not None else (0.0 if args.exit_when_done else 2.0)
-        return await run_demo(
-            orders=args.orders,
-            exit_when_done=args.exit_when_done,
-            as_json=args.json,
-            rate=rate,
-            seed=args.seed,
-            listen=args.listen,
-            billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
-            push=not args.poll_only,
-        )
+        try:
+            return await run_demo(
+                orders=args.orders,
+                exit_when_done=args.exit_when_done,
+                as_json=args.json,
+                rate=rate,
+                seed=args.seed,
+                listen=args.listen,
+                billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
+                database=args.database,
+                push=not args.poll_only,
+            )
+        except UsedDatabaseError as exc:
+            print(f"demo: {exc}", file=sys.stderr)
+            return 2
     if args.command == "torture":
         from bridge.lab.torture import TortureOptions, torture_command
 

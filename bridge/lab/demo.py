@@ -1,12 +1,12 @@
 """``bridge demo``: both sandboxes and the daemon in one process, with a stream of orders.
 
 Everything runs on localhost with a generated configuration and a temporary
-SQLite file. Intake is by push (the marketplace's messages), with polling
-every ``DEMO_SAFETY_NET_S`` as the safety net; ``push=False`` polls every
-second instead. With ``--orders N --exit-when-done`` it places N orders (a fixed
-share deliberately bad), waits until every line is settled, checks the result
-against the sandboxes' own records and exits 0 only when nothing was applied
-twice and nothing was lost.
+SQLite file (or an empty database named by ``--database``). Intake is by
+push (the marketplace's messages), with polling every ``DEMO_SAFETY_NET_S`` as
+the safety net; ``push=False`` polls every second instead. With ``--orders N
+--exit-when-done`` it places N orders (a fixed share deliberately bad), waits
+until every line is settled, checks the result against the sandboxes' own
+records and exits 0 only when nothing was applied twice and nothing was lost.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.demo_logins import console_banner, create_demo_logins
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
-from bridge.lab.verify import fetch_records, verify_run
+from bridge.lab.verify import fetch_records, refuse_used_database, verify_run
 from bridge.logs import configure_logging
 from bridge.web.keys import DEPS_KEY
 
@@ -87,7 +87,13 @@ async def run_demo(
     listen: str = "127.0.0.1:0",
     billing_knobs: BillingKnobs | None = None,
     push: bool = True,
+    database: str | None = None,
 ) -> int:
+    """The demo; exit status 0 only when nothing was applied twice or lost.
+
+    ``database`` is the DSN of an empty database (default: a new SQLite file in ``workdir``);
+    one that already holds order lines is refused with ``UsedDatabaseError``.
+    """
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
     with log_path.open("w", encoding="utf-8") as log_file:
@@ -102,7 +108,9 @@ async def run_demo(
                 ignore=shutil.ignore_patterns("history"),
                 dirs_exist_ok=True,
             )
-            settings = settings.model_copy(update={"mappings_dir": mappings, "listen": listen})
+            settings = settings.model_copy(
+                update={"mappings_dir": mappings, "listen": listen, "database": database or settings.database}
+            )
             app = make_app(settings)
             runner = web.AppRunner(app, handle_signals=False)
             await runner.setup()
@@ -110,8 +118,9 @@ async def run_demo(
             site = web.TCPSite(runner, host, int(port))
             await site.start()
             url = "http://{}:{}/".format(*runner.addresses[0][:2])
-            sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
             try:
+                await refuse_used_database(app[DEPS_KEY].store, settings.database, "demo")
+                sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
                 report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
             finally:
                 await runner.cleanup()

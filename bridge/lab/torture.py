@@ -51,7 +51,7 @@ from bridge.lab.torture_chaos import (
     restart_billing,
 )
 from bridge.lab.torture_report import format_report, progress_line, settled
-from bridge.lab.verify import Records, fetch_records, verify_run
+from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
 from bridge.ports import ConsoleStorePort
 from bridge.services.mappings import load_mapping_set
 from bridge.store import open_store
@@ -199,14 +199,6 @@ async def _drive(
     return placed, extra
 
 
-async def _refuse_used_database(store: ConsoleStorePort, dsn: str) -> None:
-    """The verdict counts every stored line: a database with lines from elsewhere would blur it."""
-    if await store.all_lines():
-        raise ValueError(
-            f"torture needs an empty database; {make_url(dsn).render_as_string()} has order lines"
-        )
-
-
 def _worst(codes: list[int | None]) -> int | None:
     """The exit code to report for the group: the first that is not 0 (None if one did not stop)."""
     if any(code is None for code in codes):
@@ -241,7 +233,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         daemons = DaemonGroup(members)
         store = await open_store(dsn)
         try:
-            await _refuse_used_database(store, dsn)
+            await refuse_used_database(store, dsn, "torture")
             try:
                 placed, extra = await _drive(opts, sb, daemons, store, log)
             finally:

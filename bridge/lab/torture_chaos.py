@@ -67,27 +67,52 @@ async def kill_loop(
     gap_s: tuple[float, float],
     log: ChaosLog,
 ) -> None:
-    """SIGKILL a daemon ``kills`` times at random moments, restarting it at once each time."""
+    """SIGKILL a daemon ``kills`` times at random moments, restarting it at once each time.
+
+    Until a kill has landed mid-call, a kill waits for a call to be out (up to 3 s more): on a
+    busy machine a daemon can take longer to start than the gap between two kills.
+    """
     for n in range(kills):
         await asyncio.sleep(rng.uniform(*gap_s))
-        submitted = (await store.state_counts()).get("SUBMITTED", 0)
-        in_flight = sum(sb.billing.sandbox.in_flight.values())
+        for _ in range(0 if log.kills_mid_call else 12):  # polled, as a call has no event here
+            if await _mid_call(sb, store) != (0, 0):
+                break
+            await asyncio.sleep(0.25)
+        submitted, in_flight = await _mid_call(sb, store)
         index = await daemons.kill_one(rng)
         log.kills_mid_call += submitted + in_flight > 0
         who = f" (instance {index + 1})" if len(daemons.members) > 1 else ""
         log.note(f"kill {n + 1}{who}: {submitted} lines SUBMITTED, {in_flight} billing calls in flight")
 
 
+async def _mid_call(sb: Sandboxes, store: ConsoleStorePort) -> tuple[int, int]:
+    """(lines SUBMITTED in the store, calls the billing core is handling) right now."""
+    submitted = (await store.state_counts()).get("SUBMITTED", 0)
+    return submitted, sum(sb.billing.sandbox.in_flight.values())
+
+
 async def rate_limit_bursts(sb: Sandboxes, rng: random.Random, for_s: float, log: ChaosLog) -> None:
-    """429 bursts: every few seconds the billing core takes only 2 calls in flight, for a second."""
+    """429 bursts: every few seconds the billing core takes only 2 calls in flight, for a second.
+
+    Until the billing core has turned a call away with 429, a burst stays on until it does (up
+    to 4 s in all): on a busy machine a one-second burst can otherwise fall where the daemon has
+    no more than two calls out (just restarted after a kill, or short of CPU).
+    """
     deadline = time.monotonic() + for_s
+    refused = False
     while time.monotonic() < deadline:
         await asyncio.sleep(rng.uniform(2.0, 5.0))
         normal = sb.billing.sandbox.knobs.max_in_flight
+        before = _served(sb, "429")
         sb.billing.sandbox.set_knobs(max_in_flight=2)
         log.rate_limit_bursts += 1
         await asyncio.sleep(1.0)
-        sb.billing.sandbox.set_knobs(max_in_flight=normal)
+        for _ in range(0 if refused else 12):  # polled: the sandbox has no event for "a 429 was served"
+            if refused := _served_since(sb, "429", before):
+                break
+            await asyncio.sleep(0.25)
+        refused = refused or _served_since(sb, "429", before)
+        sb.billing.sandbox.set_knobs(max_in_flight=normal)  # the current incarnation, after any restart
 
 
 async def restart_billing(sb: Sandboxes, after_s: float, down_s: float, log: ChaosLog) -> None:
@@ -120,14 +145,13 @@ async def maintenance_window(
     a short window can otherwise fall between two kills, when no daemon calls.
     """
     await asyncio.sleep(after_s)
-    before = _served_503(sb)
+    before = _served(sb, "503")
     sb.billing.sandbox.set_knobs(maintenance=True)
     log.note("maintenance window opens")
     opened = time.monotonic()
     await asyncio.sleep(for_s)
     for _ in range(int(3 * for_s / 0.25)):  # polled: the sandbox has no event for "a 503 was served"
-        incarnation, served = _served_503(sb)
-        if served > (before[1] if incarnation == before[0] else 0):
+        if _served_since(sb, "503", before):
             break
         await asyncio.sleep(0.25)
     sb.billing.sandbox.set_knobs(maintenance=False)  # the current incarnation, after any restart
@@ -152,11 +176,17 @@ async def maintenance_window(
     }
 
 
-def _served_503(sb: Sandboxes) -> tuple[int, int]:
-    """(which billing incarnation, how many calls it turned away with 503 so far)."""
+def _served(sb: Sandboxes, status: str) -> tuple[int, int]:
+    """(which billing incarnation, how many calls it has answered with ``status`` so far)."""
     sandbox = sb.billing.sandbox
     calls = sandbox.stats().get("calls", {})
-    return id(sandbox), sum(int(outcomes.get("503", 0)) for outcomes in calls.values())
+    return id(sandbox), sum(int(outcomes.get(status, 0)) for outcomes in calls.values())
+
+
+def _served_since(sb: Sandboxes, status: str, before: tuple[int, int]) -> bool:
+    """Whether the billing core has answered a call with ``status`` since ``before`` was taken."""
+    incarnation, served = _served(sb, status)
+    return served > (before[1] if incarnation == before[0] else 0)
 
 
 def billing_capacity(knobs: BillingKnobs, in_flight: int) -> float | None:

@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import make_url
 
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedOrder
+from bridge.ports import ConsoleStorePort
 
 
 @dataclass
@@ -33,6 +35,17 @@ async def fetch_records(http: aiohttp.ClientSession, market_url: str, billing_ur
         resp.raise_for_status()
         ledger = (await resp.json())["operations"]
     return Records(trades, ledger)
+
+
+class UsedDatabaseError(ValueError):
+    """A run was pointed at a database that already holds order lines."""
+
+
+async def refuse_used_database(store: ConsoleStorePort, dsn: str, run: str) -> None:
+    """The verdict counts every stored line: a database with lines from elsewhere would blur it."""
+    if await store.all_lines():
+        shown = make_url(dsn).render_as_string()  # the password hidden
+        raise UsedDatabaseError(f"{run} needs an empty database; {shown} has order lines")
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:

@@ -6,26 +6,30 @@ import asyncio
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 from bridge.cli.main import main
 from bridge.core.errors import ConfigError
 from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.store import head_revision, migrations, open_store
 from bridge.store.engine import create_engine_for
+from tests.factories import trade
 from tests.rig import Rig, line
 
 
 @pytest.mark.timeout(300)
-def test_demo_settles_every_line_exactly_once(tmp_path: Path) -> None:
+def test_demo_settles_every_line_exactly_once(tmp_path: Path, database: str) -> None:
     """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
     every valid line delivered and each kind of bad order in EXCEPTION with its own reason."""
+    args = ["demo", "--orders", "60", "--exit-when-done", "--json", "--database", database]
     run = subprocess.run(
-        [sys.executable, "-m", "bridge.cli", "demo", "--orders", "60", "--exit-when-done", "--json"],
+        [sys.executable, "-m", "bridge.cli", *args],
         capture_output=True,
         text=True,
         timeout=280,
@@ -45,6 +49,22 @@ def test_demo_settles_every_line_exactly_once(tmp_path: Path) -> None:
         "TWO_WAY_REQUIRED",
         "CARD_MISSING",
     }
+
+
+async def test_demo_refuses_a_database_that_holds_order_lines(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bridge demo --database DSN` on a used database exits 2 naming it: its verdict counts every line."""
+    store = await open_store(database)
+    try:
+        await store.save_trade("main", trade(), datetime.now(UTC), "test")
+    finally:
+        await store.close()
+    args = ["demo", "--orders", "1", "--exit-when-done", "--json", "--database", database]
+    code = await asyncio.to_thread(main, args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"demo needs an empty database; {make_url(database).render_as_string()} has order lines" in err
 
 
 async def test_order_show_prints_lines_and_timeline_masked(rig: Rig, tmp_path: Path) -> None:

@@ -8,15 +8,26 @@ failure names exactly what went wrong. Deliberately independent of
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedLine, PlannedOrder
-from bridge.lab.torture import TortureRun
+from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from tests.databases import throwaway_database
 
 Key = tuple[int, int]  # (tid, oid)
+
+
+async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
+    """``run_torture(opts)`` on a fresh database of ``engine`` ("sqlite": a file in the workdir)."""
+    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="bridge-torture-"))
+    async with throwaway_database(engine, workdir) as dsn:
+        return await run_torture(dataclasses.replace(opts, workdir=workdir, database=dsn))
 
 
 def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, int, PlannedLine]]:

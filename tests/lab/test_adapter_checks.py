@@ -36,7 +36,7 @@ async def _impostor(request: web.Request) -> web.Response:
 
 
 @pytest.fixture
-async def impostor_rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def impostor_rig(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
     app = web.Application()
     app.router.add_post("/v1/operations", _impostor)
     runner = web.AppRunner(app)
@@ -45,7 +45,9 @@ async def impostor_rig(tmp_path: Path) -> AsyncIterator[Rig]:
     await site.start()
     port = runner.addresses[0][1]
     try:
-        async with open_rig(tmp_path, billing={"base_url": f"http://127.0.0.1:{port}"}) as rig:
+        async with open_rig(
+            tmp_path, database=database, billing={"base_url": f"http://127.0.0.1:{port}"}
+        ) as rig:
             yield rig
     finally:
         await runner.cleanup()

@@ -1,6 +1,7 @@
 """Issue 2's crash test: SIGKILL the daemon at random moments while 300 orders flow.
 
-One run (a module fixture) of ``bridge.lab.torture`` with well-behaved sandboxes,
+One run per engine (a module fixture on ``engine``: a SQLite file, then a fresh
+PostgreSQL database) of ``bridge.lab.torture`` with well-behaved sandboxes,
 so that the kills are the only disturbance: the daemon is a separate process,
 killed with SIGKILL at least 5 times and restarted at once each time. Each
 test checks one promise against the sandboxes' own records (the billing
@@ -14,7 +15,7 @@ import asyncio
 
 import pytest
 
-from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from bridge.lab.torture import TortureOptions, TortureRun
 from tests.lab import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -23,7 +24,7 @@ KILLS = 6
 
 
 @pytest.fixture(scope="module")
-def crash_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
+def crash_run(engine: str, tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
     opts = TortureOptions(
         orders=300,
         kills=KILLS,
@@ -35,7 +36,7 @@ def crash_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
         workdir=tmp_path_factory.mktemp("crash"),
         progress=False,
     )
-    run = asyncio.run(run_torture(opts))
+    run = asyncio.run(runs.torture_on(engine, opts))
     print({k: v for k, v in run.report.items() if k != "timeline"})
     return run
 

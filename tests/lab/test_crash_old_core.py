@@ -1,6 +1,6 @@
 """SIGKILLs of the daemon while it talks to an older billing core (no deduplication, slow applies).
 
-The crash test's run, but every resend of a call that landed (or was still
+The crash test's run (on each engine), but every resend of a call that landed (or was still
 landing) when the daemon died would credit twice: the ledger must show each
 valid line provided exactly once, and nothing lost.
 """
@@ -11,14 +11,14 @@ import asyncio
 
 import pytest
 
-from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from bridge.lab.torture import TortureOptions, TortureRun
 from tests.lab import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(200)]
 
 
 @pytest.fixture(scope="module")
-def old_core_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
+def old_core_run(engine: str, tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
     opts = TortureOptions(
         orders=200,
         kills=4,
@@ -31,7 +31,7 @@ def old_core_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
         workdir=tmp_path_factory.mktemp("old-core"),
         progress=False,
     )
-    run = asyncio.run(run_torture(opts))
+    run = asyncio.run(runs.torture_on(engine, opts))
     print({k: v for k, v in run.report.items() if k != "timeline"})
     return run
 

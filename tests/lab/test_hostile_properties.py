@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,9 +114,9 @@ _PIECES = st.sampled_from(
 _BUYER_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=8).map("".join)
 
 
-def _settings(tmp: Path) -> Any:
+def _settings(database: str) -> Any:
     config = {
-        "database": f"sqlite+aiosqlite:///{tmp / 'props.sqlite'}",
+        "database": database,
         "mappings_dir": str(DEMO_MAPPINGS),
         "billing": {"base_url": "http://127.0.0.1:9", "api_key": "k"},
         "shops": {"main": {"app_key": "a", "url": "http://127.0.0.1:9/router/rest"}},
@@ -127,15 +126,15 @@ def _settings(tmp: Path) -> Any:
 
 
 @pytest.mark.timeout(120)
-def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(tmp_path: Path) -> None:
+def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(database: str) -> None:
     """Stored as written (NUL as U+FFFD); READY for exactly the card the rules read, else a CARD_* reason."""
     tids = itertools.count(10**17)
     with asyncio.Runner() as runner:
-        store = runner.run(open_store(_settings(tmp_path).database))
+        store = runner.run(open_store(database))
         runtime = Runtime(load_mapping_set(MappingDir(DEMO_MAPPINGS)))
         clock = DatabaseClock(store.database_time)
         runner.run(clock.anchor())
-        deps = Deps(_settings(tmp_path), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime, clock)  # type: ignore[arg-type]
+        deps = Deps(_settings(database), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime, clock)  # type: ignore[arg-type]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_BUYER_TEXT)

@@ -1,4 +1,4 @@
-"""A 300-order demo against an older billing core: no request_id deduplication, slow applies.
+"""A 300-order demo against an older billing core (on each engine): no deduplication, slow applies.
 
 Any resend of a part that was applied, or that was still landing, credits twice
 here; the verdict comes from the sandboxes' own ledgers (``bridge.lab.verify``).
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 async def test_300_orders_are_each_credited_once_by_an_older_billing_core(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Duplicates 0 and lost 0, with slow applies having happened (and nothing applied twice)."""
     code = await run_demo(
@@ -30,6 +30,7 @@ async def test_300_orders_are_each_credited_once_by_an_older_billing_core(
         timeout_s=240.0,
         workdir=tmp_path,
         billing_knobs=OLD_BILLING_CORE.model_copy(),
+        database=database,
     )
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert (report["duplicates"], report["lost"], code) == (0, 0, 0)

@@ -28,7 +28,7 @@ from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
-from tests.databases import ENGINES, throwaway_database
+from tests.databases import throwaway_database
 from tests.lab.conftest import Daemon, running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -96,9 +96,9 @@ async def _scenario(workdir: Path, engine: str) -> Window:
     return Window(during, report)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def window(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Window:
-    return asyncio.run(_scenario(tmp_path_factory.mktemp("window"), request.param))
+@pytest.fixture(scope="module")
+def window(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Window:
+    return asyncio.run(_scenario(tmp_path_factory.mktemp("window"), engine))
 
 
 def test_nothing_is_provisioned_during_the_window(window: Window) -> None:

@@ -1,6 +1,6 @@
 """Security (issue 4 §4): whole runs with every log captured show no secret, PIN or card number.
 
-Two runs: a small torture run (the daemon as its own process at debug level,
+Two runs, each on both engines: a small torture run (the daemon as its own process at debug level,
 faults and SIGKILLs on, so error paths log too, with random secrets nobody
 could find by accident) whose JSON log, stdout and stderr are read whole; and
 ``bridge demo`` itself, in this process, with its log file and its printed
@@ -22,8 +22,9 @@ import pytest
 
 from bridge.core.records import LineRecord
 from bridge.lab.demo import run_demo
-from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from bridge.lab.torture import TortureOptions, TortureRun
 from bridge.store import open_store
+from tests.lab import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -47,10 +48,10 @@ def _cards(lines: list[LineRecord]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def torture_logs(tmp_path_factory: pytest.TempPathFactory) -> Captured:
+def torture_logs(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Captured:
     workdir = tmp_path_factory.mktemp("secure")
     opts = TortureOptions(orders=60, kills=2, seed=3, rate=20.0, workdir=workdir, log_level="debug")
-    run: TortureRun = asyncio.run(run_torture(opts))
+    run: TortureRun = asyncio.run(runs.torture_on(engine, opts))
     creds = run.credentials
     text = (workdir / "bridge.log").read_text(encoding="utf-8") + json.dumps(run.report, ensure_ascii=False)
     return Captured(
@@ -69,11 +70,15 @@ def _root_logging_kept() -> Iterator[None]:
 
 
 @pytest.fixture
-async def demo_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str], _root_logging_kept: None) -> Captured:
-    code = await run_demo(orders=40, exit_when_done=True, as_json=True, rate=0, workdir=tmp_path)
+async def demo_logs(
+    tmp_path: Path, database: str, capsys: pytest.CaptureFixture[str], _root_logging_kept: None
+) -> Captured:
+    code = await run_demo(
+        orders=40, exit_when_done=True, as_json=True, rate=0, workdir=tmp_path, database=database
+    )
     out, err = capsys.readouterr()
     assert code == 0, out
-    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'bridge.sqlite'}")
+    store = await open_store(database)
     try:
         lines = await store.all_lines()
     finally:

@@ -28,7 +28,7 @@ from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
-from tests.databases import ENGINES, throwaway_database
+from tests.databases import throwaway_database
 from tests.lab.conftest import running_daemon, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -81,9 +81,9 @@ async def _scenario(workdir: Path, engine: str) -> Stop:
     return Stop(code, at_stop, applied, log, report)
 
 
-@pytest.fixture(scope="module", params=ENGINES)
-def stop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Stop:
-    return asyncio.run(_scenario(tmp_path_factory.mktemp("shutdown"), request.param))
+@pytest.fixture(scope="module")
+def stop(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Stop:
+    return asyncio.run(_scenario(tmp_path_factory.mktemp("shutdown"), engine))
 
 
 def test_sigterm_under_load_exits_0(stop: Stop) -> None:

@@ -1,6 +1,7 @@
 """Issue 4's torture run: 500 orders through every fault at once, with SIGKILLs and a billing restart.
 
-One run (a module fixture) of ``bridge.lab.torture`` with all fault knobs on: a
+One run per engine (a module fixture on ``engine``: SQLite, then a fresh
+PostgreSQL database) of ``bridge.lab.torture`` with all fault knobs on: a
 long latency tail, 5 % retryable errors on both sides, 2 % answers lost after
 the billing core applied, 429 bursts, a maintenance window mid-run, call
 limits, late visibility and shifting pages; the daemon is killed 10 times and
@@ -16,14 +17,14 @@ import json
 
 import pytest
 
-from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from bridge.lab.torture import TortureOptions, TortureRun
 from tests.lab import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
-def torture_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
+def torture_run(engine: str, tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
     opts = TortureOptions(
         orders=500,
         kills=10,
@@ -34,7 +35,7 @@ def torture_run(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
         workdir=tmp_path_factory.mktemp("torture"),
         progress=False,
     )
-    run = asyncio.run(run_torture(opts))
+    run = asyncio.run(runs.torture_on(engine, opts))
     print(json.dumps({k: v for k, v in run.report.items() if k != "timeline"}, ensure_ascii=False))
     return run
 

@@ -17,24 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.torture import TortureOptions, TortureRun, run_torture
 from bridge.store import open_store
-from tests.databases import postgresql_database
 from tests.factories import trade
 from tests.lab import runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(400)]
 
 
-async def _on_postgresql(opts: TortureOptions) -> TortureRun:
-    async with postgresql_database() as dsn:
-        return await run_torture(TortureOptions(**{**opts.__dict__, "database": dsn}))
-
-
-@pytest.fixture(scope="module")
-def three_daemons(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
+@pytest.fixture(scope="module", params=["postgresql"], ids=["postgresql-run"])  # with the other runs
+def three_daemons(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
     opts = TortureOptions(
         orders=500,
         kills=8,
@@ -47,7 +42,7 @@ def three_daemons(tmp_path_factory: pytest.TempPathFactory) -> TortureRun:
         workdir=tmp_path_factory.mktemp("torture-instances"),
         progress=False,
     )
-    run = asyncio.run(_on_postgresql(opts))
+    run = asyncio.run(runs.torture_on(request.param, opts))
     print(json.dumps({k: v for k, v in run.report.items() if k != "timeline"}, ensure_ascii=False))
     return run
 
@@ -81,16 +76,17 @@ def test_a_group_needs_a_member() -> None:
         DaemonGroup([])
 
 
-async def test_a_database_with_order_lines_is_refused(tmp_path: Path) -> None:
+async def test_a_database_with_order_lines_is_refused(tmp_path: Path, database: str) -> None:
     """The verdict counts every stored line, so a used database is refused, its DSN shown."""
-    dsn = f"sqlite+aiosqlite:///{tmp_path / 'used.sqlite'}"
+    dsn = database
     store = await open_store(dsn)
     try:
         await store.save_trade("main", trade(), datetime.now(UTC), "test")
     finally:
         await store.close()
     opts = TortureOptions(orders=1, kills=0, database=dsn, workdir=tmp_path / "run", progress=False)
-    with pytest.raises(ValueError, match=r"needs an empty database.*used\.sqlite"):
+    shown = re.escape(make_url(dsn).render_as_string())
+    with pytest.raises(ValueError, match=f"torture needs an empty database; {shown} has order lines"):
         await run_torture(opts)
 
 

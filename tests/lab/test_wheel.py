@@ -76,9 +76,19 @@ def test_modules_and_data_come_from_the_installed_wheel(installed: Path, tmp_pat
     assert [p for p in paths if not Path(p).is_relative_to(installed)] == []
 
 
-def test_the_demo_runs_from_the_wheel(installed: Path, tmp_path: Path) -> None:
+def test_the_demo_runs_from_the_wheel(installed: Path, tmp_path: Path, database: str) -> None:
     """``bridge demo`` on the installed package: 50 orders, none provisioned twice, none lost."""
-    args = ["-m", "bridge.cli", "demo", "--orders", "50", "--exit-when-done", "--json"]
+    args = [
+        "-m",
+        "bridge.cli",
+        "demo",
+        "--orders",
+        "50",
+        "--exit-when-done",
+        "--json",
+        "--database",
+        database,
+    ]
     run = _run([sys.executable, *args], **_outside(installed, tmp_path))
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])

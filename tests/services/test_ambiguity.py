@@ -30,10 +30,14 @@ OLD_CORE = BillingKnobs(dedupe=False)
 
 
 @pytest.fixture
-async def old_core(tmp_path: Path) -> AsyncIterator[Rig]:
+async def old_core(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
     """A billing core without deduplication; billing timeout 0.5 s, settle time 3 s, lease 10 s."""
     async with open_rig(
-        tmp_path, billing_knobs=OLD_CORE, billing={"timeout_s": 0.5}, fulfilment={"settle_s": 3.0}
+        tmp_path,
+        database=database,
+        billing_knobs=OLD_CORE,
+        billing={"timeout_s": 0.5},
+        fulfilment={"settle_s": 3.0},
     ) as r:
         yield r
 
@@ -108,9 +112,9 @@ async def test_a_slow_apply_is_not_resent_while_it_may_still_land(old_core: Rig)
     assert (await rig.lines(tid))[0].state is S.DELIVERED
 
 
-async def test_retries_exhausted_only_after_a_final_lookup(tmp_path: Path) -> None:
+async def test_retries_exhausted_only_after_a_final_lookup(tmp_path: Path, database: str) -> None:
     """The last attempt's answer was lost but it was applied: the final lookup finds it, no EXCEPTION."""
-    async with open_rig(tmp_path, fulfilment={"max_attempts": 1}) as rig:
+    async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:
         rig.sb.billing.sandbox.set_knobs(lose_answer_rate=1.0)
         tid = await _planned(rig)
         await fulfil_due(rig.deps)
@@ -123,9 +127,11 @@ async def test_retries_exhausted_only_after_a_final_lookup(tmp_path: Path) -> No
         assert ln.state is S.APPLIED and len(await rig.ledger(tid)) == 1
 
 
-async def test_retries_exhausted_after_a_trusted_not_found_frees_the_line(tmp_path: Path) -> None:
+async def test_retries_exhausted_after_a_trusted_not_found_frees_the_line(
+    tmp_path: Path, database: str
+) -> None:
     """Out of attempts and never applied (404 after the settle time): EXCEPTION, the part PENDING again."""
-    async with open_rig(tmp_path, fulfilment={"max_attempts": 1}) as rig:
+    async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:
         tid = await _planned(rig)
         [ln] = await rig.deps.store.claim_lines("w", rig.deps.clock(), 10.0, 1)
         op = ln.operations[0]

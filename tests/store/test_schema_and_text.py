@@ -56,11 +56,13 @@ async def test_a_schema_behind_is_refused_with_the_command_to_run(database: str)
     await (await open_store(database)).close()
 
 
-async def test_a_database_made_before_migrations_is_stamped_and_kept(tmp_path: Path) -> None:
+async def test_a_database_made_before_migrations_is_stamped_and_kept(database: str) -> None:
     """Tables made by ``create_all`` (no version row) are taken as the first revision, rows kept."""
-    dsn = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite'}"
+    dsn = database
     engine = create_engine_for(dsn)
     async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)  # a fresh PostgreSQL copy is migrated: start bare
+        await conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         await conn.run_sync(metadata.create_all)
     await engine.dispose()
     with pytest.raises(ConfigError, match="bridge db upgrade"):

@@ -74,9 +74,9 @@ class Live:
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Live]:
+async def live(tmp_path: Path, database: str) -> AsyncIterator[Live]:
     async with running_sandboxes(seed=11) as sb, aiohttp.ClientSession() as http:
-        app = make_app(console_settings(sb, tmp_path))
+        app = make_app(console_settings(sb, tmp_path, database=database))
         runner = web.AppRunner(app, handle_signals=False)
         await runner.setup()
         try:

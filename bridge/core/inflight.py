@@ -7,7 +7,8 @@ unreadable answer all leave it so. Before any resend the bridge asks
 answers 404 while a slow apply is still landing, so a 404 is trusted only once
 the settle time has passed since the last send. The moment of that send is kept
 with the operation (its ``result`` column, which holds nothing else until the
-part is applied) as ``{"sent_at": ISO time, "sends": n}``. Pure: no I/O.
+part is applied) as ``{"sent_at": ISO time, "sends": n}``, and, once the
+bridge gave up waiting for that send's answer, ``"gave_up_at"``. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -35,9 +36,18 @@ def sent_marker(previous: dict[str, Any] | None, now: datetime) -> dict[str, Any
     return {"sent_at": now.isoformat(), "sends": sends}
 
 
+def gave_up_marker(result: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """The part's ``result`` once the bridge stopped waiting for the answer to its last send at ``now``."""
+    return {**(result or {}), "gave_up_at": now.isoformat()}
+
+
 def sent_at(result: dict[str, Any] | None) -> datetime | None:
     """When the part's last call was sent, or ``None`` if no send was recorded."""
-    value = (result or {}).get("sent_at")
+    return _time(result, "sent_at")
+
+
+def _time(result: dict[str, Any] | None, key: str) -> datetime | None:
+    value = (result or {}).get(key)
     if not isinstance(value, str):
         return None
     try:
@@ -50,11 +60,22 @@ def sent_at(result: dict[str, Any] | None) -> datetime | None:
 def settles_at(result: dict[str, Any] | None, settle_s: float) -> datetime | None:
     """From when a "not found" for this part is trusted; ``None`` when no send time is known.
 
+    The settle time counts from the later of the send (committed just before
+    the call) and the moment the bridge gave up waiting for its answer (a
+    timeout, a reset). On a busy host the request may leave well after the
+    send was recorded; it cannot reach the billing core after the bridge gave
+    up on it, so counting from then covers that lag. After a crash only the
+    send time is known.
+
     A part marked maybe-applied by an older version kept no send time: its
     call went out before the upgrade, so long ago that it has settled.
     """
     sent = sent_at(result)
-    return None if sent is None else sent + timedelta(seconds=settle_s)
+    if sent is None:
+        return None
+    gave_up = _time(result, "gave_up_at")
+    start = gave_up if gave_up is not None and gave_up > sent else sent
+    return start + timedelta(seconds=settle_s)
 
 
 def not_found_is_trusted(result: dict[str, Any] | None, settle_s: float, asked_at: datetime) -> bool:

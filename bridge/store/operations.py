@@ -8,8 +8,9 @@ part stays SENT, and the new holder looks it up before any resend. It commits th
 SUBMITTED and the part's SENT, with the moment of sending, in one transaction,
 so whoever finds the part after a crash looks it up before any resend. The
 moment is kept in the part's ``result`` column (``{"sent_at": …, "sends": n}``,
-see ``bridge.core.inflight``), which holds the billing core's answer only once
-the part is APPLIED: no new column. A call the billing core refused (at the
+plus ``"gave_up_at"`` once an answer was lost; see ``bridge.core.inflight``),
+which holds the billing core's answer only once the part is APPLIED: no new
+column. A call the billing core refused (at the
 door or for good) puts the part back to PENDING: nothing was applied.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bridge.core.inflight import may_be_applied, sent_marker
+from bridge.core.inflight import gave_up_marker, may_be_applied, sent_marker
 from bridge.core.models import OperationResult
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, OperationRecord
@@ -181,10 +182,11 @@ class OperationRepository:
             [moved] = await move_lines(conn, [move], now=now, actor=actor)
             if not moved.held:
                 return False
+            sent = (await conn.execute(select(operations.c.result).where(operations.c.id == op.id))).scalar()
             await conn.execute(
                 operations.update()
                 .where(operations.c.id == op.id)
-                .values(state=OP.UNKNOWN.value, updated_at=now)
+                .values(state=OP.UNKNOWN.value, result=gave_up_marker(sent, now), updated_at=now)
             )
             return True
 

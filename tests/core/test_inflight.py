@@ -9,6 +9,7 @@ import pytest
 
 from bridge.core.inflight import (
     MAYBE_APPLIED,
+    gave_up_marker,
     may_be_applied,
     not_found_is_trusted,
     sent_at,
@@ -17,6 +18,17 @@ from bridge.core.inflight import (
 )
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def test_the_settle_time_counts_from_giving_up_when_that_came_later() -> None:
+    """A request that left late (a busy host) is waited for from when the bridge stopped waiting."""
+    sent = sent_marker(None, T0)
+    gave_up = gave_up_marker(sent, T0 + timedelta(seconds=4))
+    assert settles_at(sent, 6) == T0 + timedelta(seconds=6)
+    assert settles_at(gave_up, 6) == T0 + timedelta(seconds=10)
+    assert not not_found_is_trusted(gave_up, 6, T0 + timedelta(seconds=8))
+    resent = sent_marker(gave_up, T0 + timedelta(seconds=20))  # a new send starts afresh
+    assert settles_at(resent, 6) == T0 + timedelta(seconds=26)
 
 
 @pytest.mark.parametrize(

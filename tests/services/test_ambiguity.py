@@ -112,6 +112,40 @@ async def test_a_slow_apply_is_not_resent_while_it_may_still_land(old_core: Rig)
     assert (await rig.lines(tid))[0].state is S.DELIVERED
 
 
+class _LaggingBilling:
+    """The billing port on a host so busy that a request leaves ``lag_s`` after its send was committed."""
+
+    def __init__(self, rig: Rig, lag_s: float) -> None:
+        self._rig, self._lag_s = rig, lag_s
+
+    async def apply(self, op: Operation) -> OperationResult:
+        self._rig.later(self._lag_s)  # the event loop was busy: time passed before the request left
+        return await self._rig.deps.billing.apply(op)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rig.deps.billing, name)
+
+
+async def test_the_settle_time_counts_from_when_the_bridge_gave_up_waiting(old_core: Rig) -> None:
+    """The request left 2.5 s after SUBMITTED, timed out, and its apply is still landing: by the send
+    time the settle time has passed, by the give-up time it has not, so the 404 is not trusted."""
+    rig = old_core
+    rig.sb.billing.sandbox.set_knobs(slow_apply_rate=1.0, slow_apply_s=1.5)
+    tid = await _planned(rig)
+    busy = dataclasses.replace(rig.deps, billing=_LaggingBilling(rig, 2.5))  # type: ignore[arg-type]
+    await fulfil_due(busy)  # sent, left 2.5 s later, timed out after 0.5 s; lands 1 s after that
+    assert (await rig.lines(tid))[0].state is S.UNKNOWN
+    rig.sb.billing.sandbox.set_knobs(slow_apply_rate=0.0)  # a resend now would land at once
+    rig.later(1.2)  # due again: 4.2 s after the send (settle time 3 s), 1.2 s after giving up
+    await fulfil_due(rig.deps)  # 404 while the first apply is still landing: not trusted yet
+    assert await rig.ledger(tid) == []
+    await asyncio.sleep(1.5)  # the slow apply lands
+    rig.later(3)
+    await rig.cycle()
+    assert len(await rig.ledger(tid)) == 1
+    assert (await rig.lines(tid))[0].state is S.DELIVERED
+
+
 async def test_retries_exhausted_only_after_a_final_lookup(tmp_path: Path, database: str) -> None:
     """The last attempt's answer was lost but it was applied: the final lookup finds it, no EXCEPTION."""
     async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:

@@ -62,7 +62,7 @@ _RECHECK_SUB_CODES = frozenset(
 )
 _SHIPPED_SUB_CODE = "isv.logistics-dummy-service-error:B27"
 _FEATURE_SEPARATORS = frozenset(",|;")
-_MAX_PASSES = 3
+_MAX_PASSES = 4
 CONSUME_QUANTITY = (10, 200)
 """How many messages one consume may ask for (taobao-top.md §4.3)."""
 CONFIRM_MAX_IDS = 200
@@ -162,7 +162,11 @@ class TaobaoClient:
 
         Learns ``total_results`` first, then reads pages from the last one
         backwards, so a trade modified while we page can only repeat, never
-        hide another. If more trades arrived meanwhile, reads again.
+        hide another. But a trade that leaves the window while a late-visible
+        one enters it shifts a row into a page already read with the total
+        unchanged: so a window of several pages is read again until a pass
+        finds nothing new (one page is one consistent answer and needs no
+        second pass), and again whenever more trades arrived meanwhile.
         """
         _check_window(start, end)
         query = {
@@ -174,11 +178,13 @@ class TaobaoClient:
         }
         found: dict[int, TradeSummary] = {}
         for _ in range(_MAX_PASSES):
+            known = len(found)
             total = await self._count(query, found)
             seen_total = await self._read_backwards(query, total, found)
-            if seen_total <= total:
+            if seen_total > total:
+                _log.info("taobao_list_grew", expected=total, seen=seen_total)
+            elif total <= self._page_size or (known and len(found) == known):
                 break
-            _log.info("taobao_list_grew", expected=total, seen=seen_total)
         return sorted(found.values(), key=lambda s: (s.modified, s.tid))
 
     async def _page(

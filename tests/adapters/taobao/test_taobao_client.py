@@ -25,13 +25,14 @@ def _window(clock: OffsetClock, before_s: float = 3600, after_s: float = 0) -> t
 async def test_list_reads_every_page_backwards(
     make_client: MakeClient, shopper: Shopper, sandbox: TaobaoSandbox, clock: OffsetClock
 ) -> None:
-    """10 trades at page_size 3: one count call then pages 4,3,2,1; each tid once, oldest first."""
+    """10 trades at page_size 3: a count call then pages 4,3,2,1, twice (the second pass, finding
+    nothing new, confirms the first); each tid once, oldest first."""
     tids = [(await shopper.place())["tid"] for _ in range(10)]
     clock.advance(2)
     summaries = await make_client(page_size=3).list_modified(*_window(clock))
     assert sorted(s.tid for s in summaries) == sorted(tids)
     assert [s.modified for s in summaries] == sorted(s.modified for s in summaries)
-    assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 5
+    assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 10
 
 
 async def test_list_survives_shifting_pages(

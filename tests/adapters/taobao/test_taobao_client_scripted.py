@@ -166,7 +166,7 @@ async def test_fullinfo_for_another_trade_is_refused(scripted: StartScripted) ->
 
 async def test_list_reads_again_when_trades_arrive_while_paging(scripted: StartScripted) -> None:
     """If a page reports more trades than the count call, the whole window is read again."""
-    totals = iter([2, 3, 3, 3, 3])
+    totals = iter([2, 3, 3, 3, 3, 3, 3, 3])
 
     def script(form: dict[str, str]) -> Answer:
         total, page, size = next(totals), int(form["page_no"]), int(form["page_size"])
@@ -181,6 +181,37 @@ async def test_list_reads_again_when_trades_arrive_while_paging(scripted: StartS
     found = await client.list_modified(start, start.replace(hour=12))
     assert sorted(s.tid for s in found) == [100, 101, 102]
     pages = [(r["page_no"], r["page_size"]) for r in top.requests]
-    assert pages == [("1", "1"), ("1", "2"), ("1", "1"), ("2", "2"), ("1", "2")]
+    # a first pass (count, page 1), a second after the list grew, a third that finds nothing new
+    assert pages == [
+        ("1", "1"),
+        ("1", "2"),
+        ("1", "1"),
+        ("2", "2"),
+        ("1", "2"),
+        ("1", "1"),
+        ("2", "2"),
+        ("1", "2"),
+    ]
     assert top.requests[0]["type"] == "fixed,auto_delivery,ec,guarantee_trade,eticket,step"
     assert top.requests[0]["use_has_next"] == "false" and top.requests[0]["simplify"] == "true"
+
+
+async def test_list_reads_again_when_a_trade_slipped_between_pages(scripted: StartScripted) -> None:
+    """A trade leaves the window and a late-visible one enters it between two pages: the total
+    stays the same but a trade moved into a page already read. A second pass finds it."""
+    rows = [104, 103, 102, 101]  # newest first, as the gateway sorts
+
+    def script(form: dict[str, str]) -> Answer:
+        page, size = int(form["page_no"]), int(form["page_size"])
+        answer = rows[(page - 1) * size : page * size]
+        if (page, size) == (2, 2) and rows[-1] == 101:
+            rows[:] = [105, 104, 103, 102]  # 101 shipped (out of the window), 105 became visible
+        trades = [
+            {"tid": t, "status": "WAIT_SELLER_SEND_GOODS", "modified": "2024-05-01 12:00:00"} for t in answer
+        ]
+        return 200, {"total_results": len(rows), "trades": trades}
+
+    _, client = await scripted(script)
+    start = datetime(2024, 5, 1, 11, tzinfo=CST)
+    found = await client.list_modified(start, start.replace(hour=12))
+    assert sorted(s.tid for s in found) == [101, 102, 103, 104, 105]

@@ -30,9 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from bridge.core.models import CST, MemoFlag
-from bridge.core.reasons import MEMO_BYTES, reason_text
+from bridge.core.reasons import MEMO_BYTES, Memo, reason_text
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, LineState
 
@@ -185,6 +186,23 @@ def _join(parts: list[str | int], sections: dict[int, str]) -> str:
 
 def _size(text: str) -> int:
     return len(text.encode("utf-8"))
+
+
+SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD})
+"""States a line's section may speak of: leaving one queues a memo, so the section follows."""
+
+
+def leaving_memo(oid: int, left: str, to: str, now: datetime) -> Memo | None:
+    """The memo to queue with a move from ``left`` to ``to`` (None: the memo has nothing to follow).
+
+    Its key is unique per move (a line may leave EXCEPTION more than once); its
+    text and flag only record why: the writer renders the trade's sections from
+    the lines' states at the moment it writes.
+    """
+    if left not in {s.value for s in SPOKEN_OF} or left == to:
+        return None
+    stamp = int(now.timestamp() * 1_000_000)
+    return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", MemoFlag.GREY)
 
 
 def line_of_key(key: str) -> int | None:

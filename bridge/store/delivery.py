@@ -197,6 +197,20 @@ class DeliveryRepository:
                 detail={"text": memo.text, "flag": memo.flag},
             )
 
+    async def lines_of_tid(self, shop: str, tid: int) -> list[LineRecord]:
+        """A trade's lines by the marketplace's ids (the memo writer renders their sections)."""
+        async with self._engine.connect() as conn:
+            return await load_lines(conn, and_(lines.c.shop == shop, lines.c.tid == tid))
+
+    async def memo_later(self, memo: MemoRecord, next_at: datetime) -> None:
+        """Not yet: the line the memo follows is still moving (no attempt counted, no error)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                memos.update()
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
+                .values(next_at=next_at)
+            )
+
     async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(

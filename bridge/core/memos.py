@@ -205,6 +205,11 @@ def leaving_memo(oid: int, left: str, to: str, now: datetime) -> Memo | None:
     return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", MemoFlag.GREY)
 
 
+def refunded_memo(oid: int) -> Memo:
+    """Queued once when the buyer of a line CS cancelled is refunded: its section says so."""
+    return Memo(f"refunded:{oid}", "REFUND_BY_CS → refunded", MemoFlag.GREY)
+
+
 def line_of_key(key: str) -> int | None:
     """The oid a queued memo's key names (``{oid}:…``, ``refund:{oid}``, ``cs-refund:{oid}``)."""
     return next((int(p) for p in key.split(":") if p.isdigit()), None)

@@ -293,6 +293,10 @@ class DeliveryStorePort(Protocol):
 
     async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None: ...
 
+    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+        """Queue a memo that follows no move of a line (once per key)."""
+        ...
+
     async def memo_later(self, memo: MemoRecord, next_at: datetime) -> None:
         """Write the memo at ``next_at`` instead (its line still moving): no attempt counted."""
         ...

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, MemoRecord, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.rows import line_record, load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.timeline import add_event, add_events, event_row
+from bridge.store.timeline import add_event, add_events, event_row, insert_memo
 from bridge.store.transitions import Move, move_lines
 
 S = LineState
@@ -201,6 +202,11 @@ class DeliveryRepository:
         """A trade's lines by the marketplace's ids (the memo writer renders their sections)."""
         async with self._engine.connect() as conn:
             return await load_lines(conn, and_(lines.c.shop == shop, lines.c.tid == tid))
+
+    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+        """Queue a memo that follows no move (queued once per key)."""
+        async with self._engine.begin() as conn:
+            await insert_memo(conn, shop, tid, memo, now)
 
     async def memo_later(self, memo: MemoRecord, next_at: datetime) -> None:
         """Not yet: the line the memo follows is still moving (no attempt counted, no error)."""

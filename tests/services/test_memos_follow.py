@@ -109,3 +109,17 @@ async def test_a_flag_cs_set_in_a_colour_the_bridge_does_not_use_is_kept(rig: Ri
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
     assert flag == MemoFlag.BLUE and "客服已处理" in memo and NOT_FOUND not in memo
+
+
+async def test_once_the_buyer_cs_cancelled_for_is_refunded_the_memo_turns_green(rig: Rig) -> None:
+    """The yellow "refund the buyer" section becomes "已退款" when the marketplace shows the refund."""
+    tid = await rig.order(line(), message=f"卡号{UNKNOWN_CARD}")
+    await rig.cycle()
+    [ln] = await rig.lines(tid)
+    assert (await cs_actions.cancel_refund(rig.deps, "cs", ln.id, "买家要求退款")).done
+    await rig.cycle()
+    await rig.refund(tid, ln.oid, "success")
+    rig.later(2)
+    await rig.cycle()
+    memo, flag, _ = await _shown(rig, tid)
+    assert flag == MemoFlag.GREEN and "已退款" in memo and "请在网店后台为买家退款" not in memo

@@ -168,7 +168,7 @@ class DeliveryRepository:
                 conn,
                 memos,
                 due,
-                order_by=(memos.c.id,),
+                order_by=(memos.c.next_at, memos.c.id),  # longest due first: a deferred row waits its turn
                 limit=limit,
                 hold={"next_at": now + timedelta(seconds=hold_s)},
             )

@@ -12,6 +12,7 @@ from typing import Any
 from bridge.core.models import MemoFlag
 from bridge.core.states import LineState
 from bridge.services import cs_actions
+from bridge.services.memos import WAIT_S, write_memos_due
 from tests.rig import Rig, line
 
 S = LineState
@@ -123,3 +124,20 @@ async def test_once_the_buyer_cs_cancelled_for_is_refunded_the_memo_turns_green(
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
     assert flag == MemoFlag.GREEN and "已退款" in memo and "请在网店后台为买家退款" not in memo
+
+
+async def test_the_memo_of_a_fixed_line_waits_until_the_line_settles(rig: Rig) -> None:
+    """Corrected but not yet provisioned: nothing is written (the section would say nothing new);
+    once delivered, one write says so."""
+    tid = await rig.order(line(), message=f"卡号{UNKNOWN_CARD}")
+    await rig.cycle()
+    [ln] = await rig.lines(tid)
+    _, _, history = await _shown(rig, tid)
+    assert (await cs_actions.correct_card(rig.deps, "cs", ln.id, (await rig.cards())[32])).done
+    assert await write_memos_due(rig.deps) == 1  # claimed, and put back: its line is READY
+    assert (await _shown(rig, tid))[2] == history
+    assert await write_memos_due(rig.deps) == 0  # not due again before a few seconds
+    rig.later(WAIT_S)
+    await rig.cycle()
+    memo, flag, after = await _shown(rig, tid)
+    assert flag == MemoFlag.GREEN and "已开通" in memo and len(after) == len(history) + 1

@@ -3,7 +3,9 @@
 The codes are stable identifiers (stored on lines, used in filters and
 reports); the texts appear in seller memos and on the console. ``memo_for``
 builds the seller memo queued for a line's reason: its key (one memo per line
-and reason, kept unique by the store), its text and its flag colour. Pure.
+and reason, kept unique by the store), its text and its flag colour, recorded
+with the row; what the memo finally says is rendered from the lines' states
+by ``bridge.core.memos``. Pure.
 """
 
 from __future__ import annotations
@@ -75,21 +77,9 @@ MEMO_BYTES = 1000
 """The marketplace keeps at most this many UTF-8 bytes of seller memo."""
 
 
-def merge_memo(existing: str | None, line: str) -> str | None:
-    """Append our line to the seller memo (CS notes are kept); None when it is already there."""
-    existing = existing or ""
-    if line in existing:
-        return None
-    merged = f"{existing}\n{line}" if existing else line
-    data = merged.encode("utf-8")
-    if len(data) > MEMO_BYTES:  # keep the newest text: drop from the front, on a character boundary
-        merged = data[-MEMO_BYTES:].decode("utf-8", errors="ignore")
-    return merged
-
-
 @dataclass(frozen=True)
 class Memo:
-    """A seller memo to queue: ``key`` is unique per trade (queued once), ``text`` is appended."""
+    """A seller memo to queue: ``key`` is unique per trade (queued once); ``text`` and ``flag`` say why."""
 
     key: str
     text: str

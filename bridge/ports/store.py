@@ -293,6 +293,18 @@ class DeliveryStorePort(Protocol):
 
     async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None: ...
 
+    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+        """Queue a memo that follows no move of a line (once per key)."""
+        ...
+
+    async def memo_later(self, memo: MemoRecord, next_at: datetime) -> None:
+        """Write the memo at ``next_at`` instead (its line still moving): no attempt counted."""
+        ...
+
+    async def lines_of_tid(self, shop: str, tid: int) -> list[LineRecord]:
+        """A trade's lines by shop and tid (the memo writer renders their sections)."""
+        ...
+
 
 class ConsoleStorePort(Protocol):
     """What people read (queue, dashboards, one order's story) and the audit log they leave."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import structlog
 
 from bridge.core.inflight import may_be_applied
+from bridge.core.memos import refunded_memo
 from bridge.core.models import CLOSED_STATUSES, REFUND_OPEN, Trade
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
@@ -30,7 +31,10 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
         remote = by_oid.get(line.oid)
         refund = remote.refund_status if remote else line.refund_status
         closed = trade.status in CLOSED_STATUSES or refund == "SUCCESS"
-        if closed or refund in REFUND_OPEN:
+        if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and refund == "SUCCESS":
+            # CS cancelled it and asked for the refund: now done, its memo section says so
+            await deps.store.queue_memo(line.shop, line.tid, refunded_memo(line.oid), deps.clock())
+        elif closed or refund in REFUND_OPEN:
             await _refund_requested(deps, line, refund, closed)
         elif line.state is S.HELD:
             moved = await deps.store.release_hold(

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, MemoRecord, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
 from bridge.store.rows import line_record, load_lines, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
-from bridge.store.timeline import add_event, add_events, event_row
+from bridge.store.timeline import add_event, add_events, event_row, insert_memo
 from bridge.store.transitions import Move, move_lines
 
 S = LineState
@@ -167,7 +168,7 @@ class DeliveryRepository:
                 conn,
                 memos,
                 due,
-                order_by=(memos.c.id,),
+                order_by=(memos.c.next_at, memos.c.id),  # longest due first: a deferred row waits its turn
                 limit=limit,
                 hold={"next_at": now + timedelta(seconds=hold_s)},
             )
@@ -195,6 +196,25 @@ class DeliveryRepository:
                 actor=actor,
                 kind="memo_written",
                 detail={"text": memo.text, "flag": memo.flag},
+            )
+
+    async def lines_of_tid(self, shop: str, tid: int) -> list[LineRecord]:
+        """A trade's lines by the marketplace's ids (the memo writer renders their sections)."""
+        async with self._engine.connect() as conn:
+            return await load_lines(conn, and_(lines.c.shop == shop, lines.c.tid == tid))
+
+    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+        """Queue a memo that follows no move (queued once per key)."""
+        async with self._engine.begin() as conn:
+            await insert_memo(conn, shop, tid, memo, now)
+
+    async def memo_later(self, memo: MemoRecord, next_at: datetime) -> None:
+        """Not yet: the line the memo follows is still moving (no attempt counted, no error)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                memos.update()
+                .where(and_(memos.c.id == memo.id, memos.c.state == MemoState.PENDING.value))
+                .values(next_at=next_at)
             )
 
     async def memo_failed(self, memo: MemoRecord, error: str, next_at: datetime) -> None:

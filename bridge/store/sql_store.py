@@ -59,6 +59,9 @@ class SqlStore:
         self.claim_memos = delivery.claim_memos
         self.memo_done = delivery.memo_done
         self.memo_failed = delivery.memo_failed
+        self.memo_later = delivery.memo_later
+        self.queue_memo = delivery.queue_memo
+        self.lines_of_tid = delivery.lines_of_tid
 
     def _expose_lines_and_operations(self, engine: AsyncEngine) -> None:
         lines = LineRepository(engine)

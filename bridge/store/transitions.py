@@ -6,7 +6,9 @@ and changes a line only when it is still in a state it may move from and,
 for a fenced move, still under the lease its record was read with
 (``bridge.store.fencing``): ``UPDATE lines … WHERE id = ? AND state = ?
 [AND lease_token = ? AND lease_owner IS NOT DISTINCT FROM ?]``, its row count
-checked. The event rows (masked), the memos for CS and the trades' delivery
+checked. The event rows (masked), the memos for CS (a line leaving a state
+that its section of the seller memo speaks of queues one, so that the
+section follows the line: ``bridge.core.memos``) and the trades' delivery
 states are written only for moves that happened, each kind in one statement
 for the whole batch. The repositories call it within one ``engine.begin()``,
 so a transition and its event are committed together, before any remote call
@@ -34,6 +36,7 @@ from typing import Any
 from sqlalchemy import Select, and_, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bridge.core.memos import leaving_memo
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
@@ -233,8 +236,9 @@ async def move_lines(
         states[m.line.id] = m.to.value
         results.append(Moved(row.state, True, m.to))
         events.append(_event(m, row.state, now, actor))
-        if m.memo is not None:
-            memos.append(memo_row(m.line.shop, m.line.tid, m.memo, now))
+        memo = m.memo or leaving_memo(m.line.oid, row.state, m.to.value, now)
+        if memo is not None:
+            memos.append(memo_row(m.line.shop, m.line.tid, memo, now))
         if _affects_delivery(current, m.to):
             changed_trades.add(m.line.trade_id)
     await add_events(conn, events)

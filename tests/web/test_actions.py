@@ -53,6 +53,19 @@ async def test_correct_card_provisions_to_the_checked_card_with_the_lines_own_re
     assert (op["card_no"], op["request_id"]) == (card, f"{ln.shop}:{ln.tid}:{ln.oid}:0")
 
 
+async def test_a_card_fixed_from_the_console_ends_delivered_with_its_red_memo_gone(desk: Desk) -> None:
+    """The seller memo follows the line: red with the reason before, green with a short note after."""
+    ln = await _exception(desk)
+    before = await desk.rig.market_trade(ln.tid)
+    assert before["flag"] == 1 and "智能卡号不存在" in before["memo"]
+    await desk.login("cs1")
+    await desk.post(f"/lines/{ln.id}/card", {"card": (await desk.rig.cards())[3]})
+    await desk.rig.cycle()
+    after = await desk.rig.market_trade(ln.tid)
+    assert (await _state(desk, ln)).state is S.DELIVERED
+    assert after["flag"] == 3 and "智能卡号不存在" not in after["memo"] and "已开通" in after["memo"]
+
+
 async def test_correcting_the_card_twice_provisions_once(desk: Desk) -> None:
     """The second click finds the line already moving: one operation in the billing core."""
     ln = await _exception(desk)

@@ -1,0 +1,220 @@
+"""The trade's seller memo as the bridge sees it: sections it owns, one per line, and CS's own text.
+
+Shop staff read the seller memo in the marketplace's back office. The bridge
+writes one short section per order line that needed a person, each on its own
+line of the memo and tagged so it can be found again::
+
+    [自动发货]子单…345678：智能卡号不存在，请联系买家核对卡号。请到客服台处理
+
+(the last six digits of the oid, more when two lines of the trade share them;
+sections in the earlier form ``[自动发货] 子订单{oid}：…`` are recognised
+too). Every other line of the memo is CS's own text: kept verbatim, in place,
+never reordered. ``follow`` replaces each line's section from the line's state
+now (the reason and "请到客服台处理" while it needs CS; "已开通 12-01 10:32",
+"已退款"... once it is settled) and decides the flag:
+
+    red      a line is in EXCEPTION (CS must act in the console)
+    yellow   nothing in EXCEPTION, but a refund waits for CS (after provisioning,
+             or a line CS cancelled whose buyer is not yet refunded), or a line is held
+    green    every line with a section is settled: nothing left for CS
+    as is    blue and pink/purple (colours the bridge never uses) are CS's own and kept;
+             a line still moving after a fix leaves the flag as it was until it settles
+
+The marketplace keeps 1000 UTF-8 bytes: when the memo would be longer, the
+bridge's own text gives way first (settled sections dropped, then reasons
+shortened), and only then is CS's text cut, oldest first. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bridge.core.models import CST, MemoFlag
+from bridge.core.reasons import MEMO_BYTES, Memo, reason_text
+from bridge.core.records import LineRecord
+from bridge.core.states import IN_FLIGHT, LineState
+
+S = LineState
+TAG = "[自动发货]"
+TO_CS = "请到客服台处理"
+_SECTION = re.compile(r"^\[自动发货\] ?子(?:订)?单…?(\d+)：")
+_TAIL = 6
+_OWN_FLAGS = frozenset({MemoFlag.GREY, MemoFlag.RED, MemoFlag.YELLOW, MemoFlag.GREEN})
+"""The colours the bridge sets (grey: no flag yet); any other is CS's and is kept."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """What one line's section says, and how much it still asks of CS (the flag it needs)."""
+
+    text: str
+    flag: MemoFlag | None  # RED / YELLOW: CS has work; GREEN: settled; None: still moving, undecided
+    short: str = ""  # the text when the memo is too long (empty: the section may be dropped)
+
+
+def note_for(line: LineRecord) -> Note:
+    """The section for ``line``'s state now."""
+    at = line.updated_at.astimezone(CST).strftime("%m-%d %H:%M") if line.updated_at else ""
+    if line.state is S.EXCEPTION:
+        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", MemoFlag.RED, f"需人工处理，{TO_CS}")
+    if line.state is S.REVERSAL_PENDING:
+        return Note(
+            f"{reason_text('REFUND_AFTER_DELIVERY')}。{TO_CS}", MemoFlag.YELLOW, f"退款待处理，{TO_CS}"
+        )
+    if line.state is S.HELD:
+        return Note(reason_text("REFUND_REQUESTED"), MemoFlag.YELLOW, "退款中，暂停充值")
+    if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and line.refund_status != "SUCCESS":
+        return Note("客服已取消，请在网店后台为买家退款", MemoFlag.YELLOW, "已取消，待退款")
+    if line.state in (S.APPLIED, S.DELIVERED):
+        return Note(f"已开通 {at}".strip(), MemoFlag.GREEN)
+    if line.state is S.RESOLVED:
+        return Note(f"客服已处理 {at}".strip(), MemoFlag.GREEN)
+    if line.state is S.CANCELLED:
+        return Note("已退款，未充值", MemoFlag.GREEN)
+    if line.state is S.REVERSED:
+        return Note("已冲正并退款", MemoFlag.GREEN)
+    return Note("已改正，处理中", None)
+
+
+def needs_section(line: LineRecord) -> bool:
+    """A line without a section gets one only when it waits for CS (what always got a memo)."""
+    return line.state in (S.EXCEPTION, S.REVERSAL_PENDING) or (
+        line.state is S.CANCELLED and line.reason == "REFUND_BY_CS"
+    )
+
+
+def tails(oids: Sequence[int]) -> dict[int, str]:
+    """Each oid's tag digits: its last six, more while another oid of the trade ends alike."""
+    found: dict[int, str] = {}
+    for oid in oids:
+        digits = str(oid)
+        n = _TAIL
+        while n < len(digits) and any(o != oid and str(o).endswith(digits[-n:]) for o in oids):
+            n += 1
+        found[oid] = digits[-n:]
+    return found
+
+
+def owner_of(digits: str, oids: Sequence[int]) -> int | None:
+    """The one oid of the trade a section's digits name (None: none, or not one only)."""
+    matches = [oid for oid in oids if str(oid).endswith(digits)]
+    return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True)
+class Followed:
+    memo: str
+    flag: MemoFlag
+
+
+def follow(memo: str | None, flag: int, lines: Sequence[LineRecord]) -> Followed:
+    """The trade's memo with each line's section replaced from its state now, and the flag to set.
+
+    ``memo`` and ``flag`` are what the marketplace shows now (read just before);
+    ``lines`` are every line of the trade as stored.
+    """
+    by_oid = {line.oid: line for line in lines}
+    tags = tails(list(by_oid))
+    parts: list[str | int] = []  # CS's text as it is, or the oid whose section stands there
+    written: dict[int, str] = {}  # each section as it stands now
+    for text in memo.split("\n") if memo else []:
+        match = _SECTION.match(text)
+        oid = owner_of(match.group(1), list(by_oid)) if match else None
+        if oid is None:
+            parts.append(text)
+        elif oid not in written:  # a repeated section of the same line is dropped
+            parts.append(oid)
+            written[oid] = text
+    parts.extend(line.oid for line in lines if line.oid not in written and needs_section(line))
+    notes = {p: note_for(by_oid[p]) for p in parts if isinstance(p, int)}
+    # a line still moving after a fix keeps its section as it was written until it settles
+    stale = {oid: written[oid] for oid, note in notes.items() if note.flag is None and oid in written}
+    text = _fit(parts, notes, tags, stale)
+    return Followed(text, _flag(flag, notes))
+
+
+def _flag(current: int, notes: dict[int, Note]) -> MemoFlag:
+    try:
+        now = MemoFlag(current)
+    except ValueError:
+        now = MemoFlag.GREY
+    if now not in _OWN_FLAGS:
+        return now
+    flags = [n.flag for n in notes.values()]
+    for wanted in (MemoFlag.RED, MemoFlag.YELLOW):
+        if wanted in flags:
+            return wanted
+    if None in flags or not flags:
+        return now
+    return MemoFlag.GREEN
+
+
+def _section(oid: int, tags: dict[int, str], text: str) -> str:
+    return f"{TAG}子单…{tags[oid]}：{text}"
+
+
+def _fit(parts: list[str | int], notes: dict[int, Note], tags: dict[int, str], stale: dict[int, str]) -> str:
+    """Join the memo; over the limit, the bridge's text gives way first, then CS's, oldest first."""
+    full = {oid: stale.get(oid) or _section(oid, tags, n.text) for oid, n in notes.items()}
+    text = _join(parts, full)
+    if _size(text) <= MEMO_BYTES:
+        return text
+    settled = [oid for oid, n in notes.items() if n.flag is MemoFlag.GREEN or not n.short]
+    for oid in settled:  # settled sections go first, oldest first
+        parts = [p for p in parts if p != oid]
+        text = _join(parts, full)
+        if _size(text) <= MEMO_BYTES:
+            return text
+    short = {oid: _section(oid, tags, n.short) for oid, n in notes.items() if n.short}
+    text = _join(parts, short)
+    if _size(text) <= MEMO_BYTES:
+        return text
+    own = "\n".join(short[p] for p in parts if isinstance(p, int))
+    cs = "\n".join(p for p in parts if isinstance(p, str))
+    room = MEMO_BYTES - _size(own) - (1 if own and cs else 0)
+    cs = cs.encode("utf-8")[-room:].decode("utf-8", errors="ignore") if room > 0 else ""
+    joined = f"{cs}\n{own}" if cs and own else (cs or own)
+    return joined.encode("utf-8")[:MEMO_BYTES].decode("utf-8", errors="ignore")
+
+
+def _join(parts: list[str | int], sections: dict[int, str]) -> str:
+    return "\n".join(p if isinstance(p, str) else sections[p] for p in parts)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD})
+"""States a line's section may speak of: leaving one queues a memo, so the section follows."""
+
+
+def leaving_memo(oid: int, left: str, to: str, now: datetime) -> Memo | None:
+    """The memo to queue with a move from ``left`` to ``to`` (None: the memo has nothing to follow).
+
+    Its key is unique per move (a line may leave EXCEPTION more than once); its
+    text and flag only record why: the writer renders the trade's sections from
+    the lines' states at the moment it writes.
+    """
+    if left not in {s.value for s in SPOKEN_OF} or left == to:
+        return None
+    stamp = int(now.timestamp() * 1_000_000)
+    return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", MemoFlag.GREY)
+
+
+def refunded_memo(oid: int) -> Memo:
+    """Queued once when the buyer of a line CS cancelled is refunded: its section says so."""
+    return Memo(f"refunded:{oid}", "REFUND_BY_CS → refunded", MemoFlag.GREY)
+
+
+def line_of_key(key: str) -> int | None:
+    """The oid a queued memo's key names (``{oid}:…``, ``refund:{oid}``, ``cs-refund:{oid}``)."""
+    return next((int(p) for p in key.split(":") if p.isdigit()), None)
+
+
+def waits_to_settle(line: LineRecord) -> bool:
+    """A line fixed by CS and still moving: its section is rewritten once it settles."""
+    return line.state in IN_FLIGHT

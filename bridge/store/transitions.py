@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, and_, bindparam, literal, select, union_all
+from sqlalchemy import Insert, Select, Update, and_, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.reasons import Memo
@@ -187,11 +187,30 @@ async def _set_line(conn: AsyncConnection, move: Move, current: str, now: dateti
     return bool(done.rowcount == 1)
 
 
-def _literal_row(keys: Sequence[str], values: Mapping[str, Any]) -> Select[Any]:
-    # each value typed as its column (``from_state`` as the state), so both engines bind it alike
-    return select(
-        *(literal(values[k], lines.c[k if k != "from_state" else "state"].type).label(k) for k in keys)
-    )
+def _keys(fenced: bool, columns: Sequence[str]) -> list[str]:
+    return ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
+
+
+@lru_cache(maxsize=256)
+def _set_lines_statement(fenced: bool, columns: tuple[str, ...], n: int) -> Update:
+    """``_set_lines``' statement for ``n`` lines, built once per shape: row ``i``'s values bound as
+    ``r<i>_<key>``, each typed as its column (``from_state`` as the state) so both engines bind them
+    alike."""
+
+    def row(i: int) -> Select[Any]:
+        return select(
+            *(
+                bindparam(f"r{i}_{k}", type_=lines.c[k if k != "from_state" else "state"].type).label(k)
+                for k in _keys(fenced, columns)
+            )
+        )
+
+    v = union_all(*(row(i) for i in range(n))).subquery("v")
+    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
+    if fenced:
+        where = and_(where, lines.c.lease_token == v.c.lease_token)
+        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
+    return lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
 
 
 async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
@@ -204,20 +223,15 @@ async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], n
     """
     first, _ = group[0]
     fenced = first.fenced
-    columns = sorted(_update_values(first, now))
-    keys = ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
-    rows = []
-    for move, current in group:
+    columns = tuple(sorted(_update_values(first, now)))
+    keys = _keys(fenced, columns)
+    params: dict[str, Any] = {}
+    for i, (move, current) in enumerate(group):
         values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
         values.update(lease_token=move.line.lease_token, lease_owner=move.line.lease_owner)
-        rows.append(_literal_row(keys, values))
-    v = union_all(*rows).subquery("v")
-    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
-    if fenced:
-        where = and_(where, lines.c.lease_token == v.c.lease_token)
-        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
-    stmt = lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
-    return set((await conn.execute(stmt)).scalars().all())
+        params.update({f"r{i}_{k}": values[k] for k in keys})
+    stmt = _set_lines_statement(fenced, columns, len(group))
+    return set((await conn.execute(stmt, params)).scalars().all())
 
 
 async def move_lines(

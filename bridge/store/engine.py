@@ -21,7 +21,7 @@ from bridge.core.errors import ConfigError
 from bridge.settings import StoreSettings
 from bridge.store.migrate import schema_state, upgrade_schema
 from bridge.store.sql_store import SqlStore
-from bridge.store.sqlite_driver import sqlite_dbapi
+from bridge.store.sqlite_driver import DeferredBegin, sqlite_dbapi
 
 
 def _sqlite_engine(dsn: str) -> AsyncEngine:
@@ -49,7 +49,11 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # take the write lock at BEGIN: no read-to-write upgrade deadlocks between processes
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, DeferredBegin):  # sent with the transaction's first statement
+            dbapi_conn.defer_begin("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -7,8 +7,12 @@ a wake-up of the event loop through its self-pipe) for every statement, BEGIN
 included. This adapter runs the four steps as one function in that thread and
 hands back the description, the rows, the row count and the last row id
 together: one trip per statement, the rows already fetched (the stock adapter
-fetches them all too). Everything else (connect, commit, rollback, isolation
-level, close, server-side cursors) is the stock adapter's.
+fetches them all too). A transaction's ``BEGIN IMMEDIATE`` (``bridge.store.engine``)
+is not a trip of its own: it runs in the thread just before the transaction's
+first statement, in the same trip, so the write lock is taken at the same point
+of the transaction as before (a transaction that ran no statement opens none).
+Everything else (connect, commit, rollback, isolation level, close, server-side
+cursors) is the stock adapter's.
 
 It uses two internals of ``aiosqlite.Connection`` (``_execute``, which queues
 a function for its thread, and ``_conn``, the ``sqlite3`` connection that
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -34,10 +38,13 @@ from sqlalchemy.util.concurrency import await_
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _one_trip(db: Any, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """In aiosqlite's thread: execute, fetch everything, close; what the cursor would have said."""
+def _one_trip(db: Any, begin: str | None, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """In aiosqlite's thread: the deferred BEGIN if any, then execute, fetch everything, close;
+    what the cursor would have said."""
     cursor = db._conn.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -95,17 +102,56 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
+        adapt = cast(_OneTripConnection, self._adapt_connection)
+        async with adapt._execute_mutex:
+            begin, adapt._begin = adapt._begin, None
+            adapt._settled = False
             outcome: _Outcome = await self._connection._execute(
-                _one_trip, self._connection, operation, parameters, many
+                _one_trip, self._connection, begin, operation, parameters, many
             )
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+class DeferredBegin(AsyncAdapt_aiosqlite_connection):
+    """A DBAPI connection whose BEGIN can wait for the transaction's first statement."""
+
     __slots__ = ()
+
+    def defer_begin(self, statement: str) -> None:
+        raise NotImplementedError
+
+
+class _OneTripConnection(DeferredBegin):
+    """The stock connection, with a BEGIN that travels with the transaction's first statement."""
+
+    __slots__ = ("_begin", "_settled")
     _cursor_cls = _OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+        self._settled = False  # True: committed or rolled back, no statement since
+
+    def defer_begin(self, statement: str) -> None:
+        """Run ``statement`` (``BEGIN IMMEDIATE``) in the same trip as the next statement."""
+        self._begin = statement
+
+    def commit(self) -> None:
+        if self._begin is not None:  # nothing ran since BEGIN: no transaction was opened
+            self._begin = None
+            return
+        super().commit()
+        self._settled = True
+
+    def rollback(self) -> None:
+        # nothing ran since BEGIN, or since the last commit or rollback (the pool's reset when a
+        # connection comes back after a commit): no transaction is open, no trip needed
+        if self._begin is not None or self._settled:
+            self._begin = None
+            return
+        super().rollback()
+        self._settled = True
 
 
 class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -50,5 +51,32 @@ async def test_rows_counts_ids_and_errors_come_back_as_from_a_cursor(tmp_path: P
                 await conn.execute(insert(_things).values(name="a"))
         async with engine.connect() as conn:  # the failed transaction was rolled back, the connection is fine
             assert (await conn.execute(select(_things.c.name).where(_things.c.id == 1))).scalar_one() == "a"
+    finally:
+        await engine.dispose()
+
+
+async def test_the_write_lock_is_taken_with_a_transactions_first_statement(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE travels with the first statement: from then on another writer is locked out."""
+    path = tmp_path / "lock.sqlite"
+    engine = create_engine_for(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_meta.create_all)
+        async with engine.begin() as conn:
+            await conn.execute(select(_things.c.id))  # a read, yet the transaction holds the write lock
+            other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+        async with engine.begin():  # a transaction that runs nothing opens none, and commits cleanly
+            pass
+        other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # every lock was given back
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
     finally:
         await engine.dispose()

@@ -7,8 +7,10 @@ what it counted, with the process's CPU time, as JSON to the file named by
 ran them (``poll``, ``fulfil``, ``writeback``, ``memos``, ``sweep``,
 ``mappings``; ``other`` for start-up and the health page): each job's coroutine
 runs with a context variable naming it, which SQLAlchemy carries into the
-greenlet that executes the statement. Production code is untouched: only the
-benchmark starts the daemon this way.
+greenlet that executes the statement. With ``$BENCH_PROFILE_PATH`` set the
+daemon runs under cProfile and its stats go to that path with the process id
+appended (``python -m pstats`` reads them). Production code is untouched: only
+the benchmark starts the daemon this way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 COUNTS_ENV = "BENCH_COUNTS_PATH"
+PROFILE_ENV = "BENCH_PROFILE_PATH"  # set: the daemon runs under cProfile, its stats written there
 JOB: ContextVar[str] = ContextVar("bench_job", default="other")
 
 
@@ -89,8 +92,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_counters(counts)
     tag_jobs()
     target = os.environ.get(COUNTS_ENV)
+    profile_path = os.environ.get(PROFILE_ENV)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return bridge_main(list(sys.argv[1:] if argv is None else argv))
+        if not profile_path:
+            return bridge_main(args)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        try:
+            return profiler.runcall(bridge_main, args)
+        finally:
+            profiler.dump_stats(f"{profile_path}.{os.getpid()}")
     finally:
         if target:
             _write(Path(target), counts)

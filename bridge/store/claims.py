@@ -21,18 +21,47 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, and_, or_, select
+from sqlalchemy import Column, ColumnElement, Table, Update, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+When = datetime | ColumnElement[Any]  # a moment, or a bound parameter standing for one
 
-def at_or_before(column: Column[Any], now: datetime) -> ColumnElement[bool]:
+
+def at_or_before(column: Column[Any], now: When) -> ColumnElement[bool]:
     """``column`` is unset or not later than ``now``: a schedule or a lease that has come round."""
     return or_(column.is_(None), column <= now)
 
 
-def lease_free(table: Table, now: datetime) -> ColumnElement[bool]:
+def lease_free(table: Table, now: When) -> ColumnElement[bool]:
     """No live lease: none taken, or the last one ran out before ``now``."""
     return or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+
+
+def claim_statement(
+    table: Table,
+    due: ColumnElement[bool],
+    *,
+    order_by: Sequence[Any],
+    limit: int | ColumnElement[Any],
+    hold: Mapping[str, object],
+) -> Update:
+    """The claim as one statement (see ``claim``); built once where its values are bound parameters."""
+    # a CTE, not a plain subquery: PostgreSQL evaluates a CTE once, while an IN (subquery … FOR
+    # UPDATE) may be re-run per row and, skipping the rows it just took, take more than ``limit``
+    pick = (
+        select(table.c.id)
+        .where(due)
+        .order_by(*order_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte(f"pick_{table.name}")
+    )
+    return (
+        table.update()
+        .where(and_(table.c.id.in_(select(pick.c.id)), due))
+        .values(**hold)
+        .returning(table.c.id)
+    )
 
 
 async def claim(
@@ -49,20 +78,12 @@ async def claim(
     ``hold`` is what makes the row no longer due (a lease owner and expiry, or
     a later time to look again). Returns the ids taken, in ``order_by`` order.
     """
-    # a CTE, not a plain subquery: PostgreSQL evaluates a CTE once, while an IN (subquery … FOR
-    # UPDATE) may be re-run per row and, skipping the rows it just took, take more than ``limit``
-    pick = (
-        select(table.c.id)
-        .where(due)
-        .order_by(*order_by)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte(f"pick_{table.name}")
-    )
-    taken = (
-        table.update()
-        .where(and_(table.c.id.in_(select(pick.c.id)), due))
-        .values(**hold)
-        .returning(table.c.id)
-    )
-    return sorted((await conn.execute(taken)).scalars().all())
+    taken = claim_statement(table, due, order_by=order_by, limit=limit, hold=hold)
+    return await claim_with(conn, taken)
+
+
+async def claim_with(
+    conn: AsyncConnection, taken: Update, params: Mapping[str, Any] | None = None
+) -> list[int]:
+    """Run a claim statement (``claim_statement``) with its ``params``: the ids taken, sorted."""
+    return sorted((await conn.execute(taken, dict(params or {}))).scalars().all())

@@ -19,7 +19,7 @@ from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, MemoRecord, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
-from bridge.store.rows import line_record, load_lines, memo_record, trade_record
+from bridge.store.rows import line_record, load_lines_by, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
 from bridge.store.timeline import add_event, add_events, event_row, insert_memo
 from bridge.store.transitions import Move, move_lines
@@ -58,7 +58,7 @@ class DeliveryRepository:
         found: dict[int, list[LineRecord]] = {}
         if trade_ids:
             async with self._engine.connect() as conn:
-                for line in await load_lines(conn, lines.c.trade_id.in_(sorted(set(trade_ids)))):
+                for line in await load_lines_by(conn, "trade_id", trade_ids):
                     found.setdefault(line.trade_id, []).append(line)
         return found
 

@@ -21,6 +21,7 @@ from bridge.core.errors import ConfigError
 from bridge.settings import StoreSettings
 from bridge.store.migrate import schema_state, upgrade_schema
 from bridge.store.sql_store import SqlStore
+from bridge.store.sqlite_driver import DeferredBegin, sqlite_dbapi
 
 
 def _sqlite_engine(dsn: str) -> AsyncEngine:
@@ -29,7 +30,11 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     # One connection per process serialises this process's writes; other
     # processes wait on the busy timeout instead of failing.
-    engine = create_async_engine(dsn, pool_size=1, max_overflow=0, connect_args={"timeout": 30})
+    extra: dict[str, Any] = {}
+    dbapi = sqlite_dbapi() if url.get_driver_name() == "aiosqlite" else None
+    if dbapi is not None:  # one trip to aiosqlite's thread per statement (bridge.store.sqlite_driver)
+        extra["module"] = dbapi
+    engine = create_async_engine(dsn, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, **extra)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
@@ -44,7 +49,11 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # take the write lock at BEGIN: no read-to-write upgrade deadlocks between processes
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, DeferredBegin):  # sent with the transaction's first statement
+            dbapi_conn.defer_begin("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

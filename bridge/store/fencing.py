@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,6 +31,21 @@ def fence(line: LineRecord) -> ColumnElement[bool]:
         lines.c.lease_token == line.lease_token,
         lines.c.lease_owner.is_not_distinct_from(line.lease_owner),
     )
+
+
+def bound_fence() -> ColumnElement[bool]:
+    """``fence`` for a statement built once: the line's id, token and owner as ``w_id``,
+    ``w_token`` and ``w_owner`` (``fence_params`` gives them)."""
+    return and_(
+        lines.c.id == bindparam("w_id"),
+        lines.c.lease_token == bindparam("w_token"),
+        lines.c.lease_owner.is_not_distinct_from(bindparam("w_owner", type_=lines.c.lease_owner.type)),
+    )
+
+
+def fence_params(line: LineRecord) -> dict[str, Any]:
+    """The values of ``bound_fence`` for ``line``."""
+    return {"w_id": line.id, "w_token": line.lease_token, "w_owner": line.lease_owner}
 
 
 def fence_holds(row: Row[Any], line: LineRecord, *, live_after: datetime | None = None) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.core.models import OrderLine, Trade
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.states import DeliveryState, LineState
-from bridge.store.rows import load_lines
+from bridge.store.rows import load_lines_by
 from bridge.store.schema import cursors, insert_ignore, lines, trades
 from bridge.store.text import storable_trade
 from bridge.store.timeline import add_event, add_events, event_row
@@ -71,7 +71,7 @@ class IntakeRepository:
                 conn, shop, cleaned, {tid: r.id for tid, r in found.items()}, newer_stored, now, actor
             )
             by_trade: dict[int, list[LineRecord]] = {}
-            for line in await load_lines(conn, lines.c.trade_id.in_([r.id for r in found.values()])):
+            for line in await load_lines_by(conn, "trade_id", [r.id for r in found.values()]):
                 by_trade.setdefault(line.tid, []).append(line)
         return [StoredTrade(tuple(by_trade.get(t.tid, [])), newer_stored[t.tid]) for t, _, _ in cleaned]
 

@@ -13,15 +13,15 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, Update, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import Operation, Trade
 from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
-from bridge.store.claims import at_or_before, claim, lease_free
+from bridge.store.claims import at_or_before, claim_statement, claim_with, lease_free
 from bridge.store.fencing import fence
-from bridge.store.rows import load_lines, planning_trade
+from bridge.store.rows import load_lines, load_lines_by, planning_trade
 from bridge.store.schema import insert_ignore, lines, operations, trades
 from bridge.store.transitions import Move, move_lines
 
@@ -33,6 +33,31 @@ def _operation_payload(op: Operation) -> dict[str, Any]:
     data = asdict(op)
     data["kind"] = op.kind.value
     return data
+
+
+def _claim_lines() -> Update:
+    """The lines' claim, built once: due in one of ``c_states`` at ``c_now``, up to ``c_limit``,
+    leased to ``c_owner`` until ``c_until``, the lease token one up (the fence)."""
+    now = bindparam("c_now", type_=lines.c.lease_until.type)
+    due = and_(
+        lines.c.state.in_(bindparam("c_states", expanding=True)),
+        at_or_before(lines.c.next_attempt_at, now),
+        lease_free(lines, now),
+    )
+    return claim_statement(
+        lines,
+        due,
+        order_by=(func.coalesce(lines.c.next_attempt_at, lines.c.created_at), lines.c.id),
+        limit=bindparam("c_limit", type_=Integer()),
+        hold={
+            "lease_owner": bindparam("c_owner", type_=lines.c.lease_owner.type),
+            "lease_until": bindparam("c_until", type_=lines.c.lease_until.type),
+            "lease_token": lines.c.lease_token + 1,
+        },
+    )
+
+
+_CLAIM_LINES = _claim_lines()
 
 
 class LineRepository:
@@ -89,25 +114,16 @@ class LineRepository:
         states: Iterable[LineState] = PROVISIONABLE,
     ) -> list[LineRecord]:
         """Lease up to ``limit`` due lines to ``owner``; a live lease is never taken over."""
-        due = and_(
-            lines.c.state.in_([s.value for s in states]),
-            at_or_before(lines.c.next_attempt_at, now),
-            lease_free(lines, now),
-        )
+        params = {
+            "c_states": [s.value for s in states],
+            "c_now": now,
+            "c_limit": limit,
+            "c_owner": owner,
+            "c_until": now + timedelta(seconds=lease_s),
+        }
         async with self._engine.begin() as conn:
-            claimed = await claim(
-                conn,
-                lines,
-                due,
-                order_by=(func.coalesce(lines.c.next_attempt_at, lines.c.created_at), lines.c.id),
-                limit=limit,
-                hold={
-                    "lease_owner": owner,
-                    "lease_until": now + timedelta(seconds=lease_s),
-                    "lease_token": lines.c.lease_token + 1,
-                },
-            )
-            return await load_lines(conn, lines.c.id.in_(claimed)) if claimed else []
+            claimed = await claim_with(conn, _CLAIM_LINES, params)
+            return await load_lines_by(conn, "id", claimed)
 
     async def renew_lease(self, line: LineRecord, now: datetime, lease_s: float) -> bool:
         """Extend the lease ``line`` was claimed with to ``now + lease_s``, if it is still live and

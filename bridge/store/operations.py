@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import BindParameter, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.inflight import gave_up_marker, may_be_applied, sent_marker
@@ -30,7 +30,7 @@ from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.states import IN_FLIGHT, PROVISIONABLE, LineState, OperationState
 from bridge.store.fencing import held
-from bridge.store.rows import load_lines
+from bridge.store.rows import load_lines_by
 from bridge.store.schema import lines, operations
 from bridge.store.timeline import add_event
 from bridge.store.transitions import Move, move_lines
@@ -70,6 +70,23 @@ def _applied_detail(op: OperationRecord, result: OperationResult, how: str) -> d
     return detail
 
 
+def _bound(name: str, column: str | None = None) -> BindParameter[Any]:
+    return bindparam(f"v_{name}", type_=operations.c[column or name].type)
+
+
+# the hot writes of a part, built once: its state and result (SENT before the call), or applied
+_SET_OPERATION = (
+    operations.update()
+    .where(operations.c.id == bindparam("w_id"))
+    .values(
+        state=_bound("state"),
+        result=_bound("result"),
+        updated_at=bindparam("v_now", type_=operations.c.updated_at.type),
+    )
+)
+_SET_APPLIED = _SET_OPERATION.values(operation_id=_bound("operation_id"), applied_at=_bound("applied_at"))
+
+
 class OperationRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -95,9 +112,13 @@ class OperationRepository:
             if moved.left is None:
                 return False
             await conn.execute(
-                operations.update()
-                .where(operations.c.id == op.id)
-                .values(state=OP.SENT.value, result=sent_marker(op.result, now), updated_at=now)
+                _SET_OPERATION,
+                {
+                    "w_id": op.id,
+                    "v_state": OP.SENT.value,
+                    "v_result": sent_marker(op.result, now),
+                    "v_now": now,
+                },
             )
             return True
 
@@ -122,7 +143,7 @@ class OperationRepository:
                     return None
                 await _set_applied(conn, op, result, now)
                 await _part_applied(conn, line, actor, now, detail)
-                return (await load_lines(conn, lines.c.id == line.id))[0]
+                return (await load_lines_by(conn, "id", [line.id]))[0]
             move = Move(
                 line,
                 S.APPLIED,
@@ -137,7 +158,7 @@ class OperationRepository:
                 return None
             await _set_applied(conn, op, result, now)
             if moved.left is None:  # the line moved on meanwhile (a refund): as it is now
-                return (await load_lines(conn, lines.c.id == line.id))[0]
+                return (await load_lines_by(conn, "id", [line.id]))[0]
         ops = tuple(
             replace(
                 o, state=OP.APPLIED.value, operation_id=result.operation_id, result=_result_payload(result)
@@ -280,17 +301,15 @@ async def _others_applied(conn: AsyncConnection, line: LineRecord, op: Operation
 async def _set_applied(
     conn: AsyncConnection, op: OperationRecord, result: OperationResult, now: datetime
 ) -> None:
-    await conn.execute(
-        operations.update()
-        .where(operations.c.id == op.id)
-        .values(
-            state=OP.APPLIED.value,
-            operation_id=result.operation_id,
-            result=_result_payload(result),
-            applied_at=result.applied_at,
-            updated_at=now,
-        )
-    )
+    params = {
+        "w_id": op.id,
+        "v_state": OP.APPLIED.value,
+        "v_operation_id": result.operation_id,
+        "v_result": _result_payload(result),
+        "v_applied_at": result.applied_at,
+        "v_now": now,
+    }
+    await conn.execute(_SET_APPLIED, params)
 
 
 async def _not_applied(conn: AsyncConnection, op: OperationRecord, now: datetime) -> None:

@@ -7,10 +7,11 @@ many lines).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -77,18 +78,37 @@ def line_record(row: RowMapping, ops: tuple[OperationRecord, ...] = ()) -> LineR
 async def load_lines(conn: AsyncConnection, where: Any) -> list[LineRecord]:
     """The lines matching ``where`` with their operations (by part), in id order."""
     rows = (await conn.execute(select(lines).where(where).order_by(lines.c.id))).mappings().all()
+    return await _with_operations(conn, rows)
+
+
+# the reads of the hot path, built once: lines by their ids or their trades' ids, and their parts
+_LINES_BY = {
+    key: select(lines).where(lines.c[key].in_(bindparam("ids", expanding=True))).order_by(lines.c.id)
+    for key in ("id", "trade_id")
+}
+_OPERATIONS_OF = (
+    select(operations)
+    .where(operations.c.line_id.in_(bindparam("ids", expanding=True)))
+    .order_by(operations.c.part)
+)
+
+
+async def load_lines_by(
+    conn: AsyncConnection, key: Literal["id", "trade_id"], ids: Iterable[int]
+) -> list[LineRecord]:
+    """``load_lines`` of the lines whose ``key`` (their id, or their trade's) is one of ``ids``."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    rows = (await conn.execute(_LINES_BY[key], {"ids": wanted})).mappings().all()
+    return await _with_operations(conn, rows)
+
+
+async def _with_operations(conn: AsyncConnection, rows: Sequence[RowMapping]) -> list[LineRecord]:
     if not rows:
         return []
     ids = [r["id"] for r in rows]
-    op_rows = (
-        (
-            await conn.execute(
-                select(operations).where(operations.c.line_id.in_(ids)).order_by(operations.c.part)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    op_rows = (await conn.execute(_OPERATIONS_OF, {"ids": ids})).mappings().all()
     by_line: dict[int, list[OperationRecord]] = {}
     for o in op_rows:
         by_line.setdefault(o["line_id"], []).append(op_record(o))

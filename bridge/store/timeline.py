@@ -49,10 +49,13 @@ def event_row(
     }
 
 
+_INSERT_EVENTS = events.insert()  # built once: the commonest statement of all
+
+
 async def add_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert timeline rows in one statement (one round trip however many)."""
     if rows:
-        await conn.execute(events.insert(), list(rows))
+        await conn.execute(_INSERT_EVENTS, list(rows))
 
 
 async def add_event(conn: AsyncConnection, **row: Any) -> None:

@@ -31,16 +31,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, literal, select, union_all
+from sqlalchemy import Insert, Select, Update, and_, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.memos import leaving_memo
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
-from bridge.store.fencing import fence, fence_holds
+from bridge.store.fencing import bound_fence, fence_holds, fence_params
 from bridge.store.schema import events, lines, trades
 from bridge.store.timeline import add_events, event_row, insert_memos, memo_row
 
@@ -108,6 +109,27 @@ _READ = (
 )
 
 
+@cache
+def _read_statement(dialect: str, touches_trades: bool) -> Select[Any]:
+    """The lines' read under lock, built once per shape: by trade ids (``ids``) when the batch
+    may change a trade's delivery (on SQLite with the trades' states joined), else by line ids."""
+    read = select(*_READ)
+    if touches_trades and dialect == "sqlite":
+        read = read.add_columns(trades.c.delivery_state).join_from(
+            lines, trades, lines.c.trade_id == trades.c.id
+        )
+    key = lines.c.trade_id if touches_trades else lines.c.id
+    return read.where(key.in_(bindparam("ids", expanding=True))).order_by(lines.c.id).with_for_update()
+
+
+_LOCK_TRADES = (
+    select(trades.c.id, trades.c.delivery_state)
+    .where(trades.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(trades.c.id)
+    .with_for_update()
+)
+
+
 async def _read_locked(
     conn: AsyncConnection, moves: Sequence[Move]
 ) -> tuple[dict[int, str], dict[int, list[Any]]]:
@@ -117,27 +139,20 @@ async def _read_locked(
     trade's delivery; otherwise only the moving lines are read, locked by id.
     """
     touches_trades = any(_affects_delivery(source, m.to) for m in moves for source in m.sources())
-    trade_ids = sorted({m.line.trade_id for m in moves})
+    sqlite = conn.dialect.name == "sqlite"
     delivery: dict[int, str] = {}
-    read = select(*_READ)
-    if touches_trades and conn.dialect.name == "sqlite":
-        # no row locks to take (writers queue at BEGIN): the trades' states come with their lines
-        read = read.add_columns(trades.c.delivery_state).join_from(
-            lines, trades, lines.c.trade_id == trades.c.id
-        )
-        read = read.where(lines.c.trade_id.in_(trade_ids))
-    elif touches_trades:
-        locked = select(trades.c.id, trades.c.delivery_state).where(trades.c.id.in_(trade_ids))
-        rows = (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
-        delivery = {r.id: r.delivery_state for r in rows}
-        read = read.where(lines.c.trade_id.in_(trade_ids))
+    if touches_trades:
+        ids = sorted({m.line.trade_id for m in moves})
+        if not sqlite:  # no row locks on SQLite (writers queue at BEGIN): its states come with the lines
+            rows = (await conn.execute(_LOCK_TRADES, {"ids": ids})).all()
+            delivery = {r.id: r.delivery_state for r in rows}
     else:
-        read = read.where(lines.c.id.in_(sorted({m.line.id for m in moves})))
-    read = read.order_by(lines.c.id).with_for_update()
+        ids = sorted({m.line.id for m in moves})
+    read = _read_statement(conn.dialect.name, touches_trades)
     by_trade: dict[int, list[Any]] = {}
-    for row in (await conn.execute(read)).all():
+    for row in (await conn.execute(read, {"ids": ids})).all():
         by_trade.setdefault(row.trade_id, []).append(row)
-        if touches_trades and conn.dialect.name == "sqlite":
+        if touches_trades and sqlite:
             delivery[row.trade_id] = row.delivery_state
     return delivery, by_trade
 
@@ -149,23 +164,56 @@ def _update_values(move: Move, now: datetime) -> dict[str, Any]:
     return values
 
 
+@cache
+def _set_line_statement(fenced: bool, columns: tuple[str, ...]) -> Update:
+    """The compare-and-set of one line, built once per shape (fenced or not, the columns set):
+    ``w_id``, ``w_state`` (and ``w_token``, ``w_owner``) for the row, ``v_<column>`` for each value."""
+    where = and_(lines.c.id == bindparam("w_id"), lines.c.state == bindparam("w_state"))
+    if fenced:
+        where = and_(where, bound_fence())
+    return (
+        lines.update().where(where).values({c: bindparam(f"v_{c}", type_=lines.c[c].type) for c in columns})
+    )
+
+
 async def _set_line(conn: AsyncConnection, move: Move, current: str, now: datetime) -> bool:
     """The compare-and-set itself, the state read (and the lease) repeated; its row count decides.
 
     The rows were read locked, so this cannot lose; the check stays all the same.
     """
-    where = and_(lines.c.id == move.line.id, lines.c.state == current)
+    values = _update_values(move, now)
+    params = {f"v_{c}": v for c, v in values.items()}
+    params.update(w_id=move.line.id, w_state=current)
     if move.fenced:
-        where = and_(where, fence(move.line))
-    done = await conn.execute(lines.update().where(where).values(**_update_values(move, now)))
+        params.update(fence_params(move.line))
+    done = await conn.execute(_set_line_statement(move.fenced, tuple(sorted(values))), params)
     return bool(done.rowcount == 1)
 
 
-def _literal_row(keys: Sequence[str], values: Mapping[str, Any]) -> Select[Any]:
-    # each value typed as its column (``from_state`` as the state), so both engines bind it alike
-    return select(
-        *(literal(values[k], lines.c[k if k != "from_state" else "state"].type).label(k) for k in keys)
-    )
+def _keys(fenced: bool, columns: Sequence[str]) -> list[str]:
+    return ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
+
+
+@lru_cache(maxsize=256)
+def _set_lines_statement(fenced: bool, columns: tuple[str, ...], n: int) -> Update:
+    """``_set_lines``' statement for ``n`` lines, built once per shape: row ``i``'s values bound as
+    ``r<i>_<key>``, each typed as its column (``from_state`` as the state) so both engines bind them
+    alike."""
+
+    def row(i: int) -> Select[Any]:
+        return select(
+            *(
+                bindparam(f"r{i}_{k}", type_=lines.c[k if k != "from_state" else "state"].type).label(k)
+                for k in _keys(fenced, columns)
+            )
+        )
+
+    v = union_all(*(row(i) for i in range(n))).subquery("v")
+    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
+    if fenced:
+        where = and_(where, lines.c.lease_token == v.c.lease_token)
+        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
+    return lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
 
 
 async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
@@ -178,20 +226,15 @@ async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], n
     """
     first, _ = group[0]
     fenced = first.fenced
-    columns = sorted(_update_values(first, now))
-    keys = ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
-    rows = []
-    for move, current in group:
+    columns = tuple(sorted(_update_values(first, now)))
+    keys = _keys(fenced, columns)
+    params: dict[str, Any] = {}
+    for i, (move, current) in enumerate(group):
         values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
         values.update(lease_token=move.line.lease_token, lease_owner=move.line.lease_owner)
-        rows.append(_literal_row(keys, values))
-    v = union_all(*rows).subquery("v")
-    where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
-    if fenced:
-        where = and_(where, lines.c.lease_token == v.c.lease_token)
-        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
-    stmt = lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
-    return set((await conn.execute(stmt)).scalars().all())
+        params.update({f"r{i}_{k}": values[k] for k in keys})
+    stmt = _set_lines_statement(fenced, columns, len(group))
+    return set((await conn.execute(stmt, params)).scalars().all())
 
 
 async def move_lines(
@@ -254,6 +297,25 @@ def _in_flight_only(m: Move) -> bool:
 _EVENT_COLUMNS = [c.name for c in events.c if c.name != "id"]
 
 
+@cache
+def _in_flight_statement(fenced: bool, live_after: bool) -> Insert:
+    """``_move_in_flight``'s event insert, built once per shape: the event's values as ``e_<column>``,
+    the line as ``w_id`` in one of ``w_sources`` (and its fence, and a lease beyond ``w_live_after``)."""
+    where = and_(lines.c.id == bindparam("w_id"), lines.c.state.in_(bindparam("w_sources", expanding=True)))
+    if fenced:
+        where = and_(where, bound_fence())
+        if live_after:
+            where = and_(
+                where, lines.c.lease_until > bindparam("w_live_after", type_=lines.c.lease_until.type)
+            )
+    picked = [
+        lines.c.state if name == "from_state" else bindparam(f"e_{name}", type_=events.c[name].type)
+        for name in _EVENT_COLUMNS
+    ]
+    source = select(*picked).where(where).with_for_update()
+    return events.insert().from_select(_EVENT_COLUMNS, source).returning(events.c.from_state)
+
+
 async def _move_in_flight(conn: AsyncConnection, m: Move, now: datetime, actor: str) -> Moved | None:
     """A lone move among the in-flight states in two statements; None when it cannot be made
     (then the general path finds out why).
@@ -264,19 +326,16 @@ async def _move_in_flight(conn: AsyncConnection, m: Move, now: datetime, actor: 
     fence] FOR UPDATE RETURNING from_state``; the line is then moved from the
     state returned, its row count checked (a miss rolls the event back).
     """
-    where = and_(lines.c.id == m.line.id, lines.c.state.in_([s.value for s in m.sources()]))
-    if m.fenced:
-        where = and_(where, fence(m.line))
-        if m.live_after is not None:
-            where = and_(where, lines.c.lease_until > m.live_after)
     values = _event(m, "", now, actor)
-    picked = [
-        lines.c.state if name == "from_state" else literal(values[name], events.c[name].type)
-        for name in _EVENT_COLUMNS
-    ]
-    source = select(*picked).where(where).with_for_update()
-    added = events.insert().from_select(_EVENT_COLUMNS, source).returning(events.c.from_state)
-    left = (await conn.execute(added)).scalar_one_or_none()
+    params: dict[str, Any] = {f"e_{name}": values[name] for name in _EVENT_COLUMNS if name != "from_state"}
+    params.update(w_id=m.line.id, w_sources=[s.value for s in m.sources()])
+    live_after = m.fenced and m.live_after is not None
+    if m.fenced:
+        params.update(fence_params(m.line))
+        if live_after:
+            params["w_live_after"] = m.live_after
+    added = _in_flight_statement(m.fenced, live_after)
+    left = (await conn.execute(added, params)).scalar_one_or_none()
     if left is None:
         return None
     if not await _set_line(conn, m, left, now):
@@ -339,10 +398,20 @@ async def _refresh_trades(
         if target.value != current:
             targets.setdefault(target, []).append(trade_id)
     for target, ids in targets.items():
-        values: dict[str, Any] = {"delivery_state": target.value, "updated_at": now}
-        if target is DeliveryState.DUE:
-            values["delivery_next_at"] = now
-        await conn.execute(trades.update().where(trades.c.id.in_(ids)).values(**values))
+        due = target is DeliveryState.DUE
+        params = {"ids": ids, "v_state": target.value, "v_now": now}
+        await conn.execute(_TRADES_DUE if due else _TRADES_STATE, params)
+
+
+_TRADES_STATE = (
+    trades.update()
+    .where(trades.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        delivery_state=bindparam("v_state"), updated_at=bindparam("v_now", type_=trades.c.updated_at.type)
+    )
+)
+# a trade becoming due for write-back is due from now
+_TRADES_DUE = _TRADES_STATE.values(delivery_next_at=bindparam("v_now", type_=trades.c.delivery_next_at.type))
 
 
 async def move_line(

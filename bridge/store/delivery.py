@@ -19,7 +19,7 @@ from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord, MemoRecord, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
 from bridge.store.claims import at_or_before, claim, lease_free
-from bridge.store.rows import line_record, load_lines_by, memo_record, trade_record
+from bridge.store.rows import line_record, load_lines, load_lines_by, memo_record, trade_record
 from bridge.store.schema import lines, memos, trades
 from bridge.store.timeline import add_event, add_events, event_row, insert_memo
 from bridge.store.transitions import Move, move_lines

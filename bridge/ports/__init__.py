@@ -1,11 +1,13 @@
 """The Protocols the services depend on; adapters and the store implement them.
 
 * ``remote`` — the marketplace, the billing core and the mapping files;
+* ``metrics`` — what the services record (calls, delivery latency, messages);
 * ``store`` — the store by role (intake, lines, delivery, console, accounts) and ``StorePort``.
 
 This package is their public face: import the names from ``bridge.ports``.
 """
 
+from bridge.ports.metrics import MetricsPort
 from bridge.ports.remote import BillingPort, MappingFilesPort, MarketplacePort
 from bridge.ports.store import (
     AccountStorePort,
@@ -25,5 +27,6 @@ __all__ = [
     "LineStorePort",
     "MappingFilesPort",
     "MarketplacePort",
+    "MetricsPort",
     "StorePort",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -46,6 +47,7 @@ class ShopSettings(BaseModel):
     page_size: int = Field(50, ge=1, le=100)
     timeout_s: float = Field(15.0, gt=0)
     seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
+    session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
     card_rule: CardRuleSettings = CardRuleSettings()
     app_secret: SecretStr = SecretStr("")
     session_key: SecretStr = SecretStr("")

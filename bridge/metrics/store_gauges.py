@@ -1,4 +1,4 @@
-"""Gauges read from the shared store (and this instance's breaker) when Prometheus scrapes.
+"""Gauges read from the shared store (and this instance's breaker and settings) when Prometheus scrapes.
 
 prometheus-client collects synchronously, the store is asynchronous: the
 ``/metrics`` handler awaits ``refresh`` first, then the registry's collection
@@ -29,6 +29,7 @@ class _Reading:
     figures: StoreFigures
     now: datetime
     breaker_open: bool
+    session_expiry: dict[str, datetime]
 
 
 class StoreGauges(Collector):
@@ -39,7 +40,8 @@ class StoreGauges(Collector):
         """Read the store's figures now (the database's clock), for the collection that follows."""
         figures = await deps.store.figures()
         now = deps.clock()
-        self._reading = _Reading(figures, now, deps.runtime.breaker.is_open(now))
+        expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}
+        self._reading = _Reading(figures, now, deps.runtime.breaker.is_open(now), expiry)
 
     def collect(self) -> Iterator[Metric]:
         if self._reading is None:
@@ -75,6 +77,14 @@ class StoreGauges(Collector):
             "1 while this instance pauses provisioning (billing core closed or unreachable).",
             value=1 if self._reading.breaker_open else 0,
         )
+        expiry = GaugeMetricFamily(
+            "bridge_marketplace_session_expiry_timestamp_seconds",
+            "When the shop's session key runs out (shops.NAME.session_expires_at).",
+            labels=["shop"],
+        )
+        for shop, at in sorted(self._reading.session_expiry.items()):
+            expiry.add_metric([shop], at.timestamp())
+        yield expiry
 
 
 def _age(name: str, doc: str, since: datetime | None, now: datetime) -> GaugeMetricFamily:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -11,15 +13,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.app import METRICS_KEY, metrics
 from bridge.metrics import BridgeMetrics
+from bridge.services.deps import Deps
 from bridge.web.keys import DEPS_KEY
 from tests.rig import Rig, line, open_rig
 
 SHOP = "main"
 
 
-async def _scrape(bundle: BridgeMetrics, rig: Rig) -> str:
+async def _scrape(bundle: BridgeMetrics, rig: Rig, deps: Deps | None = None) -> str:
     app = web.Application()
-    app[DEPS_KEY], app[METRICS_KEY] = rig.deps, bundle
+    app[DEPS_KEY], app[METRICS_KEY] = deps or rig.deps, bundle
     app.router.add_get("/metrics", metrics)
     async with TestClient(TestServer(app)) as client:
         resp = await client.get("/metrics")
@@ -92,4 +95,21 @@ async def test_each_app_has_its_own_registry() -> None:
             "bridge_marketplace_calls_total", {"method": "get_trade", "outcome": "ok"}
         )
         is None
+    )
+
+
+async def test_the_session_expiry_is_exported_when_configured(rig: Rig) -> None:
+    """shops.NAME.session_expires_at becomes the expiry timestamp the expiring-session alert reads."""
+    at = datetime(2027, 6, 30, tzinfo=UTC)
+    settings = rig.deps.settings
+    shop = settings.shops[SHOP].model_copy(update={"session_expires_at": at})
+    deps = replace(rig.deps, settings=settings.model_copy(update={"shops": {SHOP: shop}}))
+    bundle = BridgeMetrics()
+    values = _values(await _scrape(bundle, rig, deps))
+    assert (
+        values[("bridge_marketplace_session_expiry_timestamp_seconds", (("shop", SHOP),))] == at.timestamp()
+    )
+    assert not any(
+        name == "bridge_marketplace_session_expiry_timestamp_seconds"
+        for name, _ in _values(await _scrape(bundle, rig))
     )

@@ -10,9 +10,10 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.client import BillingClient
+from adapters.chat_robot.client import ChatRobotClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.masking import register_secret
-from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort, MetricsPort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
@@ -59,6 +60,7 @@ def _register_secrets(settings: Settings) -> None:
         settings.billing.secret,
         *(s.app_secret for s in settings.shops.values()),
         *(s.session_key for s in settings.shops.values()),
+        settings.alerts.webhook_url,
     ):
         register_secret(secret.get_secret_value())
 
@@ -93,6 +95,10 @@ async def build_deps(
             for name, shop in settings.shops.items()
         }
         billing = MeteredBilling(billing_client(billing_http, settings.billing), recorder)
+        robot: ChatRobotPort | None = None
+        if settings.alerts.enabled:
+            url = settings.alerts.webhook_url.get_secret_value()
+            robot = ChatRobotClient(market_http, url, settings.alerts.kind)
         yield Deps(
             settings=settings,
             store=store,
@@ -103,6 +109,7 @@ async def build_deps(
             runtime=Runtime(mappings),
             clock=clock,
             metrics=recorder,
+            robot=robot,
         )
 
 

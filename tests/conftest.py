@@ -1,4 +1,4 @@
-"""Shared fixtures: structlog reset between tests; the database (each engine); the pipeline rig."""
+"""Shared fixtures: structlog reset between tests; the database (each engine); the rig; a robot webhook."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import structlog
 
 from tests.databases import ENGINES, drop_template, throwaway_database
 from tests.rig import Rig, open_rig
+from tests.robot_webhook import Webhook, running_webhook
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +40,10 @@ async def rig(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
     """Both sandboxes and a bridge on them, its services called once at a time (burst mode)."""
     async with open_rig(tmp_path, database=database) as r:
         yield r
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[Webhook]:
+    """A group-chat robot's webhook on 127.0.0.1 (DingTalk and WeCom answer alike)."""
+    async with running_webhook() as hook:
+        yield hook

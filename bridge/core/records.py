@@ -199,6 +199,7 @@ class ShopFigures:
     watermark: datetime | None  # NULL until a poll succeeds
     last_poll_success: datetime | None
     last_paid: datetime | None  # the newest paid line stored for the shop
+    poll_error: str | None = None  # the last poll's error, until a poll succeeds
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Two objects, so that what may change is plain to see:
 * ``Deps`` is frozen: settings, the store, the billing core, the shops, the
   mapping files, the clock (the database's: ``bridge.services.clock``), the
   random source, this process's lease owner and its metrics recorder
-  (``bridge.services.metering.NoMetrics`` unless the daemon gives one). Built once by
+  (``bridge.services.metering.NoMetrics`` unless the daemon gives one), and
+  the chat robot alerts are posted to (with ``[alerts] enabled``). Built once by
   ``bridge.wiring`` (or a test) and never reassigned.
 * ``Runtime`` holds the little that changes while the daemon runs: the
   billing breaker, the live mapping set (written only by
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
 from bridge.services.metering import NoMetrics
 from bridge.settings import Settings
 
@@ -90,3 +91,4 @@ class Deps:
     clock: Clock
     rng: random.Random = field(default_factory=random.Random)
     metrics: MetricsPort = field(default_factory=NoMetrics)
+    robot: ChatRobotPort | None = None  # where alerts are posted ([alerts] enabled)

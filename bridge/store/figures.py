@@ -71,4 +71,5 @@ def _shop(name: str, cursor: Any, last_paid: Any) -> ShopFigures:
         watermark=aware(cursor["watermark"]) if cursor is not None else None,
         last_poll_success=aware(cursor["last_success_at"]) if cursor is not None else None,
         last_paid=aware(last_paid),
+        poll_error=cursor["last_error"] if cursor is not None else None,
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -22,6 +23,8 @@ from bridge.core.states import LineState
 from bridge.services.deps import Deps
 
 __all__ = ["StoreGauges"]
+
+log = structlog.get_logger("bridge.metrics")
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,17 @@ class StoreGauges(Collector):
         self._reading: _Reading | None = None
 
     async def refresh(self, deps: Deps) -> None:
-        """Read the store's figures now (the database's clock), for the collection that follows."""
-        figures = await deps.store.figures()
+        """Read the store's figures now (the database's clock), for the collection that follows.
+
+        A store that cannot be read leaves these gauges out (never stale values): the scrape still
+        serves this instance's calls, and the rules' gauges go absent.
+        """
+        self._reading = None
+        try:
+            figures = await deps.store.figures()
+        except Exception as exc:  # the database is down or slow: log it, serve the rest
+            log.warning("metrics_store_unreadable", error=repr(exc))
+            return
         now = deps.clock()
         expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}
         self._reading = _Reading(figures, now, deps.runtime.breaker.is_open(now), expiry)

@@ -66,7 +66,7 @@ class MeteredBilling:
         started = time.monotonic()
         try:
             result = await call
-        except BaseException as exc:
+        except Exception as exc:  # a cancelled call (shutdown) is not counted
             self._metrics.billing_call(operation, outcome_of(exc), time.monotonic() - started)
             raise
         self._metrics.billing_call(operation, "ok", time.monotonic() - started)
@@ -101,7 +101,7 @@ class MeteredMarketplace:
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
         try:
             result = await call
-        except BaseException as exc:
+        except Exception as exc:  # a cancelled call (shutdown) is not counted
             self._metrics.marketplace_call(method, outcome_of(exc))
             raise
         self._metrics.marketplace_call(method, "ok")

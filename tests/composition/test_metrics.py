@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from structlog.testing import capture_logs
 
 from bridge.app import METRICS_KEY, metrics
 from bridge.metrics import BridgeMetrics
@@ -113,3 +115,20 @@ async def test_the_session_expiry_is_exported_when_configured(rig: Rig) -> None:
         name == "bridge_marketplace_session_expiry_timestamp_seconds"
         for name, _ in _values(await _scrape(bundle, rig))
     )
+
+
+async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database down: /metrics still answers with this instance's calls, without stale store gauges."""
+
+    async def down() -> None:
+        raise OSError("connection refused")
+
+    bundle = BridgeMetrics()
+    bundle.recorder.marketplace_call("get_trade", "ok")
+    monkeypatch.setattr(rig.deps.store, "figures", down)
+    with capture_logs() as logs:
+        names = {name for name, _ in _values(await _scrape(bundle, rig))}
+    assert "bridge_marketplace_calls_total" in names and "bridge_lines" not in names
+    assert [e["event"] for e in logs] == ["metrics_store_unreadable"]

@@ -1,4 +1,4 @@
-"""The daemon as an aiohttp application: lifecycle in cleanup_ctx, a health page.
+"""The daemon as an aiohttp application: lifecycle in cleanup_ctx, a health page, Prometheus metrics.
 
 Start-up order is store → adapters → scheduler; shutdown runs in reverse and
 lets in-flight remote calls finish (bounded by ``shutdown_grace_s``).
@@ -14,19 +14,22 @@ from datetime import UTC
 import structlog
 from aiohttp import web
 
+from bridge.metrics import CONTENT_TYPE, BridgeMetrics
 from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.settings import Settings
 from bridge.web import setup_console
 from bridge.web.keys import DEPS_KEY, SETTINGS_KEY
 from bridge.wiring import build_deps
 
-__all__ = ["health", "make_app", "run_daemon", "serve"]
+__all__ = ["METRICS_KEY", "health", "make_app", "metrics", "run_daemon", "serve"]
 
 log = structlog.get_logger("bridge.app")
 
+METRICS_KEY = web.AppKey("metrics", BridgeMetrics)
+
 
 async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with build_deps(app[SETTINGS_KEY]) as deps:
+    async with build_deps(app[SETTINGS_KEY], metrics=app[METRICS_KEY].recorder) as deps:
         app[DEPS_KEY] = deps
         yield
 
@@ -68,6 +71,12 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus's text format: this instance's calls and the shared store's figures, read now."""
+    body = await request.app[METRICS_KEY].exposition(request.app[DEPS_KEY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
 def _iso(value: object) -> str | None:
     return value.astimezone(UTC).isoformat() if hasattr(value, "astimezone") else None
 
@@ -75,9 +84,11 @@ def _iso(value: object) -> str | None:
 def make_app(settings: Settings) -> web.Application:
     app = web.Application()
     app[SETTINGS_KEY] = settings
+    app[METRICS_KEY] = BridgeMetrics()
     app.cleanup_ctx.append(_deps_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/metrics", metrics)
     setup_console(app)
     return app
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -46,6 +47,7 @@ class ShopSettings(BaseModel):
     page_size: int = Field(50, ge=1, le=100)
     timeout_s: float = Field(15.0, gt=0)
     seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
+    session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
     card_rule: CardRuleSettings = CardRuleSettings()
     app_secret: SecretStr = SecretStr("")
     session_key: SecretStr = SecretStr("")
@@ -127,6 +129,37 @@ class StoreSettings(BaseModel):
     idle_in_transaction_timeout_s: float = Field(60.0, gt=0)
 
 
+class AlertSettings(BaseModel):
+    """The group-chat notifier: deploy/prometheus/bridge-rules.yml's alerts, for shops without Prometheus.
+
+    The thresholds' defaults are the rules file's (a test keeps them equal).
+    """
+
+    model_config = _FROZEN
+    enabled: bool = False
+    webhook_env: str = "BRIDGE_ALERT_WEBHOOK"
+    kind: Literal["dingtalk", "wecom"] = "dingtalk"
+    title: str = Field("storefront-bridge", min_length=1, max_length=60)
+    interval_s: float = Field(60.0, gt=0)
+    watermark_age_s: float = Field(1800.0, gt=0)
+    exception_backlog: int = Field(20, ge=0)
+    exception_age_s: float = Field(14400.0, gt=0)
+    billing_unavailable_s: float = Field(1800.0, gt=0)
+    no_paid_orders_s: float = Field(7200.0, gt=0)
+    business_hours: tuple[int, int] = (9, 21)
+    utc_offset_h: int = Field(8, ge=-12, le=14)
+    writeback_failing_s: float = Field(900.0, ge=0)
+    session_expiry_s: float = Field(259200.0, ge=0)
+    webhook_url: SecretStr = SecretStr("")
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, hours: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= hours[0] < hours[1] <= 24:
+            raise ValueError("business_hours must be [start, end] local hours with 0 <= start < end <= 24")
+        return hours
+
+
 class Settings(BaseModel):
     model_config = _FROZEN
     instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -146,6 +179,7 @@ class Settings(BaseModel):
     fulfilment: FulfilmentSettings = FulfilmentSettings()
     writeback: WritebackSettings = WritebackSettings()
     store: StoreSettings = StoreSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -232,6 +266,11 @@ def settings_from_dict(raw: dict[str, Any], env: Mapping[str, str], *, source: s
 
 
 def _resolve_secrets(raw: dict[str, Any], env: Mapping[str, str], source: str) -> None:
+    alerts = raw.get("alerts")
+    if isinstance(alerts, dict) and alerts.get("enabled") is True:  # the robot's URL holds its token
+        alerts["webhook_url"] = _secret(
+            env, alerts.get("webhook_env", "BRIDGE_ALERT_WEBHOOK"), source, "alerts"
+        )
     billing = raw.get("billing")
     if isinstance(billing, dict):
         billing["secret"] = _secret(

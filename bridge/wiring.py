@@ -10,13 +10,15 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.client import BillingClient
+from adapters.chat_robot.client import ChatRobotClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.masking import register_secret
-from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
-from bridge.settings import BillingSettings, Settings
+from bridge.services.metering import MeteredBilling, MeteredMarketplace, NoMetrics
+from bridge.settings import BillingSettings, Settings, ShopSettings
 from bridge.store import MappingDir, open_store
 
 
@@ -58,13 +60,19 @@ def _register_secrets(settings: Settings) -> None:
         settings.billing.secret,
         *(s.app_secret for s in settings.shops.values()),
         *(s.session_key for s in settings.shops.values()),
+        settings.alerts.webhook_url,
     ):
         register_secret(secret.get_secret_value())
 
 
 @asynccontextmanager
-async def build_deps(settings: Settings, shift: Callable[[], float] | None = None) -> AsyncIterator[Deps]:
+async def build_deps(
+    settings: Settings, shift: Callable[[], float] | None = None, metrics: MetricsPort | None = None
+) -> AsyncIterator[Deps]:
     """Mappings → store → its clock → HTTP sessions → adapters; torn down in reverse order.
+
+    With ``metrics`` (the daemon's), every billing and marketplace call is
+    recorded through it (``bridge.services.metering``).
 
     The clock is the database's (``bridge.services.clock``); ``shift`` moves it
     forward by that many seconds (the lab's way of letting time pass).
@@ -81,26 +89,38 @@ async def build_deps(settings: Settings, shift: Callable[[], float] | None = Non
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=settings.fulfilment.max_in_flight * 2))
         )
         market_http = await stack.enter_async_context(aiohttp.ClientSession())
+        recorder: MetricsPort = NoMetrics() if metrics is None else metrics
         shops: dict[str, MarketplacePort] = {
-            name: TaobaoClient(
-                market_http,
-                url=s.url,
-                app_key=s.app_key,
-                app_secret=s.app_secret.get_secret_value(),
-                session_key=s.session_key.get_secret_value(),
-                sign_method=s.sign_method,
-                page_size=s.page_size,
-                timeout_s=s.timeout_s,
-            )
-            for name, s in settings.shops.items()
+            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder)
+            for name, shop in settings.shops.items()
         }
+        billing = MeteredBilling(billing_client(billing_http, settings.billing), recorder)
+        robot: ChatRobotPort | None = None
+        if settings.alerts.enabled:
+            url = settings.alerts.webhook_url.get_secret_value()
+            robot = ChatRobotClient(market_http, url, settings.alerts.kind)
         yield Deps(
             settings=settings,
             store=store,
-            billing=billing_client(billing_http, settings.billing),
+            billing=billing,
             shops=shops,
             mapping_files=files,
             owner=owner_id(settings),
             runtime=Runtime(mappings),
             clock=clock,
+            metrics=recorder,
+            robot=robot,
         )
+
+
+def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings) -> MarketplacePort:
+    return TaobaoClient(
+        http,
+        url=s.url,
+        app_key=s.app_key,
+        app_secret=s.app_secret.get_secret_value(),
+        session_key=s.session_key.get_secret_value(),
+        sign_method=s.sign_method,
+        page_size=s.page_size,
+        timeout_s=s.timeout_s,
+    )

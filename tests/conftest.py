@@ -1,4 +1,4 @@
-"""Shared fixtures: structlog reset between tests; the database (each engine); the pipeline rig.
+"""Shared fixtures: structlog reset; the database (each engine); the pipeline rig; a robot webhook.
 
 The suite runs on two pytest-xdist workers (``-n 2`` in pyproject's addopts). A module-scoped
 fixture (a torture run, a daemon scenario, a built wheel) is set up once per worker that runs one
@@ -19,6 +19,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 from tests.databases import ENGINES, drop_template, throwaway_database
 from tests.rig import Rig, open_rig
+from tests.robot_webhook import Webhook, running_webhook
 
 
 @pytest.fixture(autouse=True)
@@ -91,3 +92,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return 1 if item.get_closest_marker("slow") else 2
 
     items.sort(key=rank)  # stable: the order within each part is kept
+
+
+@pytest.fixture
+async def webhook() -> AsyncIterator[Webhook]:
+    """A group-chat robot's webhook on 127.0.0.1 (DingTalk and WeCom answer alike)."""
+    async with running_webhook() as hook:
+        yield hook

@@ -22,6 +22,7 @@ from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.records import LineRecord
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
+from bridge.ports import MetricsPort
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
@@ -112,15 +113,20 @@ async def open_rig(
     billing_knobs: BillingKnobs | None = None,
     market_sandbox: TaobaoSandbox | None = None,
     settings_for: Callable[..., Settings] = bridge_settings,
+    metrics: MetricsPort | None = None,
     **sections: dict[str, Any],
 ) -> AsyncIterator[Rig]:
     """Sandboxes, a bridge on them (``sections`` override its configuration), its clock movable by the test.
 
-    ``settings_for(sb, tmp_path, **sections)`` writes the configuration (the console's adds its own mappings).
+    ``settings_for(sb, tmp_path, **sections)`` writes the configuration (the console's adds its own mappings);
+    ``metrics`` records the bridge's calls (the daemon's recorder), none by default.
     """
     async with running_sandboxes(seed=11, billing_knobs=billing_knobs, market_sandbox=market_sandbox) as sb:
         sections.setdefault("polling", {"overlap_s": 120, "initial_lookback_s": 300})
         settings = settings_for(sb, tmp_path, **sections)
         offset = [0.0]
-        async with build_deps(settings, shift=lambda: offset[0]) as deps, aiohttp.ClientSession() as http:
+        async with (
+            build_deps(settings, shift=lambda: offset[0], metrics=metrics) as deps,
+            aiohttp.ClientSession() as http,
+        ):
             yield Rig(sb, deps, http, offset)

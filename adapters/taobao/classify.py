@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.core.errors import BridgeError, ConfigError, Permanent, RateLimited, Retryable, Unavailable
+from bridge.core.outcomes import SESSION_INVALID_CODE
 
 _BAN = re.compile(r"ban will last for (\d+) more seconds?", re.IGNORECASE)
 _CALL_LIMIT_CODES = frozenset({4, 5, 6, 7, 8})
@@ -82,7 +83,7 @@ _RULES: tuple[_Rule, ...] = (
     (
         lambda e: e.code in (26, 27) or e.sub_code in _SESSION_SUB_CODES or e.sub_code.endswith(":P03"),
         _config(
-            "TAOBAO_SESSION_INVALID",
+            SESSION_INVALID_CODE,
             "the shop's session key is missing, invalid or expired: the seller must re-authorise the "
             "app, then put the new key in the environment variable named by the shop's session_env "
             "setting (BRIDGE_SHOP_SESSION by default) and restart",

@@ -189,3 +189,26 @@ class StoredTrade:
 
     lines: tuple[LineRecord, ...]
     newer_stored: bool
+
+
+@dataclass(frozen=True)
+class ShopFigures:
+    """One shop's polling and paid-order figures, as stored."""
+
+    shop: str
+    watermark: datetime | None  # NULL until a poll succeeds
+    last_poll_success: datetime | None
+    last_paid: datetime | None  # the newest paid line stored for the shop
+    poll_error: str | None = None  # the last poll's error, until a poll succeeds
+
+
+@dataclass(frozen=True)
+class StoreFigures:
+    """What monitoring reads from the shared store at each scrape, in one go."""
+
+    lines_by_state: dict[str, int]
+    exceptions_by_reason: dict[str, int]
+    oldest_due: datetime | None  # when the oldest line the bridge still works on was paid
+    oldest_exception: datetime | None  # when the oldest line waiting for a person was paid
+    writeback_failing: int  # trades due for write-back whose last attempt failed
+    shops: tuple[ShopFigures, ...]

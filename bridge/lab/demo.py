@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.app import make_app
@@ -122,6 +123,7 @@ async def run_demo(
                 await refuse_used_database(app[DEPS_KEY].store, settings.database, "demo")
                 sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
                 report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
+                report["metrics_series"] = await _served_series(url + "metrics")
             finally:
                 await runner.cleanup()
     report["intake"] = "push" if push else "polling"
@@ -178,6 +180,15 @@ async def _drive(
     report["marketplace_calls"] = market_stats.get("calls", {})
     report["billing"] = {k: billing_stats.get(k) for k in ("operations", "lost_answers", "slow_applies")}
     return report
+
+
+async def _served_series(url: str) -> list[str]:
+    """The names of the bridge's series its /metrics serves at the end of the run."""
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        text = await resp.text()
+    return sorted(
+        {family.name for family in text_string_to_metric_families(text) if family.name.startswith("bridge_")}
+    )
 
 
 def _settled(counts: dict[str, int], expected_lines: int) -> bool:

@@ -1,12 +1,16 @@
 """The Protocols the services depend on; adapters and the store implement them.
 
 * ``remote`` — the marketplace, the billing core and the mapping files;
+* ``metrics`` — what the services record (calls, delivery latency, messages);
+* ``robot`` — the group-chat robot the alert notifier posts to;
 * ``store`` — the store by role (intake, lines, delivery, console, accounts) and ``StorePort``.
 
 This package is their public face: import the names from ``bridge.ports``.
 """
 
+from bridge.ports.metrics import MetricsPort
 from bridge.ports.remote import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
     ConsoleStorePort,
@@ -19,11 +23,13 @@ from bridge.ports.store import (
 __all__ = [
     "AccountStorePort",
     "BillingPort",
+    "ChatRobotPort",
     "ConsoleStorePort",
     "DeliveryStorePort",
     "IntakeStorePort",
     "LineStorePort",
     "MappingFilesPort",
     "MarketplacePort",
+    "MetricsPort",
     "StorePort",
 ]

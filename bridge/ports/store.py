@@ -26,6 +26,7 @@ from bridge.core.records import (
     QueueFilter,
     QueueRow,
     StoredTrade,
+    StoreFigures,
     TradeRecord,
     UnmappedSku,
     UserRecord,
@@ -328,6 +329,10 @@ class ConsoleStorePort(Protocol):
     async def last_applied_at(self) -> datetime | None: ...
 
     async def cursor_rows(self) -> list[dict[str, object]]: ...
+
+    async def figures(self) -> StoreFigures:
+        """What monitoring reads at each scrape (``bridge.metrics``), in one go."""
+        ...
 
     async def progress(self) -> dict[str, int]: ...
 

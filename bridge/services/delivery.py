@@ -57,7 +57,11 @@ async def write_back_due(deps: Deps) -> int:
         try:
             await asyncio.gather(*(_one(t) for t in trades))
         finally:  # what the marketplace took is recorded even if a sibling call failed
-            await deps.store.trades_delivered(delivered, actor=deps.owner, now=deps.clock())
+            now = deps.clock()
+            await deps.store.trades_delivered(delivered, actor=deps.owner, now=now)
+            for trade, _ in delivered:
+                if trade.pay_time is not None:
+                    deps.metrics.delivered(max(0.0, (now - trade.pay_time).total_seconds()))
 
     await asyncio.shield(_batch())
     return len(trades)

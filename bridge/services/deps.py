@@ -4,7 +4,9 @@ Two objects, so that what may change is plain to see:
 
 * ``Deps`` is frozen: settings, the store, the billing core, the shops, the
   mapping files, the clock (the database's: ``bridge.services.clock``), the
-  random source and this process's lease owner. Built once by
+  random source, this process's lease owner and its metrics recorder
+  (``bridge.services.metering.NoMetrics`` unless the daemon gives one), and
+  the chat robot alerts are posted to (with ``[alerts] enabled``). Built once by
   ``bridge.wiring`` (or a test) and never reassigned.
 * ``Runtime`` holds the little that changes while the daemon runs: the
   billing breaker, the live mapping set (written only by
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.ports import BillingPort, MappingFilesPort, MarketplacePort, StorePort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
+from bridge.services.metering import NoMetrics
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -87,3 +90,5 @@ class Deps:
     runtime: Runtime
     clock: Clock
     rng: random.Random = field(default_factory=random.Random)
+    metrics: MetricsPort = field(default_factory=NoMetrics)
+    robot: ChatRobotPort | None = None  # where alerts are posted ([alerts] enabled)

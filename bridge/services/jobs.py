@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bridge.services.alerts import Notifier
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
@@ -79,6 +80,8 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("mappings", reload_mappings, s.mapping_reload_s),
         ("clock", _anchor_clock, s.clock_anchor_s),
     ]
+    if s.alerts.enabled:  # the rules' alerts posted to a group-chat robot
+        jobs.append(("alerts", Notifier(), s.alerts.interval_s))
     if s.push.enabled:  # consumes until the queue is empty, then again after idle_sleep_s
         jobs.insert(0, ("push", push_all, s.push.idle_sleep_s))
     for name, fn, every in jobs:

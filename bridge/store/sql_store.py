@@ -17,6 +17,7 @@ from bridge.store.accounts import AccountRepository
 from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
 from bridge.store.delivery import DeliveryRepository
+from bridge.store.figures import FigureRepository
 from bridge.store.intake import IntakeRepository
 from bridge.store.lines import LineRepository
 from bridge.store.moves import MoveRepository
@@ -101,6 +102,7 @@ class SqlStore:
         self.last_applied_at = console.last_applied_at
         self.unmapped_inbox = console.unmapped_inbox
         self.parked_lines = console.parked_lines
+        self.figures = FigureRepository(engine).figures
         self.add_audit = console.add_audit
         self.audit_entries = console.audit_entries
         self.audit_actors_and_actions = console.audit_actors_and_actions

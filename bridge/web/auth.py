@@ -1,7 +1,7 @@
 """Who may see and do what: sessions, CSRF checks, sign-in and sign-out, security headers.
 
-Every page but the sign-in page needs a session (``/healthz`` stays open for
-monitoring, ``/static`` holds only CSS and JS). Every POST carries a CSRF
+Every page but the sign-in page needs a session (``/healthz`` and ``/metrics`` stay open
+for monitoring, ``/static`` holds only CSS and JS). Every POST carries a CSRF
 token that must match the session's (the sign-in form, before there is a
 session, matches a token set in its own cookie). Cookies are HttpOnly and
 SameSite=Strict; a sign-in always starts a new session id (the old one is
@@ -34,7 +34,7 @@ from bridge.web.render import (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "bridge_session"
 LOGIN_CSRF_COOKIE = "bridge_login_csrf"
-_OPEN_PATHS = frozenset({"/login", "/healthz", "/favicon.ico"})
+_OPEN_PATHS = frozenset({"/login", "/healthz", "/metrics", "/favicon.ico"})
 _OPEN_PREFIXES = ("/static/", "/lang/")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CSP = (

@@ -12,7 +12,12 @@ from pydantic import BaseModel
 from bridge.settings import Settings, ShopSettings, load_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
-_SECRETS = {"secret", "app_secret", "session_key"}  # resolved from the environment, never written in the file
+_SECRETS = {
+    "secret",
+    "app_secret",
+    "session_key",
+    "webhook_url",
+}  # resolved from the environment, never written in the file
 ENV = {"BRIDGE_BILLING_SECRET": "b", "BRIDGE_SHOP_APP_SECRET": "a", "BRIDGE_SHOP_SESSION": "s"}
 
 
@@ -58,5 +63,6 @@ def test_defaults_in_the_example_are_the_real_defaults() -> None:
     assert settings.fulfilment.model_dump() == type(settings.fulfilment)().model_dump()
     assert settings.writeback.model_dump() == type(settings.writeback)().model_dump()
     assert settings.store.model_dump() == type(settings.store)().model_dump()
+    assert settings.alerts.model_dump() == type(settings.alerts)().model_dump()
     assert settings.instance == defaults["instance"].default
     assert settings.log_format == defaults["log_format"].default

@@ -36,3 +36,16 @@ async def test_300_orders_are_each_credited_once_by_an_older_billing_core(
     assert (report["duplicates"], report["lost"], code) == (0, 0, 0)
     assert report["billing"]["slow_applies"] >= 5
     assert report["billing"]["operations"]["repeated"] == 0
+    served = set(report["metrics_series"])  # /metrics during the demo (counters without their _total)
+    assert {
+        "bridge_lines",
+        "bridge_exceptions",
+        "bridge_oldest_due_seconds",
+        "bridge_delivery_seconds",
+        "bridge_billing_call_seconds",
+        "bridge_marketplace_calls",
+        "bridge_watermark_age_seconds",
+        "bridge_last_poll_success_timestamp_seconds",
+        "bridge_billing_breaker_open",
+        "bridge_push_messages_consumed",
+    } <= served

@@ -1,0 +1,12 @@
+"""Prometheus metrics for ``/metrics``: the services' recorder and the gauges read from the store.
+
+* ``recorder`` — ``PrometheusRecorder`` (``bridge.ports.MetricsPort``): billing and
+  marketplace calls, payment → delivered, messages consumed and confirmed;
+* ``store_gauges`` — lines by state, exceptions, the oldest waiting, watermarks,
+  the breaker: read from the store at each scrape;
+* ``exposition`` — ``BridgeMetrics``: one registry per app and its text.
+"""
+
+from bridge.metrics.exposition import CONTENT_TYPE, BridgeMetrics
+
+__all__ = ["CONTENT_TYPE", "BridgeMetrics"]

@@ -1,0 +1,132 @@
+"""The remote ports wrapped so that every call is counted and timed, and the recorder that records nothing.
+
+``MeteredBilling`` and ``MeteredMarketplace`` stand in front of the real
+clients (``bridge.wiring`` puts them there) and record each call under its
+port method's name and its outcome word (``bridge.core.outcomes``); the
+services keep calling ``BillingPort`` and ``MarketplacePort`` as before. The
+message pair also records how many messages each consume handed out and how
+many were confirmed: the marketplace offers no queue length
+(``taobao.tmc.queue.get`` is not part of what the bridge calls), so the
+backlog is read from these (full batches, consumed minus confirmed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from bridge.core.models import (
+    DeliveryOutcome,
+    MemoFlag,
+    Operation,
+    OperationResult,
+    Product,
+    PushBatch,
+    Subscriber,
+    Trade,
+    TradeSummary,
+)
+from bridge.core.outcomes import outcome_of
+from bridge.ports import BillingPort, MarketplacePort, MetricsPort
+
+__all__ = ["MeteredBilling", "MeteredMarketplace", "NoMetrics"]
+
+_T = TypeVar("_T")
+
+
+class NoMetrics:
+    """Records nothing: the one-shot commands' and the unit tests' recorder."""
+
+    def billing_call(self, operation: str, outcome: str, seconds: float) -> None:
+        return None
+
+    def marketplace_call(self, method: str, outcome: str) -> None:
+        return None
+
+    def delivered(self, seconds: float) -> None:
+        return None
+
+    def messages_consumed(self, count: int) -> None:
+        return None
+
+    def messages_confirmed(self, count: int) -> None:
+        return None
+
+
+class MeteredBilling:
+    """The billing core's port, each call timed by operation and outcome."""
+
+    def __init__(self, inner: BillingPort, metrics: MetricsPort) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def _timed(self, operation: str, call: Awaitable[_T]) -> _T:
+        started = time.monotonic()
+        try:
+            result = await call
+        except Exception as exc:  # a cancelled call (shutdown) is not counted
+            self._metrics.billing_call(operation, outcome_of(exc), time.monotonic() - started)
+            raise
+        self._metrics.billing_call(operation, "ok", time.monotonic() - started)
+        return result
+
+    async def products(self) -> list[Product]:
+        return await self._timed("products", self._inner.products())
+
+    async def subscriber(self, card_no: str) -> Subscriber:
+        return await self._timed("subscriber", self._inner.subscriber(card_no))
+
+    async def apply(self, operation: Operation) -> OperationResult:
+        return await self._timed("apply", self._inner.apply(operation))
+
+    async def find(self, request_id: str) -> OperationResult | None:
+        return await self._timed("find", self._inner.find(request_id))
+
+    async def reverse(self, request_id: str, reason: str) -> OperationResult:
+        return await self._timed("reverse", self._inner.reverse(request_id, reason))
+
+    async def refresh_authorization(self, card_no: str) -> None:
+        await self._timed("refresh_authorization", self._inner.refresh_authorization(card_no))
+
+
+class MeteredMarketplace:
+    """One shop's marketplace port, each call counted by method and outcome."""
+
+    def __init__(self, inner: MarketplacePort, metrics: MetricsPort) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
+        try:
+            result = await call
+        except Exception as exc:  # a cancelled call (shutdown) is not counted
+            self._metrics.marketplace_call(method, outcome_of(exc))
+            raise
+        self._metrics.marketplace_call(method, "ok")
+        return result
+
+    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
+        return await self._counted("list_modified", self._inner.list_modified(start, end))
+
+    async def get_trade(self, tid: int) -> Trade:
+        return await self._counted("get_trade", self._inner.get_trade(tid))
+
+    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+        return await self._counted("mark_delivered", self._inner.mark_delivered(tid, codes))
+
+    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+        await self._counted("set_memo", self._inner.set_memo(tid, memo, flag))
+
+    async def server_time(self) -> datetime:
+        return await self._counted("server_time", self._inner.server_time())
+
+    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
+        batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+        self._metrics.messages_consumed(len(batch))
+        return batch
+
+    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
+        await self._counted("confirm_messages", self._inner.confirm_messages(group, message_ids))
+        self._metrics.messages_confirmed(len(message_ids))

@@ -54,7 +54,8 @@ FULLINFO_FIELDS = ",".join(
         *(f"orders.{f}" for f in ("payment", "status", "refund_status", "customization")),
     ]
 )
-LIST_FIELDS = "tid,status,modified"
+LIST_FIELDS = "tid,status,modified,orders.oid,orders.oid_str,orders.refund_status"
+"""Enough to tell a changed trade from one re-listed only because ``modified`` moved."""
 MAX_WINDOW = timedelta(days=1)
 MEMO_MAX_BYTES = 1000
 _RECHECK_SUB_CODES = frozenset(

@@ -147,11 +147,35 @@ class _WithTid(_Wire):
         return _prefer_str_id(data, "tid")
 
 
+class WireOrderRefund(_Wire):
+    """One ``orders`` item of the incremental list: ``orders.oid`` and ``orders.refund_status``."""
+
+    oid: WireId
+    refund_status: str = "NO_REFUND"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids(cls, data: object) -> object:
+        return _prefer_str_id(data, "oid")
+
+
 class WireTradeSummary(_WithTid):
-    """One ``trades`` item of the incremental list (``fields=tid,status,modified``)."""
+    """One ``trades`` item of the incremental list (``LIST_FIELDS``); ``orders`` only when asked."""
+
+    orders: list[WireOrderRefund] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _orders(cls, data: object) -> object:
+        if isinstance(data, dict) and "orders" in data:
+            return {**data, "orders": unlist(data["orders"], "order")}
+        return data
 
     def to_domain(self) -> TradeSummary:
-        return TradeSummary(tid=self.tid, status=self.status, modified=self.modified)
+        refunds = None
+        if self.orders:
+            refunds = tuple(sorted((o.oid, o.refund_status) for o in self.orders))
+        return TradeSummary(tid=self.tid, status=self.status, modified=self.modified, refunds=refunds)
 
 
 class WireTrade(_WithTid):

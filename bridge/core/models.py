@@ -57,6 +57,8 @@ class TradeSummary:
     tid: int
     status: str
     modified: datetime
+    refunds: tuple[tuple[int, str], ...] | None = None
+    """Each order's (oid, refund_status), by oid, when the list carried the orders' fields."""
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,17 @@ class PlannedLine:
 
 
 @dataclass(frozen=True)
+class KnownTrade:
+    """What the store holds of a listed trade: enough to tell whether a re-listing changed it."""
+
+    status: str
+    modified: datetime
+    read_at: datetime
+    delivered: bool  # the bridge's own write-back marked it delivered
+    refunds: tuple[tuple[int, str], ...]  # each stored line's (oid, refund_status), by oid
+
+
+@dataclass(frozen=True)
 class StoredTrade:
     """A trade of a page as intake stored it: all its lines, and whether the store already held
     a newer read of it (then this read changed nothing stored but lines it had not seen)."""

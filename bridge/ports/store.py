@@ -18,6 +18,7 @@ from bridge.core.reasons import Memo
 from bridge.core.records import (
     AuditEntry,
     EventRecord,
+    KnownTrade,
     LineRecord,
     MemoRecord,
     OperationRecord,
@@ -50,8 +51,8 @@ class IntakeStorePort(Protocol):
         """``save_trade`` for a page of trades in one transaction; each one's lines, in order."""
         ...
 
-    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
-        """Stored (status, modified, read at) of these trades."""
+    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, KnownTrade]:
+        """What the store holds of these trades, to tell a changed one from a re-listed one."""
         ...
 
     async def watermark(self, shop: str) -> datetime | None: ...

@@ -28,8 +28,9 @@ import structlog
 
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent
-from bridge.core.models import CLOSED_STATUSES, Trade, TradeSummary
+from bridge.core.models import CLOSED_STATUSES, Trade
 from bridge.core.records import LineRecord, StoredTrade
+from bridge.core.relisting import needs_read
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_polling
@@ -41,7 +42,6 @@ _T = TypeVar("_T")
 
 _READ_CONCURRENCY = 8
 _PAGE = 50  # trades stored (and their lines planned) in one transaction
-_SETTLE = timedelta(seconds=2)
 _PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
 _STORE_TRIES = 3
 _STORE_PAUSE_S = 0.2
@@ -138,10 +138,10 @@ async def _read_windows(
         known = await deps.store.known_versions(shop, [s.tid for s in summaries])
         fresh: dict[int, None] = {}  # in order, each once
         for summary in summaries:
-            if _unchanged(known.get(summary.tid), summary):
-                report.unchanged += 1  # re-read by the overlap, nothing new: skip the full read
-            else:
+            if needs_read(known.get(summary.tid), summary):
                 fresh[summary.tid] = None
+            else:
+                report.unchanged += 1  # re-listed (the overlap, our own writes), nothing new: no full read
         tids = list(fresh)
         for at in range(0, len(tids), _PAGE):
             await _ingest_page(deps, shop, tids[at : at + _PAGE], set(known), report)
@@ -155,20 +155,6 @@ async def release_pollers(deps: Deps) -> None:
                 log.info("poller_released", shop=shop)
         except Exception as exc:  # shutting down: the lease simply runs out instead
             log.warning("poller_release_failed", shop=shop, error=repr(exc))
-
-
-def _unchanged(stored: tuple[str, datetime, datetime] | None, summary: TradeSummary) -> bool:
-    """Same status and modified, and our full read came after that second was over.
-
-    Marketplace times have whole seconds: two changes within one second share a
-    ``modified``, so an equal time only proves "no change" if we read the trade
-    after that second (plus a margin for clock skew) had passed.
-    """
-    if stored is None:
-        return False
-    status, modified, read_at = stored
-    # equal, not >=: a stored time in the future (a bad answer) must never hide later changes
-    return status == summary.status and modified == summary.modified and read_at >= summary.modified + _SETTLE
 
 
 async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport) -> None:
@@ -296,4 +282,4 @@ async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:
 async def _superseded(deps: Deps, shop: str, trade: Trade) -> bool:
     """The store holds a newer read of this trade than ``trade`` (this one is stale)."""
     stored = (await deps.store.known_versions(shop, [trade.tid])).get(trade.tid)
-    return stored is not None and stored[1] > trade.modified
+    return stored is not None and stored.modified > trade.modified

@@ -13,6 +13,7 @@ the shop's poller, holding its lease with the token it was given, moves it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.models import OrderLine, Trade
-from bridge.core.records import LineRecord, StoredTrade
+from bridge.core.records import KnownTrade, LineRecord, StoredTrade
 from bridge.core.states import DeliveryState, LineState
 from bridge.store.rows import load_lines_by
 from bridge.store.schema import cursors, insert_ignore, lines, trades
@@ -75,21 +76,37 @@ class IntakeRepository:
                 by_trade.setdefault(line.tid, []).append(line)
         return [StoredTrade(tuple(by_trade.get(t.tid, [])), newer_stored[t.tid]) for t, _, _ in cleaned]
 
-    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, tuple[str, datetime, datetime]]:
-        """Stored (status, modified, read at) of these trades: a re-listed unchanged trade is skipped."""
-        found: dict[int, tuple[str, datetime, datetime]] = {}
+    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, KnownTrade]:
+        """What the store holds of these trades (status, modified, read at, delivered, the lines'
+        refund statuses): a re-listed unchanged trade is skipped (``bridge.core.relisting``)."""
+        found: dict[int, KnownTrade] = {}
+        refunds: dict[int, list[tuple[int, str]]] = {}
+        query = (
+            select(
+                trades.c.tid,
+                trades.c.status,
+                trades.c.modified,
+                trades.c.updated_at,
+                trades.c.delivery_state,
+                lines.c.oid,
+                lines.c.refund_status,
+            )
+            .select_from(trades.outerjoin(lines, lines.c.trade_id == trades.c.id))
+            .where(trades.c.shop == shop)
+        )
         async with self._engine.connect() as conn:
             for start in range(0, len(tids), 500):
-                chunk = tids[start : start + 500]
-                rows = (
-                    await conn.execute(
-                        select(trades.c.tid, trades.c.status, trades.c.modified, trades.c.updated_at).where(
-                            and_(trades.c.shop == shop, trades.c.tid.in_(chunk))
-                        )
+                for r in (await conn.execute(query.where(trades.c.tid.in_(tids[start : start + 500])))).all():
+                    if r.oid is not None:
+                        refunds.setdefault(r.tid, []).append((r.oid, r.refund_status))
+                    found[r.tid] = KnownTrade(
+                        status=r.status,
+                        modified=r.modified,
+                        read_at=r.updated_at,
+                        delivered=r.delivery_state == DeliveryState.DELIVERED.value,
+                        refunds=(),
                     )
-                ).all()
-                found.update({r.tid: (r.status, r.modified, r.updated_at) for r in rows})
-        return found
+        return {tid: replace(k, refunds=tuple(sorted(refunds.get(tid, [])))) for tid, k in found.items()}
 
     async def watermark(self, shop: str) -> datetime | None:
         async with self._engine.connect() as conn:

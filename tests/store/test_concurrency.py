@@ -172,4 +172,4 @@ async def test_an_older_read_never_overwrites_a_newer_one(rig: Rig) -> None:
     [line] = await rig.lines(1001)
     assert line.state is S.HELD and line.refund_status == "WAIT_SELLER_AGREE"
     stored = (await deps.store.known_versions("main", [1001]))[1001]
-    assert stored[1] == asked.modified
+    assert stored.modified == asked.modified

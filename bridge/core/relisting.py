@@ -1,0 +1,51 @@
+"""Whether a listed trade needs a full read again: the rule intake skips re-reads by.
+
+Every listing of a window shows trades the bridge has already read: the
+overlap lists them again, and the bridge's own writes (the delivery, a memo)
+bump ``modified``. A full read (fullinfo) costs a marketplace call per trade,
+so a re-listed trade is read again only when its state may have changed.
+
+Invariants:
+- The state that matters is the trade's status and each order's refund
+  status; a listing that carries the orders' refund statuses is compared on
+  exactly that, so a memo write or another change that moves only ``modified``
+  costs no read.
+- The bridge's own delivery moves a paid trade to WAIT_BUYER_CONFIRM_GOODS;
+  for a trade the bridge marked delivered that status is the stored one.
+- A listing without the orders' fields falls back to time: same status and
+  ``modified``, and the stored read came after that second was over
+  (two changes within one second share a ``modified``).
+- A trade the store does not hold, or a listing entry that could not be read
+  (empty status), is always read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bridge.core.models import TradeSummary
+from bridge.core.records import KnownTrade
+
+SETTLE = timedelta(seconds=2)
+"""After a trade's ``modified`` second, how long before a read of it counts as later (clock skew)."""
+
+_PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
+_SHIPPED_BY_US = "WAIT_BUYER_CONFIRM_GOODS"
+
+
+def needs_read(known: KnownTrade | None, summary: TradeSummary) -> bool:
+    """True when ``summary`` may show a state of the trade the store does not hold."""
+    if known is None or not summary.status:
+        return True
+    if not _same_status(known, summary.status):
+        return True
+    if summary.refunds is not None:
+        return summary.refunds != known.refunds
+    # equal, not >=: a stored time in the future (a bad answer) must never hide later changes
+    return not (summary.modified == known.modified and known.read_at >= summary.modified + SETTLE)
+
+
+def _same_status(known: KnownTrade, status: str) -> bool:
+    if status == known.status:
+        return True
+    return known.delivered and known.status in _PAID and status == _SHIPPED_BY_US

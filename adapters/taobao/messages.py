@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from adapters.taobao.wire import DATA_INVALID, WireId, data_invalid, to_id, unlist
+from adapters.taobao.wire import DATA_INVALID, WireId, WireTime, data_invalid, to_id, unlist
 from bridge.core.errors import Permanent
 from bridge.core.models import PushBatch, PushMessage
 
@@ -31,6 +31,7 @@ class WireMessage(_Wire):
     topic: str
     content: str
     user_nick: str | None = None
+    pub_time: WireTime | None = None
 
 
 class WireContent(_Wire):
@@ -73,6 +74,7 @@ def parse_message(raw: object) -> PushMessage:
         oid=content.oid,
         refund_id=content.refund_id,
         seller_nick=wire.user_nick or content.seller_nick or None,
+        published=wire.pub_time,
     )
 
 

@@ -66,6 +66,8 @@ def _to_text(value: object) -> object:
 WireId = Annotated[int, BeforeValidator(to_id)]
 _Fen = Annotated[int, BeforeValidator(_to_fen)]
 _Time = Annotated[datetime, BeforeValidator(_to_time)]
+WireTime = _Time
+"""A marketplace time (``yyyy-MM-dd HH:mm:ss``, GMT+8) read as an aware datetime."""
 _Text = Annotated[str, BeforeValidator(_to_text)]
 
 

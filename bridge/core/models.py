@@ -129,6 +129,7 @@ class PushMessage:
     oid: int | None = None
     refund_id: int | None = None
     seller_nick: str | None = None
+    published: datetime | None = None  # ``pub_time``: when the marketplace published it
 
 
 @dataclass(frozen=True)

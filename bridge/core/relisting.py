@@ -17,11 +17,13 @@ Invariants:
   (two changes within one second share a ``modified``).
 - A trade the store does not hold, or a listing entry that could not be read
   (empty status), is always read.
+- A pushed message is only a reason to read: a stored read made after the
+  message was published (its second over) already shows what it announced.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bridge.core.models import TradeSummary
 from bridge.core.records import KnownTrade
@@ -43,6 +45,15 @@ def needs_read(known: KnownTrade | None, summary: TradeSummary) -> bool:
         return summary.refunds != known.refunds
     # equal, not >=: a stored time in the future (a bad answer) must never hide later changes
     return not (summary.modified == known.modified and known.read_at >= summary.modified + SETTLE)
+
+
+def read_since(known: KnownTrade | None, published: datetime | None) -> bool:
+    """The stored read of a trade came after a message about it was published (and that second
+    was over): the read already shows what the message announced, so it needs no new read.
+
+    A message without a publication time, or a trade not stored, always needs the read.
+    """
+    return known is not None and published is not None and known.read_at >= published + SETTLE
 
 
 def _same_status(known: KnownTrade, status: str) -> bool:

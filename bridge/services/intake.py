@@ -142,9 +142,7 @@ async def _read_windows(
                 fresh[summary.tid] = None
             else:
                 report.unchanged += 1  # re-listed (the overlap, our own writes), nothing new: no full read
-        tids = list(fresh)
-        for at in range(0, len(tids), _PAGE):
-            await _ingest_page(deps, shop, tids[at : at + _PAGE], set(known), report)
+        await ingest_tids(deps, shop, list(fresh), report, known=set(known))
 
 
 async def release_pollers(deps: Deps) -> None:
@@ -218,14 +216,16 @@ def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
     return True
 
 
-async def ingest_tid(deps: Deps, shop: str, tid: int, report: PollReport | None = None) -> None:
-    """Read one trade in full and store it; a bad trade is recorded, never raised."""
-    report = report or PollReport(shop)
-
-    async def read_and_store() -> None:
-        await ingest_trade(deps, shop, await deps.shops[shop].get_trade(tid), report)
-
-    await _recorded(deps, shop, tid, report, read_and_store())
+async def ingest_tids(
+    deps: Deps, shop: str, tids: list[int], report: PollReport, *, known: set[int] | None = None
+) -> None:
+    """Read these trades in full and store them a page at a time; a bad trade is recorded, never
+    raised (it is in ``report.failed``); a transient error is raised. ``known``: the tids the store
+    already holds, when the caller has them."""
+    if known is None:
+        known = set(await deps.store.known_versions(shop, tids))
+    for at in range(0, len(tids), _PAGE):
+        await _ingest_page(deps, shop, tids[at : at + _PAGE], known, report)
 
 
 async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: Awaitable[_T]) -> _T | None:

@@ -2,10 +2,13 @@
 
 A message carries only ids and may be stale, repeated, out of order or never
 sent, so it is only ever a reason to read its trade again: ``push_once``
-consumes a batch, reads each distinct trade in full and stores it through
-the very path polling uses (``intake.ingest_tid``: stored trades are unique
-per shop + tid + oid, so a repeat changes nothing), and confirms a message
-only after its trade was stored. A message whose trade could not be read or
+consumes a batch, reads each distinct trade in full and stores the batch's
+trades through the very path polling uses (``intake.ingest_tids``: a page of
+trades in one transaction; stored trades are unique per shop + tid + oid, so a
+repeat changes nothing), and confirms a message only after its trade was
+stored. A trade whose stored read came after the message was published
+already shows what the message announced and is not read again
+(``bridge.core.relisting.read_since``). A message whose trade could not be read or
 stored stays unconfirmed: the marketplace hands it out again after its
 redelivery timeout. Polling (``intake``) stays on as the safety net and finds
 a trade whose message was lost.
@@ -29,12 +32,12 @@ import structlog
 
 from bridge.core.errors import BridgeError
 from bridge.core.models import PushBatch, PushMessage
+from bridge.core.relisting import read_since
 from bridge.services.deps import Deps
-from bridge.services.intake import PollReport, ingest_tid
+from bridge.services.intake import PollReport, ingest_tids
 
 log = structlog.get_logger("bridge.services.push")
 
-_READ_CONCURRENCY = 4  # messages come a few at a time; each read holds a database connection
 _ERROR_PAUSE_S = 5.0
 
 
@@ -109,19 +112,17 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
     if not report.messages:
         return report
     done, todo = _sort(deps, app, batch, report)
-    report.trades = len(todo)
-    sem = asyncio.Semaphore(_READ_CONCURRENCY)
-
-    async def one(shop: str, tid: int, ids: list[int]) -> None:
-        async with sem:
-            if deps.runtime.stopping.is_set():  # shutting down: no new read; the message comes back
-                report.unconfirmed.append(tid)
-            elif await _stored(deps, shop, tid):
-                done.extend(ids)
+    report.trades = sum(len(trades) for trades in todo.values())
+    for shop, trades in todo.items():
+        if deps.runtime.stopping.is_set():  # shutting down: no new read; the messages come back
+            report.unconfirmed.extend(trades)
+            continue
+        stored = await _stored(deps, shop, trades)
+        for tid, messages in trades.items():
+            if tid in stored:
+                done.extend(m.message_id for m in messages)
             else:
                 report.unconfirmed.append(tid)
-
-    await asyncio.gather(*(one(shop, tid, ids) for (shop, tid), ids in todo.items()))
     if done:
         await port.confirm_messages(push.group, done)
     report.confirmed = len(done)
@@ -138,11 +139,11 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
 
 def _sort(
     deps: Deps, app: _App, batch: PushBatch, report: PushReport
-) -> tuple[list[int], dict[tuple[str, int], list[int]]]:
-    """Message ids to confirm as they are, and the trades to read with their message ids."""
+) -> tuple[list[int], dict[str, dict[int, list[PushMessage]]]]:
+    """Message ids to confirm as they are, and by shop the trades to read with their messages."""
     done = [message_id for message_id, _ in batch.unreadable if message_id is not None]
     report.ignored += len(batch.unreadable)
-    todo: dict[tuple[str, int], list[int]] = {}
+    todo: dict[str, dict[int, list[PushMessage]]] = {}
     for message in batch.messages:
         shop = app.shop_for(deps, message)
         if shop is None or message.tid is None:
@@ -155,20 +156,25 @@ def _sort(
             report.ignored += 1
             done.append(message.message_id)
         else:
-            todo.setdefault((shop, message.tid), []).append(message.message_id)
+            todo.setdefault(shop, {}).setdefault(message.tid, []).append(message)
     return done, todo
 
 
-async def _stored(deps: Deps, shop: str, tid: int) -> bool:
-    """Read the trade in full and store it (the polling path); whether it may be confirmed."""
+async def _stored(deps: Deps, shop: str, trades: dict[int, list[PushMessage]]) -> set[int]:
+    """Read and store the trades the messages name (the polling path), except those whose stored
+    read came after every message about them; the tids whose messages may be confirmed."""
+    tids = list(trades)
+    known = await deps.store.known_versions(shop, tids)
+    covered = {t for t in tids if all(read_since(known.get(t), m.published) for m in trades[t])}
+    fresh = [t for t in tids if t not in covered]
     outcome = PollReport(shop)
     try:
-        await ingest_tid(deps, shop, tid, outcome)
-    except BridgeError as exc:  # transient or configuration: the message comes back
+        await ingest_tids(deps, shop, fresh, outcome, known=set(known))
+    except BridgeError as exc:  # transient or configuration: the messages come back
         kind = type(exc).__name__
-        log.warning("pushed_trade_not_stored", shop=shop, tid=tid, error=str(exc), error_kind=kind)
-        return False
-    if outcome.failed:  # recorded for a person by intake; read again when the message comes back
+        for tid in fresh:
+            log.warning("pushed_trade_not_stored", shop=shop, tid=tid, error=str(exc), error_kind=kind)
+        return covered
+    for tid in outcome.failed:  # recorded for a person by intake; read again when the message comes back
         log.warning("pushed_trade_not_stored", shop=shop, tid=tid, error="unreadable or unstorable")
-        return False
-    return True
+    return set(tids) - set(outcome.failed)

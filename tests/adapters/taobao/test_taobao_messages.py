@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import aiohttp
 import pytest
@@ -12,7 +13,7 @@ from adapters.taobao import TaobaoClient
 from adapters.taobao.messages import parse_consumed
 from adapters.taobao.sandbox import RunningSandbox, TaobaoSandbox
 from bridge.core.errors import Permanent
-from bridge.core.models import PushMessage
+from bridge.core.models import CST, PushMessage
 
 from .helpers import OffsetClock, Shopper, raw_call
 
@@ -26,8 +27,11 @@ async def _paid(shopper: Shopper, count: int) -> list[int]:
 
 async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient, shopper: Shopper) -> None:
     """TradeBuyerPay with the tid, the first oid and the seller; no buyer text, no money as data."""
+    before = datetime.now(CST).replace(microsecond=0)
     placed = await shopper.paid_trade()
     batch = await client.consume_messages("default", 10)
+    published = batch.messages[0].published
+    assert published is not None and before <= published <= datetime.now(CST)
     assert batch.messages == (
         PushMessage(
             message_id=batch.messages[0].message_id,
@@ -35,6 +39,7 @@ async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient
             tid=placed["tid"],
             oid=placed["oids"][0],
             seller_nick=SELLER,
+            published=published,
         ),
     )
     assert batch.messages[0].message_id > 2**53

@@ -6,6 +6,11 @@ statements and transactions per line and marketplace calls per trade, and
 checks exactly-once on the sandboxes' records. ``rss`` drains a backlog of
 ``backlog_lines`` lines (or stops at ``limit_s``) and reports the daemon's
 resident memory, at its peak and at the end.
+
+The daemons take their intake as a shop runs it in production: push, with
+polling as the safety net at its default interval and overlap (the lab's
+one-second polling would list every trade delivered in the last minute once a
+second, a cost no production shop pays).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from bench.cells import Cell
 from bench.rig import backlog, cell_rig, per_line, per_trade
 from bench.watch import Drain, rss_figures, steady, watch
 from bridge.lab.scenario import place_paid_in_bulk
+from bridge.settings import POLL_INTERVAL_WITH_PUSH_S, PollingSettings
 
 POLL_LEASE_S = 300.0
 
@@ -43,7 +49,13 @@ async def run_drain(cell: Cell) -> dict[str, Any]:
         # the poller's lease must outlast reading the whole backlog's window (the lease is extended
         # only between polls): with the default four intervals (4 s here) a second daemon takes the
         # shop over mid-poll and reads the same trades again
-        "polling": {"initial_lookback_s": 3600, "lease_s": POLL_LEASE_S},
+        "push": {"enabled": True},
+        "polling": {
+            "interval_s": POLL_INTERVAL_WITH_PUSH_S,
+            "overlap_s": PollingSettings.model_fields["overlap_s"].default,
+            "initial_lookback_s": 3600,
+            "lease_s": POLL_LEASE_S,
+        },
         "writeback": {"max_in_flight": 8},
     }
     async with cell_rig(cell, **sections) as rig:

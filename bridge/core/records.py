@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.core.models import Operation
+from bridge.core.models import Operation, OperationResult
 from bridge.core.states import LineState
 
 
@@ -180,6 +180,16 @@ class PlannedLine:
     delivery_mode: str
     mapping_version: str
     frm: tuple[LineState, ...] = (LineState.RECEIVED,)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A part the billing core applied, to record; ``how`` it was learnt (applied, reconciled)."""
+
+    line: LineRecord
+    op: OperationRecord
+    result: OperationResult
+    how: str = "applied"
 
 
 @dataclass(frozen=True)

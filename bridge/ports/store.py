@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bridge.core.models import Operation, OperationResult, Trade
 from bridge.core.reasons import Memo
 from bridge.core.records import (
+    Applied,
     AuditEntry,
     EventRecord,
     KnownTrade,
@@ -175,6 +176,13 @@ class LineStorePort(Protocol):
         how: str = "applied",
     ) -> LineRecord | None:
         """The line after recording the part applied; None if the lease moved on (fenced out)."""
+        ...
+
+    async def record_applied_many(
+        self, applied: Sequence[Applied], actor: str, now: datetime
+    ) -> list[LineRecord | None]:
+        """Several applied parts of different lines in one transaction, each fenced by its line's
+        lease; for each, the line as it now is, or None if fenced out."""
         ...
 
     async def record_unknown(

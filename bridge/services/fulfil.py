@@ -40,8 +40,9 @@ from bridge.core.models import (
     Subscribe,
 )
 from bridge.core.reasons import REASONS, memo_for, reason_text
-from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.records import Applied, LineRecord, OperationRecord
 from bridge.core.states import PROVISIONABLE, OperationState
+from bridge.services.applied_writer import AppliedWriter
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_leased, submit_on_lease
 
@@ -81,6 +82,7 @@ async def fulfil_due(deps: Deps) -> int:
     limit = deps.settings.fulfilment.max_in_flight
     batch = max(1, limit // 4)  # claims take a batch: one claim per few finished lines, not one each
     inflight: set[asyncio.Task[None]] = set()
+    writer = AppliedWriter(deps)  # the outcomes of calls that return together, recorded together
     done = 0
     try:
         while True:
@@ -93,7 +95,7 @@ async def fulfil_due(deps: Deps) -> int:
                 for line in await deps.store.claim_lines(
                     deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, free
                 ):
-                    inflight.add(asyncio.create_task(provision_line(deps, line)))
+                    inflight.add(asyncio.create_task(provision_line(deps, line, writer)))
             if not inflight:
                 return done
             finished, inflight = await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
@@ -106,7 +108,10 @@ async def fulfil_due(deps: Deps) -> int:
             await asyncio.shield(asyncio.gather(*inflight, return_exceptions=True))
 
 
-async def provision_line(deps: Deps, line: LineRecord) -> None:
+async def provision_line(deps: Deps, line: LineRecord, writer: AppliedWriter | None = None) -> None:
+    """Provision each part of ``line`` not yet applied; applied parts are recorded through
+    ``writer`` (grouped with other lines'), or one by one without it."""
+    writer = writer or AppliedWriter(deps)
     with structlog.contextvars.bound_contextvars(shop=line.shop, tid=line.tid, oid=line.oid):
         if line.attempts >= deps.settings.fulfilment.max_attempts:
             await _out_of_attempts(deps, line)
@@ -115,7 +120,7 @@ async def provision_line(deps: Deps, line: LineRecord) -> None:
             if op.state == OperationState.APPLIED:
                 continue
             with structlog.contextvars.bound_contextvars(request_id=op.request_id):
-                fresh = await _provision_part(deps, line, op)
+                fresh = await _provision_part(deps, line, op, writer)
             if fresh is None or fresh.state not in PROVISIONABLE:
                 return  # this part did not go through (rescheduled, exception) or the line is done
             line = fresh
@@ -175,7 +180,9 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
     return _Lookup.WAITING
 
 
-async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRecord | None:
+async def _provision_part(
+    deps: Deps, line: LineRecord, op: OperationRecord, writer: AppliedWriter
+) -> LineRecord | None:
     """One part; the line as it now is, or None when this part did not go through."""
     store = deps.store
     try:
@@ -211,7 +218,7 @@ async def _provision_part(deps: Deps, line: LineRecord, op: OperationRecord) -> 
         log.error("billing_config_error", error=str(exc))
         return None
     log.info("applied", operation_id=result.operation_id)
-    fresh = await _final(store.record_applied(line, op, result, deps.owner, deps.clock()))
+    fresh = await writer.record(Applied(line, op, result))  # shielded: written even if cancelled
     _refused(fresh is not None)
     return fresh
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.core.inflight import gave_up_marker, may_be_applied, sent_marker
 from bridge.core.models import OperationResult
 from bridge.core.reasons import Memo
-from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.records import Applied, LineRecord, OperationRecord
 from bridge.core.states import IN_FLIGHT, PROVISIONABLE, LineState, OperationState
 from bridge.store.fencing import held
 from bridge.store.rows import load_lines_by
@@ -131,51 +131,57 @@ class OperationRepository:
         now: datetime,
         how: str = "applied",
     ) -> LineRecord | None:
-        """Record one applied part; the line becomes APPLIED when every part is; None if fenced out.
+        """Record one applied part; the line becomes APPLIED when every part is; None if fenced out."""
+        [fresh] = await self.record_applied_many([Applied(line, op, result, how)], actor, now)
+        return fresh
 
-        The line as it now is comes back without a second read when it moved:
-        under its lease only this worker writes its parts.
+    async def record_applied_many(
+        self, applied: Sequence[Applied], actor: str, now: datetime
+    ) -> list[LineRecord | None]:
+        """Record several applied parts (of different lines) in one transaction, each fenced by its
+        own line's lease; for each, in order, the line as it now is, or None if fenced out.
+
+        The lines whose last part this is move to APPLIED in one batch compare-and-set with their
+        events; the line comes back without a second read when it moved (under its lease only
+        this worker writes its parts).
         """
-        detail = _applied_detail(op, result, how)
+        if len({a.line.id for a in applied}) != len(applied):
+            raise ValueError("one applied part per line in a batch")
+        out: dict[int, LineRecord | None] = {}
         async with self._engine.begin() as conn:
-            if not await _others_applied(conn, line, op):
-                if not await held(conn, line):
-                    return None
-                await _set_applied(conn, op, result, now)
-                await _part_applied(conn, line, actor, now, detail)
-                return (await load_lines_by(conn, "id", [line.id]))[0]
-            move = Move(
-                line,
-                S.APPLIED,
-                "applied",
-                (S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
-                detail=detail,
-                sets={"applied_at": now, "reason": None, "reason_detail": None, **_NO_LEASE},
-                fenced=True,
-            )
-            [moved] = await move_lines(conn, [move], now=now, actor=actor)
-            if not moved.held:
-                return None
-            await _set_applied(conn, op, result, now)
-            if moved.left is None:  # the line moved on meanwhile (a refund): as it is now
-                return (await load_lines_by(conn, "id", [line.id]))[0]
-        ops = tuple(
-            replace(
-                o, state=OP.APPLIED.value, operation_id=result.operation_id, result=_result_payload(result)
-            )
-            if o.id == op.id
-            else o
-            for o in line.operations
-        )
-        return replace(
-            line,
-            state=S.APPLIED,
-            operations=ops,
-            reason=None,
-            reason_detail=None,
-            lease_owner=None,
-            updated_at=now,
-        )
+            lasts: list[Applied] = []
+            for a in applied:
+                if await _others_applied(conn, a.line, a.op):
+                    lasts.append(a)
+                elif not await held(conn, a.line):
+                    out[a.line.id] = None
+                else:
+                    await _set_applied(conn, [a], now)
+                    await _part_applied(conn, a.line, actor, now, _applied_detail(a.op, a.result, a.how))
+                    out[a.line.id] = (await load_lines_by(conn, "id", [a.line.id]))[0]
+            moves = [
+                Move(
+                    a.line,
+                    S.APPLIED,
+                    "applied",
+                    (S.SUBMITTED, S.UNKNOWN, S.EXCEPTION),
+                    detail=_applied_detail(a.op, a.result, a.how),
+                    sets={"applied_at": now, "reason": None, "reason_detail": None, **_NO_LEASE},
+                    fenced=True,
+                )
+                for a in lasts
+            ]
+            results = await move_lines(conn, moves, now=now, actor=actor)
+            kept = [(a, moved) for a, moved in zip(lasts, results, strict=True) if moved.held]
+            await _set_applied(conn, [a for a, _ in kept], now)
+            out.update((a.line.id, None) for a in lasts)  # fenced out, unless kept below
+            moved_on = [a.line.id for a, moved in kept if moved.left is None]
+            for fresh in await load_lines_by(conn, "id", moved_on) if moved_on else []:
+                out[fresh.id] = fresh  # the line moved on meanwhile (a refund): as it is now
+            for a, moved in kept:
+                if moved.left is not None:
+                    out[a.line.id] = _applied_line(a, now)
+        return [out[a.line.id] for a in applied]
 
     async def record_unknown(
         self,
@@ -298,18 +304,43 @@ async def _others_applied(conn: AsyncConnection, line: LineRecord, op: Operation
     return all(s == OP.APPLIED.value for s in states)
 
 
-async def _set_applied(
-    conn: AsyncConnection, op: OperationRecord, result: OperationResult, now: datetime
-) -> None:
-    params = {
-        "w_id": op.id,
-        "v_state": OP.APPLIED.value,
-        "v_operation_id": result.operation_id,
-        "v_result": _result_payload(result),
-        "v_applied_at": result.applied_at,
-        "v_now": now,
-    }
+async def _set_applied(conn: AsyncConnection, applied: Sequence[Applied], now: datetime) -> None:
+    """The parts applied, with the billing core's answers: one statement for the batch."""
+    if not applied:
+        return
+    params = [
+        {
+            "w_id": a.op.id,
+            "v_state": OP.APPLIED.value,
+            "v_operation_id": a.result.operation_id,
+            "v_result": _result_payload(a.result),
+            "v_applied_at": a.result.applied_at,
+            "v_now": now,
+        }
+        for a in applied
+    ]
     await conn.execute(_SET_APPLIED, params)
+
+
+def _applied_line(a: Applied, now: datetime) -> LineRecord:
+    """The line after its last part was applied: APPLIED, its lease given up."""
+    ops = tuple(
+        replace(
+            o, state=OP.APPLIED.value, operation_id=a.result.operation_id, result=_result_payload(a.result)
+        )
+        if o.id == a.op.id
+        else o
+        for o in a.line.operations
+    )
+    return replace(
+        a.line,
+        state=S.APPLIED,
+        operations=ops,
+        reason=None,
+        reason_detail=None,
+        lease_owner=None,
+        updated_at=now,
+    )
 
 
 async def _not_applied(conn: AsyncConnection, op: OperationRecord, now: datetime) -> None:

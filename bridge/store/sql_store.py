@@ -79,6 +79,7 @@ class SqlStore:
         ops = OperationRepository(engine)
         self.begin_submit = ops.begin_submit
         self.record_applied = ops.record_applied
+        self.record_applied_many = ops.record_applied_many
         self.record_unknown = ops.record_unknown
         self.record_retry = ops.record_retry
         self.record_exception = ops.record_exception

@@ -190,20 +190,25 @@ async def _set_line(conn: AsyncConnection, move: Move, current: str, now: dateti
     return bool(done.rowcount == 1)
 
 
+_FENCE_KEYS = {"fence_token": "lease_token", "fence_owner": "lease_owner"}
+"""The lease a fenced row was read with, under names of their own (a move may also set the lease)."""
+_KEY_COLUMNS = {"from_state": "state", **_FENCE_KEYS}
+
+
 def _keys(fenced: bool, columns: Sequence[str]) -> list[str]:
-    return ["id", "from_state", *(["lease_token", "lease_owner"] if fenced else []), *columns]
+    return ["id", "from_state", *(_FENCE_KEYS if fenced else []), *columns]
 
 
 @lru_cache(maxsize=256)
 def _set_lines_statement(fenced: bool, columns: tuple[str, ...], n: int) -> Update:
     """``_set_lines``' statement for ``n`` lines, built once per shape: row ``i``'s values bound as
-    ``r<i>_<key>``, each typed as its column (``from_state`` as the state) so both engines bind them
-    alike."""
+    ``r<i>_<key>``, each typed as its column (``from_state`` as the state, the fence as the lease)
+    so both engines bind them alike."""
 
     def row(i: int) -> Select[Any]:
         return select(
             *(
-                bindparam(f"r{i}_{k}", type_=lines.c[k if k != "from_state" else "state"].type).label(k)
+                bindparam(f"r{i}_{k}", type_=lines.c[_KEY_COLUMNS.get(k, k)].type).label(k)
                 for k in _keys(fenced, columns)
             )
         )
@@ -211,8 +216,8 @@ def _set_lines_statement(fenced: bool, columns: tuple[str, ...], n: int) -> Upda
     v = union_all(*(row(i) for i in range(n))).subquery("v")
     where = and_(lines.c.id == v.c.id, lines.c.state == v.c.from_state)
     if fenced:
-        where = and_(where, lines.c.lease_token == v.c.lease_token)
-        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.lease_owner))
+        where = and_(where, lines.c.lease_token == v.c.fence_token)
+        where = and_(where, lines.c.lease_owner.is_not_distinct_from(v.c.fence_owner))
     return lines.update().where(where).values({k: v.c[k] for k in columns}).returning(lines.c.id)
 
 
@@ -231,7 +236,7 @@ async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], n
     params: dict[str, Any] = {}
     for i, (move, current) in enumerate(group):
         values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
-        values.update(lease_token=move.line.lease_token, lease_owner=move.line.lease_owner)
+        values.update(fence_token=move.line.lease_token, fence_owner=move.line.lease_owner)
         params.update({f"r{i}_{k}": values[k] for k in keys})
     stmt = _set_lines_statement(fenced, columns, len(group))
     return set((await conn.execute(stmt, params)).scalars().all())

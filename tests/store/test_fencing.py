@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bridge.core.records import LineRecord
+from bridge.core.records import Applied, LineRecord
 from bridge.core.states import LineState, OperationState
 from bridge.store import SqlStore, open_store
-from tests.factories import CARD, applied, later, recharge, trade
+from tests.factories import CARD, applied, later, order_line, recharge, trade
 from tests.store.test_store import NOW
 
 S, OP = LineState, OperationState
@@ -104,3 +104,47 @@ async def test_outcomes_after_a_takeover_are_refused_and_the_part_stays_sent(
     assert now.state is S.SUBMITTED and now.operations[0].state == OP.SENT.value
     assert (now.lease_owner, now.lease_token, now.attempts) == (taker, taken.lease_token, 0)
     assert await store.record_applied(taken, op, applied(op.request_id), taker, at) is not None
+
+
+async def test_applied_parts_of_several_lines_are_recorded_together_each_on_its_own_lease(
+    store: SqlStore,
+) -> None:
+    """Three lines' calls returned together: one write records them all, and the line whose lease
+    another worker took meanwhile is refused alone (its part stays SENT for the new holder)."""
+    saved = [
+        (await store.save_trade("main", trade(1001 + n, order_line(2001 + n)), NOW, "t"))[0] for n in range(3)
+    ]
+    for n, line in enumerate(saved):
+        assert await store.mark_ready(
+            line,
+            [recharge(f"main:{1001 + n}:{2001 + n}:0")],
+            card_no=CARD,
+            product_code="RC-0100",
+            product_name="100元",
+            delivery_mode="topup",
+            mapping_version="v1",
+            now=NOW,
+            actor="t",
+        )
+    claimed = sorted(await store.claim_lines("w1", NOW, 30, 10), key=lambda ln: ln.id)
+    for line in claimed:
+        assert await store.begin_submit(line, line.operations[0], "w1", NOW)
+    stolen = claimed[1]
+    await store.release(stolen)
+    [taken] = await store.claim_lines("w2", later(NOW, 1), 30, 10)
+    assert taken.id == stolen.id
+    at = later(NOW, 2)
+    results = await store.record_applied_many(
+        [Applied(ln, ln.operations[0], applied(ln.operations[0].request_id)) for ln in claimed], "w1", at
+    )
+    assert [r is None for r in results] == [False, True, False]
+    assert all(r.state is S.APPLIED and r.lease_owner is None for r in results if r is not None)
+    states = {}
+    for line in claimed:
+        [now] = await store.trade_lines(line.trade_id)
+        states[now.id] = (now.state, now.operations[0].state)
+    assert states == {
+        claimed[0].id: (S.APPLIED, OP.APPLIED.value),
+        stolen.id: (S.SUBMITTED, OP.SENT.value),
+        claimed[2].id: (S.APPLIED, OP.APPLIED.value),
+    }

@@ -40,7 +40,9 @@ def add_console_commands(sub: Any) -> None:
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
     show = ex.add_parser("show", help="one line: what happened, what to do, who did what")
     show.add_argument("line_id", type=int)
-    retry = ex.add_parser("retry", help="provision lines again (own request_ids: never twice)")
+    retry = ex.add_parser(
+        "retry", help="provision lines again (own request_ids: never twice); several ids: one audit batch"
+    )
     retry.add_argument("line_id", type=int, nargs="+")
     resolve = ex.add_parser("resolve", help="settle a line by hand (nothing provisioned)")
     resolve.add_argument("line_id", type=int)
@@ -69,10 +71,14 @@ async def console_command(args: argparse.Namespace) -> int:
         if args.action == "show":
             return await exceptions_show(deps, t, args.line_id)
         actor = args.actor or f"cli:{getpass.getuser()}"
-        if args.action == "retry":
-            from bridge.services.cs_actions import bulk_retry
+        if args.action == "retry" and len(set(args.line_id)) > 1:
+            from bridge.services.batches import retry_lines
 
-            outcomes = await bulk_retry(deps, actor, args.line_id, args.note)
+            outcomes = (await retry_lines(deps, actor, args.line_id, args.note)).outcomes
+        elif args.action == "retry":
+            from bridge.services.cs_actions import retry
+
+            outcomes = [await retry(deps, actor, args.line_id[0], args.note)]
         else:
             from bridge.services.cs_actions import resolve
 

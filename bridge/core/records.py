@@ -156,6 +156,7 @@ class AuditEntry:
     after: str | None
     note: str | None
     detail: dict[str, Any] | None
+    batch: str | None = None  # the bulk action this entry belongs to (one header row, a row per line)
 
 
 @dataclass(frozen=True)

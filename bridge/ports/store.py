@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bridge.core.batches import Batch
 from bridge.core.models import Operation, OperationResult, Trade
 from bridge.core.reasons import Memo
 from bridge.core.records import (
@@ -319,8 +320,6 @@ class DeliveryStorePort(Protocol):
 class ConsoleStorePort(Protocol):
     """What people read (queue, dashboards, one order's story) and the audit log they leave."""
 
-    async def queue(self, f: QueueFilter, limit: int = 200) -> tuple[list[QueueRow], int]: ...
-
     async def line_by_id(self, line_id: int) -> LineRecord | None: ...
 
     async def find_trades(self, tid: int, shop: str | None = None) -> list[TradeRecord]: ...
@@ -363,6 +362,7 @@ class ConsoleStorePort(Protocol):
         after: str | None = None,
         note: str | None = None,
         detail: dict[str, Any] | None = None,
+        batch: str | None = None,
     ) -> None: ...
 
     async def audit_entries(
@@ -375,6 +375,32 @@ class ConsoleStorePort(Protocol):
     ) -> list[AuditEntry]: ...
 
     async def audit_actors_and_actions(self) -> tuple[list[str], list[str]]: ...
+
+
+class QueueStorePort(Protocol):
+    """The exception queue: a page, counts by reason, the ids a filter holds; bulk actions (acted on once)."""
+
+    async def queue(
+        self, f: QueueFilter, limit: int = 200, offset: int = 0
+    ) -> tuple[list[QueueRow], int]: ...
+
+    async def queue_reason_counts(self, f: QueueFilter) -> dict[str, int]: ...
+
+    async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]: ...
+
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]: ...
+
+    async def line_states(self, line_ids: Iterable[int]) -> dict[int, LineState]: ...
+
+    async def offer_batch(self, batch: Batch) -> None: ...
+
+    async def batch(self, batch_id: str) -> Batch | None: ...
+
+    async def start_batch(self, batch_id: str, now: datetime) -> Batch | None:
+        """The batch, marked acted on; None when unknown or already started (the same token acts once)."""
+        ...
+
+    async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]: ...
 
 
 class AccountStorePort(Protocol):
@@ -416,6 +442,12 @@ class AccountStorePort(Protocol):
 
 
 class StorePort(
-    IntakeStorePort, LineStorePort, DeliveryStorePort, ConsoleStorePort, AccountStorePort, Protocol
+    IntakeStorePort,
+    LineStorePort,
+    DeliveryStorePort,
+    ConsoleStorePort,
+    QueueStorePort,
+    AccountStorePort,
+    Protocol,
 ):
     """The whole store, as the services and the console use it (``bridge.store.SqlStore``)."""

@@ -61,8 +61,9 @@ async def _finish(
     outcome: Outcome,
     note: str = "",
     detail: dict[str, Any] | None = None,
+    batch: str | None = None,
 ) -> Outcome:
-    """Write the audit entry for ``outcome`` (the line's state now is "after")."""
+    """Write the audit entry for ``outcome`` (the line's state now is "after"), in ``batch`` if any."""
     line = outcome.line
     after = await deps.store.line_by_id(line.id) if line is not None else None
     await deps.store.add_audit(
@@ -75,6 +76,7 @@ async def _finish(
         after=after.state.value if after else None,
         note=note or None,
         detail={"code": outcome.code, **outcome.params, **(detail or {})},
+        batch=batch,
     )
     return outcome
 
@@ -103,17 +105,13 @@ async def _replanned(deps: Deps, actor: str, line: LineRecord, card: str | None)
     return Outcome("done", "queued", line) if moved else Outcome("unchanged", "not_waiting", line)
 
 
-async def retry(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
+async def retry(deps: Deps, actor: str, line_id: int, note: str = "", *, batch: str | None = None) -> Outcome:
     """Provision an EXCEPTION line again: re-planned with its own card and request_ids."""
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
-        return await _finish(deps, actor, "retry", found, note)
-    return await _finish(deps, actor, "retry", await _replanned(deps, actor, found, found.card_no), note)
-
-
-async def bulk_retry(deps: Deps, actor: str, line_ids: Iterable[int], note: str = "") -> list[Outcome]:
-    """``retry`` for each selected line (duplicates ignored), one audit entry each."""
-    return [await retry(deps, actor, line_id, note) for line_id in dict.fromkeys(line_ids)]
+        return await _finish(deps, actor, "retry", found, note, batch=batch)
+    outcome = await _replanned(deps, actor, found, found.card_no)
+    return await _finish(deps, actor, "retry", outcome, note, batch=batch)
 
 
 def normalise_card(text: str) -> str:
@@ -171,33 +169,37 @@ async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None
     return None
 
 
-async def resolve(deps: Deps, actor: str, line_id: int, resolution: str, note: str) -> Outcome:
+async def resolve(
+    deps: Deps, actor: str, line_id: int, resolution: str, note: str, *, batch: str | None = None
+) -> Outcome:
     """Settle an EXCEPTION line by hand (nothing provisioned by the bridge): RESOLVED."""
     detail = {"resolution": resolution}
     if resolution not in RESOLUTIONS or not note.strip():
         refusal = Outcome("refused", "resolution_needed")
-        return await _finish(deps, actor, "resolve", refusal, note, detail)
+        return await _finish(deps, actor, "resolve", refusal, note, detail, batch)
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
-        return await _finish(deps, actor, "resolve", found, note, detail)
+        return await _finish(deps, actor, "resolve", found, note, detail, batch)
     moved = await deps.store.resolve(found, resolution=resolution, note=note, now=deps.clock(), actor=actor)
     outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
-    return await _finish(deps, actor, "resolve", outcome, note, detail)
+    return await _finish(deps, actor, "resolve", outcome, note, detail, batch)
 
 
-async def cancel_refund(deps: Deps, actor: str, line_id: int, note: str) -> Outcome:
+async def cancel_refund(
+    deps: Deps, actor: str, line_id: int, note: str, *, batch: str | None = None
+) -> Outcome:
     """Cancel a line that was never provisioned and ask for the buyer's refund (seller memo)."""
     found = await _load(deps, line_id, CANCELLABLE)
     if isinstance(found, Outcome):
-        return await _finish(deps, actor, "cancel_refund", found, note)
+        return await _finish(deps, actor, "cancel_refund", found, note, batch=batch)
     if _maybe_credited(found):  # credited and refunded is what this refusal prevents
         refusal = Outcome("refused", "maybe_applied", found)
-        return await _finish(deps, actor, "cancel_refund", refusal, note)
+        return await _finish(deps, actor, "cancel_refund", refusal, note, batch=batch)
     moved = await deps.store.cancel_for_refund(
         found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
-    return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True})
+    return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True}, batch)
 
 
 def _maybe_credited(line: LineRecord) -> bool:

@@ -1,4 +1,4 @@
-"""What the console reads and records: the exception queue, dashboard figures, the audit log.
+"""What the console reads and records: dashboard figures, the audit log (the queue: ``store.queue``).
 
 Every filter and search term reaches the database as a bound parameter (never
 spliced into SQL text), so whatever a person types into the search box is
@@ -10,66 +10,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.masking import mask_detail
-from bridge.core.records import AuditEntry, LineRecord, QueueFilter, QueueRow, UnmappedSku
+from bridge.core.records import AuditEntry, LineRecord, UnmappedSku
 from bridge.core.states import LineState
 from bridge.store.console_schema import audit_log
-from bridge.store.rows import audit_entry, aware, load_lines, queue_row
-from bridge.store.schema import lines, operations, trades
+from bridge.store.queue import SINCE as _SINCE
+from bridge.store.rows import audit_entry, aware, load_lines
+from bridge.store.schema import lines, operations
 
 _PARKED = and_(lines.c.state == LineState.EXCEPTION.value, lines.c.reason == "UNMAPPED_SKU")
 """Lines waiting for a mapping of their SKU."""
-_SINCE = func.coalesce(lines.c.paid_at, lines.c.created_at)
-"""When a line started waiting: paid (or, failing that, received)."""
-
-
-def _search(q: str) -> Any:
-    """tid/oid for long digit strings, card's last 4 for 4 digits, else buyer nickname or SKU."""
-    if q.isdigit() and len(q) == 4:
-        return or_(
-            lines.c.card_no.endswith(q, autoescape=True),
-            and_(lines.c.card_no.is_(None), trades.c.buyer_message.contains(q, autoescape=True)),
-        )
-    if q.isdigit() and len(q) >= 5 and int(q) < 2**63:  # marketplace ids fit a signed 64-bit integer
-        return or_(lines.c.tid == int(q), lines.c.oid == int(q))
-    return or_(trades.c.buyer_nick.contains(q, autoescape=True), lines.c.outer_sku_id == q)
-
-
-def _queue_where(f: QueueFilter) -> Any:
-    conds: list[Any] = [lines.c.state == f.state.value]
-    if f.reason:
-        conds.append(lines.c.reason == f.reason)
-    if f.shop:
-        conds.append(lines.c.shop == f.shop)
-    if f.older_than is not None:
-        conds.append(f.older_than >= _SINCE)
-    if f.q and f.q.strip():
-        conds.append(_search(f.q.strip()))
-    return and_(*conds)
 
 
 class ConsoleRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-
-    async def queue(self, f: QueueFilter, limit: int = 200) -> tuple[list[QueueRow], int]:
-        """Lines in ``f.state`` matching the filters, oldest first, and how many match in all."""
-        joined = lines.join(trades, trades.c.id == lines.c.trade_id)
-        where = _queue_where(f)
-        query: Select[Any] = (
-            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
-            .select_from(joined)
-            .where(where)
-            .order_by(_SINCE, lines.c.id)
-            .limit(limit)
-        )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-            total = (await conn.execute(select(func.count()).select_from(joined).where(where))).scalar_one()
-        return [queue_row(r) for r in rows], int(total)
 
     async def line_by_id(self, line_id: int) -> LineRecord | None:
         async with self._engine.connect() as conn:
@@ -136,8 +94,10 @@ class ConsoleRepository:
         after: str | None = None,
         note: str | None = None,
         detail: dict[str, Any] | None = None,
+        batch: str | None = None,
     ) -> None:
         values: dict[str, Any] = dict(
+            batch=batch,
             at=at,
             actor=actor,
             action=action,
@@ -160,7 +120,8 @@ class ConsoleRepository:
         tid: int | None = None,
         limit: int = 300,
     ) -> list[AuditEntry]:
-        """Newest first; each filter optional."""
+        """Newest first; each filter optional. A bulk action is its header row (its lines: ``audit_batches``)
+        unless an order or an action is asked for, which shows the lines' own entries."""
         conds: list[Any] = []
         if actor:
             conds.append(audit_log.c.actor == actor)
@@ -168,6 +129,8 @@ class ConsoleRepository:
             conds.append(audit_log.c.action == action)
         if tid is not None:
             conds.append(or_(audit_log.c.tid == tid, audit_log.c.oid == tid))
+        if tid is None and action is None:
+            conds.append(or_(audit_log.c.batch.is_(None), audit_log.c.line_id.is_(None)))
         query = select(audit_log).where(*conds).order_by(audit_log.c.id.desc()).limit(limit)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()

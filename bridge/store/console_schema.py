@@ -8,7 +8,11 @@ holds (a stolen database does not open a session; a CSRF token alone is useless)
 - ``users``          one row per person (unique name), role ``cs`` or ``admin``
 - ``sessions``       one row per signed-in browser: digest of the cookie, CSRF token, expiry
 - ``login_throttle`` failed sign-ins per name and when the next try is allowed
-- ``audit_log``      every console or CLI action: who, when, before → after, note, outcome
+- ``audit_log``      every console or CLI action: who, when, before → after, note, outcome; a bulk
+                     action's entries share its ``batch`` (migration 0005): one header row (no line)
+                     and one row per line
+- ``queue_batches``  a bulk action on the queue: the confirmation token, the lines counted when it
+                     was offered (the filter's snapshot), the filter, and when it was acted on (once)
 """
 
 from __future__ import annotations
@@ -65,7 +69,21 @@ audit_log = Table(
     Column("after", String(40)),
     Column("note", Text),
     Column("detail", JsonText),
+    Column("batch", String(32)),  # migration 0005: the bulk action this entry belongs to
     Index("ix_audit_at", "at"),
     Index("ix_audit_tid", "tid"),
     Index("ix_audit_actor", "actor"),
+    Index("ix_audit_batch", "batch"),
+)
+
+queue_batches = Table(
+    "queue_batches",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the confirmation token, also the audit batch id
+    Column("action", String(16), nullable=False),  # retry | resolve | cancel
+    Column("actor", String(80), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),  # set once, by the confirmation that acts
+    Column("filter", JsonText, nullable=False),  # the queue's filter as the person saw it
+    Column("line_ids", JsonText, nullable=False),  # the lines counted (oldest first)
 )

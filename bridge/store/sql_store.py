@@ -23,6 +23,7 @@ from bridge.store.lines import LineRepository
 from bridge.store.moves import MoveRepository
 from bridge.store.operations import OperationRepository
 from bridge.store.poller import PollerRepository
+from bridge.store.queue import QueueRepository
 from bridge.store.views import ViewRepository
 
 
@@ -95,8 +96,18 @@ class SqlStore:
         self.cancel_for_refund = moves.cancel_for_refund
 
     def _expose_console_and_accounts(self, engine: AsyncEngine) -> None:
+        queue = QueueRepository(engine)
+        self.queue = queue.queue
+        self.queue_reason_counts = queue.queue_reason_counts
+        self.queue_ids = queue.queue_ids
+        self.search_trades = queue.search_trades
+        self.line_states = queue.line_states
+        self.offer_batch = queue.offer_batch
+        self.batch = queue.batch
+        self.start_batch = queue.start_batch
+        self.audit_batches = queue.audit_batches
+
         console = ConsoleRepository(engine)
-        self.queue = console.queue
         self.line_by_id = console.line_by_id
         self.oldest_waiting = console.oldest_waiting
         self.delivered_since = console.delivered_since

@@ -7,7 +7,8 @@ without the scheduler, for handler tests.
 
     /login /logout /lang/{zh|en}                  sign-in, sign-out, language
     /  /dashboard/live                            figures, refreshed by console.js
-    /queue  (POST /queue/retry)                   exception queue, bulk retry
+    /queue  /queue/live                           exception queue: reason tabs, pages, live updates
+    POST /queue/bulk  /queue/batches/{id}         bulk retry/resolve/cancel of a filter: confirm, outcome
     /orders?tid=  /orders/{shop}/{tid}            one order: lines, timeline, actions
     POST /lines/{id}/{retry|card|resolve|cancel|refresh}
     /mappings  /mappings/edit  /mappings/history  catalogue, SKUs, inbox, editor, diffs
@@ -24,7 +25,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.services.deps import Deps
-from bridge.web import action_views, admin_views, auth, mapping_views, pages
+from bridge.web import action_views, admin_views, auth, mapping_views, pages, queue_views
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -37,8 +38,11 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/lang/{lang}", auth.switch_lang)
     router.add_get("/", pages.dashboard)
     router.add_get("/dashboard/live", pages.dashboard_live)
-    router.add_get("/queue", pages.queue)
-    router.add_post("/queue/retry", action_views.bulk_retry)
+    router.add_get("/queue", queue_views.queue)
+    router.add_get("/queue/live", queue_views.queue_live)
+    router.add_post("/queue/bulk", queue_views.bulk_offer)
+    router.add_get("/queue/batches/{batch_id}", queue_views.batch_page)
+    router.add_post("/queue/batches/{batch_id}", queue_views.batch_act)
     router.add_get("/orders", pages.find_order)
     router.add_get("/orders/{shop}/{tid}", pages.order)
     router.add_post("/lines/{line_id}/{action}", action_views.line_action)

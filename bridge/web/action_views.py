@@ -52,19 +52,3 @@ async def line_action(request: web.Request) -> web.StreamResponse:
         return not_found(request)
     back = _back(outcome, local_path(form.get("back"), "/queue"))
     raise see_other(back, msg=f"{outcome.status}:{outcome.code}", p=_param(outcome))
-
-
-async def bulk_retry(request: web.Request) -> web.StreamResponse:
-    deps, user = deps_of(request), user_of(request)
-    form = await request.post()
-    ids = [int(v) for v in form.getall("line", []) if isinstance(v, str) and is_id(v)][:500]
-    outcomes = await actions.bulk_retry(deps, user.name, ids, str(form.get("note", "")).strip()[:500])
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("done", "unchanged", "refused")}
-    back = local_path(form.get("back"), "/queue")
-    raise see_other(
-        back,
-        msg="info:bulk_retry",
-        n=counts["done"],
-        m=counts["unchanged"],
-        k=counts["refused"],
-    )

@@ -18,11 +18,13 @@ async def audit(request: web.Request) -> web.Response:
     order = int(raw) if is_id(raw) else None
     entries = await deps.store.audit_entries(actor=actor, action=action, tid=order)
     actors, actions = await deps.store.audit_actors_and_actions()
+    batches = await deps.store.audit_batches([e.batch for e in entries if e.batch and not e.line_id])
     return page(
         request,
         "audit.html",
         nav="audit",
         entries=entries,
+        batches=batches,
         actors=actors,
         actions=actions,
         actor=actor or "",

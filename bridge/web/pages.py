@@ -1,4 +1,4 @@
-"""The pages CS staff live in: the dashboard, the exception queue and one order's story.
+"""The pages CS staff live in: the dashboard and one order's story (the queue: ``queue_views``).
 
 Handlers only gather what a page shows; the words are in the templates and
 the catalogue, the decisions in ``bridge.services.cs_actions``.
@@ -6,7 +6,6 @@ the catalogue, the decisions in ``bridge.services.cs_actions``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -15,8 +14,7 @@ from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import requires_card_no
 from bridge.core.masking import mask_detail, mask_text
 from bridge.core.models import CST
-from bridge.core.reasons import REASONS
-from bridge.core.records import LineRecord, QueueFilter
+from bridge.core.records import LineRecord
 from bridge.core.states import (
     BUSY,
     CANCELLABLE,
@@ -29,9 +27,6 @@ from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
 from bridge.services.planning import order_line
 from bridge.web.render import deps_of, not_found, page
-
-AGES = {"1h": 1, "4h": 4, "24h": 24, "72h": 72}
-"""The queue's age filter: older than this many hours."""
 
 
 async def dashboard_figures(deps: Deps) -> dict[str, Any]:
@@ -69,44 +64,6 @@ async def dashboard_live(request: web.Request) -> web.Response:
 def is_id(text: str) -> bool:
     """A marketplace id (tid/oid): digits that fit a signed 64-bit integer."""
     return text.isdigit() and len(text) <= 19 and int(text) < 2**63
-
-
-def queue_filter(query: Any, deps: Deps) -> QueueFilter:
-    """The queue's filters from the URL; values that are not on offer are ignored."""
-    state = query.get("state", "EXCEPTION")
-    hours = AGES.get(query.get("age", ""))
-    reason = query.get("reason", "")
-    shop = query.get("shop", "")
-    return QueueFilter(
-        state=LineState(state) if state in {s.value for s in NEEDS_A_PERSON} else LineState.EXCEPTION,
-        reason=reason if reason in REASONS else None,
-        shop=shop if shop in deps.settings.shops else None,
-        older_than=deps.clock() - timedelta(hours=hours) if hours else None,
-        q=query.get("q", "").strip()[:64] or None,
-    )
-
-
-async def queue(request: web.Request) -> web.Response:
-    deps = deps_of(request)
-    f = queue_filter(request.query, deps)
-    rows, total = await deps.store.queue(f)
-    trade_hit = None
-    if f.q and is_id(f.q) and not rows:
-        trade_hit = (await deps.store.find_trades(int(f.q)))[:1]
-    return page(
-        request,
-        "queue.html",
-        nav="queue",
-        rows=rows,
-        total=total,
-        f=f,
-        query=request.query,
-        trade_hit=trade_hit[0] if trade_hit else None,
-        reasons=sorted(REASONS),
-        shops=sorted(deps.settings.shops),
-        ages=list(AGES),
-        states=[s.value for s in NEEDS_A_PERSON],
-    )
 
 
 async def find_order(request: web.Request) -> web.StreamResponse:

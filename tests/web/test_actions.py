@@ -101,17 +101,6 @@ async def test_retrying_twice_provisions_once(desk: Desk) -> None:
     assert len(await desk.rig.ledger(ln.tid)) == 1
 
 
-async def test_bulk_retry_queues_every_selected_line(desk: Desk) -> None:
-    """Selected lines are retried, each with its own audit entry."""
-    lines = await _exhausted(desk, 2)
-    await desk.login("cs1")
-    resp = await desk.post("/queue/retry", {"line": [str(ln.id) for ln in lines]})
-    assert "n=2" in resp.headers["Location"]
-    await desk.rig.cycle()
-    assert [(await _state(desk, ln)).state for ln in lines] == [S.DELIVERED, S.DELIVERED]
-    assert len(await desk.deps.store.audit_entries(action="retry")) == 2
-
-
 async def test_resolve_needs_a_resolution_and_a_note(desk: Desk) -> None:
     """Without a note nothing changes (and the refusal is audited)."""
     ln = await _exception(desk)

@@ -47,12 +47,12 @@ async def test_queue_filters_by_reason(desk: Desk) -> None:
 
 
 async def test_search_finds_by_tid_nickname_and_cards_last_four(desk: Desk) -> None:
-    """CS finds the order the buyer on the phone names, however they name it."""
+    """CS finds the order the buyer on the phone names, however they name it (the queue lists it)."""
     tids = await _three_exceptions(desk)
     await desk.login("cs1")
-    assert await _queue_tids(desk, f"q={tids[2]}") == [tids[2]]
-    assert await _queue_tids(desk, "q=lisi") == [tids[1]]
-    assert await _queue_tids(desk, "q=4321") == [tids[0]]
+    assert await _queue_tids(desk, f"list=1&q={tids[2]}") == [tids[2]]
+    assert await _queue_tids(desk, "list=1&q=lisi") == [tids[1]]
+    assert await _queue_tids(desk, "list=1&q=4321") == [tids[0]]
 
 
 async def test_search_text_is_only_ever_data(desk: Desk) -> None:
@@ -69,11 +69,12 @@ async def test_search_text_is_only_ever_data(desk: Desk) -> None:
 
 
 async def test_each_queue_row_says_what_went_wrong_and_what_was_bought(desk: Desk) -> None:
-    """Reason in Chinese, the product, the amount and the masked card."""
+    """Reason in short Chinese, the product, the amount and the masked card (the advice: order page)."""
     await _three_exceptions(desk)
     await desk.login("cs1")
     html = await (await desk.client.get("/queue?reason=SUBSCRIBER_NOT_FOUND")).text()
-    assert "智能卡号不存在" in html and "数字电视缴费" in html and "¥100.00" in html
+    assert "查无此卡" in html and "数字电视缴费" in html and "¥100.00" in html
+    assert "智能卡号不存在" not in html
     assert "****4321" in html and "8371999999994321" not in html
 
 

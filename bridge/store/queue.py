@@ -1,0 +1,189 @@
+"""The exception queue's reads (a page, counts by reason, the ids a filter holds) and its bulk actions.
+
+Every filter and search term reaches the database as a bound parameter (never
+spliced into SQL text), so whatever a person types into the search box is only
+ever data. The order is stable, oldest first (paid, or received), then by id,
+so a page of the queue does not shuffle between two reads.
+
+A bulk action is stored when it is offered (``offer_batch``: the ids counted,
+the filter) and acted on once: ``start_batch`` is a compare-and-set on
+``started_at``, so the same confirmation submitted twice acts once. Its audit
+entries share the batch id; ``audit_batches`` reads them back per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.core.batches import Batch
+from bridge.core.records import AuditEntry, QueueFilter, QueueRow
+from bridge.core.states import LineState
+from bridge.store.console_schema import audit_log, queue_batches
+from bridge.store.rows import audit_entry, queue_row
+from bridge.store.schema import lines, trades
+
+SINCE = func.coalesce(lines.c.paid_at, lines.c.created_at)
+"""When a line started waiting: paid (or, failing that, received)."""
+_JOINED = lines.join(trades, trades.c.id == lines.c.trade_id)
+
+
+def _search(q: str) -> Any:
+    """tid/oid for long digit strings, card's last 4 for 4 digits, else buyer nickname or SKU."""
+    if q.isdigit() and len(q) == 4:
+        return or_(
+            lines.c.card_no.endswith(q, autoescape=True),
+            and_(lines.c.card_no.is_(None), trades.c.buyer_message.contains(q, autoescape=True)),
+        )
+    if q.isdigit() and len(q) >= 5 and int(q) < 2**63:  # marketplace ids fit a signed 64-bit integer
+        return or_(lines.c.tid == int(q), lines.c.oid == int(q))
+    return or_(trades.c.buyer_nick.contains(q, autoescape=True), lines.c.outer_sku_id == q)
+
+
+def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True) -> Any:
+    conds: list[Any] = [lines.c.state == f.state.value] if with_state else []
+    if f.reason and with_reason:
+        conds.append(lines.c.reason == f.reason)
+    if f.shop:
+        conds.append(lines.c.shop == f.shop)
+    if f.older_than is not None:
+        conds.append(f.older_than >= SINCE)
+    if f.q and f.q.strip():
+        conds.append(_search(f.q.strip()))
+    return and_(*conds)
+
+
+def _batch(row: Any) -> Batch:
+    return Batch(
+        id=row["id"],
+        action=row["action"],
+        actor=row["actor"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        filter=dict(row["filter"]),
+        line_ids=tuple(int(i) for i in row["line_ids"]),
+    )
+
+
+class QueueRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def queue(self, f: QueueFilter, limit: int = 200, offset: int = 0) -> tuple[list[QueueRow], int]:
+        """Lines in ``f.state`` matching the filters, oldest first from ``offset``, and how many match."""
+        where = _where(f)
+        query: Select[Any] = (
+            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
+            .select_from(_JOINED)
+            .where(where)
+            .order_by(SINCE, lines.c.id)
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            total = (await conn.execute(select(func.count()).select_from(_JOINED).where(where))).scalar_one()
+        return [queue_row(r) for r in rows], int(total)
+
+    async def queue_reason_counts(self, f: QueueFilter) -> dict[str, int]:
+        """How many lines wait for each reason under the other filters (state, shop, age, search)."""
+        query = (
+            select(lines.c.reason, func.count())
+            .select_from(_JOINED)
+            .where(_where(f, with_reason=False))
+            .group_by(lines.c.reason)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {str(reason or ""): int(n) for reason, n in rows}
+
+    async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]:
+        """The ids of the lines ``f`` holds now, oldest first (at most ``limit``)."""
+        query = select(lines.c.id).select_from(_JOINED).where(_where(f)).order_by(SINCE, lines.c.id)
+        async with self._engine.connect() as conn:
+            return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
+
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]:
+        """(shop, tid) of the orders whose lines match the search in any state (at most ``limit``)."""
+        f = QueueFilter(shop=shop, q=q)
+        query = (
+            select(lines.c.shop, lines.c.tid)
+            .select_from(_JOINED)
+            .where(_where(f, with_state=False))
+            .distinct()
+            .order_by(lines.c.shop, lines.c.tid)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [(str(s), int(t)) for s, t in (await conn.execute(query)).all()]
+
+    async def line_states(self, line_ids: Iterable[int]) -> dict[int, LineState]:
+        """The state now of each of these lines (ids unknown to the store are left out)."""
+        ids = list(dict.fromkeys(line_ids))
+        found: dict[int, LineState] = {}
+        async with self._engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = select(lines.c.id, lines.c.state).where(lines.c.id.in_(ids[start : start + 500]))
+                found.update({int(i): LineState(s) for i, s in (await conn.execute(query)).all()})
+        return found
+
+    async def offer_batch(self, batch: Batch) -> None:
+        """Keep a bulk action offered for confirmation (not acted on yet)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                queue_batches.insert().values(
+                    id=batch.id,
+                    action=batch.action,
+                    actor=batch.actor,
+                    created_at=batch.created_at,
+                    started_at=None,
+                    filter=batch.filter,
+                    line_ids=list(batch.line_ids),
+                )
+            )
+
+    async def batch(self, batch_id: str) -> Batch | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (await conn.execute(select(queue_batches).where(queue_batches.c.id == batch_id)))
+                .mappings()
+                .first()
+            )
+        return _batch(row) if row is not None else None
+
+    async def start_batch(self, batch_id: str, now: datetime) -> Batch | None:
+        """Mark the batch acted on; None when it is unknown or was already started (acts once)."""
+        async with self._engine.begin() as conn:
+            moved = await conn.execute(
+                queue_batches.update()
+                .where(and_(queue_batches.c.id == batch_id, queue_batches.c.started_at.is_(None)))
+                .values(started_at=now)
+            )
+            if moved.rowcount != 1:
+                return None
+            row = (
+                (await conn.execute(select(queue_batches).where(queue_batches.c.id == batch_id)))
+                .mappings()
+                .one()
+            )
+        return _batch(row)
+
+    async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]:
+        """Each batch's entries for its lines (not its header), in the order they were written."""
+        ids = list(dict.fromkeys(batch_ids))
+        if not ids:
+            return {}
+        query = (
+            select(audit_log)
+            .where(and_(audit_log.c.batch.in_(ids), audit_log.c.line_id.is_not(None)))
+            .order_by(audit_log.c.id)
+        )
+        found: dict[str, list[AuditEntry]] = {i: [] for i in ids}
+        async with self._engine.connect() as conn:
+            for row in (await conn.execute(query)).mappings().all():
+                found[row["batch"]].append(audit_entry(row))
+        return found

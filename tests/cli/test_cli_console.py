@@ -100,3 +100,18 @@ async def test_exceptions_retry_reports_a_line_that_still_cannot_be_planned(
     line_id = await _exception(desk)
     assert await _run("exceptions", "retry", str(line_id), "--lang", "en", "--config", str(config)) == 1
     assert "Still cannot be provisioned" in capsys.readouterr().out
+
+
+async def test_exceptions_retry_of_several_lines_is_one_audit_batch(
+    desk: Desk, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Several ids: each line retried once, their entries under one batch header in the audit log."""
+    ids = [await _exception(desk), await _exception(desk)]
+    argv = ["exceptions", "retry", *map(str, ids), str(ids[0]), "--as", "ops-li", "--config", str(config)]
+    assert await _run(*argv) == 1  # still no card: refused, and said so for each line
+    assert capsys.readouterr().out.count("refused") == 2
+    [header] = await desk.deps.store.audit_entries(actor="ops-li")
+    assert (header.action, header.line_id, (header.detail or {})["count"]) == ("bulk_retry", None, 2)
+    assert header.batch is not None
+    members = (await desk.deps.store.audit_batches([header.batch]))[header.batch]
+    assert [(m.line_id, m.action, m.outcome) for m in members] == [(i, "retry", "refused") for i in ids]

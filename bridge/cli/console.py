@@ -54,6 +54,12 @@ def add_console_commands(sub: Any) -> None:
     for p in (retry, resolve):
         p.add_argument("--as", dest="actor", default=None, help="who acts (default: cli:<login name>)")
     retry.add_argument("--note", default="")
+    retry.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="several ids: wait up to this many seconds for the running daemon to settle them (default 30)",
+    )
 
 
 async def console_command(args: argparse.Namespace) -> int:
@@ -72,9 +78,16 @@ async def console_command(args: argparse.Namespace) -> int:
             return await exceptions_show(deps, t, args.line_id)
         actor = args.actor or f"cli:{getpass.getuser()}"
         if args.action == "retry" and len(set(args.line_id)) > 1:
-            from bridge.services.batches import retry_lines
+            from bridge.services.batches import retry_lines, settle
 
-            outcomes = (await retry_lines(deps, actor, args.line_id, args.note)).outcomes
+            acted = await retry_lines(deps, actor, args.line_id, args.note)
+            outcomes = acted.outcomes
+            for outcome in outcomes:
+                print(_outcome_line(t, outcome))
+            tally = await settle(deps, acted.batch, timeout_s=args.wait)
+            print(t("batch.result_retry", done=tally.done, again=tally.again, gone=tally.gone), end="")
+            print("" if tally.settled else f" · {t('batch.acting', n=tally.moving)}")
+            return 0 if all(o.status != "refused" for o in outcomes) else 1
         elif args.action == "retry":
             from bridge.services.cs_actions import retry
 

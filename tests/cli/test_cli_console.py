@@ -109,7 +109,8 @@ async def test_exceptions_retry_of_several_lines_is_one_audit_batch(
     ids = [await _exception(desk), await _exception(desk)]
     argv = ["exceptions", "retry", *map(str, ids), str(ids[0]), "--as", "ops-li", "--config", str(config)]
     assert await _run(*argv) == 1  # still no card: refused, and said so for each line
-    assert capsys.readouterr().out.count("refused") == 2
+    out = capsys.readouterr().out
+    assert out.count("refused") == 2 and "0 条已开通，2 条又转人工，0 条已不在队列" in out
     [header] = await desk.deps.store.audit_entries(actor="ops-li")
     assert (header.action, header.line_id, (header.detail or {})["count"]) == ("bulk_retry", None, 2)
     assert header.batch is not None

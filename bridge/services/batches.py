@@ -73,6 +73,8 @@ async def act(deps: Deps, actor: str, batch_id: str, *, note: str = "", resoluti
     offered = await deps.store.batch(batch_id)
     if offered is None:
         raise BatchRefused("bulk_unknown")
+    if not offered.line_ids:
+        raise BatchRefused("bulk_empty")
     _check(offered.action, resolution, note)
     batch = await deps.store.start_batch(batch_id, deps.clock())
     if batch is None:

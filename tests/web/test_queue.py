@@ -164,6 +164,17 @@ async def test_bulk_resolve_needs_a_resolution_and_a_note_before_it_acts(desk: D
     assert "2 条已结案，0 条未能结案，0 条已不在队列" in page
 
 
+async def test_an_empty_filter_offers_nothing_to_confirm(desk: Desk) -> None:
+    """No line under the filter: the page says so and a forced confirmation does nothing."""
+    await _unknown_card(desk)
+    await desk.login("cs1")
+    batch = await _offer(desk, "retry", reason="CARD_MISSING")
+    page = await (await desk.client.get(f"/queue/batches/{batch}")).text()
+    assert "当前筛选下没有可处理的订单" in page and "确认执行" not in page
+    await desk.post(f"/queue/batches/{batch}")
+    assert await desk.deps.store.audit_entries() == []
+
+
 async def test_a_bulk_action_is_one_audit_row_that_expands_to_its_lines(desk: Desk) -> None:
     """/audit shows the batch once, with its lines and each line's outcome inside."""
     lines = [await _unknown_card(desk), await _unknown_card(desk)]

@@ -53,7 +53,7 @@ async def test_bulk_retry_of_a_reason_tab_is_confirmed_and_reports_the_settled_o
 async def test_a_line_resolved_in_another_browser_leaves_the_list_with_a_notice(
     live: Live, page: Page, browser: Browser
 ) -> None:
-    """The queue open in one browser; another resolves a line: it leaves, and a notice says so."""
+    """The queue open in one browser; another resolves a line: it leaves, a new one comes, each noticed."""
     tids = await _exceptions(live, [f"卡号{UNKNOWN_CARD}", f"卡号{UNKNOWN_CARD}"])
     await login(page, live, "cs1")
     await page.goto(f"{live.url}/queue")
@@ -75,6 +75,11 @@ async def test_a_line_resolved_in_another_browser_leaves_the_list_with_a_notice(
     await expect(page.locator(".queue-notice")).to_have_text("1 条已被处理", timeout=15_000)
     await expect(page.locator(".queue-item")).to_have_count(1)
     await expect(page.locator(".queue-item a").first).to_have_text(str(tids[1]))
+
+    [late] = await _exceptions(live, ["请尽快充值"])  # a new exception arrives: it appears too
+    await expect(page.locator(".queue-notice")).to_have_text("1 条新异常", timeout=15_000)
+    await expect(page.locator(f".queue-item a:text('{late}')")).to_be_visible()
+    await expect(page.locator(".reason-tabs .tab.on")).to_contain_text("全部 2")
 
 
 async def _fits(page: Page, width: int) -> None:

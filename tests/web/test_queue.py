@@ -93,6 +93,8 @@ async def test_the_queue_pages_oldest_first_and_the_links_keep_the_filter(desk: 
     assert (len(_ROW.findall(first)), len(_ROW.findall(second))) == (50, 10)
     since = {ln.id: (ln.paid_at or ln.created_at, ln.id) for ln in await desk.rig.lines(tid)}
     assert ids == sorted(since, key=lambda i: since[i])
+    beyond = await (await desk.client.get("/queue?list=1&reason=UNMAPPED_SKU&page=9")).text()
+    assert _ROW.findall(beyond) == [] and 'href="/queue?reason=UNMAPPED_SKU&amp;list=1"' in beyond
 
 
 async def _offer(desk: Desk, action: str, **filters: str) -> str:

@@ -17,6 +17,7 @@ from bridge.ports.store import (
     DeliveryStorePort,
     IntakeStorePort,
     LineStorePort,
+    ReversalStorePort,
     StorePort,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "MappingFilesPort",
     "MarketplacePort",
     "MetricsPort",
+    "ReversalStorePort",
     "StorePort",
 ]

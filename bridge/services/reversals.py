@@ -81,11 +81,11 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
 async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: str = "") -> Outcome:
     """An admin approves a requested reversal; the bridge performs it at once."""
     action = "reversal_approve"
-    if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only"), note)
     found = await _load(deps, line_id, (S.REVERSAL_REQUESTED,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
+    if not admin:
+        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), note)
     moved = await deps.store.approve_reversal(
         found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor
     )
@@ -100,13 +100,13 @@ async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: s
     """An admin rejects a requested reversal (a reason is required): back to CS."""
     action = "reversal_reject"
     reason = reason.strip()
-    if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only"), reason)
-    if not reason:
-        return await _finish(deps, actor, action, Outcome("refused", "reason_needed"), reason)
     found = await _load(deps, line_id, (S.REVERSAL_REQUESTED,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, reason)
+    if not admin:
+        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), reason)
+    if not reason:
+        return await _finish(deps, actor, action, Outcome("refused", "reason_needed", found), reason)
     moved = await deps.store.reject_reversal(found, reason=reason, now=deps.clock(), actor=actor)
     outcome = Outcome(
         "done" if moved else "unchanged", "reversal_rejected" if moved else "not_waiting", found

@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     from bridge.cli.console import add_console_commands  # users, exceptions
 
     add_console_commands(sub)
+    from bridge.cli.reversal import add_reverse_command  # reverse
+
+    add_reverse_command(sub)
     return p
 
 
@@ -162,6 +165,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.console import console_command
 
         return await console_command(args)
+    if args.command == "reverse":
+        from bridge.cli.reversal import reverse_command
+
+        return await reverse_command(args)
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

@@ -119,6 +119,15 @@ class WritebackSettings(BaseModel):
     backoff_max_s: float = Field(600.0, gt=0)
 
 
+class ReversalSettings(BaseModel):
+    """Reversals after delivery: CS requests one; above the threshold an admin approves it first."""
+
+    model_config = _FROZEN
+    approval_threshold_fen: int = Field(10_000, ge=0, le=100_000_000)  # a line paying more needs an admin
+    interval_s: float = Field(5.0, gt=0)  # how often decided reversals are looked for (and resumed)
+    max_per_pass: int = Field(20, ge=1, le=500)  # lines reversed per pass
+
+
 class StoreSettings(BaseModel):
     """The database connection's limits (PostgreSQL; SQLite has one connection and a busy timeout)."""
 
@@ -180,6 +189,7 @@ class Settings(BaseModel):
     writeback: WritebackSettings = WritebackSettings()
     store: StoreSettings = StoreSettings()
     alerts: AlertSettings = AlertSettings()
+    reversal: ReversalSettings = ReversalSettings()
 
     @model_validator(mode="before")
     @classmethod

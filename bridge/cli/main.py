@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         help="DSN of an empty database (default: a new SQLite file)",
     )
     tort.add_argument(
+        "--reversals",
+        type=int,
+        default=10,
+        help="then refund this many delivered lines and reverse them under the faults (default 10; 0: none)",
+    )
+    tort.add_argument(
         "--billing-no-dedupe",
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
@@ -99,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     from bridge.cli.console import add_console_commands  # users, exceptions
 
     add_console_commands(sub)
+    from bridge.cli.reversal import add_reverse_command  # reverse
+
+    add_reverse_command(sub)
     return p
 
 
@@ -156,12 +165,17 @@ async def _dispatch(args: argparse.Namespace) -> int:
             database=args.database,
             billing_no_dedupe=args.billing_no_dedupe,
             push=args.push,
+            reversals=args.reversals,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):
         from bridge.cli.console import console_command
 
         return await console_command(args)
+    if args.command == "reverse":
+        from bridge.cli.reversal import reverse_command
+
+        return await reverse_command(args)
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

@@ -60,6 +60,12 @@ def note_for(line: LineRecord) -> Note:
     at = line.updated_at.astimezone(CST).strftime("%m-%d %H:%M") if line.updated_at else ""
     if line.state is S.EXCEPTION:
         return Note(f"{reason_text(line.reason or '')}。{TO_CS}", MemoFlag.RED, f"需人工处理，{TO_CS}")
+    if line.state is S.REVERSAL_PENDING and line.reason in _REVERSAL_REASONS:
+        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", MemoFlag.YELLOW, f"冲正未完成，{TO_CS}")
+    if line.state is S.REVERSAL_REQUESTED:
+        return Note("已申请冲正，等待管理员批准", MemoFlag.YELLOW, "冲正待审批")
+    if line.state is S.REVERSING:
+        return Note("冲正处理中", MemoFlag.YELLOW, "冲正中")
     if line.state is S.REVERSAL_PENDING:
         return Note(
             f"{reason_text('REFUND_AFTER_DELIVERY')}。{TO_CS}", MemoFlag.YELLOW, f"退款待处理，{TO_CS}"
@@ -75,13 +81,17 @@ def note_for(line: LineRecord) -> Note:
     if line.state is S.CANCELLED:
         return Note("已退款，未充值", MemoFlag.GREEN)
     if line.state is S.REVERSED:
-        return Note("已冲正并退款", MemoFlag.GREEN)
+        return Note(f"已退款冲正 {at}".strip(), MemoFlag.GREEN)
     return Note("已改正，处理中", None)
+
+
+_REVERSAL_REASONS = frozenset({"REVERSAL_REJECTED", "REVERSAL_NOT_ALLOWED"})
+"""Why a reversal came back to CS (the line is REVERSAL_PENDING again)."""
 
 
 def needs_section(line: LineRecord) -> bool:
     """A line without a section gets one only when it waits for CS (what always got a memo)."""
-    return line.state in (S.EXCEPTION, S.REVERSAL_PENDING) or (
+    return line.state in (S.EXCEPTION, S.REVERSAL_PENDING, S.REVERSAL_REQUESTED, S.REVERSING) or (
         line.state is S.CANCELLED and line.reason == "REFUND_BY_CS"
     )
 
@@ -188,7 +198,7 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD})
+SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD, S.REVERSAL_REQUESTED, S.REVERSING})
 """States a line's section may speak of: leaving one queues a memo, so the section follows."""
 
 

@@ -54,6 +54,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "已充值后买家申请退款，请客服处理（可冲正）",
         "refund requested after provisioning",
     ),
+    "REVERSAL_APPROVAL": (
+        "冲正金额超过审批额度，等待管理员批准",
+        "the reversal is above the approval threshold: an admin must approve it",
+    ),
+    "REVERSAL_REJECTED": (
+        "管理员驳回了冲正申请，请查看原因后处理",
+        "an admin rejected the reversal; see the reason",
+    ),
+    "REVERSAL_NOT_ALLOWED": (
+        "计费系统拒绝冲正（如余额已被使用），请人工处理",
+        "the billing core cannot reverse it (e.g. the credit was spent); settle it by hand",
+    ),
     "REFUND_REQUESTED": ("买家已申请退款，暂停充值", "refund requested before provisioning"),
     "REFUNDED": ("已退款或交易关闭，未充值", "refunded or closed before provisioning"),
     "REFUND_BY_CS": (

@@ -11,6 +11,13 @@ write-back, operations and memos are defined here, once. Pure: no I/O.
         │                │        UNKNOWN (no answer: ask by request_id)
         ▼                ▼          │
      EXCEPTION ◀─────────┴──────────┘      HELD (refund requested) ──▶ CANCELLED
+
+A reversal after provisioning (CS asks, an admin approves above the threshold):
+
+    REVERSAL_PENDING ──request──▶ REVERSAL_REQUESTED ──approve──▶ REVERSING ──▶ REVERSED
+           ▲  │ └──────────request (under the threshold)────────────▲  │
+           │  └──resolve by hand──▶ RESOLVED                           │
+           └───────reject (REVERSAL_REQUESTED) / cannot reverse (REVERSING)
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ class LineState(str, enum.Enum):
     RESOLVED = "RESOLVED"  # a person settled it without provisioning
     REVERSAL_PENDING = "REVERSAL_PENDING"  # refund requested after provisioning
     REVERSED = "REVERSED"  # the billing operation was undone
+    REVERSAL_REQUESTED = "REVERSAL_REQUESTED"  # CS asked for a reversal above the threshold: an admin decides
+    REVERSING = "REVERSING"  # the reversal is decided: the bridge reverses each applied part
 
 
 S = LineState
@@ -48,7 +57,11 @@ TRANSITIONS: dict[LineState, frozenset[LineState]] = {
     ),
     S.RESOLVED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.REVERSAL_PENDING: frozenset({S.REVERSED, S.APPLIED, S.DELIVERED}),
+    S.REVERSAL_PENDING: frozenset(
+        {S.REVERSED, S.APPLIED, S.DELIVERED, S.REVERSAL_REQUESTED, S.REVERSING, S.RESOLVED}
+    ),
+    S.REVERSAL_REQUESTED: frozenset({S.REVERSING, S.REVERSAL_PENDING}),
+    S.REVERSING: frozenset({S.REVERSED, S.REVERSAL_PENDING}),
     S.REVERSED: frozenset(),
 }
 
@@ -63,7 +76,7 @@ IN_FLIGHT = frozenset({S.RECEIVED, S.READY, S.SUBMITTED, S.UNKNOWN})
 BUSY = IN_FLIGHT | {S.APPLIED}
 """Lines the bridge still has to move on its own (not waiting for a person, not final)."""
 
-NEEDS_A_PERSON = (S.EXCEPTION, S.HELD, S.REVERSAL_PENDING)
+NEEDS_A_PERSON = (S.EXCEPTION, S.HELD, S.REVERSAL_PENDING, S.REVERSAL_REQUESTED)
 """States shown in the console's queue, in the order offered there: the bridge waits for a person."""
 
 NOT_YET_PROVISIONED = frozenset({S.RECEIVED, S.READY, S.EXCEPTION, S.HELD})
@@ -72,18 +85,23 @@ NOT_YET_PROVISIONED = frozenset({S.RECEIVED, S.READY, S.EXCEPTION, S.HELD})
 PROVISIONED = frozenset({S.APPLIED, S.DELIVERED})
 """Every part applied: a refund now goes to CS as a reversal to decide."""
 
-REFRESHABLE = frozenset({S.APPLIED, S.DELIVERED, S.RESOLVED, S.REVERSAL_PENDING})
+REFRESHABLE = frozenset({S.APPLIED, S.DELIVERED, S.RESOLVED, S.REVERSAL_PENDING, S.REVERSAL_REQUESTED})
 """The card may hold this line's entitlements (provisioned by the bridge or by hand)."""
 
 CANCELLABLE = frozenset({S.EXCEPTION, S.HELD})
 """A person may cancel a line in these for a refund (when no part may have been applied);
 when one may have been, the refund goes to CS as a reversal (REVERSAL_PENDING) instead."""
 
-NOTHING_TO_DELIVER = frozenset({S.CANCELLED, S.RESOLVED, S.REVERSED, S.REVERSAL_PENDING})
+NOTHING_TO_DELIVER = frozenset(
+    {S.CANCELLED, S.RESOLVED, S.REVERSED, S.REVERSAL_PENDING, S.REVERSAL_REQUESTED, S.REVERSING}
+)
 """A trade whose lines are all in these has nothing to write back."""
 
 SETTLED_FOR_DELIVERY = frozenset({S.APPLIED, S.RESOLVED, S.CANCELLED, S.DELIVERED})
 """A trade is written back once every line is in one of these and one is APPLIED."""
+
+REVERSAL_WAITING = frozenset({S.REVERSAL_PENDING, S.REVERSAL_REQUESTED, S.REVERSING})
+"""A refund after provisioning not yet settled: decided by a person, then reversed by the bridge."""
 
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 """No move leaves these."""

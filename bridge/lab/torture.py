@@ -51,9 +51,11 @@ from bridge.lab.torture_chaos import (
     restart_billing,
 )
 from bridge.lab.torture_report import format_report, progress_line, settled
+from bridge.lab.torture_reversals import reversal_phase
 from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
-from bridge.ports import ConsoleStorePort
+from bridge.ports import ConsoleStorePort, StorePort
 from bridge.services.mappings import load_mapping_set
+from bridge.settings import ReversalSettings
 from bridge.store import open_store
 from bridge.wiring import mapping_files
 
@@ -78,6 +80,7 @@ class TortureOptions:
     database: str | None = None  # a DSN (an empty database); default a new SQLite file in the workdir
     billing_no_dedupe: bool = False  # an older billing core: no request_id dedupe, slow applies
     push: bool = False  # the daemons also take the marketplace's messages (asking every second when idle)
+    reversals: int = 0  # delivered lines refunded and reversed once everything settled (torture_reversals)
 
     @property
     def placement_s(self) -> float:
@@ -118,6 +121,7 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
         # polling every second is the intake here; with push as well every trade is read and stored
         # twice, which on two shared cores slows the run past its timeout: push is an option
         config["push"] = {"enabled": opts.push, "idle_sleep_s": TORTURE_PUSH_IDLE_S}
+        config["reversal"] = {"interval_s": 1.0}  # decided reversals performed (and resumed) every second
         path = workdir / ("bridge.toml" if n == 1 else f"bridge-{n}.toml")
         path.write_text(to_toml(config), encoding="utf-8")
         health = f"http://127.0.0.1:{port}/healthz"
@@ -173,7 +177,7 @@ async def _wait_settled(
 
 
 async def _drive(
-    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: ConsoleStorePort, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: StorePort, log: ChaosLog
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
@@ -194,7 +198,24 @@ async def _drive(
             await asyncio.gather(*chaos, return_exceptions=True)
         ok = await _wait_settled(opts, store, daemons, placed, log)
         log.note("settled" if ok else "timed out waiting for every line to settle")
-        extra = {"settled": ok, "faults": await faults_injected(http, sb)}
+        extra: dict[str, Any] = {"settled": ok}
+        if ok and opts.reversals > 0:
+            extra.update(
+                await reversal_phase(
+                    http,
+                    sb,
+                    daemons,
+                    store,
+                    log,
+                    count=opts.reversals,
+                    seed=opts.seed,
+                    faults=opts.faults,
+                    kills=min(2, opts.kills),
+                    threshold_fen=ReversalSettings().approval_threshold_fen,
+                    timeout_s=min(opts.timeout_s, 180.0),
+                )
+            )
+        extra["faults"] = await faults_injected(http, sb)
         extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url)
     return placed, extra
 
@@ -263,7 +284,13 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         log=str(workdir / "bridge.log"),
     )
     failures = ("duplicates", "lost", "wrong_reason", "bad_without_memo", "bad_delivered")
-    report["ok"] = bool(report["settled"]) and all(report[k] == 0 for k in failures)
+    reversal_failures = ("double_reversals", "reversals_lost", "reversals_unasked")  # with --reversals
+    report["ok"] = (
+        bool(report["settled"])
+        and all(report[k] == 0 for k in failures)
+        and all(report.get(k, 0) == 0 for k in reversal_failures)
+        and (opts.reversals == 0 or "reversals_requested" in report)
+    )
     (workdir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return TortureRun(report, placed, records, lines, credentials)
 

@@ -52,6 +52,16 @@ def _outage(outage: dict[str, Any]) -> str:
     )
 
 
+def _reversals(r: dict[str, Any]) -> list[str]:
+    if "reversals_requested" not in r:
+        return []
+    return [
+        f"reversals: requested {r['reversals_requested']} · reversed {r['reversed']} · "
+        f"double {r['double_reversals']} · lost {r['reversals_lost']} · unasked {r['reversals_unasked']} · "
+        f"answers lost {r['reversal_answers_lost']}"
+    ]
+
+
 def format_report(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
     verdict = "OK" if r["ok"] else "FAILED"
@@ -65,6 +75,7 @@ def format_report(r: dict[str, Any]) -> str:
             + ", ".join(f"{k} {v}" for k, v in r["exceptions"].items()),
             f"duplicates {r['duplicates']} · lost {r['lost']} · wrong reason {r['wrong_reason']} · "
             f"bad without memo {r['bad_without_memo']} · settled {r['settled']}",
+            *_reversals(r),
             _faults(r["faults"]),
             _outage(r["outage"]),
             f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']} · "

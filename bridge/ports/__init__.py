@@ -18,6 +18,7 @@ from bridge.ports.store import (
     IntakeStorePort,
     LineStorePort,
     QueueStorePort,
+    ReversalStorePort,
     StorePort,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "MarketplacePort",
     "MetricsPort",
     "QueueStorePort",
+    "ReversalStorePort",
     "StorePort",
 ]

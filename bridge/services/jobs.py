@@ -28,6 +28,7 @@ from bridge.services.mappings import reload_mappings
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.services.push import push_all
+from bridge.services.reversals import reverse_due
 
 log = structlog.get_logger("bridge.services.jobs")
 
@@ -76,6 +77,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("fulfil", _plan_and_fulfil, s.fulfilment.interval_s),
         ("writeback", write_back_due, s.writeback.interval_s),
         ("memos", write_memos_due, s.writeback.interval_s),
+        ("reversals", reverse_due, s.reversal.interval_s),
         ("sweep", _sweep, s.sweep_interval_s),
         ("mappings", reload_mappings, s.mapping_reload_s),
         ("clock", _anchor_clock, s.clock_anchor_s),

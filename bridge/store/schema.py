@@ -6,6 +6,7 @@
 - ``events``   the timeline: every transition and remote exchange, masked
 - ``cursors``  the polling watermark per shop and its poller's lease (one poller per shop)
 - ``memos``    seller memos waiting to be written (unique shop + tid + key)
+- ``reversals`` one row per operation part a decided reversal undoes (unique request_id), migration 0005
 
 ``insert_ignore`` is how every repository relies on these constraints.
 """
@@ -203,6 +204,25 @@ memos = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop", "tid", "key", name="uq_memos_shop_tid_key"),
     Index("ix_memos_state", "state", "next_at"),
+)
+
+
+reversals = Table(
+    "reversals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("line_id", Integer, ForeignKey("lines.id"), nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("request_id", String(64), nullable=False),  # the operation's: reversals are idempotent per it
+    # PENDING · SENT (a call may be in flight: look up first) · REVERSED · NOT_APPLIED · REFUSED
+    Column("state", String(12), nullable=False, default="PENDING"),
+    Column("sent", JsonText),  # {"sent_at", "sends", "gave_up_at"}: bridge.core.inflight's markers
+    Column("operation_id", String(64)),
+    Column("error", Text),
+    Column("reversed_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("request_id", name="uq_reversals_request_id"),
+    Index("ix_reversals_line", "line_id"),
 )
 
 

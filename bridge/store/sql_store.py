@@ -24,6 +24,7 @@ from bridge.store.moves import MoveRepository
 from bridge.store.operations import OperationRepository
 from bridge.store.poller import PollerRepository
 from bridge.store.queue import QueueRepository
+from bridge.store.reversals import ReversalRepository
 from bridge.store.views import ViewRepository
 
 
@@ -94,6 +95,18 @@ class SqlStore:
         self.release_parked = moves.release_parked
         self.resolve = moves.resolve
         self.cancel_for_refund = moves.cancel_for_refund
+
+        reversal = ReversalRepository(engine)
+        self.reversal_parts = reversal.reversal_parts
+        self.request_reversal = reversal.request_reversal
+        self.approve_reversal = reversal.approve_reversal
+        self.reject_reversal = reversal.reject_reversal
+        self.settle_reversal_by_hand = reversal.settle_reversal_by_hand
+        self.reversal_sent = reversal.reversal_sent
+        self.reversal_gave_up = reversal.reversal_gave_up
+        self.reversal_not_sent = reversal.reversal_not_sent
+        self.part_done = reversal.part_done
+        self.reversal_refused = reversal.reversal_refused
 
     def _expose_console_and_accounts(self, engine: AsyncEngine) -> None:
         queue = QueueRepository(engine)

@@ -25,7 +25,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.services.deps import Deps
-from bridge.web import action_views, admin_views, auth, mapping_views, pages, queue_views
+from bridge.web import action_views, admin_views, auth, mapping_views, pages, queue_views, reversal_views
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -46,6 +46,7 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/orders", pages.find_order)
     router.add_get("/orders/{shop}/{tid}", pages.order)
     router.add_post("/lines/{line_id}/{action}", action_views.line_action)
+    reversal_views.add_routes(router)  # POST /reversals/{id}/{request|approve|reject|settle}
     router.add_get("/mappings", mapping_views.mappings)
     router.add_get("/mappings/edit", mapping_views.edit_form)
     router.add_post("/mappings/edit", mapping_views.edit_submit)

@@ -42,7 +42,7 @@ def test_a_new_exception_gets_a_red_section_after_cs_text() -> None:
         (rec(S.RESOLVED), "客服已处理 12-01 10:32"),
         (rec(S.CANCELLED, reason="REFUNDED"), "已退款，未充值"),
         (rec(S.CANCELLED, reason="REFUND_BY_CS", refund="SUCCESS"), "已退款，未充值"),
-        (rec(S.REVERSED), "已冲正并退款"),
+        (rec(S.REVERSED), "已退款冲正 12-01 10:32"),
     ],
 )
 def test_a_settled_line_replaces_its_section_in_place_and_turns_the_flag_green(

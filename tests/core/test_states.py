@@ -34,6 +34,13 @@ S = LineState
         (S.EXCEPTION, S.RESOLVED),
         (S.DELIVERED, S.REVERSAL_PENDING),
         (S.REVERSAL_PENDING, S.REVERSED),
+        (S.REVERSAL_PENDING, S.REVERSAL_REQUESTED),
+        (S.REVERSAL_PENDING, S.REVERSING),
+        (S.REVERSAL_PENDING, S.RESOLVED),
+        (S.REVERSAL_REQUESTED, S.REVERSING),
+        (S.REVERSAL_REQUESTED, S.REVERSAL_PENDING),
+        (S.REVERSING, S.REVERSED),
+        (S.REVERSING, S.REVERSAL_PENDING),
     ],
 )
 def test_allowed_moves(src: LineState, dst: LineState) -> None:
@@ -58,6 +65,12 @@ def test_allowed_moves(src: LineState, dst: LineState) -> None:
         (S.UNKNOWN, S.CANCELLED),
         (S.APPLIED, S.CANCELLED),
         (S.UNKNOWN, S.READY),
+        (S.DELIVERED, S.REVERSING),
+        (S.APPLIED, S.REVERSAL_REQUESTED),
+        (S.REVERSAL_REQUESTED, S.REVERSED),
+        (S.REVERSING, S.DELIVERED),
+        (S.REVERSING, S.RESOLVED),
+        (S.REVERSED, S.REVERSING),
     ],
 )
 def test_forbidden_moves(src: LineState, dst: LineState) -> None:

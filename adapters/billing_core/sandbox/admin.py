@@ -56,6 +56,10 @@ def stats(state: SandboxState, traffic: Traffic) -> dict[str, Any]:
             "reversed": statuses["reversed"],
             "repeated": len(state.repeats),
         },
+        "reversals": {
+            "by_request_id": state.reversal_counts(),
+            "reversed_twice": sorted(rid for rid, n in state.reversal_counts().items() if n > 1),
+        },
         "authorization_refreshes": sum(state.refreshes.values()),
     }
 

@@ -162,7 +162,15 @@ async def _find(request: web.Request) -> web.Response:
 async def _reverse(request: web.Request) -> web.Response:
     request_id = _request_id(request)
     body = parse_body(wire.ReversalBody, await request.read())
-    record = request.app[STATE].reverse(request_id, body.reason)
+    state, traffic = request.app[STATE], request.app[TRAFFIC]
+    state.record(request_id)  # 404 first: an unknown operation is not "refused"
+    if traffic.refuses_reversal():
+        raise SandboxError(422, "REVERSAL_NOT_ALLOWED", "injected refusal: the credit was already used")
+    record = state.reverse(request_id, body.reason, dedupe=traffic.knobs.dedupe)
+    if traffic.loses_reversal_answer() and request.transport is not None:
+        # Undone and recorded, but the answer never leaves: the client sees the connection drop.
+        traffic.lost_reversal_answers += 1
+        request.transport.abort()
     return answer(record.to_wire())
 
 

@@ -34,6 +34,7 @@ class _StoredOperation(BaseModel):
     previous_valid_until: date | None = None
     redeemed: list[str] = []
     repeat: bool = False
+    reversals: int = 0
 
 
 class _Line(BaseModel):
@@ -94,6 +95,7 @@ def _stored(rec: OpRecord) -> dict[str, Any]:
         "previous_valid_until": rec.previous_valid_until.isoformat() if rec.previous_valid_until else None,
         "redeemed": sorted(rec.redeemed),
         "repeat": rec.repeat,
+        "reversals": rec.reversals,
     }
 
 
@@ -107,4 +109,5 @@ def _record(stored: _StoredOperation) -> OpRecord:
         reversed_at=result.reversed_at,
         reversal_reason=result.reversal_reason,
         repeat=stored.repeat,
+        reversals=stored.reversals,
     )

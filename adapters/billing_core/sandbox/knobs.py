@@ -11,6 +11,12 @@ them), and ``slow_apply_rate`` makes some applies land ``slow_apply_s`` after
 the request arrived (answered only then, so past a shorter client timeout, and
 invisible to ``GET /v1/operations/{id}`` until it has landed).
 
+Reversals have their own: ``lose_reversal_answer_rate`` undoes the operation
+and then drops the connection, ``refuse_reversal_rate`` answers 422
+``REVERSAL_NOT_ALLOWED`` as a core does once the credit was spent; with
+``dedupe = False`` a reversal sent again is undone again (the ledger counts
+each operation's reversals, so "never reversed twice" can be checked).
+
 Latency is lognormal: ``latency_ms`` is the median and ``latency_tail_ms`` the
 99th percentile (sigma = ln(tail / median) / 2.326), each sample capped at three
 times the tail so a test never waits unboundedly. Both zero means no stall; a
@@ -59,6 +65,15 @@ class BillingKnobs(BaseModel):
         0.0, ge=0, le=1, description="POST /v1/operations applied only after `slow_apply_s` (404 until then)"
     )
     slow_apply_s: float = Field(2.0, ge=0, le=120, description="how long a slow apply takes to land")
+    lose_reversal_answer_rate: float = Field(
+        0.0, ge=0, le=1, description="POST /v1/operations/{id}/reversal applied, then the connection dropped"
+    )
+    refuse_reversal_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="422 REVERSAL_NOT_ALLOWED before anything is undone (the credit was spent)",
+    )
 
     @field_validator("maintenance_nightly")
     @classmethod

@@ -111,6 +111,7 @@ class OpRecord:
     reversed_at: datetime | None = None
     reversal_reason: str | None = None
     repeat: bool = False  # dedupe off: a request_id already applied, applied again
+    reversals: int = 0  # how many times it was undone (more than one only with dedupe off)
 
     @property
     def card_no(self) -> str | None:
@@ -120,6 +121,7 @@ class OpRecord:
         self.result = replace(self.result, status="reversed")
         self.reversed_at = when
         self.reversal_reason = reason
+        self.reversals += 1
 
     def to_wire(self) -> dict[str, Any]:
         """The operation as GET/POST /v1/operations answer it."""
@@ -142,4 +144,5 @@ class OpRecord:
             "applied_at": self.result.applied_at.isoformat(timespec="microseconds"),
             "reversed_at": self.reversed_at.isoformat(timespec="microseconds") if self.reversed_at else None,
             "repeat": self.repeat,
+            "reversals": self.reversals,
         }

@@ -83,6 +83,10 @@ class SandboxState:
             raise SandboxError(404, "OPERATION_NOT_FOUND", f"no operation {request_id} was applied")
         return found
 
+    def reversal_counts(self) -> dict[str, int]:
+        """How many times each reversed operation was undone, by request_id (2 or more: reversed twice)."""
+        return {rid: rec.reversals for rid, rec in self.records.items() if rec.reversals}
+
     def ledger(self) -> list[OpRecord]:
         """Every operation applied, repeats of a request_id included, in the order applied."""
         return sorted([*self.records.values(), *self.repeats], key=lambda r: r.result.applied_at)
@@ -199,10 +203,11 @@ class SandboxState:
 
     # ---------------------------------------------------------------- reversal
 
-    def reverse(self, request_id: str, reason: str) -> OpRecord:
-        """Undo an applied operation; reversing twice returns the reversed record."""
+    def reverse(self, request_id: str, reason: str, *, dedupe: bool = True) -> OpRecord:
+        """Undo an applied operation; reversing twice returns the reversed record. With ``dedupe``
+        off (an older billing core) a reversal sent again is undone again, and counted."""
         rec = self.record(request_id)
-        if rec.result.status == "reversed":
+        if rec.result.status == "reversed" and dedupe:
             return rec
         op = rec.operation
         touched: list[Account] = []

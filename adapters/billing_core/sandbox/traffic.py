@@ -31,6 +31,7 @@ class Traffic:
         self.calls: Counter[tuple[str, str]] = Counter()  # (endpoint, status or "lost")
         self.in_flight: Counter[str] = Counter()  # by API key
         self.lost_answers = 0
+        self.lost_reversal_answers = 0
         self.slow_applies = 0
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -67,6 +68,17 @@ class Traffic:
         """Whether this applied operation's answer is dropped (one roll per apply, whatever the rate)."""
         return self.rng.random() < self.knobs.lose_answer_rate
 
+    def loses_reversal_answer(self) -> bool:
+        """Whether this reversal's answer is dropped once applied (rolled only while the knob is on)."""
+        return (
+            self.knobs.lose_reversal_answer_rate > 0
+            and self.rng.random() < self.knobs.lose_reversal_answer_rate
+        )
+
+    def refuses_reversal(self) -> bool:
+        """Whether this reversal is refused with REVERSAL_NOT_ALLOWED (rolled only while the knob is on)."""
+        return self.knobs.refuse_reversal_rate > 0 and self.rng.random() < self.knobs.refuse_reversal_rate
+
     def apply_delay_s(self) -> float:
         """How long this apply takes to land (the slow-apply knobs); rolled only while they are on."""
         rate = self.knobs.slow_apply_rate
@@ -93,5 +105,6 @@ class Traffic:
             "calls": calls,
             "in_flight": dict(self.in_flight),
             "lost_answers": self.lost_answers,
+            "lost_reversal_answers": self.lost_reversal_answers,
             "slow_applies": self.slow_applies,
         }

@@ -11,6 +11,9 @@ them), and ``slow_apply_rate`` makes some applies land ``slow_apply_s`` after
 the request arrived (answered only then, so past a shorter client timeout, and
 invisible to ``GET /v1/operations/{id}`` until it has landed).
 
+``version = "1.0"`` plays a core without the day's listing (``GET /v1/operations?date=``,
+interface 1.1): it answers 404 or 405 (``listing_absent``), as such cores in the field do.
+
 Latency is lognormal: ``latency_ms`` is the median and ``latency_tail_ms`` the
 99th percentile (sigma = ln(tail / median) / 2.326), each sample capped at three
 times the tail so a test never waits unboundedly. Both zero means no stall; a
@@ -23,6 +26,7 @@ import math
 import random
 import re
 from datetime import datetime, time, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -59,6 +63,10 @@ class BillingKnobs(BaseModel):
         0.0, ge=0, le=1, description="POST /v1/operations applied only after `slow_apply_s` (404 until then)"
     )
     slow_apply_s: float = Field(2.0, ge=0, le=120, description="how long a slow apply takes to land")
+    version: Literal["1.0", "1.1"] = Field(
+        "1.1", description='"1.0": an older core without GET /v1/operations?date= (answers `listing_absent`)'
+    )
+    listing_absent: Literal[404, 405] = Field(405, description="what a 1.0 core answers to the day's listing")
 
     @field_validator("maintenance_nightly")
     @classmethod

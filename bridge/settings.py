@@ -160,6 +160,17 @@ class AlertSettings(BaseModel):
         return hours
 
 
+class ReconcileSettings(BaseModel):
+    """The daily three-way reconciliation (shop, bridge, billing core) of yesterday."""
+
+    model_config = _FROZEN
+    enabled: bool = True
+    daily_at: str = Field("04:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time (UTC+8), HH:MM
+    settle_s: float = Field(3600.0, gt=0)  # applied this long ago and still not delivered: a disagreement
+    scan_days: int = Field(3, ge=0, le=30)  # the shop is listed from the day's start to this many days after
+    lease_s: float = Field(1800.0, gt=0)  # one instance reconciles a day at a time
+
+
 class Settings(BaseModel):
     model_config = _FROZEN
     instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -180,6 +191,7 @@ class Settings(BaseModel):
     writeback: WritebackSettings = WritebackSettings()
     store: StoreSettings = StoreSettings()
     alerts: AlertSettings = AlertSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -395,3 +395,51 @@ def by_kind(rows: Iterable[Disagreement]) -> dict[str, int]:
     for row in rows:
         counts[row.kind] = counts.get(row.kind, 0) + 1
     return counts
+
+
+# ------------------------------------------------------------------ what the store keeps
+
+LISTED = "LISTED"
+UNAVAILABLE = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run looked at, stored with its rows."""
+
+    day: date
+    started_at: datetime
+    listing: str  # LISTED | UNAVAILABLE (a 1.0 billing core: known request_ids only)
+    paid_lines: int
+    bridge_lines: int
+    looked_up: int
+    listed: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A reconciled day as stored: its latest run's figures and counts per kind."""
+
+    id: int
+    day: date
+    started_at: datetime | None
+    finished_at: datetime | None
+    listing: str | None
+    paid_lines: int
+    bridge_lines: int
+    looked_up: int
+    listed: int
+    disagreements: int
+    by_kind: dict[str, int]
+    actor: str | None
+
+
+@dataclass(frozen=True)
+class RowRecord:
+    """A stored disagreement: whether its line went to CS, when first seen, cleared by a later run."""
+
+    id: int
+    row: Disagreement
+    flagged: bool
+    first_seen_at: datetime
+    cleared_at: datetime | None = None

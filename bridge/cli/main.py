@@ -97,8 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--shop", default=None)
     show.add_argument("--lang", choices=["zh", "en"], default="zh")
     from bridge.cli.console import add_console_commands  # users, exceptions
+    from bridge.cli.reconcile import add_reconcile_command
 
     add_console_commands(sub)
+    add_reconcile_command(sub)
     return p
 
 
@@ -162,6 +164,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.console import console_command
 
         return await console_command(args)
+    if args.command == "reconcile":
+        from bridge.cli.reconcile import reconcile_command
+
+        return await reconcile_command(args)
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

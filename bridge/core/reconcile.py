@@ -23,6 +23,8 @@ details are masked. The day is the marketplace's local date (UTC+8).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -443,3 +445,47 @@ class RowRecord:
     flagged: bool
     first_seen_at: datetime
     cleared_at: datetime | None = None
+
+
+# ------------------------------------------------------------------ reports
+
+CSV_COLUMNS = (
+    "kind",
+    "shop",
+    "tid",
+    "oid",
+    "request_id",
+    "operation_id",
+    "paid_fen",
+    "planned_fen",
+    "applied_fen",
+    "line_id",
+    "detail",
+)
+"""One CSV row per disagreement, amounts in fen."""
+
+
+def row_fields(row: Disagreement) -> dict[str, Any]:
+    """A disagreement as plain fields (CSV, JSON): the detail masked once more, whatever made it."""
+    return {name: getattr(row, name) for name in CSV_COLUMNS} | {"detail": mask_text(row.detail)}
+
+
+def csv_text(rows: Iterable[Disagreement]) -> str:
+    """The disagreements as CSV (a header, then one row each; empty cells for unknown values)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row_fields(row).items()})
+    return out.getvalue()
+
+
+def summary(day: date, rows: Sequence[Disagreement], listing: str | None) -> dict[str, Any]:
+    """The report as one JSON-able object: date, count, counts per kind, the rows."""
+    return {
+        "date": day.isoformat(),
+        "disagreements": len(rows),
+        "by_kind": by_kind(rows),
+        "listing": listing,
+        "rows": [row_fields(r) for r in rows],
+    }

@@ -188,6 +188,20 @@ async def _put_before_cs(deps: Deps, rows: list[Disagreement], lines: dict[int, 
     return flagged
 
 
+async def reconcile_yesterday(deps: Deps) -> ReconcileReport | None:
+    """The daily job: reconcile yesterday unless an instance already did (or is doing) it."""
+    day = yesterday(deps.clock())
+    stored = await deps.store.reconcile_run(day)
+    if stored is not None and stored[0].finished_at is not None:
+        log.info("reconcile_skipped", day=day.isoformat(), reason="already reconciled")
+        return None
+    try:
+        return await reconcile_day(deps, day)
+    except ReconcileBusy:
+        log.info("reconcile_skipped", day=day.isoformat(), reason="another instance reconciles it")
+        return None
+
+
 def yesterday(now: datetime) -> date:
     """The local day (UTC+8) before ``now``'s."""
     return now.astimezone(CST).date() - timedelta(days=1)

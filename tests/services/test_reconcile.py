@@ -5,7 +5,8 @@ reconciles what the bridge knows, and a day reconciled again keeps its rows."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
+from bridge.services.jobs import build_scheduler
 from bridge.services.planning import plan_due
-from bridge.services.reconcile import ReconcileBusy, reconcile_day
+from bridge.services.reconcile import ReconcileBusy, reconcile_day, reconcile_yesterday
 from tests.rig import Rig, line, open_rig
 
 S = LineState
@@ -173,3 +175,44 @@ async def test_one_instance_reconciles_a_day_at_a_time(rig: Rig) -> None:
     assert held is not None
     with pytest.raises(ReconcileBusy, match="another instance"):
         await reconcile_day(rig.deps, _today())
+
+
+async def test_the_daily_job_reconciles_yesterday_once(rig: Rig) -> None:
+    cards = await rig.cards()
+    await rig.order(line(), message=f"卡号{cards[0]}")
+    await rig.cycle()
+    yesterday = rig.deps.clock().astimezone(CST).date() - timedelta(days=1)
+    done = await reconcile_yesterday(rig.deps)
+    assert done is not None and done.run.day == yesterday and done.rows == ()
+    assert done.run.bridge_lines == 0  # today's order is not yesterday's
+    assert await reconcile_yesterday(rig.deps) is None  # another instance, later: already done
+    assert [r.day for r in await rig.deps.store.reconcile_runs()] == [yesterday]
+
+
+async def test_the_daily_job_skips_a_day_another_instance_is_reconciling(rig: Rig) -> None:
+    now = rig.deps.clock()
+    yesterday = now.astimezone(CST).date() - timedelta(days=1)
+    assert await rig.deps.store.take_reconcile_lease(
+        yesterday, "other", now=now, until=now + timedelta(hours=1)
+    )
+    assert await reconcile_yesterday(rig.deps) is None
+    rig.later(2 * 3600)  # the other instance died: its lease ran out
+    assert await reconcile_yesterday(rig.deps) is not None
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_the_scheduler_runs_it_daily_at_the_local_time(rig: Rig, enabled: bool) -> None:
+    settings = rig.deps.settings.model_copy(
+        update={
+            "reconcile": rig.deps.settings.reconcile.model_copy(
+                update={"daily_at": "04:30", "enabled": enabled}
+            )
+        }
+    )
+    scheduler = build_scheduler(replace(rig.deps, settings=settings))
+    job = scheduler.get_job("reconcile")
+    if not enabled:
+        assert job is None
+        return
+    fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 24, 5, 0, tzinfo=CST))
+    assert fire == datetime(2026, 11, 25, 4, 30, tzinfo=CST)

@@ -15,6 +15,7 @@ from bridge.core import reconcile as rc
 from bridge.core.models import CST, Recharge
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
+from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.jobs import build_scheduler
@@ -216,3 +217,25 @@ async def test_the_scheduler_runs_it_daily_at_the_local_time(rig: Rig, enabled: 
         return
     fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 24, 5, 0, tzinfo=CST))
     assert fire == datetime(2026, 11, 25, 4, 30, tzinfo=CST)
+
+
+async def test_the_demos_order_stream_reconciles_to_nothing(rig: Rig) -> None:
+    """30 of the demo's orders (every good kind and every bad kind, which end in EXCEPTION) run
+    through the bridge: the three sides agree."""
+    subs = await fetch_subscribers(rig.http, rig.sb.billing_url)
+    placed: list[PlannedOrder] = []
+    await place_orders(
+        rig.http, rig.sb.market_url, OrderMaker(rig.deps.runtime.mappings, subs), 30, 0, placed
+    )
+    for _ in range(3):
+        await rig.cycle()
+        rig.later(5)
+    states = {ln.state for ln in await rig.lines()}
+    assert states == {S.DELIVERED, S.EXCEPTION}
+    rig.later(2 * SETTLE_S)
+    report = await reconcile_day(rig.deps, _today())
+    assert report.rows == () and report.flagged == 0
+    lines = sum(len(order.lines) for order in placed)
+    assert (report.run.paid_lines, report.run.bridge_lines) == (lines, lines)
+    delivered = [ln for ln in await rig.lines() if ln.state is S.DELIVERED]
+    assert report.run.listed == sum(len(ln.operations) for ln in delivered)  # each applied once, all listed

@@ -293,6 +293,14 @@ def _line_disagreements(
     return rows
 
 
+def _place(line: LineRecord | None, request_id: str) -> tuple[str | None, int | None, int | None]:
+    """Where an operation belongs: its line, or (a line of another day, or none) what its request_id says."""
+    if line is not None:
+        return line.shop, line.tid, line.oid
+    parsed = parse_request_id(request_id)
+    return (parsed[0], parsed[1], parsed[2]) if parsed else (None, None, None)
+
+
 def _on(line: LineRecord, kind: str, **fields: Any) -> Disagreement:
     """A disagreement about one of the bridge's lines."""
     return Disagreement(kind, line.shop, line.tid, line.oid, line_id=line.id, **fields)
@@ -311,12 +319,13 @@ def _twice_and_unsent(
     for request_id, results in listed.items():
         line = owner_of_part.get(request_id)
         if len(results) > 1:
+            shop_of, tid_of, oid_of = _place(line, request_id)
             rows.append(
                 Disagreement(
                     APPLIED_TWICE,
-                    line.shop if line else None,
-                    line.tid if line else None,
-                    line.oid if line else None,
+                    shop_of,
+                    tid_of,
+                    oid_of,
                     request_id=request_id,
                     operation_id=results[1].operation_id,
                     paid_fen=line.payment_fen if line else None,

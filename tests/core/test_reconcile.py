@@ -222,3 +222,10 @@ def test_a_rows_key_names_it_across_runs() -> None:
     [a] = _run([_paid(2001)], [line], {op.request_id: None}, [])
     [b] = _run([_paid(2001)], [line], {op.request_id: None}, [])
     assert a.key == b.key == f"{rc.DELIVERED_NOT_APPLIED}|tv|1001|2001|{op.request_id}|"
+
+
+def test_a_line_of_another_day_applied_twice_today_is_placed_by_its_request_id() -> None:
+    op = Recharge("tv:999:1999:0", CARD, 3000)
+    first, again = _result(op), _result(op, n=1, at_h=2)
+    [row] = _run([], [], {}, [first, again], known=frozenset({op.request_id}))
+    assert (row.kind, row.shop, row.tid, row.oid, row.line_id) == (rc.APPLIED_TWICE, "tv", 999, 1999, None)

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 
 import structlog
 
+from bridge.core.cursor import poll_windows
 from bridge.core.errors import BridgeError
 from bridge.core.models import CLOSED_STATUSES, CST, OperationResult, TradeSummary
 from bridge.core.reasons import reason_text
@@ -141,12 +142,10 @@ async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until
     """The shop's lines paid on ``day``: every trade modified since the day began, read in full."""
     port = deps.shops[shop]
     seen: dict[int, TradeSummary] = {}
-    at = start
-    while at < until:
-        end = min(at + _WINDOW, until)
-        for summary in await port.list_modified(at, end):
+    windows = poll_windows(start, until, overlap=timedelta(0), window=_WINDOW, initial_lookback=_WINDOW)
+    for window_start, window_end in windows if until > start else []:
+        for summary in await port.list_modified(window_start, window_end):
             seen[summary.tid] = summary
-        at = end
     wanted = [s.tid for s in seen.values() if s.status not in _UNPAID and s.status not in CLOSED_STATUSES]
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 

@@ -8,6 +8,7 @@ in the file: the file names the environment variable that holds each one.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -169,6 +170,24 @@ class AlertSettings(BaseModel):
         return hours
 
 
+class ReconcileSettings(BaseModel):
+    """The daily three-way reconciliation (shop, bridge, billing core) of yesterday."""
+
+    model_config = _FROZEN
+    enabled: bool = True
+    daily_at: str = "04:30"  # local time (UTC+8), HH:MM
+    settle_s: float = Field(3600.0, gt=0)  # applied this long ago and still not delivered: a disagreement
+    scan_days: int = Field(3, ge=0, le=30)  # the shop is listed from the day's start to this many days after
+    lease_s: float = Field(1800.0, gt=0)  # one instance reconciles a day at a time
+
+    @field_validator("daily_at")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        if re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value) is None:
+            raise ValueError('expected a local time written HH:MM (00:00-23:59), e.g. "04:30"')
+        return value
+
+
 class Settings(BaseModel):
     model_config = _FROZEN
     instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -190,6 +209,7 @@ class Settings(BaseModel):
     store: StoreSettings = StoreSettings()
     alerts: AlertSettings = AlertSettings()
     reversal: ReversalSettings = ReversalSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -14,9 +14,9 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import structlog
@@ -55,6 +55,9 @@ ERROR_TABLE: Mapping[int | str, tuple[type[BridgeError], type[BridgeError]]] = {
     "5xx": (Retryable, Retryable),
 }
 """What each failure means for the caller. Every error this client raises comes from here."""
+
+LISTING_ABSENT = frozenset({404, 405})
+"""What a version 1.0 core answers to ``GET /v1/operations?date=``: no listing (``None``), not an error."""
 
 _AUTH_HINTS = {
     "UNKNOWN_KEY": "the billing core does not know API key {key!r}: check the configured api_key",
@@ -122,6 +125,7 @@ class BillingClient:
         timeout_s: float = 10.0,
         read_attempts: int = 3,
         clock: Callable[[], float] = time.time,
+        listing_page: int = 500,
     ) -> None:
         self._http = http
         self._base_url = _checked_base_url(base_url)
@@ -130,6 +134,9 @@ class BillingClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=timeout_s / 2)
         self._read_attempts = max(1, read_attempts)
         self._clock = clock
+        if not 1 <= listing_page <= 500:
+            raise ConfigError(f"listing_page {listing_page} must be 1..500 (the billing core's page limit)")
+        self._listing_page = listing_page
 
     def __repr__(self) -> str:  # never print the secret
         return f"BillingClient(base_url={self._base_url!r}, api_key={self._api_key!r})"
@@ -173,6 +180,30 @@ class BillingClient:
             raise
         return self._operation(endpoint, answer, request_id)
 
+    async def list_operations(self, day: date) -> list[OperationResult] | None:
+        """Every operation applied or reversed on ``day`` (CST), all pages; ``None`` from a 1.0 core."""
+        endpoint = "GET /v1/operations?date="
+        found: list[OperationResult] = []
+        after: str | None = None
+        while True:
+            query = {"date": day.isoformat(), "limit": str(self._listing_page)} | (
+                {"after": after} if after else {}
+            )
+            path = "/v1/operations?" + urlencode(query)
+            answer = await self._read(path, endpoint, {"date": day.isoformat()}, tolerated=LISTING_ABSENT)
+            if answer.status in LISTING_ABSENT:
+                _log.info("billing_listing_absent", endpoint=endpoint, status=answer.status)
+                return None
+            page = wire.parse_answer(wire.OperationsPageWire, endpoint, answer.body, answer.content_type)
+            found += [op.to_domain() for op in page.operations]
+            if page.next is None:
+                return found
+            if page.next == after or not page.operations:
+                raise Permanent(
+                    f"{endpoint} answered a cursor that does not move on", code=wire.ANSWER_INVALID
+                )
+            after = page.next
+
     async def reverse(self, request_id: str, reason: str) -> OperationResult:
         endpoint = "POST /v1/operations/{request_id}/reversal"
         path = f"/v1/operations/{self._checked_id(request_id, endpoint)}/reversal"
@@ -209,7 +240,14 @@ class BillingClient:
             raise cls._failure("2xx_unreadable", changes_state)(exc.message, code=exc.code) from None
         return found.to_domain()
 
-    async def _read(self, path: str, endpoint: str, context: Mapping[str, str] | None = None) -> _Answer:
+    async def _read(
+        self,
+        path: str,
+        endpoint: str,
+        context: Mapping[str, str] | None = None,
+        *,
+        tolerated: frozenset[int] = frozenset(),
+    ) -> _Answer:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._read_attempts),
             wait=wait_exponential(multiplier=0.05, max=0.5),
@@ -218,7 +256,9 @@ class BillingClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send("GET", path, endpoint, context, changes_state=False)
+                return await self._send(
+                    "GET", path, endpoint, context, changes_state=False, tolerated=tolerated
+                )
         raise AssertionError("tenacity returned without an outcome")  # pragma: no cover
 
     async def _send(
@@ -230,8 +270,10 @@ class BillingClient:
         *,
         body: dict[str, object] | None = None,
         changes_state: bool = True,
+        tolerated: frozenset[int] = frozenset(),
     ) -> _Answer:
-        """One signed request; returns a 2xx answer or raises from ``ERROR_TABLE``.
+        """One signed request; returns a 2xx answer (or one of the ``tolerated`` statuses, for the
+        caller to read) or raises from ``ERROR_TABLE``.
 
         ``context`` (request_id, masked card) goes to the log lines only.
         """
@@ -256,7 +298,7 @@ class BillingClient:
                 f"{endpoint}: no answer ({type(exc).__name__}){maybe}", code="NO_ANSWER"
             ) from None
         log.debug("billing_call", status=answer.status, elapsed_ms=round(1000 * (time.monotonic() - started)))
-        if not 200 <= answer.status < 300:
+        if not 200 <= answer.status < 300 and answer.status not in tolerated:
             raise self._status_error(endpoint, answer, changes_state)
         return answer
 

@@ -36,12 +36,15 @@ from pydantic import (
 from bridge.core.errors import Permanent
 from bridge.core.models import (
     Entitlement,
+    IssueCards,
     IssuedCard,
     Operation,
     OperationKind,
     OperationResult,
     Product,
     ProductKind,
+    Recharge,
+    Subscribe,
     Subscriber,
 )
 
@@ -146,6 +149,13 @@ class OperationWire(_Answer):
     cards: list[CardWire] = []
     reversed_at: AwareTime | None = None
     reversal_reason: str | None = None
+    # echoed from the request by a version 1.1 core (optional: a 1.0 core leaves them out)
+    card_no: _Text | None = Field(None, repr=False)
+    amount_fen: int | None = None
+    product_code: _Text | None = None
+    months: int | None = None
+    face_value_fen: int | None = None
+    count: int | None = None
 
     @model_validator(mode="after")
     def _kind_fields(self) -> OperationWire:
@@ -168,7 +178,25 @@ class OperationWire(_Answer):
             balance_fen=self.balance_fen,
             valid_until=self.valid_until,
             cards=tuple(IssuedCard(c.serial, c.pin, c.face_value_fen, c.expires_on) for c in self.cards),
+            applied=self._applied(),
         )
+
+    def _applied(self) -> Operation | None:
+        """The operation as the core echoed it; ``None`` when it did not echo all of its fields."""
+        if self.kind == "recharge" and self.card_no is not None and self.amount_fen is not None:
+            return Recharge(self.request_id, self.card_no, self.amount_fen)
+        if self.kind == "subscribe" and self.card_no and self.product_code and self.months is not None:
+            return Subscribe(self.request_id, self.card_no, self.product_code, self.months)
+        if self.kind == "issue_cards" and self.face_value_fen is not None and self.count is not None:
+            return IssueCards(self.request_id, self.face_value_fen, self.count)
+        return None
+
+
+class OperationsPageWire(_Answer):
+    """``GET /v1/operations?date=`` (version 1.1): a page of the day's operations and the next cursor."""
+
+    operations: list[OperationWire]
+    next: _Text | None
 
 
 class QueuedWire(_Answer):

@@ -103,11 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--shop", default=None)
     show.add_argument("--lang", choices=["zh", "en"], default="zh")
     from bridge.cli.console import add_console_commands  # users, exceptions
+    from bridge.cli.reconcile import add_reconcile_command
 
     add_console_commands(sub)
     from bridge.cli.reversal import add_reverse_command  # reverse
 
     add_reverse_command(sub)
+    add_reconcile_command(sub)
     return p
 
 
@@ -176,6 +178,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.reversal import reverse_command
 
         return await reverse_command(args)
+    if args.command == "reconcile":
+        from bridge.cli.reconcile import reconcile_command
+
+        return await reconcile_command(args)
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

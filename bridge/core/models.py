@@ -237,3 +237,5 @@ class OperationResult:
     balance_fen: int | None = None
     valid_until: date | None = None
     cards: tuple[IssuedCard, ...] = ()
+    applied: Operation | None = field(default=None, compare=False, repr=False)
+    """What was applied (card, amount, product), when the core echoes it (version 1.1)."""

@@ -72,6 +72,31 @@ REASONS: dict[str, tuple[str, str]] = {
         "客服已取消该子订单，请在网店后台为买家退款",
         "cancelled by customer service: refund the buyer in the shop's back office",
     ),
+    # reconciliation (bridge.core.reconcile): the shop, the bridge and the billing core disagree
+    "RECON_PAID_UNKNOWN": (
+        "对账：网店显示已付款，但本系统没有这个子订单，请核查",
+        "reconciliation: paid in the shop but unknown to the bridge",
+    ),
+    "RECON_APPLIED_NOT_DELIVERED": (
+        "对账：计费系统已开通，但本系统未发货，请核查",
+        "reconciliation: applied in the billing core but not delivered",
+    ),
+    "RECON_DELIVERED_NOT_APPLIED": (
+        "对账：本系统记为已开通或已发货，但计费系统没有这笔操作，请核查后补开通",
+        "reconciliation: delivered by the bridge but not applied in the billing core",
+    ),
+    "RECON_APPLIED_TWICE": (
+        "对账：同一子订单在计费系统开通了两次，请核查并冲正多余的一笔",
+        "reconciliation: applied twice in the billing core",
+    ),
+    "RECON_AMOUNT_DIFFERS": (
+        "对账：实付、计划与开通的金额不一致，请核查",
+        "reconciliation: the paid, planned and applied amounts differ",
+    ),
+    "RECON_NOT_SENT": (
+        "对账：计费系统中有一笔不是本系统发出的操作，请核查",
+        "reconciliation: an operation in the billing core the bridge never sent",
+    ),
 }
 
 

@@ -9,7 +9,7 @@ errors of ``bridge.core.errors``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from bridge.core.mapping.edit import HistoryEntry
@@ -78,6 +78,11 @@ class BillingPort(Protocol):
 
     async def find(self, request_id: str) -> OperationResult | None:
         """GET /v1/operations/{id}; ``None`` when it was never applied."""
+        ...
+
+    async def list_operations(self, day: date) -> list[OperationResult] | None:
+        """GET /v1/operations?date= (version 1.1), every page: each operation applied or reversed
+        on ``day`` (CST), repeats of a request_id included; ``None`` when the core has no listing (1.0)."""
         ...
 
     async def reverse(self, request_id: str, reason: str) -> OperationResult: ...

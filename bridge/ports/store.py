@@ -10,12 +10,13 @@ takes raw column values: each kind of move has a name.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from bridge.core.batches import Batch
 from bridge.core.models import Operation, OperationResult, Trade
 from bridge.core.reasons import Memo
+from bridge.core.reconcile import Disagreement, RowRecord, RunFigures, RunRecord
 from bridge.core.records import (
     Applied,
     AuditEntry,
@@ -511,6 +512,42 @@ class AccountStorePort(Protocol):
     async def login_succeeded(self, name: str) -> None: ...
 
 
+class ReconcileStorePort(Protocol):
+    """What the reconciliation reads (the day's lines, known request_ids) and keeps (runs, rows)."""
+
+    async def take_reconcile_lease(
+        self, day: date, owner: str, *, now: datetime, until: datetime
+    ) -> RunRecord | None:
+        """The day's run leased to ``owner``; ``None`` while another instance holds its lease."""
+        ...
+
+    async def release_reconcile_lease(self, day: date, owner: str) -> None: ...
+
+    async def lines_paid_between(self, start: datetime, end: datetime) -> list[LineRecord]:
+        """Every line paid in ``[start, end)``, with its parts."""
+        ...
+
+    async def known_request_ids(self, request_ids: Iterable[str]) -> set[str]:
+        """Which of these request_ids the bridge ever planned."""
+        ...
+
+    async def flag_for_reconciliation(
+        self, line: LineRecord, *, reason: str, message: str, now: datetime, actor: str
+    ) -> bool:
+        """EXCEPTION with ``reason`` (a red memo) when the line's state may move there; else False."""
+        ...
+
+    async def save_reconciliation(
+        self, figures: RunFigures, found: Sequence[tuple[Disagreement, bool]], *, owner: str, now: datetime
+    ) -> RunRecord:
+        """The day's run and its rows, by key (a day run again updates, never duplicates); lease released."""
+        ...
+
+    async def reconcile_runs(self, limit: int = 90) -> list[RunRecord]: ...
+
+    async def reconcile_run(self, day: date) -> tuple[RunRecord, list[RowRecord]] | None: ...
+
+
 class StorePort(
     IntakeStorePort,
     LineStorePort,
@@ -519,6 +556,7 @@ class StorePort(
     QueueStorePort,
     AccountStorePort,
     ReversalStorePort,
+    ReconcileStorePort,
     Protocol,
 ):
     """The whole store, as the services and the console use it (``bridge.store.SqlStore``)."""

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bridge.core.models import CST
 from bridge.services.alerts import Notifier
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
@@ -28,6 +29,7 @@ from bridge.services.mappings import reload_mappings
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.services.push import push_all
+from bridge.services.reconcile import reconcile_yesterday
 from bridge.services.reversals import reverse_due
 
 log = structlog.get_logger("bridge.services.jobs")
@@ -97,6 +99,20 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
             coalesce=True,
             next_run_time=now,
             misfire_grace_time=None,
+        )
+    if s.reconcile.enabled:  # yesterday, once a day at local daily_at; the day's lease picks one instance
+        hour, minute = (int(part) for part in s.reconcile.daily_at.split(":"))
+        scheduler.add_job(
+            _guarded("reconcile", reconcile_yesterday, deps),
+            "cron",
+            hour=hour,
+            minute=minute,
+            timezone=CST,
+            id="reconcile",
+            name="reconcile",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
         )
     return scheduler
 

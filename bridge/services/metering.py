@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from bridge.core.models import (
@@ -83,6 +83,9 @@ class MeteredBilling:
 
     async def find(self, request_id: str) -> OperationResult | None:
         return await self._timed("find", self._inner.find(request_id))
+
+    async def list_operations(self, day: date) -> list[OperationResult] | None:
+        return await self._timed("list_operations", self._inner.list_operations(day))
 
     async def reverse(self, request_id: str, reason: str) -> OperationResult:
         return await self._timed("reverse", self._inner.reverse(request_id, reason))

@@ -6,7 +6,8 @@
 - ``events``   the timeline: every transition and remote exchange, masked
 - ``cursors``  the polling watermark per shop and its poller's lease (one poller per shop)
 - ``memos``    seller memos waiting to be written (unique shop + tid + key)
-- ``reversals`` one row per operation part a decided reversal undoes (unique request_id), migration 0005
+- ``reversals`` one row per operation part a decided reversal undoes (unique request_id), migration 0006
+- ``reconcile_runs`` / ``reconcile_rows``  a day's three-way reconciliation and its disagreements
 
 ``insert_ignore`` is how every repository relies on these constraints.
 """
@@ -223,6 +224,52 @@ reversals = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("request_id", name="uq_reversals_request_id"),
     Index("ix_reversals_line", "line_id"),
+)
+
+
+# reconciliation (migration 0007): one run per local day (its lease, so one instance runs it), and the
+# run's disagreements (unique per run + key, so reconciling a day again never duplicates a row)
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),  # the local date (UTC+8), YYYY-MM-DD
+    Column("lease_owner", String(80)),
+    Column("lease_until", UtcDateTime),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("listing", String(12)),  # LISTED | UNAVAILABLE: whether the billing core listed the day
+    Column("paid_lines", Integer, nullable=False, default=0),
+    Column("bridge_lines", Integer, nullable=False, default=0),
+    Column("looked_up", Integer, nullable=False, default=0),
+    Column("listed", Integer, nullable=False, default=0),
+    Column("disagreements", Integer, nullable=False, default=0),
+    Column("by_kind", JsonText),
+    Column("actor", String(80)),
+    UniqueConstraint("day", name="uq_reconcile_runs_day"),
+)
+
+reconcile_rows = Table(
+    "reconcile_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("reconcile_runs.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("shop", String(16)),
+    Column("tid", BigInteger),
+    Column("oid", BigInteger),
+    Column("request_id", String(64)),
+    Column("operation_id", String(64)),
+    Column("paid_fen", BigInteger),
+    Column("planned_fen", BigInteger),
+    Column("applied_fen", BigInteger),
+    Column("detail", Text, nullable=False, default=""),
+    Column("line_id", Integer),
+    Column("flagged", Integer, nullable=False, default=0),  # the line was put in front of CS (EXCEPTION)
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("cleared_at", UtcDateTime),  # not found by the day's latest run
+    UniqueConstraint("run_id", "key", name="uq_reconcile_rows_run_key"),
 )
 
 

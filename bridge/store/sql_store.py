@@ -24,6 +24,7 @@ from bridge.store.moves import MoveRepository
 from bridge.store.operations import OperationRepository
 from bridge.store.poller import PollerRepository
 from bridge.store.queue import QueueRepository
+from bridge.store.reconcile import ReconcileRepository
 from bridge.store.reversals import ReversalRepository
 from bridge.store.views import ViewRepository
 
@@ -36,6 +37,7 @@ class SqlStore:
         self._expose_intake_and_delivery(engine)
         self._expose_lines_and_operations(engine)
         self._expose_console_and_accounts(engine)
+        self._expose_reconciliation(engine)
 
     def _expose_intake_and_delivery(self, engine: AsyncEngine) -> None:
         intake = IntakeRepository(engine)
@@ -152,6 +154,17 @@ class SqlStore:
         self.login_wait_until = accounts.login_wait_until
         self.login_failed = accounts.login_failed
         self.login_succeeded = accounts.login_succeeded
+
+    def _expose_reconciliation(self, engine: AsyncEngine) -> None:
+        recon = ReconcileRepository(engine)
+        self.take_reconcile_lease = recon.take_reconcile_lease
+        self.release_reconcile_lease = recon.release_reconcile_lease
+        self.lines_paid_between = recon.lines_paid_between
+        self.known_request_ids = recon.known_request_ids
+        self.flag_for_reconciliation = recon.flag_for_reconciliation
+        self.save_reconciliation = recon.save_reconciliation
+        self.reconcile_runs = recon.reconcile_runs
+        self.reconcile_run = recon.reconcile_run
 
     async def database_time(self) -> datetime:
         """The database's current time (``bridge.store.clock``)."""

@@ -25,7 +25,16 @@ import jinja2
 from aiohttp import web
 
 from bridge.services.deps import Deps
-from bridge.web import action_views, admin_views, auth, mapping_views, pages, queue_views, reversal_views
+from bridge.web import (
+    action_views,
+    admin_views,
+    auth,
+    mapping_views,
+    pages,
+    queue_views,
+    reconcile_views,
+    reversal_views,
+)
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -53,6 +62,8 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/mappings/history", mapping_views.mapping_history)
     router.add_get("/audit", admin_views.audit)
     router.add_get("/users", admin_views.users_page)
+    router.add_get("/reconcile", reconcile_views.reconcile_page)
+    router.add_get("/reconcile/{day}.csv", reconcile_views.reconcile_csv)
     router.add_post("/users", admin_views.users_submit)
     static = Path(str(resources.files("bridge.web").joinpath("static")))
     router.add_static("/static/", static, name="static")

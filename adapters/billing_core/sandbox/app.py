@@ -51,6 +51,7 @@ def build_app(state: SandboxState, traffic: Traffic, credentials: Credentials) -
     router.add_get("/v1/subscribers/{card_no}", _subscriber)
     router.add_post("/v1/subscribers/{card_no}/authorization-refresh", _refresh)
     router.add_post("/v1/operations", _apply)
+    router.add_get("/v1/operations", _listing)
     router.add_get("/v1/operations/{request_id}", _find)
     router.add_post("/v1/operations/{request_id}/reversal", _reverse)
     admin.add_routes(router)
@@ -152,6 +153,32 @@ async def _apply(request: web.Request) -> web.Response:
         traffic.lost_answers += 1
         request.transport.abort()
     return answer(record.to_wire())
+
+
+async def _listing(request: web.Request) -> web.Response:
+    """Version 1.1: the day's operations (CST), oldest first, a page at a time after a cursor.
+
+    The cursor is the operation_id a page ended with; a cursor not among the day's is refused.
+    """
+    traffic = request.app[TRAFFIC]
+    if traffic.knobs.version == "1.0":
+        status = traffic.knobs.listing_absent
+        raise SandboxError(status, _HTTP_CODES[status], "this billing core (1.0) has no operations listing")
+    try:
+        query = wire.OperationsQuery.model_validate(dict(request.query))
+    except ValidationError as exc:
+        raise SandboxError(400, "INVALID_REQUEST", wire.describe(exc)) from None
+    day = request.app[STATE].listing(query.day)
+    start = 0
+    if query.after is not None:
+        ids = [rec.result.operation_id for rec in day]
+        if query.after not in ids:
+            raise SandboxError(400, "INVALID_REQUEST", "after: not a cursor of this date's listing")
+        start = ids.index(query.after) + 1
+    page = day[start : start + query.limit]
+    more = start + query.limit < len(day)
+    cursor = page[-1].result.operation_id if page and more else None
+    return answer({"operations": [rec.to_wire() for rec in page], "next": cursor})
 
 
 async def _find(request: web.Request) -> web.Response:

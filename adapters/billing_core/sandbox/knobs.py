@@ -16,6 +16,8 @@ and then drops the connection, ``refuse_reversal_rate`` answers 422
 ``REVERSAL_NOT_ALLOWED`` as a core does once the credit was spent; with
 ``dedupe = False`` a reversal sent again is undone again (the ledger counts
 each operation's reversals, so "never reversed twice" can be checked).
+``version = "1.0"`` plays a core without the day's listing (``GET /v1/operations?date=``,
+interface 1.1): it answers 404 or 405 (``listing_absent``), as such cores in the field do.
 
 Latency is lognormal: ``latency_ms`` is the median and ``latency_tail_ms`` the
 99th percentile (sigma = ln(tail / median) / 2.326), each sample capped at three
@@ -29,6 +31,7 @@ import math
 import random
 import re
 from datetime import datetime, time, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -74,6 +77,10 @@ class BillingKnobs(BaseModel):
         le=1,
         description="422 REVERSAL_NOT_ALLOWED before anything is undone (the credit was spent)",
     )
+    version: Literal["1.0", "1.1"] = Field(
+        "1.1", description='"1.0": an older core without GET /v1/operations?date= (answers `listing_absent`)'
+    )
+    listing_absent: Literal[404, 405] = Field(405, description="what a 1.0 core answers to the day's listing")
 
     @field_validator("maintenance_nightly")
     @classmethod

@@ -125,7 +125,9 @@ class OpRecord:
 
     def to_wire(self) -> dict[str, Any]:
         """The operation as GET/POST /v1/operations answer it."""
-        return wire.OperationAnswer.of(self.result, self.reversed_at, self.reversal_reason).render()
+        return wire.OperationAnswer.of(
+            self.result, self.reversed_at, self.reversal_reason, self.operation
+        ).render()
 
     def to_ledger(self) -> dict[str, Any]:
         """One row of ``GET /sandbox/ledger``."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from adapters.billing_core.sandbox.records import Account, OpRecord, SandboxError, add_months, mask
@@ -90,6 +91,15 @@ class SandboxState:
     def ledger(self) -> list[OpRecord]:
         """Every operation applied, repeats of a request_id included, in the order applied."""
         return sorted([*self.records.values(), *self.repeats], key=lambda r: r.result.applied_at)
+
+    def listing(self, day: date) -> list[OpRecord]:
+        """Every operation applied or reversed on ``day`` (CST), repeats included, oldest first."""
+
+        def on_day(rec: OpRecord) -> bool:
+            moments = [rec.result.applied_at, rec.reversed_at]
+            return any(m is not None and m.astimezone(CST).date() == day for m in moments)
+
+        return [rec for rec in self.ledger() if on_day(rec)]
 
     def restore(self, records: Iterable[OpRecord], accounts: Iterable[Account]) -> None:
         """Put back what a journal recorded (later entries win; repeats are kept apart)."""
@@ -289,6 +299,26 @@ class SandboxState:
         rec.redeemed.add(serial)
         self._commit([rec], [account])
         return account
+
+    def amend(self, request_id: str, amount_fen: int) -> OpRecord:
+        """Sandbox only: a hand edit in the billing core, a recharge's amount changed after the fact
+        (the balance follows)."""
+        rec = self.record(request_id)
+        op = rec.operation
+        if not isinstance(op, Recharge):
+            raise SandboxError(422, "NOT_A_RECHARGE", f"operation {request_id} is a {op.kind.value}")
+        account = self.account(op.card_no)
+        account.balance_fen += amount_fen - op.amount_fen
+        rec.operation = replace(op, amount_fen=amount_fen)
+        self._commit([rec], [account])
+        return rec
+
+    def forget(self, request_id: str) -> OpRecord:
+        """Sandbox only: an operation deleted by hand in the billing core (lookups answer 404 and the
+        day's listing leaves it out). Not journalled: a restart from the ledger file brings it back."""
+        rec = self.record(request_id)
+        del self.records[request_id]
+        return rec
 
     def _commit(self, records: Sequence[OpRecord], accounts: Sequence[Account]) -> None:
         if self._journal is not None:

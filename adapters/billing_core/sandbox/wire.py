@@ -223,11 +223,26 @@ class OperationAnswer(_Answer):
     cards: list[CardAnswer] = []
     reversed_at: AwareTime | None = None
     reversal_reason: str | None = None
+    # what was applied, echoed from the request (version 1.1; the page is silent, so a careful
+    # vendor's choice): what a reconciliation compares with what was asked for and paid
+    card_no: _Text | None = None
+    amount_fen: int | None = None
+    product_code: _Text | None = None
+    months: int | None = None
+    face_value_fen: int | None = None
+    count: int | None = None
 
     @classmethod
     def of(
-        cls, result: OperationResult, reversed_at: datetime | None = None, reason: str | None = None
+        cls,
+        result: OperationResult,
+        reversed_at: datetime | None = None,
+        reason: str | None = None,
+        applied: Operation | None = None,
     ) -> OperationAnswer:
+        echoed = operation_body(applied) if applied is not None else {}
+        echoed.pop("request_id", None)
+        echoed.pop("kind", None)
         return cls(
             request_id=result.request_id,
             operation_id=result.operation_id,
@@ -239,6 +254,7 @@ class OperationAnswer(_Answer):
             cards=[CardAnswer.of(card) for card in result.cards],
             reversed_at=reversed_at,
             reversal_reason=reason if reversed_at is not None else None,
+            **echoed,
         )
 
     def render(self) -> dict[str, Any]:
@@ -256,3 +272,13 @@ class OperationAnswer(_Answer):
             valid_until=self.valid_until,
             cards=tuple(IssuedCard(c.serial, c.pin, c.face_value_fen, c.expires_on) for c in self.cards),
         )
+
+
+class OperationsQuery(_Body):
+    """The query of ``GET /v1/operations?date=&after=&limit=`` (version 1.1)."""
+
+    model_config = ConfigDict(strict=False, extra="forbid", frozen=True)
+
+    day: date = Field(alias="date")
+    after: _Text | None = None
+    limit: int = Field(100, ge=1, le=500)

@@ -34,7 +34,7 @@ class ContractTarget:
     cards: Cards
     set_knobs: Callable[..., Awaitable[None]]
     spend: Callable[[str, int], Awaitable[None]]
-    with_credentials: Callable[..., BillingPort]  # api_key=, secret=, clock_offset_s=
+    with_credentials: Callable[..., BillingPort]  # api_key=, secret=, clock_offset_s=, listing_page=
 
 
 @asynccontextmanager
@@ -54,7 +54,10 @@ async def _sandbox_over_http() -> AsyncIterator[ContractTarget]:
                 return str(found["subscribers"][0]["card_no"])
 
             def port(
-                api_key: str = "sandbox-key", secret: str = "sandbox-secret", clock_offset_s: float = 0.0
+                api_key: str = "sandbox-key",
+                secret: str = "sandbox-secret",
+                clock_offset_s: float = 0.0,
+                listing_page: int = 500,
             ) -> BillingPort:
                 return BillingClient(
                     http,
@@ -63,6 +66,7 @@ async def _sandbox_over_http() -> AsyncIterator[ContractTarget]:
                     secret=secret,
                     timeout_s=2.0,
                     clock=lambda: time.time() + clock_offset_s,
+                    listing_page=listing_page,
                 )
 
             async def set_knobs(**knobs: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -278,3 +278,67 @@ async def test_authorization_refresh(target: ContractTarget) -> None:
     with pytest.raises(Permanent) as caught:
         await target.port.refresh_authorization(target.cards.unknown)
     assert caught.value.code == "SUBSCRIBER_NOT_FOUND"
+
+
+# ------------------------------------------------- the day's listing (version 1.1)
+
+
+async def test_the_days_listing_pages_through_every_operation_oldest_first(target: ContractTarget) -> None:
+    card = target.cards.active_two_way
+    applied = [await target.port.apply(Recharge(f"c-list-{n}", card, 100 * (n + 1))) for n in range(5)]
+    cards = await target.port.apply(IssueCards("c-list-cards", 5000, 2))
+    paged = await target.with_credentials(listing_page=2).list_operations(_today())
+    assert paged is not None
+    mine = [op for op in paged if op.request_id.startswith("c-list-")]
+    assert [op.operation_id for op in mine] == [r.operation_id for r in [*applied, cards]]
+    assert [op.applied for op in mine] == [
+        *(Recharge(f"c-list-{n}", card, 100 * (n + 1)) for n in range(5)),
+        IssueCards("c-list-cards", 5000, 2),
+    ]
+    assert await target.port.list_operations(_today()) == paged  # one page of 500 says the same
+
+
+async def test_a_lookup_says_what_was_applied(target: ContractTarget) -> None:
+    card = target.cards.active_two_way
+    await target.port.apply(Subscribe("c-echo", card, CHANNEL, 2))
+    found = await target.port.find("c-echo")
+    assert found is not None and found.applied == Subscribe("c-echo", card, CHANNEL, 2)
+
+
+async def test_another_days_listing_is_empty(target: ContractTarget) -> None:
+    await target.port.apply(Recharge("c-list-other-day", target.cards.active_two_way, 100))
+    assert await target.port.list_operations(_today() - timedelta(days=400)) == []
+
+
+async def test_a_reversal_is_listed_on_its_day_as_reversed(target: ContractTarget) -> None:
+    await target.port.apply(Recharge("c-list-rev", target.cards.active_two_way, 100))
+    await target.port.reverse("c-list-rev", "refund 1")
+    listed = await target.port.list_operations(_today())
+    assert listed is not None
+    assert [op.status for op in listed if op.request_id == "c-list-rev"] == ["reversed"]
+
+
+async def test_an_old_core_applying_a_request_id_twice_lists_both(target: ContractTarget) -> None:
+    await target.set_knobs(dedupe=False)
+    card = target.cards.active_two_way
+    first = await target.port.apply(Recharge("c-list-twice", card, 100))
+    second = await target.port.apply(Recharge("c-list-twice", card, 100))
+    listed = await target.port.list_operations(_today())
+    assert listed is not None
+    twice = [op.operation_id for op in listed if op.request_id == "c-list-twice"]
+    assert twice == [first.operation_id, second.operation_id] and first.operation_id != second.operation_id
+
+
+@pytest.mark.parametrize("status", [404, 405])
+async def test_a_version_1_0_core_has_no_listing(target: ContractTarget, status: int) -> None:
+    await target.port.apply(Recharge("c-list-old", target.cards.active_two_way, 100))
+    await target.set_knobs(version="1.0", listing_absent=status)
+    assert await target.port.list_operations(_today()) is None
+    assert await target.port.find("c-list-old") is not None  # lookups by request_id still work
+
+
+async def test_the_listing_honours_maintenance(target: ContractTarget) -> None:
+    await target.set_knobs(maintenance=True, maintenance_retry_after_s=30)
+    with pytest.raises(Unavailable) as caught:
+        await target.port.list_operations(_today())
+    assert (caught.value.code, caught.value.retry_after) == ("MAINTENANCE", 30.0)

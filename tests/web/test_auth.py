@@ -15,6 +15,8 @@ PAGES = [
     "/",
     "/dashboard/live",
     "/queue",
+    "/queue/live",
+    "/queue/batches/" + "0" * 32,
     "/orders?tid=1",
     "/orders/main/1",
     "/mappings",
@@ -33,7 +35,7 @@ async def test_every_console_route_is_covered_by_the_page_list(desk: Desk) -> No
         if r.method == "GET" and r.resource is not None
     }
     open_routes = {"/login", "/lang/{lang}", "/static"}
-    walked = {p.split("?")[0] for p in PAGES} | {"/orders/{shop}/{tid}"}
+    walked = {p.split("?")[0] for p in PAGES} | {"/orders/{shop}/{tid}", "/queue/batches/{batch_id}"}
     assert routes - open_routes <= walked
 
 
@@ -52,7 +54,7 @@ async def test_login_page_opens_without_a_session(desk: Desk) -> None:
 
 async def test_post_without_a_session_is_refused(desk: Desk) -> None:
     """A state-changing request from nobody is refused before any handler runs."""
-    resp = await desk.client.post("/queue/retry", data={"line": "1"}, allow_redirects=False)
+    resp = await desk.client.post("/queue/bulk", data={"action": "retry"}, allow_redirects=False)
     assert resp.status == 403
 
 

@@ -71,11 +71,10 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
     )
     code = ("reversal_awaits_approval" if approval else "reversal_started") if moved else "not_waiting"
     outcome = Outcome("done" if moved else "unchanged", code, found)
-    detail = {"amount_fen": found.payment_fen, "approval": approval}
-    await _finish(deps, actor, action, outcome, note, detail)
     if moved and not approval:
-        await reverse_due(deps)
-    return outcome
+        outcome = await _performed(deps, outcome)
+    detail = {"amount_fen": found.payment_fen, "approval": approval}
+    return await _finish(deps, actor, action, outcome, note, detail)
 
 
 async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: str = "") -> Outcome:
@@ -90,10 +89,24 @@ async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: st
         found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "reversal_started" if moved else "not_waiting", found)
-    await _finish(deps, actor, action, outcome, note, {"amount_fen": found.payment_fen})
     if moved:
-        await reverse_due(deps)
-    return outcome
+        outcome = await _performed(deps, outcome)
+    return await _finish(deps, actor, action, outcome, note, {"amount_fen": found.payment_fen})
+
+
+async def _performed(deps: Deps, decided: Outcome) -> Outcome:
+    """One reversal pass right after the decision, and what the person is told: reversed, refused
+    by the billing core (with its reason), or still going (a lost answer waits to be looked up)."""
+    await reverse_due(deps)
+    line = decided.line
+    now = await deps.store.line_by_id(line.id) if line is not None else None
+    if now is None or line is None:
+        return decided
+    if now.state is S.REVERSED:
+        return Outcome("done", "reversed", line)
+    if now.state is S.REVERSAL_PENDING and now.reason == "REVERSAL_NOT_ALLOWED":
+        return Outcome("refused", "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
+    return decided
 
 
 async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: str) -> Outcome:

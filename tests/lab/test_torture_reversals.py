@@ -64,3 +64,28 @@ def test_the_ledger_shows_each_reversed_line_undone(torture_run: TortureRun) -> 
 def test_the_other_lines_are_still_exactly_once(torture_run: TortureRun) -> None:
     report = torture_run.report
     assert (report["duplicates"], report["lost"], report["final_sigterm_exit"]) == (0, 0, 0)
+
+
+def test_an_older_billing_core_that_does_not_deduplicate_never_reverses_twice(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The same phase against a core that undoes a repeated reversal again (and applies late): every
+    lost answer is looked up before any resend, so the ledger still counts one reversal each."""
+    opts = TortureOptions(
+        orders=40,
+        kills=2,
+        seed=6,
+        faults=True,
+        rate=20.0,
+        timeout_s=120.0,
+        workdir=tmp_path_factory.mktemp("torture-reversals-old-core"),
+        progress=False,
+        billing_no_dedupe=True,
+        reversals=10,
+    )
+    report = asyncio.run(runs.torture_on("sqlite", opts)).report
+    print(json.dumps({k: v for k, v in report.items() if k != "timeline"}, ensure_ascii=False))
+    assert not report["billing_dedupe"] and report["reversal_answers_lost"] > 0
+    assert (report["reversals_requested"], report["reversed"]) == (10, 10)
+    assert (report["double_reversals"], report["reversals_lost"], report["reversals_unasked"]) == (0, 0, 0)
+    assert report["ok"]

@@ -54,7 +54,7 @@ async def test_a_reversal_under_the_threshold_runs_at_once_and_the_memo_turns_gr
     """CS requests; the bridge reverses the recharge once; the seller memo says 已退款冲正, flag green."""
     line_id = await _refunded(rig)
     outcome = await reversals.request(rig.deps, "cs1", line_id, "buyer refunded")
-    assert (outcome.status, outcome.code) == ("done", "reversal_started")
+    assert (outcome.status, outcome.code) == ("done", "reversed")
     assert await _state(rig, line_id) is S.REVERSED
     [op] = await rig.ledger(outcome.line.tid if outcome.line else None)
     assert op["status"] == "reversed" and op["reversals"] == 1
@@ -86,7 +86,7 @@ async def test_above_the_threshold_an_admin_approves_first(strict: Rig) -> None:
     refused = await reversals.approve(rig.deps, "cs1", line_id, admin=False)
     assert (refused.status, refused.code) == ("refused", "admin_only")
     approved = await reversals.approve(rig.deps, "boss", line_id, admin=True, note="checked")
-    assert (approved.status, approved.code) == ("done", "reversal_started")
+    assert (approved.status, approved.code) == ("done", "reversed")
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
     again = await reversals.approve(rig.deps, "boss", line_id, admin=True)
@@ -207,7 +207,7 @@ async def test_cannot_reverse_is_kept_for_cs_who_settle_it_by_hand(rig: Rig) -> 
     sandbox = rig.sb.billing.sandbox
     sandbox.state.spend(found.card_no, sandbox.state.accounts[found.card_no].balance_fen)
     outcome = await reversals.request(rig.deps, "cs1", line_id)
-    assert outcome.status == "done"
+    assert (outcome.status, outcome.code) == ("refused", "reversal_refused")
     back = await rig.deps.store.line_by_id(line_id)
     assert back is not None and (back.state, back.reason) == (S.REVERSAL_PENDING, "REVERSAL_NOT_ALLOWED")
     assert "no longer covers" in (back.reason_detail or "")

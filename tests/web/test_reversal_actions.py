@@ -68,7 +68,7 @@ async def test_cs_reverses_from_the_order_page_and_a_second_click_reverses_nothi
     assert f"/reversals/{ln.id}/request" in page and "申请冲正" in page
     first = await desk.post(f"/reversals/{ln.id}/request", {"note": "买家已退款"})
     second = await desk.post(f"/reversals/{ln.id}/request", {"note": "买家已退款"})
-    assert "done:reversal_started" in first.headers["Location"]
+    assert "done:reversed" in first.headers["Location"]
     assert "unchanged:not_waiting" in second.headers["Location"]
     assert (await _state(desk, ln)).state is S.REVERSED
     assert list((await _reversals(desk)).values()) == [1]
@@ -96,7 +96,7 @@ async def test_above_the_threshold_cs_requests_and_only_an_admin_approves(strict
     assert f"/reversals/{ln.id}/approve" in page
     first = await desk.post(f"/reversals/{ln.id}/approve")
     second = await desk.post(f"/reversals/{ln.id}/approve")
-    assert "done:reversal_started" in first.headers["Location"]
+    assert "done:reversed" in first.headers["Location"]
     assert "unchanged:not_waiting" in second.headers["Location"]
     assert (await _state(desk, ln)).state is S.REVERSED
     assert list((await _reversals(desk)).values()) == [1]
@@ -129,9 +129,10 @@ async def test_a_reversal_the_billing_core_refuses_is_shown_and_settled_by_hand(
     state = desk.rig.sb.billing.sandbox.state
     state.spend(ln.card_no, state.accounts[ln.card_no].balance_fen)
     await desk.login("cs1")
-    await desk.post(f"/reversals/{ln.id}/request")
-    page = await (await desk.client.get(f"/orders/{ln.shop}/{ln.tid}")).text()
-    assert "计费系统拒绝冲正" in page and "no longer covers" in page
+    refused = await desk.post(f"/reversals/{ln.id}/request")
+    assert "refused:reversal_refused" in refused.headers["Location"]
+    page = await (await desk.client.get(refused.headers["Location"])).text()
+    assert "未能冲正" in page and "计费系统拒绝冲正" in page and "no longer covers" in page
     settled = await desk.post(f"/reversals/{ln.id}/settle", {"note": "营业厅已退现金"})
     assert "done:resolved" in settled.headers["Location"]
     assert (await _state(desk, ln)).state is S.RESOLVED

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bridge.services.deps import Deps
 from bridge.web import action_views, admin_views, auth, mapping_views, pages
+from bridge.web.drafts import DRAFTS_KEY, Drafts
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -65,6 +66,7 @@ def setup_console(app: web.Application) -> None:
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     app.middlewares.extend([auth.security_headers, auth.require_session, auth.check_csrf])
+    app[DRAFTS_KEY] = Drafts()
     _routes(app.router)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html as htmllib
+import logging
 import re
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 from bridge.core.models import CST
 from bridge.core.records import EventRecord, LineRecord
@@ -150,8 +153,11 @@ async def test_the_submitted_notice_shows_while_moving_and_goes_once_delivered(d
     assert "data-reload-every" not in html and "已发货" in _head(html)
 
 
-async def test_after_the_session_expired_signing_in_returns_to_the_order_with_the_number(desk: Desk) -> None:
+async def test_after_the_session_expired_signing_in_returns_to_the_order_with_the_number(
+    desk: Desk, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     """Sent without a live session: sign-in page, then the order with the number typed, never in a URL."""
+    caplog.set_level(logging.DEBUG)
     ln = await _exception(desk)
     card = (await desk.rig.cards())[2]
     await desk.login("cs1")
@@ -185,6 +191,9 @@ async def test_after_the_session_expired_signing_in_returns_to_the_order_with_th
     assert signed_in.status == 303 and signed_in.headers["Location"] == back
     html = await (await desk.client.get(back)).text()
     assert _field(html, ln.id) == (card, "")
+    logged = capsys.readouterr().out + caplog.text
+    assert "/login?next=" in caplog.text  # the access log saw the way back: the token, not the number
+    assert card not in logged
     assert (await desk.deps.store.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
 
 

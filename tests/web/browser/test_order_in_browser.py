@@ -27,13 +27,29 @@ async def _audit_count(live: Live, tid: int) -> int:
     return len(await live.deps.store.audit_entries(tid=tid, limit=100))
 
 
+_HOLD_SUBMITS = """() => document.querySelector('form.cardfix').addEventListener('submit', ev => {
+    if (!ev.defaultPrevented) { window.heldSubmits = (window.heldSubmits || 0) + 1; }
+    ev.preventDefault();
+})"""
+"""Counts the submits the page's own check let through, and holds them (the server never sees them)."""
+
+
 async def test_a_wrong_card_stays_in_the_field_then_the_right_one_delivers(live: Live, page: Page) -> None:
     """Error at the field with the number kept; the right number delivers; no stale notice after."""
     tid = await _exception_order(live, page)
     await expect(page.locator("#order-summary")).to_have_text("1 条子订单需要人工处理")
     card = page.locator("input[name=card]")
     await card.fill("8371 0000 0000 0001")
-    await page.click("text=校验并充值")
+    button = page.locator("form.cardfix button[type=submit]")
+    await page.evaluate(_HOLD_SUBMITS)
+    await button.click()
+    await expect(button).to_be_disabled()
+    await expect(button).to_have_text("正在校验……")
+    await button.click(force=True)  # a second click while working sends nothing more
+    assert await page.evaluate("window.heldSubmits") == 1
+    await page.reload()
+    await card.fill("8371 0000 0000 0001")
+    await button.click()
     error = page.locator(".field-error[role=alert]")
     await expect(error).to_contain_text("计费系统查无此卡号")
     await expect(card).to_have_value("8371 0000 0000 0001")

@@ -227,3 +227,16 @@ async def test_the_timeline_reads_in_chinese_with_yuan_and_local_time(desk: Desk
 async def _events(desk: Desk, ln: LineRecord) -> list[EventRecord]:
     [trade] = await desk.deps.store.find_trades(ln.tid)
     return (await desk.deps.store.trade_story(trade))[1]
+
+
+async def test_any_button_pressed_after_the_session_ran_out_leads_back_to_its_page(desk: Desk) -> None:
+    """A retry sent without a session: sign in, then back to the order (nothing was done)."""
+    ln = await _exception(desk)
+    resp = await desk.client.post(
+        f"/lines/{ln.id}/retry", data={"back": f"/orders/main/{ln.tid}"}, allow_redirects=False
+    )
+    assert resp.status == 303
+    assert parse_qs(urlsplit(resp.headers["Location"]).query)["next"] == [f"/orders/main/{ln.tid}"]
+    elsewhere = await desk.client.post(f"/lines/{ln.id}/retry", data={"back": "https://evil.example/"})
+    assert elsewhere.status == 403  # only a page of this site is a way back
+    assert await desk.deps.store.audit_entries(tid=ln.tid, limit=5) == []

@@ -6,7 +6,9 @@ token that must match the session's (the sign-in form, before there is a
 session, matches a token set in its own cookie). Cookies are HttpOnly and
 SameSite=Strict; a sign-in always starts a new session id (the old one is
 ended), and the store keeps only its digest. Roles are checked per handler
-with ``require_admin``.
+with ``require_admin``. A form sent after the session ran out leads to the sign-in page and,
+once signed in, back to the page it came from (its ``back`` field); a card correction's
+number waits in ``bridge.web.drafts`` meanwhile.
 """
 
 from __future__ import annotations

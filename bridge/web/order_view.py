@@ -123,7 +123,9 @@ async def order_page(
     summary, count = order_summary(states, trade.delivery_state)
     moving = summary == "moving"
     rule = card_rule(deps, trade.shop)
-    context: dict[str, Any] = {}
+    address = f"/orders/{trade.shop}/{trade.tid}"
+    # the page may answer a POST (a refused correction): its links and forms name the order's address
+    context: dict[str, Any] = {"path": address, "here": address if form is not None else request.path_qs}
     if request.query.get("msg") == "done:queued" and not moving:
         context["msg"] = None  # the correction went through: the lines say the rest
     return page(
@@ -140,6 +142,7 @@ async def order_page(
         audit=audit,
         resolutions=RESOLUTIONS,
         moving=moving,
+        reloads=moving and form is None,  # reloading the answer to a POST would send it again
         card_lengths="/".join(str(n) for n in rule.lengths),
         card_prefixes="/".join(rule.prefixes),
         card_field_max=CARD_FIELD_MAX,

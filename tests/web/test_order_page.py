@@ -79,6 +79,9 @@ async def test_an_unknown_card_comes_back_at_the_field_with_the_number_kept(desk
     assert value == typed and "计费系统查无此卡号" in error
     assert _flash(html) == ""  # not at the top of the page
     assert 'aria-invalid="true"' in html and 'value="买家电话确认"' in html
+    # the page answers a POST: its forms and language links still name the order, not /lines/…
+    assert f'name="back" value="/orders/main/{ln.tid}"' in html and "/lines/" not in html.split("<form")[0]
+    assert f'/lang/en?next=/orders/main/{ln.tid}"' in html
     assert (await desk.deps.store.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
 
 

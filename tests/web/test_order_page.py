@@ -137,6 +137,7 @@ async def test_the_header_says_a_line_needs_a_person_never_in_progress(desk: Des
     html = await (await desk.client.get(f"/orders/main/{ln.tid}")).text()
     head = _head(html)
     assert "1 条子订单需要人工处理" in head and "异常" in head
+    assert "买家已付款，等待发货" in html and ">WAIT_SELLER_SEND_GOODS<" not in html
     assert "处理中" not in head and "data-reload-every" not in head
 
 

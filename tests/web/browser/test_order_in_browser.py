@@ -81,6 +81,10 @@ async def test_an_empty_or_short_number_is_stopped_in_the_page_in_chinese(live: 
     assert page.url == f"{live.url}/orders/main/{tid}" and await _audit_count(live, tid) == before
     await page.fill("input[name=card]", "8371 0000 0000 000")  # typing clears the old message
     await expect(error).to_have_text("")
+    # full-width digits and hyphens read as the server reads them: let through to the billing core
+    await page.fill("input[name=card]", "８３７１－００００－００００－０００１")
+    await page.click("text=校验并充值")
+    await expect(error).to_contain_text("计费系统查无此卡号")
 
 
 async def test_after_the_session_ran_out_signing_in_brings_the_number_back(live: Live, page: Page) -> None:

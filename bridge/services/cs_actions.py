@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.core.cardno import CardNumberError, mask_card
+from bridge.core.cardno import CardNumberError, CardRule, mask_card
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import PlanError, requires_card_no
@@ -119,6 +119,11 @@ def normalise_card(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", text) if c not in " -")
 
 
+def card_form_ok(card: str, rule: CardRule) -> bool:
+    """Whether a typed card (after ``normalise_card``) has the shop's form: digits, length, prefix."""
+    return card.isascii() and card.isdigit() and rule.accepts(card)
+
+
 async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, note: str = "") -> Outcome:
     """Check the card with the billing core, then provision the line to it (own request_ids)."""
     card = normalise_card(card_text)
@@ -146,11 +151,11 @@ async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None
     rule = card_rule(deps, line.shop)
     if not requires_card_no(order_line(line), deps.runtime.mappings):
         return Outcome("refused", "card_not_needed", line)
-    lengths = "/".join(str(n) for n in rule.lengths)
-    if not card.isdigit() or len(card) not in rule.lengths:
-        return Outcome("refused", "card_format", line, {"lengths": lengths})
-    if rule.prefixes and not card.startswith(tuple(rule.prefixes)):
-        return Outcome("refused", "card_format", line, {"lengths": lengths})
+    if not card:
+        return Outcome("refused", "card_empty", line)
+    if not card_form_ok(card, rule):
+        form = {"lengths": "/".join(str(n) for n in rule.lengths), "prefixes": "/".join(rule.prefixes)}
+        return Outcome("refused", "card_format", line, form)
     try:
         subscriber = await deps.billing.subscriber(card)
     except Permanent as exc:

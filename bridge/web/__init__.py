@@ -35,6 +35,7 @@ from bridge.web import (
     reconcile_views,
     reversal_views,
 )
+from bridge.web.drafts import DRAFTS_KEY, Drafts
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -81,6 +82,7 @@ def setup_console(app: web.Application) -> None:
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
     app.middlewares.extend([auth.security_headers, auth.require_session, auth.check_csrf])
+    app[DRAFTS_KEY] = Drafts()
     _routes(app.router)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bridge.core.states import LineState
 from bridge.services import cs_actions as actions
 from bridge.services.cs_actions import Outcome
+from bridge.web.order_view import CARD_FIELD_MAX, CardForm, card_error, order_page
 from bridge.web.pages import is_id
-from bridge.web.render import deps_of, local_path, not_found, see_other, user_of
+from bridge.web.render import deps_of, local_path, not_found, see_other, translator, user_of
 
 
 def _back(outcome: Outcome, fallback: str) -> str:
@@ -27,6 +29,22 @@ def _param(outcome: Outcome) -> str:
     return ""
 
 
+async def _card_refused(request: web.Request, outcome: Outcome, typed: str, note: str) -> web.Response | None:
+    """A refused correction: the order page again, the number as typed and the reason at the field.
+
+    Rendered in answer to the POST (no redirect), so the number never travels in a URL; None
+    when the correction went through or the line no longer takes a card (the flash says why).
+    """
+    line = outcome.line
+    if outcome.status != "refused" or line is None or line.state is not LineState.EXCEPTION:
+        return None
+    trades = await deps_of(request).store.find_trades(line.tid, line.shop)
+    if not trades:
+        return None
+    form = CardForm(line.id, typed, note, card_error(translator(request), outcome))
+    return await order_page(request, trades[0], form, status=422)
+
+
 async def line_action(request: web.Request) -> web.StreamResponse:
     deps, user = deps_of(request), user_of(request)
     raw_id, name = request.match_info["line_id"], request.match_info["action"]
@@ -38,7 +56,11 @@ async def line_action(request: web.Request) -> web.StreamResponse:
     if name == "retry":
         outcome = await actions.retry(deps, user.name, line_id, note)
     elif name == "card":
-        outcome = await actions.correct_card(deps, user.name, line_id, str(form.get("card", ""))[:40], note)
+        typed = str(form.get("card", ""))[:CARD_FIELD_MAX]
+        outcome = await actions.correct_card(deps, user.name, line_id, typed, note)
+        refused = await _card_refused(request, outcome, typed, note)
+        if refused is not None:
+            return refused
     elif name == "resolve":
         resolution = str(form.get("resolution", ""))
         outcome = await actions.resolve(deps, user.name, line_id, resolution, note)

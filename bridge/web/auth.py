@@ -6,20 +6,26 @@ token that must match the session's (the sign-in form, before there is a
 session, matches a token set in its own cookie). Cookies are HttpOnly and
 SameSite=Strict; a sign-in always starts a new session id (the old one is
 ended), and the store keeps only its digest. Roles are checked per handler
-with ``require_admin``.
+with ``require_admin``. A form sent after the session ran out leads to the sign-in page and,
+once signed in, back to the page it came from (its ``back`` field); a card correction's
+number waits in ``bridge.web.drafts`` meanwhile.
 """
 
 from __future__ import annotations
 
 import hmac
 import math
+import re
 import secrets
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
 from bridge.services.accounts import authenticate, session_digest, start_session
+from bridge.web.drafts import DRAFTS_KEY, CardDraft
 from bridge.web.i18n import LANG_COOKIE, LANGS
+from bridge.web.order_view import CARD_FIELD_MAX
 from bridge.web.render import (
     CSRF_KEY,
     USER_KEY,
@@ -85,8 +91,35 @@ async def require_session(request: web.Request, handler: Handler) -> web.StreamR
     elif not _is_open(request.path):
         if request.method in _SAFE_METHODS:
             raise see_other("/login", next=request.path_qs)
+        await _back_after_login(request)
         return forbidden(request, "no_session")
     return await handler(request)
+
+
+_CARD_ACTION = re.compile(r"/lines/([0-9]{1,18})/card")
+
+
+async def _back_after_login(request: web.Request) -> None:
+    """A form sent after the session ran out: to the sign-in page, then back to the form's page.
+
+    A card correction's number and note wait in the drafts (``bridge.web.drafts``): only the
+    draft's token travels in the URL, so the number never reaches a log. Returns (to answer
+    "please sign in") when the form names no page of this site to come back to.
+    """
+    form = await request.post()
+    back = local_path(form.get("back"), "")
+    if not back:
+        return
+    found = _CARD_ACTION.fullmatch(request.path)
+    if found is None:
+        raise see_other("/login", next=back)
+    draft = CardDraft(
+        line_id=int(found.group(1)),
+        card=str(form.get("card", ""))[:CARD_FIELD_MAX],
+        note=str(form.get("note", ""))[:500],
+    )
+    token = request.app[DRAFTS_KEY].keep(draft)
+    raise see_other("/login", next=urlsplit(back).path + "?" + urlencode({"draft": token}), kept="card")
 
 
 @web.middleware
@@ -105,7 +138,9 @@ async def check_csrf(request: web.Request, handler: Handler) -> web.StreamRespon
     return await handler(request)
 
 
-async def login_page(request: web.Request, error: str = "", wait_s: float = 0.0) -> web.Response:
+async def login_page(
+    request: web.Request, error: str = "", wait_s: float = 0.0, back: object = None
+) -> web.Response:
     # keep the browser's token if it has one: a second tab (or a favicon fetch) must not void the first
     token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if len(token) < 40:
@@ -115,7 +150,8 @@ async def login_page(request: web.Request, error: str = "", wait_s: float = 0.0)
         "login.html",
         status=200 if not error else 401,
         login_csrf=token,
-        next=local_path(request.query.get("next")),
+        next=local_path(back if back is not None else request.query.get("next")),
+        card_kept=request.query.get("kept") == "card" or "draft=" in str(back or ""),
         error=error,
         wait_s=math.ceil(wait_s),
     )
@@ -129,7 +165,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     outcome = await authenticate(deps.store, name, password, deps.clock())
     if outcome.user is None:
-        return await login_page(request, "throttled" if outcome.throttled else "wrong", outcome.wait_s)
+        error = "throttled" if outcome.throttled else "wrong"
+        return await login_page(request, error, outcome.wait_s, form.get("next"))
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await deps.store.end_session(session_digest(old))

@@ -10,22 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.core.inflight import may_be_applied
-from bridge.core.mapping import requires_card_no
-from bridge.core.masking import mask_detail, mask_text
 from bridge.core.models import CST
-from bridge.core.records import LineRecord
 from bridge.core.states import (
     BUSY,
-    CANCELLABLE,
     NEEDS_A_PERSON,
-    REFRESHABLE,
-    DeliveryState,
     LineState,
 )
-from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
-from bridge.services.planning import order_line
+from bridge.web.order_view import order_page
 from bridge.web.render import deps_of, not_found, page
 
 
@@ -75,43 +67,10 @@ async def find_order(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/orders/{found[0].shop}/{found[0].tid}")
 
 
-def _line_view(deps: Deps, line: LineRecord) -> dict[str, Any]:
-    """What the order page needs to know about one line beyond its record."""
-    waiting = line.state is LineState.EXCEPTION
-    maybe_credited = any(may_be_applied(op.state) for op in line.operations)
-    return {
-        "line": line,
-        "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
-        "can_retry": waiting,
-        "can_resolve": waiting,
-        "can_cancel": line.state in CANCELLABLE and not maybe_credited,
-        "can_reverse": line.state in CANCELLABLE and maybe_credited,
-        "can_refresh": bool(line.card_no) and line.state in REFRESHABLE,
-        "ops": [
-            {"part": op.part, "request_id": op.request_id, "kind": op.kind, "state": op.state}
-            for op in line.operations
-        ],
-    }
-
-
 async def order(request: web.Request) -> web.Response:
     deps = deps_of(request)
     shop, raw_tid = request.match_info["shop"], request.match_info["tid"]
     trades = await deps.store.find_trades(int(raw_tid), shop) if is_id(raw_tid) else []
     if not trades:
         return not_found(request, "order_not_found")
-    trade = trades[0]
-    lines, events = await deps.store.trade_story(trade)
-    audit = await deps.store.audit_entries(tid=trade.tid, limit=100)
-    return page(
-        request,
-        "order.html",
-        nav="queue",
-        trade=trade,
-        buyer_message=mask_text(trade.buyer_message or ""),
-        lines=[_line_view(deps, line) for line in lines],
-        events=[(e, mask_detail(e.detail)) for e in events],
-        audit=audit,
-        resolutions=RESOLUTIONS,
-        moving=any(line.state in BUSY for line in lines) or trade.delivery_state == DeliveryState.DUE,
-    )
+    return await order_page(request, trades[0])

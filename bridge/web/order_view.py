@@ -1,0 +1,150 @@
+"""One order's page: its lines with what a person may do, the header's summary and the card form.
+
+``order_page`` renders it for the GET and, with a ``CardForm``, for a card
+correction that was refused: the page comes back with the number as typed and
+the reason at the field (no redirect, so the number never travels in a URL).
+The header says what the lines need (a line waiting for a person is never
+"in progress"); the "submitted" notice of a correction shows only while a line
+is still moving, and the page reloads itself only then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bridge.core.inflight import may_be_applied
+from bridge.core.mapping import requires_card_no
+from bridge.core.masking import mask_text
+from bridge.core.records import LineRecord, TradeRecord
+from bridge.core.states import BUSY, CANCELLABLE, NEEDS_A_PERSON, REFRESHABLE, DeliveryState, LineState
+from bridge.services.cs_actions import RESOLUTIONS, Outcome
+from bridge.services.deps import Deps
+from bridge.services.planning import card_rule, order_line
+from bridge.web.drafts import DRAFTS_KEY
+from bridge.web.i18n import Translator
+from bridge.web.render import deps_of, page, translator
+from bridge.web.timeline import present
+
+__all__ = ["CARD_FIELD_MAX", "CardForm", "card_error", "order_page", "order_summary"]
+
+CARD_FIELD_MAX = 40
+"""Characters of the card field kept (room for spaces and hyphens between the digits)."""
+
+
+@dataclass(frozen=True)
+class CardForm:
+    """The card form of one line as the person left it: the value typed, the error at the field."""
+
+    line_id: int
+    value: str
+    note: str = ""
+    error: str = ""
+
+
+def card_error(t: Translator, outcome: Outcome) -> str:
+    """The refusal of a card correction in words for the field ("" when it was not refused)."""
+    if outcome.status != "refused":
+        return ""
+    code, params = outcome.code, outcome.params
+    if code == "card_format":
+        prefixes = params.get("prefixes", "")
+        if prefixes:
+            return t("cardfix.format_prefix", lengths=params.get("lengths", ""), prefixes=prefixes)
+        return t("cardfix.format", lengths=params.get("lengths", ""))
+    if code == "card_inactive":
+        status = params.get("status", "")
+        key = f"subscriber_status.{status}"
+        return t("cardfix.inactive", status=t(key) if t.has(key) else t("subscriber_status.other"))
+    if code == "plan_failed":
+        return t("outcome.plan_failed", p=t.reason(params.get("reason")))
+    for key in (f"cardfix.{code}", f"outcome.{code}"):
+        if t.has(key):
+            return t(key)
+    return t("cardfix.refused_other")
+
+
+def order_summary(states: Sequence[LineState], delivery: str) -> tuple[str, int]:
+    """The order's state in one word (a catalogue key under ``summary.``) and how many lines it counts.
+
+    A line waiting for a person comes first: such an order is never "in progress".
+    """
+    waiting = sum(state in NEEDS_A_PERSON for state in states)
+    if waiting:
+        return "needs_person", waiting
+    busy = sum(state in BUSY for state in states)
+    if busy or delivery == DeliveryState.DUE:
+        return "moving", busy
+    if delivery == DeliveryState.DELIVERED:
+        return "delivered", len(states)
+    return "finished", len(states)
+
+
+def _line_view(deps: Deps, line: LineRecord, form: CardForm | None) -> dict[str, Any]:
+    """What the order page needs to know about one line beyond its record."""
+    waiting = line.state is LineState.EXCEPTION
+    maybe_credited = any(may_be_applied(op.state) for op in line.operations)
+    return {
+        "line": line,
+        "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
+        "card_form": form if form is not None and form.line_id == line.id else None,
+        "can_retry": waiting,
+        "can_resolve": waiting,
+        "can_cancel": line.state in CANCELLABLE and not maybe_credited,
+        "can_reverse": line.state in CANCELLABLE and maybe_credited,
+        "can_refresh": bool(line.card_no) and line.state in REFRESHABLE,
+        "ops": [
+            {"part": op.part, "request_id": op.request_id, "kind": op.kind, "state": op.state}
+            for op in line.operations
+        ],
+    }
+
+
+def _draft_form(request: web.Request) -> CardForm | None:
+    """The card a person typed before their session ran out (``?draft=`` after signing in)."""
+    token = request.query.get("draft", "")
+    draft = request.app[DRAFTS_KEY].find(token) if token else None
+    if draft is None:
+        return None
+    return CardForm(draft.line_id, draft.card, draft.note)
+
+
+async def order_page(
+    request: web.Request, trade: TradeRecord, form: CardForm | None = None, status: int = 200
+) -> web.Response:
+    deps = deps_of(request)
+    t = translator(request)
+    lines, events = await deps.store.trade_story(trade)
+    audit = await deps.store.audit_entries(tid=trade.tid, limit=100)
+    states = [line.state for line in lines]
+    summary, count = order_summary(states, trade.delivery_state)
+    moving = summary == "moving"
+    rule = card_rule(deps, trade.shop)
+    address = f"/orders/{trade.shop}/{trade.tid}"
+    # the page may answer a POST (a refused correction): its links and forms name the order's address
+    context: dict[str, Any] = {"path": address, "here": address if form is not None else request.path_qs}
+    if request.query.get("msg") == "done:queued" and not moving:
+        context["msg"] = None  # the correction went through: the lines say the rest
+    return page(
+        request,
+        "order.html",
+        status=status,
+        nav="queue",
+        trade=trade,
+        buyer_message=mask_text(trade.buyer_message or ""),
+        lines=[_line_view(deps, line, form or _draft_form(request)) for line in lines],
+        summary=summary,
+        summary_count=count,
+        timeline=present(t, events),
+        audit=audit,
+        resolutions=RESOLUTIONS,
+        moving=moving,
+        reloads=moving and form is None,  # reloading the answer to a POST would send it again
+        card_lengths="/".join(str(n) for n in rule.lengths),
+        card_prefixes="/".join(rule.prefixes),
+        card_field_max=CARD_FIELD_MAX,
+        **context,
+    )

@@ -94,7 +94,8 @@ def check_edit(
     try:
         new_text = edit_skus_text(skus_text, form, editing)
     except tomllib.TOMLDecodeError as exc:
-        return [MappingProblem(files.names()[1], 0, "", f"the file on disk is not valid TOML: {exc}")]
+        message = f"the file on disk is not valid TOML: {exc}"
+        return [MappingProblem(files.names()[1], 0, "", message, code="file_invalid")]
     return build_mapping_set(catalogue_text, new_text, files=files.names())
 
 
@@ -108,7 +109,8 @@ async def save_edit(
         texts = files.read_texts()
         new_text = edit_skus_text(texts[1], form, effective_editing(texts, form, editing, base_version))
     except tomllib.TOMLDecodeError as exc:
-        result = EditResult("refused", (MappingProblem(files.names()[1], 0, "", str(exc)),))
+        problem = MappingProblem(files.names()[1], 0, "", str(exc), code="file_invalid")
+        result = EditResult("refused", (problem,))
         return await _audited(deps, actor, result, detail)
     candidate = build_mapping_set(texts[0], new_text, files=files.names())
     if not isinstance(candidate, MappingSet):

@@ -140,7 +140,7 @@ def _editor(
     errors = dict(typed.errors)
     for problem in problems:
         key = field_key(problem)
-        if key and problem.subject in ("", typed.form.value("outer_sku_id")) and key not in errors:
+        if key and problem.subject == typed.form.value("outer_sku_id") and key not in errors:
             errors[key] = what(problem, t.lang)
     catalogue = deps.runtime.mappings.catalogue
     fen = typed.price_fen

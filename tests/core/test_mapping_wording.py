@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.core.mapping import MappingProblem, Severity, check_texts
 from bridge.core.mapping.wording import problem_text, what
@@ -111,3 +113,25 @@ def test_a_warning_says_it_is_one() -> None:
     _, _, problems = check_texts(CATALOGUE, OK_A, FILES)
     [unsold] = [p for p in problems if p.severity is Severity.WARNING]
     assert problem_text(unsold) == "提醒：产品 RC-0050（目录第 2 行）：没有任何网店 SKU 在卖这个产品"
+
+
+_VALUES = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(['"CH-FYZQ"', '"RC-0050"', '"topup"', '"card"', '""', '" x "', "true", "1.5", "[1]"]),
+    st.text(alphabet="频道abc-_ 0", max_size=8).map(lambda t: f'"{t}"'),
+)
+_KEYS = st.sampled_from(["outer_sku_id", "product", "units", "delivery", "price_fen", "title", "prodcut"])
+
+
+@given(st.lists(st.dictionaries(_KEYS, _VALUES, max_size=7), min_size=1, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_every_problem_of_any_sku_table_is_worded_without_the_file(
+    tables: list[dict[str, str]],
+) -> None:
+    """Whatever an admin types, each problem reads "SKU …（第 N 行）：…" and never shows the file."""
+    text = "\n".join("[[sku]]\n" + "\n".join(f"{k} = {v}" for k, v in t.items()) for t in tables)
+    for problem in _problems(text):
+        for lang in ("zh", "en"):
+            worded = problem_text(problem, lang)
+            assert "/tmp/tmpab12" not in worded and "skus.toml" not in worded
+            assert worded.startswith(("SKU", "产品", "The SKU table", "Product"))

@@ -51,6 +51,18 @@ async def test_admin_picks_a_suggested_product_saves_and_the_parked_order_contin
     assert (op["product_code"], op["months"]) == ("CH-XSJB", 1)
 
 
+async def test_enter_in_a_field_previews_and_never_takes_the_first_pick(live: Live, page: Page) -> None:
+    await _parked(live)
+    await login(page, live, "admin1")
+    await page.goto(f"{live.url}/mappings/edit?new={DEMO_UNMAPPED}")
+    await expect(page.locator("#picks button")).to_have_count(1)
+    await page.fill("input[name=price]", "6")
+    await page.press("input[name=price]", "Enter")
+    await expect(page.locator("#picks")).to_contain_text("价格 × 数量正好是 ¥6.00 的产品")
+    await expect(page.locator("select[name=product]")).to_have_value("")
+    await expect(page.locator("#err-product")).to_have_text("计费产品不能为空")
+
+
 async def test_a_mistyped_price_is_named_at_the_field_in_chinese(live: Live, page: Page) -> None:
     await login(page, live, "admin1")
     await page.goto(f"{live.url}/mappings/edit?new={DEMO_UNMAPPED}")

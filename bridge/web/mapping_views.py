@@ -54,13 +54,15 @@ async def mappings(request: web.Request) -> web.Response:
     deps = deps_of(request)
     m = deps.runtime.mappings
     t = translator(request)
+    inbox = await deps.store.unmapped_inbox()
     return page(
         request,
         "mappings.html",
         nav="mappings",
         products=sorted(m.catalogue.products.values(), key=lambda p: p.product_code),
         rules=sorted(m.skus.rules.values(), key=lambda r: r.outer_sku_id),
-        inbox=await deps.store.unmapped_inbox(),
+        inbox=inbox,
+        fits={u.outer_sku_id: suggest_products(m.catalogue, u.price_fen) for u in inbox},
         warnings=[problem_text(w, t.lang) for w in m.warnings],
         version=m.version,
         saved=_saved_message(t, request.query.get("saved")),

@@ -262,11 +262,12 @@ async def test_saving_the_same_mapping_twice_changes_nothing_the_second_time(des
 
 
 async def test_inbox_groups_parked_lines_by_sku(desk: Desk) -> None:
-    """The admin sees the SKU, how many orders wait and a button to map it."""
+    """The admin sees the SKU, how many orders wait, which products fit its price and a button to map it."""
     await _parked(desk)
     await _parked(desk)
     await desk.login("admin1")
     html = await (await desk.client.get("/mappings")).text()
     assert "TV-NEW-555" in html and "/mappings/edit?new=TV-NEW-555" in html
+    assert '电视指南 × 3 <span class="muted small">等 24 个</span>' in html  # 24 ¥2 channels × 3 fit ¥6
     [item] = await desk.deps.store.unmapped_inbox()
     assert (item.outer_sku_id, item.parked, item.price_fen) == ("TV-NEW-555", 2, 600)

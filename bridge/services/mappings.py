@@ -15,18 +15,31 @@ from dataclasses import replace
 import structlog
 
 from bridge.core.errors import ConfigError
-from bridge.core.mapping import MappingProblem, MappingSet, build_mapping_set, checked_set, mapping_version
+from bridge.core.mapping import (
+    MappingProblem,
+    MappingSet,
+    PlanError,
+    build_mapping_set,
+    checked_set,
+    mapping_version,
+    plan_line,
+)
 from bridge.core.mapping.edit import (
+    CONTINUED,
+    STILL_WAITING,
     EditConflict,
     EditResult,
     SkuForm,
+    counted,
     edit_skus_text,
     effective_editing,
     errors_of,
 )
+from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.ports import MappingFilesPort
 from bridge.services.deps import Deps
+from bridge.services.planning import order_line, plan_lines
 
 log = structlog.get_logger("bridge.services.mappings")
 
@@ -71,19 +84,58 @@ async def reload_mappings(deps: Deps) -> bool:
     return True
 
 
-async def release_parked(deps: Deps) -> int:
-    """Lines in EXCEPTION for an unmapped SKU that is now mapped go back to RECEIVED."""
-    released = 0
+SAMPLE_CARD = "8371000000001234"
+"""The card a preview plans a parked line to (never sent anywhere)."""
+
+
+async def release_parked(deps: Deps) -> list[LineRecord]:
+    """Lines in EXCEPTION for an unmapped SKU that is now mapped go back to RECEIVED (the ones
+    moved are returned, as they were read)."""
+    released: list[LineRecord] = []
     for line in await deps.store.lines_in([LineState.EXCEPTION], limit=100_000):
         if line.reason != "UNMAPPED_SKU" or deps.runtime.mappings.skus.get(line.outer_sku_id) is None:
             continue
         if await deps.store.release_parked(
             line, mapping_version=deps.runtime.mappings.version, now=deps.clock(), actor=deps.owner
         ):
-            released += 1
+            released.append(line)
     if released:
-        log.info("parked_lines_released", count=released)
+        log.info("parked_lines_released", count=len(released))
     return released
+
+
+async def parked_outcomes(deps: Deps, mapping: MappingSet, outer_sku_id: str) -> tuple[tuple[str, int], ...]:
+    """How the lines parked for ``outer_sku_id`` would plan under ``mapping`` (to a sample card):
+    ``CONTINUED`` or the reason they would still need a person, counted."""
+    outcomes: list[str] = []
+    for line in await deps.store.parked_lines(outer_sku_id):
+        try:
+            plan_line(line.shop, line.tid, order_line(line), SAMPLE_CARD, mapping)
+        except PlanError as exc:
+            outcomes.append(exc.reason.value)
+        else:
+            outcomes.append(CONTINUED)
+    return counted(outcomes)
+
+
+async def replan_released(deps: Deps, released: list[LineRecord]) -> tuple[tuple[str, int], ...]:
+    """Plan the released lines now (the pipeline's own planner) and count what really became of
+    each: ``CONTINUED`` (READY or further), the reason it is back in EXCEPTION for, or
+    ``STILL_WAITING`` when another instance has it in hand."""
+    fresh = [await deps.store.line_by_id(line.id) for line in released]
+    waiting = [line for line in fresh if line is not None and line.state is LineState.RECEIVED]
+    if waiting:
+        await plan_lines(deps, [(None, line) for line in waiting])
+    outcomes: list[str] = []
+    for line in released:
+        now = await deps.store.line_by_id(line.id)
+        if now is None or now.state is LineState.RECEIVED:
+            outcomes.append(STILL_WAITING)
+        elif now.state is LineState.EXCEPTION:
+            outcomes.append(now.reason or LineState.EXCEPTION.value)
+        else:
+            outcomes.append(CONTINUED)
+    return counted(outcomes)
 
 
 def check_edit(
@@ -94,25 +146,33 @@ def check_edit(
     try:
         new_text = edit_skus_text(skus_text, form, editing)
     except tomllib.TOMLDecodeError as exc:
-        return [MappingProblem(files.names()[1], 0, "", f"the file on disk is not valid TOML: {exc}")]
+        message = f"the file on disk is not valid TOML: {exc}"
+        return [MappingProblem(files.names()[1], 0, "", message, code="file_invalid")]
     return build_mapping_set(catalogue_text, new_text, files=files.names())
 
 
 async def save_edit(
-    deps: Deps, actor: str, form: SkuForm, editing: str | None, base_version: str
+    deps: Deps, actor: str, form: SkuForm, editing: str | None, base_version: str, *, confirmed: bool = False
 ) -> EditResult:
-    """Check, keep the old file, write, take the new set and release parked lines; audited."""
+    """Check, keep the old file, write, take the new set, release the parked lines and plan them;
+    audited. Unless ``confirmed``, an edit under which this SKU's parked lines would still fail
+    is not saved: the result is ``confirm`` with how they would plan."""
     files = deps.mapping_files
     detail: dict[str, object] = {"sku": form.value("outer_sku_id"), "editing": editing or ""}
     try:
         texts = files.read_texts()
         new_text = edit_skus_text(texts[1], form, effective_editing(texts, form, editing, base_version))
     except tomllib.TOMLDecodeError as exc:
-        result = EditResult("refused", (MappingProblem(files.names()[1], 0, "", str(exc)),))
+        problem = MappingProblem(files.names()[1], 0, "", str(exc), code="file_invalid")
+        result = EditResult("refused", (problem,))
         return await _audited(deps, actor, result, detail)
     candidate = build_mapping_set(texts[0], new_text, files=files.names())
     if not isinstance(candidate, MappingSet):
         return await _audited(deps, actor, EditResult("refused", tuple(candidate)), detail)
+    if not confirmed:
+        would = await parked_outcomes(deps, candidate, form.value("outer_sku_id"))
+        if any(what != CONTINUED for what, _ in would):
+            return EditResult("confirm", candidate.warnings, parked=would)
     try:
         kept = files.save_skus(new_text, base_version, deps.clock())
     except EditConflict:
@@ -123,8 +183,10 @@ async def save_edit(
     detail.update(old_version=version, kept=kept)
     deps.runtime.mappings = load_mapping_set(files)
     released = await release_parked(deps)
-    detail.update(new_version=deps.runtime.mappings.version)
-    result = EditResult("saved", candidate.warnings, released, deps.runtime.mappings.version)
+    outcomes = await replan_released(deps, released)
+    detail.update(new_version=deps.runtime.mappings.version, confirmed=confirmed, outcomes=dict(outcomes))
+    version = deps.runtime.mappings.version
+    result = EditResult("saved", candidate.warnings, len(released), version, outcomes)
     return await _audited(deps, actor, result, detail)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.core.money import fen_to_yuan, split_amount, yuan_to_fen
+from bridge.core.money import YuanError, fen_to_yuan, parse_yuan, split_amount, yuan_to_fen
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,48 @@ def test_split_amount(total: int, cap: int, parts: list[int]) -> None:
 def test_split_amount_rejects_non_positive(total: int, cap: int) -> None:
     with pytest.raises(ValueError):
         split_amount(total, cap)
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("6", 600),
+        ("6.00", 600),
+        ("5.5", 550),
+        ("0.01", 1),
+        (" 12.30 ", 1230),
+        ("¥6", 600),
+        ("￥5.50", 550),
+        ("６元", 600),
+        ("0", 0),
+        ("2000", 200000),
+    ],
+)
+def test_a_typed_price_in_yuan_becomes_fen(text: str, fen: int) -> None:
+    """What an admin types into the editor's price field: whole yuan, jiao, fen, a ¥ sign."""
+    assert parse_yuan(text) == fen
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "empty"),
+        ("  ", "empty"),
+        ("¥", "empty"),
+        ("6.001", "too_precise"),
+        ("5.555", "too_precise"),
+        ("-6", "negative"),
+        ("-0.5", "negative"),
+        ("abc", "not_number"),
+        ("6元5角", "not_number"),
+        ("1,000", "not_number"),
+        ("1e3", "not_number"),
+        ("6.", "not_number"),
+        ("1234567890", "too_large"),
+    ],
+)
+def test_a_typed_price_that_is_not_one_says_why(text: str, code: str) -> None:
+    """Each refusal carries a code the console turns into a sentence at the field."""
+    with pytest.raises(YuanError) as caught:
+        parse_yuan(text)
+    assert caught.value.code == code and repr(text) in str(caught.value)

@@ -351,7 +351,7 @@ def shipped() -> MappingSet:
 
 def test_shipped_mappings_load_without_problems(shipped: MappingSet) -> None:
     """The repository's catalogue and SKU mapping load with no error and no warning."""
-    assert len(shipped.catalogue.products) == 42
+    assert len(shipped.catalogue.products) == 43
     assert shipped.warnings == ()
 
 
@@ -484,7 +484,7 @@ async def test_check_summary_of_the_shipped_files() -> None:
     report = await check_mappings(MappingDir(SHIPPED), None)
     assert report.ok
     summary = report.format()
-    assert summary.startswith("mappings OK: 0 errors, 0 warnings; 42 products, ")
+    assert summary.startswith("mappings OK: 0 errors, 0 warnings; 43 products, ")
     assert f"version {load_mapping_set(MappingDir(SHIPPED)).version}" in summary
 
 

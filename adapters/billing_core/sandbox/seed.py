@@ -4,7 +4,7 @@ The catalogue is the billing core's own, shipped inside this package as
 ``catalogue.toml``: one ``[[products]]`` table per product, in the very shape
 ``GET /v1/products`` answers (read with the sandbox's ``wire.ProductAnswer``).
 It is deliberately not the bridge's mapping catalogue: the two describe the
-same 42 products, and ``bridge mappings check`` against the sandbox shows
+same 43 products, and ``bridge mappings check`` against the sandbox shows
 where they drift apart. Subscribers are generated from a seed, so a demo, a
 test and a benchmark that use the same seed see the same households: 16-digit
 smart cards starting with 8371, subscriber ids, Henan region codes, balances,

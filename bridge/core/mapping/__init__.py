@@ -7,7 +7,9 @@ The rooms, bottom up:
 * ``checked`` — the two files cross-checked into one ``MappingSet`` under a content version;
 * ``planning`` — one order line → its operations (``plan_line``) or a ``PlanError`` with a reason;
 * ``report`` — the ``bridge mappings check`` report, and the catalogue against the billing core's;
-* ``edit`` — the console editor's text edit of one ``[[sku]]`` table, and its preview.
+* ``edit`` — the console editor's text edit of one ``[[sku]]`` table, and its preview;
+* ``wording`` — a problem in the console's words (SKU, row, field; no file);
+* ``picker`` — the products whose price × units equals a listing's price.
 
 Reading and writing the files is the store's (``bridge.store.mapping_files``);
 the live set is the services' (``bridge.services.mappings``). This package

@@ -67,16 +67,26 @@ def check_against_catalogue(catalogue: Catalogue, rules: list[SkuRule]) -> list[
     """Product codes, delivery modes, months and prices of ``rules`` checked against ``catalogue``."""
     problems: list[MappingProblem] = []
     for rule in rules:
-        source = rule.source or Source("<memory>", f"sku[{rule.outer_sku_id}]", TableLines(0))
+        source = rule.source or Source(
+            "<memory>", f"sku[{rule.outer_sku_id}]", TableLines(0), 0, rule.outer_sku_id
+        )
         product = catalogue.products.get(rule.product_code)
         if product is None:
             hint = suggest(rule.product_code, catalogue.products)
-            problems.append(source.problem("product", f'unknown product "{rule.product_code}"{hint}'))
+            message = f'unknown product "{rule.product_code}"{hint}'
+            near = hint.split('"')[1] if hint else ""
+            problems.append(
+                source.problem("product", message, code="unknown_product", got=rule.product_code, near=near)
+            )
             continue
         if product.kind is ProductKind.CHANNEL and rule.delivery is Delivery.CARD:
-            problems.append(source.problem("delivery", f'channel {product.product_code} must be "topup"'))
+            message = f'channel {product.product_code} must be "topup"'
+            problems.append(
+                source.problem("delivery", message, code="channel_topup", product=product.product_code)
+            )
         if product.kind is ProductKind.CHANNEL and rule.units > MAX_MONTHS:
-            problems.append(source.problem("units", f"{rule.units} months is more than {MAX_MONTHS}"))
+            message = f"{rule.units} months is more than {MAX_MONTHS}"
+            problems.append(source.problem("units", message, code="too_many_months", got=rule.units))
         expected = product.price_fen * rule.units
         if rule.price_fen != expected:
             message = (
@@ -84,7 +94,18 @@ def check_against_catalogue(catalogue: Catalogue, rules: list[SkuRule]) -> list[
                 f"{product.product_code} {product.price_fen} × {rule.units} units = {expected} fen "
                 f"({fen_to_yuan(expected)} yuan)"
             )
-            problems.append(source.problem("price_fen", message))
+            problems.append(
+                source.problem(
+                    "price_fen",
+                    message,
+                    code="price_mismatch",
+                    got=rule.price_fen,
+                    product=product.product_code,
+                    unit=product.price_fen,
+                    units=rule.units,
+                    expected=expected,
+                )
+            )
     return problems
 
 
@@ -92,7 +113,7 @@ def unsold_products(catalogue: Catalogue, rules: list[SkuRule]) -> list[MappingP
     """A warning for each catalogue product no SKU sells (a listing may be missing)."""
     sold = {rule.product_code for rule in rules}
     return [
-        source.problem("code", f"{code} is not sold by any SKU", Severity.WARNING)
+        source.problem("code", f"{code} is not sold by any SKU", Severity.WARNING, code="unsold")
         for code, source in catalogue.sources.items()
         if code not in sold
     ]

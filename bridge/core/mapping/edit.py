@@ -118,14 +118,44 @@ class HistoryEntry:
     diff: list[str]
 
 
+CONTINUED = "OK"
+"""The outcome of a parked line that plans under the new mapping (any other outcome is a reason code)."""
+STILL_WAITING = "RECEIVED"
+"""A released line not planned yet (another instance holds it): it plans within moments."""
+
+
 @dataclass(frozen=True)
 class EditResult:
-    """``status``: saved | unchanged | refused (problems) | conflict (file changed meanwhile)."""
+    """``status``: saved | unchanged | refused (problems) | conflict (file changed meanwhile) |
+    confirm (the parked lines of this SKU would still fail: saving needs an explicit yes).
+
+    ``parked``: for ``confirm``, how the parked lines would plan (``CONTINUED`` or a reason,
+    counted); for ``saved``, how the released lines really planned after the save.
+    """
 
     status: str
     problems: tuple[MappingProblem, ...] = ()
     released: int = 0
     version: str = ""
+    parked: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def continued(self) -> int:
+        return dict(self.parked).get(CONTINUED, 0)
+
+    @property
+    def still(self) -> tuple[tuple[str, int], ...]:
+        """The outcomes other than ``CONTINUED``: the reasons lines still wait for, counted."""
+        return tuple((what, n) for what, n in self.parked if what != CONTINUED)
+
+
+def counted(outcomes: list[str]) -> tuple[tuple[str, int], ...]:
+    """``["OK", "AMOUNT_MISMATCH", "OK"]`` → ``(("OK", 2), ("AMOUNT_MISMATCH", 1))``: continued
+    first, then the reasons by code."""
+    tally: dict[str, int] = {}
+    for what in outcomes:
+        tally[what] = tally.get(what, 0) + 1
+    return tuple(sorted(tally.items(), key=lambda item: (item[0] != CONTINUED, item[0])))
 
 
 def effective_editing(

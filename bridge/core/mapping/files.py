@@ -14,6 +14,7 @@ catalogue. Pure: texts come in as strings; reading files is
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import re
@@ -50,6 +51,17 @@ class MappingProblem:
     field: str  # e.g. "sku[12].product"; "" for the file as a whole
     message: str
     severity: Severity = Severity.ERROR
+    code: str = dataclasses.field(default="", compare=False)
+    """What kind of mistake (``price_mismatch``, ``not_positive`` …), for the console's wording."""
+    params: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
+    """The figures the wording needs (``("got", "0")`` …)."""
+    subject: str = dataclasses.field(default="", compare=False)
+    """The table's own name when it has one: its ``outer_sku_id`` or product ``code``."""
+    row: int = dataclasses.field(default=0, compare=False)
+    """Which ``[[sku]]`` / ``[[product]]`` table, counting from 1; 0 for the file as a whole."""
+
+    def param(self, key: str) -> str:
+        return dict(self.params).get(key, "")
 
     def __str__(self) -> str:
         parts = [f"{self.file}:{self.line}" if self.line else self.file]
@@ -68,12 +80,25 @@ class Source:
     file: str
     label: str  # "sku[3]": the 3rd [[sku]] table of the file, counting from 1
     lines: TableLines
+    row: int = 0  # 3 for "sku[3]"
+    subject: str = ""  # the table's outer_sku_id or product code, when it has a readable one
 
-    def problem(self, key: str, message: str, severity: Severity = Severity.ERROR) -> MappingProblem:
-        """A problem with ``key`` of this table (``key=""``: the table as a whole)."""
+    def problem(
+        self,
+        key: str,
+        message: str,
+        severity: Severity = Severity.ERROR,
+        code: str = "",
+        **params: object,
+    ) -> MappingProblem:
+        """A problem with ``key`` of this table (``key=""``: the table as a whole); ``code`` and
+        ``params`` say the same as ``message`` for the console's wording."""
         line = self.lines.line_of(key) if key else self.lines.header
         label = f"{self.label}.{key}" if key else self.label
-        return MappingProblem(self.file, line, label, message, severity)
+        figures = tuple((k, str(v)) for k, v in params.items())
+        return MappingProblem(
+            self.file, line, label, message, severity, code, figures, self.subject, self.row
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,8 @@ _SKU_OPTIONAL = frozenset({"title"})
 _PRODUCT_FIELDS = dict(code=_STR, name=_STR, kind=_STR, price_fen=_INT, period=_STR, requires_two_way=_BOOL)
 _PRODUCT_OPTIONAL = frozenset({"period", "requires_two_way"})
 _TOML_LINE = re.compile(r"at line (\d+)")
+_SUBJECT_KEY = {"sku": "outer_sku_id", "product": "code"}
+_TYPE_CODES = {_STR: "not_text", _INT: "not_integer", _BOOL: "not_bool"}
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -123,7 +150,7 @@ def parse_catalogue(text: str, file: str) -> tuple[Catalogue, list[MappingProble
             continue
         first = sources.get(product.product_code)
         if first is not None:
-            problems.append(source.problem("code", _duplicate(product.product_code, first)))
+            problems.append(_duplicate(source, "code", product.product_code, first))
             continue
         products[product.product_code] = product
         sources[product.product_code] = source
@@ -143,7 +170,7 @@ def parse_skus(text: str, file: str) -> tuple[list[SkuRule], list[MappingProblem
         values = _fields(table, source, _SKU_FIELDS, _SKU_OPTIONAL, problems)
         outer = values.get("outer_sku_id")
         if isinstance(outer, str) and outer in seen:
-            problems.append(source.problem("outer_sku_id", _duplicate(outer, seen[outer])))
+            problems.append(_duplicate(source, "outer_sku_id", outer, seen[outer]))
             continue
         rule = _sku_rule(values, source, problems)
         if rule is not None:
@@ -164,10 +191,15 @@ def _array_tables(
     layout = scan(text)
     for key in [key for key in data if key != name]:
         where = layout.top.get(key, 1)
-        problems.append(MappingProblem(file, where, key, f"unknown top-level key{suggest(key, [name])}"))
+        message = f"unknown top-level key{suggest(key, [name])}"
+        problems.append(
+            MappingProblem(file, where, key, message, code="unknown_top_key", params=(("key", key),))
+        )
     entries = data.get(name, [])
     if not isinstance(entries, list) or not entries:
-        problems.append(MappingProblem(file, layout.top.get(name, 0), name, f"no [[{name}]] tables"))
+        problems.append(
+            MappingProblem(file, layout.top.get(name, 0), name, f"no [[{name}]] tables", code="no_tables")
+        )
         return []
     return _sources(entries, file, name, layout, problems)
 
@@ -177,11 +209,14 @@ def _sources(
 ) -> list[tuple[Source, dict[str, Any]]]:
     tables = []
     for index, entry in enumerate(entries):
-        source = Source(file, f"{name}[{index + 1}]", layout.table(name, index))
+        subject = entry.get(_SUBJECT_KEY[name], "") if isinstance(entry, dict) else ""
+        subject = subject.strip() if isinstance(subject, str) else ""
+        source = Source(file, f"{name}[{index + 1}]", layout.table(name, index), index + 1, subject)
         if isinstance(entry, dict):
             tables.append((source, entry))
         else:
-            problems.append(source.problem("", f"expected a [[{name}]] table, got {_describe(entry)}"))
+            message = f"expected a [[{name}]] table, got {_describe(entry)}"
+            problems.append(source.problem("", message, code="not_table"))
     return tables
 
 
@@ -190,16 +225,16 @@ def _syntax_problem(exc: tomllib.TOMLDecodeError, text: str, file: str) -> Mappi
     message = f"TOML syntax error: {exc}"
     found = _TOML_LINE.search(message)
     if found is not None:
-        return MappingProblem(file, int(found.group(1)), "", message)
+        return MappingProblem(file, int(found.group(1)), "", message, code="syntax")
     layout = scan(text)
     if layout.repeated_keys:
         key, first, again = layout.repeated_keys[0]
-        return MappingProblem(
-            file, again, key, f"TOML syntax error: key written twice (first at line {first})"
-        )
+        message = f"TOML syntax error: key written twice (first at line {first})"
+        return MappingProblem(file, again, key, message, code="key_twice", params=(("key", key),))
     if layout.unclosed_string:
-        return MappingProblem(file, layout.unclosed_string[0], "", f"{message}: a string is never closed")
-    return MappingProblem(file, len(text.rstrip("\n").split("\n")), "", message)
+        where = layout.unclosed_string[0]
+        return MappingProblem(file, where, "", f"{message}: a string is never closed", code="syntax")
+    return MappingProblem(file, len(text.rstrip("\n").split("\n")), "", message, code="syntax")
 
 
 def _fields(
@@ -214,13 +249,17 @@ def _fields(
     for key, value in table.items():
         expected = spec.get(key)
         if expected is None:
-            problems.append(source.problem(key, f"unknown field{suggest(key, spec)}"))
+            hint = suggest(key, spec)
+            problems.append(
+                source.problem(key, f"unknown field{hint}", code="unknown_field", near=_near(hint))
+            )
         elif _has_type(value, expected):
             values[key] = value
         else:
-            problems.append(source.problem(key, f"expected {expected}, got {_describe(value)}"))
+            message = f"expected {expected}, got {_describe(value)}"
+            problems.append(source.problem(key, message, code=_TYPE_CODES[expected], got=_shown(value)))
     for key in [key for key in spec if key not in table and key not in optional]:
-        problems.append(source.problem(key, "missing required field"))
+        problems.append(source.problem(key, "missing required field", code="missing"))
     return values
 
 
@@ -236,8 +275,18 @@ def _describe(value: object) -> str:
     return f"{kind} {value!r}" if isinstance(value, int | float | str) else kind
 
 
-def _duplicate(key: str, first: Source) -> str:
-    return f'duplicate "{key}": also defined at line {first.lines.header} ({first.label})'
+def _duplicate(source: Source, key: str, value: str, first: Source) -> MappingProblem:
+    message = f'duplicate "{value}": also defined at line {first.lines.header} ({first.label})'
+    return source.problem(key, message, code="duplicate", value=value, first_row=first.row)
+
+
+def _near(hint: str) -> str:
+    """The word of a `` (did you mean "x"?)`` hint, or ""."""
+    return hint.split('"')[1] if hint else ""
+
+
+def _shown(value: object) -> str:
+    return str(value) if isinstance(value, int | float | str) else ""
 
 
 def _product(values: dict[str, Any], source: Source, problems: list[MappingProblem]) -> Product | None:
@@ -248,7 +297,7 @@ def _product(values: dict[str, Any], source: Source, problems: list[MappingProbl
     price = _positive(values, "price_fen", source, problems)
     period = values.get("period")
     if period is not None and period != "month":
-        problems.append(source.problem("period", f'must be "month", got {period!r}'))
+        problems.append(source.problem("period", f'must be "month", got {period!r}', code="not_month"))
     if code is None or name is None or kind is None or price is None or len(problems) > before:
         return None
     two_way = bool(values.get("requires_two_way", False))
@@ -272,10 +321,10 @@ def _text(values: dict[str, Any], key: str, source: Source, problems: list[Mappi
     if value is None:
         return None
     if not value.strip():
-        problems.append(source.problem(key, "must not be empty"))
+        problems.append(source.problem(key, "must not be empty", code="empty"))
         return None
     if value != value.strip():
-        problems.append(source.problem(key, f"has spaces at the start or end: {value!r}"))
+        problems.append(source.problem(key, f"has spaces at the start or end: {value!r}", code="spaces"))
         return None
     return str(value)
 
@@ -283,7 +332,8 @@ def _text(values: dict[str, Any], key: str, source: Source, problems: list[Mappi
 def _positive(values: dict[str, Any], key: str, source: Source, problems: list[MappingProblem]) -> int | None:
     value = values.get(key)
     if value is not None and value <= 0:
-        problems.append(source.problem(key, f"must be a positive integer, got {value}"))
+        message = f"must be a positive integer, got {value}"
+        problems.append(source.problem(key, message, code="not_positive", got=value))
         return None
     return None if value is None else int(value)
 
@@ -294,6 +344,8 @@ def _choice(
     value = values.get(key)
     if value is not None and value not in allowed:
         expected = " or ".join(f'"{choice}"' for choice in allowed)
-        problems.append(source.problem(key, f"must be {expected}, got {value!r}{suggest(value, allowed)}"))
+        hint = suggest(value, allowed)
+        message = f"must be {expected}, got {value!r}{hint}"
+        problems.append(source.problem(key, message, code="not_choice", got=value, near=_near(hint)))
         return None
     return None if value is None else str(value)

@@ -38,10 +38,10 @@ def _today() -> date:
 # -------------------------------------------------------------- reading
 
 
-async def test_catalogue_has_the_42_products(target: ContractTarget) -> None:
+async def test_catalogue_has_the_43_products(target: ContractTarget) -> None:
     products = await target.port.products()
-    assert len(products) == 42
-    assert len({p.product_code for p in products}) == 42
+    assert len(products) == 43
+    assert len({p.product_code for p in products}) == 43
     recharge = [p for p in products if p.kind is ProductKind.RECHARGE]
     assert len(recharge) == 8 and all(p.period is None for p in recharge)
     assert {p.price_fen for p in recharge} >= {5000, 200000}
@@ -185,7 +185,7 @@ async def test_auth_refusals_are_config_errors_naming_the_culprit(
 
 
 async def test_clock_within_300_seconds_is_accepted(target: ContractTarget) -> None:
-    assert len(await target.with_credentials(clock_offset_s=-295).products()) == 42
+    assert len(await target.with_credentials(clock_offset_s=-295).products()) == 43
 
 
 async def test_too_many_in_flight_is_rate_limited(target: ContractTarget) -> None:

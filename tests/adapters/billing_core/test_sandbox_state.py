@@ -55,8 +55,8 @@ def _refusal(call: object) -> str:
 # ------------------------------------------------------------------ seeding
 
 
-def test_catalogue_file_has_42_products() -> None:
-    assert DEFAULT_CATALOGUE.name == "catalogue.toml" and len(PRODUCTS) == 42
+def test_catalogue_file_has_43_products() -> None:
+    assert DEFAULT_CATALOGUE.name == "catalogue.toml" and len(PRODUCTS) == 43
     assert sum(p.kind is ProductKind.RECHARGE for p in PRODUCTS) == 8
     assert {p.product_code for p in PRODUCTS if p.requires_two_way} == {"CH-GQYY", "CH-YXFY"}
 

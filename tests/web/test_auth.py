@@ -24,6 +24,8 @@ PAGES = [
     "/mappings/history",
     "/audit",
     "/users",
+    "/reconcile",
+    "/reconcile/2026-12-01.csv",
 ]
 
 
@@ -35,7 +37,11 @@ async def test_every_console_route_is_covered_by_the_page_list(desk: Desk) -> No
         if r.method == "GET" and r.resource is not None
     }
     open_routes = {"/login", "/lang/{lang}", "/static"}
-    walked = {p.split("?")[0] for p in PAGES} | {"/orders/{shop}/{tid}", "/queue/batches/{batch_id}"}
+    walked = {p.split("?")[0] for p in PAGES} | {
+        "/orders/{shop}/{tid}",
+        "/queue/batches/{batch_id}",
+        "/reconcile/{day}.csv",
+    }
     assert routes - open_routes <= walked
 
 

@@ -24,7 +24,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.services.deps import Deps
-from bridge.web import action_views, admin_views, auth, mapping_views, pages
+from bridge.web import action_views, admin_views, auth, dashboard_views, mapping_views, pages
 from bridge.web.keys import DEPS_KEY
 
 __all__ = ["make_console_app", "setup_console"]
@@ -35,8 +35,8 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_post("/login", auth.login_submit)
     router.add_post("/logout", auth.logout)
     router.add_get("/lang/{lang}", auth.switch_lang)
-    router.add_get("/", pages.dashboard)
-    router.add_get("/dashboard/live", pages.dashboard_live)
+    router.add_get("/", dashboard_views.dashboard)
+    router.add_get("/dashboard/live", dashboard_views.dashboard_live)
     router.add_get("/queue", pages.queue)
     router.add_post("/queue/retry", action_views.bulk_retry)
     router.add_get("/orders", pages.find_order)

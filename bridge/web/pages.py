@@ -1,4 +1,4 @@
-"""The pages CS staff live in: the dashboard, the exception queue and one order's story.
+"""The pages CS staff live in: the exception queue and one order's story (the dashboard: ``dashboard_views``).
 
 Handlers only gather what a page shows; the words are in the templates and
 the catalogue, the decisions in ``bridge.services.cs_actions``.
@@ -14,7 +14,6 @@ from aiohttp import web
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import requires_card_no
 from bridge.core.masking import mask_detail, mask_text
-from bridge.core.models import CST
 from bridge.core.reasons import REASONS
 from bridge.core.records import LineRecord, QueueFilter
 from bridge.core.states import (
@@ -32,38 +31,6 @@ from bridge.web.render import deps_of, not_found, page
 
 AGES = {"1h": 1, "4h": 4, "24h": 24, "72h": 72}
 """The queue's age filter: older than this many hours."""
-
-
-async def dashboard_figures(deps: Deps) -> dict[str, Any]:
-    now = deps.clock()
-    today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    states = await deps.store.state_counts()
-    return {
-        "states": states,
-        "exceptions": sorted((await deps.store.exception_counts()).items(), key=lambda kv: -kv[1]),
-        "exception_total": states.get(LineState.EXCEPTION.value, 0),
-        "waiting": sum(states.get(s.value, 0) for s in NEEDS_A_PERSON),
-        "busy": sum(states.get(s.value, 0) for s in BUSY),
-        "oldest": await deps.store.oldest_waiting(),
-        "delivered_today": await deps.store.delivered_since(today),
-        "polls": await deps.store.cursor_rows(),
-        "billing_paused": deps.runtime.breaker.is_open(now),
-        "billing_reason": deps.runtime.breaker.reason_at(now),
-        "billing_until": deps.runtime.breaker.until,
-        "last_applied": await deps.store.last_applied_at(),
-        "mapping_version": deps.runtime.mappings.version,
-        "unmapped": len(await deps.store.unmapped_inbox()),
-        "state_order": [s.value for s in LineState],
-    }
-
-
-async def dashboard(request: web.Request) -> web.Response:
-    return page(request, "dashboard.html", nav="dashboard", **await dashboard_figures(deps_of(request)))
-
-
-async def dashboard_live(request: web.Request) -> web.Response:
-    """The dashboard's figures alone, fetched again every few seconds by console.js."""
-    return page(request, "_dashboard_body.html", **await dashboard_figures(deps_of(request)))
 
 
 def is_id(text: str) -> bool:

@@ -83,9 +83,9 @@ async def test_admin_maps_an_unmapped_sku_and_the_parked_orders_deliver(live: Li
     await page.fill("input[name=units]", "3")
     await expect(page.locator("input[name=price_fen]")).to_have_value("600")
     await page.click("button[value=preview]")
-    await expect(page.locator("text=2 个订单保存后会自动开通")).to_be_visible()
+    await expect(page.locator("text=2 个子订单保存后会自动开通")).to_be_visible()
     await page.click("button[value=save]")
-    await expect(page.locator(".flash.done")).to_contain_text("2 个等待中的订单已自动继续")
+    await expect(page.locator(".flash.done")).to_contain_text("2 个等待中的子订单已自动继续")
     for tid in tids:
         await live.wait_state(tid, "DELIVERED")
     await page.goto(f"{live.url}/orders/main/{tids[0]}")

@@ -35,8 +35,8 @@ class Series:
 
 
 _ROW = 26  # bar_chart: height of one bar's row
-_LABEL_W = 150  # bar_chart: room for the labels
-_BAR_W = 280  # bar_chart: the longest bar
+_LABEL_W = 130  # bar_chart: room for the labels
+_BAR_W = 220  # bar_chart: the longest bar
 _BARS_W = _LABEL_W + _BAR_W + 50  # ... and room for its count
 _COL_H = 150  # column_chart: height of the plot
 _SLOT_W = 30  # column_chart: one slot (an hour)
@@ -102,7 +102,7 @@ def column_chart(
     desc: str,
     label_every: int = 3,
 ) -> Markup:
-    """Per slot, one column per series side by side; a slot's label under every ``label_every``-th."""
+    """Per slot, one column per series side by side; the last slot labelled, and every ``label_every``-th."""
     for s in series:
         if len(s.values) != len(labels):
             raise ValueError(
@@ -132,7 +132,7 @@ def column_chart(
                 f'y="{round(_COL_H - h, 1)}" '
                 f'width="{round(col_w - 1, 1)}" height="{h}" data-value="{s.values[i]}"></rect>'
             )
-        if i % label_every == 0:
+        if (len(labels) - 1 - i) % label_every == 0:  # counted back from the latest slot, which is labelled
             parts.append(
                 f'<text class="slotlabel" x="{x0 + (_SLOT_W - 6) / 2}" y="{height - 6}" '
                 f'text-anchor="middle">{escape(label)}</text>'

@@ -39,6 +39,7 @@ _LABEL_W = 130  # bar_chart: room for the labels
 _BAR_W = 220  # bar_chart: the longest bar
 _BARS_W = _LABEL_W + _BAR_W + 50  # ... and room for its count
 _COL_H = 150  # column_chart: height of the plot
+_TOP = 12  # column_chart: room above it for the scale's top number
 _SLOT_W = 30  # column_chart: one slot (an hour)
 _AXIS_W = 34  # column_chart: room for the scale's numbers
 _FOOT = 22  # column_chart: room for the slot labels
@@ -110,16 +111,16 @@ def column_chart(
             )
         _check(s.values, chart_id)
     top = _scale_top(max((v for s in series for v in s.values), default=0))
-    width, height = _AXIS_W + len(labels) * _SLOT_W, _COL_H + _FOOT
+    width, height = _AXIS_W + len(labels) * _SLOT_W, _TOP + _COL_H + _FOOT
     col_w = (_SLOT_W - 6) / max(len(series), 1)
     parts = [_head(chart_id, title, desc, width, height, "columns")]
     for tick in (0, top // 2 if top > 1 else None, top):
         if tick is None:
             continue
-        y = round(_COL_H - _COL_H * tick / top, 1)
+        y = round(_TOP + _COL_H - _COL_H * tick / top, 1)
         parts.append(
             f'<line class="grid" x1="{_AXIS_W}" x2="{width}" y1="{y}" y2="{y}"></line>'
-            f'<text class="tick" x="{_AXIS_W - 4}" y="{y + 4 if tick else y}" text-anchor="end">{tick}</text>'
+            f'<text class="tick" x="{_AXIS_W - 4}" y="{y + 4}" text-anchor="end">{tick}</text>'
         )
     for i, label in enumerate(labels):
         x0 = _AXIS_W + i * _SLOT_W + 3
@@ -129,7 +130,7 @@ def column_chart(
             h = round(_COL_H * s.values[i] / top, 1)
             parts.append(
                 f'<rect class="col {escape(s.css)}" x="{round(x0 + j * col_w, 1)}" '
-                f'y="{round(_COL_H - h, 1)}" '
+                f'y="{round(_TOP + _COL_H - h, 1)}" '
                 f'width="{round(col_w - 1, 1)}" height="{h}" data-value="{s.values[i]}"></rect>'
             )
         if (len(labels) - 1 - i) % label_every == 0:  # counted back from the latest slot, which is labelled

@@ -81,6 +81,7 @@ def test_columns_per_slot_scaled_to_a_round_top() -> None:
         ("col delivered", "10"),
     ]
     heights = [float(r.get("height", "")) for r in rects]
+    assert len({float(r.get("y", "")) + h for r, h in zip(rects, heights, strict=True)}) == 1  # one baseline
     assert heights[5] == 150 and heights[4] == pytest.approx(105) and heights[0] == 0  # top of scale: 10
     ticks = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "tick"]
     assert ticks == ["0", "5", "10"]

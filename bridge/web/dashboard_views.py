@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge.core.models import CST
+from bridge.core.records import StoreFigures
 from bridge.core.states import BUSY, LineState
 from bridge.core.trends import HourCounts, hourly, latency, window_start
 from bridge.services.deps import Deps
@@ -69,12 +70,12 @@ def duration(t: Translator, seconds: float | None) -> str:
     return t("charts.hours_minutes", h=total // 3600, m=total % 3600 // 60)
 
 
-async def _polls(deps: Deps) -> list[dict[str, Any]]:
+def _polls(deps: Deps, figures: StoreFigures, cursor_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each shop's cursor row with its watermark's age (the monitoring figures' watermark) and the alert."""
     now, limit = deps.clock(), deps.settings.alerts.watermark_age_s
-    marks = {s.shop: s.watermark for s in (await deps.store.figures()).shops}
+    marks = {s.shop: s.watermark for s in figures.shops}
     polls = []
-    for row in await deps.store.cursor_rows():
+    for row in cursor_rows:
         mark = marks.get(str(row["shop"]))
         age = max(0.0, (now - mark).total_seconds()) if mark is not None else None
         polls.append({**row, "watermark": mark, "watermark_age": age, "stale": age is None or age > limit})
@@ -82,10 +83,13 @@ async def _polls(deps: Deps) -> list[dict[str, Any]]:
 
 
 async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
+    """What the dashboard shows; the counts by state and reason, the oldest exception and the watermarks
+    are the figures monitoring reads (``StorePort.figures``), read once."""
     now = deps.clock()
     today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    states = await deps.store.state_counts()
-    exceptions = sorted((await deps.store.exception_counts()).items(), key=lambda kv: (-kv[1], kv[0]))
+    figures = await deps.store.figures()
+    states = figures.lines_by_state
+    exceptions = sorted(figures.exceptions_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
     waiting_orders, waiting_lines = await deps.store.waiting_for_a_person()
     hours = hourly(await deps.store.activity_since(window_start(now, HOURS)), now, HOURS)
     return {
@@ -95,9 +99,9 @@ async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
         "waiting": waiting_orders,
         "waiting_lines": waiting_lines,
         "busy": sum(states.get(s.value, 0) for s in BUSY),
-        "oldest": await deps.store.oldest_waiting(),
+        "oldest": figures.oldest_exception,
         "delivered_today": await deps.store.orders_delivered_since(today),
-        "polls": await _polls(deps),
+        "polls": _polls(deps, figures, await deps.store.cursor_rows()),
         "watermark_limit": deps.settings.alerts.watermark_age_s,
         "push_enabled": deps.settings.push.enabled,
         "poll_interval_s": deps.settings.polling.interval_s,

@@ -94,7 +94,10 @@ async def build_deps(
             name: MeteredMarketplace(_taobao_client(market_http, shop), recorder)
             for name, shop in settings.shops.items()
         }
-        billing = MeteredBilling(billing_client(billing_http, settings.billing), recorder)
+        runtime = Runtime(mappings)
+        billing = MeteredBilling(
+            billing_client(billing_http, settings.billing), recorder, runtime.billing_called
+        )
         robot: ChatRobotPort | None = None
         if settings.alerts.enabled:
             url = settings.alerts.webhook_url.get_secret_value()
@@ -106,7 +109,7 @@ async def build_deps(
             shops=shops,
             mapping_files=files,
             owner=owner_id(settings),
-            runtime=Runtime(mappings),
+            runtime=runtime,
             clock=clock,
             metrics=recorder,
             robot=robot,

@@ -137,6 +137,23 @@ async def test_the_billing_core_and_push_are_in_the_health_panel(desk: Desk) -> 
     assert '<span class="badge bad">暂停</span>' in health
 
 
+async def test_the_billing_core_s_last_call_is_shown_with_its_outcome_and_time(desk: Desk) -> None:
+    await desk.login("cs1")
+    assert "本实例启动后还没有调用计费系统" in await _body(desk)
+    await _delivered_order(desk)
+    last = desk.deps.runtime.last_billing_call
+    assert last is not None and last.outcome == "ok"
+    html = await _body(desk)
+    assert re.search(rf'id="billing-last">本实例最近一次调用：{last.operation}，成功，耗时 \d+ 毫秒（', html)
+    desk.rig.sb.billing.sandbox.set_knobs(error_rate=1.0)
+    await desk.rig.order(message=f"卡号 {(await desk.rig.cards())[5]}")
+    await desk.rig.cycle()
+    html = await _body(desk)
+    assert re.search(
+        r'<div class="small err" id="billing-last">本实例最近一次调用：\w+，(暂时失败|不可用)，', html
+    ), html
+
+
 def test_every_reason_has_a_short_label_in_both_languages() -> None:
     for lang in ("zh", "en"):
         labels = {

@@ -90,11 +90,11 @@ async def build_deps(
         )
         market_http = await stack.enter_async_context(aiohttp.ClientSession())
         recorder: MetricsPort = NoMetrics() if metrics is None else metrics
+        runtime = Runtime(mappings)
         shops: dict[str, MarketplacePort] = {
-            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder)
+            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder, runtime.messages_consumed)
             for name, shop in settings.shops.items()
         }
-        runtime = Runtime(mappings)
         billing = MeteredBilling(
             billing_client(billing_http, settings.billing), recorder, runtime.billing_called
         )

@@ -78,9 +78,13 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     running: set[asyncio.Task[Any]] = field(default_factory=set)
     last_billing_call: LastCall | None = None  # this instance's, for the dashboard
+    last_consume: LastCall | None = None  # this instance's last consume of push messages, likewise
 
     def billing_called(self, call: LastCall) -> None:
         self.last_billing_call = call
+
+    def messages_consumed(self, call: LastCall) -> None:
+        self.last_consume = call
 
 
 @dataclass(frozen=True)

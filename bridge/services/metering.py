@@ -64,6 +64,7 @@ class LastCall:
     outcome: str  # a word of bridge.core.outcomes.OUTCOMES
     seconds: float
     at: datetime
+    items: int | None = None  # what it handed back, where that is a count (messages consumed)
 
 
 class MeteredBilling:
@@ -111,11 +112,14 @@ class MeteredBilling:
 
 
 class MeteredMarketplace:
-    """One shop's marketplace port, each call counted by method and outcome."""
+    """One shop's marketplace port, each call counted by method and outcome; consumes told to ``noted``."""
 
-    def __init__(self, inner: MarketplacePort, metrics: MetricsPort) -> None:
+    def __init__(
+        self, inner: MarketplacePort, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._noted = noted
 
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
         try:
@@ -142,9 +146,19 @@ class MeteredMarketplace:
         return await self._counted("server_time", self._inner.server_time())
 
     async def consume_messages(self, group: str, quantity: int) -> PushBatch:
-        batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+        started = time.monotonic()
+        try:
+            batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+        except Exception as exc:
+            self._note(outcome_of(exc), time.monotonic() - started, None)
+            raise
+        self._note("ok", time.monotonic() - started, len(batch))
         self._metrics.messages_consumed(len(batch))
         return batch
+
+    def _note(self, outcome: str, seconds: float, items: int | None) -> None:
+        if self._noted is not None:
+            self._noted(LastCall("consume_messages", outcome, seconds, datetime.now(UTC), items))
 
     async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
         await self._counted("confirm_messages", self._inner.confirm_messages(group, message_ids))

@@ -110,6 +110,7 @@ async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
         "billing_until": deps.runtime.breaker.until,
         "last_applied": await deps.store.last_applied_at(),
         "last_call": deps.runtime.last_billing_call,
+        "last_consume": deps.runtime.last_consume,
         "mapping_version": deps.runtime.mappings.version,
         "unmapped": len(await deps.store.unmapped_inbox()),
         "state_order": [s.value for s in LineState],

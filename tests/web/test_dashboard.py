@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bridge.core.reasons import REASONS
 from bridge.core.trends import hour_index
+from bridge.services.push import push_all
 from bridge.store.schema import trades
 from bridge.web.i18n import catalogue
 from tests.rig import line
@@ -152,6 +153,18 @@ async def test_the_billing_core_s_last_call_is_shown_with_its_outcome_and_time(d
     assert re.search(
         r'<div class="small err" id="billing-last">本实例最近一次调用：\w+，(暂时失败|不可用)，', html
     ), html
+
+
+async def test_push_health_shows_this_instance_s_last_consume(desk: Desk) -> None:
+    await desk.login("cs1")
+    assert '<div class="muted" id="push-last">本实例还没有取过消息</div>' in await _body(desk)
+    await desk.rig.order(message="请尽快充值")
+    await push_all(desk.deps)
+    last = desk.deps.runtime.last_consume
+    assert last is not None and last.outcome == "ok" and last.items == 0  # the last round found none
+    assert re.search(
+        r'id="push-last">本实例最近一次取消息：[\d: -]+，取到 0 条，成功</div>', await _body(desk)
+    )
 
 
 def test_every_reason_has_a_short_label_in_both_languages() -> None:

@@ -24,10 +24,12 @@ async def database(tmp_path: Path) -> AsyncIterator[str]:
         yield dsn
 
 
-@pytest.fixture(params=list(PHONES))
-async def phone(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Page]:
+TABLET = {"768x1024": {"width": 768, "height": 1024}}  # the menu stays open from 601 px
+
+
+async def _handheld(browser: Browser, size: dict[str, int]) -> AsyncIterator[Page]:
     context = await browser.new_context(
-        viewport=PHONES[request.param],  # type: ignore[arg-type]
+        viewport=size,  # type: ignore[arg-type]
         locale="zh-CN",
         is_mobile=True,
         has_touch=True,
@@ -37,6 +39,18 @@ async def phone(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterat
         yield await context.new_page()
     finally:
         await context.close()
+
+
+@pytest.fixture(params=list(PHONES))
+async def phone(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Page]:
+    async for found in _handheld(browser, PHONES[request.param]):
+        yield found
+
+
+@pytest.fixture(params=list(PHONES | TABLET))
+async def handheld(request: pytest.FixtureRequest, browser: Browser) -> AsyncIterator[Page]:
+    async for found in _handheld(browser, (PHONES | TABLET)[request.param]):
+        yield found
 
 
 async def _an_exception(live: Live) -> int:
@@ -73,7 +87,8 @@ PAGES = [
 
 
 @pytest.mark.parametrize("name", PAGES)
-async def test_no_page_scrolls_sideways_on_a_phone(live: Live, phone: Page, name: str) -> None:
+async def test_no_page_scrolls_sideways_on_a_phone_or_a_tablet(live: Live, handheld: Page, name: str) -> None:
+    phone = handheld
     tid = await _an_exception(live)
     paths = {
         "dashboard": "/",

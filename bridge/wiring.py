@@ -90,11 +90,14 @@ async def build_deps(
         )
         market_http = await stack.enter_async_context(aiohttp.ClientSession())
         recorder: MetricsPort = NoMetrics() if metrics is None else metrics
+        runtime = Runtime(mappings)
         shops: dict[str, MarketplacePort] = {
-            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder)
+            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder, runtime.messages_consumed)
             for name, shop in settings.shops.items()
         }
-        billing = MeteredBilling(billing_client(billing_http, settings.billing), recorder)
+        billing = MeteredBilling(
+            billing_client(billing_http, settings.billing), recorder, runtime.billing_called
+        )
         robot: ChatRobotPort | None = None
         if settings.alerts.enabled:
             url = settings.alerts.webhook_url.get_secret_value()
@@ -106,7 +109,7 @@ async def build_deps(
             shops=shops,
             mapping_files=files,
             owner=owner_id(settings),
-            runtime=Runtime(mappings),
+            runtime=runtime,
             clock=clock,
             metrics=recorder,
             robot=robot,

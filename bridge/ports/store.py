@@ -37,6 +37,7 @@ from bridge.core.records import (
 )
 from bridge.core.reversals import PartState, ReversalPart
 from bridge.core.states import PROVISIONABLE, PROVISIONED, LineState
+from bridge.core.trends import Activity
 
 
 class IntakeStorePort(Protocol):
@@ -408,6 +409,20 @@ class ConsoleStorePort(Protocol):
     async def last_applied_at(self) -> datetime | None: ...
 
     async def cursor_rows(self) -> list[dict[str, object]]: ...
+
+    async def waiting_for_a_person(self) -> tuple[int, int]:
+        """Orders with a line waiting for a person, and those lines: ``(orders, lines)``."""
+        ...
+
+    async def orders_delivered_since(self, since: datetime) -> int: ...
+
+    async def activity_since(self, since: datetime) -> Activity:
+        """Per hour (``bridge.core.trends``): orders received and delivered, lines sent to a person."""
+        ...
+
+    async def delivery_seconds_since(self, since: datetime) -> list[float]:
+        """Payment → delivered, in seconds, of each line delivered since ``since``."""
+        ...
 
     async def figures(self) -> StoreFigures:
         """What monitoring reads at each scrape (``bridge.metrics``), in one go."""

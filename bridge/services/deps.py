@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
-from bridge.services.metering import NoMetrics
+from bridge.services.metering import LastCall, NoMetrics
 from bridge.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,12 +71,20 @@ class Breaker:
 
 @dataclass
 class Runtime:
-    """The daemon's changing state: breaker, live mappings, stop flag, running job tasks."""
+    """The daemon's changing state: breaker, live mappings, stop flag, job tasks, last billing call."""
 
     mappings: MappingSet
     breaker: Breaker = field(default_factory=Breaker)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     running: set[asyncio.Task[Any]] = field(default_factory=set)
+    last_billing_call: LastCall | None = None  # this instance's, for the dashboard
+    last_consume: LastCall | None = None  # this instance's last consume of push messages, likewise
+
+    def billing_called(self, call: LastCall) -> None:
+        self.last_billing_call = call
+
+    def messages_consumed(self, call: LastCall) -> None:
+        self.last_consume = call
 
 
 @dataclass(frozen=True)

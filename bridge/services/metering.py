@@ -13,8 +13,9 @@ backlog is read from these (full batches, consumed minus confirmed).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Sequence
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from bridge.core.models import (
@@ -31,7 +32,7 @@ from bridge.core.models import (
 from bridge.core.outcomes import outcome_of
 from bridge.ports import BillingPort, MarketplacePort, MetricsPort
 
-__all__ = ["MeteredBilling", "MeteredMarketplace", "NoMetrics"]
+__all__ = ["LastCall", "MeteredBilling", "MeteredMarketplace", "NoMetrics"]
 
 _T = TypeVar("_T")
 
@@ -55,21 +56,40 @@ class NoMetrics:
         return None
 
 
-class MeteredBilling:
-    """The billing core's port, each call timed by operation and outcome."""
+@dataclass(frozen=True)
+class LastCall:
+    """This instance's latest call to the billing core: which, how it ended, how long it took, when."""
 
-    def __init__(self, inner: BillingPort, metrics: MetricsPort) -> None:
+    operation: str
+    outcome: str  # a word of bridge.core.outcomes.OUTCOMES
+    seconds: float
+    at: datetime
+    items: int | None = None  # what it handed back, where that is a count (messages consumed)
+
+
+class MeteredBilling:
+    """The billing core's port, each call timed by operation and outcome, the latest told to ``noted``."""
+
+    def __init__(
+        self, inner: BillingPort, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._noted = noted
+
+    def _record(self, operation: str, outcome: str, seconds: float) -> None:
+        self._metrics.billing_call(operation, outcome, seconds)
+        if self._noted is not None:
+            self._noted(LastCall(operation, outcome, seconds, datetime.now(UTC)))
 
     async def _timed(self, operation: str, call: Awaitable[_T]) -> _T:
         started = time.monotonic()
         try:
             result = await call
         except Exception as exc:  # a cancelled call (shutdown) is not counted
-            self._metrics.billing_call(operation, outcome_of(exc), time.monotonic() - started)
+            self._record(operation, outcome_of(exc), time.monotonic() - started)
             raise
-        self._metrics.billing_call(operation, "ok", time.monotonic() - started)
+        self._record(operation, "ok", time.monotonic() - started)
         return result
 
     async def products(self) -> list[Product]:
@@ -95,11 +115,14 @@ class MeteredBilling:
 
 
 class MeteredMarketplace:
-    """One shop's marketplace port, each call counted by method and outcome."""
+    """One shop's marketplace port, each call counted by method and outcome; consumes told to ``noted``."""
 
-    def __init__(self, inner: MarketplacePort, metrics: MetricsPort) -> None:
+    def __init__(
+        self, inner: MarketplacePort, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
+    ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self._noted = noted
 
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
         try:
@@ -126,9 +149,19 @@ class MeteredMarketplace:
         return await self._counted("server_time", self._inner.server_time())
 
     async def consume_messages(self, group: str, quantity: int) -> PushBatch:
-        batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+        started = time.monotonic()
+        try:
+            batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+        except Exception as exc:
+            self._note(outcome_of(exc), time.monotonic() - started, None)
+            raise
+        self._note("ok", time.monotonic() - started, len(batch))
         self._metrics.messages_consumed(len(batch))
         return batch
+
+    def _note(self, outcome: str, seconds: float, items: int | None) -> None:
+        if self._noted is not None:
+            self._noted(LastCall("consume_messages", outcome, seconds, datetime.now(UTC), items))
 
     async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
         await self._counted("confirm_messages", self._inner.confirm_messages(group, message_ids))

@@ -16,6 +16,7 @@ from bridge.ports import StorePort
 from bridge.store.accounts import AccountRepository
 from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
+from bridge.store.dashboard import DashboardRepository
 from bridge.store.delivery import DeliveryRepository
 from bridge.store.figures import FigureRepository
 from bridge.store.intake import IntakeRepository
@@ -133,6 +134,12 @@ class SqlStore:
         self.add_audit = console.add_audit
         self.audit_entries = console.audit_entries
         self.audit_actors_and_actions = console.audit_actors_and_actions
+
+        dashboard = DashboardRepository(engine)
+        self.waiting_for_a_person = dashboard.waiting_for_a_person
+        self.orders_delivered_since = dashboard.orders_delivered_since
+        self.activity_since = dashboard.activity_since
+        self.delivery_seconds_since = dashboard.delivery_seconds_since
 
         views = ViewRepository(engine)
         self.find_trades = views.find_trades

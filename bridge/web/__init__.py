@@ -29,6 +29,7 @@ from bridge.web import (
     action_views,
     admin_views,
     auth,
+    dashboard_views,
     mapping_views,
     pages,
     queue_views,
@@ -46,8 +47,8 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_post("/login", auth.login_submit)
     router.add_post("/logout", auth.logout)
     router.add_get("/lang/{lang}", auth.switch_lang)
-    router.add_get("/", pages.dashboard)
-    router.add_get("/dashboard/live", pages.dashboard_live)
+    router.add_get("/", dashboard_views.dashboard)
+    router.add_get("/dashboard/live", dashboard_views.dashboard_live)
     router.add_get("/queue", queue_views.queue)
     router.add_get("/queue/live", queue_views.queue_live)
     router.add_post("/queue/bulk", queue_views.bulk_offer)

@@ -1,4 +1,4 @@
-"""The pages CS staff live in: the dashboard and one order's story (the queue: ``queue_views``).
+"""The pages CS staff live in: one order's story (the dashboard and the queue have their own modules).
 
 Handlers only gather what a page shows; the words are in the templates and
 the catalogue, the decisions in ``bridge.services.cs_actions``.
@@ -6,51 +6,10 @@ the catalogue, the decisions in ``bridge.services.cs_actions``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from bridge.core.models import CST
-from bridge.core.states import (
-    BUSY,
-    NEEDS_A_PERSON,
-    LineState,
-)
-from bridge.services.deps import Deps
 from bridge.web.order_view import order_page
-from bridge.web.render import deps_of, not_found, page
-
-
-async def dashboard_figures(deps: Deps) -> dict[str, Any]:
-    now = deps.clock()
-    today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    states = await deps.store.state_counts()
-    return {
-        "states": states,
-        "exceptions": sorted((await deps.store.exception_counts()).items(), key=lambda kv: -kv[1]),
-        "exception_total": states.get(LineState.EXCEPTION.value, 0),
-        "waiting": sum(states.get(s.value, 0) for s in NEEDS_A_PERSON),
-        "busy": sum(states.get(s.value, 0) for s in BUSY),
-        "oldest": await deps.store.oldest_waiting(),
-        "delivered_today": await deps.store.delivered_since(today),
-        "polls": await deps.store.cursor_rows(),
-        "billing_paused": deps.runtime.breaker.is_open(now),
-        "billing_reason": deps.runtime.breaker.reason_at(now),
-        "billing_until": deps.runtime.breaker.until,
-        "last_applied": await deps.store.last_applied_at(),
-        "mapping_version": deps.runtime.mappings.version,
-        "unmapped": len(await deps.store.unmapped_inbox()),
-        "state_order": [s.value for s in LineState],
-    }
-
-
-async def dashboard(request: web.Request) -> web.Response:
-    return page(request, "dashboard.html", nav="dashboard", **await dashboard_figures(deps_of(request)))
-
-
-async def dashboard_live(request: web.Request) -> web.Response:
-    """The dashboard's figures alone, fetched again every few seconds by console.js."""
-    return page(request, "_dashboard_body.html", **await dashboard_figures(deps_of(request)))
+from bridge.web.render import deps_of, not_found
 
 
 def is_id(text: str) -> bool:

@@ -239,7 +239,7 @@ async def test_preview_shows_what_a_sample_order_provisions_and_writes_nothing(d
         {**NEW, "op": "preview", "sample_qty": "2", "base_version": desk.deps.runtime.mappings.version},
     )
     html = await resp.text()
-    assert "订购「风云足球」6 个月" in html and "1 个订单保存后会自动开通" in html
+    assert "订购「风云足球」6 个月" in html and "1 个子订单保存后会自动开通" in html
     assert _skus(desk) == before
 
 

@@ -80,7 +80,7 @@ async def test_admin_maps_an_unmapped_sku_and_the_parked_orders_deliver(live: Li
     await page.fill("input[name=units]", "3")
     await expect(page.locator("input[name=price]")).to_have_value("6.00")
     await page.click("button[value=preview]")
-    await expect(page.locator("text=2 个订单保存后会自动开通")).to_be_visible()
+    await expect(page.locator("text=2 个子订单保存后会自动开通")).to_be_visible()
     await page.click("button[value=save]")
     await expect(page.locator(".flash.done")).to_contain_text("2 个子订单已继续开通")
     for tid in tids:

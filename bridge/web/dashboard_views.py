@@ -1,0 +1,134 @@
+"""The dashboard: what needs a person, how the day went, how fast orders go through, what is healthy.
+
+Counts say whether they count orders (订单: trades) or lines (子订单: oids).
+The charts are drawn here on the server (``bridge.web.charts``) from the
+store's per-hour counts (``bridge.core.trends``); ``console.js`` fetches the
+body again every few seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bridge.core.models import CST
+from bridge.core.records import StoreFigures
+from bridge.core.states import BUSY, LineState
+from bridge.core.trends import HourCounts, hourly, latency, window_start
+from bridge.services.deps import Deps
+from bridge.web.charts import Bar, Series, bar_chart, column_chart
+from bridge.web.i18n import Translator
+from bridge.web.render import deps_of, page, translator
+
+HOURS = 24
+"""The trend chart's span."""
+LATENCY_WINDOW = timedelta(hours=1)
+"""Payment → delivered percentiles over the deliveries of this last stretch."""
+
+
+def reason_chart(t: Translator, exceptions: list[tuple[str, int]]) -> Any:
+    bars = [
+        Bar(
+            t(f"reason_short.{code}") if t.has(f"reason_short.{code}") else code,
+            n,
+            f"/queue?reason={code}",
+            code,
+        )
+        for code, n in exceptions
+    ]
+    return bar_chart(bars, chart_id="chart-reasons", title=t("charts.reasons"), desc=t("charts.reasons_desc"))
+
+
+def hours_chart(t: Translator, hours: list[HourCounts]) -> Any:
+    series = [
+        Series(t("charts.series_incoming"), "incoming", [h.incoming for h in hours]),
+        Series(t("charts.series_delivered"), "delivered", [h.delivered for h in hours]),
+        Series(t("charts.series_exceptions"), "exceptions", [h.exceptions for h in hours]),
+    ]
+    desc = t(
+        "charts.hours_desc",
+        incoming=sum(h.incoming for h in hours),
+        delivered=sum(h.delivered for h in hours),
+        exceptions=sum(h.exceptions for h in hours),
+    )
+    return column_chart(
+        [h.label for h in hours], series, chart_id="chart-hours", title=t("charts.hours"), desc=desc
+    )
+
+
+def duration(t: Translator, seconds: float | None) -> str:
+    """A span of time in its two largest units ("3 分 20 秒"); "—" for none."""
+    if seconds is None:
+        return "—"
+    total = round(seconds)
+    if total < 60:
+        return t("charts.seconds", s=total)
+    if total < 3600:
+        return t("charts.minutes", m=total // 60, s=total % 60)
+    return t("charts.hours_minutes", h=total // 3600, m=total % 3600 // 60)
+
+
+def _polls(deps: Deps, figures: StoreFigures, cursor_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each shop's cursor row with its watermark's age (the monitoring figures' watermark) and the alert."""
+    now, limit = deps.clock(), deps.settings.alerts.watermark_age_s
+    marks = {s.shop: s.watermark for s in figures.shops}
+    polls = []
+    for row in cursor_rows:
+        mark = marks.get(str(row["shop"]))
+        age = max(0.0, (now - mark).total_seconds()) if mark is not None else None
+        polls.append({**row, "watermark": mark, "watermark_age": age, "stale": age is None or age > limit})
+    return polls
+
+
+async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
+    """What the dashboard shows; the counts by state and reason, the oldest exception and the watermarks
+    are the figures monitoring reads (``StorePort.figures``), read once."""
+    now = deps.clock()
+    today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
+    figures = await deps.store.figures()
+    states = figures.lines_by_state
+    exceptions = sorted(figures.exceptions_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    waiting_orders, waiting_lines = await deps.store.waiting_for_a_person()
+    hours = hourly(await deps.store.activity_since(window_start(now, HOURS)), now, HOURS)
+    return {
+        "states": states,
+        "exceptions": exceptions,
+        "exception_total": states.get(LineState.EXCEPTION.value, 0),
+        "waiting": waiting_orders,
+        "waiting_lines": waiting_lines,
+        "busy": sum(states.get(s.value, 0) for s in BUSY),
+        "oldest": figures.oldest_exception,
+        "delivered_today": await deps.store.orders_delivered_since(today),
+        "polls": _polls(deps, figures, await deps.store.cursor_rows()),
+        "watermark_limit": deps.settings.alerts.watermark_age_s,
+        "push_enabled": deps.settings.push.enabled,
+        "poll_interval_s": deps.settings.polling.interval_s,
+        "billing_paused": deps.runtime.breaker.is_open(now),
+        "billing_reason": deps.runtime.breaker.reason_at(now),
+        "billing_until": deps.runtime.breaker.until,
+        "last_applied": await deps.store.last_applied_at(),
+        "last_call": deps.runtime.last_billing_call,
+        "last_consume": deps.runtime.last_consume,
+        "mapping_version": deps.runtime.mappings.version,
+        "unmapped": len(await deps.store.unmapped_inbox()),
+        "state_order": [s.value for s in LineState],
+        "hours": hours,
+        "latency": latency(await deps.store.delivery_seconds_since(now - LATENCY_WINDOW)),
+        "reason_chart": reason_chart(t, exceptions),
+        "hours_chart": hours_chart(t, hours),
+        "duration": lambda seconds: duration(t, seconds),
+    }
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    figures = await dashboard_figures(deps_of(request), translator(request))
+    return page(request, "dashboard.html", nav="dashboard", **figures)
+
+
+async def dashboard_live(request: web.Request) -> web.Response:
+    """The dashboard's figures alone, fetched again every few seconds by console.js."""
+    return page(
+        request, "_dashboard_body.html", **await dashboard_figures(deps_of(request), translator(request))
+    )

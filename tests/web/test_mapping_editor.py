@@ -184,7 +184,7 @@ async def test_a_pick_sent_without_script_fills_product_and_units(desk: Desk) ->
     resp = await desk.post("/mappings/edit", {**NEW, "product": "", "units": "1", "pick": "CH-SDMS*3"})
     html = await resp.text()
     assert '<option value="CH-SDMS" selected>' in html and 'name="units" value="3"' in html
-    assert "1 个订单保存后会自动开通" in html and _skus(desk) == before
+    assert "1 个子订单保存后会自动开通" in html and _skus(desk) == before
 
 
 async def test_saving_when_parked_orders_would_still_fail_needs_a_confirmation(desk: Desk) -> None:

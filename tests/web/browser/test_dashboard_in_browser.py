@@ -50,7 +50,7 @@ async def test_the_dashboard_draws_its_charts_and_times_from_the_store(
     reasons = page.locator("svg#chart-reasons")
     await expect(reasons).to_be_visible()
     assert await _values(page, "svg#chart-reasons rect.bar") == [2, 1]
-    await expect(reasons.locator("text.label")).to_have_text(["未映射", "缺卡号"])
+    await expect(reasons.locator("text.label")).to_have_text(["未映射", "无卡号"])
     await expect(reasons.locator("title").first).to_have_text("异常原因")
 
     hours = page.locator("svg#chart-hours")

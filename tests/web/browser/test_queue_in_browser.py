@@ -84,7 +84,6 @@ async def test_a_line_resolved_in_another_browser_leaves_the_list_with_a_notice(
 
 async def _fits(page: Page, width: int) -> None:
     assert await page.evaluate("document.querySelector('main').scrollWidth") <= width
-    await page.evaluate("document.querySelector('header.top').style.display = 'none'")
     wide = await page.evaluate("document.documentElement.scrollWidth")
     assert wide <= width, (page.url, wide, width)
 
@@ -92,11 +91,7 @@ async def _fits(page: Page, width: int) -> None:
 async def test_on_a_phone_the_queue_is_cards_and_never_scrolls_sideways(
     live: Live, browser: Browser, screenshot: Screenshot
 ) -> None:
-    """360×740 and 390×844: each row a card, nothing wider than the screen (queue and confirmation).
-
-    The site header (base.html) is laid out by the console's global navigation, not by the queue:
-    it is measured apart (``main`` must fit) and then left out, so the document's width is the queue's.
-    """
+    """360×740 and 390×844: each row a card, nothing wider than the screen (queue and confirmation)."""
     await _exceptions(live, [f"卡号{UNKNOWN_CARD}", "请尽快充值，谢谢！这是一段很长很长的买家留言" * 3])
     for width, height in ((360, 740), (390, 844)):
         context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")

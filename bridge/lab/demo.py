@@ -6,7 +6,8 @@ push (the marketplace's messages), with polling every ``DEMO_SAFETY_NET_S`` as
 the safety net; ``push=False`` polls every second instead. With ``--orders N
 --exit-when-done`` it places N orders (a fixed share deliberately bad), waits
 until every line is settled, checks the result against the sandboxes' own
-records and exits 0 only when nothing was applied twice and nothing was lost.
+records, reconciles the day three ways (shop, bridge, billing core: ``bridge reconcile``) and
+exits 0 only when nothing was applied twice, nothing was lost and nothing disagrees.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.app import make_app
+from bridge.core.models import CST
+from bridge.core.reconcile import summary
 from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.demo_logins import console_banner, create_demo_logins
@@ -33,6 +36,8 @@ from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
 from bridge.lab.verify import fetch_records, refuse_used_database, verify_run
 from bridge.logs import configure_logging
+from bridge.services.deps import Deps
+from bridge.services.reconcile import reconcile_day
 from bridge.web.keys import DEPS_KEY
 
 SHOP = "main"
@@ -90,7 +95,7 @@ async def run_demo(
     push: bool = True,
     database: str | None = None,
 ) -> int:
-    """The demo; exit status 0 only when nothing was applied twice or lost.
+    """The demo; exit status 0 only when nothing was applied twice or lost and the day reconciles.
 
     ``database`` is the DSN of an empty database (default: a new SQLite file in ``workdir``);
     one that already holds order lines is refused with ``UsedDatabaseError``.
@@ -124,13 +129,22 @@ async def run_demo(
                 sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
                 report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
                 report["metrics_series"] = await _served_series(url + "metrics")
+                report["reconcile"] = await _reconciled(app[DEPS_KEY])
             finally:
                 await runner.cleanup()
     report["intake"] = "push" if push else "polling"
     report["workdir"] = str(workdir)
     report["log"] = str(log_path)
     _print_report(report, as_json)
-    return 0 if report["duplicates"] == 0 and report["lost"] == 0 else 1
+    agreed = report["reconcile"]["disagreements"] == 0
+    return 0 if report["duplicates"] == 0 and report["lost"] == 0 and agreed else 1
+
+
+async def _reconciled(deps: Deps) -> dict[str, Any]:
+    """Today's three-way reconciliation (shop, bridge, billing core), as `bridge reconcile --json` says it."""
+    today = deps.clock().astimezone(CST).date()
+    result = await reconcile_day(deps, today)
+    return summary(today, list(result.rows), result.run.listing)
 
 
 async def _drive(
@@ -213,4 +227,6 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     )
     print("exceptions: " + ", ".join(f"{k} {v}" for k, v in report["exceptions"].items()))
     print(f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']}")
+    recon = report["reconcile"]
+    print(f"reconciliation of {recon['date']}: {recon['disagreements']} disagreement(s) {recon['by_kind']}")
     print(f"log: {report['log']}")

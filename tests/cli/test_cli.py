@@ -26,7 +26,8 @@ from tests.rig import Rig, line
 @pytest.mark.timeout(300)
 def test_demo_settles_every_line_exactly_once(tmp_path: Path, database: str) -> None:
     """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
-    every valid line delivered and each kind of bad order in EXCEPTION with its own reason."""
+    every valid line delivered, each kind of bad order in EXCEPTION with its own reason, and the
+    day's three-way reconciliation (with the billing core's listing) finding no disagreement."""
     args = ["demo", "--orders", "60", "--exit-when-done", "--json", "--database", database]
     run = subprocess.run(
         [sys.executable, "-m", "bridge.cli", *args],
@@ -39,6 +40,7 @@ def test_demo_settles_every_line_exactly_once(tmp_path: Path, database: str) -> 
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout)
     assert (report["duplicates"], report["lost"], report["wrong_reason"]) == (0, 0, 0)
+    assert (report["reconcile"]["disagreements"], report["reconcile"]["listing"]) == (0, "LISTED")
     bad = sum(report["exceptions"].values())
     assert report["delivered"] == report["lines"] - bad
     assert set(report["exceptions"]) == {

@@ -9,6 +9,10 @@ the browser tests fail and say so: they are never skipped silently.
 ``screenshot(page, name)`` writes a full-page PNG into a temporary folder, or
 into ``$BRIDGE_SCREENSHOTS_DIR`` when set: ``scripts/screenshots`` points it
 at docs/screenshots to refresh the README's pictures.
+
+The browser tests run on SQLite (``database`` below): what they add is the page in a real browser,
+which does not depend on the engine; the same pages' HTTP tests (tests/web) and the pipeline under
+them run on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from bridge.app import make_app
 from bridge.lab.sandboxes import running_sandboxes
 from bridge.services.deps import Deps
 from bridge.web.keys import DEPS_KEY
+from tests.databases import throwaway_database
 from tests.rig import Rig
 from tests.web.rig import PASSWORD, add_users, console_settings
 
@@ -71,6 +76,13 @@ class Live:
                 return False
 
         await self.wait_for(done, timeout_s)
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite store for each browser test (the engine-specific paths have their HTTP tests)."""
+    async with throwaway_database("sqlite", tmp_path) as dsn:
+        yield dsn
 
 
 @pytest.fixture

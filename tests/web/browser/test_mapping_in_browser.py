@@ -91,7 +91,6 @@ async def _fits(page: Page) -> None:
     assert 0 < scroll <= width, f"{page.url}: {scroll} px wide on a {width} px screen"
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # layout does not depend on the engine
 async def test_the_mapping_pages_fit_a_phone(live: Live, phone: Page) -> None:
     """The list (inbox, SKUs, catalogue), the editor with its picks, a refused save with its
     problems, the confirmation and the history: none scrolls sideways."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bridge.services.accounts import session_digest
@@ -131,7 +130,6 @@ _WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
 """Elements of the page reaching past the screen's right edge, the top bar included."""
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # layout does not depend on the engine
 async def test_on_a_phone_the_order_page_never_scrolls_sideways(live: Live, browser: Browser) -> None:
     """360×740 and 390×844: the order page fits; its tables stack."""
     tid = await live.rig.order(line("TV-RC-0100"), message=f"卡号 {UNKNOWN_CARD}")

@@ -1,27 +1,19 @@
 """The console on a phone: no page scrolls sideways, and the navigation folds behind a menu button.
 
-The layout does not depend on the database, so these run on SQLite only.
+Like every browser test, these run on SQLite (tests/web/browser/conftest.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.databases import throwaway_database
 from tests.rig import line
 from tests.web.browser.conftest import Live, Screenshot, login
 
 PHONES = {"390x844": {"width": 390, "height": 844}, "360x740": {"width": 360, "height": 740}}
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[str]:
-    async with throwaway_database("sqlite", tmp_path) as dsn:
-        yield dsn
 
 
 TABLET = {"768x1024": {"width": 768, "height": 1024}}  # the menu stays open from 601 px

@@ -3,7 +3,6 @@ confirmation and outcome, the list following a line handled in another browser, 
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.rig import line
@@ -89,7 +88,6 @@ async def _fits(page: Page, width: int) -> None:
     assert wide <= width, (page.url, wide, width)
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # layout does not depend on the engine
 async def test_on_a_phone_the_queue_is_cards_and_never_scrolls_sideways(
     live: Live, browser: Browser, screenshot: Screenshot
 ) -> None:

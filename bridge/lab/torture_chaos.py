@@ -129,6 +129,10 @@ async def _counts(store: ConsoleStorePort) -> tuple[int, int]:
     return sum(counts.get(s.value, 0) for s in IN_FLIGHT), sum(counts.get(s.value, 0) for s in PROVISIONED)
 
 
+WINDOW_WAIT_S = 45.0
+"""How long a settlement window waits, past its length, for the first call it turns away."""
+
+
 async def maintenance_window(
     sb: Sandboxes,
     store: ConsoleStorePort,
@@ -141,8 +145,9 @@ async def maintenance_window(
     """A settlement window (503 MAINTENANCE), then how fast the backlog it built drains.
 
     The window stays open at least ``for_s`` and until the billing core has
-    turned a call away with 503 (up to three times as long): on a busy machine
-    a short window can otherwise fall between two kills, when no daemon calls.
+    turned a call away with 503 (up to ``WINDOW_WAIT_S`` more): a short window
+    can otherwise fall between two kills, or in a lull while the daemons are
+    still taking the orders in, when no daemon calls.
     """
     await asyncio.sleep(after_s)
     before = _served(sb, "503")
@@ -150,7 +155,7 @@ async def maintenance_window(
     log.note("maintenance window opens")
     opened = time.monotonic()
     await asyncio.sleep(for_s)
-    for _ in range(int(3 * for_s / 0.25)):  # polled: the sandbox has no event for "a 503 was served"
+    for _ in range(int(max(3 * for_s, WINDOW_WAIT_S) / 0.25)):  # polled: no event for "a 503 was served"
         if _served_since(sb, "503", before):
             break
         await asyncio.sleep(0.25)

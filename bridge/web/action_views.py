@@ -6,7 +6,11 @@ again, and the outcome travels as a message key (``msg=done:queued``).
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from bridge.core.states import LineState
 from bridge.services import cs_actions as actions
@@ -14,6 +18,9 @@ from bridge.services.cs_actions import Outcome
 from bridge.web.order_view import CARD_FIELD_MAX, CardForm, card_error, order_page
 from bridge.web.pages import is_id
 from bridge.web.render import deps_of, local_path, not_found, see_other, translator, user_of
+
+Form = MultiDictProxy[str | bytes | bytearray | FileField]
+"""A POSTed form, as ``request.post()`` reads it."""
 
 
 def _back(outcome: Outcome, fallback: str) -> str:
@@ -45,14 +52,27 @@ async def _card_refused(request: web.Request, outcome: Outcome, typed: str, note
     return await order_page(request, trades[0], form, status=422)
 
 
-async def line_action(request: web.Request) -> web.StreamResponse:
-    deps, user = deps_of(request), user_of(request)
-    raw_id, name = request.match_info["line_id"], request.match_info["action"]
+async def line_form(request: web.Request) -> tuple[int, Form, str] | None:
+    """A line action's line id (None when the URL's is not an id), its form and its note (≤ 500)."""
+    raw_id = request.match_info["line_id"]
     if not is_id(raw_id):
-        return not_found(request)
-    line_id = int(raw_id)
+        return None
     form = await request.post()
-    note = str(form.get("note", "")).strip()[:500]
+    return int(raw_id), form, str(form.get("note", "")).strip()[:500]
+
+
+def answered(outcome: Outcome, form: Form) -> NoReturn:
+    """POST → redirect → GET: back to the order (or the form's ``back``), the outcome as a message key."""
+    back = _back(outcome, local_path(form.get("back"), "/queue"))
+    raise see_other(back, msg=f"{outcome.status}:{outcome.code}", p=_param(outcome))
+
+
+async def line_action(request: web.Request) -> web.StreamResponse:
+    deps, user, name = deps_of(request), user_of(request), request.match_info["action"]
+    sent = await line_form(request)
+    if sent is None:
+        return not_found(request)
+    line_id, form, note = sent
     if name == "retry":
         outcome = await actions.retry(deps, user.name, line_id, note)
     elif name == "card":
@@ -72,5 +92,4 @@ async def line_action(request: web.Request) -> web.StreamResponse:
         outcome = await actions.refresh_auth(deps, user.name, line_id, note)
     else:
         return not_found(request)
-    back = _back(outcome, local_path(form.get("back"), "/queue"))
-    raise see_other(back, msg=f"{outcome.status}:{outcome.code}", p=_param(outcome))
+    answered(outcome, form)

@@ -15,9 +15,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bridge.services import reversals
-from bridge.web.action_views import _back, _param
-from bridge.web.pages import is_id
-from bridge.web.render import deps_of, local_path, not_found, see_other, user_of
+from bridge.web.action_views import answered, line_form
+from bridge.web.render import deps_of, not_found, user_of
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -25,13 +24,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 async def reversal_action(request: web.Request) -> web.StreamResponse:
-    deps, user = deps_of(request), user_of(request)
-    raw_id, name = request.match_info["line_id"], request.match_info["action"]
-    if not is_id(raw_id):
+    deps, user, name = deps_of(request), user_of(request), request.match_info["action"]
+    sent = await line_form(request)
+    if sent is None:
         return not_found(request)
-    line_id = int(raw_id)
-    form = await request.post()
-    note = str(form.get("note", "")).strip()[:500]
+    line_id, form, note = sent
     admin = user.role == "admin"
     if name == "request":
         outcome = await reversals.request(deps, user.name, line_id, note)
@@ -43,5 +40,4 @@ async def reversal_action(request: web.Request) -> web.StreamResponse:
         outcome = await reversals.settle_by_hand(deps, user.name, line_id, note)
     else:
         return not_found(request)
-    back = _back(outcome, local_path(form.get("back"), "/queue"))
-    raise see_other(back, msg=f"{outcome.status}:{outcome.code}", p=_param(outcome))
+    answered(outcome, form)

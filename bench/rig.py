@@ -50,7 +50,7 @@ class Rig:
     async def verify(self, placed: list[PlannedOrder]) -> dict[str, Any]:
         """``bridge.lab.verify`` over the sandboxes' records: latencies, duplicates, lost."""
         records = await fetch_records(self.http, self.sb.market_url, self.sb.billing_url)
-        return verify_run(placed, records, await self.store.all_lines(), SHOP)
+        return verify_run(placed, records, await self.store.views.all_lines(), SHOP)
 
 
 def backlog(maker: OrderMaker, *, orders: int = 0, lines: int = 0) -> list[PlannedOrder]:

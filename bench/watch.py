@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bench.fleet import Fleet
 from bridge.core.states import BUSY
 from bridge.lab.torture_report import settled
-from bridge.ports import ConsoleStorePort
+from bridge.ports import StorePort
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,12 @@ def _at_rest(counts: dict[str, int]) -> int:
     return stored - sum(counts.get(s.value, 0) for s in BUSY)
 
 
-async def watch(
-    store: ConsoleStorePort, daemons: Fleet, lines: int, limit_s: float, every_s: float = 1.0
-) -> Drain:
+async def watch(store: StorePort, daemons: Fleet, lines: int, limit_s: float, every_s: float = 1.0) -> Drain:
     """Sample until every one of ``lines`` is settled or ``limit_s`` has passed."""
     samples: list[Sample] = []
     deadline = time.monotonic() + limit_s
     while True:
-        counts = await store.progress()
+        counts = await store.views.progress()
         rss, peak = (max(daemons.rss_mb(field), default=0.0) for field in ("VmRSS", "VmHWM"))
         samples.append(Sample(time.monotonic(), _at_rest(counts), daemons.cpu_s(), rss, peak))
         if settled(counts, lines):

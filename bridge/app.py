@@ -49,11 +49,11 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 async def health(request: web.Request) -> web.Response:
     deps = request.app[DEPS_KEY]
     now = deps.clock()
-    cursors = await deps.store.cursor_rows()
+    cursors = await deps.store.views.cursor_rows()
     body = {
         "owner": deps.owner,
-        "lines": await deps.store.state_counts(),
-        "exceptions": await deps.store.exception_counts(),
+        "lines": await deps.store.views.state_counts(),
+        "exceptions": await deps.store.views.exception_counts(),
         "billing_paused": deps.runtime.breaker.is_open(now),
         "billing_pause_reason": deps.runtime.breaker.reason_at(now),
         "mappings_version": deps.runtime.mappings.version,

@@ -9,6 +9,7 @@ deterministically. Shared by tests/services, tests/lab and tests/web.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -96,9 +97,16 @@ class Rig:
 
     async def lines(self, tid: int | None = None) -> list[LineRecord]:
         if tid is None:
-            return await self.deps.store.all_lines()
-        [trade] = await self.deps.store.find_trades(tid)
-        return await self.deps.store.trade_lines(trade.id)
+            return await self.deps.store.views.all_lines()
+        [trade] = await self.deps.store.views.find_trades(tid)
+        return await self.deps.store.delivery.trade_lines(trade.id)
+
+
+def with_role(store: Any, name: str, role: Any) -> Any:
+    """The same store with one of its roles replaced (a wrapped repository that fails on cue)."""
+    changed = copy.copy(store)
+    setattr(changed, name, role)
+    return changed
 
 
 def line(sku: str = "TV-RC-0100", price: str = "100.00", qty: int = 1, **extra: Any) -> dict[str, Any]:

@@ -42,12 +42,12 @@ async def order_show(config: Path, tid: int, shop: str | None, lang: str) -> int
     settings = load_settings(config)
     store = await open_store(settings.database)
     try:
-        trades = await store.find_trades(tid, shop)
+        trades = await store.views.find_trades(tid, shop)
         if not trades:
             print(f"no trade {tid} in the store", file=sys.stderr)
             return 1
         for trade in trades:
-            lines, events = await store.trade_story(trade)
+            lines, events = await store.views.trade_story(trade)
             print(
                 f"trade {trade.tid} · shop {trade.shop} · {trade.status} · buyer {trade.buyer_nick} · "
                 f"paid {fen_to_yuan(trade.payment_fen)} · delivery {trade.delivery_state}"

@@ -111,7 +111,7 @@ async def users_add(config: Path, name: str, role: str, from_stdin: bool) -> int
     try:
         from bridge.services.deps import utc_now
 
-        await add_user(store, name, role, password, utc_now())
+        await add_user(store.accounts, name, role, password, utc_now())
     except AccountError as exc:
         print(f"bridge users add: refused: {exc.code}", file=sys.stderr)
         return 1
@@ -142,7 +142,7 @@ async def exceptions_list(
 ) -> int:
     from bridge.core.records import QueueFilter
 
-    rows, total = await deps.store.queue(QueueFilter(reason=reason, shop=shop, q=search), limit=1000)
+    rows, total = await deps.store.queue.queue(QueueFilter(reason=reason, shop=shop, q=search), limit=1000)
     for row in rows:
         ln = row.line
         item = {
@@ -169,12 +169,12 @@ async def exceptions_list(
 
 
 async def exceptions_show(deps: Deps, t: Translator, line_id: int) -> int:
-    line = await deps.store.line_by_id(line_id)
+    line = await deps.store.console.line_by_id(line_id)
     if line is None:
         print(f"no line {line_id}", file=sys.stderr)
         return 1
     print(_describe(t, line))
-    for a in reversed(await deps.store.audit_entries(tid=line.tid, limit=50)):
+    for a in reversed(await deps.store.console.audit_entries(tid=line.tid, limit=50)):
         if a.line_id in (None, line.id):
             print(
                 f"  {t.when(a.at, True)} {a.actor} {a.action} {a.before or ''}→{a.after or ''} {a.outcome}"

@@ -43,7 +43,7 @@ async def reverse_command(args: argparse.Namespace) -> int:
     async with build_deps(settings) as deps:
         t = Translator(args.lang, deps.clock())
         actor = args.actor or f"cli:{getpass.getuser()}"
-        account = await deps.store.user_by_name(actor) if args.actor else None
+        account = await deps.store.accounts.user_by_name(actor) if args.actor else None
         admin = account is not None and account.role == "admin" and not account.disabled
         if args.approve:
             outcome = await reversals.approve(deps, actor, args.line_id, admin=admin, note=args.note)

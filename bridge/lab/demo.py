@@ -167,7 +167,7 @@ async def _drive(
         try:
             while True:
                 await asyncio.sleep(0.25)
-                counts = await deps.store.progress()
+                counts = await deps.store.views.progress()
                 if time.monotonic() - last_print > (0.5 if tty else 5.0):
                     sys.stderr.write(
                         _progress_line(len(placed), orders, counts, started) + ("" if tty else "\n")
@@ -183,13 +183,15 @@ async def _drive(
                     break
         except (KeyboardInterrupt, asyncio.CancelledError):
             placing.cancel()
-        sys.stderr.write(_progress_line(len(placed), orders, await deps.store.progress(), started) + "\n")
+        sys.stderr.write(
+            _progress_line(len(placed), orders, await deps.store.views.progress(), started) + "\n"
+        )
         records = await fetch_records(http, sb.market_url, sb.billing_url)
         async with http.get(f"{sb.market_url}/sandbox/stats") as resp:
             market_stats = await resp.json()
         async with http.get(f"{sb.billing_url}/sandbox/stats") as resp:
             billing_stats = await resp.json()
-    report = verify_run(placed, records, await deps.store.all_lines(), SHOP)
+    report = verify_run(placed, records, await deps.store.views.all_lines(), SHOP)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["marketplace_calls"] = market_stats.get("calls", {})
     report["billing"] = {k: billing_stats.get(k) for k in ("operations", "lost_answers", "slow_applies")}

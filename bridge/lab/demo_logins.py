@@ -20,7 +20,7 @@ async def create_demo_logins(deps: Deps) -> dict[str, str]:
     logins = {}
     for name, role in DEMO_USERS:
         password = secrets.token_urlsafe(9)
-        await add_user(deps.store, name, role, password, deps.clock())
+        await add_user(deps.store.accounts, name, role, password, deps.clock())
         logins[name] = password
     return logins
 

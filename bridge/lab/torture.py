@@ -53,7 +53,7 @@ from bridge.lab.torture_chaos import (
 from bridge.lab.torture_report import format_report, progress_line, settled
 from bridge.lab.torture_reversals import reversal_phase
 from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
-from bridge.ports import ConsoleStorePort, StorePort
+from bridge.ports import StorePort
 from bridge.services.mappings import load_mapping_set
 from bridge.settings import ReversalSettings
 from bridge.store import open_store
@@ -131,7 +131,7 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
 
 
 def _chaos_tasks(
-    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: ConsoleStorePort, log: ChaosLog
+    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: StorePort, log: ChaosLog
 ) -> list[asyncio.Task[None]]:
     """The disturbances, each drawing from its own seeded stream (their timings do not mix)."""
     span = opts.placement_s
@@ -154,7 +154,7 @@ def _chaos_tasks(
 
 async def _wait_settled(
     opts: TortureOptions,
-    store: ConsoleStorePort,
+    store: StorePort,
     daemons: DaemonGroup,
     placed: list[PlannedOrder],
     log: ChaosLog,
@@ -166,7 +166,7 @@ async def _wait_settled(
     while time.monotonic() < deadline:
         for index, code in await daemons.restart_dead():
             log.note(f"daemon {index + 1} exited by itself ({code}): restarted")
-        counts = await store.progress()
+        counts = await store.views.progress()
         if settled(counts, expected):
             return True
         if opts.progress and time.monotonic() - last_print > 5:
@@ -259,7 +259,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
                 placed, extra = await _drive(opts, sb, daemons, store, log)
             finally:
                 exit_codes = await daemons.close(grace_s=30.0)
-            lines = await store.all_lines()
+            lines = await store.views.all_lines()
         finally:
             await store.close()
     records = extra.pop("records")

@@ -24,7 +24,7 @@ from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
 from bridge.core.states import IN_FLIGHT, PROVISIONED
 from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.sandboxes import Sandboxes
-from bridge.ports import ConsoleStorePort
+from bridge.ports import StorePort
 
 TORTURE_BILLING = BillingKnobs(
     latency_ms=15,  # median
@@ -61,7 +61,7 @@ class ChaosLog:
 async def kill_loop(
     daemons: DaemonGroup,
     sb: Sandboxes,
-    store: ConsoleStorePort,
+    store: StorePort,
     rng: random.Random,
     kills: int,
     gap_s: tuple[float, float],
@@ -85,9 +85,9 @@ async def kill_loop(
         log.note(f"kill {n + 1}{who}: {submitted} lines SUBMITTED, {in_flight} billing calls in flight")
 
 
-async def _mid_call(sb: Sandboxes, store: ConsoleStorePort) -> tuple[int, int]:
+async def _mid_call(sb: Sandboxes, store: StorePort) -> tuple[int, int]:
     """(lines SUBMITTED in the store, calls the billing core is handling) right now."""
-    submitted = (await store.state_counts()).get("SUBMITTED", 0)
+    submitted = (await store.views.state_counts()).get("SUBMITTED", 0)
     return submitted, sum(sb.billing.sandbox.in_flight.values())
 
 
@@ -124,8 +124,8 @@ async def restart_billing(sb: Sandboxes, after_s: float, down_s: float, log: Cha
     log.note("billing core back")
 
 
-async def _counts(store: ConsoleStorePort) -> tuple[int, int]:
-    counts = await store.state_counts()
+async def _counts(store: StorePort) -> tuple[int, int]:
+    counts = await store.views.state_counts()
     return sum(counts.get(s.value, 0) for s in IN_FLIGHT), sum(counts.get(s.value, 0) for s in PROVISIONED)
 
 
@@ -135,7 +135,7 @@ WINDOW_WAIT_S = 45.0
 
 async def maintenance_window(
     sb: Sandboxes,
-    store: ConsoleStorePort,
+    store: StorePort,
     after_s: float,
     for_s: float,
     log: ChaosLog,

@@ -48,7 +48,7 @@ async def _wait_states(
     """The lines once each is in one of ``states``, or as they are when the time is up."""
     deadline = time.monotonic() + timeout_s
     while True:
-        found = [ln for ln in [await store.line_by_id(i) for i in ids] if ln is not None]
+        found = [ln for ln in [await store.console.line_by_id(i) for i in ids] if ln is not None]
         if all(ln.state in states for ln in found) or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.5)
@@ -69,7 +69,9 @@ async def reversal_phase(
     timeout_s: float,
 ) -> dict[str, Any]:
     """Refund ``count`` delivered lines, reverse them under the faults, and count what the ledger shows."""
-    delivered = [ln for ln in await store.all_lines() if ln.state is S.DELIVERED and parts_to_reverse(ln)]
+    delivered = [
+        ln for ln in await store.views.all_lines() if ln.state is S.DELIVERED and parts_to_reverse(ln)
+    ]
     chosen = random.Random(seed).sample(delivered, min(count, len(delivered)))
     ids = [ln.id for ln in chosen]
     for ln in chosen:
@@ -94,10 +96,14 @@ async def reversal_phase(
         approval = needs_approval(ln, threshold_fen)
         now = await store.database_time()
         parts = parts_to_reverse(ln)
-        asked += await store.request_reversal(ln, parts, approval=approval, note="", now=now, actor=ACTOR)
-        requested = await store.line_by_id(ln.id) if approval else None
+        asked += await store.reversals.request_reversal(
+            ln, parts, approval=approval, note="", now=now, actor=ACTOR
+        )
+        requested = await store.console.line_by_id(ln.id) if approval else None
         if requested is not None and requested.state is S.REVERSAL_REQUESTED:
-            approved += await store.approve_reversal(requested, parts, note="", now=now, actor=APPROVER)
+            approved += await store.reversals.approve_reversal(
+                requested, parts, note="", now=now, actor=APPROVER
+            )
     log.note(f"{asked} reversals requested, {approved} approved by an admin")
     try:
         await chaos

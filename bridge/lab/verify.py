@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedOrder
-from bridge.ports import ConsoleStorePort
+from bridge.ports import StorePort
 
 
 @dataclass
@@ -41,9 +41,9 @@ class UsedDatabaseError(ValueError):
     """A run was pointed at a database that already holds order lines."""
 
 
-async def refuse_used_database(store: ConsoleStorePort, dsn: str, run: str) -> None:
+async def refuse_used_database(store: StorePort, dsn: str, run: str) -> None:
     """The verdict counts every stored line: a database with lines from elsewhere would blur it."""
-    if await store.all_lines():
+    if await store.views.all_lines():
         shown = make_url(dsn).render_as_string()  # the password hidden
         raise UsedDatabaseError(f"{run} needs an empty database; {shown} has order lines")
 

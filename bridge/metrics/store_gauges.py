@@ -47,7 +47,7 @@ class StoreGauges(Collector):
         """
         self._reading = None
         try:
-            figures = await deps.store.figures()
+            figures = await deps.store.monitoring.figures()
         except Exception as exc:  # the database is down or slow: log it, serve the rest
             log.warning("metrics_store_unreadable", error=repr(exc))
             return

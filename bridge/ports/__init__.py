@@ -3,7 +3,7 @@
 * ``remote`` — the marketplace, the billing core and the mapping files;
 * ``metrics`` — what the services record (calls, delivery latency, messages);
 * ``robot`` — the group-chat robot the alert notifier posts to;
-* ``store`` — the store by role (intake, lines, delivery, console, accounts) and ``StorePort``.
+* ``store`` — the store's roles (one per repository) and ``StorePort``, which hands them out.
 
 This package is their public face: import the names from ``bridge.ports``.
 """
@@ -14,12 +14,19 @@ from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
     ConsoleStorePort,
+    DashboardStorePort,
     DeliveryStorePort,
     IntakeStorePort,
     LineStorePort,
+    MonitoringStorePort,
+    MoveStorePort,
+    OperationStorePort,
+    PollerStorePort,
     QueueStorePort,
+    ReconcileStorePort,
     ReversalStorePort,
     StorePort,
+    ViewStorePort,
 )
 
 __all__ = [
@@ -27,13 +34,20 @@ __all__ = [
     "BillingPort",
     "ChatRobotPort",
     "ConsoleStorePort",
+    "DashboardStorePort",
     "DeliveryStorePort",
     "IntakeStorePort",
     "LineStorePort",
     "MappingFilesPort",
     "MarketplacePort",
     "MetricsPort",
+    "MonitoringStorePort",
+    "MoveStorePort",
+    "OperationStorePort",
+    "PollerStorePort",
     "QueueStorePort",
+    "ReconcileStorePort",
     "ReversalStorePort",
     "StorePort",
+    "ViewStorePort",
 ]

@@ -50,7 +50,7 @@ class Notifier:
         shops = deps.settings.shops
         observation = Observation(
             now=now,
-            figures=await deps.store.figures(),
+            figures=await deps.store.monitoring.figures(),
             breaker_open=deps.runtime.breaker.is_open(now),
             session_expiry={n: s.session_expires_at for n, s in shops.items() if s.session_expires_at},
         )

@@ -53,7 +53,9 @@ class AppliedWriter:
     async def _write(self, group: list[tuple[Applied, asyncio.Future[LineRecord | None]]]) -> None:
         deps = self._deps
         try:
-            fresh = await deps.store.record_applied_many([a for a, _ in group], deps.owner, deps.clock())
+            fresh = await deps.store.operations.record_applied_many(
+                [a for a, _ in group], deps.owner, deps.clock()
+            )
         except Exception as exc:  # one bad part must not fail the others: each on its own
             if len(group) == 1:
                 _settle(group[0][1], exc)

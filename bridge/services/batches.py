@@ -57,9 +57,9 @@ async def offer(deps: Deps, actor: str, action: str, f: QueueFilter, shown: dict
         created_at=deps.clock(),
         started_at=None,
         filter=shown,
-        line_ids=tuple(await deps.store.queue_ids(f, BATCH_MAX)),
+        line_ids=tuple(await deps.store.queue.queue_ids(f, BATCH_MAX)),
     )
-    await deps.store.offer_batch(batch)
+    await deps.store.queue.offer_batch(batch)
     return batch
 
 
@@ -70,19 +70,19 @@ def _check(action: str, resolution: str, note: str) -> None:
 
 async def act(deps: Deps, actor: str, batch_id: str, *, note: str = "", resolution: str = "") -> Acted:
     """Act on the batch's counted lines once; raises ``BatchRefused`` (nothing done) when it cannot."""
-    offered = await deps.store.batch(batch_id)
+    offered = await deps.store.queue.batch(batch_id)
     if offered is None:
         raise BatchRefused("bulk_unknown")
     if not offered.line_ids:
         raise BatchRefused("bulk_empty")
     _check(offered.action, resolution, note)
-    batch = await deps.store.start_batch(batch_id, deps.clock())
+    batch = await deps.store.queue.start_batch(batch_id, deps.clock())
     if batch is None:
         return Acted(offered, fresh=False)
     detail = {"count": len(batch.line_ids), "filter": batch.filter, "code": f"bulk_{batch.action}"}
     if batch.action == "resolve":
         detail["resolution"] = resolution
-    await deps.store.add_audit(
+    await deps.store.console.add_audit(
         at=deps.clock(),
         actor=actor,
         action=f"bulk_{batch.action}",
@@ -105,9 +105,9 @@ async def _one(deps: Deps, actor: str, batch: Batch, line_id: int, note: str, re
 
 async def report(deps: Deps, batch: Batch) -> Tally:
     """The batch's outcome now; lines not reached yet (or never, if unconfirmed) count as moving."""
-    entries = (await deps.store.audit_batches([batch.id]))[batch.id]
+    entries = (await deps.store.queue.audit_batches([batch.id]))[batch.id]
     acted = {e.line_id: (e.outcome, str((e.detail or {}).get("code", ""))) for e in entries if e.line_id}
-    now = tally(batch.action, acted, await deps.store.line_states(acted))
+    now = tally(batch.action, acted, await deps.store.queue.line_states(acted))
     waiting = len(set(batch.line_ids) - set(acted)) if batch.started_at is not None else 0
     return Tally(now.done, now.again, now.gone, now.moving + waiting)
 
@@ -134,5 +134,5 @@ async def retry_lines(deps: Deps, actor: str, line_ids: Iterable[int], note: str
         filter={"ids": " ".join(str(i) for i in ids)},
         line_ids=ids,
     )
-    await deps.store.offer_batch(batch)
+    await deps.store.queue.offer_batch(batch)
     return await act(deps, actor, batch.id, note=note)

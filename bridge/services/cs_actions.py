@@ -65,8 +65,8 @@ async def _finish(
 ) -> Outcome:
     """Write the audit entry for ``outcome`` (the line's state now is "after"), in ``batch`` if any."""
     line = outcome.line
-    after = await deps.store.line_by_id(line.id) if line is not None else None
-    await deps.store.add_audit(
+    after = await deps.store.console.line_by_id(line.id) if line is not None else None
+    await deps.store.console.add_audit(
         at=deps.clock(),
         actor=actor,
         action=action,
@@ -82,7 +82,7 @@ async def _finish(
 
 
 async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineRecord | Outcome:
-    line = await deps.store.line_by_id(line_id)
+    line = await deps.store.console.line_by_id(line_id)
     if line is None:
         return Outcome("refused", "not_found", params={"line_id": str(line_id)})
     if line.state not in set(allowed):
@@ -93,7 +93,7 @@ async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineR
 async def _replan(deps: Deps, actor: str, line: LineRecord, card: str | None) -> bool:
     """EXCEPTION → READY with this line's own request_ids; raises PlanError / CardNumberError."""
     plan, card_no = await plan_for(deps, line, card)
-    await deps.store.reset_attempts(line.id, deps.clock())
+    await deps.store.lines.reset_attempts(line.id, deps.clock())
     return await mark_planned(deps, line, plan, card_no, actor=actor, frm=S.EXCEPTION)
 
 
@@ -185,7 +185,9 @@ async def resolve(
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "resolve", found, note, detail, batch)
-    moved = await deps.store.resolve(found, resolution=resolution, note=note, now=deps.clock(), actor=actor)
+    moved = await deps.store.moves.resolve(
+        found, resolution=resolution, note=note, now=deps.clock(), actor=actor
+    )
     outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
     return await _finish(deps, actor, "resolve", outcome, note, detail, batch)
 
@@ -200,7 +202,7 @@ async def cancel_refund(
     if _maybe_credited(found):  # credited and refunded is what this refusal prevents
         refusal = Outcome("refused", "maybe_applied", found)
         return await _finish(deps, actor, "cancel_refund", refusal, note, batch=batch)
-    moved = await deps.store.cancel_for_refund(
+    moved = await deps.store.moves.cancel_for_refund(
         found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
@@ -220,7 +222,7 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
         return await _finish(deps, actor, action, found, note)
     if not _maybe_credited(found):
         return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
-    moved = await deps.store.refund_after_delivery(
+    moved = await deps.store.moves.refund_after_delivery(
         found,
         detail={"refund": True, "maybe_credited": True, "note": note},
         memo=memo_for(found.oid, "REFUND_AFTER_DELIVERY"),
@@ -234,7 +236,7 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
 
 async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
     """Ask the billing core to re-send the set-top box's entitlements (harmless to repeat)."""
-    line = await deps.store.line_by_id(line_id)
+    line = await deps.store.console.line_by_id(line_id)
     if line is None or not line.card_no:
         refusal = Outcome("refused", "not_found" if line is None else "no_card", line)
         return await _finish(deps, actor, "refresh_auth", refusal, note)

@@ -38,12 +38,12 @@ async def write_back_due(deps: Deps) -> int:
     """Write back the trades due: their lines read in one go, the calls a few at a time, and the
     trades the marketplace took recorded together once the batch's calls are over."""
     cfg = deps.settings.writeback
-    trades = await deps.store.claim_trades(
+    trades = await deps.store.delivery.claim_trades(
         deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, cfg.max_in_flight * 4
     )
     if not trades:
         return 0
-    lines = await deps.store.lines_of_trades([t.id for t in trades])
+    lines = await deps.store.delivery.lines_of_trades([t.id for t in trades])
     sem = asyncio.Semaphore(cfg.max_in_flight)
     delivered: list[tuple[TradeRecord, str]] = []
 
@@ -58,7 +58,7 @@ async def write_back_due(deps: Deps) -> int:
             await asyncio.gather(*(_one(t) for t in trades))
         finally:  # what the marketplace took is recorded even if a sibling call failed
             now = deps.clock()
-            await deps.store.trades_delivered(delivered, actor=deps.owner, now=now)
+            await deps.store.delivery.trades_delivered(delivered, actor=deps.owner, now=now)
             for trade, _ in delivered:
                 if trade.pay_time is not None:
                     deps.metrics.delivered(max(0.0, (now - trade.pay_time).total_seconds()))
@@ -106,7 +106,7 @@ async def _failed(deps: Deps, trade: TradeRecord, exc: Exception) -> None:
         retry_after=retry_after,
         rng=deps.rng,
     )
-    await deps.store.trade_delivery_failed(
+    await deps.store.delivery.trade_delivery_failed(
         trade,
         error=f"{type(exc).__name__}: {exc}",
         actor=deps.owner,
@@ -117,9 +117,9 @@ async def _failed(deps: Deps, trade: TradeRecord, exc: Exception) -> None:
 
 
 async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:
-    for line in await deps.store.trade_lines(trade.id):
+    for line in await deps.store.delivery.trade_lines(trade.id):
         if line.state is LineState.APPLIED:
-            await deps.store.refund_after_delivery(
+            await deps.store.moves.refund_after_delivery(
                 line,
                 detail={"trade_status": "closed"},
                 memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),
@@ -127,5 +127,5 @@ async def _closed_after_provisioning(deps: Deps, trade: TradeRecord) -> None:
                 actor=deps.owner,
                 frm=(LineState.APPLIED,),
             )
-    await deps.store.release_trade(trade, deps.owner)
+    await deps.store.delivery.release_trade(trade, deps.owner)
     log.warning("trade_closed_after_provisioning")

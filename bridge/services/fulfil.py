@@ -92,7 +92,7 @@ async def fulfil_due(deps: Deps) -> int:
                 and not deps.runtime.stopping.is_set()
                 and not deps.runtime.breaker.is_open(deps.clock())
             ):
-                for line in await deps.store.claim_lines(
+                for line in await deps.store.lines.claim_lines(
                     deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, free
                 ):
                     inflight.add(asyncio.create_task(provision_line(deps, line, writer)))
@@ -163,7 +163,9 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
         return _Lookup.WAITING
     if found is not None:
         log.info("reconciled_applied")
-        write = deps.store.record_applied(line, op, found, deps.owner, deps.clock(), how="reconciled")
+        write = deps.store.operations.record_applied(
+            line, op, found, deps.owner, deps.clock(), how="reconciled"
+        )
         fresh = await _final(write)
         _refused(fresh is not None)
         return _Lookup.WAITING if fresh is None else fresh
@@ -173,7 +175,7 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
     log.info("not_found_yet_settling", settles_at=settled.isoformat())
     why = "not found yet: waiting for the settle time"
     _refused(
-        await deps.store.record_retry(
+        await deps.store.operations.record_retry(
             line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
         )
     )
@@ -191,7 +193,7 @@ async def _provision_part(
             if checked is not _Lookup.NEVER_APPLIED:
                 return checked if isinstance(checked, LineRecord) else None
         if deps.runtime.stopping.is_set():  # shutting down: no new call (a lookup was harmless)
-            await store.release(line)
+            await store.lines.release(line)
             log.info("stopping_before_part")
             return None
         if not await submit_on_lease(deps, line, op):
@@ -200,7 +202,7 @@ async def _provision_part(
             result = await _apply(deps, op)
     except Ambiguous as exc:
         next_at = deps.clock() + timedelta(seconds=1)
-        write = store.record_unknown(
+        write = store.operations.record_unknown(
             line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
         )
         _refused(await _final(write))
@@ -268,7 +270,7 @@ async def _retry_later(
         rng=deps.rng,
     )
     counted = (not outage) if count is None else count
-    written = await deps.store.record_retry(
+    written = await deps.store.operations.record_retry(
         line,
         op,
         error=str(exc),
@@ -284,7 +286,7 @@ async def _retry_later(
 async def _exception(
     deps: Deps, line: LineRecord, reason: str, message: str, not_applied: Sequence[OperationRecord] = ()
 ) -> None:
-    written = await deps.store.record_exception(
+    written = await deps.store.operations.record_exception(
         line,
         reason=reason,
         message=f"{reason_text(reason, 'en')}: {message}",

@@ -77,7 +77,7 @@ async def poll_all(deps: Deps) -> list[PollReport]:
             reports.append(await poll_once(deps, shop))
         except BridgeError as exc:
             log.error("poll_failed", shop=shop, error=str(exc), error_kind=type(exc).__name__)
-            await deps.store.poll_failed(shop, f"{type(exc).__name__}: {exc}")
+            await deps.store.intake.poll_failed(shop, f"{type(exc).__name__}: {exc}")
     return reports
 
 
@@ -91,20 +91,20 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
     report = PollReport(shop)
     started = deps.clock()
     lease = timedelta(seconds=deps.settings.polling.lease_s)
-    held = await deps.store.take_poller(shop, deps.owner, now=started, until=started + lease)
+    held = await deps.store.pollers.take_poller(shop, deps.owner, now=started, until=started + lease)
     if held.owner != deps.owner:
         report.polled = False
         until = held.until.isoformat() if held.until else None
         log.debug("poll_skipped", shop=shop, reason="another instance polls", poller=held.owner, until=until)
         return report
-    watermark = await deps.store.watermark(shop)
+    watermark = await deps.store.intake.watermark(shop)
     async with kept_polling(deps, held):
         await _read_windows(deps, shop, watermark, started, report)
     target = next_watermark(watermark, started)
     if report.unstored:  # stay below the oldest unstored paid trade: the next poll reads it again
         target = min(target, min(report.unstored) - timedelta(seconds=1))
     now = deps.clock()
-    report.saved = await deps.store.save_watermark(
+    report.saved = await deps.store.intake.save_watermark(
         shop, target, owner=deps.owner, token=held.token, started=started, now=now, until=now + lease
     )
     if not report.saved:  # a paused poller whose lease another took: the next poll reads the window again
@@ -135,7 +135,7 @@ async def _read_windows(
         report.windows += 1
         summaries = await deps.shops[shop].list_modified(start, end)
         report.seen += len(summaries)
-        known = await deps.store.known_versions(shop, [s.tid for s in summaries])
+        known = await deps.store.intake.known_versions(shop, [s.tid for s in summaries])
         fresh: dict[int, None] = {}  # in order, each once
         for summary in summaries:
             if needs_read(known.get(summary.tid), summary):
@@ -149,7 +149,7 @@ async def release_pollers(deps: Deps) -> None:
     """Graceful shutdown: give up this instance's poller leases so another polls at once."""
     for shop in deps.shops:
         try:
-            if await deps.store.release_poller(shop, deps.owner):
+            if await deps.store.pollers.release_poller(shop, deps.owner):
                 log.info("poller_released", shop=shop)
         except Exception as exc:  # shutting down: the lease simply runs out instead
             log.warning("poller_release_failed", shop=shop, error=repr(exc))
@@ -190,7 +190,7 @@ async def _save_page(
         return []
     try:
         return list(
-            zip(page, await deps.store.save_trades(shop, page, deps.clock(), deps.owner), strict=True)
+            zip(page, await deps.store.intake.save_trades(shop, page, deps.clock(), deps.owner), strict=True)
         )
     except Exception as exc:  # services see no SQL library: whatever the store raised
         log.warning("page_store_retry", shop=shop, trades=len(page), error=repr(exc))
@@ -223,7 +223,7 @@ async def ingest_tids(
     raised (it is in ``report.failed``); a transient error is raised. ``known``: the tids the store
     already holds, when the caller has them."""
     if known is None:
-        known = set(await deps.store.known_versions(shop, tids))
+        known = set(await deps.store.intake.known_versions(shop, tids))
     for at in range(0, len(tids), _PAGE):
         await _ingest_page(deps, shop, tids[at : at + _PAGE], known, report)
 
@@ -251,11 +251,11 @@ async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: A
 async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
     report.failed.append(tid)
     log.error("trade_unreadable", shop=shop, tid=tid, error=error)
-    await deps.store.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock())
+    await deps.store.intake.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock())
 
 
 async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) -> None:
-    if _skipped(shop, trade, bool(await deps.store.find_trades(trade.tid, shop)), report):
+    if _skipped(shop, trade, bool(await deps.store.views.find_trades(trade.tid, shop)), report):
         return
     stored = await _save(deps, shop, trade)
     report.stored += 1
@@ -270,7 +270,7 @@ async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:
     """Store the trade, trying again after a storage error; ``_Unstored`` when it keeps failing."""
     for attempt in range(1, _STORE_TRIES + 1):
         try:
-            return await deps.store.save_trade(shop, trade, deps.clock(), deps.owner)
+            return await deps.store.intake.save_trade(shop, trade, deps.clock(), deps.owner)
         except Exception as exc:  # services see no SQL library: whatever the store raised
             if attempt == _STORE_TRIES:
                 raise _Unstored(trade.modified, exc) from exc
@@ -281,5 +281,5 @@ async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:
 
 async def _superseded(deps: Deps, shop: str, trade: Trade) -> bool:
     """The store holds a newer read of this trade than ``trade`` (this one is stale)."""
-    stored = (await deps.store.known_versions(shop, [trade.tid])).get(trade.tid)
+    stored = (await deps.store.intake.known_versions(shop, [trade.tid])).get(trade.tid)
     return stored is not None and stored.modified > trade.modified

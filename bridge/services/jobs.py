@@ -56,7 +56,7 @@ def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Cal
 
 
 async def _sweep(deps: Deps) -> None:
-    cleared = await deps.store.sweep_leases(deps.clock())
+    cleared = await deps.store.lines.sweep_leases(deps.clock())
     if cleared:
         log.info("expired_leases_cleared", count=cleared)
 

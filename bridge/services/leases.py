@@ -43,15 +43,15 @@ async def submit_on_lease(deps: Deps, line: LineRecord, op: OperationRecord) -> 
     long enough (the line is then given back), or the line moved on meanwhile.
     """
     store, need = deps.store, needed_for_call_s(deps)
-    if await store.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
+    if await store.operations.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
         return True
-    if not await store.renew_lease(line, deps.clock(), deps.settings.fulfilment.lease_s):
+    if not await store.lines.renew_lease(line, deps.clock(), deps.settings.fulfilment.lease_s):
         log.warning("lease_lost_before_call")
         return False
-    if await store.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
+    if await store.operations.begin_submit(line, op, deps.owner, deps.clock(), need_s=need):
         return True
     lease_s = deps.settings.fulfilment.lease_s
-    await store.release(line, next_at=deps.clock() + timedelta(seconds=lease_s))  # not this pass again
+    await store.lines.release(line, next_at=deps.clock() + timedelta(seconds=lease_s))  # not this pass again
     log.warning("no_call_on_this_lease", lease_s=lease_s, needs_s=need)
     return False
 
@@ -61,7 +61,7 @@ async def _renew_every(deps: Deps, line: LineRecord, every_s: float) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
-            renewed = await deps.store.renew_lease(line, deps.clock(), lease_s)
+            renewed = await deps.store.lines.renew_lease(line, deps.clock(), lease_s)
         except Exception as exc:  # a store hiccup: the next tick tries again
             log.warning("lease_renewal_error", error=repr(exc))
             continue
@@ -77,7 +77,7 @@ async def _renew_poller_every(deps: Deps, held: PollerLease, every_s: float) -> 
         await asyncio.sleep(every_s)
         now = deps.clock()
         try:
-            renewed = await deps.store.renew_poller(
+            renewed = await deps.store.pollers.renew_poller(
                 held.shop, deps.owner, held.token, now=now, until=now + lease
             )
         except Exception as exc:  # a store hiccup: the next tick tries again

@@ -92,10 +92,10 @@ async def release_parked(deps: Deps) -> list[LineRecord]:
     """Lines in EXCEPTION for an unmapped SKU that is now mapped go back to RECEIVED (the ones
     moved are returned, as they were read)."""
     released: list[LineRecord] = []
-    for line in await deps.store.lines_in([LineState.EXCEPTION], limit=100_000):
+    for line in await deps.store.lines.lines_in([LineState.EXCEPTION], limit=100_000):
         if line.reason != "UNMAPPED_SKU" or deps.runtime.mappings.skus.get(line.outer_sku_id) is None:
             continue
-        if await deps.store.release_parked(
+        if await deps.store.moves.release_parked(
             line, mapping_version=deps.runtime.mappings.version, now=deps.clock(), actor=deps.owner
         ):
             released.append(line)
@@ -108,7 +108,7 @@ async def parked_outcomes(deps: Deps, mapping: MappingSet, outer_sku_id: str) ->
     """How the lines parked for ``outer_sku_id`` would plan under ``mapping`` (to a sample card):
     ``CONTINUED`` or the reason they would still need a person, counted."""
     outcomes: list[str] = []
-    for line in await deps.store.parked_lines(outer_sku_id):
+    for line in await deps.store.console.parked_lines(outer_sku_id):
         try:
             plan_line(line.shop, line.tid, order_line(line), SAMPLE_CARD, mapping)
         except PlanError as exc:
@@ -122,13 +122,13 @@ async def replan_released(deps: Deps, released: list[LineRecord]) -> tuple[tuple
     """Plan the released lines now (the pipeline's own planner) and count what really became of
     each: ``CONTINUED`` (READY or further), the reason it is back in EXCEPTION for, or
     ``STILL_WAITING`` when another instance has it in hand."""
-    fresh = [await deps.store.line_by_id(line.id) for line in released]
+    fresh = [await deps.store.console.line_by_id(line.id) for line in released]
     waiting = [line for line in fresh if line is not None and line.state is LineState.RECEIVED]
     if waiting:
         await plan_lines(deps, [(None, line) for line in waiting])
     outcomes: list[str] = []
     for line in released:
-        now = await deps.store.line_by_id(line.id)
+        now = await deps.store.console.line_by_id(line.id)
         if now is None or now.state is LineState.RECEIVED:
             outcomes.append(STILL_WAITING)
         elif now.state is LineState.EXCEPTION:
@@ -192,7 +192,7 @@ async def save_edit(
 
 async def _audited(deps: Deps, actor: str, result: EditResult, detail: dict[str, object]) -> EditResult:
     outcome = {"saved": "done", "unchanged": "unchanged"}.get(result.status, "refused")
-    await deps.store.add_audit(
+    await deps.store.console.add_audit(
         at=deps.clock(),
         actor=actor,
         action="mapping_save",

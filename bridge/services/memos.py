@@ -44,7 +44,9 @@ WAIT_S = 5.0
 
 async def write_memos_due(deps: Deps, limit: int = 20) -> int:
     # held for one lease, like lines and trades: a crash delays CS's memo by the lease, not a minute
-    memos = await deps.store.claim_memos(deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s)
+    memos = await deps.store.delivery.claim_memos(
+        deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s
+    )
     trades: dict[tuple[str, int], list[MemoRecord]] = {}
     for memo in memos:
         trades.setdefault((memo.shop, memo.tid), []).append(memo)
@@ -56,11 +58,11 @@ async def write_memos_due(deps: Deps, limit: int = 20) -> int:
 async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
     """One trade's memo, rendered once for all its rows claimed together."""
     shop, tid = rows[0].shop, rows[0].tid
-    lines = await deps.store.lines_of_tid(shop, tid)
+    lines = await deps.store.delivery.lines_of_tid(shop, tid)
     moving = {line.oid for line in lines if waits_to_settle(line)}
     later = [m for m in rows if line_of_key(m.key) in moving]
     for memo in later:
-        await deps.store.memo_later(memo, deps.clock() + timedelta(seconds=WAIT_S))
+        await deps.store.delivery.memo_later(memo, deps.clock() + timedelta(seconds=WAIT_S))
     due = [m for m in rows if m not in later]
     if not due:
         return
@@ -77,7 +79,7 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
         return
     for memo in due:  # the event records what the memo says now
         written = dataclasses.replace(memo, text=wanted.memo, flag=wanted.flag.value)
-        await deps.store.memo_done(written, deps.owner, deps.clock())
+        await deps.store.delivery.memo_done(written, deps.owner, deps.clock())
 
 
 async def _failed(deps: Deps, memo: MemoRecord, exc: BridgeError) -> None:
@@ -89,4 +91,4 @@ async def _failed(deps: Deps, memo: MemoRecord, exc: BridgeError) -> None:
         retry_after=exc.retry_after if isinstance(exc, Retryable) else None,
         rng=deps.rng,
     )
-    await deps.store.memo_failed(memo, f"{type(exc).__name__}: {exc}", next_at)
+    await deps.store.delivery.memo_failed(memo, f"{type(exc).__name__}: {exc}", next_at)

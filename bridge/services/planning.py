@@ -60,7 +60,7 @@ async def plan_lines(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]
         chosen.append(i)
     ready = [False] * len(items)
     if planned:
-        done = await deps.store.mark_ready_many(planned, now=deps.clock(), actor=deps.owner)
+        done = await deps.store.lines.mark_ready_many(planned, now=deps.clock(), actor=deps.owner)
         for i, ok in zip(chosen, done, strict=True):
             ready[i] = ok
     return ready
@@ -79,7 +79,7 @@ async def plan_for(
     card_no = None
     if requires_card_no(ol, mapping):
         if not card:
-            trade = trade or await deps.store.trade_for_planning(line)
+            trade = trade or await deps.store.lines.trade_for_planning(line)
             card = extract_card_no(trade, ol, card_rule(deps, line.shop))
         card_no = card
     plan = plan_line(
@@ -107,7 +107,7 @@ async def mark_planned(
     deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, actor: str, frm: LineState
 ) -> bool:
     """Move the line from ``frm`` to READY with the plan's operations (request_ids kept forever)."""
-    [ready] = await deps.store.mark_ready_many(
+    [ready] = await deps.store.lines.mark_ready_many(
         [_planned(deps, line, plan, card_no, frm=frm)], now=deps.clock(), actor=actor
     )
     return ready
@@ -115,7 +115,7 @@ async def mark_planned(
 
 async def _plan_failed(deps: Deps, line: LineRecord, exc: PlanError | CardNumberError) -> None:
     reason = exc.reason.value
-    await deps.store.record_exception(
+    await deps.store.operations.record_exception(
         line,
         reason=reason,
         message=f"{reason_text(reason, 'en')}: {exc.detail}",
@@ -129,7 +129,7 @@ async def _plan_failed(deps: Deps, line: LineRecord, exc: PlanError | CardNumber
 
 async def plan_due(deps: Deps, limit: int = 200) -> int:
     """Plan RECEIVED lines left by a restart or sent back to RECEIVED (together, as ``plan_lines``)."""
-    claimed = await deps.store.claim_lines(
+    claimed = await deps.store.lines.claim_lines(
         deps.owner, deps.clock(), deps.settings.fulfilment.lease_s, limit, states=(LineState.RECEIVED,)
     )
     ready: list[bool] = [False] * len(claimed)
@@ -138,5 +138,5 @@ async def plan_due(deps: Deps, limit: int = 200) -> int:
     finally:
         for line, done in zip(claimed, ready, strict=True):
             if not done:  # READY and EXCEPTION clear the lease themselves
-                await deps.store.release(line)
+                await deps.store.lines.release(line)
     return len(claimed)

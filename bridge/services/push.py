@@ -164,7 +164,7 @@ async def _stored(deps: Deps, shop: str, trades: dict[int, list[PushMessage]]) -
     """Read and store the trades the messages name (the polling path), except those whose stored
     read came after every message about them; the tids whose messages may be confirmed."""
     tids = list(trades)
-    known = await deps.store.known_versions(shop, tids)
+    known = await deps.store.intake.known_versions(shop, tids)
     covered = {t for t in tids if all(read_since(known.get(t), m.published) for m in trades[t])}
     fresh = [t for t in tids if t not in covered]
     outcome = PollReport(shop)

@@ -74,7 +74,7 @@ async def reconcile_day(deps: Deps, day: date) -> ReconcileReport:
     """Reconcile ``day`` (local date, UTC+8) and store the run; ``ReconcileBusy`` while another runs it."""
     settings = deps.settings.reconcile
     started = deps.clock()
-    held = await deps.store.take_reconcile_lease(
+    held = await deps.store.reconcile.take_reconcile_lease(
         day, deps.owner, now=started, until=started + timedelta(seconds=settings.lease_s)
     )
     if held is None:
@@ -82,7 +82,7 @@ async def reconcile_day(deps: Deps, day: date) -> ReconcileReport:
     try:
         return await _run(deps, day, started)
     except BaseException:
-        await deps.store.release_reconcile_lease(day, deps.owner)
+        await deps.store.reconcile.release_reconcile_lease(day, deps.owner)
         raise
 
 
@@ -94,14 +94,14 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
         paid += await _paid_in_shop(
             deps, shop, day, start, min(started, end + timedelta(days=settings.scan_days))
         )
-    lines = await deps.store.lines_paid_between(start, end)
+    lines = await deps.store.reconcile.lines_paid_between(start, end)
     request_ids = [op.request_id for line in lines for op in line.operations]
     found = await _look_up(deps, request_ids)
     listing = await deps.billing.list_operations(day)
     if listing is None:
         log.warning("reconcile_listing_unavailable", day=day.isoformat())
     unknown = {op.request_id for op in listing or ()} - set(request_ids)
-    known = await deps.store.known_request_ids(unknown)
+    known = await deps.store.reconcile.known_request_ids(unknown)
     now = deps.clock()
     rows = reconcile(
         day,
@@ -123,7 +123,7 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
         looked_up=len(found),
         listed=len(listing or ()),
     )
-    run = await deps.store.save_reconciliation(
+    run = await deps.store.reconcile.save_reconciliation(
         figures, [(row, row.line_id in flagged) for row in rows], owner=deps.owner, now=deps.clock()
     )
     log.info(
@@ -175,7 +175,7 @@ async def _put_before_cs(deps: Deps, rows: list[Disagreement], lines: dict[int, 
         if row.line_id is None or row.line_id in tried or row.line_id not in lines:
             continue
         tried.add(row.line_id)
-        moved = await deps.store.flag_for_reconciliation(
+        moved = await deps.store.reconcile.flag_for_reconciliation(
             lines[row.line_id],
             reason=row.kind,
             message=f"{reason_text(row.kind)}：{row.detail}",
@@ -190,7 +190,7 @@ async def _put_before_cs(deps: Deps, rows: list[Disagreement], lines: dict[int, 
 async def reconcile_yesterday(deps: Deps) -> ReconcileReport | None:
     """The daily job: reconcile yesterday unless an instance already did (or is doing) it."""
     day = yesterday(deps.clock())
-    stored = await deps.store.reconcile_run(day)
+    stored = await deps.store.reconcile.reconcile_run(day)
     if stored is not None and stored[0].finished_at is not None:
         log.info("reconcile_skipped", day=day.isoformat(), reason="already reconciled")
         return None

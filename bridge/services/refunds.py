@@ -33,11 +33,11 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
         closed = trade.status in CLOSED_STATUSES or refund == "SUCCESS"
         if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and refund == "SUCCESS":
             # CS cancelled it and asked for the refund: now done, its memo section says so
-            await deps.store.queue_memo(line.shop, line.tid, refunded_memo(line.oid), deps.clock())
+            await deps.store.delivery.queue_memo(line.shop, line.tid, refunded_memo(line.oid), deps.clock())
         elif closed or refund in REFUND_OPEN:
             await _refund_requested(deps, line, refund, closed)
         elif line.state is S.HELD:
-            moved = await deps.store.release_hold(
+            moved = await deps.store.moves.release_hold(
                 line, refund_status=refund, now=deps.clock(), actor=deps.owner
             )
             if moved:
@@ -57,10 +57,10 @@ async def _refund_requested(deps: Deps, line: LineRecord, refund: str, closed: b
         target = S.CANCELLED if closed else S.HELD
         if line.state is target:
             return
-        stop = deps.store.cancel_refunded if closed else deps.store.hold
+        stop = deps.store.moves.cancel_refunded if closed else deps.store.moves.hold
         if await stop(line, refund_status=refund, now=now, actor=deps.owner):
             log.info("provisioning_stopped", tid=line.tid, oid=line.oid, to=target.value)
-    elif line.state in PROVISIONED and await deps.store.refund_after_delivery(
+    elif line.state in PROVISIONED and await deps.store.moves.refund_after_delivery(
         line,
         detail={"refund_status": refund, "closed": closed},
         memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),
@@ -74,7 +74,7 @@ async def _refund_maybe_credited(deps: Deps, line: LineRecord, refund: str, clos
     """Never cancel what may have been credited: a person decides on a reversal (REVERSAL_PENDING)."""
     if line.state not in CANCELLABLE:
         return  # still moving (READY with a part to look up): it settles first
-    if await deps.store.refund_after_delivery(
+    if await deps.store.moves.refund_after_delivery(
         line,
         detail={"refund_status": refund, "closed": closed, "maybe_credited": True},
         memo=memo_for(line.oid, "REFUND_AFTER_DELIVERY"),

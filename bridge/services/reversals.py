@@ -66,7 +66,7 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
     if not parts:
         return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
     approval = needs_approval(found, deps.settings.reversal.approval_threshold_fen)
-    moved = await deps.store.request_reversal(
+    moved = await deps.store.reversals.request_reversal(
         found, parts, approval=approval, note=note, now=deps.clock(), actor=actor
     )
     code = ("reversal_awaits_approval" if approval else "reversal_started") if moved else "not_waiting"
@@ -85,7 +85,7 @@ async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: st
         return await _finish(deps, actor, action, found, note)
     if not admin:
         return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), note)
-    moved = await deps.store.approve_reversal(
+    moved = await deps.store.reversals.approve_reversal(
         found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor
     )
     outcome = Outcome("done" if moved else "unchanged", "reversal_started" if moved else "not_waiting", found)
@@ -99,7 +99,7 @@ async def _performed(deps: Deps, decided: Outcome) -> Outcome:
     by the billing core (with its reason), or still going (a lost answer waits to be looked up)."""
     await reverse_due(deps)
     line = decided.line
-    now = await deps.store.line_by_id(line.id) if line is not None else None
+    now = await deps.store.console.line_by_id(line.id) if line is not None else None
     if now is None or line is None:
         return decided
     if now.state is S.REVERSED:
@@ -120,7 +120,7 @@ async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: s
         return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), reason)
     if not reason:
         return await _finish(deps, actor, action, Outcome("refused", "reason_needed", found), reason)
-    moved = await deps.store.reject_reversal(found, reason=reason, now=deps.clock(), actor=actor)
+    moved = await deps.store.reversals.reject_reversal(found, reason=reason, now=deps.clock(), actor=actor)
     outcome = Outcome(
         "done" if moved else "unchanged", "reversal_rejected" if moved else "not_waiting", found
     )
@@ -135,7 +135,9 @@ async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Out
     found = await _load(deps, line_id, (S.REVERSAL_PENDING,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
-    moved = await deps.store.settle_reversal_by_hand(found, note=note, now=deps.clock(), actor=actor)
+    moved = await deps.store.reversals.settle_reversal_by_hand(
+        found, note=note, now=deps.clock(), actor=actor
+    )
     outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
     return await _finish(deps, actor, action, outcome, note)
 
@@ -148,7 +150,7 @@ async def reverse_due(deps: Deps) -> int:
     if deps.runtime.stopping.is_set():
         return 0
     settings = deps.settings
-    claimed = await deps.store.claim_lines(
+    claimed = await deps.store.lines.claim_lines(
         deps.owner,
         deps.clock(),
         settings.fulfilment.lease_s,
@@ -168,7 +170,7 @@ async def reverse_due(deps: Deps) -> int:
 async def _reverse_line(deps: Deps, line: LineRecord) -> None:
     """Undo each part not yet done; give the line back (not due before a moment) when one must wait."""
     log_line = log.bind(line_id=line.id, tid=line.tid, oid=line.oid)
-    for part in await deps.store.reversal_parts(line.id):
+    for part in await deps.store.reversals.reversal_parts(line.id):
         if part.state not in (P.PENDING, P.SENT):
             continue
         wait_until = await _undo(deps, line, part)
@@ -176,7 +178,7 @@ async def _reverse_line(deps: Deps, line: LineRecord) -> None:
             return  # the line moved on (refused, fenced out): nothing more on this lease
         if isinstance(wait_until, datetime):
             log_line.info("reversal_waits", request_id=part.request_id, until=wait_until.isoformat())
-            await deps.store.release(line, next_at=wait_until)
+            await deps.store.lines.release(line, next_at=wait_until)
             return
     # every part done: the last one moved the line to REVERSED
 
@@ -210,7 +212,7 @@ async def _look_up(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | L
         return asked_at + timedelta(seconds=_LOOKUP_AGAIN_S)
     operation = next((op for op in line.operations if op.request_id == part.request_id), None)
     # re-read the part: the send marker that decides is the one stored now
-    stored = next((p for p in await deps.store.reversal_parts(line.id) if p.id == part.id), part)
+    stored = next((p for p in await deps.store.reversals.reversal_parts(line.id) if p.id == part.id), part)
     step = after_lookup(found, stored, operation, settle_s=settle_s, asked_at=asked_at)
     if step is Lookup.REVERSED:
         assert found is not None
@@ -229,10 +231,10 @@ async def _send(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Look
     (``Lookup.WAIT``: the answer was lost, look the part up at once)."""
     store, now = deps.store, deps.clock()
     need = needed_for_call_s(deps)
-    if not await store.renew_lease(line, now, deps.settings.fulfilment.lease_s):
+    if not await store.lines.renew_lease(line, now, deps.settings.fulfilment.lease_s):
         log.warning("lease_lost_before_reversal", line_id=line.id)
         return None
-    if not await store.reversal_sent(line, part, now, deps.owner, need_s=need):
+    if not await store.reversals.reversal_sent(line, part, now, deps.owner, need_s=need):
         log.warning("reversal_fenced_out", line_id=line.id)
         return None
     return await _called(deps, line, part)
@@ -246,25 +248,25 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
             result = await deps.billing.reverse(part.request_id, reversal_reason(line))
     except Ambiguous as exc:
         log.warning("reversal_answer_lost", request_id=part.request_id, error=str(exc))
-        if not await asyncio.shield(store.reversal_gave_up(line, part, str(exc), deps.clock())):
+        if not await asyncio.shield(store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())):
             return None
         return Lookup.WAIT
     except Permanent as exc:
         if exc.code == "OPERATION_NOT_FOUND":  # never applied as far as it knows: a lookup decides
-            if not await asyncio.shield(store.reversal_gave_up(line, part, str(exc), deps.clock())):
+            if not await asyncio.shield(store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())):
                 return None
             return Lookup.WAIT
         code = exc.code or "BILLING_REJECTED"
         log.warning("reversal_refused", request_id=part.request_id, code=code)
         await asyncio.shield(
-            store.reversal_refused(
+            store.reversals.reversal_refused(
                 line, part, code=code, message=exc.message, now=deps.clock(), actor=deps.owner
             )
         )
         return None
     except Retryable as exc:  # refused at the door (429, 503, 500): nothing changed
         log.warning("reversal_not_sent", request_id=part.request_id, error=str(exc))
-        if not await asyncio.shield(store.reversal_not_sent(line, part, str(exc), deps.clock())):
+        if not await asyncio.shield(store.reversals.reversal_not_sent(line, part, str(exc), deps.clock())):
             return None
         return retry_at(
             deps.clock(),
@@ -278,7 +280,9 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
         log.error("reversal_call_failed", request_id=part.request_id, error=str(exc))
         return None
     if result.status != "reversed":  # an answer that says otherwise: look it up before anything else
-        if not await asyncio.shield(store.reversal_gave_up(line, part, "answer not reversed", deps.clock())):
+        if not await asyncio.shield(
+            store.reversals.reversal_gave_up(line, part, "answer not reversed", deps.clock())
+        ):
             return None
         return Lookup.WAIT
     return await _done(deps, line, part, P.REVERSED, result.operation_id, "reversed")
@@ -288,7 +292,7 @@ async def _done(
     deps: Deps, line: LineRecord, part: ReversalPart, state: PartState, operation_id: str | None, how: str
 ) -> bool | None:
     after = await asyncio.shield(
-        deps.store.part_done(
+        deps.store.reversals.part_done(
             line, part, state, operation_id=operation_id, how=how, now=deps.clock(), actor=deps.owner
         )
     )

@@ -45,7 +45,7 @@ async def _card_refused(request: web.Request, outcome: Outcome, typed: str, note
     line = outcome.line
     if outcome.status != "refused" or line is None or line.state is not LineState.EXCEPTION:
         return None
-    trades = await deps_of(request).store.find_trades(line.tid, line.shop)
+    trades = await deps_of(request).store.views.find_trades(line.tid, line.shop)
     if not trades:
         return None
     form = CardForm(line.id, typed, note, card_error(translator(request), outcome))

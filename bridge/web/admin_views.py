@@ -16,9 +16,9 @@ async def audit(request: web.Request) -> web.Response:
     action = request.query.get("action", "").strip()[:40] or None
     raw = request.query.get("order", "").strip()
     order = int(raw) if is_id(raw) else None
-    entries = await deps.store.audit_entries(actor=actor, action=action, tid=order)
-    actors, actions = await deps.store.audit_actors_and_actions()
-    batches = await deps.store.audit_batches([e.batch for e in entries if e.batch and not e.line_id])
+    entries = await deps.store.console.audit_entries(actor=actor, action=action, tid=order)
+    actors, actions = await deps.store.console.audit_actors_and_actions()
+    batches = await deps.store.queue.audit_batches([e.batch for e in entries if e.batch and not e.line_id])
     return page(
         request,
         "audit.html",
@@ -38,7 +38,11 @@ async def users_page(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     return page(
-        request, "users.html", nav="users", users=await deps_of(request).store.all_users(), roles=ROLES
+        request,
+        "users.html",
+        nav="users",
+        users=await deps_of(request).store.accounts.all_users(),
+        roles=ROLES,
     )
 
 
@@ -63,17 +67,17 @@ async def _change(request: web.Request, op: str, name: str, role: str, password:
     deps, me = deps_of(request), user_of(request)
     store, now = deps.store, deps.clock()
     if op == "add":
-        await add_user(store, name, role, password, now)
+        await add_user(store.accounts, name, role, password, now)
         return
     if op == "password":
         check_account(name, "cs", password)
-        changed = await store.update_user(name, now, password_hash=hash_password(password))
+        changed = await store.accounts.update_user(name, now, password_hash=hash_password(password))
     elif op in ("disable", "enable") and name != me.name:
-        changed = await store.update_user(name, now, disabled=op == "disable")
+        changed = await store.accounts.update_user(name, now, disabled=op == "disable")
     elif op == "role" and name != me.name:
         if role not in ROLES:
             raise AccountError("bad_role")
-        changed = await store.update_user(name, now, role=role)
+        changed = await store.accounts.update_user(name, now, role=role)
     else:
         raise AccountError("not_allowed")
     if not changed:
@@ -82,7 +86,7 @@ async def _change(request: web.Request, op: str, name: str, role: str, password:
 
 async def _audit(request: web.Request, op: str, name: str, outcome: str, code: str) -> None:
     deps = deps_of(request)
-    await deps.store.add_audit(
+    await deps.store.console.add_audit(
         at=deps.clock(),
         actor=user_of(request).name,
         action=f"user_{op}" if op in ("add", "password", "disable", "enable", "role") else "user_change",

@@ -85,7 +85,7 @@ async def require_session(request: web.Request, handler: Handler) -> web.StreamR
     found = None
     if token:
         deps = deps_of(request)
-        found = await deps.store.session_user(session_digest(token), deps.clock())
+        found = await deps.store.accounts.session_user(session_digest(token), deps.clock())
     if found is not None:
         request[USER_KEY], request[CSRF_KEY] = found
     elif not _is_open(request.path):
@@ -163,14 +163,14 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     form = await request.post()
     name, password = str(form.get("name", "")), str(form.get("password", ""))
-    outcome = await authenticate(deps.store, name, password, deps.clock())
+    outcome = await authenticate(deps.store.accounts, name, password, deps.clock())
     if outcome.user is None:
         error = "throttled" if outcome.throttled else "wrong"
         return await login_page(request, error, outcome.wait_s, form.get("next"))
     old = request.cookies.get(SESSION_COOKIE)
     if old:
-        await deps.store.end_session(session_digest(old))
-    token, _ = await start_session(deps.store, outcome.user, deps.clock())
+        await deps.store.accounts.end_session(session_digest(old))
+    token, _ = await start_session(deps.store.accounts, outcome.user, deps.clock())
     response = see_other(local_path(form.get("next")))
     _set_cookie(request, response, SESSION_COOKIE, token)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -180,7 +180,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        await deps_of(request).store.end_session(session_digest(token))
+        await deps_of(request).store.accounts.end_session(session_digest(token))
     response = see_other("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response

@@ -87,11 +87,11 @@ async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
     are the figures monitoring reads (``StorePort.figures``), read once."""
     now = deps.clock()
     today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    figures = await deps.store.figures()
+    figures = await deps.store.monitoring.figures()
     states = figures.lines_by_state
     exceptions = sorted(figures.exceptions_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
-    waiting_orders, waiting_lines = await deps.store.waiting_for_a_person()
-    hours = hourly(await deps.store.activity_since(window_start(now, HOURS)), now, HOURS)
+    waiting_orders, waiting_lines = await deps.store.dashboard.waiting_for_a_person()
+    hours = hourly(await deps.store.dashboard.activity_since(window_start(now, HOURS)), now, HOURS)
     return {
         "states": states,
         "exceptions": exceptions,
@@ -100,22 +100,22 @@ async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
         "waiting_lines": waiting_lines,
         "busy": sum(states.get(s.value, 0) for s in BUSY),
         "oldest": figures.oldest_exception,
-        "delivered_today": await deps.store.orders_delivered_since(today),
-        "polls": _polls(deps, figures, await deps.store.cursor_rows()),
+        "delivered_today": await deps.store.dashboard.orders_delivered_since(today),
+        "polls": _polls(deps, figures, await deps.store.views.cursor_rows()),
         "watermark_limit": deps.settings.alerts.watermark_age_s,
         "push_enabled": deps.settings.push.enabled,
         "poll_interval_s": deps.settings.polling.interval_s,
         "billing_paused": deps.runtime.breaker.is_open(now),
         "billing_reason": deps.runtime.breaker.reason_at(now),
         "billing_until": deps.runtime.breaker.until,
-        "last_applied": await deps.store.last_applied_at(),
+        "last_applied": await deps.store.console.last_applied_at(),
         "last_call": deps.runtime.last_billing_call,
         "last_consume": deps.runtime.last_consume,
         "mapping_version": deps.runtime.mappings.version,
-        "unmapped": len(await deps.store.unmapped_inbox()),
+        "unmapped": len(await deps.store.console.unmapped_inbox()),
         "state_order": [s.value for s in LineState],
         "hours": hours,
-        "latency": latency(await deps.store.delivery_seconds_since(now - LATENCY_WINDOW)),
+        "latency": latency(await deps.store.dashboard.delivery_seconds_since(now - LATENCY_WINDOW)),
         "reason_chart": reason_chart(t, exceptions),
         "hours_chart": hours_chart(t, hours),
         "duration": lambda seconds: duration(t, seconds),

@@ -54,7 +54,7 @@ async def mappings(request: web.Request) -> web.Response:
     deps = deps_of(request)
     m = deps.runtime.mappings
     t = translator(request)
-    inbox = await deps.store.unmapped_inbox()
+    inbox = await deps.store.console.unmapped_inbox()
     return page(
         request,
         "mappings.html",
@@ -114,7 +114,7 @@ async def _blank_form(deps: Deps, query: Any) -> tuple[Typed, str | None]:
         )
         return Typed(form, fen_to_yuan(rule.price_fen)), rule.outer_sku_id
     new = query.get("new", "")[:120]
-    parked = await deps.store.parked_lines(new, limit=1) if new else []
+    parked = await deps.store.console.parked_lines(new, limit=1) if new else []
     title, fen = (parked[0].title, parked[0].price_fen) if parked else ("", None)
     form = SkuForm(new, "", "1", "topup", "" if fen is None else str(fen), title)
     return Typed(form, "" if fen is None else fen_to_yuan(fen)), None
@@ -274,7 +274,7 @@ async def _preview(
 
 async def mapping_history(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    saves = await deps.store.audit_entries(action="mapping_save", limit=500)
+    saves = await deps.store.console.audit_entries(action="mapping_save", limit=500)
     by_kept = {str((e.detail or {}).get("kept")): e for e in saves if e.outcome == "done"}
     entries = deps.mapping_files.history()
     return page(

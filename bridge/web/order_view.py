@@ -117,8 +117,8 @@ async def order_page(
 ) -> web.Response:
     deps = deps_of(request)
     t = translator(request)
-    lines, events = await deps.store.trade_story(trade)
-    audit = await deps.store.audit_entries(tid=trade.tid, limit=100)
+    lines, events = await deps.store.views.trade_story(trade)
+    audit = await deps.store.console.audit_entries(tid=trade.tid, limit=100)
     states = [line.state for line in lines]
     summary, count = order_summary(states, trade.delivery_state)
     moving = summary == "moving"

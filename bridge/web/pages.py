@@ -20,7 +20,7 @@ def is_id(text: str) -> bool:
 async def find_order(request: web.Request) -> web.StreamResponse:
     """``/orders?tid=…``: straight to the order page when the tid is known."""
     raw = request.query.get("tid", "").strip()
-    found = await deps_of(request).store.find_trades(int(raw)) if is_id(raw) else []
+    found = await deps_of(request).store.views.find_trades(int(raw)) if is_id(raw) else []
     if not found:
         return not_found(request, "order_not_found")
     raise web.HTTPSeeOther(f"/orders/{found[0].shop}/{found[0].tid}")
@@ -29,7 +29,7 @@ async def find_order(request: web.Request) -> web.StreamResponse:
 async def order(request: web.Request) -> web.Response:
     deps = deps_of(request)
     shop, raw_tid = request.match_info["shop"], request.match_info["tid"]
-    trades = await deps.store.find_trades(int(raw_tid), shop) if is_id(raw_tid) else []
+    trades = await deps.store.views.find_trades(int(raw_tid), shop) if is_id(raw_tid) else []
     if not trades:
         return not_found(request, "order_not_found")
     return await order_page(request, trades[0])

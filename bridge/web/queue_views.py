@@ -78,9 +78,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     deps = deps_of(request)
     shown = shown_filter(request.query, deps)
     f = queue_filter(shown, deps)
-    counts = await deps.store.queue_reason_counts(f)
+    counts = await deps.store.queue.queue_reason_counts(f)
     number = _page_number(request.query)
-    rows, total = await deps.store.queue(f, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    rows, total = await deps.store.queue.queue(f, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     no_reason = {k: v for k, v in shown.items() if k != "reason"}
     tabs = [("", sum(counts.values()), _link(no_reason), f.reason is None)]
@@ -109,7 +109,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     shown = shown_filter(request.query, deps)
     if shown.get("q") and "list" not in request.query:
-        found = await deps.store.search_trades(shown["q"], shown.get("shop"))
+        found = await deps.store.queue.search_trades(shown["q"], shown.get("shop"))
         if len(found) == 1:
             shop, tid = found[0]
             raise web.HTTPSeeOther(f"/orders/{shop}/{tid}")
@@ -147,7 +147,7 @@ async def _found(request: web.Request) -> Batch | None:
     raw = request.match_info["batch_id"]
     if len(raw) != 32 or not raw.isalnum():
         return None
-    return await deps_of(request).store.batch(raw)
+    return await deps_of(request).store.queue.batch(raw)
 
 
 async def batch_page(request: web.Request) -> web.Response:
@@ -156,8 +156,8 @@ async def batch_page(request: web.Request) -> web.Response:
     batch = await _found(request)
     if batch is None:
         return not_found(request, "not_found")
-    entries = (await deps.store.audit_batches([batch.id]))[batch.id]
-    states = await deps.store.line_states([e.line_id for e in entries if e.line_id])
+    entries = (await deps.store.queue.audit_batches([batch.id]))[batch.id]
+    states = await deps.store.queue.line_states([e.line_id for e in entries if e.line_id])
     lines = [
         {
             "entry": e,

@@ -30,12 +30,12 @@ def _bad_day(request: web.Request, text: str) -> web.Response:
 
 async def reconcile_page(request: web.Request) -> web.Response:
     deps = deps_of(request)
-    runs = await deps.store.reconcile_runs()
+    runs = await deps.store.reconcile.reconcile_runs()
     wanted = request.query.get("day", "")
     day = _day(wanted) if wanted else (runs[0].day if runs else None)
     if wanted and day is None:
         return _bad_day(request, wanted)
-    shown = await deps.store.reconcile_run(day) if day is not None else None
+    shown = await deps.store.reconcile.reconcile_run(day) if day is not None else None
     run, rows = shown if shown is not None else (None, [])
     return page(request, "reconcile.html", nav="reconcile", runs=runs, kinds=KINDS, run=run, rows=rows,
                 bad_day=None)  # fmt: skip
@@ -47,7 +47,7 @@ async def reconcile_csv(request: web.Request) -> web.Response:
     day = _day(text)
     if day is None:
         return _bad_day(request, text)
-    shown = await deps.store.reconcile_run(day)
+    shown = await deps.store.reconcile.reconcile_run(day)
     if shown is None:
         raise web.HTTPNotFound(text=f"{day.isoformat()} was never reconciled")
     _, rows = shown

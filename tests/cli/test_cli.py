@@ -59,7 +59,7 @@ async def test_demo_refuses_a_database_that_holds_order_lines(
     """`bridge demo --database DSN` on a used database exits 2 naming it: its verdict counts every line."""
     store = await open_store(database)
     try:
-        await store.save_trade("main", trade(), datetime.now(UTC), "test")
+        await store.intake.save_trade("main", trade(), datetime.now(UTC), "test")
     finally:
         await store.close()
     args = ["demo", "--orders", "1", "--exit-when-done", "--json", "--database", database]

@@ -50,7 +50,7 @@ async def test_users_add_reads_the_password_from_stdin(
         await _run("users", "add", "wang.li", "--role", "admin", "--password-stdin", "--config", str(config))
         == 0
     )
-    signed = await authenticate(desk.deps.store, "wang.li", "a-long-password", desk.deps.clock())
+    signed = await authenticate(desk.deps.store.accounts, "wang.li", "a-long-password", desk.deps.clock())
     assert signed.user is not None and signed.user.role == "admin"
 
 
@@ -87,9 +87,9 @@ async def test_exceptions_resolve_is_audited_under_the_given_name(desk: Desk, co
     line_id = await _exception(desk)
     argv = ["exceptions", "resolve", str(line_id), "--resolution", "HANDLED_AT_HALL", "--note", "营业厅已办"]
     assert await _run(*argv, "--as", "ops-zhang", "--config", str(config)) == 0
-    line = await desk.deps.store.line_by_id(line_id)
+    line = await desk.deps.store.console.line_by_id(line_id)
     assert line is not None and line.state is LineState.RESOLVED
-    [entry] = await desk.deps.store.audit_entries(action="resolve")
+    [entry] = await desk.deps.store.console.audit_entries(action="resolve")
     assert (entry.actor, entry.note) == ("ops-zhang", "营业厅已办")
 
 
@@ -111,8 +111,8 @@ async def test_exceptions_retry_of_several_lines_is_one_audit_batch(
     assert await _run(*argv) == 1  # still no card: refused, and said so for each line
     out = capsys.readouterr().out
     assert out.count("refused") == 2 and "0 条已开通，2 条又转人工，0 条已不在队列" in out
-    [header] = await desk.deps.store.audit_entries(actor="ops-li")
+    [header] = await desk.deps.store.console.audit_entries(actor="ops-li")
     assert (header.action, header.line_id, (header.detail or {})["count"]) == ("bulk_retry", None, 2)
     assert header.batch is not None
-    members = (await desk.deps.store.audit_batches([header.batch]))[header.batch]
+    members = (await desk.deps.store.queue.audit_batches([header.batch]))[header.batch]
     assert [(m.line_id, m.action, m.outcome) for m in members] == [(i, "retry", "refused") for i in ids]

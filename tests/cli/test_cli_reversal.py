@@ -47,7 +47,7 @@ async def _refunded(desk: Desk) -> int:
 
 
 async def _state(desk: Desk, line_id: int) -> LineState:
-    found = await desk.deps.store.line_by_id(line_id)
+    found = await desk.deps.store.console.line_by_id(line_id)
     assert found is not None
     return found.state
 
@@ -68,7 +68,7 @@ async def test_cs_requests_and_an_admin_account_approves(
     stats = await desk.rig.get(f"{desk.rig.sb.billing_url}/sandbox/stats")
     assert list(stats["reversals"]["by_request_id"].values()) == [1]
     assert await _run("reverse", str(line_id), "--approve", "--as", "admin1", *cfg) == 0  # nothing to do
-    actions = sorted((a.actor, a.action, a.outcome) for a in await desk.deps.store.audit_entries())
+    actions = sorted((a.actor, a.action, a.outcome) for a in await desk.deps.store.console.audit_entries())
     assert ("admin1", "reversal_approve", "done") in actions and (
         "cs1",
         "reversal_approve",
@@ -81,5 +81,5 @@ async def test_an_admin_rejects_with_a_reason(desk: Desk, config: Path) -> None:
     cfg = ("--config", str(config))
     assert await _run("reverse", str(line_id), "--as", "cs1", *cfg) == 0
     assert await _run("reverse", str(line_id), "--reject", "买家撤销退款", "--as", "admin1", *cfg) == 0
-    found = await desk.deps.store.line_by_id(line_id)
+    found = await desk.deps.store.console.line_by_id(line_id)
     assert found is not None and (found.state, found.reason_detail) == (S.REVERSAL_PENDING, "买家撤销退款")

@@ -127,7 +127,7 @@ async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
 
     bundle = BridgeMetrics()
     bundle.recorder.marketplace_call("get_trade", "ok")
-    monkeypatch.setattr(rig.deps.store, "figures", down)
+    monkeypatch.setattr(rig.deps.store.monitoring, "figures", down)
     with capture_logs() as logs:
         names = {name for name, _ in _values(await _scrape(bundle, rig))}
     assert "bridge_marketplace_calls_total" in names and "bridge_lines" not in names

@@ -54,7 +54,7 @@ async def _run(rig: Rig, name: str) -> tuple[int, str, str]:
 async def test_the_buyer_text_is_kept_verbatim(rig: Rig, name: str) -> None:
     """The stored trade holds exactly what the buyer typed (markup, quotes and all)."""
     tid, text, _ = await _run(rig, name)
-    [trade] = await rig.deps.store.find_trades(tid)
+    [trade] = await rig.deps.store.views.find_trades(tid)
     assert trade.buyer_message == text
 
 

@@ -113,8 +113,8 @@ async def test_a_title_full_of_odd_unicode_is_kept_verbatim(hostile: tuple[Rig, 
     await rig.cycle()
     [stored] = await rig.lines(tid)
     assert (stored.title, stored.state) == (odd.replace("\x00", "\ufffd"), LineState.DELIVERED)
-    [trade] = await rig.deps.store.find_trades(tid)
-    _, story = await rig.deps.store.trade_story(trade)
+    [trade] = await rig.deps.store.views.find_trades(tid)
+    _, story = await rig.deps.store.views.trade_story(trade)
     assert [e.detail["text_cleaned"] for e in story if e.kind == "received"] == [["title: NUL replaced"]]
 
 

@@ -141,8 +141,8 @@ def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(database: 
         def check(text: str) -> None:
             trade = make_trade(next(tids), make_line(oid=next(tids)), message=text)
             runner.run(ingest_trade(deps, "main", trade, PollReport("main")))
-            [stored] = runner.run(store.find_trades(trade.tid, "main"))
-            [line] = runner.run(store.trade_lines(stored.id))
+            [stored] = runner.run(store.views.find_trades(trade.tid, "main"))
+            [line] = runner.run(store.delivery.trade_lines(stored.id))
             assert stored.buyer_message == text.replace("\x00", "\ufffd")  # PostgreSQL refuses NUL
             try:
                 card = extract_card_no(trade, order_line(line), card_rule(deps, "main"))

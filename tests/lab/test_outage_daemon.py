@@ -51,12 +51,12 @@ async def _through_the_window(sb: Sandboxes, d: Daemon, placed: list[PlannedOrde
     expected = sum(len(o.lines) for o in placed)
 
     async def planned_and_refused() -> bool:
-        counts = await d.store.state_counts()
+        counts = await d.store.views.state_counts()
         planned = sum(counts.values()) >= expected and counts.get("RECEIVED", 0) == 0
         return planned and _refused(sb) >= 3 * CAP  # several breaker rounds
 
     await wait_for(planned_and_refused, 60, "every line planned and three rounds refused")
-    return await d.store.all_lines()
+    return await d.store.views.all_lines()
 
 
 async def _scenario(workdir: Path, engine: str) -> Window:
@@ -78,7 +78,7 @@ async def _scenario(workdir: Path, engine: str) -> Window:
             reopened, calls_before = time.monotonic(), len(sb.billing.sandbox.state.records)
 
             async def drained() -> bool:
-                return settled(await d.store.progress(), len(during))
+                return settled(await d.store.views.progress(), len(during))
 
             await wait_for(drained, 120, "the backlog to drain")
             drain_s = time.monotonic() - reopened
@@ -90,7 +90,7 @@ async def _scenario(workdir: Path, engine: str) -> Window:
             report = verify_run(
                 placed,
                 await fetch_records(http, sb.market_url, sb.billing_url),
-                await d.store.all_lines(),
+                await d.store.views.all_lines(),
                 "main",
             )
     return Window(during, report)

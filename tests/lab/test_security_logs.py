@@ -80,7 +80,7 @@ async def demo_logs(
     assert code == 0, out
     store = await open_store(database)
     try:
-        lines = await store.all_lines()
+        lines = await store.views.all_lines()
     finally:
         await store.close()
     text = (tmp_path / "bridge.log").read_text(encoding="utf-8") + out + err

@@ -66,17 +66,17 @@ async def _scenario(workdir: Path, engine: str) -> Stop:
             sent = time.monotonic()
             code = await d.process.terminate(timeout_s=GRACE_S + 30)
             print(f"\nSIGTERM → exit {code} after {time.monotonic() - sent:.1f} s (grace {GRACE_S} s)")
-            at_stop = await d.store.all_lines()
+            at_stop = await d.store.views.all_lines()
             applied = set(sb.billing.sandbox.state.records)
             await d.process.start()
             expected = sum(len(o.lines) for o in placed)
 
             async def done() -> bool:
-                return settled(await d.store.progress(), expected)
+                return settled(await d.store.views.progress(), expected)
 
             await wait_for(done, 120, "every line to settle after the restart")
             records = await fetch_records(http, sb.market_url, sb.billing_url)
-            report = verify_run(placed, records, await d.store.all_lines(), "main")
+            report = verify_run(placed, records, await d.store.views.all_lines(), "main")
         log = d.log.read_text(encoding="utf-8")
     return Stop(code, at_stop, applied, log, report)
 

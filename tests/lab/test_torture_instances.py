@@ -81,7 +81,7 @@ async def test_a_database_with_order_lines_is_refused(tmp_path: Path, database: 
     dsn = database
     store = await open_store(dsn)
     try:
-        await store.save_trade("main", trade(), datetime.now(UTC), "test")
+        await store.intake.save_trade("main", trade(), datetime.now(UTC), "test")
     finally:
         await store.close()
     opts = TortureOptions(orders=1, kills=0, database=dsn, workdir=tmp_path / "run", progress=False)

@@ -55,9 +55,9 @@ async def test_kill_between_submitted_and_the_answer_is_looked_up_not_resent(old
     """A worker commits SUBMITTED, its call lands, it dies before recording: the next one looks it up."""
     rig, store = old_core, old_core.deps.store
     tid = await _planned(rig)
-    [ln] = await store.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
+    [ln] = await store.lines.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
     op = ln.operations[0]
-    assert await store.begin_submit(ln, op, "dead-worker", rig.deps.clock())
+    assert await store.operations.begin_submit(ln, op, "dead-worker", rig.deps.clock())
     await rig.deps.billing.apply(to_operation(op))  # applied; the answer dies with the worker
     rig.later(11)  # its lease runs out
     await fulfil_due(rig.deps)
@@ -70,8 +70,8 @@ async def test_kill_before_the_call_left_resends_once_settled(old_core: Rig) -> 
     """SUBMITTED committed, the process died before sending: after the settle time, sent once."""
     rig, store = old_core, old_core.deps.store
     tid = await _planned(rig)
-    [ln] = await store.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
-    assert await store.begin_submit(ln, ln.operations[0], "dead-worker", rig.deps.clock())
+    [ln] = await store.lines.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
+    assert await store.operations.begin_submit(ln, ln.operations[0], "dead-worker", rig.deps.clock())
     rig.later(11)
     await rig.cycle()
     assert len(await rig.ledger(tid)) == 1
@@ -167,10 +167,10 @@ async def test_retries_exhausted_after_a_trusted_not_found_frees_the_line(
     """Out of attempts and never applied (404 after the settle time): EXCEPTION, the part PENDING again."""
     async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:
         tid = await _planned(rig)
-        [ln] = await rig.deps.store.claim_lines("w", rig.deps.clock(), 10.0, 1)
+        [ln] = await rig.deps.store.lines.claim_lines("w", rig.deps.clock(), 10.0, 1)
         op = ln.operations[0]
-        assert await rig.deps.store.begin_submit(ln, op, "w", rig.deps.clock())
-        await rig.deps.store.record_unknown(
+        assert await rig.deps.store.operations.begin_submit(ln, op, "w", rig.deps.clock())
+        await rig.deps.store.operations.record_unknown(
             ln, op, error="timeout", actor="w", now=rig.deps.clock(), next_at=rig.deps.clock()
         )
         await fulfil_due(rig.deps)  # not settled yet: waits
@@ -230,7 +230,7 @@ class _CancelledOnReturn:
 async def test_the_outcome_of_a_returned_call_is_written_even_when_cancelled(rig: Rig) -> None:
     """The final write is shielded: cancelled while recording, the APPLIED still lands in the store."""
     tid = await _planned(rig)
-    [ln] = await rig.deps.store.claim_lines(rig.deps.owner, rig.deps.clock(), 10.0, 1)
+    [ln] = await rig.deps.store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 10.0, 1)
     cancelled = dataclasses.replace(rig.deps, billing=_CancelledOnReturn(rig))
     with pytest.raises(asyncio.CancelledError):
         await provision_line(cancelled, ln)
@@ -243,10 +243,10 @@ async def _maybe_credited_exception(rig: Rig) -> int:
     """A line whose call went out (SENT, no answer recorded) and that then went to a person; its tid."""
     tid = await _planned(rig)
     store = rig.deps.store
-    [ln] = await store.claim_lines("w", rig.deps.clock(), 10.0, 1)
-    assert await store.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())
+    [ln] = await store.lines.claim_lines("w", rig.deps.clock(), 10.0, 1)
+    assert await store.operations.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())
     await rig.deps.billing.apply(to_operation(ln.operations[0]))
-    await store.record_exception(
+    await store.operations.record_exception(
         ln, reason="BILLING_REJECTED", message="x", actor="w", now=rig.deps.clock(), memo=None
     )
     return tid

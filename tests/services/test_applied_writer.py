@@ -12,13 +12,13 @@ from bridge.services.applied_writer import AppliedWriter
 from bridge.services.fulfil import fulfil_due, to_operation
 from bridge.services.intake import poll_all
 from bridge.services.planning import plan_due
-from tests.rig import Rig, line
+from tests.rig import Rig, line, with_role
 
 S = LineState
 
 
 class _GroupsRefused:
-    """The real store, except that a write of more than one applied part fails (once per group)."""
+    """The real operations role, except that a write of more than one applied part fails (once per group)."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
@@ -47,11 +47,13 @@ async def _orders(rig: Rig, n: int) -> None:
 async def test_calls_returning_together_are_recorded_in_one_write(rig: Rig) -> None:
     """Six outcomes handed over at once go in one write; when it fails, each is written alone."""
     await _orders(rig, 6)
-    store = _GroupsRefused(rig.deps.store)
-    writer = AppliedWriter(replace(rig.deps, store=store))
-    lines = await rig.deps.store.claim_lines(rig.deps.owner, rig.deps.clock(), 30, 10)
+    store = _GroupsRefused(rig.deps.store.operations)
+    writer = AppliedWriter(replace(rig.deps, store=with_role(rig.deps.store, "operations", store)))
+    lines = await rig.deps.store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 30, 10)
     for ln in lines:
-        assert await rig.deps.store.begin_submit(ln, ln.operations[0], rig.deps.owner, rig.deps.clock())
+        assert await rig.deps.store.operations.begin_submit(
+            ln, ln.operations[0], rig.deps.owner, rig.deps.clock()
+        )
     answers = [await rig.deps.billing.apply(to_operation(ln.operations[0])) for ln in lines]
     results = await asyncio.gather(
         *(
@@ -68,7 +70,7 @@ async def test_calls_returning_together_are_recorded_in_one_write(rig: Rig) -> N
 async def test_a_fulfilment_pass_records_every_outcome_even_when_group_writes_fail(rig: Rig) -> None:
     """Each part of a refused group is written on its own: every line ends APPLIED, credited once."""
     await _orders(rig, 12)
-    store = _GroupsRefused(rig.deps.store)
-    await fulfil_due(replace(rig.deps, store=store))
+    store = _GroupsRefused(rig.deps.store.operations)
+    await fulfil_due(replace(rig.deps, store=with_role(rig.deps.store, "operations", store)))
     assert [ln.state for ln in await rig.lines()] == [S.APPLIED] * 12
     assert len(await rig.ledger()) == 12

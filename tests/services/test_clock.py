@@ -32,8 +32,8 @@ def _wall_ahead(by: timedelta) -> datetime:
 
 
 async def _ready_line(store: SqlStore, now: datetime) -> None:
-    [line] = await store.save_trade("main", trade(), now, "t")
-    assert await store.mark_ready(
+    [line] = await store.intake.save_trade("main", trade(), now, "t")
+    assert await store.lines.mark_ready(
         line,
         [recharge("main:1001:2001:0")],
         card_no=CARD,
@@ -62,9 +62,9 @@ async def test_a_host_an_hour_ahead_does_not_take_over_a_live_lease(store: SqlSt
     assert {"event": "host_clock_differs_from_database", "log_level": "warning"}.items() <= logs[0].items()
 
     await _ready_line(store, a())
-    [held] = await store.claim_lines("A", a(), 30, 10)
-    assert await store.claim_lines("B", b(), 30, 10) == []
-    assert await store.renew_lease(held, a(), 30)
+    [held] = await store.lines.claim_lines("A", a(), 30, 10)
+    assert await store.lines.claim_lines("B", b(), 30, 10) == []
+    assert await store.lines.renew_lease(held, a(), 30)
 
 
 async def test_a_wall_clock_jump_after_the_anchor_changes_nothing(store: SqlStore) -> None:

@@ -13,7 +13,7 @@ from tests.rig import Rig, line
 def _failing(rig: Rig, times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Make the store refuse the next ``times`` saves of a trade (as a database error would);
     a page holding it is refused while they last."""
-    real, real_page = rig.deps.store.save_trade, rig.deps.store.save_trades
+    real, real_page = rig.deps.store.intake.save_trade, rig.deps.store.intake.save_trades
     calls = [0]
 
     async def save_trades(*args: Any, **kwargs: Any) -> Any:
@@ -27,8 +27,8 @@ def _failing(rig: Rig, times: int, monkeypatch: pytest.MonkeyPatch) -> list[int]
             raise RuntimeError("database said no")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(rig.deps.store, "save_trade", save_trade)
-    monkeypatch.setattr(rig.deps.store, "save_trades", save_trades)
+    monkeypatch.setattr(rig.deps.store.intake, "save_trade", save_trade)
+    monkeypatch.setattr(rig.deps.store.intake, "save_trades", save_trades)
     return calls
 
 
@@ -50,7 +50,7 @@ async def test_a_trade_the_store_keeps_refusing_is_not_passed_by_the_watermark(
     [report] = await poll_all(rig.deps)
     assert report.failed == [tid]
     modified = (await rig.deps.shops["main"].get_trade(tid)).modified
-    watermark = await rig.deps.store.watermark("main")
+    watermark = await rig.deps.store.intake.watermark("main")
     assert watermark is None or watermark < modified
     rig.later(5)
     [again] = await poll_all(rig.deps)

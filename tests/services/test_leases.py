@@ -92,7 +92,7 @@ async def test_a_taken_over_call_writes_nothing_and_the_new_holder_finds_it(slow
     with capture_logs() as logs:
         a = await _a_call_in_flight(rig, tid)
         rig.later(60)
-        [taken] = await rig.deps.store.claim_lines("worker-b", rig.deps.clock(), 9.0, 1)
+        [taken] = await rig.deps.store.lines.claim_lines("worker-b", rig.deps.clock(), 9.0, 1)
         assert await a == 1  # A's slow apply landed and answered
         [ln] = await rig.lines(tid)
         assert ln.state is S.SUBMITTED and ln.operations[0].state == OP.SENT.value
@@ -103,7 +103,7 @@ async def test_a_taken_over_call_writes_nothing_and_the_new_holder_finds_it(slow
     assert "reconciled_applied" in events
     [ln] = await rig.lines(tid)
     assert ln.state is S.APPLIED and len(await rig.ledger(tid)) == 1
-    _, story = await rig.deps.store.trade_story((await rig.deps.store.find_trades(tid))[0])
+    _, story = await rig.deps.store.views.trade_story((await rig.deps.store.views.find_trades(tid))[0])
     [done] = [e for e in story if e.kind == "applied"]
     assert done.actor == "worker-b" and done.detail is not None and done.detail["how"] == "reconciled"
 

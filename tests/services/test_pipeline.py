@@ -83,7 +83,7 @@ async def test_lost_answer_is_resolved_by_request_id(rig: Rig) -> None:
     [ln] = await rig.lines(tid)
     assert ln.state is S.DELIVERED
     assert len(await rig.ledger(tid)) == 1
-    _, events = await rig.deps.store.trade_story((await rig.deps.store.find_trades(tid))[0])
+    _, events = await rig.deps.store.views.trade_story((await rig.deps.store.views.find_trades(tid))[0])
     assert any(e.kind == "applied" and (e.detail or {}).get("how") == "reconciled" for e in events)
 
 
@@ -195,5 +195,5 @@ async def test_multi_line_trade_ships_once_when_all_lines_applied(rig: Rig) -> N
 async def test_watermark_stops_at_the_poll_start(rig: Rig) -> None:
     before = rig.deps.clock()
     await rig.cycle()
-    watermark = await rig.deps.store.watermark("main")
+    watermark = await rig.deps.store.intake.watermark("main")
     assert watermark is not None and before <= watermark <= rig.deps.clock()

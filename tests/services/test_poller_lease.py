@@ -84,7 +84,7 @@ async def test_a_paused_leader_cannot_move_the_watermark_past_an_unstored_trade(
     not store; A's late save is refused, so the watermark neither passes that trade nor goes back."""
     rig.later(-60)  # the first watermark a minute before the trade below
     await poll_once(_instance(rig, "host-a:1"), SHOP)
-    first_mark = await rig.deps.store.watermark(SHOP)
+    first_mark = await rig.deps.store.intake.watermark(SHOP)
     assert first_mark is not None
     rig.later(60 + 1000)  # A's poll starts well after anything the marketplace shows yet
     gate = _Gate(rig.deps.shops[SHOP])
@@ -98,11 +98,11 @@ async def test_a_paused_leader_cannot_move_the_watermark_past_an_unstored_trade(
     taken = await poll_once(b, SHOP)
     failing.clear()
     assert taken.polled and taken.saved and taken.failed == [tid]
-    pinned = await rig.deps.store.watermark(SHOP)
+    pinned = await rig.deps.store.intake.watermark(SHOP)
     assert pinned is not None and first_mark <= pinned < modified
     gate.release.set()
     late = await paused
-    assert await rig.deps.store.watermark(SHOP) == pinned  # neither past the unstored trade nor back
+    assert await rig.deps.store.intake.watermark(SHOP) == pinned  # neither past the unstored trade nor back
     assert late.polled and not late.saved
     rig.later(5)
     again = await poll_once(b, SHOP)
@@ -112,7 +112,7 @@ async def test_a_paused_leader_cannot_move_the_watermark_past_an_unstored_trade(
 def _refuse_saves(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The store refuses every trade while the returned list is not empty (as a database error would)."""
     armed = [True]
-    real, real_page = rig.deps.store.save_trade, rig.deps.store.save_trades
+    real, real_page = rig.deps.store.intake.save_trade, rig.deps.store.intake.save_trades
 
     async def save_trade(*args: Any, **kwargs: Any) -> Any:
         if armed:
@@ -124,8 +124,8 @@ def _refuse_saves(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
             raise RuntimeError("database said no")
         return await real_page(*args, **kwargs)
 
-    monkeypatch.setattr(rig.deps.store, "save_trade", save_trade)
-    monkeypatch.setattr(rig.deps.store, "save_trades", save_trades)
+    monkeypatch.setattr(rig.deps.store.intake, "save_trade", save_trade)
+    monkeypatch.setattr(rig.deps.store.intake, "save_trades", save_trades)
     return armed
 
 
@@ -182,7 +182,7 @@ async def test_healthz_shows_who_polls_each_shop_until_when(rig: Rig) -> None:
     await poll_once(a, SHOP)
     request = make_mocked_request("GET", "/healthz", app=_app_with(_instance(rig, "host-b:1")))
     body = json.loads((await health(request)).text or "")
-    [cursor] = await rig.deps.store.cursor_rows()
+    [cursor] = await rig.deps.store.views.cursor_rows()
     assert body["polls"][SHOP]["poller"] == "host-a:1"
     assert body["polls"][SHOP]["poller_until"] == cursor["poller_until"].isoformat()  # type: ignore[union-attr]
     assert body["polls"][SHOP]["watermark"] is not None

@@ -127,7 +127,7 @@ async def test_a_message_whose_trade_could_not_be_read_stays_unconfirmed_and_com
     assert empty.messages == 0
     assert report.unconfirmed == [tid] and report.confirmed == 0
     assert [e["tid"] for e in logs if e["event"] == "pushed_trade_not_stored"] == [tid]
-    assert await rig.deps.store.find_trades(tid, SHOP) == []
+    assert await rig.deps.store.views.find_trades(tid, SHOP) == []
     assert len(rig.sb.market.sandbox.messages.pending()) == 1
     await asyncio.sleep(0.3)
     again = (await push_all(deps))[0]
@@ -150,8 +150,8 @@ async def test_a_message_of_another_seller_is_confirmed_and_left_alone(rig: Rig)
         report = (await push_all(deps))[0]
     assert (report.messages, report.confirmed, report.ignored) == (2, 2, 1)
     assert [e["reason"] for e in logs if e["event"] == "message_ignored"] == ["another seller"]
-    assert await rig.deps.store.find_trades(theirs, SHOP) == []
-    assert len(await rig.deps.store.find_trades(ours, SHOP)) == 1
+    assert await rig.deps.store.views.find_trades(theirs, SHOP) == []
+    assert len(await rig.deps.store.views.find_trades(ours, SHOP)) == 1
     assert board.pending() == []
 
 
@@ -173,5 +173,5 @@ async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(
     [app] = list(app_consumers(rig.deps))
     report = await push_once(rig.deps, app)
     assert (report.messages, report.unconfirmed, report.confirmed) == (1, [tid], 0)
-    assert await rig.deps.store.find_trades(tid, SHOP) == []
+    assert await rig.deps.store.views.find_trades(tid, SHOP) == []
     assert [m.id for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]

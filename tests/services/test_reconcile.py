@@ -126,7 +126,7 @@ async def test_each_kind_of_disagreement_is_found(rig: Rig) -> None:
     assert (behind.state, behind.reason) == (S.EXCEPTION, rc.APPLIED_NOT_DELIVERED)
     assert (await rig.lines(undelivered_tid))[0].state is S.APPLIED
     assert (await rig.lines(forgotten.tid))[0].state is S.DELIVERED
-    stored = await rig.deps.store.reconcile_run(_today())
+    stored = await rig.deps.store.reconcile.reconcile_run(_today())
     assert stored is not None
     flagged = {r.row.tid for r in stored[1] if r.flagged}
     assert flagged == {behind_tid}
@@ -134,7 +134,7 @@ async def test_each_kind_of_disagreement_is_found(rig: Rig) -> None:
     # the same day again: the same rows, not copies; the flagged line is not moved twice
     again = await reconcile_day(rig.deps, _today())
     assert {r.key for r in again.rows} == {r.key for r in report.rows}
-    run_again = await rig.deps.store.reconcile_run(_today())
+    run_again = await rig.deps.store.reconcile.reconcile_run(_today())
     assert run_again is not None and len(run_again[1]) == len(report.rows)
     assert {r.row.tid for r in run_again[1] if r.flagged} == {behind_tid}
     assert [r.id for r in run_again[1]] == [r.id for r in stored[1]]
@@ -149,7 +149,7 @@ async def test_a_row_no_longer_found_is_cleared_on_the_next_run(rig: Rig) -> Non
     rig.later(2 * SETTLE_S)
     second = await reconcile_day(rig.deps, _today())
     assert second.rows == ()
-    stored = await rig.deps.store.reconcile_run(_today())
+    stored = await rig.deps.store.reconcile.reconcile_run(_today())
     assert stored is not None
     [row] = stored[1]
     assert row.row.tid == unknown_tid and row.cleared_at is not None
@@ -170,7 +170,7 @@ async def test_a_core_without_the_listing_still_reconciles_what_the_bridge_knows
 
 async def test_one_instance_reconciles_a_day_at_a_time(rig: Rig) -> None:
     now = rig.deps.clock()
-    held = await rig.deps.store.take_reconcile_lease(
+    held = await rig.deps.store.reconcile.take_reconcile_lease(
         _today(), "other-instance", now=now, until=now.replace(year=2100)
     )
     assert held is not None
@@ -187,13 +187,13 @@ async def test_the_daily_job_reconciles_yesterday_once(rig: Rig) -> None:
     assert done is not None and done.run.day == yesterday and done.rows == ()
     assert done.run.bridge_lines == 0  # today's order is not yesterday's
     assert await reconcile_yesterday(rig.deps) is None  # another instance, later: already done
-    assert [r.day for r in await rig.deps.store.reconcile_runs()] == [yesterday]
+    assert [r.day for r in await rig.deps.store.reconcile.reconcile_runs()] == [yesterday]
 
 
 async def test_the_daily_job_skips_a_day_another_instance_is_reconciling(rig: Rig) -> None:
     now = rig.deps.clock()
     yesterday = now.astimezone(CST).date() - timedelta(days=1)
-    assert await rig.deps.store.take_reconcile_lease(
+    assert await rig.deps.store.reconcile.take_reconcile_lease(
         yesterday, "other", now=now, until=now + timedelta(hours=1)
     )
     assert await reconcile_yesterday(rig.deps) is None

@@ -45,7 +45,7 @@ async def _reversals(rig: Rig) -> dict[str, int]:
 
 
 async def _state(rig: Rig, line_id: int) -> LineState:
-    found = await rig.deps.store.line_by_id(line_id)
+    found = await rig.deps.store.console.line_by_id(line_id)
     assert found is not None
     return found.state
 
@@ -61,7 +61,7 @@ async def test_a_reversal_under_the_threshold_runs_at_once_and_the_memo_turns_gr
     await write_memos_due(rig.deps)
     trade = await rig.market_trade(outcome.line.tid if outcome.line else 0)
     assert "已退款冲正" in trade["memo"] and trade["flag"] == MemoFlag.GREEN
-    actions = [a.action for a in await rig.deps.store.audit_entries(actor="cs1")]
+    actions = [a.action for a in await rig.deps.store.console.audit_entries(actor="cs1")]
     assert actions == ["reversal_request"]
 
 
@@ -80,7 +80,7 @@ async def test_above_the_threshold_an_admin_approves_first(strict: Rig) -> None:
     line_id = await _refunded(rig, 2)
     outcome = await reversals.request(rig.deps, "cs1", line_id, "buyer refunded")
     assert (outcome.status, outcome.code) == ("done", "reversal_awaits_approval")
-    found = await rig.deps.store.line_by_id(line_id)
+    found = await rig.deps.store.console.line_by_id(line_id)
     assert found is not None and (found.state, found.reason) == (S.REVERSAL_REQUESTED, "REVERSAL_APPROVAL")
     assert await _reversals(rig) == {}
     refused = await reversals.approve(rig.deps, "cs1", line_id, admin=False)
@@ -101,7 +101,7 @@ async def test_a_rejected_request_goes_back_to_cs_with_the_reason(strict: Rig) -
     assert (no_reason.status, no_reason.code) == ("refused", "reason_needed")
     rejected = await reversals.reject(rig.deps, "boss", line_id, admin=True, reason="买家已撤销退款")
     assert (rejected.status, rejected.code) == ("done", "reversal_rejected")
-    found = await rig.deps.store.line_by_id(line_id)
+    found = await rig.deps.store.console.line_by_id(line_id)
     assert found is not None
     assert (found.state, found.reason, found.reason_detail) == (
         S.REVERSAL_PENDING,
@@ -109,7 +109,7 @@ async def test_a_rejected_request_goes_back_to_cs_with_the_reason(strict: Rig) -
         "买家已撤销退款",
     )
     assert await _reversals(rig) == {}
-    audit = [(a.action, a.outcome) for a in await rig.deps.store.audit_entries(actor="boss")]
+    audit = [(a.action, a.outcome) for a in await rig.deps.store.console.audit_entries(actor="boss")]
     assert sorted(audit) == [("reversal_reject", "done"), ("reversal_reject", "refused")]
 
 
@@ -121,7 +121,7 @@ async def test_a_lost_answer_is_resolved_by_looking_the_operation_up(rig: Rig) -
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
     assert rig.sb.billing.sandbox.traffic.lost_reversal_answers == 1
-    [part] = await rig.deps.store.reversal_parts(line_id)
+    [part] = await rig.deps.store.reversals.reversal_parts(line_id)
     assert part.state is PartState.REVERSED
 
 
@@ -140,10 +140,10 @@ async def test_a_core_that_does_not_deduplicate_is_never_asked_twice(rig: Rig) -
 async def test_a_crash_between_the_request_and_the_call_resumes(rig: Rig) -> None:
     """The request is committed with its parts; the process dies before the pass; the job reverses it."""
     line_id = await _refunded(rig, 6)
-    found = await rig.deps.store.line_by_id(line_id)
+    found = await rig.deps.store.console.line_by_id(line_id)
     assert found is not None
     store = rig.deps.store
-    assert await store.request_reversal(
+    assert await store.reversals.request_reversal(
         found, parts_to_reverse(found), approval=False, note="", now=rig.deps.clock(), actor="cs1"
     )
     assert await _state(rig, line_id) is S.REVERSING
@@ -159,14 +159,14 @@ async def test_a_crash_with_the_call_in_flight_is_looked_up_before_any_resend(ri
     line_id = await _refunded(rig, 7)
     rig.sb.billing.sandbox.set_knobs(dedupe=False)
     store, deps = rig.deps.store, rig.deps
-    found = await store.line_by_id(line_id)
+    found = await store.console.line_by_id(line_id)
     assert found is not None
-    await store.request_reversal(
+    await store.reversals.request_reversal(
         found, parts_to_reverse(found), approval=False, note="", now=deps.clock(), actor="cs"
     )
-    [claimed] = await store.claim_lines("dead", deps.clock(), 30.0, 1, states=(S.REVERSING,))
-    [part] = await store.reversal_parts(line_id)
-    assert await store.reversal_sent(claimed, part, deps.clock(), "dead")
+    [claimed] = await store.lines.claim_lines("dead", deps.clock(), 30.0, 1, states=(S.REVERSING,))
+    [part] = await store.reversals.reversal_parts(line_id)
+    assert await store.reversals.reversal_sent(claimed, part, deps.clock(), "dead")
     await deps.billing.reverse(part.request_id, "refund")  # landed; the worker died before recording it
     assert await reversals.reverse_due(deps) == 0  # its lease still holds
     rig.later(31)
@@ -181,14 +181,14 @@ async def test_a_send_that_never_landed_is_resent_only_after_the_settle_time(rig
     line_id = await _refunded(rig, 8)
     rig.sb.billing.sandbox.set_knobs(dedupe=False)
     store, deps = rig.deps.store, rig.deps
-    found = await store.line_by_id(line_id)
+    found = await store.console.line_by_id(line_id)
     assert found is not None
-    await store.request_reversal(
+    await store.reversals.request_reversal(
         found, parts_to_reverse(found), approval=False, note="", now=deps.clock(), actor="cs"
     )
-    [claimed] = await store.claim_lines("dead", deps.clock(), 3.0, 1, states=(S.REVERSING,))
-    [part] = await store.reversal_parts(line_id)
-    assert await store.reversal_sent(claimed, part, deps.clock(), "dead")
+    [claimed] = await store.lines.claim_lines("dead", deps.clock(), 3.0, 1, states=(S.REVERSING,))
+    [part] = await store.reversals.reversal_parts(line_id)
+    assert await store.reversals.reversal_sent(claimed, part, deps.clock(), "dead")
     rig.later(4)  # its lease ran out; the send (6 s to settle) could still land
     await reversals.reverse_due(deps)
     assert await _state(rig, line_id) is S.REVERSING and await _reversals(rig) == {}
@@ -202,13 +202,13 @@ async def test_cannot_reverse_is_kept_for_cs_who_settle_it_by_hand(rig: Rig) -> 
     """The buyer spent the credit: REVERSAL_NOT_ALLOWED sends the line back with the billing core's
     reason (memo yellow); CS settles it by hand with a note; every step audited."""
     line_id = await _refunded(rig, 9)
-    found = await rig.deps.store.line_by_id(line_id)
+    found = await rig.deps.store.console.line_by_id(line_id)
     assert found is not None and found.card_no
     sandbox = rig.sb.billing.sandbox
     sandbox.state.spend(found.card_no, sandbox.state.accounts[found.card_no].balance_fen)
     outcome = await reversals.request(rig.deps, "cs1", line_id)
     assert (outcome.status, outcome.code) == ("refused", "reversal_refused")
-    back = await rig.deps.store.line_by_id(line_id)
+    back = await rig.deps.store.console.line_by_id(line_id)
     assert back is not None and (back.state, back.reason) == (S.REVERSAL_PENDING, "REVERSAL_NOT_ALLOWED")
     assert "no longer covers" in (back.reason_detail or "")
     await write_memos_due(rig.deps)
@@ -220,5 +220,5 @@ async def test_cannot_reverse_is_kept_for_cs_who_settle_it_by_hand(rig: Rig) -> 
     assert (settled.status, settled.code) == ("done", "resolved")
     assert await _state(rig, line_id) is S.RESOLVED
     assert await _reversals(rig) == {}
-    actions = [a.action for a in await rig.deps.store.audit_entries(actor="cs1")]
+    actions = [a.action for a in await rig.deps.store.console.audit_entries(actor="cs1")]
     assert sorted(actions) == ["reversal_request", "reversal_settle_by_hand", "reversal_settle_by_hand"]

@@ -32,37 +32,39 @@ def _batch(line_ids: tuple[int, ...]) -> Batch:
 
 async def test_a_batch_is_acted_on_once(store: SqlStore) -> None:
     """The same confirmation token starts the batch once; the second start gets nothing."""
-    await store.offer_batch(_batch((3, 1, 2)))
-    offered = await store.batch("a" * 32)
+    await store.queue.offer_batch(_batch((3, 1, 2)))
+    offered = await store.queue.batch("a" * 32)
     assert offered is not None and offered.line_ids == (3, 1, 2) and offered.started_at is None
-    started = await store.start_batch("a" * 32, NOW + timedelta(seconds=5))
+    started = await store.queue.start_batch("a" * 32, NOW + timedelta(seconds=5))
     assert started is not None and started.started_at == NOW + timedelta(seconds=5)
-    assert await store.start_batch("a" * 32, NOW + timedelta(seconds=6)) is None
-    assert await store.start_batch("b" * 32, NOW) is None
+    assert await store.queue.start_batch("a" * 32, NOW + timedelta(seconds=6)) is None
+    assert await store.queue.start_batch("b" * 32, NOW) is None
 
 
 async def test_a_batch_is_one_audit_entry_that_expands_to_its_lines(store: SqlStore) -> None:
     """The log lists the batch's header once; its lines come back by batch, and by order as usual."""
-    lines = await store.save_trade("main", trade(1001, order_line(2001), order_line(2002)), NOW, "t")
-    await store.add_audit(at=NOW, actor="cs2", action="retry", outcome="done", line=lines[0])
-    await store.add_audit(
+    lines = await store.intake.save_trade("main", trade(1001, order_line(2001), order_line(2002)), NOW, "t")
+    await store.console.add_audit(at=NOW, actor="cs2", action="retry", outcome="done", line=lines[0])
+    await store.console.add_audit(
         at=NOW, actor="cs1", action="bulk_retry", outcome="done", detail={"count": 2}, batch="a" * 32
     )
     for ln, outcome in zip(lines, ("done", "unchanged"), strict=True):
-        await store.add_audit(at=NOW, actor="cs1", action="retry", outcome=outcome, line=ln, batch="a" * 32)
+        await store.console.add_audit(
+            at=NOW, actor="cs1", action="retry", outcome=outcome, line=ln, batch="a" * 32
+        )
 
-    shown = await store.audit_entries()
+    shown = await store.console.audit_entries()
     assert [(e.action, e.batch, e.line_id) for e in shown] == [
         ("bulk_retry", "a" * 32, None),
         ("retry", None, lines[0].id),
     ]
-    members = (await store.audit_batches(["a" * 32, "c" * 32]))["a" * 32]
+    members = (await store.queue.audit_batches(["a" * 32, "c" * 32]))["a" * 32]
     assert [(m.line_id, m.outcome, m.batch) for m in members] == [
         (lines[0].id, "done", "a" * 32),
         (lines[1].id, "unchanged", "a" * 32),
     ]
-    assert (await store.audit_batches(["c" * 32]))["c" * 32] == []
-    by_order = await store.audit_entries(tid=lines[0].tid)
+    assert (await store.queue.audit_batches(["c" * 32]))["c" * 32] == []
+    by_order = await store.console.audit_entries(tid=lines[0].tid)
     assert len(by_order) == 3 and {e.batch for e in by_order} == {None, "a" * 32}
 
 
@@ -77,7 +79,7 @@ def _back_to_0004(connection: Connection) -> list[str]:
 async def test_migration_0005_brings_a_0004_database_up_with_its_audit_rows(database: str) -> None:
     """A database left at 0004 (audit rows, no batches) is upgraded; old rows stay, batches work."""
     store = await open_store(database)
-    await store.add_audit(at=NOW, actor="cs1", action="retry", outcome="done")
+    await store.console.add_audit(at=NOW, actor="cs1", action="retry", outcome="done")
     await store.close()
     engine = create_engine_for(database)
     try:
@@ -87,9 +89,11 @@ async def test_migration_0005_brings_a_0004_database_up_with_its_audit_rows(data
         await engine.dispose()
     store = await open_store(database, upgrade=True)
     try:
-        await store.offer_batch(_batch((1,)))
-        await store.add_audit(at=NOW, actor="cs1", action="bulk_retry", outcome="done", batch="a" * 32)
-        assert [(e.action, e.batch) for e in await store.audit_entries()] == [
+        await store.queue.offer_batch(_batch((1,)))
+        await store.console.add_audit(
+            at=NOW, actor="cs1", action="bulk_retry", outcome="done", batch="a" * 32
+        )
+        assert [(e.action, e.batch) for e in await store.console.audit_entries()] == [
             ("bulk_retry", "a" * 32),
             ("retry", None),
         ]

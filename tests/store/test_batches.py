@@ -33,7 +33,9 @@ async def store(database: str) -> AsyncIterator[SqlStore]:
 
 
 async def _received(store: SqlStore, *tids: int) -> list[LineRecord]:
-    stored = await store.save_trades("main", [trade(tid, order_line(tid * 10)) for tid in tids], NOW, "t")
+    stored = await store.intake.save_trades(
+        "main", [trade(tid, order_line(tid * 10)) for tid in tids], NOW, "t"
+    )
     return [line for s in stored for line in s.lines]
 
 
@@ -47,7 +49,9 @@ async def test_a_page_is_stored_like_each_trade_and_a_second_read_adds_nothing(s
     re-read stores no line twice and reports no newer read."""
     lines = await _received(store, 1, 2, 3)
     assert [(ln.tid, ln.state) for ln in lines] == [(1, S.RECEIVED), (2, S.RECEIVED), (3, S.RECEIVED)]
-    again = await store.save_trades("main", [trade(2, order_line(20)), trade(1, order_line(10))], NOW, "t")
+    again = await store.intake.save_trades(
+        "main", [trade(2, order_line(20)), trade(1, order_line(10))], NOW, "t"
+    )
     assert [[ln.id for ln in s.lines] for s in again] == [[lines[1].id], [lines[0].id]]
     assert not any(s.newer_stored for s in again)
     assert await _events(store, "received") == 3
@@ -78,7 +82,7 @@ async def test_one_lost_fence_does_not_undo_the_others(store: SqlStore) -> None:
     async with store.engine.begin() as conn:
         moved = await move_lines(conn, moves, now=NOW, actor="t")
     assert [(m.left, m.held) for m in moved] == [("RECEIVED", True), (None, False), ("RECEIVED", True)]
-    states = {ln.tid: ln.state for ln in await store.all_lines()}
+    states = {ln.tid: ln.state for ln in await store.views.all_lines()}
     assert states == {1: S.CANCELLED, 2: S.RECEIVED, 3: S.CANCELLED}
 
 

@@ -71,17 +71,17 @@ async def _blocked_or_done(watcher: AsyncEngine, tasks: list[asyncio.Task[Any]])
 
 async def _lines_of(store: SqlStore, *oids: int, state: LineState) -> list[Any]:
     """A trade with these lines, each moved to ``state`` through READY (planned, claimable)."""
-    stored = await store.save_trade("main", trade(1001, *(order_line(o) for o in oids)), NOW, "t")
+    stored = await store.intake.save_trade("main", trade(1001, *(order_line(o) for o in oids)), NOW, "t")
     for line in stored:
         ops = [recharge(f"main:1001:{line.oid}:0")]
         kwargs = dict(product_code="RC", product_name="x", delivery_mode="topup", mapping_version="v1")
-        assert await store.mark_ready(line, ops, card_no=CARD, now=NOW, actor="t", **kwargs)
-    ready = await store.trade_lines(stored[0].trade_id)
+        assert await store.lines.mark_ready(line, ops, card_no=CARD, now=NOW, actor="t", **kwargs)
+    ready = await store.delivery.trade_lines(stored[0].trade_id)
     if state is S.READY:
         return ready
     for line in ready:
-        assert await store.move(line, state, now=NOW, actor="t")
-    return await store.trade_lines(stored[0].trade_id)
+        assert await store.moves.move(line, state, now=NOW, actor="t")
+    return await store.delivery.trade_lines(stored[0].trade_id)
 
 
 async def _move(engine: AsyncEngine, line: Any, to: LineState) -> bool:
@@ -98,7 +98,7 @@ async def test_two_moves_from_the_same_state_one_wins(pg: tuple[SqlStore, list[A
         second = asyncio.create_task(_move(b, line, S.HELD))
         await _blocked_or_done(watcher, [second])
     assert await second is False
-    [now_line] = await store.trade_lines(line.trade_id)
+    [now_line] = await store.delivery.trade_lines(line.trade_id)
     assert now_line.state is S.SUBMITTED
     async with watcher.connect() as conn:
         moves = (
@@ -171,5 +171,5 @@ async def test_an_older_read_never_overwrites_a_newer_one(rig: Rig) -> None:
     await ingest_trade(deps, "main", paid, PollReport("main"))  # the older read arrives last
     [line] = await rig.lines(1001)
     assert line.state is S.HELD and line.refund_status == "WAIT_SELLER_AGREE"
-    stored = (await deps.store.known_versions("main", [1001]))[1001]
+    stored = (await deps.store.intake.known_versions("main", [1001]))[1001]
     assert stored.modified == asked.modified

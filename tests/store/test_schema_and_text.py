@@ -69,7 +69,7 @@ async def test_a_database_made_before_migrations_is_stamped_and_kept(database: s
         await open_store(dsn)
     store = await open_store(dsn, upgrade=True)
     try:
-        assert await store.save_trade("main", trade(), NOW, "t")
+        assert await store.intake.save_trade("main", trade(), NOW, "t")
     finally:
         await store.close()
 
@@ -77,9 +77,9 @@ async def test_a_database_made_before_migrations_is_stamped_and_kept(database: s
 async def test_nul_and_unencodable_text_is_stored_and_noted(store: SqlStore) -> None:
     """A NUL or a lone surrogate in the buyer's text never fails the insert; the received event says so."""
     odd = replace(order_line(2001), title="卡\x00号\ud800")
-    [line] = await store.save_trade("main", trade(1001, odd, message="卡号\x00 8371"), NOW, "t")
+    [line] = await store.intake.save_trade("main", trade(1001, odd, message="卡号\x00 8371"), NOW, "t")
     assert "\x00" not in line.title
-    _, story = await store.trade_story((await store.find_trades(1001))[0])
+    _, story = await store.views.trade_story((await store.views.find_trades(1001))[0])
     [received] = [e for e in story if e.kind == "received"]
     assert received.detail is not None
     assert set(received.detail["text_cleaned"]) >= {"buyer_message: NUL replaced", "title: NUL replaced"}
@@ -90,9 +90,9 @@ async def test_long_sku_code_and_nickname_are_kept_whole(store: SqlStore) -> Non
     t = replace(
         trade(1001, replace(order_line(2001), outer_sku_id=long_sku, sku_id="9" * 200)), buyer_nick="n" * 400
     )
-    [line] = await store.save_trade("main", t, NOW, "t")
+    [line] = await store.intake.save_trade("main", t, NOW, "t")
     assert line.outer_sku_id == long_sku
-    [stored] = await store.find_trades(1001)
+    [stored] = await store.views.find_trades(1001)
     assert stored.buyer_nick == "n" * 400
 
 
@@ -106,10 +106,10 @@ async def test_an_older_read_changes_no_stored_field(store: SqlStore, database: 
         buyer_message="new",
         lines=(order_line(2001, refund="WAIT_SELLER_AGREE"),),
     )
-    await store.save_trade("main", new, NOW, "t")
-    await store.save_trade("main", old, NOW, "t")
-    [t] = await store.find_trades(1001)
-    [line] = await store.trade_lines(t.id)
+    await store.intake.save_trade("main", new, NOW, "t")
+    await store.intake.save_trade("main", old, NOW, "t")
+    [t] = await store.views.find_trades(1001)
+    [line] = await store.delivery.trade_lines(t.id)
     assert (t.status, line.refund_status) == ("TRADE_CLOSED", "WAIT_SELLER_AGREE")
     engine = create_engine_for(database)
     try:

@@ -35,7 +35,7 @@ def _password_hash() -> str:
 
 async def add_users(deps: Deps) -> None:
     for name, role in USERS.items():
-        assert await deps.store.add_user(name, role, _password_hash(), deps.clock())
+        assert await deps.store.accounts.add_user(name, role, _password_hash(), deps.clock())
 
 
 def csrf_in(html: str) -> str:

@@ -35,7 +35,7 @@ async def _exhausted(desk: Desk, n: int = 1) -> list[LineRecord]:
 
 
 async def _state(desk: Desk, ln: LineRecord) -> LineRecord:
-    found = await desk.deps.store.line_by_id(ln.id)
+    found = await desk.deps.store.console.line_by_id(ln.id)
     assert found is not None
     return found
 
@@ -162,7 +162,7 @@ async def test_every_action_leaves_one_audit_entry(
     await desk.login("cs2")
     card = ln.card_no or ""
     await desk.post(f"/lines/{ln.id}/{action}", {k: card if v == "CARD" else v for k, v in form.items()})
-    [entry] = await desk.deps.store.audit_entries(tid=ln.tid)
+    [entry] = await desk.deps.store.console.audit_entries(tid=ln.tid)
     assert (entry.actor, entry.line_id, entry.before, entry.after) == ("cs2", ln.id, "EXCEPTION", after)
     assert entry.outcome == "done"
 
@@ -173,10 +173,10 @@ async def _maybe_credited(desk: Desk) -> LineRecord:
     tid = await rig.order(message=(await rig.cards())[3])
     await poll_all(rig.deps)
     await plan_due(rig.deps)
-    [ln] = await store.claim_lines("w", rig.deps.clock(), 10.0, 1)
-    assert await store.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())
+    [ln] = await store.lines.claim_lines("w", rig.deps.clock(), 10.0, 1)
+    assert await store.operations.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())
     await rig.deps.billing.apply(to_operation(ln.operations[0]))
-    await store.record_exception(
+    await store.operations.record_exception(
         ln, reason="BILLING_REJECTED", message="x", actor="w", now=rig.deps.clock(), memo=None
     )
     [ln] = await rig.lines(tid)

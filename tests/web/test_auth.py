@@ -100,7 +100,7 @@ async def test_login_rotates_the_session_id(desk: Desk) -> None:
     )
     second = desk.client.session.cookie_jar.filter_cookies(desk.client.make_url("/"))[SESSION_COOKIE].value
     assert first != second
-    assert await desk.deps.store.session_user(session_digest(first), desk.deps.clock()) is None
+    assert await desk.deps.store.accounts.session_user(session_digest(first), desk.deps.clock()) is None
 
 
 async def test_session_id_is_stored_only_as_a_digest(desk: Desk) -> None:
@@ -124,7 +124,7 @@ async def test_failed_login_makes_the_next_try_wait(desk: Desk) -> None:
 async def test_delays_grow_with_each_failure(desk: Desk) -> None:
     """Each failure in a row doubles the wait (1 s, 2 s, 4 s ...)."""
     store, now = desk.deps.store, desk.deps.clock()
-    waits = [(await store.login_failed("cs1", now, login_delay_s))[1] - now for _ in range(4)]
+    waits = [(await store.accounts.login_failed("cs1", now, login_delay_s))[1] - now for _ in range(4)]
     assert [w.total_seconds() for w in waits] == [1.0, 2.0, 4.0, 8.0]
 
 
@@ -133,7 +133,7 @@ async def test_logout_ends_the_session(desk: Desk) -> None:
     await desk.login("cs1")
     token = desk.client.session.cookie_jar.filter_cookies(desk.client.make_url("/"))[SESSION_COOKIE].value
     await desk.post("/logout")
-    assert await desk.deps.store.session_user(session_digest(token), desk.deps.clock()) is None
+    assert await desk.deps.store.accounts.session_user(session_digest(token), desk.deps.clock()) is None
 
 
 @pytest.mark.parametrize("path", ["/mappings/edit", "/users"])

@@ -219,7 +219,7 @@ async def test_the_save_message_reports_each_parked_line_as_it_really_planned(de
     assert "映射已保存并生效。2 个子订单已继续开通，1 个子订单仍为金额不符。" in html
     states = [(await desk.rig.lines(tid))[0].state for tid in tids]
     assert states == [LineState.READY, LineState.READY, LineState.EXCEPTION]
-    [entry, *_] = await desk.deps.store.audit_entries(action="mapping_save", limit=1)
+    [entry, *_] = await desk.deps.store.console.audit_entries(action="mapping_save", limit=1)
     assert (entry.detail or {})["outcomes"] == {"OK": 2, "AMOUNT_MISMATCH": 1}
 
 
@@ -269,5 +269,5 @@ async def test_inbox_groups_parked_lines_by_sku(desk: Desk) -> None:
     html = await (await desk.client.get("/mappings")).text()
     assert "TV-NEW-555" in html and "/mappings/edit?new=TV-NEW-555" in html
     assert '电视指南 × 3 <span class="muted small">等 24 个</span>' in html  # 24 ¥2 channels × 3 fit ¥6
-    [item] = await desk.deps.store.unmapped_inbox()
+    [item] = await desk.deps.store.console.unmapped_inbox()
     assert (item.outer_sku_id, item.parked, item.price_fen) == ("TV-NEW-555", 2, 600)

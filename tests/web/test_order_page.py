@@ -82,7 +82,7 @@ async def test_an_unknown_card_comes_back_at_the_field_with_the_number_kept(desk
     # the page answers a POST: its forms and language links still name the order, not /lines/…
     assert f'name="back" value="/orders/main/{ln.tid}"' in html and "/lines/" not in html.split("<form")[0]
     assert f'/lang/en?next=/orders/main/{ln.tid}"' in html
-    assert (await desk.deps.store.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
+    assert (await desk.deps.store.console.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
 
 
 async def test_a_short_or_empty_number_is_refused_by_the_server_in_chinese(desk: Desk) -> None:
@@ -95,7 +95,7 @@ async def test_a_short_or_empty_number_is_refused_by_the_server_in_chinese(desk:
     status, html = await _correct(desk, ln, "   ")
     assert status == 422 and _field(html, ln.id)[1] == "请填写智能卡号。"
     assert await desk.rig.billing_calls("404") == lookups
-    [entry, *_] = await desk.deps.store.audit_entries(tid=ln.tid, limit=5)
+    [entry, *_] = await desk.deps.store.console.audit_entries(tid=ln.tid, limit=5)
     assert (entry.action, entry.outcome) == ("correct_card", "refused")
 
 
@@ -151,7 +151,7 @@ async def test_the_submitted_notice_shows_while_moving_and_goes_once_delivered(d
     html = await (await desk.client.get(after)).text()
     assert "已提交" in _flash(html) and "data-reload-every" in _head(html) and "处理中" in _head(html)
     await desk.rig.cycle()
-    assert (await desk.deps.store.line_by_id(ln.id)).state is S.DELIVERED  # type: ignore[union-attr]
+    assert (await desk.deps.store.console.line_by_id(ln.id)).state is S.DELIVERED  # type: ignore[union-attr]
     html = await (await desk.client.get(after)).text()
     assert _flash(html) == "" and 'role="status"' not in html  # the audit entry below still says it
     assert "data-reload-every" not in html and "已发货" in _head(html)
@@ -169,7 +169,7 @@ async def test_after_the_session_expired_signing_in_returns_to_the_order_with_th
     token = re.search(r'name="csrf" value="([^"]+)"', page)
     assert token is not None
     session = desk.client.session.cookie_jar.filter_cookies(desk.client.make_url("/"))[SESSION_COOKIE]
-    await desk.deps.store.end_session(session_digest(session.value))  # the session runs out
+    await desk.deps.store.accounts.end_session(session_digest(session.value))  # the session runs out
     form = {"csrf": token.group(1), "card": card, "note": "", "back": f"/orders/main/{ln.tid}"}
     resp = await desk.client.post(f"/lines/{ln.id}/card", data=form, allow_redirects=False)
     assert resp.status == 303
@@ -198,7 +198,7 @@ async def test_after_the_session_expired_signing_in_returns_to_the_order_with_th
     logged = capsys.readouterr().out + caplog.text
     assert "/login?next=" in caplog.text  # the access log saw the way back: the token, not the number
     assert card not in logged
-    assert (await desk.deps.store.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
+    assert (await desk.deps.store.console.line_by_id(ln.id)).state is S.EXCEPTION  # type: ignore[union-attr]
 
 
 async def test_a_draft_token_nobody_kept_fills_nothing(desk: Desk) -> None:
@@ -229,8 +229,8 @@ async def test_the_timeline_reads_in_chinese_with_yuan_and_local_time(desk: Desk
 
 
 async def _events(desk: Desk, ln: LineRecord) -> list[EventRecord]:
-    [trade] = await desk.deps.store.find_trades(ln.tid)
-    return (await desk.deps.store.trade_story(trade))[1]
+    [trade] = await desk.deps.store.views.find_trades(ln.tid)
+    return (await desk.deps.store.views.trade_story(trade))[1]
 
 
 async def test_any_button_pressed_after_the_session_ran_out_leads_back_to_its_page(desk: Desk) -> None:
@@ -243,4 +243,4 @@ async def test_any_button_pressed_after_the_session_ran_out_leads_back_to_its_pa
     assert parse_qs(urlsplit(resp.headers["Location"]).query)["next"] == [f"/orders/main/{ln.tid}"]
     elsewhere = await desk.client.post(f"/lines/{ln.id}/retry", data={"back": "https://evil.example/"})
     assert elsewhere.status == 403  # only a page of this site is a way back
-    assert await desk.deps.store.audit_entries(tid=ln.tid, limit=5) == []
+    assert await desk.deps.store.console.audit_entries(tid=ln.tid, limit=5) == []

@@ -60,10 +60,10 @@ async def test_search_text_is_only_ever_data(desk: Desk) -> None:
     await _three_exceptions(desk)
     await desk.login("cs1")
     for hostile in ["' OR '1'='1", "%", "1; DROP TABLE lines; --", "\\", "9" * 40]:
-        rows, total = await desk.deps.store.queue(QueueFilter(q=hostile))
+        rows, total = await desk.deps.store.queue.queue(QueueFilter(q=hostile))
         assert (rows, total) == ([], 0)
     assert (await desk.client.get("/orders/main/" + "9" * 40)).status == 404
-    _, underscore = await desk.deps.store.queue(QueueFilter(q="_"))
+    _, underscore = await desk.deps.store.queue.queue(QueueFilter(q="_"))
     assert underscore == 1  # "lisi_88" only: "_" is a character, not a wildcard
     assert len(await _queue_tids(desk, "")) == 3
 
@@ -119,7 +119,7 @@ async def test_dashboard_tells_cs_what_to_do_next(desk: Desk) -> None:
 async def test_dashboard_shows_which_instance_polls_each_shop(desk: Desk) -> None:
     """The poll panel names the instance holding the shop's poller lease and when the lease ends."""
     await desk.rig.cycle()
-    [cursor] = await desk.deps.store.cursor_rows()
+    [cursor] = await desk.deps.store.views.cursor_rows()
     await desk.login("cs1")
     html = await (await desk.client.get("/dashboard/live")).text()
     assert f"拉单实例：{desk.deps.owner}，租约至" in html and cursor["poller"] == desk.deps.owner

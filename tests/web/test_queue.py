@@ -44,7 +44,7 @@ async def _exhausted(desk: Desk, n: int) -> list[LineRecord]:
 
 
 async def _state(desk: Desk, ln: LineRecord) -> LineState:
-    found = await desk.deps.store.line_by_id(ln.id)
+    found = await desk.deps.store.console.line_by_id(ln.id)
     assert found is not None
     return found.state
 
@@ -139,17 +139,17 @@ async def test_bulk_retry_acts_on_the_whole_filter_counted_once_and_reports_when
     assert [await _state(desk, ln) for ln in exhausted[1:]] == [S.DELIVERED, S.DELIVERED]
     assert await _state(desk, unknown) is S.EXCEPTION and await _state(desk, late) is S.EXCEPTION
     assert len(await desk.rig.ledger(exhausted[1].tid)) == 1
-    assert await desk.deps.store.audit_entries(tid=late.tid) == []  # never touched
-    [header] = [e for e in await desk.deps.store.audit_entries() if e.batch == batch]
+    assert await desk.deps.store.console.audit_entries(tid=late.tid) == []  # never touched
+    [header] = [e for e in await desk.deps.store.console.audit_entries() if e.batch == batch]
     assert (header.action, header.line_id, (header.detail or {})["count"]) == ("bulk_retry", None, 4)
-    [members] = (await desk.deps.store.audit_batches([batch])).values()
+    [members] = (await desk.deps.store.queue.audit_batches([batch])).values()
     assert {m.line_id: m.outcome for m in members} == {
         gone.id: "unchanged",
         exhausted[1].id: "done",
         exhausted[2].id: "done",
         unknown.id: "done",
     }
-    assert len(await desk.deps.store.audit_entries(action="retry")) == 4
+    assert len(await desk.deps.store.console.audit_entries(action="retry")) == 4
 
 
 async def test_bulk_resolve_needs_a_resolution_and_a_note_before_it_acts(desk: Desk) -> None:
@@ -174,7 +174,7 @@ async def test_an_empty_filter_offers_nothing_to_confirm(desk: Desk) -> None:
     page = await (await desk.client.get(f"/queue/batches/{batch}")).text()
     assert "当前筛选下没有可处理的订单" in page and "确认执行" not in page
     await desk.post(f"/queue/batches/{batch}")
-    assert await desk.deps.store.audit_entries() == []
+    assert await desk.deps.store.console.audit_entries() == []
 
 
 async def test_a_bulk_action_is_one_audit_row_that_expands_to_its_lines(desk: Desk) -> None:

@@ -50,7 +50,7 @@ async def _reversals(desk: Desk) -> dict[str, int]:
 
 
 async def _state(desk: Desk, ln: LineRecord) -> LineRecord:
-    found = await desk.deps.store.line_by_id(ln.id)
+    found = await desk.deps.store.console.line_by_id(ln.id)
     assert found is not None
     return found
 
@@ -100,7 +100,7 @@ async def test_above_the_threshold_cs_requests_and_only_an_admin_approves(strict
     assert "unchanged:not_waiting" in second.headers["Location"]
     assert (await _state(desk, ln)).state is S.REVERSED
     assert list((await _reversals(desk)).values()) == [1]
-    audit = await desk.deps.store.audit_entries(tid=ln.tid)
+    audit = await desk.deps.store.console.audit_entries(tid=ln.tid)
     assert sorted((a.actor, a.action, a.outcome) for a in audit) == [
         ("admin1", "reversal_approve", "done"),
         ("admin1", "reversal_approve", "unchanged"),

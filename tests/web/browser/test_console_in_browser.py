@@ -22,7 +22,7 @@ async def _busy_shop(live: Live, orders: int = 24) -> None:
 
 
 async def _settled(live: Live) -> bool:
-    counts = await live.deps.store.progress()
+    counts = await live.deps.store.views.progress()
     busy = sum(counts.get(s, 0) for s in ("RECEIVED", "READY", "SUBMITTED", "UNKNOWN", "APPLIED"))
     return busy == 0 and counts["_trades_due"] == 0 and counts["_memos_pending"] == 0
 
@@ -100,7 +100,7 @@ async def test_a_post_without_csrf_token_is_refused(live: Live, page: Page) -> N
     await expect(page.locator("h1")).to_have_text("请求被拒绝")
     [ln] = await live.rig.lines(tid)
     assert ln.state.value == "EXCEPTION"
-    assert await live.deps.store.audit_entries() == []
+    assert await live.deps.store.console.audit_entries() == []
 
 
 async def test_no_page_but_login_opens_without_a_session(live: Live, page: Page) -> None:

@@ -24,7 +24,7 @@ async def _exception_order(live: Live, page: Page) -> int:
 
 
 async def _audit_count(live: Live, tid: int) -> int:
-    return len(await live.deps.store.audit_entries(tid=tid, limit=100))
+    return len(await live.deps.store.console.audit_entries(tid=tid, limit=100))
 
 
 _HOLD_SUBMITS = """() => document.querySelector('form.cardfix').addEventListener('submit', ev => {
@@ -92,7 +92,7 @@ async def test_after_the_session_ran_out_signing_in_brings_the_number_back(live:
     tid = await _exception_order(live, page)
     card = (await live.rig.cards())[1]
     [session] = [c for c in await page.context.cookies() if c.get("name") == SESSION_COOKIE]
-    await live.deps.store.end_session(session_digest(session.get("value", "")))
+    await live.deps.store.accounts.end_session(session_digest(session.get("value", "")))
     await page.fill("input[name=card]", card)
     await page.click("text=校验并充值")
     await page.wait_for_url(re.compile(r"/login\?next="))

@@ -44,7 +44,7 @@ async def test_reverse_clicked_twice_with_the_answer_lost_reverses_once(
     stats = await rig.get(f"{rig.sb.billing_url}/sandbox/stats")
     assert stats["lost_reversal_answers"] >= 1
     assert list(stats["reversals"]["by_request_id"].values()) == [1]
-    audit = await live.deps.store.audit_entries(tid=tid, action="reversal_request")
+    audit = await live.deps.store.console.audit_entries(tid=tid, action="reversal_request")
     outcomes = sorted(a.outcome for a in audit)  # every submit after the first did nothing
     assert outcomes[0] == "done" and set(outcomes[1:]) == {"unchanged"}
 

@@ -1,0 +1,49 @@
+"""The store's role for console accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from bridge.core.records import (
+    UserRecord,
+)
+
+
+class AccountStorePort(Protocol):
+    """Console accounts: users, sessions, the login throttle."""
+
+    async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
+        """False when the name is taken."""
+        ...
+
+    async def update_user(
+        self,
+        name: str,
+        now: datetime,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        disabled: bool | None = None,
+    ) -> bool: ...
+
+    async def user_by_name(self, name: str) -> UserRecord | None: ...
+
+    async def all_users(self) -> list[UserRecord]: ...
+
+    async def create_session(
+        self, user_id: int, id_hash: str, csrf: str, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def session_user(self, id_hash: str, now: datetime) -> tuple[UserRecord, str] | None: ...
+
+    async def end_session(self, id_hash: str) -> None: ...
+
+    async def login_wait_until(self, name: str) -> datetime | None: ...
+
+    async def login_failed(
+        self, name: str, now: datetime, delay_s: Callable[[int], float]
+    ) -> tuple[int, datetime]: ...
+
+    async def login_succeeded(self, name: str) -> None: ...

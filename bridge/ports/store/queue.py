@@ -1,0 +1,41 @@
+"""The store's role for the exception queue and its bulk actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from bridge.core.batches import Batch
+from bridge.core.records import (
+    AuditEntry,
+    QueueFilter,
+    QueueRow,
+)
+from bridge.core.states import LineState
+
+
+class QueueStorePort(Protocol):
+    """The exception queue: pages, counts by reason, the ids a filter holds, search, bulk actions."""
+
+    async def queue(
+        self, f: QueueFilter, limit: int = 200, offset: int = 0
+    ) -> tuple[list[QueueRow], int]: ...
+
+    async def queue_reason_counts(self, f: QueueFilter) -> dict[str, int]: ...
+
+    async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]: ...
+
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]: ...
+
+    async def line_states(self, line_ids: Iterable[int]) -> dict[int, LineState]: ...
+
+    async def offer_batch(self, batch: Batch) -> None: ...
+
+    async def batch(self, batch_id: str) -> Batch | None: ...
+
+    async def start_batch(self, batch_id: str, now: datetime) -> Batch | None:
+        """The batch, marked acted on; None when unknown or already started (the same token acts once)."""
+        ...
+
+    async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]: ...

@@ -12,23 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.ports import (
-    AccountStorePort,
-    ConsoleStorePort,
-    DashboardStorePort,
-    DeliveryStorePort,
-    IntakeStorePort,
-    LineStorePort,
-    MonitoringStorePort,
-    MoveStorePort,
-    OperationStorePort,
-    PollerStorePort,
-    QueueStorePort,
-    ReconcileStorePort,
-    ReversalStorePort,
-    StorePort,
-    ViewStorePort,
-)
+from bridge import ports
 from bridge.store.accounts import AccountRepository
 from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
@@ -51,20 +35,20 @@ class SqlStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self.intake: IntakeStorePort = IntakeRepository(engine)
-        self.pollers: PollerStorePort = PollerRepository(engine)
-        self.lines: LineStorePort = LineRepository(engine)
-        self.operations: OperationStorePort = OperationRepository(engine)
-        self.moves: MoveStorePort = MoveRepository(engine)
-        self.reversals: ReversalStorePort = ReversalRepository(engine)
-        self.delivery: DeliveryStorePort = DeliveryRepository(engine)
-        self.console: ConsoleStorePort = ConsoleRepository(engine)
-        self.dashboard: DashboardStorePort = DashboardRepository(engine)
-        self.monitoring: MonitoringStorePort = FigureRepository(engine)
-        self.views: ViewStorePort = ViewRepository(engine)
-        self.queue: QueueStorePort = QueueRepository(engine)
-        self.accounts: AccountStorePort = AccountRepository(engine)
-        self.reconcile: ReconcileStorePort = ReconcileRepository(engine)
+        self.intake: ports.IntakeStorePort = IntakeRepository(engine)
+        self.pollers: ports.PollerStorePort = PollerRepository(engine)
+        self.lines: ports.LineStorePort = LineRepository(engine)
+        self.operations: ports.OperationStorePort = OperationRepository(engine)
+        self.moves: ports.MoveStorePort = MoveRepository(engine)
+        self.reversals: ports.ReversalStorePort = ReversalRepository(engine)
+        self.delivery: ports.DeliveryStorePort = DeliveryRepository(engine)
+        self.console: ports.ConsoleStorePort = ConsoleRepository(engine)
+        self.dashboard: ports.DashboardStorePort = DashboardRepository(engine)
+        self.monitoring: ports.MonitoringStorePort = FigureRepository(engine)
+        self.views: ports.ViewStorePort = ViewRepository(engine)
+        self.queue: ports.QueueStorePort = QueueRepository(engine)
+        self.accounts: ports.AccountStorePort = AccountRepository(engine)
+        self.reconcile: ports.ReconcileStorePort = ReconcileRepository(engine)
 
     async def database_time(self) -> datetime:
         """The database's current time (``bridge.store.clock``)."""
@@ -78,6 +62,6 @@ class SqlStore:
         await self._engine.dispose()
 
 
-def _conforms(store: SqlStore) -> StorePort:
+def _conforms(store: SqlStore) -> ports.StorePort:
     """Never called: mypy checks here that ``SqlStore`` hands out every role of ``StorePort``."""
     return store

@@ -2,14 +2,16 @@
 
 A misspelt or invalid key stops the start with a ``ConfigError`` naming the
 file, the key and the reason (``extra="forbid"`` everywhere). Secrets never live
-in the file: the file names the environment variable that holds each one.
+in the file: the file names the environment variable that holds each one, read
+once the file is valid. Each default is written once, in its field; one that
+follows another setting is filled in after validation where the user left the
+field unset (``model_fields_set``). Loading never changes what it is given.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -27,8 +29,15 @@ from pydantic import (
 
 from bridge.core.errors import ConfigError
 from bridge.core.inflight import CALL_MARGIN_S
+from bridge.settings_loading import describe, read_secrets, read_toml
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fill_unset(model: BaseModel, **derived: Any) -> None:
+    """Derived defaults for the fields of a model under validation that its user left unset (they stay
+    unset in ``model_fields_set``): frozen keeps the model's users from changing it, not its validators."""
+    model.__dict__.update({k: v for k, v in derived.items() if k not in model.model_fields_set})
 
 
 class CardRuleSettings(BaseModel):
@@ -50,8 +59,8 @@ class ShopSettings(BaseModel):
     seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
     session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
     card_rule: CardRuleSettings = CardRuleSettings()
-    app_secret: SecretStr = SecretStr("")
-    session_key: SecretStr = SecretStr("")
+    app_secret: SecretStr = SecretStr("")  # from the variable app_secret_env names (see load_settings)
+    session_key: SecretStr = SecretStr("")  # from the variable session_env names
 
 
 class BillingSettings(BaseModel):
@@ -60,12 +69,11 @@ class BillingSettings(BaseModel):
     api_key: str
     secret_env: str = "BRIDGE_BILLING_SECRET"
     timeout_s: float = Field(10.0, gt=0)
-    secret: SecretStr = SecretStr("")
+    secret: SecretStr = SecretStr("")  # from the variable secret_env names (see load_settings)
 
 
 POLL_INTERVAL_WITH_PUSH_S = 300.0
 POLL_INTERVAL_WITHOUT_PUSH_S = 30.0
-POLLER_LEASE_MAX_S = 120.0
 
 
 class PollingSettings(BaseModel):
@@ -74,20 +82,25 @@ class PollingSettings(BaseModel):
     window_s: int = Field(1800, ge=60, le=86400)
     overlap_s: int = Field(600, ge=0)
     initial_lookback_s: int = Field(86400, ge=60)
-    lease_s: float = Field(POLLER_LEASE_MAX_S, gt=0)  # one poller per shop; unset: see below
+    lease_s: float = Field(120.0, gt=0)  # one poller per shop; unset: four intervals, at most this
 
-    @model_validator(mode="before")
-    @classmethod
-    def _lease_follows_the_interval(cls, data: Any) -> Any:
-        """Unless set, the poller lease lasts four poll intervals, at most two minutes: it is renewed
+    @model_validator(mode="after")
+    def _with_derived_defaults(self) -> PollingSettings:
+        self._lease_follows_the_interval()
+        return self
+
+    def _lease_follows_the_interval(self) -> None:
+        """Unless set, the poller lease lasts four poll intervals, at most its default: it is renewed
         while a poll runs, so it need not outlast one, and a dead poller's shop is taken over soon."""
-        if not isinstance(data, dict) or data.get("lease_s") is not None:
-            return data
-        try:
-            interval = float(data.get("interval_s", POLL_INTERVAL_WITH_PUSH_S))
-        except (TypeError, ValueError):
-            return data  # a wrong interval is refused by its own field, naming it
-        return {**data, "lease_s": min(4 * interval, POLLER_LEASE_MAX_S)}
+        longest = PollingSettings.model_fields["lease_s"].default
+        _fill_unset(self, lease_s=min(4 * self.interval_s, longest))
+
+    def polling_every(self, interval_s: float) -> PollingSettings:
+        """A copy polling every ``interval_s`` unless an interval was set, its lease following unless set."""
+        polling = self.model_copy()
+        _fill_unset(polling, interval_s=interval_s)
+        polling._lease_follows_the_interval()
+        return polling
 
 
 class PushSettings(BaseModel):
@@ -160,7 +173,7 @@ class AlertSettings(BaseModel):
     utc_offset_h: int = Field(8, ge=-12, le=14)
     writeback_failing_s: float = Field(900.0, ge=0)
     session_expiry_s: float = Field(259200.0, ge=0)
-    webhook_url: SecretStr = SecretStr("")
+    webhook_url: SecretStr = SecretStr("")  # from the variable webhook_env names, when enabled
 
     @field_validator("business_hours")
     @classmethod
@@ -211,18 +224,12 @@ class Settings(BaseModel):
     reversal: ReversalSettings = ReversalSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _poll_often_without_push(cls, data: Any) -> Any:
-        """Polling is the safety net when push is on (every 300 s unless set), the intake when off (30 s)."""
-        if not isinstance(data, dict):
-            return data
-        push, polling = data.get("push", {}), data.get("polling", {})
-        if not isinstance(push, dict) or not isinstance(polling, dict) or "interval_s" in polling:
-            return data
-        if push.get("enabled", True) is False:
-            return {**data, "polling": {**polling, "interval_s": POLL_INTERVAL_WITHOUT_PUSH_S}}
-        return data
+    @model_validator(mode="after")
+    def _poll_often_without_push(self) -> Settings:
+        """Unless set, polling is the safety net with push on (its field's default), the intake off (30 s)."""
+        if not self.push.enabled:  # a copy: the polling settings given may be the caller's own
+            self.__dict__["polling"] = self.polling.polling_every(POLL_INTERVAL_WITHOUT_PUSH_S)
+        return self
 
     @model_validator(mode="after")
     def _shared_apps_name_their_sellers(self) -> Settings:
@@ -269,68 +276,17 @@ class Settings(BaseModel):
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the TOML file, resolve secrets from ``env``, validate; ``ConfigError`` on any problem."""
-    env = os.environ if env is None else env
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # tolerate a Windows editor's BOM
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: configuration file not found") from exc
-    except OSError as exc:  # a directory, no permission ...
-        raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text at byte {exc.start} (save the file as UTF-8)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    return settings_from_dict(raw, env, source=str(path))
+    """Read the TOML file, validate it, read the secrets from ``env``; ``ConfigError`` on any problem."""
+    return settings_from_dict(read_toml(path), os.environ if env is None else env, source=str(path))
 
 
 def settings_from_dict(raw: dict[str, Any], env: Mapping[str, str], *, source: str) -> Settings:
-    _resolve_secrets(raw, env, source)
+    """Validate ``raw`` (left as it is), then read the secrets from ``env``; ``ConfigError`` if wrong."""
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(describe(exc, source)) from None
+    update = read_secrets(settings, env, source)
     if not settings.mappings_dir.is_absolute() and source != "<generated>":
-        settings = settings.model_copy(update={"mappings_dir": Path(source).parent / settings.mappings_dir})
-    return settings
-
-
-def _resolve_secrets(raw: dict[str, Any], env: Mapping[str, str], source: str) -> None:
-    alerts = raw.get("alerts")
-    if isinstance(alerts, dict) and alerts.get("enabled") is True:  # the robot's URL holds its token
-        alerts["webhook_url"] = _secret(
-            env, alerts.get("webhook_env", "BRIDGE_ALERT_WEBHOOK"), source, "alerts"
-        )
-    billing = raw.get("billing")
-    if isinstance(billing, dict):
-        billing["secret"] = _secret(
-            env, billing.get("secret_env", "BRIDGE_BILLING_SECRET"), source, "billing"
-        )
-    shops = raw.get("shops")
-    if isinstance(shops, dict):
-        for name, shop in shops.items():
-            if not isinstance(shop, dict):
-                continue
-            where = f"shops.{name}"
-            shop["app_secret"] = _secret(
-                env, shop.get("app_secret_env", "BRIDGE_SHOP_APP_SECRET"), source, where
-            )
-            shop["session_key"] = _secret(env, shop.get("session_env", "BRIDGE_SHOP_SESSION"), source, where)
-
-
-def _secret(env: Mapping[str, str], var: object, source: str, where: str) -> str:
-    if not isinstance(var, str) or not var:
-        raise ConfigError(f"{source}: {where}: the *_env keys must name an environment variable")
-    value = env.get(var, "")
-    if not value:
-        raise ConfigError(f"{source}: {where}: environment variable {var} is not set (it holds a secret)")
-    return value
-
-
-def _describe(exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"  {key}: {reason}")
-    return "\n".join(lines)
+        update["mappings_dir"] = Path(source).parent / settings.mappings_dir
+    return settings.model_copy(update=update)

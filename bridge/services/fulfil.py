@@ -167,14 +167,14 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
             line, op, found, deps.owner, deps.clock(), how="reconciled"
         )
         fresh = await _final(write)
-        _refused(fresh is not None)
+        _warn_unless_written(fresh is not None)
         return _Lookup.WAITING if fresh is None else fresh
     if not_found_is_trusted(op.result, settle_s, asked_at):
         return _Lookup.NEVER_APPLIED
     settled = settles_at(op.result, settle_s) or asked_at
     log.info("not_found_yet_settling", settles_at=settled.isoformat())
     why = "not found yet: waiting for the settle time"
-    _refused(
+    _warn_unless_written(
         await deps.store.operations.record_retry(
             line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
         )
@@ -205,7 +205,7 @@ async def _provision_part(
         write = store.operations.record_unknown(
             line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
         )
-        _refused(await _final(write))
+        _warn_unless_written(await _final(write))
         log.warning("outcome_unknown", error=str(exc))
         return None
     except Retryable as exc:
@@ -221,11 +221,11 @@ async def _provision_part(
         return None
     log.info("applied", operation_id=result.operation_id)
     fresh = await writer.record(Applied(line, op, result))  # shielded: written even if cancelled
-    _refused(fresh is not None)
+    _warn_unless_written(fresh is not None)
     return fresh
 
 
-def _refused(written: bool) -> None:
+def _warn_unless_written(written: bool) -> None:
     """Log an outcome write the store refused: the line's lease moved on (its new holder decides)."""
     if not written:
         log.warning("outcome_refused_lease_moved_on")
@@ -280,7 +280,7 @@ async def _retry_later(
         count_attempt=counted,
         refused=refused,
     )
-    _refused(written)
+    _warn_unless_written(written)
 
 
 async def _exception(

@@ -18,9 +18,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from setuptools import find_namespace_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 _WHERE = """
@@ -47,8 +49,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, source / name)
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", "history")
-    for package in ("bridge", "adapters"):
-        shutil.copytree(ROOT / package, source / package, ignore=skip)
+    for folder in ("bridge", "adapters", "mappings"):  # mappings/: the example mapping files
+        shutil.copytree(ROOT / folder, source / folder, ignore=skip)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
     built = _run([*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(work / "dist")])
     assert built.returncode == 0, built.stdout + built.stderr
@@ -57,6 +59,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = _run([*pip, "install", "--no-deps", "--no-compile", "--target", str(site), str(wheel)])
     assert done.returncode == 0, done.stdout + done.stderr
     return site
+
+
+def test_every_package_folder_is_listed_for_the_wheel() -> None:
+    """pyproject lists the packages by hand (mappings/ is mapped in as one): a new folder is listed too."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = find_namespace_packages(str(ROOT), include=["bridge*", "adapters*"], exclude=["*__pycache__"])
+    assert sorted(setuptools["packages"]) == sorted([*found, *setuptools["package-dir"]])
+    assert setuptools["package-dir"] == {"bridge.lab.mappings": "mappings"}
 
 
 def _outside(installed: Path, tmp_path: Path) -> dict[str, object]:

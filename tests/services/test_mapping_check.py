@@ -16,7 +16,7 @@ from bridge.services.mapping_check import check_mappings
 from bridge.services.mappings import load_mapping_set, reload_if_changed
 from bridge.store import MappingDir
 
-SHIPPED = Path(__file__).resolve().parents[2] / "bridge" / "lab" / "mappings"
+SHIPPED = Path(__file__).resolve().parents[2] / "mappings"
 
 CATALOGUE = """\
 [[product]]

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bridge.metrics import CONTENT_TYPE, BridgeMetrics
 from bridge.services.jobs import build_scheduler, stop_scheduler
+from bridge.services.mappings import flag_unaudited_saves
 from bridge.settings import Settings
 from bridge.web import setup_console
 from bridge.web.keys import DEPS_KEY, SETTINGS_KEY
@@ -36,6 +37,7 @@ async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     deps = app[DEPS_KEY]
+    await flag_unaudited_saves(deps)  # a mapping save cut short by a crash: audited now, flagged
     scheduler = build_scheduler(deps)
     scheduler.start()
     log.info(

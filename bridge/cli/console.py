@@ -102,7 +102,7 @@ async def console_command(args: argparse.Namespace) -> int:
 
 
 async def users_add(config: Path, name: str, role: str, from_stdin: bool) -> int:
-    from bridge.services.accounts import AccountError, add_user
+    from bridge.services.accounts import AccountError, account_note, add_user
     from bridge.settings import load_settings
     from bridge.store import open_store
 
@@ -111,7 +111,9 @@ async def users_add(config: Path, name: str, role: str, from_stdin: bool) -> int
     try:
         from bridge.services.deps import utc_now
 
-        await add_user(store.accounts, name, role, password, utc_now())
+        now = utc_now()
+        audit = account_note(now, f"cli:{getpass.getuser()}", "add", name)
+        await add_user(store.accounts, name, role, password, now, audit)
     except AccountError as exc:
         print(f"bridge users add: refused: {exc.code}", file=sys.stderr)
         return 1

@@ -160,6 +160,25 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditNote:
+    """An audit entry to write with the change it records, in the same transaction.
+
+    Handed to the store method that makes the change: the row is inserted only
+    when the change is made (a line that moved, a batch started, a user added),
+    with the line and its states before → after filled in by the store (after:
+    the state the compare-and-set moved to). ``outcome`` done | unchanged | refused.
+    """
+
+    at: datetime
+    actor: str
+    action: str
+    outcome: str = "done"
+    note: str | None = None
+    detail: dict[str, Any] | None = None
+    batch: str | None = None
+
+
+@dataclass(frozen=True)
 class PollerLease:
     """Who polls a shop, until when, and the lease's fencing token (its generation)."""
 
@@ -181,6 +200,7 @@ class PlannedLine:
     delivery_mode: str
     mapping_version: str
     frm: tuple[LineState, ...] = (LineState.RECEIVED,)
+    audit: AuditNote | None = None  # a person's re-plan: its audit entry commits with the move
 
 
 @dataclass(frozen=True)

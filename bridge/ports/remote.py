@@ -112,6 +112,11 @@ class MappingFilesPort(Protocol):
         """
         ...
 
+    def put_back(self, kept: str) -> None:
+        """Undo the save that kept ``kept`` (its audit entry could not be written): the kept text
+        is the live file again and the kept copy is removed."""
+        ...
+
     def history(self, limit: int = 30) -> list[HistoryEntry]:
         """Kept versions of the SKU file, newest first, each with its diff to the next."""
         ...

@@ -1,6 +1,7 @@
 """Console accounts: argon2 password hashes, sign-in with growing delays, server-side sessions.
 
-Used by the web console and by ``bridge users add``. What the browser holds
+Used by the web console and by ``bridge users add``; an account added or changed
+commits its audit entry with the change (``account_note``). What the browser holds
 (a random session id) is stored only as its SHA-256 digest; a new id is made
 at every sign-in (no session fixation). After a failed sign-in the same name
 must wait 1, 2, 4, … seconds (capped at five minutes) before the password is
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bridge.core.records import UserRecord
+from bridge.core.records import AuditNote, UserRecord
 from bridge.ports import AccountStorePort
 
 ROLES = ("cs", "admin")
@@ -72,11 +73,27 @@ def check_account(name: str, role: str, password: str) -> None:
         raise AccountError("short_password")
 
 
-async def add_user(store: AccountStorePort, name: str, role: str, password: str, now: datetime) -> None:
-    """Create an account; ``AccountError("name_taken")`` when the name exists."""
+async def add_user(
+    store: AccountStorePort,
+    name: str,
+    role: str,
+    password: str,
+    now: datetime,
+    audit: AuditNote | None = None,
+) -> None:
+    """Create an account, ``audit`` committed with it; ``AccountError("name_taken")`` when the name
+    exists (nothing written)."""
     check_account(name, role, password)
-    if not await store.add_user(name, role, await asyncio.to_thread(hash_password, password), now):
+    if not await store.add_user(name, role, await asyncio.to_thread(hash_password, password), now, audit):
         raise AccountError("name_taken")
+
+
+def account_note(
+    at: datetime, actor: str, op: str, name: str, outcome: str = "done", code: str = ""
+) -> AuditNote:
+    """The audit entry of an administrator's ``op`` on the account ``name`` (``code``: a refusal's)."""
+    action = f"user_{op}" if op in ("add", "password", "disable", "enable", "role") else "user_change"
+    return AuditNote(at, actor, action, outcome, None, {"user": name, "code": code})
 
 
 @dataclass(frozen=True)

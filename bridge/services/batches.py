@@ -4,7 +4,8 @@
                  as a batch whose id is the confirmation token
     act          the confirmation: retry, resolve or cancel each counted line still waiting, one
                  audit entry per line plus a header, all under the batch id; a second submission
-                 of the same token changes nothing
+                 of the same token changes nothing. The header commits with the batch's start,
+                 each line's entry with the line's own move
     report       the outcome so far (``core.batches.tally``): done, back with a person, gone, moving
     settle       ``report`` again until nothing is moving, or the time runs out
     retry_lines  the CLI's ``bridge exceptions retry`` of several ids: one batch too
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bridge.core.batches import BATCH_MAX, BULK_ACTIONS, Batch, Tally, tally
-from bridge.core.records import QueueFilter
+from bridge.core.records import AuditNote, QueueFilter
 from bridge.services import cs_actions
 from bridge.services.cs_actions import RESOLUTIONS, Outcome
 from bridge.services.deps import Deps
@@ -76,21 +77,13 @@ async def act(deps: Deps, actor: str, batch_id: str, *, note: str = "", resoluti
     if not offered.line_ids:
         raise BatchRefused("bulk_empty")
     _check(offered.action, resolution, note)
-    batch = await deps.store.queue.start_batch(batch_id, deps.clock())
+    detail = {"count": len(offered.line_ids), "filter": offered.filter, "code": f"bulk_{offered.action}"}
+    if offered.action == "resolve":
+        detail["resolution"] = resolution
+    header = AuditNote(deps.clock(), actor, f"bulk_{offered.action}", "done", note or None, detail, batch_id)
+    batch = await deps.store.queue.start_batch(batch_id, deps.clock(), header)
     if batch is None:
         return Acted(offered, fresh=False)
-    detail = {"count": len(batch.line_ids), "filter": batch.filter, "code": f"bulk_{batch.action}"}
-    if batch.action == "resolve":
-        detail["resolution"] = resolution
-    await deps.store.console.add_audit(
-        at=deps.clock(),
-        actor=actor,
-        action=f"bulk_{batch.action}",
-        outcome="done",
-        note=note or None,
-        detail=detail,
-        batch=batch.id,
-    )
     outcomes = [await _one(deps, actor, batch, line_id, note, resolution) for line_id in batch.line_ids]
     return Acted(batch, fresh=True, outcomes=outcomes)
 

@@ -3,7 +3,10 @@
 The console and the CLI call these (``retry(deps, actor, line_id)``); the
 handlers only translate forms and show the ``Outcome``. Every call leaves one
 audit entry (who, when, before → after, note, and whether it did anything),
-refusals included. Repeating an action is harmless because every state change
+refusals included. A change commits its entry in its own transaction (the
+store's move takes the ``AuditNote``: ``audited``), so a crash or a database
+error between the two cannot leave a change nobody can trace; an outcome that
+changed nothing is audited alone (``_finish``). Repeating an action is harmless because every state change
 is the store's conditional move out of the state the person saw: a second
 click finds the line already moved and changes nothing, and a line is
 re-planned with its own request_ids (``shop:tid:oid:part``), so the billing
@@ -21,8 +24,7 @@ core can never be asked to provision it twice.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from bridge.core.cardno import CardNumberError, CardRule, mask_card
@@ -30,55 +32,17 @@ from bridge.core.errors import BridgeError, Permanent
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import PlanError, requires_card_no
 from bridge.core.reasons import memo_for
-from bridge.core.records import LineRecord
+from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import CANCELLABLE, LineState
+from bridge.services.audit import Outcome as Outcome
+from bridge.services.audit import audited
+from bridge.services.audit import finish as _finish
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, mark_planned, order_line, plan_for
 
 S = LineState
 RESOLUTIONS = ("HANDLED_AT_HALL", "PROVISIONED_BY_HAND", "BUYER_WITHDREW", "DUPLICATE_ORDER", "OTHER")
 """Why a person settled a line without the bridge provisioning it (texts: the console catalogue)."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened: ``status`` done | unchanged | refused, ``code`` a message key for people."""
-
-    status: str
-    code: str
-    line: LineRecord | None = None
-    params: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def done(self) -> bool:
-        return self.status == "done"
-
-
-async def _finish(
-    deps: Deps,
-    actor: str,
-    action: str,
-    outcome: Outcome,
-    note: str = "",
-    detail: dict[str, Any] | None = None,
-    batch: str | None = None,
-) -> Outcome:
-    """Write the audit entry for ``outcome`` (the line's state now is "after"), in ``batch`` if any."""
-    line = outcome.line
-    after = await deps.store.console.line_by_id(line.id) if line is not None else None
-    await deps.store.console.add_audit(
-        at=deps.clock(),
-        actor=actor,
-        action=action,
-        outcome=outcome.status,
-        line=line,
-        before=line.state.value if line else None,
-        after=after.state.value if after else None,
-        note=note or None,
-        detail={"code": outcome.code, **outcome.params, **(detail or {})},
-        batch=batch,
-    )
-    return outcome
 
 
 async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineRecord | Outcome:
@@ -90,19 +54,38 @@ async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineR
     return line
 
 
-async def _replan(deps: Deps, actor: str, line: LineRecord, card: str | None) -> bool:
-    """EXCEPTION → READY with this line's own request_ids; raises PlanError / CardNumberError."""
+async def _replan(deps: Deps, actor: str, line: LineRecord, card: str | None, audit: AuditNote) -> bool:
+    """EXCEPTION → READY with this line's own request_ids and a fresh retry budget, ``audit`` with
+    it; raises PlanError / CardNumberError (nothing changed)."""
     plan, card_no = await plan_for(deps, line, card)
-    await deps.store.lines.reset_attempts(line.id, deps.clock())
-    return await mark_planned(deps, line, plan, card_no, actor=actor, frm=S.EXCEPTION)
+    return await mark_planned(deps, line, plan, card_no, actor=actor, frm=S.EXCEPTION, audit=audit)
 
 
-async def _replanned(deps: Deps, actor: str, line: LineRecord, card: str | None) -> Outcome:
+async def _replanned(
+    deps: Deps,
+    actor: str,
+    action: str,
+    line: LineRecord,
+    card: str | None,
+    note: str,
+    detail: dict[str, Any] | None = None,
+    batch: str | None = None,
+) -> Outcome:
+    """Re-plan ``line`` (to ``card``), audited: queued, or refused with the planner's reason."""
     try:
-        moved = await _replan(deps, actor, line, card)
+        return await audited(
+            deps,
+            actor,
+            action,
+            Outcome("done", "queued", line),
+            lambda audit: _replan(deps, actor, line, card, audit),
+            note,
+            detail,
+            batch,
+        )
     except (PlanError, CardNumberError) as exc:
-        return Outcome("refused", "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail})
-    return Outcome("done", "queued", line) if moved else Outcome("unchanged", "not_waiting", line)
+        refusal = Outcome("refused", "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail})
+        return await _finish(deps, actor, action, refusal, note, detail, batch)
 
 
 async def retry(deps: Deps, actor: str, line_id: int, note: str = "", *, batch: str | None = None) -> Outcome:
@@ -110,8 +93,7 @@ async def retry(deps: Deps, actor: str, line_id: int, note: str = "", *, batch: 
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "retry", found, note, batch=batch)
-    outcome = await _replanned(deps, actor, found, found.card_no)
-    return await _finish(deps, actor, "retry", outcome, note, batch=batch)
+    return await _replanned(deps, actor, "retry", found, found.card_no, note, batch=batch)
 
 
 def normalise_card(text: str) -> str:
@@ -135,8 +117,7 @@ async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, not
     if refusal is not None:
         return await _finish(deps, actor, "correct_card", refusal, note, detail)
     detail["previous_card"] = mask_card(found.card_no) if found.card_no else ""
-    outcome = await _replanned(deps, actor, found, card)
-    return await _finish(deps, actor, "correct_card", outcome, note, detail)
+    return await _replanned(deps, actor, "correct_card", found, card, note, detail)
 
 
 def _unsettled(line: LineRecord) -> Outcome | None:
@@ -185,11 +166,14 @@ async def resolve(
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "resolve", found, note, detail, batch)
-    moved = await deps.store.moves.resolve(
-        found, resolution=resolution, note=note, now=deps.clock(), actor=actor
-    )
-    outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
-    return await _finish(deps, actor, "resolve", outcome, note, detail, batch)
+
+    def change(audit: AuditNote) -> Awaitable[bool]:
+        return deps.store.moves.resolve(
+            found, resolution=resolution, note=note, now=deps.clock(), actor=actor, audit=audit
+        )
+
+    done = Outcome("done", "resolved", found)
+    return await audited(deps, actor, "resolve", done, change, note, detail, batch)
 
 
 async def cancel_refund(
@@ -202,11 +186,15 @@ async def cancel_refund(
     if _maybe_credited(found):  # credited and refunded is what this refusal prevents
         refusal = Outcome("refused", "maybe_applied", found)
         return await _finish(deps, actor, "cancel_refund", refusal, note, batch=batch)
-    moved = await deps.store.moves.cancel_for_refund(
-        found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
-    )
-    outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
-    return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True}, batch)
+    memo = memo_for(found.oid, "REFUND_BY_CS")
+
+    def change(audit: AuditNote) -> Awaitable[bool]:
+        return deps.store.moves.cancel_for_refund(
+            found, note=note, memo=memo, now=deps.clock(), actor=actor, audit=audit
+        )
+
+    done = Outcome("done", "cancelled", found)
+    return await audited(deps, actor, "cancel_refund", done, change, note, {"refund": True}, batch)
 
 
 def _maybe_credited(line: LineRecord) -> bool:
@@ -222,16 +210,19 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
         return await _finish(deps, actor, action, found, note)
     if not _maybe_credited(found):
         return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
-    moved = await deps.store.moves.refund_after_delivery(
-        found,
-        detail={"refund": True, "maybe_credited": True, "note": note},
-        memo=memo_for(found.oid, "REFUND_AFTER_DELIVERY"),
-        now=deps.clock(),
-        actor=actor,
-        frm=CANCELLABLE,
-    )
-    code = "reversal_pending" if moved else "not_waiting"
-    return await _finish(deps, actor, action, Outcome("done" if moved else "unchanged", code, found), note)
+
+    def change(audit: AuditNote) -> Awaitable[bool]:
+        return deps.store.moves.refund_after_delivery(
+            found,
+            detail={"refund": True, "maybe_credited": True, "note": note},
+            memo=memo_for(found.oid, "REFUND_AFTER_DELIVERY"),
+            now=deps.clock(),
+            actor=actor,
+            frm=CANCELLABLE,
+            audit=audit,
+        )
+
+    return await audited(deps, actor, action, Outcome("done", "reversal_pending", found), change, note)
 
 
 async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:

@@ -5,6 +5,16 @@ refused loudly and the previous set stays in force; a new set releases the
 lines parked in EXCEPTION for a SKU that is now mapped. An admin's edit goes
 through exactly the check ``bridge mappings check`` runs (the whole file,
 against the catalogue); a refused edit never reaches the disk.
+
+A saved edit and its audit entry land together or not at all. The file cannot
+join a database transaction, so the order decides: the new version is written
+(atomically, the old one kept under ``history/``), then its audit entry at once;
+if the entry cannot be written the save is undone (``put_back``) before the
+error goes on, so nothing else (the new set, parked lines) saw it. The lines it
+released and how they planned are added to that entry afterwards
+(``amend_audit``). Only a crash between the file and the entry can leave a save
+with no entry; only a console save keeps a version under ``history/``, so
+``flag_unaudited_saves`` finds such a version at start and audits it, flagged.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from bridge.core.mapping.edit import (
     effective_editing,
     errors_of,
 )
-from bridge.core.records import LineRecord
+from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import LineState
 from bridge.ports import MappingFilesPort
 from bridge.services.deps import Deps
@@ -181,29 +191,79 @@ async def save_edit(
     if kept is None:
         return await _audited(deps, actor, EditResult("unchanged", version=version), detail)
     detail.update(old_version=version, kept=kept)
+    entry = await _audited_save(deps, actor, EditResult("saved", version=candidate.version), detail, kept)
     deps.runtime.mappings = load_mapping_set(files)
     released = await release_parked(deps)
     outcomes = await replan_released(deps, released)
     detail.update(new_version=deps.runtime.mappings.version, confirmed=confirmed, outcomes=dict(outcomes))
     version = deps.runtime.mappings.version
     result = EditResult("saved", candidate.warnings, len(released), version, outcomes)
-    return await _audited(deps, actor, result, detail)
+    await deps.store.console.amend_audit(entry, _note(deps, actor, result, detail), after=result.version)
+    return result
+
+
+async def _audited_save(
+    deps: Deps, actor: str, saved: EditResult, detail: dict[str, object], kept: str
+) -> AuditNote:
+    """The saved edit's audit entry, written right after the file; when it cannot be written, the
+    save is undone (the kept version put back) before the error goes on: both or neither."""
+    entry = _note(deps, actor, saved, {**detail, "new_version": saved.version, "confirmed": False})
+    written = False
+    try:
+        await _write(deps, entry, detail, saved)
+        written = True
+    finally:
+        if not written:
+            deps.mapping_files.put_back(kept)
+    return entry
+
+
+async def flag_unaudited_saves(deps: Deps) -> list[str]:
+    """Kept versions (only a console save keeps one) whose save has no audit entry: a save cut
+    short between the file and its entry (a crash). Each is audited now, flagged
+    ``unaudited_save``, under this instance's name; the kept names, oldest first."""
+    kept = [entry.name for entry in deps.mapping_files.history()]
+    if not kept:
+        return []
+    saves = await deps.store.console.audit_entries(action="mapping_save", limit=1000)
+    named = {str((e.detail or {}).get("kept")) for e in saves}
+    missing = [name for name in reversed(kept) if name not in named]
+    for name in missing:
+        log.warning("mapping_save_unaudited", kept=name)
+        await deps.store.console.add_audit(
+            at=deps.clock(),
+            actor=deps.owner,
+            action="mapping_save",
+            outcome="done",
+            detail={"kept": name, "status": "saved", "code": "unaudited_save"},
+        )
+    return missing
 
 
 async def _audited(deps: Deps, actor: str, result: EditResult, detail: dict[str, object]) -> EditResult:
+    """An edit that changed no file, audited alone."""
+    await _write(deps, _note(deps, actor, result, detail), detail, result)
+    return result
+
+
+def _note(deps: Deps, actor: str, result: EditResult, detail: dict[str, object]) -> AuditNote:
     outcome = {"saved": "done", "unchanged": "unchanged"}.get(result.status, "refused")
+    full = {
+        **detail,
+        "status": result.status,
+        "released": result.released,
+        "problems": [str(p) for p in errors_of(list(result.problems))][:20],
+    }
+    return AuditNote(deps.clock(), actor, "mapping_save", outcome, None, full)
+
+
+async def _write(deps: Deps, entry: AuditNote, detail: dict[str, object], result: EditResult) -> None:
     await deps.store.console.add_audit(
-        at=deps.clock(),
-        actor=actor,
-        action="mapping_save",
-        outcome=outcome,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        outcome=entry.outcome,
         before=str(detail.get("old_version") or deps.runtime.mappings.version),
         after=result.version or None,
-        detail={
-            **detail,
-            "status": result.status,
-            "released": result.released,
-            "problems": [str(p) for p in errors_of(list(result.problems))][:20],
-        },
+        detail=entry.detail,
     )
-    return result

@@ -15,7 +15,7 @@ from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
 from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no
 from bridge.core.models import OrderLine, Trade
 from bridge.core.reasons import memo_for, reason_text
-from bridge.core.records import LineRecord, PlannedLine
+from bridge.core.records import AuditNote, LineRecord, PlannedLine
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
 
@@ -89,7 +89,13 @@ async def plan_for(
 
 
 def _planned(
-    deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, frm: LineState
+    deps: Deps,
+    line: LineRecord,
+    plan: LinePlan,
+    card_no: str | None,
+    *,
+    frm: LineState,
+    audit: AuditNote | None = None,
 ) -> PlannedLine:
     return PlannedLine(
         line,
@@ -100,15 +106,24 @@ def _planned(
         plan.delivery.value,
         deps.runtime.mappings.version,
         (frm,),
+        audit,
     )
 
 
 async def mark_planned(
-    deps: Deps, line: LineRecord, plan: LinePlan, card_no: str | None, *, actor: str, frm: LineState
+    deps: Deps,
+    line: LineRecord,
+    plan: LinePlan,
+    card_no: str | None,
+    *,
+    actor: str,
+    frm: LineState,
+    audit: AuditNote | None = None,
 ) -> bool:
-    """Move the line from ``frm`` to READY with the plan's operations (request_ids kept forever)."""
+    """Move the line from ``frm`` to READY with the plan's operations (request_ids kept forever);
+    a person's ``audit`` entry commits with the move."""
     [ready] = await deps.store.lines.mark_ready_many(
-        [_planned(deps, line, plan, card_no, frm=frm)], now=deps.clock(), actor=actor
+        [_planned(deps, line, plan, card_no, frm=frm, audit=audit)], now=deps.clock(), actor=actor
     )
     return ready
 

@@ -9,7 +9,10 @@
     reverse_due      the job: claim REVERSING lines with a lease and undo each part
 
 Each person's action is a compare-and-set out of the state they saw and leaves
-one audit entry (``cs_actions``' audit), so a second click changes nothing.
+one audit entry (``cs_actions``' audit), so a second click changes nothing. The
+entry commits with the decision (the store's move takes it); when the bridge
+then performs the reversal at once, the entry is brought up to what that came
+to (reversed, refused by the billing core), as the person is told.
 
 Undoing a part: a part whose call went out with no answer recorded (SENT: the
 answer was lost, or the bridge died with the call in flight) is looked up
@@ -25,14 +28,16 @@ reason; the last part reversed moves the line to REVERSED (its memo follows).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable
 from bridge.core.inflight import settles_at
-from bridge.core.records import LineRecord
+from bridge.core.records import AuditNote, LineRecord
 from bridge.core.reversals import (
     Lookup,
     PartState,
@@ -43,7 +48,9 @@ from bridge.core.reversals import (
     reversal_reason,
 )
 from bridge.core.states import LineState
-from bridge.services.cs_actions import Outcome, _finish, _load
+from bridge.services.audit import Outcome, audit_note, audited
+from bridge.services.audit import finish as _finish
+from bridge.services.cs_actions import _load
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_leased, needed_for_call_s
 
@@ -66,15 +73,17 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
     if not parts:
         return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
     approval = needs_approval(found, deps.settings.reversal.approval_threshold_fen)
-    moved = await deps.store.reversals.request_reversal(
-        found, parts, approval=approval, note=note, now=deps.clock(), actor=actor
-    )
-    code = ("reversal_awaits_approval" if approval else "reversal_started") if moved else "not_waiting"
-    outcome = Outcome("done" if moved else "unchanged", code, found)
-    if moved and not approval:
-        outcome = await _performed(deps, outcome)
     detail = {"amount_fen": found.payment_fen, "approval": approval}
-    return await _finish(deps, actor, action, outcome, note, detail)
+    done = Outcome("done", "reversal_awaits_approval" if approval else "reversal_started", found)
+    entry = audit_note(deps, actor, action, done, note, detail)
+    moved = await deps.store.reversals.request_reversal(
+        found, parts, approval=approval, note=note, now=deps.clock(), actor=actor, audit=entry
+    )
+    if not moved:
+        return await _finish(deps, actor, action, Outcome("unchanged", "not_waiting", found), note, detail)
+    if approval:
+        return done
+    return await _performed(deps, entry, done, note, detail)
 
 
 async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: str = "") -> Outcome:
@@ -85,28 +94,36 @@ async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: st
         return await _finish(deps, actor, action, found, note)
     if not admin:
         return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), note)
+    detail = {"amount_fen": found.payment_fen}
+    done = Outcome("done", "reversal_started", found)
+    entry = audit_note(deps, actor, action, done, note, detail)
     moved = await deps.store.reversals.approve_reversal(
-        found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor
+        found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor, audit=entry
     )
-    outcome = Outcome("done" if moved else "unchanged", "reversal_started" if moved else "not_waiting", found)
-    if moved:
-        outcome = await _performed(deps, outcome)
-    return await _finish(deps, actor, action, outcome, note, {"amount_fen": found.payment_fen})
+    if not moved:
+        return await _finish(deps, actor, action, Outcome("unchanged", "not_waiting", found), note, detail)
+    return await _performed(deps, entry, done, note, detail)
 
 
-async def _performed(deps: Deps, decided: Outcome) -> Outcome:
+async def _performed(
+    deps: Deps, entry: AuditNote, decided: Outcome, note: str, detail: dict[str, Any]
+) -> Outcome:
     """One reversal pass right after the decision, and what the person is told: reversed, refused
-    by the billing core (with its reason), or still going (a lost answer waits to be looked up)."""
+    by the billing core (with its reason), or still going (a lost answer waits to be looked up).
+    The decision's audit entry (committed with it) is brought up to what the pass came to."""
     await reverse_due(deps)
     line = decided.line
     now = await deps.store.console.line_by_id(line.id) if line is not None else None
     if now is None or line is None:
         return decided
+    told = decided
     if now.state is S.REVERSED:
-        return Outcome("done", "reversed", line)
-    if now.state is S.REVERSAL_PENDING and now.reason == "REVERSAL_NOT_ALLOWED":
-        return Outcome("refused", "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
-    return decided
+        told = Outcome("done", "reversed", line)
+    elif now.state is S.REVERSAL_PENDING and now.reason == "REVERSAL_NOT_ALLOWED":
+        told = Outcome("refused", "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
+    performed = audit_note(deps, entry.actor, entry.action, told, note, detail)
+    await deps.store.console.amend_audit(entry, performed, line, now.state.value)
+    return told
 
 
 async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: str) -> Outcome:
@@ -120,11 +137,13 @@ async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: s
         return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), reason)
     if not reason:
         return await _finish(deps, actor, action, Outcome("refused", "reason_needed", found), reason)
-    moved = await deps.store.reversals.reject_reversal(found, reason=reason, now=deps.clock(), actor=actor)
-    outcome = Outcome(
-        "done" if moved else "unchanged", "reversal_rejected" if moved else "not_waiting", found
-    )
-    return await _finish(deps, actor, action, outcome, reason)
+
+    def change(audit: AuditNote) -> Awaitable[bool]:
+        return deps.store.reversals.reject_reversal(
+            found, reason=reason, now=deps.clock(), actor=actor, audit=audit
+        )
+
+    return await audited(deps, actor, action, Outcome("done", "reversal_rejected", found), change, reason)
 
 
 async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Outcome:
@@ -135,11 +154,13 @@ async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Out
     found = await _load(deps, line_id, (S.REVERSAL_PENDING,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
-    moved = await deps.store.reversals.settle_reversal_by_hand(
-        found, note=note, now=deps.clock(), actor=actor
-    )
-    outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
-    return await _finish(deps, actor, action, outcome, note)
+
+    def change(audit: AuditNote) -> Awaitable[bool]:
+        return deps.store.reversals.settle_reversal_by_hand(
+            found, note=note, now=deps.clock(), actor=actor, audit=audit
+        )
+
+    return await audited(deps, actor, action, Outcome("done", "resolved", found), change, note)
 
 
 # ------------------------------------------------------------------ the job

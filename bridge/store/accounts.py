@@ -2,7 +2,7 @@
 
 Session ids reach this module already hashed: the store never sees the value
 the browser holds. A user is unique by name (a constraint, never
-select-then-insert).
+select-then-insert). An administrator's change commits its audit entry with it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.core.records import UserRecord
+from bridge.core.records import AuditNote, UserRecord
+from bridge.store.audit import insert_audit
 from bridge.store.console_schema import login_throttle, sessions, users
 from bridge.store.rows import user_record
 from bridge.store.schema import insert_ignore
@@ -23,8 +24,10 @@ class AccountRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
-        """Create a user; False when the name is taken."""
+    async def add_user(
+        self, name: str, role: str, password_hash: str, now: datetime, audit: AuditNote | None = None
+    ) -> bool:
+        """Create a user; False when the name is taken. ``audit`` commits with the new user."""
         async with self._engine.begin() as conn:
             res = await conn.execute(
                 insert_ignore(conn, users, ["name"]).values(
@@ -36,6 +39,8 @@ class AccountRepository:
                     updated_at=now,
                 )
             )
+            if res.rowcount:
+                await insert_audit(conn, audit)
         return bool(res.rowcount)
 
     async def update_user(
@@ -46,8 +51,10 @@ class AccountRepository:
         role: str | None = None,
         password_hash: str | None = None,
         disabled: bool | None = None,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """Change a user's role, password or status; their sessions end when any changes."""
+        """Change a user's role, password or status; their sessions end when any changes; False when
+        there is no such user. ``audit`` commits with the change."""
         values: dict[str, object] = {"updated_at": now}
         if role is not None:
             values["role"] = role
@@ -61,6 +68,7 @@ class AccountRepository:
                 return False
             await conn.execute(users.update().where(users.c.id == user_id).values(**values))
             await conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+            await insert_audit(conn, audit)
         return True
 
     async def user_by_name(self, name: str) -> UserRecord | None:

@@ -2,7 +2,8 @@
 
 Every filter and search term reaches the database as a bound parameter (never
 spliced into SQL text), so whatever a person types into the search box is
-only ever data. The only write is the audit log, masked like event rows.
+only ever data. The only write is the audit log, masked like event rows (``bridge.store.audit``); an
+audited change writes its row in its own transaction, through the same builder.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.core.masking import mask_detail
-from bridge.core.records import AuditEntry, LineRecord, UnmappedSku
+from bridge.core.records import AuditEntry, AuditNote, LineRecord, UnmappedSku
 from bridge.core.states import LineState
+from bridge.store.audit import amend_audit, insert_audit
 from bridge.store.console_schema import audit_log
 from bridge.store.queue import SINCE as _SINCE
 from bridge.store.rows import audit_entry, aware, load_lines
@@ -96,21 +97,19 @@ class ConsoleRepository:
         detail: dict[str, Any] | None = None,
         batch: str | None = None,
     ) -> None:
-        values: dict[str, Any] = dict(
-            batch=batch,
-            at=at,
-            actor=actor,
-            action=action,
-            outcome=outcome,
-            before=before,
-            after=after,
-            note=note,
-            detail=mask_detail(detail),
-        )
-        if line is not None:
-            values.update(shop=line.shop, tid=line.tid, oid=line.oid, line_id=line.id)
+        """An audit row alone: an action that changed nothing (or whose change commits elsewhere)."""
+        audited = AuditNote(at, actor, action, outcome, note, detail, batch)
         async with self._engine.begin() as conn:
-            await conn.execute(audit_log.insert().values(**values))
+            await insert_audit(conn, audited, line, before, after)
+
+    async def amend_audit(
+        self, was: AuditNote, now: AuditNote, line: LineRecord | None = None, after: str | None = None
+    ) -> bool:
+        """What an audited action came to after its change committed (a reversal performed at once,
+        the lines a mapping released): the row of ``was`` takes ``now``'s outcome and detail and
+        ``after``. False when that row is not found."""
+        async with self._engine.begin() as conn:
+            return await amend_audit(conn, was, now, line, after)
 
     async def audit_entries(
         self,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.core.models import Operation, Trade
 from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
+from bridge.store.audit import insert_audit
 from bridge.store.claims import at_or_before, claim_statement, claim_with, lease_free
 from bridge.store.fencing import fence
 from bridge.store.rows import load_lines, load_lines_by, planning_trade
@@ -95,7 +96,8 @@ class LineRepository:
         self, planned: Sequence[PlannedLine], *, now: datetime, actor: str
     ) -> list[bool]:
         """``mark_ready`` for several lines in one transaction: one compare-and-set routine for all
-        of them (``move_lines``), their operations written together; whether each became READY."""
+        of them (``move_lines``), their operations written together, and a person's audit entry
+        (``PlannedLine.audit``) with its line; whether each became READY."""
         if not planned:
             return []
         moves = [_ready_move(p, now) for p in planned]
@@ -103,6 +105,8 @@ class LineRepository:
             moved = await move_lines(conn, moves, now=now, actor=actor)
             ready = [p for p, m in zip(planned, moved, strict=True) if m.left is not None]
             await _save_operations(conn, ready, now)
+            for p in ready:
+                await insert_audit(conn, p.audit, p.line, p.line.state.value, S.READY.value)
         return [m.left is not None for m in moved]
 
     async def claim_lines(
@@ -163,13 +167,6 @@ class LineRepository:
             found = await load_lines(conn, lines.c.state.in_([s.value for s in states]))
         return found[:limit]
 
-    async def reset_attempts(self, line_id: int, now: datetime) -> bool:
-        """Give a line in EXCEPTION a fresh retry budget (no worker holds an EXCEPTION line)."""
-        where = and_(lines.c.id == line_id, lines.c.state == S.EXCEPTION.value)
-        async with self._engine.begin() as conn:
-            res = await conn.execute(lines.update().where(where).values(attempts=0, updated_at=now))
-        return bool(res.rowcount)
-
 
 def _ready_move(p: PlannedLine, now: datetime) -> Move:
     detail = {
@@ -178,7 +175,7 @@ def _ready_move(p: PlannedLine, now: datetime) -> Move:
         "card": p.card_no or "",
         "mapping_version": p.mapping_version,
     }
-    sets = {
+    sets: dict[str, Any] = {
         "card_no": p.card_no,
         "product_code": p.product_code,
         "product_name": p.product_name,
@@ -190,6 +187,8 @@ def _ready_move(p: PlannedLine, now: datetime) -> Move:
         "lease_owner": None,
         "lease_until": None,
     }
+    if S.EXCEPTION in p.frm:  # a person planned it again: a fresh retry budget, in the same move
+        sets["attempts"] = 0
     return Move(p.line, S.READY, "planned", p.frm, detail=detail, sets=sets)
 
 

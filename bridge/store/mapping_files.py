@@ -7,6 +7,12 @@ are read as UTF-8 (a BOM tolerated) with each unreadable one named; a save
 copies the current file to ``history/`` and replaces the live one atomically
 (temporary file, fsync, rename), refusing when the file changed since the
 editor read it. What the texts mean is ``bridge.core.mapping``'s business.
+
+A save and its audit entry (``bridge.services.mappings.save_edit``): the file is
+written first; when the entry cannot be written, ``put_back`` undoes the save.
+Only a console save writes into ``history/``, so a kept file with no audit entry
+naming it is a save cut short between the two (a crash): found and audited at
+start (``flag_unaudited_saves``).
 """
 
 from __future__ import annotations
@@ -87,17 +93,28 @@ class MappingDir:
         stamp = f"{now.astimezone(UTC):{_STAMP}}"
         kept = history / f"skus.{stamp}.{mapping_version(catalogue_text, current)}.toml"
         kept.write_text(current, encoding="utf-8")
+        self._replace(new_text)
+        return kept.name
+
+    def put_back(self, kept: str) -> None:
+        """Undo the save that kept ``kept``: its text is the live SKU file again (atomically), and the
+        kept copy goes (the save never happened, as far as the history shows)."""
+        path = self.directory / HISTORY_DIR / kept
+        self._replace(path.read_text(encoding="utf-8"))
+        path.unlink()
+
+    def _replace(self, text: str) -> None:
+        """The live SKU file becomes ``text`` at once: a temporary file, fsync, rename."""
         fd, tmp = tempfile.mkstemp(prefix=".skus.", suffix=".tmp", dir=self.directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(new_text)
+                out.write(text)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.directory / SKUS_FILE)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return kept.name
 
     def history(self, limit: int = 30) -> list[HistoryEntry]:
         """Kept versions, newest first, each with its unified diff to its successor."""

@@ -2,7 +2,9 @@
 
 Each is one transaction: the compare-and-set of ``bridge.store.transitions``
 (with its event row and memo), then the columns this move sets, only if the
-line moved. ``move`` is the plain move that sets nothing else.
+line moved. ``move`` is the plain move that sets nothing else. A person's move takes
+its ``AuditNote``: the audit row is inserted in the same transaction, only if the
+line moved (``bridge.store.audit``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.reasons import Memo
-from bridge.core.records import LineRecord
+from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import CANCELLABLE, NOT_YET_PROVISIONED, PROVISIONED, LineState
+from bridge.store.audit import audit_move
 from bridge.store.transitions import move_line
 
 S = LineState
@@ -98,10 +101,12 @@ class MoveRepository:
         now: datetime,
         actor: str,
         frm: Iterable[LineState] = PROVISIONED,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """Refunded or closed after provisioning: REVERSAL_PENDING, and a memo asks CS to decide."""
+        """Refunded or closed after provisioning: REVERSAL_PENDING, and a memo asks CS to decide
+        (a person's ``audit`` entry with it)."""
         async with self._engine.begin() as conn:
-            return await move_line(
+            moved = await move_line(
                 conn,
                 line,
                 S.REVERSAL_PENDING,
@@ -113,6 +118,7 @@ class MoveRepository:
                 detail=detail,
                 memo=memo,
             )
+            return await audit_move(conn, moved, audit, line, S.REVERSAL_PENDING)
 
     async def release_parked(
         self, line: LineRecord, *, mapping_version: str, now: datetime, actor: str
@@ -133,9 +139,17 @@ class MoveRepository:
             return moved
 
     async def resolve(
-        self, line: LineRecord, *, resolution: str, note: str, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        *,
+        resolution: str,
+        note: str,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """A person settled an EXCEPTION line without the bridge provisioning it: RESOLVED."""
+        """A person settled an EXCEPTION line without the bridge provisioning it: RESOLVED (and the
+        person's ``audit`` entry with it)."""
         async with self._engine.begin() as conn:
             moved = await move_line(
                 conn,
@@ -148,12 +162,20 @@ class MoveRepository:
                 detail={"resolution": resolution, "note": note},
                 sets={"lease_owner": None, "lease_until": None, "next_attempt_at": None},
             )
-            return moved
+            return await audit_move(conn, moved, audit, line, S.RESOLVED)
 
     async def cancel_for_refund(
-        self, line: LineRecord, *, note: str, memo: Memo, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        *,
+        note: str,
+        memo: Memo,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """A person cancelled a line never provisioned (reason REFUND_BY_CS); the memo asks for the refund."""
+        """A person cancelled a line never provisioned (reason REFUND_BY_CS); the memo asks for the
+        refund, the person's ``audit`` entry commits with it."""
         async with self._engine.begin() as conn:
             moved = await move_line(
                 conn,
@@ -167,4 +189,4 @@ class MoveRepository:
                 memo=memo,
                 sets={"reason": "REFUND_BY_CS", "reason_detail": note or None, "next_attempt_at": None},
             )
-            return moved
+            return await audit_move(conn, moved, audit, line, S.CANCELLED)

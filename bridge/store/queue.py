@@ -7,8 +7,10 @@ so a page of the queue does not shuffle between two reads.
 
 A bulk action is stored when it is offered (``offer_batch``: the ids counted,
 the filter) and acted on once: ``start_batch`` is a compare-and-set on
-``started_at``, so the same confirmation submitted twice acts once. Its audit
-entries share the batch id; ``audit_batches`` reads them back per batch.
+``started_at``, so the same confirmation submitted twice acts once; the batch's
+header audit entry commits with that start. Its audit entries share the batch id
+(each line's commits with the line's own move); ``audit_batches`` reads them back
+per batch.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.batches import Batch
-from bridge.core.records import AuditEntry, QueueFilter, QueueRow
+from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow
 from bridge.core.states import LineState
+from bridge.store.audit import insert_audit
 from bridge.store.console_schema import audit_log, queue_batches
 from bridge.store.rows import audit_entry, queue_row
 from bridge.store.schema import lines, trades
@@ -155,8 +158,9 @@ class QueueRepository:
             )
         return _batch(row) if row is not None else None
 
-    async def start_batch(self, batch_id: str, now: datetime) -> Batch | None:
-        """Mark the batch acted on; None when it is unknown or was already started (acts once)."""
+    async def start_batch(self, batch_id: str, now: datetime, audit: AuditNote | None = None) -> Batch | None:
+        """Mark the batch acted on; None when it is unknown or was already started (acts once).
+        ``audit`` (the batch's header entry) commits with the start, never without it."""
         async with self._engine.begin() as conn:
             moved = await conn.execute(
                 queue_batches.update()
@@ -170,6 +174,7 @@ class QueueRepository:
                 .mappings()
                 .one()
             )
+            await insert_audit(conn, audit)
         return _batch(row)
 
     async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]:

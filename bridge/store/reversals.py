@@ -1,6 +1,7 @@
 """Reversals after delivery: the request, the admin's decision and each part's progress.
 
-Every step is one transaction. Deciding a reversal (a request under the
+Every step is one transaction; a person's step (request, approval, rejection,
+settlement by hand) commits its audit entry in it. Deciding a reversal (a request under the
 threshold, or an admin's approval) moves the line into REVERSING and writes
 one ``reversals`` row per part to undo in the same transaction, so a crash
 right after leaves work the reversal job finds. A part's progress (SENT
@@ -23,9 +24,10 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.inflight import gave_up_marker, sent_marker
-from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.records import AuditNote, LineRecord, OperationRecord
 from bridge.core.reversals import DONE, PartState, ReversalPart
 from bridge.core.states import LineState
+from bridge.store.audit import audit_move
 from bridge.store.fencing import held
 from bridge.store.schema import insert_ignore, reversals
 from bridge.store.timeline import add_events, event_row
@@ -69,13 +71,15 @@ class ReversalRepository:
         note: str,
         now: datetime,
         actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
         """REVERSAL_PENDING → REVERSAL_REQUESTED (``approval``: an admin decides) or → REVERSING with
-        the parts to undo; False when the line is no longer waiting (a second click)."""
+        the parts to undo; False when the line is no longer waiting (a second click). The person's
+        ``audit`` entry commits with the move (only if it was made)."""
         detail = {"note": note, "amount_fen": line.payment_fen, "parts": [p.request_id for p in parts]}
         async with self._engine.begin() as conn:
             if approval:
-                return await move_line(
+                moved = await move_line(
                     conn,
                     line,
                     S.REVERSAL_REQUESTED,
@@ -86,19 +90,29 @@ class ReversalRepository:
                     detail=detail,
                     sets={"reason": "REVERSAL_APPROVAL", "reason_detail": note or None},
                 )
-            return await self._decided(
+                return await audit_move(conn, moved, audit, line, S.REVERSAL_REQUESTED)
+            moved = await self._decided(
                 conn, line, parts, S.REVERSAL_PENDING, "reversal_requested", detail, now, actor
             )
+            return await audit_move(conn, moved, audit, line, S.REVERSING)
 
     async def approve_reversal(
-        self, line: LineRecord, parts: Sequence[OperationRecord], *, note: str, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        parts: Sequence[OperationRecord],
+        *,
+        note: str,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """An admin approved: REVERSAL_REQUESTED → REVERSING with the parts to undo."""
+        """An admin approved: REVERSAL_REQUESTED → REVERSING with the parts to undo (``audit`` with it)."""
         detail = {"note": note, "amount_fen": line.payment_fen, "parts": [p.request_id for p in parts]}
         async with self._engine.begin() as conn:
-            return await self._decided(
+            moved = await self._decided(
                 conn, line, parts, S.REVERSAL_REQUESTED, "reversal_approved", detail, now, actor
             )
+            return await audit_move(conn, moved, audit, line, S.REVERSING)
 
     async def _decided(
         self,
@@ -144,10 +158,13 @@ class ReversalRepository:
         )
         return True
 
-    async def reject_reversal(self, line: LineRecord, *, reason: str, now: datetime, actor: str) -> bool:
-        """An admin rejected: REVERSAL_REQUESTED → REVERSAL_PENDING with the reason shown to CS."""
+    async def reject_reversal(
+        self, line: LineRecord, *, reason: str, now: datetime, actor: str, audit: AuditNote | None = None
+    ) -> bool:
+        """An admin rejected: REVERSAL_REQUESTED → REVERSAL_PENDING with the reason shown to CS
+        (``audit`` with it)."""
         async with self._engine.begin() as conn:
-            return await move_line(
+            moved = await move_line(
                 conn,
                 line,
                 S.REVERSAL_PENDING,
@@ -158,13 +175,15 @@ class ReversalRepository:
                 detail={"reason": reason},
                 sets={"reason": "REVERSAL_REJECTED", "reason_detail": reason},
             )
+            return await audit_move(conn, moved, audit, line, S.REVERSAL_PENDING)
 
     async def settle_reversal_by_hand(
-        self, line: LineRecord, *, note: str, now: datetime, actor: str
+        self, line: LineRecord, *, note: str, now: datetime, actor: str, audit: AuditNote | None = None
     ) -> bool:
-        """CS settled the refund outside the bridge (the credit was spent…): REVERSAL_PENDING → RESOLVED."""
+        """CS settled the refund outside the bridge (the credit was spent…): REVERSAL_PENDING → RESOLVED
+        (``audit`` with it)."""
         async with self._engine.begin() as conn:
-            return await move_line(
+            moved = await move_line(
                 conn,
                 line,
                 S.RESOLVED,
@@ -175,6 +194,7 @@ class ReversalRepository:
                 detail={"note": note},
                 sets={"reason_detail": note, **_NO_LEASE},
             )
+            return await audit_move(conn, moved, audit, line, S.RESOLVED)
 
     # --------------------------------------------------------- a part's progress (fenced)
 

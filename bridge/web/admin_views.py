@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.services.accounts import ROLES, AccountError, add_user, check_account, hash_password
+from bridge.services.accounts import (
+    ROLES,
+    AccountError,
+    account_note,
+    add_user,
+    check_account,
+    hash_password,
+)
 from bridge.web.auth import require_admin
 from bridge.web.pages import is_id
 from bridge.web.render import deps_of, page, see_other, user_of
@@ -47,50 +54,45 @@ async def users_page(request: web.Request) -> web.Response:
 
 
 async def users_submit(request: web.Request) -> web.StreamResponse:
-    """Add an account, or change one's role, password or status; each change audited."""
+    """Add an account, or change one's role, password or status; each change audited (with it)."""
     refused = require_admin(request)
     if refused is not None:
         return refused
     form = await request.post()
     op = str(form.get("op", ""))
     name = str(form.get("name", "")).strip()[:80]
+    deps, me = deps_of(request), user_of(request)
     try:
         await _change(request, op, name, str(form.get("role", "")), str(form.get("password", "")))
     except AccountError as exc:
-        await _audit(request, op, name, "refused", exc.code)
+        note = account_note(deps.clock(), me.name, op, name, "refused", exc.code)
+        await deps.store.console.add_audit(
+            at=note.at, actor=note.actor, action=note.action, outcome=note.outcome, detail=note.detail
+        )
         raise see_other("/users", msg=f"refused:account_{exc.code}") from None
-    await _audit(request, op, name, "done", "")
     raise see_other("/users", msg=f"done:account_{op}", p=name)
 
 
 async def _change(request: web.Request, op: str, name: str, role: str, password: str) -> None:
+    """Make the change with its audit entry (one transaction); ``AccountError`` when refused."""
     deps, me = deps_of(request), user_of(request)
     store, now = deps.store, deps.clock()
+    audit = account_note(now, me.name, op, name)
     if op == "add":
-        await add_user(store.accounts, name, role, password, now)
+        await add_user(store.accounts, name, role, password, now, audit)
         return
     if op == "password":
         check_account(name, "cs", password)
-        changed = await store.accounts.update_user(name, now, password_hash=hash_password(password))
+        changed = await store.accounts.update_user(
+            name, now, password_hash=hash_password(password), audit=audit
+        )
     elif op in ("disable", "enable") and name != me.name:
-        changed = await store.accounts.update_user(name, now, disabled=op == "disable")
+        changed = await store.accounts.update_user(name, now, disabled=op == "disable", audit=audit)
     elif op == "role" and name != me.name:
         if role not in ROLES:
             raise AccountError("bad_role")
-        changed = await store.accounts.update_user(name, now, role=role)
+        changed = await store.accounts.update_user(name, now, role=role, audit=audit)
     else:
         raise AccountError("not_allowed")
     if not changed:
         raise AccountError("no_user")
-
-
-async def _audit(request: web.Request, op: str, name: str, outcome: str, code: str) -> None:
-    deps = deps_of(request)
-    await deps.store.console.add_audit(
-        at=deps.clock(),
-        actor=user_of(request).name,
-        action=f"user_{op}" if op in ("add", "password", "disable", "enable", "role") else "user_change",
-        outcome=outcome,
-        note=None,
-        detail={"user": name, "code": code},
-    )

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.core.records import (
+    AuditNote,
     UserRecord,
 )
 
@@ -14,8 +15,10 @@ from bridge.core.records import (
 class AccountStorePort(Protocol):
     """Console accounts: users, sessions, the login throttle."""
 
-    async def add_user(self, name: str, role: str, password_hash: str, now: datetime) -> bool:
-        """False when the name is taken."""
+    async def add_user(
+        self, name: str, role: str, password_hash: str, now: datetime, audit: AuditNote | None = None
+    ) -> bool:
+        """False when the name is taken; ``audit`` is written with the new user, in its transaction."""
         ...
 
     async def update_user(
@@ -26,7 +29,10 @@ class AccountStorePort(Protocol):
         role: str | None = None,
         password_hash: str | None = None,
         disabled: bool | None = None,
-    ) -> bool: ...
+        audit: AuditNote | None = None,
+    ) -> bool:
+        """False when there is no such user; ``audit`` is written with the change, in its transaction."""
+        ...
 
     async def user_by_name(self, name: str) -> UserRecord | None: ...
 

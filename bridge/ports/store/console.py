@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from bridge.core.records import (
     AuditEntry,
+    AuditNote,
     EventRecord,
     LineRecord,
     StoreFigures,
@@ -44,7 +45,15 @@ class ConsoleStorePort(Protocol):
         note: str | None = None,
         detail: dict[str, Any] | None = None,
         batch: str | None = None,
-    ) -> None: ...
+    ) -> None:
+        """An audit row alone: an action that changed nothing (a change commits its row itself)."""
+        ...
+
+    async def amend_audit(
+        self, was: AuditNote, now: AuditNote, line: LineRecord | None = None, after: str | None = None
+    ) -> bool:
+        """The row written for ``was`` takes ``now``'s outcome and detail and ``after``."""
+        ...
 
     async def audit_entries(
         self,

@@ -14,6 +14,7 @@ from bridge.core.models import Operation, OperationResult, Trade
 from bridge.core.reasons import Memo
 from bridge.core.records import (
     Applied,
+    AuditNote,
     LineRecord,
     OperationRecord,
     PlannedLine,
@@ -46,7 +47,9 @@ class LineStorePort(Protocol):
     async def mark_ready_many(
         self, planned: Sequence[PlannedLine], *, now: datetime, actor: str
     ) -> list[bool]:
-        """``mark_ready`` for several lines in one transaction; whether each became READY, in order."""
+        """``mark_ready`` for several lines in one transaction; whether each became READY, in order.
+        A line planned again from EXCEPTION gets a fresh retry budget; a planned line's ``audit``
+        entry (a person's re-plan) is written in the same transaction, only if it became READY."""
         ...
 
     async def claim_lines(
@@ -72,8 +75,6 @@ class LineStorePort(Protocol):
     async def sweep_leases(self, now: datetime) -> int: ...
 
     async def lines_in(self, states: Iterable[LineState], limit: int = 1000) -> list[LineRecord]: ...
-
-    async def reset_attempts(self, line_id: int, now: datetime) -> bool: ...
 
 
 class OperationStorePort(Protocol):
@@ -169,8 +170,10 @@ class MoveStorePort(Protocol):
         now: datetime,
         actor: str,
         frm: Iterable[LineState] = PROVISIONED,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """Refunded or closed after provisioning: REVERSAL_PENDING, with a memo for CS."""
+        """Refunded or closed after provisioning: REVERSAL_PENDING, with a memo for CS (and a
+        person's ``audit`` entry in the same transaction, written only if the line moved)."""
         ...
 
     async def release_parked(
@@ -180,13 +183,28 @@ class MoveStorePort(Protocol):
         ...
 
     async def resolve(
-        self, line: LineRecord, *, resolution: str, note: str, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        *,
+        resolution: str,
+        note: str,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """A person settled an EXCEPTION line without provisioning: RESOLVED."""
+        """A person settled an EXCEPTION line without provisioning: RESOLVED, ``audit`` with it."""
         ...
 
     async def cancel_for_refund(
-        self, line: LineRecord, *, note: str, memo: Memo, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        *,
+        note: str,
+        memo: Memo,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """A person cancelled a line never provisioned: CANCELLED, a memo asks for the refund."""
+        """A person cancelled a line never provisioned: CANCELLED, a memo asks for the refund;
+        ``audit`` with it."""
         ...

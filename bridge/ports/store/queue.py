@@ -9,6 +9,7 @@ from typing import Protocol
 from bridge.core.batches import Batch
 from bridge.core.records import (
     AuditEntry,
+    AuditNote,
     QueueFilter,
     QueueRow,
 )
@@ -34,8 +35,9 @@ class QueueStorePort(Protocol):
 
     async def batch(self, batch_id: str) -> Batch | None: ...
 
-    async def start_batch(self, batch_id: str, now: datetime) -> Batch | None:
-        """The batch, marked acted on; None when unknown or already started (the same token acts once)."""
+    async def start_batch(self, batch_id: str, now: datetime, audit: AuditNote | None = None) -> Batch | None:
+        """The batch, marked acted on; None when unknown or already started (the same token acts once).
+        ``audit``: the batch's header entry, written in the same transaction when it starts."""
         ...
 
     async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]: ...

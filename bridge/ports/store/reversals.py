@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.core.records import (
+    AuditNote,
     LineRecord,
     OperationRecord,
 )
@@ -28,22 +29,33 @@ class ReversalStorePort(Protocol):
         note: str,
         now: datetime,
         actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
-        """REVERSAL_PENDING → REVERSAL_REQUESTED (an admin decides) or REVERSING with its parts."""
+        """REVERSAL_PENDING → REVERSAL_REQUESTED (an admin decides) or REVERSING with its parts;
+        the person's ``audit`` entry in the same transaction, only if the line moved (so below)."""
         ...
 
     async def approve_reversal(
-        self, line: LineRecord, parts: Sequence[OperationRecord], *, note: str, now: datetime, actor: str
+        self,
+        line: LineRecord,
+        parts: Sequence[OperationRecord],
+        *,
+        note: str,
+        now: datetime,
+        actor: str,
+        audit: AuditNote | None = None,
     ) -> bool:
         """REVERSAL_REQUESTED → REVERSING with its parts."""
         ...
 
-    async def reject_reversal(self, line: LineRecord, *, reason: str, now: datetime, actor: str) -> bool:
+    async def reject_reversal(
+        self, line: LineRecord, *, reason: str, now: datetime, actor: str, audit: AuditNote | None = None
+    ) -> bool:
         """REVERSAL_REQUESTED → REVERSAL_PENDING with the reason."""
         ...
 
     async def settle_reversal_by_hand(
-        self, line: LineRecord, *, note: str, now: datetime, actor: str
+        self, line: LineRecord, *, note: str, now: datetime, actor: str, audit: AuditNote | None = None
     ) -> bool:
         """REVERSAL_PENDING → RESOLVED: CS settled the refund outside the bridge."""
         ...

@@ -1,0 +1,97 @@
+"""A person's action and its audit entry: what they are told (``Outcome``), and the entry written
+with the change it records.
+
+Every audited action leaves one entry (who, when, before → after, note, and
+whether it did anything). When the action changes something, the entry is an
+``AuditNote`` handed to the store method that makes the change, which inserts it
+in the same transaction (``audited``): a crash or a database error can leave
+neither, never a change nobody can trace. An outcome that changed nothing (a
+refusal, a line already moved on) is audited alone (``finish``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.core.records import AuditNote, LineRecord
+from bridge.services.deps import Deps
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: ``status`` done | unchanged | refused, ``code`` a message key for people."""
+
+    status: str
+    code: str
+    line: LineRecord | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+
+def audit_note(
+    deps: Deps,
+    actor: str,
+    action: str,
+    outcome: Outcome,
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+    batch: str | None = None,
+) -> AuditNote:
+    """The audit entry of ``outcome``: its code and params, then ``detail``; in ``batch`` if any."""
+    merged = {"code": outcome.code, **outcome.params, **(detail or {})}
+    return AuditNote(deps.clock(), actor, action, outcome.status, note or None, merged, batch)
+
+
+async def finish(
+    deps: Deps,
+    actor: str,
+    action: str,
+    outcome: Outcome,
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+    batch: str | None = None,
+) -> Outcome:
+    """The audit entry alone, for an ``outcome`` that changed nothing (the line's state now is "after")."""
+    line = outcome.line
+    after = await deps.store.console.line_by_id(line.id) if line is not None else None
+    entry = audit_note(deps, actor, action, outcome, note, detail, batch)
+    await deps.store.console.add_audit(
+        at=entry.at,
+        actor=actor,
+        action=action,
+        outcome=entry.outcome,
+        line=line,
+        before=line.state.value if line else None,
+        after=after.state.value if after else None,
+        note=entry.note,
+        detail=entry.detail,
+        batch=batch,
+    )
+    return outcome
+
+
+Change = Callable[[AuditNote], Awaitable[bool]]
+"""A store move that takes the audit entry to commit with it; True when the line moved."""
+
+
+async def audited(
+    deps: Deps,
+    actor: str,
+    action: str,
+    done: Outcome,
+    change: Change,
+    note: str = "",
+    detail: dict[str, Any] | None = None,
+    batch: str | None = None,
+) -> Outcome:
+    """Make ``change`` with ``done``'s audit entry in its transaction (both or neither); when the
+    line had moved on meanwhile, "unchanged" is audited alone."""
+    if await change(audit_note(deps, actor, action, done, note, detail, batch)):
+        return done
+    unchanged = Outcome("unchanged", "not_waiting", done.line)
+    return await finish(deps, actor, action, unchanged, note, detail, batch)

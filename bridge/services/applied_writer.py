@@ -9,8 +9,10 @@ part is written at once, so nothing waits for a timer.
 Invariants:
 - Only outcomes are grouped. The commit that must precede a call (SUBMITTED,
   the part SENT) is each line's own, before its call, as before.
-- A write runs in its own task, shielded: a provisioning task cancelled while
-  it waits (shutdown) does not cancel the write of its outcome.
+- A write runs in its own task, so a provisioning task cancelled while it waits
+  (shutdown) does not cancel the write of its outcome; the task waits for it
+  through ``record_after_call`` (``bridge.services.after_call``), like every
+  write after a remote call.
 - One line appears at most once in a write (a line has one part in flight).
 - A failed group write is tried again part by part, so one part the store
   refuses fails only its own line; that line's part stays SENT and is looked
@@ -43,7 +45,7 @@ class AppliedWriter:
         self._waiting.append((applied, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
-        return await asyncio.shield(done)
+        return await done
 
     async def _write_all(self) -> None:
         while self._waiting:

@@ -4,7 +4,9 @@ A trade is written back once every line is settled and one was applied. The
 trade is re-read first (the marketplace is the final word): already shipped
 counts as delivered; closed after provisioning goes to CS as a refund after
 delivery. A failed write-back stays visible ("credited, not yet shown
-delivered") and is retried with backoff.
+delivered") and is retried with backoff. What the marketplace answered is
+recorded through ``record_after_call``: it lands even if the pass is cancelled,
+and a cancelled pass lets its calls in flight finish and records them first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcom
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import LineState
+from bridge.services.after_call import record_after_call
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.delivery")
@@ -53,18 +56,24 @@ async def write_back_due(deps: Deps) -> int:
         if outcome is not None:
             delivered.append((trade, outcome.value))
 
-    async def _batch() -> None:
-        try:
-            await asyncio.gather(*(_one(t) for t in trades))
-        finally:  # what the marketplace took is recorded even if a sibling call failed
-            now = deps.clock()
-            await deps.store.delivery.trades_delivered(delivered, actor=deps.owner, now=now)
-            for trade, _ in delivered:
-                if trade.pay_time is not None:
-                    deps.metrics.delivered(max(0.0, (now - trade.pay_time).total_seconds()))
-
-    await asyncio.shield(_batch())
+    calls = asyncio.ensure_future(asyncio.gather(*(_one(t) for t in trades)))
+    try:
+        await asyncio.shield(calls)  # cancelled (shutdown): the calls in flight go on
+    finally:  # what the marketplace took is recorded even if a sibling call failed
+        await record_after_call(_record_delivered(deps, calls, delivered))
     return len(trades)
+
+
+async def _record_delivered(
+    deps: Deps, calls: asyncio.Future[list[None]], delivered: list[tuple[TradeRecord, str]]
+) -> None:
+    """Once the calls in flight are over, record the trades the marketplace took, together."""
+    await asyncio.wait((calls,))
+    now = deps.clock()
+    await deps.store.delivery.trades_delivered(delivered, actor=deps.owner, now=now)
+    for trade, _ in delivered:
+        if trade.pay_time is not None:
+            deps.metrics.delivered(max(0.0, (now - trade.pay_time).total_seconds()))
 
 
 async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecord]) -> DeliveryOutcome | None:
@@ -78,13 +87,13 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
             except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
                 current = await market.get_trade(trade.tid)
                 if current.status in CLOSED_STATUSES:
-                    await _closed_after_provisioning(deps, trade)
+                    await record_after_call(_closed_after_provisioning(deps, trade))
                     return None
                 if current.status not in SHIPPED_STATUSES:
                     raise
                 outcome = DeliveryOutcome.ALREADY_SHIPPED
         except Exception as exc:  # BridgeError or a bug: stay visible, re-read the trade next time
-            await _failed(deps, trade, exc)
+            await record_after_call(_failed(deps, trade, exc))
             return None
         log.info("delivered", outcome=outcome.value)
         return outcome

@@ -11,20 +11,20 @@ the call or a lookup is in flight (``bridge.services.leases``), and the answer d
 applied, maybe applied (UNKNOWN: look up next time), refused at the door (retry
 later; maintenance opens the breaker and costs no attempt), or refused for good
 (EXCEPTION with the billing core's reason). A line out of attempts gets a final
-lookup first. Once stop is asked no new part is started, and the outcome of a
-call that returned is written even if the task is being cancelled. Every
-outcome write is fenced by the lease the line was claimed with: one refused
-because another worker has taken the line over is logged and left to it (the
-part stays SENT, so the new holder looks it up before any resend).
+lookup first. Once stop is asked no new part is started, and every write that
+follows a call or a lookup goes through ``record_after_call``: it lands even if
+the task is being cancelled. Every outcome write is fenced by the lease the
+line was claimed with: one refused because another worker has taken the line
+over is logged and left to it (the part stays SENT, so the new holder looks it
+up before any resend).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TypeVar
 
 import structlog
 
@@ -42,12 +42,12 @@ from bridge.core.models import (
 from bridge.core.reasons import REASONS, memo_for, reason_text
 from bridge.core.records import Applied, LineRecord, OperationRecord
 from bridge.core.states import PROVISIONABLE, OperationState
+from bridge.services.after_call import record_after_call
 from bridge.services.applied_writer import AppliedWriter
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_leased, submit_on_lease
 
 log = structlog.get_logger("bridge.services.fulfil")
-_T = TypeVar("_T")
 
 
 class _Lookup(enum.Enum):
@@ -70,11 +70,6 @@ def to_operation(op: OperationRecord) -> Operation:
     return IssueCards(
         request_id=op.request_id, face_value_fen=int(p["face_value_fen"]), count=int(p["count"])
     )
-
-
-async def _final(write: Awaitable[_T]) -> _T:
-    """An outcome write that completes even if the task awaiting it is cancelled (arq style)."""
-    return await asyncio.shield(write)
 
 
 async def fulfil_due(deps: Deps) -> int:
@@ -166,7 +161,7 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
         write = deps.store.operations.record_applied(
             line, op, found, deps.owner, deps.clock(), how="reconciled"
         )
-        fresh = await _final(write)
+        fresh = await record_after_call(write)
         _warn_unless_written(fresh is not None)
         return _Lookup.WAITING if fresh is None else fresh
     if not_found_is_trusted(op.result, settle_s, asked_at):
@@ -174,11 +169,10 @@ async def _look_up(deps: Deps, line: LineRecord, op: OperationRecord) -> LineRec
     settled = settles_at(op.result, settle_s) or asked_at
     log.info("not_found_yet_settling", settles_at=settled.isoformat())
     why = "not found yet: waiting for the settle time"
-    _warn_unless_written(
-        await deps.store.operations.record_retry(
-            line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
-        )
+    retry = deps.store.operations.record_retry(
+        line, op, error=why, actor=deps.owner, now=deps.clock(), next_at=settled, count_attempt=False
     )
+    _warn_unless_written(await record_after_call(retry))
     return _Lookup.WAITING
 
 
@@ -205,22 +199,22 @@ async def _provision_part(
         write = store.operations.record_unknown(
             line, op, error=str(exc), actor=deps.owner, now=deps.clock(), next_at=next_at
         )
-        _warn_unless_written(await _final(write))
+        _warn_unless_written(await record_after_call(write))
         log.warning("outcome_unknown", error=str(exc))
         return None
     except Retryable as exc:
-        await _final(_retry_later(deps, line, op, exc, refused=True))
+        await _retry_later(deps, line, op, exc, refused=True)
         return None
     except Permanent as exc:
-        await _final(_exception(deps, line, _reason(exc), exc.message, not_applied=(op,)))
+        await _exception(deps, line, _reason(exc), exc.message, not_applied=(op,))
         return None
     except BridgeError as exc:  # ConfigError: credentials wrong; stop this line, keep it due
         config = Retryable(str(exc), retry_after=60.0)
-        await _final(_retry_later(deps, line, op, config, count=False, refused=True))
+        await _retry_later(deps, line, op, config, count=False, refused=True)
         log.error("billing_config_error", error=str(exc))
         return None
     log.info("applied", operation_id=result.operation_id)
-    fresh = await writer.record(Applied(line, op, result))  # shielded: written even if cancelled
+    fresh = await record_after_call(writer.record(Applied(line, op, result)))
     _warn_unless_written(fresh is not None)
     return fresh
 
@@ -255,7 +249,8 @@ async def _retry_later(
     count: bool | None = None,
     refused: bool = False,
 ) -> None:
-    """Try again later; ``refused``: this call was refused, so the part is as if never sent."""
+    """Try again later (after a call or a lookup); ``refused``: this call was refused, so the part
+    is as if never sent."""
     now = deps.clock()
     outage = isinstance(exc, (Unavailable, RateLimited))
     if isinstance(exc, Unavailable):
@@ -270,7 +265,7 @@ async def _retry_later(
         rng=deps.rng,
     )
     counted = (not outage) if count is None else count
-    written = await deps.store.operations.record_retry(
+    write = deps.store.operations.record_retry(
         line,
         op,
         error=str(exc),
@@ -280,13 +275,14 @@ async def _retry_later(
         count_attempt=counted,
         refused=refused,
     )
-    _warn_unless_written(written)
+    _warn_unless_written(await record_after_call(write))
 
 
 async def _exception(
     deps: Deps, line: LineRecord, reason: str, message: str, not_applied: Sequence[OperationRecord] = ()
 ) -> None:
-    written = await deps.store.operations.record_exception(
+    """A person decides (after a call or a lookup)."""
+    write = deps.store.operations.record_exception(
         line,
         reason=reason,
         message=f"{reason_text(reason, 'en')}: {message}",
@@ -295,7 +291,7 @@ async def _exception(
         memo=memo_for(line.oid, reason),
         not_applied=not_applied,
     )
-    if written:
+    if await record_after_call(write):
         log.warning("line_exception", reason=reason)
     else:  # the lease moved on (or the line did): the new holder decides
         log.warning("exception_not_recorded", reason=reason)

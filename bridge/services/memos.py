@@ -19,7 +19,9 @@ Read-merge-write: the current memo and flag are read from the marketplace
 The marketplace offers no compare-and-set, so an edit CS saves in the round
 trip between that read and the write is lost; the window is one call long and
 the write is skipped when nothing would change, so the bridge never rewrites a
-memo it has nothing to add to.
+memo it has nothing to add to. What the marketplace answered is recorded for
+all the trade's rows through ``record_after_call``: it lands even if the pass
+is cancelled.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import BridgeError, Retryable
-from bridge.core.memos import follow, line_of_key, waits_to_settle
+from bridge.core.memos import Followed, follow, line_of_key, waits_to_settle
 from bridge.core.records import MemoRecord
+from bridge.services.after_call import record_after_call
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.memos")
@@ -73,13 +76,21 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
         if (wanted.memo, wanted.flag.value) != (trade.seller_memo or "", trade.seller_flag):
             await market.set_memo(tid, wanted.memo, wanted.flag)
     except BridgeError as exc:
-        for memo in due:
-            await _failed(deps, memo, exc)
+        await record_after_call(_all_failed(deps, due, exc))
         log.warning("memo_failed", tid=tid, error=str(exc))
         return
+    await record_after_call(_all_done(deps, due, wanted))
+
+
+async def _all_done(deps: Deps, due: Sequence[MemoRecord], wanted: Followed) -> None:
     for memo in due:  # the event records what the memo says now
         written = dataclasses.replace(memo, text=wanted.memo, flag=wanted.flag.value)
         await deps.store.delivery.memo_done(written, deps.owner, deps.clock())
+
+
+async def _all_failed(deps: Deps, due: Sequence[MemoRecord], exc: BridgeError) -> None:
+    for memo in due:
+        await _failed(deps, memo, exc)
 
 
 async def _failed(deps: Deps, memo: MemoRecord, exc: BridgeError) -> None:

@@ -48,6 +48,7 @@ from bridge.core.reversals import (
     reversal_reason,
 )
 from bridge.core.states import LineState
+from bridge.services.after_call import record_after_call
 from bridge.services.audit import Outcome, audit_note, audited
 from bridge.services.audit import finish as _finish
 from bridge.services.cs_actions import _load
@@ -269,17 +270,18 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
             result = await deps.billing.reverse(part.request_id, reversal_reason(line))
     except Ambiguous as exc:
         log.warning("reversal_answer_lost", request_id=part.request_id, error=str(exc))
-        if not await asyncio.shield(store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())):
+        if not await record_after_call(store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())):
             return None
         return Lookup.WAIT
     except Permanent as exc:
         if exc.code == "OPERATION_NOT_FOUND":  # never applied as far as it knows: a lookup decides
-            if not await asyncio.shield(store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())):
+            gave_up = store.reversals.reversal_gave_up(line, part, str(exc), deps.clock())
+            if not await record_after_call(gave_up):
                 return None
             return Lookup.WAIT
         code = exc.code or "BILLING_REJECTED"
         log.warning("reversal_refused", request_id=part.request_id, code=code)
-        await asyncio.shield(
+        await record_after_call(
             store.reversals.reversal_refused(
                 line, part, code=code, message=exc.message, now=deps.clock(), actor=deps.owner
             )
@@ -287,7 +289,7 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
         return None
     except Retryable as exc:  # refused at the door (429, 503, 500): nothing changed
         log.warning("reversal_not_sent", request_id=part.request_id, error=str(exc))
-        if not await asyncio.shield(store.reversals.reversal_not_sent(line, part, str(exc), deps.clock())):
+        if not await record_after_call(store.reversals.reversal_not_sent(line, part, str(exc), deps.clock())):
             return None
         return retry_at(
             deps.clock(),
@@ -301,7 +303,7 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
         log.error("reversal_call_failed", request_id=part.request_id, error=str(exc))
         return None
     if result.status != "reversed":  # an answer that says otherwise: look it up before anything else
-        if not await asyncio.shield(
+        if not await record_after_call(
             store.reversals.reversal_gave_up(line, part, "answer not reversed", deps.clock())
         ):
             return None
@@ -312,7 +314,7 @@ async def _called(deps: Deps, line: LineRecord, part: ReversalPart) -> Step | Lo
 async def _done(
     deps: Deps, line: LineRecord, part: ReversalPart, state: PartState, operation_id: str | None, how: str
 ) -> bool | None:
-    after = await asyncio.shield(
+    after = await record_after_call(
         deps.store.reversals.part_done(
             line, part, state, operation_id=operation_id, how=how, now=deps.clock(), actor=deps.owner
         )

@@ -83,9 +83,7 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
                 if current.status not in SHIPPED_STATUSES:
                     raise
                 outcome = DeliveryOutcome.ALREADY_SHIPPED
-        except (
-            BridgeError
-        ) as exc:  # refused, unreachable, or the store's: stay visible, re-read the trade next time
+        except BridgeError as exc:  # refused, unreachable, the store's: stay visible, re-read next time
             await _failed(deps, trade, exc)
             return None
         except Exception as exc:  # a bug: logged with its traceback; the trade stays visible as not

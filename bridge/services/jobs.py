@@ -47,9 +47,7 @@ def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Cal
             await fn(deps)
         except asyncio.CancelledError:
             log.warning("job_cancelled", job=name)
-        except (
-            StoreUnavailable
-        ) as exc:  # the database could not do it now: the next run starts from the store
+        except StoreUnavailable as exc:  # the database cannot do it now: the next run starts afresh
             log.warning("job_store_unavailable", job=name, error=str(exc), error_kind=exc.code)
         except Exception as exc:  # a bug: logged with its traceback, the scheduler kept alive; the job's
             # work stays in the store (leases run out) for the next run, or for a person to see

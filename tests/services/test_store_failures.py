@@ -22,7 +22,8 @@ from bridge.core.errors import StoreUnavailable
 from bridge.core.states import LineState, OperationState
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due, to_operation
-from bridge.services.intake import poll_all
+from bridge.services.intake import poll_all, release_pollers
+from bridge.services.jobs import _guarded
 from bridge.services.leases import kept_leased
 from bridge.services.planning import plan_due
 from tests.rig import Rig, open_rig, with_role
@@ -109,3 +110,34 @@ async def test_a_lease_renewal_that_fails_for_the_moment_is_tried_next_tick(old_
             await asyncio.sleep(2.3)  # two ticks of lease_s / 3
     events = [(e["event"], e["log_level"]) for e in logs if e["event"].startswith("lease_renew")]
     assert events == [("lease_renewal_error", "warning"), ("lease_renewed", "debug")]
+
+
+async def test_a_graceful_stop_on_a_failing_store_leaves_the_poller_lease_to_run_out(old_core: Rig) -> None:
+    """Releasing the shop's poller lease meets a lost connection: logged, the stop goes on."""
+    rig = old_core
+    await poll_all(rig.deps)
+    with capture_logs() as logs:
+        await release_pollers(_failing(rig, "pollers", "release_poller"))
+    assert [e["event"] for e in logs] == ["poller_release_failed"]
+    assert (
+        await rig.deps.store.pollers.take_poller(
+            "main", "other", now=rig.deps.clock(), until=rig.deps.clock()
+        )
+    ).owner == rig.deps.owner
+
+
+async def test_a_job_on_a_failing_store_warns_and_a_bug_is_logged_with_its_traceback(old_core: Rig) -> None:
+    """A job the database cannot serve now is a warning for the next run; any other error a bug."""
+    rig = old_core
+
+    async def unavailable(_: Deps) -> None:
+        raise StoreUnavailable("the database connection was lost", code="STORE_CONNECTION_LOST")
+
+    async def bug(_: Deps) -> None:
+        raise RuntimeError("a bug")
+
+    with capture_logs() as logs:
+        await _guarded("fulfil", unavailable, rig.deps)()
+        await _guarded("fulfil", bug, rig.deps)()
+    seen = [(e["event"], e["log_level"], bool(e.get("exc_info"))) for e in logs]
+    assert seen == [("job_store_unavailable", "warning", False), ("job_failed", "error", True)]

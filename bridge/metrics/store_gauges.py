@@ -18,6 +18,7 @@ import structlog
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bridge.core.errors import StoreUnavailable
 from bridge.core.records import StoreFigures
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
@@ -48,8 +49,11 @@ class StoreGauges(Collector):
         self._reading = None
         try:
             figures = await deps.store.monitoring.figures()
-        except Exception as exc:  # the database is down or slow: log it, serve the rest
-            log.warning("metrics_store_unreadable", error=repr(exc))
+        except StoreUnavailable as exc:  # the database is down or slow: log it, serve the rest
+            log.warning("metrics_store_unreadable", error=str(exc), error_kind=exc.code)
+            return
+        except Exception:  # a bug: logged with its traceback; the scrape serves the rest
+            log.exception("metrics_store_crashed")
             return
         now = deps.clock()
         expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}

@@ -25,6 +25,7 @@ import asyncio
 
 import structlog
 
+from bridge.core.errors import StoreUnavailable
 from bridge.core.records import Applied, LineRecord
 from bridge.services.deps import Deps
 
@@ -58,17 +59,28 @@ class AppliedWriter:
             fresh = await deps.store.operations.record_applied_many(
                 [a for a, _ in group], deps.owner, deps.clock()
             )
-        except Exception as exc:  # one bad part must not fail the others: each on its own
-            if len(group) == 1:
-                _settle(group[0][1], exc)
-                return
-            log.warning("applied_group_write_failed", parts=len(group), error=repr(exc))
-            for one in group:
-                await self._write([one])
+        except StoreUnavailable as exc:  # each part on its own: a conflict of the group may spare them
+            await self._one_by_one(group, exc)
+            return
+        except Exception as exc:  # a bug: logged with its traceback; one bad part must not fail the
+            # others (each on its own), and its own task gets the error: the part stays SENT, looked up
+            log.exception("applied_write_crashed", parts=len(group))
+            await self._one_by_one(group, exc)
             return
         for (_, done), line in zip(group, fresh, strict=True):
             if not done.done():
                 done.set_result(line)
+
+    async def _one_by_one(
+        self, group: list[tuple[Applied, asyncio.Future[LineRecord | None]]], exc: Exception
+    ) -> None:
+        """The group's parts written one at a time; a part written alone that failed gets ``exc``."""
+        if len(group) == 1:
+            _settle(group[0][1], exc)
+            return
+        log.warning("applied_group_write_failed", parts=len(group), error=str(exc))
+        for one in group:
+            await self._write([one])
 
 
 def _settle(done: asyncio.Future[LineRecord | None], exc: BaseException) -> None:

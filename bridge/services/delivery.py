@@ -92,7 +92,12 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
                 if current.status not in SHIPPED_STATUSES:
                     raise
                 outcome = DeliveryOutcome.ALREADY_SHIPPED
-        except Exception as exc:  # BridgeError or a bug: stay visible, re-read the trade next time
+        except BridgeError as exc:  # refused, unreachable, the store's: stay visible, re-read next time
+            await record_after_call(_failed(deps, trade, exc))
+            return None
+        except Exception as exc:  # a bug: logged with its traceback; the trade stays visible as not
+            # written back and is tried again with backoff (the trade re-read first)
+            log.exception("writeback_crashed")
             await record_after_call(_failed(deps, trade, exc))
             return None
         log.info("delivered", outcome=outcome.value)
@@ -100,8 +105,6 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
 
 
 async def _failed(deps: Deps, trade: TradeRecord, exc: Exception) -> None:
-    if not isinstance(exc, BridgeError):
-        log.exception("writeback_crashed")
     # refused for good: a person may need to look, so wait longer; no answer: normal backoff
     retry_after = (
         exc.retry_after if isinstance(exc, Retryable) else (None if isinstance(exc, Ambiguous) else 300.0)

@@ -29,7 +29,15 @@ from datetime import timedelta
 import structlog
 
 from bridge.core.backoff import retry_at
-from bridge.core.errors import Ambiguous, BridgeError, Permanent, RateLimited, Retryable, Unavailable
+from bridge.core.errors import (
+    Ambiguous,
+    BridgeError,
+    Permanent,
+    RateLimited,
+    Retryable,
+    StoreUnavailable,
+    Unavailable,
+)
 from bridge.core.inflight import MAYBE_APPLIED, not_found_is_trusted, settles_at
 from bridge.core.models import (
     IssueCards,
@@ -194,6 +202,10 @@ async def _provision_part(
             return None
         async with kept_leased(deps, line):
             result = await _apply(deps, op)
+    except StoreUnavailable:  # the store's, not the billing core's: it says nothing of a call (a part
+        # looked up and found applied must never be taken as refused); the lease runs out, the next
+        # holder reads the store again
+        raise
     except Ambiguous as exc:
         next_at = deps.clock() + timedelta(seconds=1)
         write = store.operations.record_unknown(

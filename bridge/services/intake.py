@@ -27,7 +27,7 @@ from typing import TypeVar
 import structlog
 
 from bridge.core.cursor import next_watermark, poll_windows
-from bridge.core.errors import BridgeError, Permanent
+from bridge.core.errors import BridgeError, Permanent, StoreUnavailable
 from bridge.core.models import CLOSED_STATUSES, Trade
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.relisting import needs_read
@@ -48,7 +48,7 @@ _STORE_PAUSE_S = 0.2
 
 
 class _Unstored(Exception):
-    """The store refused a paid trade every time it was tried."""
+    """The store refused a paid trade every time it was tried, or failed on it with a bug."""
 
     def __init__(self, modified: datetime, cause: Exception) -> None:
         super().__init__(f"storage error: {cause!r}")
@@ -151,8 +151,8 @@ async def release_pollers(deps: Deps) -> None:
         try:
             if await deps.store.pollers.release_poller(shop, deps.owner):
                 log.info("poller_released", shop=shop)
-        except Exception as exc:  # shutting down: the lease simply runs out instead
-            log.warning("poller_release_failed", shop=shop, error=repr(exc))
+        except StoreUnavailable as exc:  # shutting down: the lease simply runs out instead
+            log.warning("poller_release_failed", shop=shop, error=str(exc), error_kind=exc.code)
 
 
 async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport) -> None:
@@ -178,7 +178,11 @@ async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], 
         received += [(trade, line) for line in stored.lines if line.state is LineState.RECEIVED]
     try:
         await plan_lines(deps, received)
-    except Exception:  # stored as RECEIVED: planned by the next pass (plan_due), never dropped
+    except StoreUnavailable as exc:  # stored as RECEIVED: planned by the next pass (plan_due), never dropped
+        log.warning(
+            "page_planning_failed", shop=shop, lines=len(received), error=str(exc), error_kind=exc.code
+        )
+    except Exception:  # a bug: logged with its traceback; the lines stay RECEIVED for the next pass
         log.exception("page_planning_crashed", shop=shop, lines=len(received))
 
 
@@ -192,8 +196,11 @@ async def _save_page(
         return list(
             zip(page, await deps.store.intake.save_trades(shop, page, deps.clock(), deps.owner), strict=True)
         )
-    except Exception as exc:  # services see no SQL library: whatever the store raised
-        log.warning("page_store_retry", shop=shop, trades=len(page), error=repr(exc))
+    except StoreUnavailable as exc:
+        log.warning("page_store_retry", shop=shop, trades=len(page), error=str(exc), error_kind=exc.code)
+    except Exception:  # a bug: logged with its traceback; each trade is then stored on its own, and
+        # one that still fails is recorded for a person with the watermark kept below it (``_save``)
+        log.exception("page_store_crashed", shop=shop, trades=len(page))
     saved = []
     for trade in page:
         try:
@@ -242,7 +249,7 @@ async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: A
         await _intake_failed(deps, shop, tid, str(exc), report)
     except BridgeError:
         raise
-    except Exception as exc:  # a bug must not pin the watermark: record it for a person, go on
+    except Exception as exc:  # a bug: logged with its traceback, recorded for a person; pins nothing
         log.exception("trade_intake_crashed", shop=shop, tid=tid)
         await _intake_failed(deps, shop, tid, f"internal error: {exc!r}", report)
     return None
@@ -271,11 +278,22 @@ async def _save(deps: Deps, shop: str, trade: Trade) -> list[LineRecord]:
     for attempt in range(1, _STORE_TRIES + 1):
         try:
             return await deps.store.intake.save_trade(shop, trade, deps.clock(), deps.owner)
-        except Exception as exc:  # services see no SQL library: whatever the store raised
+        except StoreUnavailable as exc:  # may have committed: saving again changes nothing (insert-or-ignore)
             if attempt == _STORE_TRIES:
                 raise _Unstored(trade.modified, exc) from exc
-            log.warning("trade_store_retry", shop=shop, tid=trade.tid, attempt=attempt, error=repr(exc))
+            log.warning(
+                "trade_store_retry",
+                shop=shop,
+                tid=trade.tid,
+                attempt=attempt,
+                error=str(exc),
+                error_kind=exc.code,
+            )
             await asyncio.sleep(_STORE_PAUSE_S * attempt)
+        except Exception as exc:  # a bug: logged with its traceback, the trade recorded for a person and
+            # the watermark kept below it (``_Unstored``): every later poll reads it again, never dropped
+            log.exception("trade_store_crashed", shop=shop, tid=trade.tid)
+            raise _Unstored(trade.modified, exc) from exc
     raise AssertionError("unreachable")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
 from bridge.services.alerts import Notifier
 from bridge.services.delivery import write_back_due
@@ -46,7 +47,10 @@ def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Cal
             await fn(deps)
         except asyncio.CancelledError:
             log.warning("job_cancelled", job=name)
-        except Exception as exc:  # a job must never kill the scheduler; the error is logged with context
+        except StoreUnavailable as exc:  # the database cannot do it now: the next run starts afresh
+            log.warning("job_store_unavailable", job=name, error=str(exc), error_kind=exc.code)
+        except Exception as exc:  # a bug: logged with its traceback, the scheduler kept alive; the job's
+            # work stays in the store (leases run out) for the next run, or for a person to see
             log.exception("job_failed", job=name, error=repr(exc))
         finally:
             if task is not None:

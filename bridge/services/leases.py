@@ -24,6 +24,7 @@ from datetime import timedelta
 
 import structlog
 
+from bridge.core.errors import StoreUnavailable
 from bridge.core.inflight import CALL_MARGIN_S
 from bridge.core.records import LineRecord, OperationRecord, PollerLease
 from bridge.services.deps import Deps
@@ -62,8 +63,12 @@ async def _renew_every(deps: Deps, line: LineRecord, every_s: float) -> None:
         await asyncio.sleep(every_s)
         try:
             renewed = await deps.store.lines.renew_lease(line, deps.clock(), lease_s)
-        except Exception as exc:  # a store hiccup: the next tick tries again
-            log.warning("lease_renewal_error", error=repr(exc))
+        except StoreUnavailable as exc:  # a store hiccup: the next tick tries again
+            log.warning("lease_renewal_error", error=str(exc), error_kind=exc.code)
+            continue
+        except Exception:  # a bug: logged with its traceback; the next tick tries again, and should the
+            # lease run out meanwhile the part stays SENT for its next holder to look up (never resent blind)
+            log.exception("lease_renewal_crashed")
             continue
         if not renewed:
             log.warning("lease_renewal_refused")
@@ -80,8 +85,12 @@ async def _renew_poller_every(deps: Deps, held: PollerLease, every_s: float) -> 
             renewed = await deps.store.pollers.renew_poller(
                 held.shop, deps.owner, held.token, now=now, until=now + lease
             )
-        except Exception as exc:  # a store hiccup: the next tick tries again
-            log.warning("poller_renewal_error", shop=held.shop, error=repr(exc))
+        except StoreUnavailable as exc:  # a store hiccup: the next tick tries again
+            log.warning("poller_renewal_error", shop=held.shop, error=str(exc), error_kind=exc.code)
+            continue
+        except Exception:  # a bug: logged with its traceback; the next tick tries again, and should the
+            # lease run out meanwhile the watermark save is refused and the window read again
+            log.exception("poller_renewal_crashed", shop=held.shop)
             continue
         if not renewed:  # the watermark save that ends the poll is refused in turn
             log.warning("poller_renewal_refused", shop=held.shop, token=held.token)

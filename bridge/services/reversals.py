@@ -35,7 +35,7 @@ from typing import Any
 import structlog
 
 from bridge.core.backoff import retry_at
-from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable
+from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable, StoreUnavailable
 from bridge.core.inflight import settles_at
 from bridge.core.records import AuditNote, LineRecord
 from bridge.core.reversals import (
@@ -184,7 +184,10 @@ async def reverse_due(deps: Deps) -> int:
             await _reverse_line(deps, line)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # one line's trouble never stops the others; its lease runs out
+        except StoreUnavailable as exc:  # one line's trouble never stops the others; its lease runs out
+            log.warning("reversal_store_unavailable", line_id=line.id, error=str(exc), error_kind=exc.code)
+        except Exception as exc:  # a bug: logged with its traceback; the line stays REVERSING, its lease
+            # runs out and a later pass takes it again (a part it sent is looked up before any resend)
             log.exception("reversal_failed", line_id=line.id, error=repr(exc))
     return len(claimed)
 

@@ -5,7 +5,9 @@ server's statement, lock and idle-in-transaction timeouts, so a stuck statement
 or a forgotten transaction fails (and is retried by the caller's next pass)
 instead of holding row locks forever. The schema is Alembic's
 (``bridge.store.migrate``): a fresh database is brought to the newest revision,
-one that is behind is refused with the command that upgrades it.
+one that is behind is refused with the command that upgrades it. Every engine
+raises the project's errors for the database's failures (``bridge.store.errors``:
+its pool, and the ``handle_error`` event installed here).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.core.errors import ConfigError
 from bridge.settings import StoreSettings
+from bridge.store.errors import StorePool, map_store_errors
 from bridge.store.migrate import schema_state, upgrade_schema
 from bridge.store.sql_store import SqlStore
 from bridge.store.sqlite_driver import DeferredBegin, sqlite_dbapi
@@ -34,7 +37,9 @@ def _sqlite_engine(dsn: str) -> AsyncEngine:
     dbapi = sqlite_dbapi() if url.get_driver_name() == "aiosqlite" else None
     if dbapi is not None:  # one trip to aiosqlite's thread per statement (bridge.store.sqlite_driver)
         extra["module"] = dbapi
-    engine = create_async_engine(dsn, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, **extra)
+    engine = create_async_engine(
+        dsn, poolclass=StorePool, pool_size=1, max_overflow=0, connect_args={"timeout": 30}, **extra
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
@@ -70,6 +75,7 @@ def _postgresql_engine(dsn: str, options: StoreSettings) -> AsyncEngine:
     }
     return create_async_engine(
         dsn,
+        poolclass=StorePool,
         pool_size=options.pool_size,
         max_overflow=options.pool_size,
         pool_pre_ping=True,
@@ -78,10 +84,14 @@ def _postgresql_engine(dsn: str, options: StoreSettings) -> AsyncEngine:
 
 
 def create_engine_for(dsn: str, options: StoreSettings | None = None) -> AsyncEngine:
-    """The async engine for ``dsn`` with the options of its dialect."""
-    if dsn.startswith("sqlite"):
-        return _sqlite_engine(dsn)
-    return _postgresql_engine(dsn, options or StoreSettings())
+    """The async engine for ``dsn`` with the options of its dialect, raising the project's store errors."""
+    engine = (
+        _sqlite_engine(dsn)
+        if dsn.startswith("sqlite")
+        else _postgresql_engine(dsn, options or StoreSettings())
+    )
+    map_store_errors(engine)
+    return engine
 
 
 async def open_store(dsn: str, options: StoreSettings | None = None, *, upgrade: bool = False) -> SqlStore:

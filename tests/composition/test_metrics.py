@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
 from bridge.app import METRICS_KEY, metrics
+from bridge.core.errors import StoreUnavailable
 from bridge.metrics import BridgeMetrics
 from bridge.services.deps import Deps
 from bridge.web.keys import DEPS_KEY
@@ -123,7 +124,7 @@ async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
     """The database down: /metrics still answers with this instance's calls, without stale store gauges."""
 
     async def down() -> None:
-        raise OSError("connection refused")
+        raise StoreUnavailable("cannot connect to the database", code="STORE_UNREACHABLE")
 
     bundle = BridgeMetrics()
     bundle.recorder.marketplace_call("get_trade", "ok")

@@ -20,6 +20,7 @@ from aiohttp.test_utils import make_mocked_request
 from structlog.testing import capture_logs
 
 from bridge.app import health
+from bridge.core.errors import StoreUnavailable
 from bridge.core.models import TradeSummary
 from bridge.ports import MarketplacePort
 from bridge.services.deps import Deps
@@ -116,12 +117,12 @@ def _refuse_saves(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     async def save_trade(*args: Any, **kwargs: Any) -> Any:
         if armed:
-            raise RuntimeError("database said no")
+            raise StoreUnavailable("the database connection was lost", code="STORE_CONNECTION_LOST")
         return await real(*args, **kwargs)
 
     async def save_trades(*args: Any, **kwargs: Any) -> Any:
         if armed:
-            raise RuntimeError("database said no")
+            raise StoreUnavailable("the database connection was lost", code="STORE_CONNECTION_LOST")
         return await real_page(*args, **kwargs)
 
     monkeypatch.setattr(rig.deps.store.intake, "save_trade", save_trade)

@@ -86,7 +86,7 @@ class MeteredBilling:
         started = time.monotonic()
         try:
             result = await call
-        except Exception as exc:  # counted, then re-raised as it came: nothing is handled here
+        except Exception as exc:  # counted and re-raised, nothing handled; a cancel is not counted
             self._record(operation, outcome_of(exc), time.monotonic() - started)
             raise
         self._record(operation, "ok", time.monotonic() - started)
@@ -127,7 +127,7 @@ class MeteredMarketplace:
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
         try:
             result = await call
-        except Exception as exc:  # counted, then re-raised as it came: nothing is handled here
+        except Exception as exc:  # counted and re-raised, nothing handled; a cancel is not counted
             self._metrics.marketplace_call(method, outcome_of(exc))
             raise
         self._metrics.marketplace_call(method, "ok")
@@ -152,7 +152,7 @@ class MeteredMarketplace:
         started = time.monotonic()
         try:
             batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
-        except Exception as exc:  # noted, then re-raised as it came: nothing is handled here
+        except Exception as exc:  # noted and re-raised, nothing handled; a cancel is not noted
             self._note(outcome_of(exc), time.monotonic() - started, None)
             raise
         self._note("ok", time.monotonic() - started, len(batch))

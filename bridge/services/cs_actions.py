@@ -25,10 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.core.cardno import CardNumberError, CardRule, mask_card
+from bridge.core.cardno import CardNumberError, CardRule
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import PlanError, requires_card_no
+from bridge.core.masking import mask_card
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
 from bridge.core.states import CANCELLABLE, LineState

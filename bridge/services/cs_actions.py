@@ -20,6 +20,7 @@ core can never be asked to provision it twice.
 
 from __future__ import annotations
 
+import enum
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,18 +42,35 @@ RESOLUTIONS = ("HANDLED_AT_HALL", "PROVISIONED_BY_HAND", "BUYER_WITHDREW", "DUPL
 """Why a person settled a line without the bridge provisioning it (texts: the console catalogue)."""
 
 
+class OutcomeStatus(enum.StrEnum):
+    """What an action did; compares equal to, and is written (audit, redirects, the CLI) as, its text."""
+
+    DONE = "done"  # the line moved (or the billing core was asked)
+    UNCHANGED = "unchanged"  # nothing to do: the line was no longer where the person saw it
+    REFUSED = "refused"  # not allowed or not possible; the code says why
+
+    @classmethod
+    def of(cls, moved: bool) -> OutcomeStatus:
+        """DONE when the store's conditional move happened, UNCHANGED when the line had moved on."""
+        return cls.DONE if moved else cls.UNCHANGED
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened: ``status`` done | unchanged | refused, ``code`` a message key for people."""
 
-    status: str
+    status: OutcomeStatus
     code: str
     line: LineRecord | None = None
     params: dict[str, str] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
-        return self.status == "done"
+        return self.status is OutcomeStatus.DONE
+
+    @property
+    def refused(self) -> bool:
+        return self.status is OutcomeStatus.REFUSED
 
 
 async def _finish(
@@ -71,7 +89,7 @@ async def _finish(
         at=deps.clock(),
         actor=actor,
         action=action,
-        outcome=outcome.status,
+        outcome=outcome.status.value,
         line=line,
         before=line.state.value if line else None,
         after=after.state.value if after else None,
@@ -85,9 +103,9 @@ async def _finish(
 async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineRecord | Outcome:
     line = await deps.store.line_by_id(line_id)
     if line is None:
-        return Outcome("refused", "not_found", params={"line_id": str(line_id)})
+        return Outcome(OutcomeStatus.REFUSED, "not_found", params={"line_id": str(line_id)})
     if line.state not in set(allowed):
-        return Outcome("unchanged", "not_waiting", line, {"state": line.state.value})
+        return Outcome(OutcomeStatus.UNCHANGED, "not_waiting", line, {"state": line.state.value})
     return line
 
 
@@ -102,8 +120,9 @@ async def _replanned(deps: Deps, actor: str, line: LineRecord, card: str | None)
     try:
         moved = await _replan(deps, actor, line, card)
     except (PlanError, CardNumberError) as exc:
-        return Outcome("refused", "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail})
-    return Outcome("done", "queued", line) if moved else Outcome("unchanged", "not_waiting", line)
+        why = {"reason": exc.reason.value, "detail": exc.detail}
+        return Outcome(OutcomeStatus.REFUSED, "plan_failed", line, why)
+    return Outcome(OutcomeStatus.of(moved), "queued" if moved else "not_waiting", line)
 
 
 async def retry(deps: Deps, actor: str, line_id: int, note: str = "", *, batch: str | None = None) -> Outcome:
@@ -143,7 +162,7 @@ async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, not
 def _unsettled(line: LineRecord) -> Outcome | None:
     """A part applied, or maybe applied (answer lost): the line's money may have moved already."""
     if _maybe_credited(line):
-        return Outcome("refused", "partly_provisioned", line)
+        return Outcome(OutcomeStatus.REFUSED, "partly_provisioned", line)
     return None
 
 
@@ -151,27 +170,27 @@ async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None
     """None when ``card`` may receive this line; else the refusal to show."""
     rule = card_rule(deps, line.shop)
     if not requires_card_no(order_line(line), deps.runtime.mappings):
-        return Outcome("refused", "card_not_needed", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_not_needed", line)
     if not card:
-        return Outcome("refused", "card_empty", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_empty", line)
     if not card_form_ok(card, rule):
         form = {"lengths": "/".join(str(n) for n in rule.lengths), "prefixes": "/".join(rule.prefixes)}
-        return Outcome("refused", "card_format", line, form)
+        return Outcome(OutcomeStatus.REFUSED, "card_format", line, form)
     try:
         subscriber = await deps.billing.subscriber(card)
     except Permanent as exc:
         code = "card_unknown" if exc.code == "SUBSCRIBER_NOT_FOUND" else "card_refused"
-        return Outcome("refused", code, line, {"error": str(exc)})
+        return Outcome(OutcomeStatus.REFUSED, code, line, {"error": str(exc)})
     except BridgeError as exc:
-        return Outcome("refused", "billing_unreachable", line, {"error": str(exc)})
+        return Outcome(OutcomeStatus.REFUSED, "billing_unreachable", line, {"error": str(exc)})
     if subscriber.status != "active":
-        return Outcome("refused", "card_inactive", line, {"status": subscriber.status})
+        return Outcome(OutcomeStatus.REFUSED, "card_inactive", line, {"status": subscriber.status})
     sku = deps.runtime.mappings.skus.get(line.outer_sku_id)
     product = deps.runtime.mappings.catalogue.products.get(
         sku.product_code if sku else line.product_code or ""
     )
     if product is not None and product.requires_two_way and not subscriber.two_way:
-        return Outcome("refused", "card_one_way", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_one_way", line)
     return None
 
 
@@ -181,13 +200,13 @@ async def resolve(
     """Settle an EXCEPTION line by hand (nothing provisioned by the bridge): RESOLVED."""
     detail = {"resolution": resolution}
     if resolution not in RESOLUTIONS or not note.strip():
-        refusal = Outcome("refused", "resolution_needed")
+        refusal = Outcome(OutcomeStatus.REFUSED, "resolution_needed")
         return await _finish(deps, actor, "resolve", refusal, note, detail, batch)
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "resolve", found, note, detail, batch)
     moved = await deps.store.resolve(found, resolution=resolution, note=note, now=deps.clock(), actor=actor)
-    outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
+    outcome = Outcome(OutcomeStatus.of(moved), "resolved" if moved else "not_waiting", found)
     return await _finish(deps, actor, "resolve", outcome, note, detail, batch)
 
 
@@ -199,12 +218,12 @@ async def cancel_refund(
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "cancel_refund", found, note, batch=batch)
     if _maybe_credited(found):  # credited and refunded is what this refusal prevents
-        refusal = Outcome("refused", "maybe_applied", found)
+        refusal = Outcome(OutcomeStatus.REFUSED, "maybe_applied", found)
         return await _finish(deps, actor, "cancel_refund", refusal, note, batch=batch)
     moved = await deps.store.cancel_for_refund(
         found, note=note, memo=memo_for(found.oid, "REFUND_BY_CS"), now=deps.clock(), actor=actor
     )
-    outcome = Outcome("done" if moved else "unchanged", "cancelled" if moved else "not_waiting", found)
+    outcome = Outcome(OutcomeStatus.of(moved), "cancelled" if moved else "not_waiting", found)
     return await _finish(deps, actor, "cancel_refund", outcome, note, {"refund": True}, batch)
 
 
@@ -220,7 +239,8 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
     if not _maybe_credited(found):
-        return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
+        refusal = Outcome(OutcomeStatus.REFUSED, "nothing_to_reverse", found)
+        return await _finish(deps, actor, action, refusal, note)
     moved = await deps.store.refund_after_delivery(
         found,
         detail={"refund": True, "maybe_credited": True, "note": note},
@@ -230,20 +250,21 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
         frm=CANCELLABLE,
     )
     code = "reversal_pending" if moved else "not_waiting"
-    return await _finish(deps, actor, action, Outcome("done" if moved else "unchanged", code, found), note)
+    return await _finish(deps, actor, action, Outcome(OutcomeStatus.of(moved), code, found), note)
 
 
 async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
     """Ask the billing core to re-send the set-top box's entitlements (harmless to repeat)."""
     line = await deps.store.line_by_id(line_id)
     if line is None or not line.card_no:
-        refusal = Outcome("refused", "not_found" if line is None else "no_card", line)
+        refusal = Outcome(OutcomeStatus.REFUSED, "not_found" if line is None else "no_card", line)
         return await _finish(deps, actor, "refresh_auth", refusal, note)
     detail = {"card": mask_card(line.card_no)}
     try:
         await deps.billing.refresh_authorization(line.card_no)
     except BridgeError as exc:
         code = "refresh_refused" if isinstance(exc, Permanent) else "billing_unreachable"
-        refusal = Outcome("refused", code, line, {"error": str(exc), "reason": exc.code or ""})
+        refusal = Outcome(OutcomeStatus.REFUSED, code, line, {"error": str(exc), "reason": exc.code or ""})
         return await _finish(deps, actor, "refresh_auth", refusal, note, detail)
-    return await _finish(deps, actor, "refresh_auth", Outcome("done", "refreshed", line), note, detail)
+    done = Outcome(OutcomeStatus.DONE, "refreshed", line)
+    return await _finish(deps, actor, "refresh_auth", done, note, detail)

@@ -43,7 +43,7 @@ from bridge.core.reversals import (
     reversal_reason,
 )
 from bridge.core.states import LineState
-from bridge.services.cs_actions import Outcome, _finish, _load
+from bridge.services.cs_actions import Outcome, OutcomeStatus, _finish, _load
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_leased, needed_for_call_s
 
@@ -64,13 +64,14 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
         return await _finish(deps, actor, action, found, note)
     parts = parts_to_reverse(found)
     if not parts:
-        return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
+        refusal = Outcome(OutcomeStatus.REFUSED, "nothing_to_reverse", found)
+        return await _finish(deps, actor, action, refusal, note)
     approval = needs_approval(found, deps.settings.reversal.approval_threshold_fen)
     moved = await deps.store.request_reversal(
         found, parts, approval=approval, note=note, now=deps.clock(), actor=actor
     )
     code = ("reversal_awaits_approval" if approval else "reversal_started") if moved else "not_waiting"
-    outcome = Outcome("done" if moved else "unchanged", code, found)
+    outcome = Outcome(OutcomeStatus.of(moved), code, found)
     if moved and not approval:
         outcome = await _performed(deps, outcome)
     detail = {"amount_fen": found.payment_fen, "approval": approval}
@@ -84,11 +85,11 @@ async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: st
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
     if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), note)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "admin_only", found), note)
     moved = await deps.store.approve_reversal(
         found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor
     )
-    outcome = Outcome("done" if moved else "unchanged", "reversal_started" if moved else "not_waiting", found)
+    outcome = Outcome(OutcomeStatus.of(moved), "reversal_started" if moved else "not_waiting", found)
     if moved:
         outcome = await _performed(deps, outcome)
     return await _finish(deps, actor, action, outcome, note, {"amount_fen": found.payment_fen})
@@ -103,9 +104,9 @@ async def _performed(deps: Deps, decided: Outcome) -> Outcome:
     if now is None or line is None:
         return decided
     if now.state is S.REVERSED:
-        return Outcome("done", "reversed", line)
+        return Outcome(OutcomeStatus.DONE, "reversed", line)
     if now.state is S.REVERSAL_PENDING and now.reason == "REVERSAL_NOT_ALLOWED":
-        return Outcome("refused", "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
+        return Outcome(OutcomeStatus.REFUSED, "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
     return decided
 
 
@@ -117,13 +118,12 @@ async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: s
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, reason)
     if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), reason)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "admin_only", found), reason)
     if not reason:
-        return await _finish(deps, actor, action, Outcome("refused", "reason_needed", found), reason)
+        refusal = Outcome(OutcomeStatus.REFUSED, "reason_needed", found)
+        return await _finish(deps, actor, action, refusal, reason)
     moved = await deps.store.reject_reversal(found, reason=reason, now=deps.clock(), actor=actor)
-    outcome = Outcome(
-        "done" if moved else "unchanged", "reversal_rejected" if moved else "not_waiting", found
-    )
+    outcome = Outcome(OutcomeStatus.of(moved), "reversal_rejected" if moved else "not_waiting", found)
     return await _finish(deps, actor, action, outcome, reason)
 
 
@@ -131,12 +131,12 @@ async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Out
     """The refund was settled outside the bridge (a note says how): REVERSAL_PENDING → RESOLVED."""
     action = "reversal_settle_by_hand"
     if not note.strip():
-        return await _finish(deps, actor, action, Outcome("refused", "resolution_needed"), note)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "resolution_needed"), note)
     found = await _load(deps, line_id, (S.REVERSAL_PENDING,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
     moved = await deps.store.settle_reversal_by_hand(found, note=note, now=deps.clock(), actor=actor)
-    outcome = Outcome("done" if moved else "unchanged", "resolved" if moved else "not_waiting", found)
+    outcome = Outcome(OutcomeStatus.of(moved), "resolved" if moved else "not_waiting", found)
     return await _finish(deps, actor, action, outcome, note)
 
 

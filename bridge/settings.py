@@ -29,6 +29,7 @@ from pydantic import (
 
 from bridge.core.errors import ConfigError
 from bridge.core.inflight import CALL_MARGIN_S
+from bridge.core.request_ids import is_shop_name
 from bridge.settings_loading import describe, read_secrets, read_toml
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -270,7 +271,7 @@ class Settings(BaseModel):
             raise ValueError("at least one [shops.NAME] table is required")
         for name in shops:
             # the shop name is part of every billing request_id: keep it short and plain
-            if not (1 <= len(name) <= 16 and all(c.isascii() and (c.isalnum() or c in "._-") for c in name)):
+            if not is_shop_name(name):
                 raise ValueError(f"shop name {name!r} must be 1-16 characters of A-Z a-z 0-9 . _ -")
         return shops
 

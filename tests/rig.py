@@ -21,6 +21,7 @@ import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox import TaobaoSandbox
+from bridge.core import request_ids
 from bridge.core.records import LineRecord
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.ports import MetricsPort
@@ -76,7 +77,7 @@ class Rig:
 
     async def ledger(self, tid: int | None = None) -> list[dict[str, Any]]:
         ops = (await self.get(f"{self.sb.billing_url}/sandbox/ledger"))["operations"]
-        return [op for op in ops if tid is None or f":{tid}:" in op["request_id"]]
+        return [op for op in ops if tid is None or _tid_of(op["request_id"]) == tid]
 
     async def cards(self, status: str = "active", two_way: bool = True) -> list[str]:
         url = f"{self.sb.billing_url}/sandbox/subscribers?status={status}&two_way={str(two_way).lower()}"
@@ -107,6 +108,12 @@ def with_role(store: Any, name: str, role: Any) -> Any:
     changed = copy.copy(store)
     setattr(changed, name, role)
     return changed
+
+
+def _tid_of(request_id: str) -> int | None:
+    """The trade a billing operation's request_id names (``None``: not one the bridge built)."""
+    found = request_ids.parse(request_id)
+    return found.tid if found is not None else None
 
 
 def line(sku: str = "TV-RC-0100", price: str = "100.00", qty: int = 1, **extra: Any) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from bridge.core.errors import (
     Retryable,
     Unavailable,
 )
+from bridge.core.masking import mask_card
 from bridge.core.models import Operation, OperationResult, Product, Recharge, Subscribe, Subscriber
 
 _log = structlog.get_logger(__name__)
@@ -72,10 +73,6 @@ class _Answer:
     body: bytes
     content_type: str
     retry_after: float | None
-
-
-def _mask(card_no: str) -> str:
-    return "****" + card_no[-4:]
 
 
 def _segment(text: str) -> str:
@@ -151,7 +148,8 @@ class BillingClient:
 
     async def subscriber(self, card_no: str) -> Subscriber:
         endpoint = "GET /v1/subscribers/{card_no}"
-        answer = await self._read(f"/v1/subscribers/{_segment(card_no)}", endpoint, {"card": _mask(card_no)})
+        path = f"/v1/subscribers/{_segment(card_no)}"
+        answer = await self._read(path, endpoint, {"card": mask_card(card_no)})
         found = wire.parse_answer(wire.SubscriberWire, endpoint, answer.body, answer.content_type)
         if found.card_no != card_no:
             raise Permanent(f"{endpoint} answered for another card", code=wire.ANSWER_INVALID)
@@ -165,7 +163,7 @@ class BillingClient:
             raise Permanent(f"{endpoint}: {wire.describe(exc)}", code="INVALID_REQUEST") from None
         context = {"request_id": operation.request_id, "kind": operation.kind.value}
         if isinstance(operation, Recharge | Subscribe):
-            context["card"] = _mask(operation.card_no)
+            context["card"] = mask_card(operation.card_no)
         answer = await self._send("POST", "/v1/operations", endpoint, context, body=body)
         return self._operation(endpoint, answer, operation.request_id, changes_state=True)
 
@@ -214,7 +212,7 @@ class BillingClient:
         endpoint = "POST /v1/subscribers/{card_no}/authorization-refresh"
         path = f"/v1/subscribers/{_segment(card_no)}/authorization-refresh"
         # Re-sending entitlements is harmless to repeat, so a lost answer is Retryable.
-        answer = await self._send("POST", path, endpoint, {"card": _mask(card_no)}, changes_state=False)
+        answer = await self._send("POST", path, endpoint, {"card": mask_card(card_no)}, changes_state=False)
         wire.parse_answer(wire.QueuedWire, endpoint, answer.body, answer.content_type)
 
     # --------------------------------------------------------------- helpers

@@ -16,7 +16,6 @@ since it may be a PIN or a card number.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date, datetime, timezone
 from typing import Annotated, Literal, TypeVar
@@ -33,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from bridge.core import request_ids
 from bridge.core.errors import Permanent
 from bridge.core.models import (
     Entitlement,
@@ -49,7 +49,7 @@ from bridge.core.models import (
 )
 
 ANSWER_INVALID = "BILLING_ANSWER_INVALID"
-REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+REQUEST_ID_PATTERN = request_ids.WIRE_PATTERN
 
 RequestId = Annotated[str, StringConstraints(pattern=REQUEST_ID_PATTERN)]
 _Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -244,7 +244,6 @@ OperationRequest = Annotated[
 _OPERATION_REQUEST: TypeAdapter[RechargeRequest | SubscribeRequest | IssueCardsRequest] = TypeAdapter(
     OperationRequest
 )
-_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 class ReversalRequest(_Request):
@@ -258,7 +257,7 @@ def operation_to_request(op: Operation) -> RechargeRequest | SubscribeRequest | 
 
 def is_request_id(text: str) -> bool:
     """Whether ``text`` is a valid request_id (1-64 chars of ``[A-Za-z0-9._:-]``)."""
-    return _REQUEST_ID.fullmatch(text) is not None
+    return request_ids.is_valid(text)
 
 
 def describe(exc: ValidationError, limit: int = 3) -> str:

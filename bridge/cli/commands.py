@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bridge.core.cardno import mask_card
-from bridge.core.masking import mask_text
+from bridge.core.masking import mask_card, mask_text
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
 from bridge.lab import DEMO_MAPPINGS

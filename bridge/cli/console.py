@@ -87,7 +87,7 @@ async def console_command(args: argparse.Namespace) -> int:
             tally = await settle(deps, acted.batch, timeout_s=args.wait)
             print(t("batch.result_retry", done=tally.done, again=tally.again, gone=tally.gone), end="")
             print("" if tally.settled else f" · {t('batch.acting', n=tally.moving)}")
-            return 0 if all(o.status != "refused" for o in outcomes) else 1
+            return 0 if all(not o.refused for o in outcomes) else 1
         elif args.action == "retry":
             from bridge.services.cs_actions import retry
 
@@ -98,7 +98,7 @@ async def console_command(args: argparse.Namespace) -> int:
             outcomes = [await resolve(deps, actor, args.line_id, args.resolution, args.note)]
         for outcome in outcomes:
             print(_outcome_line(t, outcome))
-        return 0 if all(o.status != "refused" for o in outcomes) else 1
+        return 0 if all(not o.refused for o in outcomes) else 1
 
 
 async def users_add(config: Path, name: str, role: str, from_stdin: bool) -> int:

@@ -54,4 +54,4 @@ async def reverse_command(args: argparse.Namespace) -> int:
         else:
             outcome = await reversals.request(deps, actor, args.line_id, args.note)
         print(_outcome_line(t, outcome))
-        return 1 if outcome.status == "refused" else 0
+        return 1 if outcome.refused else 0

@@ -18,8 +18,9 @@ explicit:
 
 Failures raise ``CardNumberError`` (a ``Permanent``: a person decides) with
 ``CARD_MISSING``, ``CARD_AMBIGUOUS`` or ``CARD_WRONG_LENGTH``; details never
-hold a full card number. The scan is linear (one ``[0-9]+`` pass), so
-hostile or very long text stays fast. Pure: no I/O.
+hold a full card number (``bridge.core.masking.mask_card`` shows each). The
+scan is linear (one ``[0-9]+`` pass), so hostile or very long text stays fast.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bridge.core.errors import Permanent
+from bridge.core.masking import mask_card
 from bridge.core.models import OrderLine, Trade
 
 SOURCES = ("customization", "buyer_message")
@@ -77,13 +79,6 @@ class CardRule:
         if len(digits) not in self.lengths:
             return False
         return not self.prefixes or digits.startswith(self.prefixes)
-
-
-def mask_card(card_no: str) -> str:
-    """All but the last 4 characters as ``*`` (all of them when there are 4 or fewer)."""
-    if len(card_no) <= 4:
-        return "*" * len(card_no)
-    return "*" * (len(card_no) - 4) + card_no[-4:]
 
 
 def extract_card_no(trade: Trade, line: OrderLine, rule: CardRule) -> str:

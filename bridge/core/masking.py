@@ -1,7 +1,10 @@
 """One masking policy for everything people read: log lines, event rows, audit entries, pages.
 
-- card-like digit runs keep their last 4 digits (marketplace ids, 17+ digits, and
-  phone numbers are not card-like);
+- a card number is shown by ``mask_card`` alone: every character but the last 4 as
+  ``*`` (``************5678``); pages, the CLI, audit details, the billing client's log
+  context and card-number errors call it, and ``mask_text`` masks with it too;
+- card-like digit runs in a text keep their last 4 digits (marketplace ids, 17+ digits,
+  and phone numbers are not card-like);
 - secrets registered at start (app secrets, session keys) are blanked wherever
   they appear in a text;
 - a value whose key has a secret word among its ``_``-separated words (``pin``,
@@ -36,15 +39,21 @@ def register_secret(value: str) -> None:
         _KNOWN_SECRETS.add(value)
 
 
+def mask_card(card_no: str) -> str:
+    """All but the last 4 characters as ``*`` (all of them when there are 4 or fewer)."""
+    if len(card_no) <= 4:
+        return "*" * len(card_no)
+    return "*" * (len(card_no) - 4) + card_no[-4:]
+
+
 def mask_text(text: str) -> str:
-    """Mask digit runs that look like card numbers (keep the last 4) and registered secrets."""
+    """Mask digit runs that look like card numbers (``mask_card`` of their digits) and registered secrets."""
     for secret in _KNOWN_SECRETS:
         if secret in text:
             text = text.replace(secret, "***")
 
     def _mask(m: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", m.group(0))
-        return "*" * (len(digits) - 4) + digits[-4:]
+        return mask_card(re.sub(r"\D", "", m.group(0)))
 
     return _CARD.sub(_mask, text)
 

@@ -2,7 +2,8 @@
 
 What the marketplace says was paid, what the bridge recorded and what the
 billing core applied must agree; ``reconcile`` lists every place they do not,
-each a ``Disagreement`` whose ``kind`` is a reason code of ``bridge.core.reasons``:
+each a ``Disagreement`` whose ``kind`` (a ``DisagreementKind``) is a reason code of
+``bridge.core.reasons``:
 
 - ``RECON_PAID_UNKNOWN``: a line paid in the shop that the bridge never stored;
 - ``RECON_APPLIED_NOT_DELIVERED``: every part applied in the billing core, the settle
@@ -17,6 +18,9 @@ each a ``Disagreement`` whose ``kind`` is a reason code of ``bridge.core.reasons
 - ``RECON_NOT_SENT``: an operation in the day's listing the bridge never sent (a
   request_id with one of this bridge's shops as prefix but unknown, or no known prefix).
 
+The listing's request_ids are read with ``bridge.core.request_ids`` (which line
+of which shop each names), never split here.
+
 Pure: the service gathers the three sides and stores the result. Card numbers in
 details are masked. The day is the marketplace's local date (UTC+8).
 """
@@ -24,6 +28,7 @@ details are masked. The day is the marketplace's local date (UTC+8).
 from __future__ import annotations
 
 import csv
+import enum
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,16 +39,29 @@ from typing import Any
 from bridge.core.masking import mask_text
 from bridge.core.models import CLOSED_STATUSES, CST, Operation, OperationResult, Recharge, Subscribe, Trade
 from bridge.core.records import LineRecord
+from bridge.core.request_ids import RequestId, parse
 from bridge.core.states import LineState
 
-PAID_UNKNOWN = "RECON_PAID_UNKNOWN"
-APPLIED_NOT_DELIVERED = "RECON_APPLIED_NOT_DELIVERED"
-DELIVERED_NOT_APPLIED = "RECON_DELIVERED_NOT_APPLIED"
-APPLIED_TWICE = "RECON_APPLIED_TWICE"
-AMOUNT_DIFFERS = "RECON_AMOUNT_DIFFERS"
-NOT_SENT = "RECON_NOT_SENT"
 
-KINDS = (PAID_UNKNOWN, APPLIED_NOT_DELIVERED, DELIVERED_NOT_APPLIED, APPLIED_TWICE, AMOUNT_DIFFERS, NOT_SENT)
+class DisagreementKind(enum.StrEnum):
+    """What a disagreement is: a reason code; compares equal to, and is written as, its text."""
+
+    PAID_UNKNOWN = "RECON_PAID_UNKNOWN"
+    APPLIED_NOT_DELIVERED = "RECON_APPLIED_NOT_DELIVERED"
+    DELIVERED_NOT_APPLIED = "RECON_DELIVERED_NOT_APPLIED"
+    APPLIED_TWICE = "RECON_APPLIED_TWICE"
+    AMOUNT_DIFFERS = "RECON_AMOUNT_DIFFERS"
+    NOT_SENT = "RECON_NOT_SENT"
+
+
+PAID_UNKNOWN = DisagreementKind.PAID_UNKNOWN
+APPLIED_NOT_DELIVERED = DisagreementKind.APPLIED_NOT_DELIVERED
+DELIVERED_NOT_APPLIED = DisagreementKind.DELIVERED_NOT_APPLIED
+APPLIED_TWICE = DisagreementKind.APPLIED_TWICE
+AMOUNT_DIFFERS = DisagreementKind.AMOUNT_DIFFERS
+NOT_SENT = DisagreementKind.NOT_SENT
+
+KINDS = tuple(DisagreementKind)
 """Every kind of disagreement, in the order reports list them."""
 
 _REFUNDED = frozenset({"SUCCESS", "CLOSED"})  # a line refunded (or its refund settled) is not owed
@@ -73,7 +91,7 @@ class BillingSide:
 
 @dataclass(frozen=True)
 class Disagreement:
-    kind: str
+    kind: DisagreementKind
     shop: str | None = None
     tid: int | None = None
     oid: int | None = None
@@ -109,14 +127,6 @@ def paid_lines(shop: str, trade: Trade, day: date) -> list[PaidLine]:
         for line in trade.lines
         if line.refund_status not in _REFUNDED and line.status not in CLOSED_STATUSES
     ]
-
-
-def parse_request_id(request_id: str) -> tuple[str, int, int, int] | None:
-    """``shop:tid:oid:part`` (how the planner names a part) split, or ``None`` for another shape."""
-    pieces = request_id.split(":")
-    if len(pieces) != 4 or not all(p.isdigit() for p in pieces[1:]):
-        return None
-    return pieces[0], int(pieces[1]), int(pieces[2]), int(pieces[3])
 
 
 def operation_fen(fields: Mapping[str, Any]) -> int | None:
@@ -213,7 +223,8 @@ def reconcile(
     owner_of_part = {op.request_id: line for line in lines for op in line.operations}
     for line in lines:
         found += _line_disagreements(line, billing.found, applied_ids, now=now, settle=settle)
-    found += _twice_and_unsent(shops, lines, applied_ids, owner_of_part, set(known_request_ids))
+    for entry in _listing(shops, lines, applied_ids, owner_of_part, set(known_request_ids)):
+        found += _applied_twice(entry) + _not_sent(entry)
     return found
 
 
@@ -293,102 +304,126 @@ def _line_disagreements(
     return rows
 
 
-def _place(line: LineRecord | None, request_id: str) -> tuple[str | None, int | None, int | None]:
-    """Where an operation belongs: its line, or (a line of another day, or none) what its request_id says."""
-    if line is not None:
-        return line.shop, line.tid, line.oid
-    parsed = parse_request_id(request_id)
-    return (parsed[0], parsed[1], parsed[2]) if parsed else (None, None, None)
-
-
-def _on(line: LineRecord, kind: str, **fields: Any) -> Disagreement:
+def _on(line: LineRecord, kind: DisagreementKind, **fields: Any) -> Disagreement:
     """A disagreement about one of the bridge's lines."""
     return Disagreement(kind, line.shop, line.tid, line.oid, line_id=line.id, **fields)
 
 
-def _twice_and_unsent(
+@dataclass(frozen=True)
+class _ListedId:
+    """One request_id of the day's listing, and what the bridge knows of it."""
+
+    text: str  # as the billing core lists it
+    parts: RequestId | None  # what it names, when it has the planner's shape (``shop:tid:oid:part``)
+    results: Sequence[OperationResult]  # the distinct operations applied under it, in listing order
+    sender: LineRecord | None  # the line of the day that sent it
+    sent: bool  # the bridge sent it (for a line of this day or of another)
+    ours: bool  # it names one of this bridge's shops
+    named: LineRecord | None  # the line of the day it names, for an id of our shops
+    named_applied: bool  # that line was applied under its own request_ids too
+
+    def place(self) -> tuple[str | None, int | None, int | None]:
+        """Where its operations belong: the line that sent it, else (a line of another day, or
+        none) the line it names."""
+        if self.sender is not None:
+            return self.sender.shop, self.sender.tid, self.sender.oid
+        return self.parts.line if self.parts is not None else (None, None, None)
+
+    def what(self) -> str:
+        """Its first operation in a detail: the kind and, when the core echoed one, the masked card."""
+        return f"{self.results[0].kind.value}{_card(self.results[0])}"
+
+
+def _listing(
     shops: Iterable[str],
     lines: Sequence[LineRecord],
     listed: Mapping[str, list[OperationResult]],
     owner_of_part: Mapping[str, LineRecord],
     known_elsewhere: set[str],
-) -> list[Disagreement]:
-    rows: list[Disagreement] = []
+) -> list[_ListedId]:
+    """Every request_id of the day's listing with its parts read and its lines found, in listing order."""
     ours = set(shops)
-    by_oid = {(line.shop, line.tid, line.oid): line for line in lines}
-    for request_id, results in listed.items():
-        line = owner_of_part.get(request_id)
-        if len(results) > 1:
-            shop_of, tid_of, oid_of = _place(line, request_id)
-            rows.append(
-                Disagreement(
-                    APPLIED_TWICE,
-                    shop_of,
-                    tid_of,
-                    oid_of,
-                    request_id=request_id,
-                    operation_id=results[1].operation_id,
-                    paid_fen=line.payment_fen if line else None,
-                    applied_fen=_applied_fen(results),
-                    detail=f"applied {len(results)} times: {', '.join(r.operation_id for r in results)}",
-                    line_id=line.id if line else None,
-                )
-            )
-        if line is not None or request_id in known_elsewhere:
-            continue
-        parsed = parse_request_id(request_id)
-        first = results[0]
-        applied_fen = _applied_fen([first])
-        card = _card(first)
-        if parsed is not None and parsed[0] in ours:
-            shop, tid, oid, _part = parsed
-            sibling = by_oid.get((shop, tid, oid))
-            if sibling is not None and any(
-                owner_of_part.get(op.request_id) is sibling and listed.get(op.request_id)
-                for op in sibling.operations
-            ):
-                rows.append(
-                    Disagreement(
-                        APPLIED_TWICE,
-                        shop,
-                        tid,
-                        oid,
-                        request_id=request_id,
-                        operation_id=first.operation_id,
-                        paid_fen=sibling.payment_fen,
-                        applied_fen=applied_fen,
-                        line_id=sibling.id,
-                        detail=(
-                            f"the line was applied under its own request_id and again under {request_id}"
-                            f" ({first.kind.value}{card})"
-                        ),
-                    )
-                )
-                continue
-            rows.append(
-                Disagreement(
-                    NOT_SENT,
-                    shop,
-                    tid,
-                    oid,
-                    request_id=request_id,
-                    operation_id=first.operation_id,
-                    applied_fen=applied_fen,
-                    line_id=sibling.id if sibling else None,
-                    detail=f"shop {shop}'s request_id, never sent by the bridge ({first.kind.value}{card})",
-                )
-            )
-            continue
+    by_line = {(line.shop, line.tid, line.oid): line for line in lines}
+    found: list[_ListedId] = []
+    for text, results in listed.items():
+        sender = owner_of_part.get(text)
+        parts = parse(text)
+        is_ours = parts is not None and parts.shop in ours
+        named = by_line.get(parts.line) if parts is not None and is_ours else None
+        named_applied = named is not None and any(
+            owner_of_part.get(op.request_id) is named and listed.get(op.request_id) for op in named.operations
+        )
+        sent = sender is not None or text in known_elsewhere
+        found.append(_ListedId(text, parts, results, sender, sent, is_ours, named, named_applied))
+    return found
+
+
+def _applied_twice(entry: _ListedId) -> list[Disagreement]:
+    """``RECON_APPLIED_TWICE`` for one request_id of the listing, in this order: the listing shows it
+    applied more than once; it names a line of ours that the bridge applied under the line's own
+    request_ids, and the bridge never sent it."""
+    rows: list[Disagreement] = []
+    results, sender = entry.results, entry.sender
+    if len(results) > 1:
+        shop, tid, oid = entry.place()
         rows.append(
             Disagreement(
-                NOT_SENT,
-                request_id=request_id,
-                operation_id=first.operation_id,
-                applied_fen=applied_fen,
-                detail=f"no request_id prefix of this bridge's shops ({first.kind.value}{card})",
+                APPLIED_TWICE,
+                shop,
+                tid,
+                oid,
+                request_id=entry.text,
+                operation_id=results[1].operation_id,
+                paid_fen=sender.payment_fen if sender else None,
+                applied_fen=_applied_fen(results),
+                detail=f"applied {len(results)} times: {', '.join(r.operation_id for r in results)}",
+                line_id=sender.id if sender else None,
+            )
+        )
+    if not entry.sent and entry.named is not None and entry.named_applied:
+        again = f"again under {entry.text} ({entry.what()})"
+        rows.append(
+            _on(
+                entry.named,
+                APPLIED_TWICE,
+                request_id=entry.text,
+                operation_id=results[0].operation_id,
+                paid_fen=entry.named.payment_fen,
+                applied_fen=_applied_fen([results[0]]),
+                detail=f"the line was applied under its own request_id and {again}",
             )
         )
     return rows
+
+
+def _not_sent(entry: _ListedId) -> list[Disagreement]:
+    """``RECON_NOT_SENT`` for a request_id of the listing the bridge never sent (and that
+    ``_applied_twice`` does not tell as a line of ours applied again): on the line it names when it
+    names one of our shops, else on nothing."""
+    if entry.sent or (entry.named is not None and entry.named_applied):
+        return []
+    first = entry.results[0]
+    if entry.parts is not None and entry.ours:
+        return [
+            Disagreement(
+                NOT_SENT,
+                *entry.parts.line,
+                request_id=entry.text,
+                operation_id=first.operation_id,
+                applied_fen=_applied_fen([first]),
+                line_id=entry.named.id if entry.named else None,
+                detail=f"shop {entry.parts.shop}'s request_id, never sent by the bridge ({entry.what()})",
+            )
+        ]
+    return [
+        Disagreement(
+            NOT_SENT,
+            request_id=entry.text,
+            operation_id=first.operation_id,
+            applied_fen=_applied_fen([first]),
+            detail=f"no request_id prefix of this bridge's shops ({entry.what()})",
+        )
+    ]
 
 
 def _describe(fields: Mapping[str, Any]) -> str:
@@ -401,8 +436,8 @@ def _describe(fields: Mapping[str, Any]) -> str:
 
 
 def by_kind(rows: Iterable[Disagreement]) -> dict[str, int]:
-    """Counts per kind, every kind present (zero when none), in ``KINDS`` order."""
-    counts = dict.fromkeys(KINDS, 0)
+    """Counts per kind (by its text), every kind present (zero when none), in ``KINDS`` order."""
+    counts = {kind.value: 0 for kind in KINDS}
     for row in rows:
         counts[row.kind] = counts.get(row.kind, 0) + 1
     return counts
@@ -476,7 +511,8 @@ CSV_COLUMNS = (
 
 def row_fields(row: Disagreement) -> dict[str, Any]:
     """A disagreement as plain fields (CSV, JSON): the detail masked once more, whatever made it."""
-    return {name: getattr(row, name) for name in CSV_COLUMNS} | {"detail": mask_text(row.detail)}
+    shown = {"kind": row.kind.value, "detail": mask_text(row.detail)}  # the kind as its plain text
+    return {name: getattr(row, name) for name in CSV_COLUMNS} | shown
 
 
 def csv_text(rows: Iterable[Disagreement]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.engine import make_url
 
+from bridge.core import request_ids
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedOrder
@@ -59,12 +60,18 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": round(ordered[-1], 1)}
 
 
+def _of_shop(op: dict[str, Any], shop: str) -> request_ids.RequestId | None:
+    """The ledger entry's request_id read, when ``shop`` sent it."""
+    found = request_ids.parse(str(op["request_id"]))
+    return found if found is not None and found.shop == shop else None
+
+
 def _applied_by_line(ledger: list[dict[str, Any]], shop: str) -> dict[tuple[int, int], list[dict[str, Any]]]:
     by_line: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
     for op in ledger:
-        parts = str(op["request_id"]).split(":")
-        if len(parts) == 4 and parts[0] == shop and op.get("status", "applied") in ("applied", "reversed"):
-            by_line[(int(parts[1]), int(parts[2]))].append(op)
+        found = _of_shop(op, shop)
+        if found is not None and op.get("status", "applied") in ("applied", "reversed"):
+            by_line[(found.tid, found.oid)].append(op)
     return by_line
 
 
@@ -129,7 +136,7 @@ def verify_run(
                     wrong_reason += 1
     credited: Counter[str] = Counter()
     for op in records.ledger:
-        if op["kind"] == "recharge" and str(op["request_id"]).startswith(f"{shop}:"):
+        if op["kind"] == "recharge" and _of_shop(op, shop) is not None:
             credited[str(op["card_no"])] += int(op["amount_fen"])
     overcredited = sum(1 for card, fen in credited.items() if fen > expected_per_card.get(card, 0))
     reasons = Counter(ln.reason for ln in store_lines if ln.state is LineState.EXCEPTION)

@@ -11,6 +11,7 @@ refusal, a line already moved on) is audited alone (``finish``).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,18 +20,30 @@ from bridge.core.records import AuditNote, LineRecord
 from bridge.services.deps import Deps
 
 
+class OutcomeStatus(enum.StrEnum):
+    """What an action did; compares equal to, and is written (audit, redirects, the CLI) as, its text."""
+
+    DONE = "done"  # the line moved (or the billing core was asked)
+    UNCHANGED = "unchanged"  # nothing to do: the line was no longer where the person saw it
+    REFUSED = "refused"  # not allowed or not possible; the code says why
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened: ``status`` done | unchanged | refused, ``code`` a message key for people."""
 
-    status: str
+    status: OutcomeStatus
     code: str
     line: LineRecord | None = None
     params: dict[str, str] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
-        return self.status == "done"
+        return self.status is OutcomeStatus.DONE
+
+    @property
+    def refused(self) -> bool:
+        return self.status is OutcomeStatus.REFUSED
 
 
 def audit_note(
@@ -44,7 +57,7 @@ def audit_note(
 ) -> AuditNote:
     """The audit entry of ``outcome``: its code and params, then ``detail``; in ``batch`` if any."""
     merged = {"code": outcome.code, **outcome.params, **(detail or {})}
-    return AuditNote(deps.clock(), actor, action, outcome.status, note or None, merged, batch)
+    return AuditNote(deps.clock(), actor, action, outcome.status.value, note or None, merged, batch)
 
 
 async def finish(
@@ -93,5 +106,5 @@ async def audited(
     line had moved on meanwhile, "unchanged" is audited alone."""
     if await change(audit_note(deps, actor, action, done, note, detail, batch)):
         return done
-    unchanged = Outcome("unchanged", "not_waiting", done.line)
+    unchanged = Outcome(OutcomeStatus.UNCHANGED, "not_waiting", done.line)
     return await finish(deps, actor, action, unchanged, note, detail, batch)

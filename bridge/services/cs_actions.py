@@ -27,14 +27,16 @@ import unicodedata
 from collections.abc import Awaitable, Iterable
 from typing import Any
 
-from bridge.core.cardno import CardNumberError, CardRule, mask_card
+from bridge.core.cardno import CardNumberError, CardRule
 from bridge.core.errors import BridgeError, Permanent
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import PlanError, requires_card_no
+from bridge.core.masking import mask_card
 from bridge.core.reasons import memo_for
 from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import CANCELLABLE, LineState
 from bridge.services.audit import Outcome as Outcome
+from bridge.services.audit import OutcomeStatus as OutcomeStatus
 from bridge.services.audit import audited
 from bridge.services.audit import finish as _finish
 from bridge.services.deps import Deps
@@ -48,9 +50,9 @@ RESOLUTIONS = ("HANDLED_AT_HALL", "PROVISIONED_BY_HAND", "BUYER_WITHDREW", "DUPL
 async def _load(deps: Deps, line_id: int, allowed: Iterable[LineState]) -> LineRecord | Outcome:
     line = await deps.store.console.line_by_id(line_id)
     if line is None:
-        return Outcome("refused", "not_found", params={"line_id": str(line_id)})
+        return Outcome(OutcomeStatus.REFUSED, "not_found", params={"line_id": str(line_id)})
     if line.state not in set(allowed):
-        return Outcome("unchanged", "not_waiting", line, {"state": line.state.value})
+        return Outcome(OutcomeStatus.UNCHANGED, "not_waiting", line, {"state": line.state.value})
     return line
 
 
@@ -77,14 +79,16 @@ async def _replanned(
             deps,
             actor,
             action,
-            Outcome("done", "queued", line),
+            Outcome(OutcomeStatus.DONE, "queued", line),
             lambda audit: _replan(deps, actor, line, card, audit),
             note,
             detail,
             batch,
         )
     except (PlanError, CardNumberError) as exc:
-        refusal = Outcome("refused", "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail})
+        refusal = Outcome(
+            OutcomeStatus.REFUSED, "plan_failed", line, {"reason": exc.reason.value, "detail": exc.detail}
+        )
         return await _finish(deps, actor, action, refusal, note, detail, batch)
 
 
@@ -123,7 +127,7 @@ async def correct_card(deps: Deps, actor: str, line_id: int, card_text: str, not
 def _unsettled(line: LineRecord) -> Outcome | None:
     """A part applied, or maybe applied (answer lost): the line's money may have moved already."""
     if _maybe_credited(line):
-        return Outcome("refused", "partly_provisioned", line)
+        return Outcome(OutcomeStatus.REFUSED, "partly_provisioned", line)
     return None
 
 
@@ -131,27 +135,27 @@ async def _check_card(deps: Deps, line: LineRecord, card: str) -> Outcome | None
     """None when ``card`` may receive this line; else the refusal to show."""
     rule = card_rule(deps, line.shop)
     if not requires_card_no(order_line(line), deps.runtime.mappings):
-        return Outcome("refused", "card_not_needed", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_not_needed", line)
     if not card:
-        return Outcome("refused", "card_empty", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_empty", line)
     if not card_form_ok(card, rule):
         form = {"lengths": "/".join(str(n) for n in rule.lengths), "prefixes": "/".join(rule.prefixes)}
-        return Outcome("refused", "card_format", line, form)
+        return Outcome(OutcomeStatus.REFUSED, "card_format", line, form)
     try:
         subscriber = await deps.billing.subscriber(card)
     except Permanent as exc:
         code = "card_unknown" if exc.code == "SUBSCRIBER_NOT_FOUND" else "card_refused"
-        return Outcome("refused", code, line, {"error": str(exc)})
+        return Outcome(OutcomeStatus.REFUSED, code, line, {"error": str(exc)})
     except BridgeError as exc:
-        return Outcome("refused", "billing_unreachable", line, {"error": str(exc)})
+        return Outcome(OutcomeStatus.REFUSED, "billing_unreachable", line, {"error": str(exc)})
     if subscriber.status != "active":
-        return Outcome("refused", "card_inactive", line, {"status": subscriber.status})
+        return Outcome(OutcomeStatus.REFUSED, "card_inactive", line, {"status": subscriber.status})
     sku = deps.runtime.mappings.skus.get(line.outer_sku_id)
     product = deps.runtime.mappings.catalogue.products.get(
         sku.product_code if sku else line.product_code or ""
     )
     if product is not None and product.requires_two_way and not subscriber.two_way:
-        return Outcome("refused", "card_one_way", line)
+        return Outcome(OutcomeStatus.REFUSED, "card_one_way", line)
     return None
 
 
@@ -161,7 +165,7 @@ async def resolve(
     """Settle an EXCEPTION line by hand (nothing provisioned by the bridge): RESOLVED."""
     detail = {"resolution": resolution}
     if resolution not in RESOLUTIONS or not note.strip():
-        refusal = Outcome("refused", "resolution_needed")
+        refusal = Outcome(OutcomeStatus.REFUSED, "resolution_needed")
         return await _finish(deps, actor, "resolve", refusal, note, detail, batch)
     found = await _load(deps, line_id, (S.EXCEPTION,))
     if isinstance(found, Outcome):
@@ -172,7 +176,7 @@ async def resolve(
             found, resolution=resolution, note=note, now=deps.clock(), actor=actor, audit=audit
         )
 
-    done = Outcome("done", "resolved", found)
+    done = Outcome(OutcomeStatus.DONE, "resolved", found)
     return await audited(deps, actor, "resolve", done, change, note, detail, batch)
 
 
@@ -184,7 +188,7 @@ async def cancel_refund(
     if isinstance(found, Outcome):
         return await _finish(deps, actor, "cancel_refund", found, note, batch=batch)
     if _maybe_credited(found):  # credited and refunded is what this refusal prevents
-        refusal = Outcome("refused", "maybe_applied", found)
+        refusal = Outcome(OutcomeStatus.REFUSED, "maybe_applied", found)
         return await _finish(deps, actor, "cancel_refund", refusal, note, batch=batch)
     memo = memo_for(found.oid, "REFUND_BY_CS")
 
@@ -193,7 +197,7 @@ async def cancel_refund(
             found, note=note, memo=memo, now=deps.clock(), actor=actor, audit=audit
         )
 
-    done = Outcome("done", "cancelled", found)
+    done = Outcome(OutcomeStatus.DONE, "cancelled", found)
     return await audited(deps, actor, "cancel_refund", done, change, note, {"refund": True}, batch)
 
 
@@ -209,7 +213,9 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
     if not _maybe_credited(found):
-        return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
+        return await _finish(
+            deps, actor, action, Outcome(OutcomeStatus.REFUSED, "nothing_to_reverse", found), note
+        )
 
     def change(audit: AuditNote) -> Awaitable[bool]:
         return deps.store.moves.refund_after_delivery(
@@ -222,20 +228,23 @@ async def refund_by_reversal(deps: Deps, actor: str, line_id: int, note: str = "
             audit=audit,
         )
 
-    return await audited(deps, actor, action, Outcome("done", "reversal_pending", found), change, note)
+    return await audited(
+        deps, actor, action, Outcome(OutcomeStatus.DONE, "reversal_pending", found), change, note
+    )
 
 
 async def refresh_auth(deps: Deps, actor: str, line_id: int, note: str = "") -> Outcome:
     """Ask the billing core to re-send the set-top box's entitlements (harmless to repeat)."""
     line = await deps.store.console.line_by_id(line_id)
     if line is None or not line.card_no:
-        refusal = Outcome("refused", "not_found" if line is None else "no_card", line)
+        refusal = Outcome(OutcomeStatus.REFUSED, "not_found" if line is None else "no_card", line)
         return await _finish(deps, actor, "refresh_auth", refusal, note)
     detail = {"card": mask_card(line.card_no)}
     try:
         await deps.billing.refresh_authorization(line.card_no)
     except BridgeError as exc:
         code = "refresh_refused" if isinstance(exc, Permanent) else "billing_unreachable"
-        refusal = Outcome("refused", code, line, {"error": str(exc), "reason": exc.code or ""})
+        refusal = Outcome(OutcomeStatus.REFUSED, code, line, {"error": str(exc), "reason": exc.code or ""})
         return await _finish(deps, actor, "refresh_auth", refusal, note, detail)
-    return await _finish(deps, actor, "refresh_auth", Outcome("done", "refreshed", line), note, detail)
+    done = Outcome(OutcomeStatus.DONE, "refreshed", line)
+    return await _finish(deps, actor, "refresh_auth", done, note, detail)

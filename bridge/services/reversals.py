@@ -49,7 +49,7 @@ from bridge.core.reversals import (
 )
 from bridge.core.states import LineState
 from bridge.services.after_call import record_after_call
-from bridge.services.audit import Outcome, audit_note, audited
+from bridge.services.audit import Outcome, OutcomeStatus, audit_note, audited
 from bridge.services.audit import finish as _finish
 from bridge.services.cs_actions import _load
 from bridge.services.deps import Deps
@@ -72,16 +72,19 @@ async def request(deps: Deps, actor: str, line_id: int, note: str = "") -> Outco
         return await _finish(deps, actor, action, found, note)
     parts = parts_to_reverse(found)
     if not parts:
-        return await _finish(deps, actor, action, Outcome("refused", "nothing_to_reverse", found), note)
+        refusal = Outcome(OutcomeStatus.REFUSED, "nothing_to_reverse", found)
+        return await _finish(deps, actor, action, refusal, note)
     approval = needs_approval(found, deps.settings.reversal.approval_threshold_fen)
     detail = {"amount_fen": found.payment_fen, "approval": approval}
-    done = Outcome("done", "reversal_awaits_approval" if approval else "reversal_started", found)
+    done = Outcome(OutcomeStatus.DONE, "reversal_awaits_approval" if approval else "reversal_started", found)
     entry = audit_note(deps, actor, action, done, note, detail)
     moved = await deps.store.reversals.request_reversal(
         found, parts, approval=approval, note=note, now=deps.clock(), actor=actor, audit=entry
     )
     if not moved:
-        return await _finish(deps, actor, action, Outcome("unchanged", "not_waiting", found), note, detail)
+        return await _finish(
+            deps, actor, action, Outcome(OutcomeStatus.UNCHANGED, "not_waiting", found), note, detail
+        )
     if approval:
         return done
     return await _performed(deps, entry, done, note, detail)
@@ -94,15 +97,17 @@ async def approve(deps: Deps, actor: str, line_id: int, *, admin: bool, note: st
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
     if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), note)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "admin_only", found), note)
     detail = {"amount_fen": found.payment_fen}
-    done = Outcome("done", "reversal_started", found)
+    done = Outcome(OutcomeStatus.DONE, "reversal_started", found)
     entry = audit_note(deps, actor, action, done, note, detail)
     moved = await deps.store.reversals.approve_reversal(
         found, parts_to_reverse(found), note=note, now=deps.clock(), actor=actor, audit=entry
     )
     if not moved:
-        return await _finish(deps, actor, action, Outcome("unchanged", "not_waiting", found), note, detail)
+        return await _finish(
+            deps, actor, action, Outcome(OutcomeStatus.UNCHANGED, "not_waiting", found), note, detail
+        )
     return await _performed(deps, entry, done, note, detail)
 
 
@@ -119,9 +124,9 @@ async def _performed(
         return decided
     told = decided
     if now.state is S.REVERSED:
-        told = Outcome("done", "reversed", line)
+        told = Outcome(OutcomeStatus.DONE, "reversed", line)
     elif now.state is S.REVERSAL_PENDING and now.reason == "REVERSAL_NOT_ALLOWED":
-        told = Outcome("refused", "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
+        told = Outcome(OutcomeStatus.REFUSED, "reversal_refused", line, {"reason": "REVERSAL_NOT_ALLOWED"})
     performed = audit_note(deps, entry.actor, entry.action, told, note, detail)
     await deps.store.console.amend_audit(entry, performed, line, now.state.value)
     return told
@@ -135,23 +140,27 @@ async def reject(deps: Deps, actor: str, line_id: int, *, admin: bool, reason: s
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, reason)
     if not admin:
-        return await _finish(deps, actor, action, Outcome("refused", "admin_only", found), reason)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "admin_only", found), reason)
     if not reason:
-        return await _finish(deps, actor, action, Outcome("refused", "reason_needed", found), reason)
+        return await _finish(
+            deps, actor, action, Outcome(OutcomeStatus.REFUSED, "reason_needed", found), reason
+        )
 
     def change(audit: AuditNote) -> Awaitable[bool]:
         return deps.store.reversals.reject_reversal(
             found, reason=reason, now=deps.clock(), actor=actor, audit=audit
         )
 
-    return await audited(deps, actor, action, Outcome("done", "reversal_rejected", found), change, reason)
+    return await audited(
+        deps, actor, action, Outcome(OutcomeStatus.DONE, "reversal_rejected", found), change, reason
+    )
 
 
 async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Outcome:
     """The refund was settled outside the bridge (a note says how): REVERSAL_PENDING → RESOLVED."""
     action = "reversal_settle_by_hand"
     if not note.strip():
-        return await _finish(deps, actor, action, Outcome("refused", "resolution_needed"), note)
+        return await _finish(deps, actor, action, Outcome(OutcomeStatus.REFUSED, "resolution_needed"), note)
     found = await _load(deps, line_id, (S.REVERSAL_PENDING,))
     if isinstance(found, Outcome):
         return await _finish(deps, actor, action, found, note)
@@ -161,7 +170,7 @@ async def settle_by_hand(deps: Deps, actor: str, line_id: int, note: str) -> Out
             found, note=note, now=deps.clock(), actor=actor, audit=audit
         )
 
-    return await audited(deps, actor, action, Outcome("done", "resolved", found), change, note)
+    return await audited(deps, actor, action, Outcome(OutcomeStatus.DONE, "resolved", found), change, note)
 
 
 # ------------------------------------------------------------------ the job

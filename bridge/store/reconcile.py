@@ -20,7 +20,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.reasons import memo_for
-from bridge.core.reconcile import Disagreement, RowRecord, RunFigures, RunRecord, by_kind
+from bridge.core.reconcile import Disagreement, DisagreementKind, RowRecord, RunFigures, RunRecord, by_kind
 from bridge.core.records import LineRecord
 from bridge.core.states import TRANSITIONS, LineState
 from bridge.store.rows import aware, load_lines
@@ -50,7 +50,7 @@ def _run_record(row: RowMapping) -> RunRecord:
 
 def _row_record(row: RowMapping) -> RowRecord:
     found = Disagreement(
-        kind=row["kind"],
+        kind=DisagreementKind(row["kind"]),
         shop=row["shop"],
         tid=row["tid"],
         oid=row["oid"],
@@ -69,7 +69,7 @@ def _row_record(row: RowMapping) -> RowRecord:
 
 def _values(found: Disagreement) -> dict[str, Any]:
     return {
-        "kind": found.kind,
+        "kind": found.kind.value,
         "shop": found.shop,
         "tid": found.tid,
         "oid": found.oid,

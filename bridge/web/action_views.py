@@ -43,7 +43,7 @@ async def _card_refused(request: web.Request, outcome: Outcome, typed: str, note
     when the correction went through or the line no longer takes a card (the flash says why).
     """
     line = outcome.line
-    if outcome.status != "refused" or line is None or line.state is not LineState.EXCEPTION:
+    if not outcome.refused or line is None or line.state is not LineState.EXCEPTION:
         return None
     trades = await deps_of(request).store.views.find_trades(line.tid, line.shop)
     if not trades:

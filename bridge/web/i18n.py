@@ -14,7 +14,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from bridge.core.cardno import mask_card
+from bridge.core.masking import mask_card
 from bridge.core.models import CST
 from bridge.core.money import fen_to_yuan
 from bridge.core.reasons import reason_text
@@ -101,5 +101,5 @@ class Translator:
 
     @staticmethod
     def card(card_no: str | None) -> str:
-        """Only the last 4 digits, after four stars whatever the length ("****5678")."""
+        """The last 8 characters of ``mask_card``: the last 4 digits after four stars ("****5678")."""
         return mask_card(card_no)[-8:] if card_no else "—"

@@ -47,7 +47,7 @@ class CardForm:
 
 def card_error(t: Translator, outcome: Outcome) -> str:
     """The refusal of a card correction in words for the field ("" when it was not refused)."""
-    if outcome.status != "refused":
+    if not outcome.refused:
         return ""
     code, params = outcome.code, outcome.params
     if code == "card_format":

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bridge.cli.main import main
 from bridge.core.errors import ConfigError
+from bridge.core.masking import mask_card
 from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.store import head_revision, migrations, open_store
 from bridge.store.engine import create_engine_for
@@ -70,7 +71,8 @@ async def test_demo_refuses_a_database_that_holds_order_lines(
 
 
 async def test_order_show_prints_lines_and_timeline_masked(rig: Rig, tmp_path: Path) -> None:
-    """`bridge order show TID` lists the lines with their states and the timeline, card masked."""
+    """`bridge order show TID` lists the lines with their states and the timeline, card masked as
+    ``mask_card`` shows it everywhere."""
     card = (await rig.cards())[30]
     tid = await rig.order(line(), message=f"卡号{card}")
     await rig.cycle()
@@ -96,7 +98,7 @@ async def test_order_show_prints_lines_and_timeline_masked(rig: Rig, tmp_path: P
     assert proc.returncode == 0, err
     assert f"trade {tid}" in out and "DELIVERED" in out
     assert "received" in out and "submit" in out and "trade_delivered" in out
-    assert card not in out and card[-4:] in out
+    assert card not in out and f"card {mask_card(card)} · DELIVERED" in out  # the one card mask
 
 
 async def test_db_upgrade_brings_an_old_schema_up_and_the_daemon_then_starts(

@@ -8,7 +8,7 @@ import json
 import pytest
 import structlog
 
-from bridge.core.masking import mask_text, register_secret
+from bridge.core.masking import mask_card, mask_text, register_secret
 from bridge.logs import configure_logging
 
 
@@ -46,3 +46,13 @@ def test_rendered_log_line_hides_everything_sensitive() -> None:
     assert line["card_no"] == "************5678"
     assert "123456" not in text and "6201a7c9ffee" not in text and "s3cr3t-app-secret" not in text
     assert line["tid"] == 2026112400000000123 and line["request_id"] == "main:2026112400000000123:1:0"
+
+
+def test_log_line_shows_a_card_as_mask_card_does() -> None:
+    """The processor shows a card number as ``mask_card`` does, as a value or inside a text."""
+    out = io.StringIO()
+    configure_logging("info", "json", stream=out)
+    structlog.get_logger("t").info("applied", card_no="8371 0000 1234 5678", note="to card 8371000012345678")
+    line = json.loads(out.getvalue())
+    assert line["card_no"] == mask_card("8371000012345678")
+    assert line["note"] == f"to card {mask_card('8371000012345678')}"

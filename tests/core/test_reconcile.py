@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 
 import pytest
 
 from bridge.core import reconcile as rc
+from bridge.core import request_ids
 from bridge.core.models import CST, Operation, OperationResult, Recharge
 from bridge.core.reasons import REASONS
 from bridge.core.records import LineRecord, OperationRecord
+from bridge.core.request_ids import RequestId
 from bridge.core.states import LineState
 from tests.factories import CARD, T0, order_line, trade
 
@@ -212,9 +215,37 @@ def test_the_day_is_the_local_day() -> None:
     assert (start.utcoffset(), start.hour, end - start) == (CST.utcoffset(None), 0, timedelta(days=1))
 
 
-def test_request_ids_are_read_as_the_planner_writes_them() -> None:
-    assert rc.parse_request_id("tv:1001:2001:0") == ("tv", 1001, 2001, 0)
-    assert rc.parse_request_id("manual-1") is None and rc.parse_request_id("tv:x:1:0") is None
+def test_the_listing_is_classified_through_the_typed_request_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each listed id is read once by ``request_ids.parse``, and a line is found by the numbers it
+    names, not by its text: ``tv:01001:02001:7`` is line 2001 applied again."""
+    read: list[str] = []
+
+    def reading(text: str) -> RequestId | None:
+        read.append(text)
+        return request_ids.parse(text)
+
+    monkeypatch.setattr(rc, "parse", reading)
+    line, op, result = _delivered_line()
+    padded = _result(Recharge("tv:01001:02001:7", CARD, 10000))
+    [row] = _run([_paid(2001)], [line], {op.request_id: result}, [result, padded])
+    assert read == [op.request_id, padded.request_id]
+    assert row.kind is rc.DisagreementKind.APPLIED_TWICE
+    assert (row.shop, row.tid, row.oid, row.line_id) == ("tv", 1001, 2001, 2001)
+    assert row.request_id == padded.request_id
+
+
+def test_kinds_compare_and_are_written_as_their_text() -> None:
+    """A kind equals its reason code and reads as it in every report: str, format, JSON, CSV, counts."""
+    line, op, _ = _delivered_line()
+    [row] = _run([_paid(2001)], [line], {op.request_id: None}, [])
+    kind = rc.DisagreementKind.DELIVERED_NOT_APPLIED
+    assert row.kind is kind and kind == "RECON_DELIVERED_NOT_APPLIED" and kind in REASONS
+    assert (str(kind), f"{kind:<28}|") == ("RECON_DELIVERED_NOT_APPLIED", "RECON_DELIVERED_NOT_APPLIED |")
+    assert all(type(k) is str for k in rc.by_kind([row]))  # the demo prints this dict as it is
+    assert repr(rc.by_kind([row])).startswith("{'RECON_PAID_UNKNOWN': 0, ")
+    assert type(rc.row_fields(row)["kind"]) is str
+    assert '"kind": "RECON_DELIVERED_NOT_APPLIED"' in json.dumps(rc.summary(DAY, [row], "LISTED"))
+    assert rc.csv_text([row]).splitlines()[1].startswith("RECON_DELIVERED_NOT_APPLIED,tv,1001,2001,")
 
 
 def test_a_rows_key_names_it_across_runs() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bridge.core import request_ids
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedLine, PlannedOrder
 from bridge.lab.torture import TortureOptions, TortureRun, run_torture
@@ -41,8 +42,9 @@ def provided_by_line(ledger: list[dict[str, Any]]) -> dict[Key, tuple[int, int, 
     """(fen credited, months subscribed, cards issued) per order line, from the billing ledger."""
     totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
     for op in ledger:
-        _shop, tid, oid, _part = str(op["request_id"]).split(":")
-        total = totals[(int(tid), int(oid))]
+        found = request_ids.parse(str(op["request_id"]))
+        assert found is not None, f"{op['request_id']} is not a request_id the bridge builds"
+        total = totals[(found.tid, found.oid)]
         total[0] += int(op.get("amount_fen") or 0) if op["kind"] == "recharge" else 0
         total[1] += int(op.get("months") or 0) if op["kind"] == "subscribe" else 0
         total[2] += int(op.get("count") or 0) if op["kind"] == "issue_cards" else 0

@@ -18,6 +18,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters.billing_core.sandbox import BillingKnobs
+from bridge.core import request_ids
 from bridge.core.errors import Retryable
 from bridge.core.models import Trade
 from bridge.core.states import LineState
@@ -68,9 +69,11 @@ async def _orders(rig: Rig, count: int) -> dict[int, int]:
     return placed
 
 
-def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
-    """How many operations the billing core applied for each (tid, oid)."""
-    return Counter(tuple(op["request_id"].split(":")[1:3]) for op in ledger)  # type: ignore[misc]
+def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, int, int]]:
+    """How many operations the billing core applied for each (shop, tid, oid)."""
+    found = [request_ids.parse(op["request_id"]) for op in ledger]
+    assert None not in found  # every operation is one the bridge named
+    return Counter(rid.line for rid in found if rid is not None)
 
 
 async def test_repeated_reordered_and_dropped_messages_provision_every_paid_line_exactly_once(

@@ -1,4 +1,5 @@
-"""The console's catalogue: both languages complete, every key the templates name exists."""
+"""The console's catalogue: both languages complete, every key the templates name exists;
+and the one card mask as the pages show it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import ast
 import re
 from importlib import resources
 
-from bridge.web.i18n import catalogue
+import pytest
+
+from bridge.core.masking import mask_card
+from bridge.web.i18n import Translator, catalogue
 
 _LITERAL_KEY = re.compile(r"""\bt\(\s*'([a-z_]+\.[A-Za-z0-9_.]+)'\s*[,)]""")
 
@@ -51,3 +55,10 @@ def test_every_outcome_code_of_the_actions_has_a_text() -> None:
     """Whatever an action answers, the console can say it in words."""
     codes = _outcome_codes(resources.files("bridge.services").joinpath("cs_actions.py").read_text("utf-8"))
     assert codes and {f"outcome.{c}" for c in codes} <= set(catalogue()["zh"])
+
+
+@pytest.mark.parametrize("card_no", ["8371000012345678", "837100001234", "12345678", "12345"])
+def test_pages_show_a_card_as_the_tail_of_mask_card(card_no: str) -> None:
+    """A page shows the last 8 characters of ``mask_card``'s text: ``****5678`` for a whole number."""
+    assert Translator.card(card_no) == mask_card(card_no)[-8:]
+    assert Translator.card("8371000012345678") == "****5678"

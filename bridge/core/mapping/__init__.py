@@ -43,11 +43,11 @@ from bridge.core.mapping.planning import (
     PlanError,
     PlanReason,
     plan_line,
-    request_id,
     requires_card_no,
     sku_is_mapped,
 )
 from bridge.core.mapping.report import CheckReport, compare_with_billing
+from bridge.core.request_ids import build as request_id
 
 __all__ = [
     "MAX_CARDS_PER_OPERATION",

@@ -14,7 +14,6 @@ Pure: no I/O. The checked mapping set it reads is ``bridge.core.mapping.checked`
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 from bridge.core.cardno import CardReason
@@ -24,14 +23,12 @@ from bridge.core.mapping.files import MAX_MONTHS, Delivery, SkuRule
 from bridge.core.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
 from bridge.core.money import fen_to_yuan, split_amount
 from bridge.core.reasons import REASONS
+from bridge.core.request_ids import build as request_id
 
 RECHARGE_CAP_FEN = 500_000
 """The billing core credits at most 5000 yuan in one recharge operation."""
 MAX_CARDS_PER_OPERATION = 20
 """Card delivery asks for at most this many cards per operation."""
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
 
 # ------------------------------------------------------------------- planning
 
@@ -66,18 +63,6 @@ class LinePlan:
     units_total: int  # cards (recharge) or months (channel) for the whole line
     expected_payment_fen: int
     operations: tuple[Operation, ...]
-
-
-def request_id(shop: str, tid: int, oid: int, part: int) -> str:
-    """``shop:tid:oid:part``, the billing core's idempotency key for one operation.
-
-    Raises ``ValueError`` when the result breaks the billing core's rule
-    (1–64 chars of ``[A-Za-z0-9._:-]``), i.e. for a badly configured shop name.
-    """
-    value = f"{shop}:{tid}:{oid}:{part}"
-    if _REQUEST_ID.fullmatch(value) is None:
-        raise ValueError(f"request_id {value!r} is not 1-64 chars of [A-Za-z0-9._:-]")
-    return value
 
 
 def sku_is_mapped(mapping: MappingSet, outer_sku_id: str | None) -> bool:

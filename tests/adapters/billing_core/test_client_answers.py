@@ -16,6 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable, Unavailable
+from bridge.core.masking import mask_card
 from bridge.core.models import IssueCards, Recharge
 
 from .helpers import CARD, SECRET, Script, error_body, scripted_client
@@ -102,3 +103,21 @@ async def test_logs_mask_cards_and_never_show_pins_or_the_secret(scripted: tuple
     assert "****5678" in text
     for secret in (CARD, "9876543210123456", SECRET):
         assert secret not in text
+
+
+async def test_log_context_shows_a_card_as_mask_card_does(scripted: tuple[Script, str]) -> None:
+    """Each call naming a card logs it as ``mask_card`` shows it: the text pages and errors use."""
+    script, base = scripted
+    script.status, script.body = 404, error_body("SUBSCRIBER_NOT_FOUND")
+    async with aiohttp.ClientSession() as http:
+        client = scripted_client(http, base, read_attempts=1)
+        calls: list[Callable[[], Awaitable[object]]] = [
+            lambda: client.subscriber(CARD),
+            lambda: client.refresh_authorization(CARD),
+            lambda: client.apply(Recharge("r-1", CARD, 100)),
+        ]
+        with capture_logs() as logs:
+            for call in calls:
+                with pytest.raises(Permanent):
+                    await call()
+    assert [entry["card"] for entry in logs] == [mask_card(CARD)] * 3

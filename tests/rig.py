@@ -23,6 +23,7 @@ from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core import request_ids
 from bridge.core.records import LineRecord
+from bridge.core.states import LineState
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
 from bridge.ports import MetricsPort
 from bridge.services.delivery import write_back_due
@@ -95,6 +96,17 @@ class Rig:
         await fulfil_due(self.deps)
         await write_back_due(self.deps)
         await write_memos_due(self.deps)
+
+    async def refunded_after_delivery(self, tid: int) -> LineRecord:
+        """Trade ``tid`` (one line) delivered, then refunded in the shop: its line in REVERSAL_PENDING."""
+        await self.cycle()
+        oid = int((await self.market_trade(tid))["lines"][0]["oid"])
+        await self.refund(tid, oid, "requested")
+        self.later(2)
+        await self.cycle()
+        [ln] = await self.lines(tid)
+        assert ln.state is LineState.REVERSAL_PENDING
+        return ln
 
     async def lines(self, tid: int | None = None) -> list[LineRecord]:
         if tid is None:

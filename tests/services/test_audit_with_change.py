@@ -138,13 +138,7 @@ async def test_a_bulk_action_starts_with_its_header_and_each_line_with_its_entry
 async def _refunded(rig: Rig) -> LineRecord:
     """A 100-yuan top-up delivered, then refunded in the shop: REVERSAL_PENDING."""
     tid = await rig.order(line(), message=(await rig.cards())[1])
-    await rig.cycle()
-    oid = int((await rig.market_trade(tid))["lines"][0]["oid"])
-    await rig.refund(tid, oid, "requested")
-    rig.later(2)
-    await rig.cycle()
-    [ln] = await rig.lines(tid)
-    assert ln.state is S.REVERSAL_PENDING
+    ln = await rig.refunded_after_delivery(tid)
     return ln
 
 

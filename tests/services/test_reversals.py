@@ -28,13 +28,7 @@ async def _refunded(rig: Rig, nth: int = 0) -> int:
     """A 100-yuan top-up delivered, then refunded in the shop: the line waits in REVERSAL_PENDING."""
     card = (await rig.cards())[nth]
     tid = await rig.order(line(), message=card)
-    await rig.cycle()
-    oid = int((await rig.market_trade(tid))["lines"][0]["oid"])
-    await rig.refund(tid, oid, "requested")
-    rig.later(2)
-    await rig.cycle()
-    [ln] = await rig.lines(tid)
-    assert ln.state is S.REVERSAL_PENDING
+    ln = await rig.refunded_after_delivery(tid)
     return ln.id
 
 

@@ -122,13 +122,7 @@ async def _sent(rig: Rig, *, landed: bool) -> tuple[int, Run]:
 async def _reversing(rig: Rig, remote: Callable[[Deps], Deps]) -> tuple[int, Run]:
     """A delivered line refunded in the shop and its reversal started; the run is one reversal pass."""
     tid = await _planned(rig)
-    await rig.cycle()
-    oid = int((await rig.market_trade(tid))["lines"][0]["oid"])
-    await rig.refund(tid, oid, "requested")
-    rig.later(2)
-    await rig.cycle()
-    [ln] = await rig.lines(tid)
-    assert ln.state is S.REVERSAL_PENDING
+    ln = await rig.refunded_after_delivery(tid)
     started = await rig.deps.store.reversals.request_reversal(
         ln, parts_to_reverse(ln), approval=False, note="", now=rig.deps.clock(), actor="cs"
     )

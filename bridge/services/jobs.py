@@ -31,7 +31,7 @@ from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.services.push import push_all
 from bridge.services.reconcile import reconcile_yesterday
-from bridge.services.reversals import reverse_due
+from bridge.services.reversal_job import reverse_due
 
 log = structlog.get_logger("bridge.services.jobs")
 

@@ -12,6 +12,7 @@ from bridge.core.reversals import PartState, parts_to_reverse
 from bridge.core.states import LineState
 from bridge.services import reversals
 from bridge.services.memos import write_memos_due
+from bridge.services.reversal_job import reverse_due
 from tests.rig import Rig, line, open_rig
 
 S = LineState
@@ -126,7 +127,7 @@ async def test_a_core_that_does_not_deduplicate_is_never_asked_twice(rig: Rig) -
     await reversals.request(rig.deps, "cs1", line_id)
     for _ in range(3):
         rig.later(120)
-        await reversals.reverse_due(rig.deps)
+        await reverse_due(rig.deps)
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
 
@@ -142,7 +143,7 @@ async def test_a_crash_between_the_request_and_the_call_resumes(rig: Rig) -> Non
     )
     assert await _state(rig, line_id) is S.REVERSING
     assert await _reversals(rig) == {}
-    await reversals.reverse_due(rig.deps)
+    await reverse_due(rig.deps)
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
 
@@ -162,9 +163,9 @@ async def test_a_crash_with_the_call_in_flight_is_looked_up_before_any_resend(ri
     [part] = await store.reversals.reversal_parts(line_id)
     assert await store.reversals.reversal_sent(claimed, part, deps.clock(), "dead")
     await deps.billing.reverse(part.request_id, "refund")  # landed; the worker died before recording it
-    assert await reversals.reverse_due(deps) == 0  # its lease still holds
+    assert await reverse_due(deps) == 0  # its lease still holds
     rig.later(31)
-    await reversals.reverse_due(deps)
+    await reverse_due(deps)
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
 
@@ -184,10 +185,10 @@ async def test_a_send_that_never_landed_is_resent_only_after_the_settle_time(rig
     [part] = await store.reversals.reversal_parts(line_id)
     assert await store.reversals.reversal_sent(claimed, part, deps.clock(), "dead")
     rig.later(4)  # its lease ran out; the send (6 s to settle) could still land
-    await reversals.reverse_due(deps)
+    await reverse_due(deps)
     assert await _state(rig, line_id) is S.REVERSING and await _reversals(rig) == {}
     rig.later(deps.settings.fulfilment.settle_s)
-    await reversals.reverse_due(deps)
+    await reverse_due(deps)
     assert await _state(rig, line_id) is S.REVERSED
     assert list((await _reversals(rig)).values()) == [1]
 

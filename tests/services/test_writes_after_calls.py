@@ -28,7 +28,7 @@ from bridge.services.fulfil import fulfil_due, provision_line, to_operation
 from bridge.services.intake import poll_all
 from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
-from bridge.services.reversals import reverse_due
+from bridge.services.reversal_job import reverse_due
 from tests.rig import Rig, line, with_role
 
 S = LineState

@@ -78,6 +78,7 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     running: set[asyncio.Task[Any]] = field(default_factory=set)
     last_billing_call: LastCall | None = None  # this instance's, for the dashboard
+    mapping_writer: asyncio.Lock = field(default_factory=asyncio.Lock)  # a save or a reload at a time
     last_consume: LastCall | None = None  # this instance's last consume of push messages, likewise
 
     def billing_called(self, call: LastCall) -> None:

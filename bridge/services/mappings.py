@@ -1,6 +1,9 @@
 """The live mapping set: load it, reload it when the files change, save a console edit.
 
-This module is the one writer of ``deps.runtime.mappings``. A broken file is
+This module is the one writer of ``deps.runtime.mappings``, one change at a time
+(``runtime.mapping_writer``): the reload job never takes a console save's new file
+while the save is still writing its audit entry, so the save itself takes the new
+set and releases (and reports) the parked lines it frees. A broken file is
 refused loudly and the previous set stays in force; a new set releases the
 lines parked in EXCEPTION for a SKU that is now mapped. An admin's edit goes
 through exactly the check ``bridge mappings check`` runs (the whole file,
@@ -80,6 +83,11 @@ def reload_if_changed(files: MappingFilesPort, current: MappingSet | None) -> Ma
 
 async def reload_mappings(deps: Deps) -> bool:
     """Returns True when a new mapping set took effect."""
+    async with deps.runtime.mapping_writer:
+        return await _reload(deps)
+
+
+async def _reload(deps: Deps) -> bool:
     try:
         fresh = reload_if_changed(deps.mapping_files, deps.runtime.mappings)
     except ConfigError as exc:
@@ -183,6 +191,21 @@ async def save_edit(
         would = await parked_outcomes(deps, candidate, form.value("outer_sku_id"))
         if any(what != CONTINUED for what, _ in would):
             return EditResult("confirm", candidate.warnings, parked=would)
+    async with deps.runtime.mapping_writer:
+        return await _save(deps, actor, new_text, base_version, candidate, detail, confirmed)
+
+
+async def _save(
+    deps: Deps,
+    actor: str,
+    new_text: str,
+    base_version: str,
+    candidate: MappingSet,
+    detail: dict[str, object],
+    confirmed: bool,
+) -> EditResult:
+    """Write the file, its audit entry, take the new set, release and plan the parked lines."""
+    files = deps.mapping_files
     try:
         kept = files.save_skus(new_text, base_version, deps.clock())
     except EditConflict:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -202,6 +203,13 @@ class ReconcileSettings(BaseModel):
         return value
 
 
+class ConsoleSettings(BaseModel):
+    """The web console behind a reverse proxy (TLS ends there)."""
+
+    model_config = _FROZEN
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()  # peers whose X-Forwarded-For / -Proto count
+
+
 class Settings(BaseModel):
     model_config = _FROZEN
     instance: str = Field("bridge-1", pattern=r"^[A-Za-z0-9._-]{1,40}$")
@@ -224,6 +232,7 @@ class Settings(BaseModel):
     alerts: AlertSettings = AlertSettings()
     reversal: ReversalSettings = ReversalSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:

@@ -3,9 +3,9 @@
 Used by the web console and by ``bridge users add``; an account added or changed
 commits its audit entry with the change (``account_note``). What the browser holds
 (a random session id) is stored only as its SHA-256 digest; a new id is made
-at every sign-in (no session fixation). After a failed sign-in the same name
-must wait 1, 2, 4, … seconds (capped at five minutes) before the password is
-even checked again, so guessing is slow whatever the attacker's bandwidth.
+at every sign-in (no session fixation). A sign-in try is throttled per source
+address and per account before the password is even checked, and checked
+through the process's ``HashGate`` (``bridge.services.login_guard``).
 """
 
 from __future__ import annotations
@@ -22,12 +22,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from bridge.core.records import AuditNote, UserRecord
 from bridge.ports import AccountStorePort
+from bridge.services.login_guard import (
+    QUIET,
+    HashGate,
+    account_delay_s,
+    account_key,
+    source_delay_s,
+    source_key,
+)
 
 ROLES = ("cs", "admin")
 """``cs`` acts on orders; ``admin`` also edits SKU mappings and accounts."""
 SESSION_TTL = timedelta(hours=12)
 """A working day: sign in once per shift."""
-MAX_DELAY_S = 300.0
 MIN_PASSWORD = 8
 _NAME = re.compile(r"^[A-Za-z0-9._@-]{2,40}$")
 _HASHER = PasswordHasher()  # stateless parameters (argon2id, library defaults), safe to share
@@ -51,11 +58,6 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def login_delay_s(failures: int) -> float:
-    """Seconds the next try must wait after ``failures`` failed sign-ins in a row."""
-    return min(2.0 ** max(failures - 1, 0), MAX_DELAY_S)
 
 
 def session_digest(token: str) -> str:
@@ -105,19 +107,25 @@ class SignIn:
     throttled: bool = False  # refused without checking the password: still waiting
 
 
-async def authenticate(store: AccountStorePort, name: str, password: str, now: datetime) -> SignIn:
-    """Check a name and password, honouring and extending the growing delay."""
-    key = name.strip()[:80]
-    allowed_at = await store.login_wait_until(key)
-    if allowed_at is not None and allowed_at > now:
-        return SignIn(None, wait_s=(allowed_at - now).total_seconds(), throttled=True)
-    user = await store.user_by_name(key)
-    # argon2 is deliberately slow: keep it off the event loop
-    ok = await asyncio.to_thread(verify_password, user.password_hash if user else _DUMMY_HASH, password)
+async def authenticate(
+    store: AccountStorePort, gate: HashGate, name: str, password: str, source: str | None, now: datetime
+) -> SignIn:
+    """Check a name and password from the peer address ``source``, throttled per address and per
+    account; an unknown name takes the same steps as a known one (a dummy hash is checked)."""
+    account, address = account_key(name), source_key(source)
+    next_at = now
+    for key, delay_s in ((address, source_delay_s), (account, account_delay_s)):
+        claimed, at = await store.claim_login_try(key, now, delay_s, now - QUIET)
+        if not claimed:
+            return SignIn(None, wait_s=max((at - now).total_seconds(), 1.0), throttled=True)
+        next_at = max(next_at, at)
+    user = await store.user_by_name(name.strip()[:80])
+    ok = await gate.run(verify_password, user.password_hash if user else _DUMMY_HASH, password)
+    if ok is None:  # too many checks already waiting: the cost of a spray stays bounded
+        return SignIn(None, wait_s=1.0, throttled=True)
     if user is None or user.disabled or not ok:
-        _, allowed_at = await store.login_failed(key, now, login_delay_s)
-        return SignIn(None, wait_s=(allowed_at - now).total_seconds())
-    await store.login_succeeded(key)
+        return SignIn(None, wait_s=(next_at - now).total_seconds())
+    await store.login_succeeded(account, address)
     return SignIn(user)
 
 

@@ -107,31 +107,47 @@ class AccountRepository:
         async with self._engine.begin() as conn:
             await conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
-    async def login_wait_until(self, name: str) -> datetime | None:
-        """When this name may try again after failed sign-ins (None: now)."""
-        async with self._engine.connect() as conn:
-            return (
-                await conn.execute(
-                    select(login_throttle.c.next_allowed_at).where(login_throttle.c.name == name)
+    async def claim_login_try(
+        self, key: str, now: datetime, delay_s: Callable[[int], float], quiet_since: datetime
+    ) -> tuple[bool, datetime]:
+        """Claim the next sign-in try of ``key`` by one compare-and-set: (True, when the next may
+        start) when claimed, else (False, when the key may try again). A claimed try counts as a
+        failure (the next waits ``delay_s(failures)``) until ``login_succeeded``; of concurrent
+        claims on one row one wins. A key quiet since before ``quiet_since`` starts again from
+        nothing, and quiet rows are deleted when a new key comes (the table keeps that window)."""
+        where = login_throttle.c.key == key
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(select(login_throttle).where(where))).first()
+            if row is None:
+                await conn.execute(delete(login_throttle).where(login_throttle.c.seen_at < quiet_since))
+                allowed = now + timedelta(seconds=delay_s(1))
+                res = await conn.execute(
+                    insert_ignore(conn, login_throttle, ["key"]).values(
+                        key=key, failures=1, next_allowed_at=allowed, seen_at=now
+                    )
                 )
-            ).scalar()
-
-    async def login_failed(
-        self, name: str, now: datetime, delay_s: Callable[[int], float]
-    ) -> tuple[int, datetime]:
-        """Count a failure; the next try waits ``delay_s(failures)``. Returns (failures, allowed at)."""
-        where = login_throttle.c.name == name
-        async with self._engine.begin() as conn:
-            await conn.execute(insert_ignore(conn, login_throttle, ["name"]).values(name=name, failures=0))
-            failures = 1 + int(
-                (await conn.execute(select(login_throttle.c.failures).where(where))).scalar_one()
-            )
+                return (True, allowed) if res.rowcount else (False, now)  # a concurrent try took it
+            if row.next_allowed_at > now:
+                return False, row.next_allowed_at
+            failures = 1 + (row.failures if row.seen_at >= quiet_since else 0)
             allowed = now + timedelta(seconds=delay_s(failures))
-            await conn.execute(
-                login_throttle.update().where(where).values(failures=failures, next_allowed_at=allowed)
+            res = await conn.execute(
+                login_throttle.update()
+                .where(
+                    where, login_throttle.c.failures == row.failures, login_throttle.c.next_allowed_at <= now
+                )
+                .values(failures=failures, next_allowed_at=allowed, seen_at=now)
             )
-        return failures, allowed
+        return (True, allowed) if res.rowcount else (False, now)
 
-    async def login_succeeded(self, name: str) -> None:
+    async def login_succeeded(self, account_key: str, source_key: str) -> None:
+        """The claimed try was right: the account starts again from nothing; the source's claim is
+        given back (a source counts only its failures)."""
+        source = login_throttle.c.key == source_key
         async with self._engine.begin() as conn:
-            await conn.execute(delete(login_throttle).where(login_throttle.c.name == name))
+            await conn.execute(delete(login_throttle).where(login_throttle.c.key == account_key))
+            await conn.execute(
+                login_throttle.update()
+                .where(source, login_throttle.c.failures > 0)
+                .values(failures=login_throttle.c.failures - 1)
+            )

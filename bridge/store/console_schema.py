@@ -7,7 +7,8 @@ holds (a stolen database does not open a session; a CSRF token alone is useless)
 
 - ``users``          one row per person (unique name), role ``cs`` or ``admin``
 - ``sessions``       one row per signed-in browser: digest of the cookie, CSRF token, expiry
-- ``login_throttle`` failed sign-ins per name and when the next try is allowed
+- ``login_throttle`` sign-in tries per key (``name:`` an account, ``addr:`` a source address; migration
+                     0008): failures counted, when the next try may start, when the last one did
 - ``audit_log``      every console or CLI action: who, when, before → after, note, outcome; a bulk
                      action's entries share its ``batch`` (migration 0005): one header row (no line)
                      and one row per line
@@ -48,9 +49,11 @@ sessions = Table(
 login_throttle = Table(
     "login_throttle",
     metadata,
-    Column("name", String(80), primary_key=True),
-    Column("failures", Integer, nullable=False, default=0),
-    Column("next_allowed_at", UtcDateTime),
+    Column("key", String(120), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("next_allowed_at", UtcDateTime, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),  # the last claimed try: quiet keys are forgotten
+    Index("ix_login_throttle_seen", "seen_at"),
 )
 
 audit_log = Table(

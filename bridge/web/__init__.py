@@ -25,6 +25,7 @@ import jinja2
 from aiohttp import web
 
 from bridge.services.deps import Deps
+from bridge.services.login_guard import HashGate
 from bridge.web import (
     action_views,
     admin_views,
@@ -32,6 +33,7 @@ from bridge.web import (
     dashboard_views,
     mapping_views,
     pages,
+    proxies,
     queue_views,
     reconcile_views,
     reversal_views,
@@ -82,8 +84,9 @@ def setup_console(app: web.Application) -> None:
         lstrip_blocks=True,
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
-    app.middlewares.extend([auth.security_headers, auth.require_session, auth.check_csrf])
+    app.middlewares.extend([proxies.forwarded, auth.security_headers, auth.require_session, auth.check_csrf])
     app[DRAFTS_KEY] = Drafts()
+    app[auth.HASH_GATE] = HashGate()
     _routes(app.router)
 
 

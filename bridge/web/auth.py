@@ -4,7 +4,10 @@ Every page but the sign-in page needs a session (``/healthz`` and ``/metrics`` s
 for monitoring, ``/static`` holds only CSS and JS). Every POST carries a CSRF
 token that must match the session's (the sign-in form, before there is a
 session, matches a token set in its own cookie). Cookies are HttpOnly and
-SameSite=Strict; a sign-in always starts a new session id (the old one is
+SameSite=Strict, and Secure when the client came by HTTPS (directly or through one of
+``[console] trusted_proxies``, see ``bridge.web.proxies``; such answers carry HSTS too); sign-in
+tries are throttled per source address and account (``bridge.services.login_guard``, the
+process's ``HASH_GATE`` bounding the hashing); a sign-in always starts a new session id (the old one is
 ended), and the store keeps only its digest. Roles are checked per handler
 with ``require_admin``. A form sent after the session ran out leads to the sign-in page and,
 once signed in, back to the page it came from (its ``back`` field); a card correction's
@@ -23,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 
 from bridge.services.accounts import authenticate, session_digest, start_session
+from bridge.services.login_guard import HashGate
 from bridge.web.drafts import DRAFTS_KEY, CardDraft
 from bridge.web.i18n import LANG_COOKIE, LANGS
 from bridge.web.order_view import CARD_FIELD_MAX
@@ -38,11 +42,13 @@ from bridge.web.render import (
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HASH_GATE = web.AppKey("hash_gate", HashGate)
 SESSION_COOKIE = "bridge_session"
 LOGIN_CSRF_COOKIE = "bridge_login_csrf"
 _OPEN_PATHS = frozenset({"/login", "/healthz", "/metrics", "/favicon.ico"})
 _OPEN_PREFIXES = ("/static/", "/lang/")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_HSTS = "max-age=31536000"
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -65,13 +71,15 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         response = await handler(request)
     except web.HTTPException as exc:
         response = exc
-        _headers(response)
+        _headers(request, response)
         raise
-    _headers(response)
+    _headers(request, response)
     return response
 
 
-def _headers(response: web.StreamResponse) -> None:
+def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.secure:
+        response.headers.setdefault("Strict-Transport-Security", _HSTS)
     response.headers.setdefault("Content-Security-Policy", _CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -163,7 +171,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     form = await request.post()
     name, password = str(form.get("name", "")), str(form.get("password", ""))
-    outcome = await authenticate(deps.store.accounts, name, password, deps.clock())
+    gate = request.app[HASH_GATE]
+    outcome = await authenticate(deps.store.accounts, gate, name, password, request.remote, deps.clock())
     if outcome.user is None:
         error = "throttled" if outcome.throttled else "wrong"
         return await login_page(request, error, outcome.wait_s, form.get("next"))

@@ -86,10 +86,16 @@ def see_other(target: str, **query: object) -> web.HTTPSeeOther:
 
 
 def local_path(value: object, default: str = "/") -> str:
-    """``value`` when it is a path on this site (no scheme, no host), else ``default``."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
+    """``value`` when it is a path on this site (no scheme, no host), else ``default``.
+
+    Anything a browser could read as another site is refused: ``//host``, a backslash, and control
+    characters (a browser drops the tab of ``/<TAB>/x`` and goes to ``//x``).
+    """
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return default
+    if "\\" in value or any(c < " " or c == "\x7f" for c in value):
+        return default
+    return value
 
 
 def forbidden(request: web.Request, reason: str) -> web.Response:

@@ -13,6 +13,7 @@ from bridge.cli.main import _parser
 from bridge.core.states import LineState
 from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.services.accounts import authenticate
+from bridge.services.login_guard import HashGate
 from tests.web.conftest import Desk
 
 
@@ -50,7 +51,8 @@ async def test_users_add_reads_the_password_from_stdin(
         await _run("users", "add", "wang.li", "--role", "admin", "--password-stdin", "--config", str(config))
         == 0
     )
-    signed = await authenticate(desk.deps.store.accounts, "wang.li", "a-long-password", desk.deps.clock())
+    accounts, now = desk.deps.store.accounts, desk.deps.clock()
+    signed = await authenticate(accounts, HashGate(), "wang.li", "a-long-password", "127.0.0.1", now)
     assert signed.user is not None and signed.user.role == "admin"
 
 

@@ -44,3 +44,11 @@ async def test_cs_cannot_confirm_a_refused_file(desk: Desk) -> None:
     await desk.login("cs1")
     assert (await desk.post("/mappings/accept")).status == 403
     assert desk.deps.runtime.mappings.version == before
+
+
+async def test_the_dashboard_points_to_a_refused_file(desk: Desk) -> None:
+    """The dashboard's next steps name the refusal and link to the mapping page."""
+    await _cut_to_three(desk)
+    await desk.login("cs1")
+    html = await (await desk.client.get("/")).text()
+    assert 'href="/mappings#refused"' in html and "drops 65 of 68 SKUs" in html

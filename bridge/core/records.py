@@ -67,7 +67,7 @@ class TradeRecord:
     buyer_nick: str
     buyer_message: str | None
     payment_fen: int
-    delivery_state: str  # a DeliveryState value: OPEN | DUE | DELIVERED | NOTHING
+    delivery_state: str  # a DeliveryState value: OPEN | DUE | DELIVERED | NOTHING | UNREADABLE
     delivery_attempts: int
     delivery_error: str | None = None
     pay_time: datetime | None = None
@@ -130,6 +130,18 @@ class QueueRow:
     @property
     def since(self) -> datetime | None:
         return self.line.paid_at or self.line.created_at
+
+
+@dataclass(frozen=True)
+class UnreadableTrade:
+    """A paid trade the bridge could not read, waiting in front of CS until a read is good."""
+
+    shop: str
+    tid: int
+    error: str  # the last failed read's reason, as the adapter said it
+    reads: int  # failed reads so far
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,7 @@ class DeliveryState(str, enum.Enum):
     DUE = "DUE"  # every line settled, one applied: write back
     DELIVERED = "DELIVERED"  # the marketplace shows it delivered
     NOTHING = "NOTHING"  # nothing to deliver (cancelled, resolved, reversed)
+    UNREADABLE = "UNREADABLE"  # never read well: a placeholder for CS, no lines (bridge.store.unreadable)
 
 
 class OperationState(str, enum.Enum):

@@ -80,6 +80,8 @@ class Runtime:
     last_billing_call: LastCall | None = None  # this instance's, for the dashboard
     mapping_writer: asyncio.Lock = field(default_factory=asyncio.Lock)  # a save or a reload at a time
     last_consume: LastCall | None = None  # this instance's last consume of push messages, likewise
+    mappings_refused: str | None = None  # why the files' new set waits for a person (dashboard, health)
+    mappings_pending: str | None = None  # that set's version: what a confirmation accepts
 
     def billing_called(self, call: LastCall) -> None:
         self.last_billing_call = call

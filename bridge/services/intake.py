@@ -256,9 +256,11 @@ async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: A
 
 
 async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
+    """Recorded once for CS: a new reason is logged loudly, the same one on the next poll is not."""
     report.failed.append(tid)
-    log.error("trade_unreadable", shop=shop, tid=tid, error=error)
-    await deps.store.intake.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock())
+    intake = deps.store.intake
+    if await intake.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock()):
+        log.error("trade_unreadable", shop=shop, tid=tid, error=error)
 
 
 async def ingest_trade(deps: Deps, shop: str, trade: Trade, report: PollReport) -> None:

@@ -5,7 +5,10 @@ This module is the one writer of ``deps.runtime.mappings``, one change at a time
 while the save is still writing its audit entry, so the save itself takes the new
 set and releases (and reports) the parked lines it frees. A broken file is
 refused loudly and the previous set stays in force; a new set releases the
-lines parked in EXCEPTION for a SKU that is now mapped. An admin's edit goes
+lines parked in EXCEPTION for a SKU that is now mapped. A valid set that drops more
+than half the SKUs, or a SKU with paid lines in flight, is refused just as loudly
+(kept in ``runtime.mappings_refused``) until an admin confirms it
+(``services.mapping_guard``). An admin's edit goes
 through exactly the check ``bridge mappings check`` runs (the whole file,
 against the catalogue); a refused edit never reaches the disk.
 
@@ -48,8 +51,9 @@ from bridge.core.mapping.edit import (
     effective_editing,
     errors_of,
 )
+from bridge.core.mapping.guard import refusal
 from bridge.core.records import AuditNote, LineRecord
-from bridge.core.states import LineState
+from bridge.core.states import IN_FLIGHT, LineState
 from bridge.ports import MappingFilesPort
 from bridge.services.deps import Deps
 from bridge.services.planning import order_line, plan_lines
@@ -81,13 +85,14 @@ def reload_if_changed(files: MappingFilesPort, current: MappingSet | None) -> Ma
     return replace(checked_set(texts, files.names()), file_stamp=stamp)
 
 
-async def reload_mappings(deps: Deps) -> bool:
-    """Returns True when a new mapping set took effect."""
+async def reload_mappings(deps: Deps, *, accept: str | None = None) -> bool:
+    """Returns True when a new mapping set took effect. A set that drops too much waits for a
+    person (``core.mapping.guard``) unless its version is ``accept`` (what they confirmed)."""
     async with deps.runtime.mapping_writer:
-        return await _reload(deps)
+        return await _reload(deps, accept)
 
 
-async def _reload(deps: Deps) -> bool:
+async def _reload(deps: Deps, accept: str | None) -> bool:
     try:
         fresh = reload_if_changed(deps.mapping_files, deps.runtime.mappings)
     except ConfigError as exc:
@@ -96,6 +101,12 @@ async def _reload(deps: Deps) -> bool:
     if fresh is None:
         return False
     old = deps.runtime.mappings.version
+    why = refusal(deps.runtime.mappings, fresh, await deps.store.lines.skus_in(IN_FLIGHT))
+    if why is not None and fresh.version != accept:
+        deps.runtime.mappings_refused, deps.runtime.mappings_pending = why, fresh.version
+        log.error("mappings_refused", error=why, pending=fresh.version, keeping=old)
+        return False
+    deps.runtime.mappings_refused = deps.runtime.mappings_pending = None
     deps.runtime.mappings = fresh
     log.info("mappings_reloaded", old=old, new=fresh.version)
     await release_parked(deps)

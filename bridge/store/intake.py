@@ -1,4 +1,5 @@
-"""What intake writes: trades and their new lines, the polling watermark, unreadable trades.
+"""What intake writes: trades and their new lines, the polling watermark, unreadable trades
+(recorded once, cleared by a good read: ``bridge.store.unreadable``).
 
 A trade is unique by shop + tid and a line by shop + tid + oid (constraints,
 never select-then-insert), so re-reading a trade (the poll's overlap) stores
@@ -27,6 +28,7 @@ from bridge.store.rows import load_lines_by
 from bridge.store.schema import cursors, insert_ignore, lines, trades
 from bridge.store.text import storable_trade
 from bridge.store.timeline import add_event, add_events, event_row
+from bridge.store.unreadable import clear_recovered, record_failure
 
 
 class IntakeRepository:
@@ -55,12 +57,13 @@ class IntakeRepository:
             rows = [_trade_values(shop, t, now) for t, _, _ in cleaned]
             await conn.execute(insert_ignore(conn, trades, ["shop", "tid"]), rows)
             tids = sorted({t.tid for t, _, _ in cleaned})
-            locked = select(trades.c.id, trades.c.tid, trades.c.modified, trades.c.created_at).where(
-                and_(trades.c.shop == shop, trades.c.tid.in_(tids))
-            )
+            locked = select(
+                trades.c.id, trades.c.tid, trades.c.modified, trades.c.created_at, trades.c.delivery_state
+            ).where(and_(trades.c.shop == shop, trades.c.tid.in_(tids)))
             found = {
                 r.tid: r for r in (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
             }
+            await clear_recovered(conn, shop, list(found.values()), now=now, actor=actor)
             newer_stored: dict[int, bool] = {}
             for (trade, _, _), values in zip(cleaned, rows, strict=True):
                 row = found[trade.tid]
@@ -157,19 +160,11 @@ class IntakeRepository:
 
     async def record_intake_failure(
         self, shop: str, tid: int, *, error: str, actor: str, now: datetime
-    ) -> None:
-        """A trade that could not be read or parsed: kept in the timeline for a person."""
+    ) -> bool:
+        """A trade that could not be read or parsed: recorded once for CS (``bridge.store.unreadable``);
+        True when its timeline got a new ``intake_failed`` event (a first or a changed reason)."""
         async with self._engine.begin() as conn:
-            await add_event(
-                conn,
-                now=now,
-                shop=shop,
-                tid=tid,
-                actor=actor,
-                kind="intake_failed",
-                reason="MARKETPLACE_DATA_INVALID",
-                detail={"error": error},
-            )
+            return await record_failure(conn, shop, tid, error=error, actor=actor, now=now)
 
 
 _CHANGING = ("status", "buyer_nick", "buyer_message", "modified", "pay_time", "payment_fen")

@@ -167,6 +167,15 @@ class LineRepository:
             found = await load_lines(conn, lines.c.state.in_([s.value for s in states]))
         return found[:limit]
 
+    async def skus_in(self, states: Iterable[LineState]) -> set[str]:
+        query = (
+            select(lines.c.outer_sku_id)
+            .where(and_(lines.c.state.in_([s.value for s in states]), lines.c.outer_sku_id.is_not(None)))
+            .distinct()
+        )
+        async with self._engine.connect() as conn:
+            return {str(sku) for sku in (await conn.execute(query)).scalars()}
+
 
 def _ready_move(p: PlannedLine, now: datetime) -> Move:
     detail = {

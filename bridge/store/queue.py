@@ -23,12 +23,13 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.batches import Batch
-from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow
+from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
 from bridge.store.audit import insert_audit
 from bridge.store.console_schema import audit_log, queue_batches
 from bridge.store.rows import audit_entry, queue_row
 from bridge.store.schema import lines, trades
+from bridge.store.unreadable import unreadable_query, unreadable_trade
 
 SINCE = func.coalesce(lines.c.paid_at, lines.c.created_at)
 """When a line started waiting: paid (or, failing that, received)."""
@@ -111,7 +112,8 @@ class QueueRepository:
             return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
 
     async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]:
-        """(shop, tid) of the orders whose lines match the search in any state (at most ``limit``)."""
+        """(shop, tid) of the orders whose lines match the search in any state, then of the trades
+        never read well with that tid (at most ``limit``)."""
         f = QueueFilter(shop=shop, q=q)
         query = (
             select(lines.c.shop, lines.c.tid)
@@ -121,8 +123,20 @@ class QueueRepository:
             .order_by(lines.c.shop, lines.c.tid)
             .limit(limit)
         )
+        term = q.strip()
+        tid = int(term) if term.isdigit() and len(term) >= 5 and int(term) < 2**63 else None
         async with self._engine.connect() as conn:
-            return [(str(s), int(t)) for s, t in (await conn.execute(query)).all()]
+            found = [(str(s), int(t)) for s, t in (await conn.execute(query)).all()]
+            if tid is not None and len(found) < limit:  # a trade never read well has no lines
+                unread = unreadable_query(shop, tid).with_only_columns(trades.c.shop, trades.c.tid)
+                found += [(str(s), int(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+        return found[:limit]
+
+    async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:
+        """The trades that could not be read and wait for CS (``bridge.store.unreadable``), oldest first."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(unreadable_query(shop).limit(limit))).mappings().all()
+        return [unreadable_trade(r) for r in rows]
 
     async def line_states(self, line_ids: Iterable[int]) -> dict[int, LineState]:
         """The state now of each of these lines (ids unknown to the store are left out)."""

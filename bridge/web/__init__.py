@@ -64,6 +64,7 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/mappings/edit", mapping_views.edit_form)
     router.add_post("/mappings/edit", mapping_views.edit_submit)
     router.add_get("/mappings/history", mapping_views.mapping_history)
+    router.add_post("/mappings/accept", mapping_views.accept_submit)
     router.add_get("/audit", admin_views.audit)
     router.add_get("/users", admin_views.users_page)
     router.add_get("/reconcile", reconcile_views.reconcile_page)

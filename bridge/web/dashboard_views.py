@@ -112,6 +112,7 @@ async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
         "last_call": deps.runtime.last_billing_call,
         "last_consume": deps.runtime.last_consume,
         "mapping_version": deps.runtime.mappings.version,
+        "mappings_refused": deps.runtime.mappings_refused,
         "unmapped": len(await deps.store.console.unmapped_inbox()),
         "state_order": [s.value for s in LineState],
         "hours": hours,

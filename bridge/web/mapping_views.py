@@ -27,6 +27,7 @@ from bridge.core.models import ProductKind
 from bridge.core.money import YuanError, fen_to_yuan, parse_yuan
 from bridge.core.reasons import REASONS
 from bridge.services.deps import Deps
+from bridge.services.mapping_guard import accept_pending
 from bridge.services.mappings import SAMPLE_CARD, check_edit, parked_outcomes, save_edit
 from bridge.web.auth import require_admin
 from bridge.web.i18n import Translator
@@ -66,7 +67,18 @@ async def mappings(request: web.Request) -> web.Response:
         warnings=[problem_text(w, t.lang) for w in m.warnings],
         version=m.version,
         saved=_saved_message(t, request.query.get("saved")),
+        refused=deps.runtime.mappings_refused,
+        pending=deps.runtime.mappings_pending,
     )
+
+
+async def accept_submit(request: web.Request) -> web.StreamResponse:
+    """An admin confirms the file's refused mapping set (``services.mapping_guard``), audited."""
+    refused = require_admin(request)
+    if refused is not None:
+        return refused
+    await accept_pending(deps_of(request), user_of(request).name)
+    raise web.HTTPSeeOther("/mappings")
 
 
 def _saved_query(result: EditResult) -> str:

@@ -75,6 +75,8 @@ def order_summary(states: Sequence[LineState], delivery: str) -> tuple[str, int]
     waiting = sum(state in NEEDS_A_PERSON for state in states)
     if waiting:
         return "needs_person", waiting
+    if delivery == DeliveryState.UNREADABLE:  # never read well: no lines yet, CS checks the shop
+        return "unreadable", 0
     busy = sum(state in BUSY for state in states)
     if busy or delivery == DeliveryState.DUE:
         return "moving", busy

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bridge.core.batches import BATCH_MAX, Batch, line_outcome
 from bridge.core.reasons import REASONS
-from bridge.core.records import QueueFilter
+from bridge.core.records import QueueFilter, UnreadableTrade
 from bridge.core.states import NEEDS_A_PERSON, LineState
 from bridge.services import batches
 from bridge.services.batches import BatchRefused
@@ -73,6 +73,13 @@ def _page_number(query: Mapping[str, str]) -> int:
     return max(int(raw), 1) if raw.isdigit() and len(raw) < 7 else 1
 
 
+async def _unreadable(deps: Deps, f: QueueFilter, number: int) -> list[UnreadableTrade]:
+    """Trades never read well, above the first page of exceptions (not under a reason or search)."""
+    if f.state is not LineState.EXCEPTION or f.reason or f.q or number > 1:
+        return []
+    return await deps.store.queue.unreadable_trades(f.shop)
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     """What the queue's body shows: tabs with counts, one page of rows, paging, the bulk buttons."""
     deps = deps_of(request)
@@ -101,6 +108,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         "tabs": tabs,
         "live_link": "/queue/live?" + urlencode({**shown, "page": number}),
         "bulk_n": min(total, BATCH_MAX),
+        "unreadable": await _unreadable(deps, f, number),
         "batch_max": BATCH_MAX,
     }
 

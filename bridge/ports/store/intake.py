@@ -58,8 +58,10 @@ class IntakeStorePort(Protocol):
 
     async def record_intake_failure(
         self, shop: str, tid: int, *, error: str, actor: str, now: datetime
-    ) -> None:
-        """A trade that could not be read or parsed: kept in the timeline for a person."""
+    ) -> bool:
+        """A trade that could not be read or parsed: recorded once for CS (found by its tid, shown
+        in the queue) until a good read clears it; True when its timeline got a new
+        ``intake_failed`` event (the first, or a changed reason), never one per poll."""
         ...
 
 

@@ -76,6 +76,10 @@ class LineStorePort(Protocol):
 
     async def lines_in(self, states: Iterable[LineState], limit: int = 1000) -> list[LineRecord]: ...
 
+    async def skus_in(self, states: Iterable[LineState]) -> set[str]:
+        """The SKUs (``outer_sku_id``) of the lines in these states, each once."""
+        ...
+
 
 class OperationStorePort(Protocol):
     """A billing call's bookends: SUBMITTED before it; applied, unknown, retry or exception after it."""

@@ -12,6 +12,7 @@ from bridge.core.records import (
     AuditNote,
     QueueFilter,
     QueueRow,
+    UnreadableTrade,
 )
 from bridge.core.states import LineState
 
@@ -27,7 +28,13 @@ class QueueStorePort(Protocol):
 
     async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]: ...
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]: ...
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]:
+        """(shop, tid) of the orders whose lines match, then of trades never read well by that tid."""
+        ...
+
+    async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:
+        """The trades that could not be read and wait for CS (a good read clears them), oldest first."""
+        ...
 
     async def line_states(self, line_ids: Iterable[int]) -> dict[int, LineState]: ...
 

@@ -2,8 +2,9 @@
 
 ``Health`` (kept in ``Runtime``) remembers what the jobs met: every
 ``StoreUnavailable`` a job ends with is recorded against the job as
-``{code, since, last, count}``, and the job's next run that ends well clears it
-(that run did the writes the failed one could not). ``report`` reads the store
+``{code, since, last, count}``; the job's next run that ends well clears it, and
+so does any write the store carries out afterwards (``writes_done``: the
+database takes writes again, even when the job that failed runs rarely). ``report`` reads the store
 and turns what holds now into reasons; any reason makes the answer 503, in the
 same shape as the 200:
 
@@ -46,6 +47,7 @@ class Fault:
     last: datetime
     count: int
     error: str
+    writes_seen: int  # the store's writes_done() at the latest failure
 
     def shown(self, job: str) -> dict[str, Any]:
         return {
@@ -65,13 +67,20 @@ class Health:
     store_faults: dict[str, Fault] = field(default_factory=dict)  # by job
     _seen_since: dict[str, datetime] = field(default_factory=dict)
 
-    def store_failed(self, job: str, exc: StoreUnavailable, now: datetime) -> Fault:
+    def store_failed(self, job: str, exc: StoreUnavailable, now: datetime, writes_done: int) -> Fault:
         """Record that ``job`` ended on ``exc`` at ``now``; the fault keeps its first moment."""
         fault = self.store_faults.get(job)
         if fault is None:
-            fault = self.store_faults[job] = Fault(exc.code, now, now, 0, str(exc))
+            fault = self.store_faults[job] = Fault(exc.code, now, now, 0, str(exc), writes_done)
         fault.code, fault.last, fault.count, fault.error = exc.code, now, fault.count + 1, str(exc)
+        fault.writes_seen = writes_done
         return fault
+
+    def writes_landed(self, writes_done: int) -> None:
+        """The store carried out a write since these faults: the database takes writes again."""
+        for job, fault in list(self.store_faults.items()):
+            if writes_done > fault.writes_seen:
+                del self.store_faults[job]
 
     def job_succeeded(self, job: str) -> None:
         """``job`` ran to its end: whatever store failure it had met is over."""
@@ -148,6 +157,7 @@ async def report(deps: Deps) -> tuple[int, dict[str, Any]]:
         "polls": {},
         "reasons": [],
     }
+    runtime.health.writes_landed(deps.store.writes_done())
     reasons = runtime.health.store_reasons(now, deps.settings.store.failing_s)
     try:
         reasons += await _read(deps, body, now)

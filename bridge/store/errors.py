@@ -35,6 +35,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
@@ -191,3 +192,23 @@ def map_store_errors(engine: AsyncEngine) -> None:
     event.listen(sync, "begin", on_begin)
     event.listen(sync, "commit", on_commit)
     event.listen(sync, "handle_error", on_error)
+
+
+def count_writes(engine: AsyncEngine) -> Callable[[], int]:
+    """A rising count of the write statements (INSERT, UPDATE, DELETE) ``engine`` has carried out.
+
+    Health reads whether a write has landed since a job's store error: one that
+    did means the database takes writes again (a read-only or full database
+    refuses the statement; a write whose COMMIT then fails is followed by the
+    job's error, recorded after it).
+    """
+    done = [0]
+
+    def on_executed(
+        conn: Connection, cursor: object, statement: str, params: object, ctx: Any, many: bool
+    ) -> None:
+        if ctx is not None and (ctx.isinsert or ctx.isupdate or ctx.isdelete):
+            done[0] += 1
+
+    event.listen(engine.sync_engine, "after_cursor_execute", on_executed)
+    return lambda: done[0]

@@ -100,6 +100,13 @@ async def test_the_job_s_next_good_run_clears_its_store_fault(rig: Rig) -> None:
     assert (await report(rig.deps))[0] == 200
 
 
+async def test_any_write_the_store_carries_out_afterwards_clears_the_fault(rig: Rig) -> None:
+    """The poll (every few minutes) met a read-only database; a write by anyone since: 200 at once."""
+    await _run(rig.deps, "poll", _failing("STORE_READ_ONLY"))
+    await rig.deps.store.lines.sweep_leases(rig.deps.clock())
+    assert (await report(rig.deps))[0] == 200
+
+
 async def test_another_job_s_good_run_does_not_clear_the_fault(rig: Rig) -> None:
     """A job that only reads (the clock) succeeds on a read-only database: it says nothing of writes."""
     await _run(rig.deps, "fulfil", _failing("STORE_READ_ONLY"))

@@ -1,0 +1,130 @@
+"""A PostgreSQL database turned read-only under the running daemon: health says so, and it heals by itself.
+
+One drill (a module fixture) on a fresh PostgreSQL database of the shared test
+server: orders are placed and delivered; the database is turned read-only the
+way a failover does it (``default_transaction_read_only`` for new sessions, the
+old sessions ended); more orders are placed; ``/healthz`` is polled until it
+answers 503; the database is made writable again (nothing else is touched: no
+restart, no session ended); ``/healthz`` is polled until it answers 200, and
+every order must be delivered exactly once. The seconds each took are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.sandboxes import running_sandboxes
+from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
+from bridge.lab.torture_report import settled
+from bridge.lab.verify import fetch_records, verify_run
+from bridge.services.mappings import load_mapping_set
+from bridge.store import MappingDir
+from tests.databases import PG_DSN, postgresql_database
+from tests.lab.conftest import Daemon, running_daemon, wait_for
+from tests.store.test_store_healing import set_read_only
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+WITHIN_S = 30.0
+
+
+@dataclass
+class Drill:
+    unhealthy_after_s: float  # read-only → /healthz 503
+    unhealthy_body: dict[str, Any]
+    healthy_after_s: float  # writable again → /healthz 200
+    report: dict[str, Any]
+    pids: set[int | None]  # the daemon's process id at each step: one process throughout
+
+
+async def _health(http: aiohttp.ClientSession, d: Daemon) -> tuple[int, dict[str, Any]]:
+    async with http.get(d.process.health_url) as resp:
+        return resp.status, await resp.json()
+
+
+async def _until_health(http: aiohttp.ClientSession, d: Daemon, status: int) -> tuple[float, dict[str, Any]]:
+    """Seconds until /healthz answers ``status`` (polled every 0.2 s), and that answer's body."""
+    started, seen = time.monotonic(), [0, {}]
+
+    async def answered() -> bool:
+        seen[:] = await _health(http, d)
+        return seen[0] == status
+
+    await wait_for(answered, WITHIN_S, f"/healthz to answer {status}")
+    return time.monotonic() - started, dict(seen[1])  # type: ignore[call-overload]
+
+
+async def _place(http: aiohttp.ClientSession, url: str, maker: OrderMaker, ns: range) -> list[PlannedOrder]:
+    return [await place_order(http, url, maker.make(n)) for n in ns]
+
+
+async def _drill(workdir: Path) -> Drill:
+    async with (
+        running_sandboxes(seed=7) as sb,
+        aiohttp.ClientSession() as http,
+        postgresql_database() as dsn,
+        running_daemon(sb, workdir, database=dsn) as d,
+    ):
+        maker = OrderMaker(
+            load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 7
+        )
+        admin = create_async_engine(PG_DSN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        database = str(make_url(dsn).database)
+        try:
+            pids = {d.process.pid}
+            placed = await _place(http, sb.market_url, maker, range(10))
+            lines = sum(len(o.lines) for o in placed)
+            await wait_for(lambda: _settled(d, lines), 60, "the first orders to settle")
+            await set_read_only(admin, database, True)
+            placed += await _place(http, sb.market_url, maker, range(10, 20))
+            down_s, down_body = await _until_health(http, d, 503)
+            await asyncio.sleep(5)  # the daemon keeps trying against the read-only database meanwhile
+            await set_read_only(admin, database, False)
+            pids.add(d.process.pid)
+            up_s, _ = await _until_health(http, d, 200)
+            lines = sum(len(o.lines) for o in placed)
+            await wait_for(lambda: _settled(d, lines), 90, "every order to settle")
+            records = await fetch_records(http, sb.market_url, sb.billing_url)
+            report = verify_run(placed, records, await d.store.views.all_lines(), "main")
+            pids.add(d.process.pid)
+        finally:
+            await admin.dispose()
+    print(f"\n/healthz 503 {down_s:.1f} s after read-only; 200 {up_s:.1f} s after writable again")
+    return Drill(down_s, down_body, up_s, report, pids)
+
+
+async def _settled(d: Daemon, lines: int) -> bool:
+    return settled(await d.store.views.progress(), lines)
+
+
+@pytest.fixture(scope="module")
+def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
+    return asyncio.run(_drill(tmp_path_factory.mktemp("read_only")))
+
+
+def test_health_says_503_with_the_reason_within_30_s_of_read_only(drill: Drill) -> None:
+    """The database turned read-only: /healthz answers 503 within 30 s, naming STORE_READ_ONLY."""
+    codes = {r.get("code") for r in drill.unhealthy_body["reasons"]}
+    assert drill.unhealthy_after_s < WITHIN_S and "STORE_READ_ONLY" in codes
+
+
+def test_health_is_200_within_30_s_of_writable_again_with_no_restart(drill: Drill) -> None:
+    """Writable again, nothing else done: /healthz answers 200 within 30 s (the same daemon process)."""
+    assert drill.healthy_after_s < WITHIN_S and len(drill.pids) == 1
+
+
+def test_every_order_is_delivered_exactly_once(drill: Drill) -> None:
+    """Orders placed before and during the read-only spell: none lost, none provisioned twice."""
+    report = drill.report
+    assert (report["duplicates"], report["lost"]) == (0, 0)

@@ -55,14 +55,14 @@ async def _health(http: aiohttp.ClientSession, d: Daemon) -> tuple[int, dict[str
 
 async def _until_health(http: aiohttp.ClientSession, d: Daemon, status: int) -> tuple[float, dict[str, Any]]:
     """Seconds until /healthz answers ``status`` (polled every 0.2 s), and that answer's body."""
-    started, seen = time.monotonic(), [0, {}]
+    started, seen = time.monotonic(), [0, {}]  # type: list[Any]
 
     async def answered() -> bool:
         seen[:] = await _health(http, d)
         return seen[0] == status
 
     await wait_for(answered, WITHIN_S, f"/healthz to answer {status}")
-    return time.monotonic() - started, dict(seen[1])  # type: ignore[call-overload]
+    return time.monotonic() - started, dict(seen[1])
 
 
 async def _place(http: aiohttp.ClientSession, url: str, maker: OrderMaker, ns: range) -> list[PlannedOrder]:

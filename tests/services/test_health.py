@@ -17,6 +17,8 @@ from bridge.services.deps import Deps
 from bridge.services.health import report
 from bridge.services.intake import poll_all
 from bridge.services.jobs import _guarded
+from bridge.store import SqlStore
+from bridge.store.engine import create_engine_for
 from bridge.web.keys import DEPS_KEY
 from tests.rig import Rig, with_role
 
@@ -34,16 +36,6 @@ async def _fine(_: Deps) -> None:
 
 async def _run(deps: Deps, name: str, fn: Callable[[Deps], Awaitable[None]]) -> None:
     await _guarded(name, fn, deps)()
-
-
-class _Unreadable:
-    """A store role whose every read fails as a refused connection does."""
-
-    def __getattr__(self, name: str) -> Any:
-        async def fail(*_: Any, **__: Any) -> Any:
-            raise StoreUnavailable("cannot connect to the database: refused", code="STORE_UNREACHABLE")
-
-        return fail
 
 
 class _Figures:
@@ -115,11 +107,15 @@ async def test_another_job_s_good_run_does_not_clear_the_fault(rig: Rig) -> None
 
 
 async def test_an_unreadable_store_is_a_503_with_json_never_a_500(rig: Rig) -> None:
-    """The health check's own reads failing: 503, the same JSON shape, the store's code as the reason."""
-    deps = dataclasses.replace(rig.deps, store=with_role(rig.deps.store, "views", _Unreadable()))
+    """The health check's own reads failing (nothing listens where the store points): 503, the same
+    JSON shape, the store's code as the reason."""
+    refused = SqlStore(create_engine_for("postgresql+asyncpg://nobody:x@127.0.0.1:9/none"))
     app = web.Application()
-    app[DEPS_KEY] = deps
-    response = await health(make_mocked_request("GET", "/healthz", app=app))
+    app[DEPS_KEY] = dataclasses.replace(rig.deps, store=refused)
+    try:
+        response = await health(make_mocked_request("GET", "/healthz", app=app))
+    finally:
+        await refused.close()
     body = json.loads(response.text or "")
     assert response.status == 503
     assert [(r["kind"], r["code"]) for r in body["reasons"]] == [("store_unreadable", "STORE_UNREACHABLE")]

@@ -9,8 +9,10 @@ opens a writable one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -65,5 +67,49 @@ async def test_a_read_only_session_is_discarded_once_the_database_is_writable(
         assert refused.value.code == "STORE_READ_ONLY"
         await set_read_only(admin, database, False)
         await _take(store)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs of its own (needs root to mount: skipped elsewhere)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    """Fill ``disk`` to the last byte with one file; return it."""
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+async def test_sqlite_on_a_full_disk_works_again_once_the_disk_frees_up(tiny_disk: Path) -> None:
+    """Writes fail STORE_FULL while the disk is full; once space is freed the next write works, on
+    the same store."""
+    store = await open_store(f"sqlite+aiosqlite:///{tiny_disk / 'bridge.sqlite'}")
+    try:
+        await _take(store)
+        filler = _fill(tiny_disk)
+        with pytest.raises(StoreUnavailable) as full:
+            for n in range(200):  # enough rows that a page must be added
+                await store.pollers.take_poller(f"s{n}", "a", now=NOW, until=NOW + timedelta(seconds=60))
+        assert full.value.code == "STORE_FULL"
+        filler.unlink()
+        await store.pollers.take_poller("after", "a", now=NOW, until=NOW + timedelta(seconds=60))
     finally:
         await store.close()

@@ -4,7 +4,8 @@ PostgreSQL reads ``default_transaction_read_only`` when a session starts, so a
 connection opened while the database was read-only stays read-only after the
 database is writable again; the store's engine throws such a connection (and
 the pool's older ones) away on its first read-only error, and the next call
-opens a writable one.
+opens a writable one. SQLite on a disk that fills up (a tmpfs of 4 MB, mounted by
+root) refuses writes while it is full and takes them again once space is freed.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB tmpfs of its own (needs root to mount: skipped elsewhere)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+    mount = ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)]
+    mounted = subprocess.run(mount, capture_output=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
     try:

@@ -45,8 +45,9 @@ class PrometheusRecorder:
         )
         self._job_failures = Counter(
             "bridge_job_failures",
-            "Scheduled job runs that ended on a failure, by job and kind (error: a bug).",
-            ["job", "kind"],
+            "Scheduled job runs that ended on a failure, by job name and kind (a store error's code,"
+            " or error: a bug); the label is `name`, Prometheus keeps `job` for the scrape job.",
+            ["name", "kind"],
             registry=registry,
         )
         self._store_errors = Counter(
@@ -78,6 +79,6 @@ class PrometheusRecorder:
         self._confirmed.inc(count)
 
     def job_failed(self, job: str, kind: str) -> None:
-        self._job_failures.labels(job=job, kind=kind).inc()
+        self._job_failures.labels(name=job, kind=kind).inc()
         if kind.startswith("STORE_"):
             self._store_errors.labels(code=kind).inc()

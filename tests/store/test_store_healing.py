@@ -87,7 +87,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
-def _fill(disk: Path) -> Path:
+def fill(disk: Path) -> Path:
     """Fill ``disk`` to the last byte with one file; return it."""
     filler = disk / "filler"
     with filler.open("wb") as out:
@@ -106,7 +106,7 @@ async def test_sqlite_on_a_full_disk_works_again_once_the_disk_frees_up(tiny_dis
     store = await open_store(f"sqlite+aiosqlite:///{tiny_disk / 'bridge.sqlite'}")
     try:
         await _take(store)
-        filler = _fill(tiny_disk)
+        filler = fill(tiny_disk)
         with pytest.raises(StoreUnavailable) as full:
             for n in range(200):  # enough rows that a page must be added
                 await store.pollers.take_poller(f"s{n}", "a", now=NOW, until=NOW + timedelta(seconds=60))

@@ -195,20 +195,33 @@ def map_store_errors(engine: AsyncEngine) -> None:
 
 
 def count_writes(engine: AsyncEngine) -> Callable[[], int]:
-    """A rising count of the write statements (INSERT, UPDATE, DELETE) ``engine`` has carried out.
+    """A rising count of the transactions with a write (INSERT, UPDATE, DELETE) ``engine`` committed.
 
     Health reads whether a write has landed since a job's store error: one that
-    did means the database takes writes again (a read-only or full database
-    refuses the statement; a write whose COMMIT then fails is followed by the
-    job's error, recorded after it).
+    did means the database takes writes again. Counted once the COMMIT has
+    returned (the dialect's ``do_commit``, wrapped here: SQLAlchemy has no event
+    after a commit), so a write that a full disk refuses at COMMIT never counts.
     """
     done = [0]
+    wrote: weakref.WeakSet[Any] = weakref.WeakSet()  # pooled connections whose transaction wrote
 
-    def on_executed(
-        conn: Connection, cursor: object, statement: str, params: object, ctx: Any, many: bool
-    ) -> None:
+    def on_begin(conn: Connection) -> None:
+        wrote.discard(conn.connection)
+
+    def on_executed(conn: Connection, _c: object, _s: str, _p: object, ctx: Any, _m: bool) -> None:
         if ctx is not None and (ctx.isinsert or ctx.isupdate or ctx.isdelete):
+            wrote.add(conn.connection)
+
+    dialect = engine.sync_engine.dialect
+    plain_commit = dialect.do_commit
+
+    def do_commit(dbapi_connection: Any) -> None:
+        plain_commit(dbapi_connection)
+        if dbapi_connection in wrote:
+            wrote.discard(dbapi_connection)
             done[0] += 1
 
+    dialect.do_commit = do_commit  # type: ignore[method-assign]  # the one way to act after a COMMIT
+    event.listen(engine.sync_engine, "begin", on_begin)
     event.listen(engine.sync_engine, "after_cursor_execute", on_executed)
     return lambda: done[0]

@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from bridge.core.errors import StoreUnavailable
 from bridge.store import SqlStore, open_store
+from bridge.store.schema import cursors
 from tests.databases import PG_DSN, postgresql_database
 from tests.store.test_store import NOW
 
@@ -111,7 +112,46 @@ async def test_sqlite_on_a_full_disk_works_again_once_the_disk_frees_up(tiny_dis
             for n in range(200):  # enough rows that a page must be added
                 await store.pollers.take_poller(f"s{n}", "a", now=NOW, until=NOW + timedelta(seconds=60))
         assert full.value.code == "STORE_FULL"
+        refused_at = store.writes_done()
         filler.unlink()
         await store.pollers.take_poller("after", "a", now=NOW, until=NOW + timedelta(seconds=60))
+        assert store.writes_done() == refused_at + 1
+    finally:
+        await store.close()
+
+
+async def test_a_write_a_full_disk_refuses_is_not_counted_as_landed(tiny_disk: Path) -> None:
+    """Health's sign that writes land again (``writes_done``) ignores a write whose COMMIT failed."""
+    store = await open_store(f"sqlite+aiosqlite:///{tiny_disk / 'bridge.sqlite'}")
+    try:
+        await _take(store)
+        landed = store.writes_done()
+        fill(tiny_disk)
+        for n in range(200):
+            try:
+                await store.pollers.take_poller(f"s{n}", "a", now=NOW, until=NOW + timedelta(seconds=60))
+            except StoreUnavailable:
+                break
+            landed = store.writes_done()
+        else:
+            pytest.fail("the full disk never refused a write")
+        assert store.writes_done() == landed
+    finally:
+        await store.close()
+
+
+async def test_only_a_committed_write_is_counted(pg: tuple[str, AsyncEngine]) -> None:
+    """A transaction that wrote and rolled back, or only read, does not count; one that wrote does."""
+    dsn, _ = pg
+    store = await open_store(dsn)
+    try:
+        before = store.writes_done()
+        await store.views.state_counts()
+        async with store.engine.connect() as conn:  # written, never committed
+            await conn.execute(cursors.update().values(poller="x"))
+            await conn.rollback()
+        assert store.writes_done() == before
+        await _take(store)
+        assert store.writes_done() == before + 1
     finally:
         await store.close()

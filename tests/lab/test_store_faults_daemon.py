@@ -1,12 +1,14 @@
-"""A PostgreSQL database turned read-only under the running daemon: health says so, and it heals by itself.
+"""A database that stops taking writes under the running daemon: health says so, and it heals by itself.
 
-One drill (a module fixture) on a fresh PostgreSQL database of the shared test
-server: orders are placed and delivered; the database is turned read-only the
-way a failover does it (``default_transaction_read_only`` for new sessions, the
-old sessions ended); more orders are placed; ``/healthz`` is polled until it
-answers 503; the database is made writable again (nothing else is touched: no
-restart, no session ended); ``/healthz`` is polled until it answers 200, and
-every order must be delivered exactly once. The seconds each took are printed.
+One drill per engine (module fixtures). PostgreSQL: a fresh database of the
+shared test server is turned read-only the way a failover does it
+(``default_transaction_read_only`` for new sessions, the old sessions ended).
+SQLite: its file sits on a small tmpfs of its own (mounted as root), filled to
+the last byte. Orders are placed and delivered before, more during the fault;
+``/healthz`` is polled until it answers 503; the fault is lifted (writable
+again, the filler file removed; nothing else is touched: no restart, no session
+ended); ``/healthz`` is polled until it answers 200, and every order must be
+delivered exactly once. The seconds each took are printed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import pytest
@@ -32,7 +34,7 @@ from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
 from tests.databases import PG_DSN, postgresql_database
 from tests.lab.conftest import Daemon, running_daemon, wait_for
-from tests.store.test_store_healing import set_read_only
+from tests.store.test_store_healing import fill, mounted_tmpfs, set_read_only
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -69,57 +71,106 @@ async def _place(http: aiohttp.ClientSession, url: str, maker: OrderMaker, ns: r
     return [await place_order(http, url, maker.make(n)) for n in ns]
 
 
-async def _drill(workdir: Path) -> Drill:
+class _Fault(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class _ReadOnly:
+    """The PostgreSQL database turned read-only, and back."""
+
+    dsn: str
+
+    async def _set(self, on: bool) -> None:
+        admin = create_async_engine(PG_DSN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            await set_read_only(admin, str(make_url(self.dsn).database), on)
+        finally:
+            await admin.dispose()
+
+    async def start(self) -> None:
+        await self._set(True)
+
+    async def stop(self) -> None:
+        await self._set(False)
+
+
+@dataclass
+class _FullDisk:
+    """The SQLite file's disk filled to the last byte, and the filler removed."""
+
+    disk: Path
+
+    async def start(self) -> None:
+        fill(self.disk)
+
+    async def stop(self) -> None:
+        (self.disk / "filler").unlink()
+
+
+async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
     async with (
         running_sandboxes(seed=7) as sb,
         aiohttp.ClientSession() as http,
-        postgresql_database() as dsn,
-        running_daemon(sb, workdir, database=dsn) as d,
+        running_daemon(sb, workdir, database=database) as d,
     ):
         maker = OrderMaker(
             load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 7
         )
-        admin = create_async_engine(PG_DSN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        database = str(make_url(dsn).database)
-        try:
-            pids = {d.process.pid}
-            placed = await _place(http, sb.market_url, maker, range(10))
-            lines = sum(len(o.lines) for o in placed)
-            await wait_for(lambda: _settled(d, lines), 60, "the first orders to settle")
-            await set_read_only(admin, database, True)
-            placed += await _place(http, sb.market_url, maker, range(10, 20))
-            down_s, down_body = await _until_health(http, d, 503)
-            await asyncio.sleep(5)  # the daemon keeps trying against the read-only database meanwhile
-            await set_read_only(admin, database, False)
-            pids.add(d.process.pid)
-            up_s, _ = await _until_health(http, d, 200)
-            lines = sum(len(o.lines) for o in placed)
-            await wait_for(lambda: _settled(d, lines), 90, "every order to settle")
-            records = await fetch_records(http, sb.market_url, sb.billing_url)
-            report = verify_run(placed, records, await d.store.views.all_lines(), "main")
-            pids.add(d.process.pid)
-        finally:
-            await admin.dispose()
-    print(f"\n/healthz 503 {down_s:.1f} s after read-only; 200 {up_s:.1f} s after writable again")
+        pids = {d.process.pid}
+        placed = await _place(http, sb.market_url, maker, range(10))
+        lines = sum(len(o.lines) for o in placed)
+        await wait_for(lambda: _settled(d, lines), 60, "the first orders to settle")
+        await fault.start()
+        placed += await _place(http, sb.market_url, maker, range(10, 20))
+        down_s, down_body = await _until_health(http, d, 503)
+        await asyncio.sleep(5)  # the daemon keeps trying against the fault meanwhile
+        await fault.stop()
+        pids.add(d.process.pid)
+        up_s, _ = await _until_health(http, d, 200)
+        lines = sum(len(o.lines) for o in placed)
+        await wait_for(lambda: _settled(d, lines), 90, "every order to settle")
+        records = await fetch_records(http, sb.market_url, sb.billing_url)
+        report = verify_run(placed, records, await d.store.views.all_lines(), "main")
+        pids.add(d.process.pid)
+    print(
+        f"\n{type(fault).__name__}: /healthz 503 {down_s:.1f} s after the fault,"
+        f" 200 {up_s:.1f} s after it lifted"
+    )
     return Drill(down_s, down_body, up_s, report, pids)
+
+
+async def _on_postgresql(workdir: Path) -> Drill:
+    async with postgresql_database() as dsn:
+        return await _drill(workdir, dsn, _ReadOnly(dsn))
+
+
+def _on_sqlite(workdir: Path) -> Drill:
+    with mounted_tmpfs(workdir / "disk", "16m") as disk:
+        return asyncio.run(_drill(workdir, f"sqlite+aiosqlite:///{disk / 'bridge.sqlite'}", _FullDisk(disk)))
 
 
 async def _settled(d: Daemon, lines: int) -> bool:
     return settled(await d.store.views.progress(), lines)
 
 
-@pytest.fixture(scope="module")
-def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
-    return asyncio.run(_drill(tmp_path_factory.mktemp("read_only")))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def drill(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Drill:
+    workdir = tmp_path_factory.mktemp("store_fault")
+    if request.param == "sqlite":
+        return _on_sqlite(workdir)
+    return asyncio.run(_on_postgresql(workdir))
 
 
-def test_health_says_503_with_the_reason_within_30_s_of_read_only(drill: Drill) -> None:
-    """The database turned read-only: /healthz answers 503 within 30 s, naming STORE_READ_ONLY."""
+def test_health_says_503_with_the_reason_within_30_s_of_the_fault(drill: Drill) -> None:
+    """Read-only (PostgreSQL) or a full disk (SQLite): /healthz answers 503 within 30 s, with the code."""
     codes = {r.get("code") for r in drill.unhealthy_body["reasons"]}
-    assert drill.unhealthy_after_s < WITHIN_S and "STORE_READ_ONLY" in codes
+    assert drill.unhealthy_after_s < WITHIN_S and codes & {"STORE_READ_ONLY", "STORE_FULL"}
 
 
-def test_health_is_200_within_30_s_of_writable_again_with_no_restart(drill: Drill) -> None:
+def test_health_is_200_within_30_s_of_the_fault_lifting_with_no_restart(drill: Drill) -> None:
     """Writable again, nothing else done: /healthz answers 200 within 30 s (the same daemon process)."""
     assert drill.healthy_after_s < WITHIN_S and len(drill.pids) == 1
 

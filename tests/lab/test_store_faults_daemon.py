@@ -124,9 +124,11 @@ async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
         lines = sum(len(o.lines) for o in placed)
         await wait_for(lambda: _settled(d, lines), 60, "the first orders to settle")
         await fault.start()
+        logged, started = d.log.stat().st_size, time.monotonic()
         placed += await _place(http, sb.market_url, maker, range(10, 20))
         down_s, down_body = await _until_health(http, d, 503)
-        await asyncio.sleep(5)  # the daemon keeps trying against the fault meanwhile
+        await asyncio.sleep(15)  # the daemon keeps trying against the fault meanwhile
+        logged, spell_s = d.log.stat().st_size - logged, time.monotonic() - started
         await fault.stop()
         pids.add(d.process.pid)
         up_s, _ = await _until_health(http, d, 200)
@@ -137,7 +139,8 @@ async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
         pids.add(d.process.pid)
     print(
         f"\n{type(fault).__name__}: /healthz 503 {down_s:.1f} s after the fault,"
-        f" 200 {up_s:.1f} s after it lifted"
+        f" 200 {up_s:.1f} s after it lifted; {logged / 1024:.0f} KiB logged in the"
+        f" {spell_s:.0f} s of the fault"
     )
     return Drill(down_s, down_body, up_s, report, pids)
 

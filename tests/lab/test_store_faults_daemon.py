@@ -50,24 +50,26 @@ class Drill:
     pids: set[int | None]  # the daemon's process id at each step: one process throughout
 
 
-async def _health(http: aiohttp.ClientSession, d: Daemon) -> tuple[int, dict[str, Any]]:
+async def health_of(http: aiohttp.ClientSession, d: Daemon) -> tuple[int, dict[str, Any]]:
     async with http.get(d.process.health_url) as resp:
         return resp.status, await resp.json()
 
 
-async def _until_health(http: aiohttp.ClientSession, d: Daemon, status: int) -> tuple[float, dict[str, Any]]:
+async def until_health(http: aiohttp.ClientSession, d: Daemon, status: int) -> tuple[float, dict[str, Any]]:
     """Seconds until /healthz answers ``status`` (polled every 0.2 s), and that answer's body."""
     started, seen = time.monotonic(), [0, {}]  # type: list[Any]
 
     async def answered() -> bool:
-        seen[:] = await _health(http, d)
+        seen[:] = await health_of(http, d)
         return seen[0] == status
 
     await wait_for(answered, WITHIN_S, f"/healthz to answer {status}")
     return time.monotonic() - started, dict(seen[1])
 
 
-async def _place(http: aiohttp.ClientSession, url: str, maker: OrderMaker, ns: range) -> list[PlannedOrder]:
+async def place_numbered(
+    http: aiohttp.ClientSession, url: str, maker: OrderMaker, ns: range
+) -> list[PlannedOrder]:
     return [await place_order(http, url, maker.make(n)) for n in ns]
 
 
@@ -120,20 +122,20 @@ async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
             load_mapping_set(MappingDir(DEMO_MAPPINGS)), await fetch_subscribers(http, sb.billing_url), 7
         )
         pids = {d.process.pid}
-        placed = await _place(http, sb.market_url, maker, range(10))
+        placed = await place_numbered(http, sb.market_url, maker, range(10))
         lines = sum(len(o.lines) for o in placed)
-        await wait_for(lambda: _settled(d, lines), 60, "the first orders to settle")
+        await wait_for(lambda: all_settled(d, lines), 60, "the first orders to settle")
         await fault.start()
         logged, started = d.log.stat().st_size, time.monotonic()
-        placed += await _place(http, sb.market_url, maker, range(10, 20))
-        down_s, down_body = await _until_health(http, d, 503)
+        placed += await place_numbered(http, sb.market_url, maker, range(10, 20))
+        down_s, down_body = await until_health(http, d, 503)
         await asyncio.sleep(15)  # the daemon keeps trying against the fault meanwhile
         logged, spell_s = d.log.stat().st_size - logged, time.monotonic() - started
         await fault.stop()
         pids.add(d.process.pid)
-        up_s, _ = await _until_health(http, d, 200)
+        up_s, _ = await until_health(http, d, 200)
         lines = sum(len(o.lines) for o in placed)
-        await wait_for(lambda: _settled(d, lines), 90, "every order to settle")
+        await wait_for(lambda: all_settled(d, lines), 90, "every order to settle")
         records = await fetch_records(http, sb.market_url, sb.billing_url)
         report = verify_run(placed, records, await d.store.views.all_lines(), "main")
         pids.add(d.process.pid)
@@ -155,7 +157,7 @@ def _on_sqlite(workdir: Path) -> Drill:
         return asyncio.run(_drill(workdir, f"sqlite+aiosqlite:///{disk / 'bridge.sqlite'}", _FullDisk(disk)))
 
 
-async def _settled(d: Daemon, lines: int) -> bool:
+async def all_settled(d: Daemon, lines: int) -> bool:
     return settled(await d.store.views.progress(), lines)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC
 
 import structlog
 from aiohttp import web
 
 from bridge.metrics import CONTENT_TYPE, BridgeMetrics
+from bridge.services.health import report as health_report
 from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.services.mappings import flag_unaudited_saves
 from bridge.settings import Settings
@@ -49,38 +49,15 @@ async def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    deps = request.app[DEPS_KEY]
-    now = deps.clock()
-    cursors = await deps.store.views.cursor_rows()
-    body = {
-        "owner": deps.owner,
-        "lines": await deps.store.views.state_counts(),
-        "exceptions": await deps.store.views.exception_counts(),
-        "billing_paused": deps.runtime.breaker.is_open(now),
-        "billing_pause_reason": deps.runtime.breaker.reason_at(now),
-        "mappings_version": deps.runtime.mappings.version,
-        "polls": {
-            str(c["shop"]): {
-                "watermark": _iso(c["watermark"]),
-                "last_success_at": _iso(c["last_success_at"]),
-                "last_error": c["last_error"],
-                "poller": c["poller"],  # the instance holding the shop's poller lease
-                "poller_until": _iso(c["poller_until"]),
-            }
-            for c in cursors
-        },
-    }
-    return web.json_response(body)
+    """200 when the daemon can do its work, else 503 with the reasons: the same JSON either way."""
+    status, body = await health_report(request.app[DEPS_KEY])
+    return web.json_response(body, status=status)
 
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus's text format: this instance's calls and the shared store's figures, read now."""
     body = await request.app[METRICS_KEY].exposition(request.app[DEPS_KEY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
-
-
-def _iso(value: object) -> str | None:
-    return value.astimezone(UTC).isoformat() if hasattr(value, "astimezone") else None
 
 
 def make_app(settings: Settings) -> web.Application:

@@ -152,6 +152,9 @@ class StoreSettings(BaseModel):
     statement_timeout_s: float = Field(30.0, gt=0)
     lock_timeout_s: float = Field(10.0, gt=0)
     idle_in_transaction_timeout_s: float = Field(60.0, gt=0)
+    failing_s: float = Field(
+        20.0, gt=0
+    )  # a job's store failure this old makes /healthz 503 (read-only, full: at once)
 
 
 class AlertSettings(BaseModel):

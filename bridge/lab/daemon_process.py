@@ -112,7 +112,8 @@ class DaemonProcess:
         return False
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
-        """Wait until the health page answers (signal handlers are installed by then)."""
+        """Wait until the health page answers (signal handlers are installed by then): 200, or 503 with
+        its reasons (the process runs; it says what it cannot do yet)."""
         if self.health_url is None:
             raise RuntimeError("no health_url: cannot tell when the daemon is ready")
         deadline = time.monotonic() + timeout_s
@@ -122,7 +123,7 @@ class DaemonProcess:
                     raise RuntimeError(f"the daemon exited during start-up; see {self.log_path}")
                 try:
                     async with http.get(self.health_url, timeout=aiohttp.ClientTimeout(total=1)) as resp:
-                        if resp.status == 200:
+                        if resp.status in (200, 503):
                             return
                 except (aiohttp.ClientError, TimeoutError):
                     pass

@@ -43,6 +43,19 @@ class PrometheusRecorder:
             "Messages this instance confirmed (their trades stored, or nothing to do).",
             registry=registry,
         )
+        self._job_failures = Counter(
+            "bridge_job_failures",
+            "Scheduled job runs that ended on a failure, by job name and kind (a store error's code,"
+            " or error: a bug); the label is `name`, Prometheus keeps `job` for the scrape job.",
+            ["name", "kind"],
+            registry=registry,
+        )
+        self._store_errors = Counter(
+            "bridge_store_errors",
+            "Store errors the jobs ended on, by code (bridge.store.errors: STORE_READ_ONLY ...).",
+            ["code"],
+            registry=registry,
+        )
         self._last_batch = Gauge(
             "bridge_push_last_batch_messages",
             "Messages in this instance's last consume (a full batch means more are queued).",
@@ -64,3 +77,8 @@ class PrometheusRecorder:
 
     def messages_confirmed(self, count: int) -> None:
         self._confirmed.inc(count)
+
+    def job_failed(self, job: str, kind: str) -> None:
+        self._job_failures.labels(name=job, kind=kind).inc()
+        if kind.startswith("STORE_"):
+            self._store_errors.labels(code=kind).inc()

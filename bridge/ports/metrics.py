@@ -32,3 +32,7 @@ class MetricsPort(Protocol):
     def messages_confirmed(self, count: int) -> None:
         """``count`` messages were confirmed (their trades stored, or nothing to do)."""
         ...
+
+    def job_failed(self, job: str, kind: str) -> None:
+        """A scheduled job ended on a failure: a store error's code (``STORE_READ_ONLY`` …) or ``error``."""
+        ...

@@ -10,7 +10,8 @@ Two objects, so that what may change is plain to see:
   ``bridge.wiring`` (or a test) and never reassigned.
 * ``Runtime`` holds the little that changes while the daemon runs: the
   billing breaker, the live mapping set (written only by
-  ``bridge.services.mappings``), the stop flag and the running job tasks.
+  ``bridge.services.mappings``), the stop flag, the running job tasks and
+  the health the jobs report (``bridge.services.health``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
+from bridge.services.health import Health
 from bridge.services.metering import LastCall, NoMetrics
 from bridge.settings import Settings
 
@@ -82,6 +84,7 @@ class Runtime:
     last_consume: LastCall | None = None  # this instance's last consume of push messages, likewise
     mappings_refused: str | None = None  # why the files' new set waits for a person (dashboard, health)
     mappings_pending: str | None = None  # that set's version: what a confirmation accepts
+    health: Health = field(default_factory=Health)  # what the jobs met, for /healthz (services.health)
 
     def billing_called(self, call: LastCall) -> None:
         self.last_billing_call = call

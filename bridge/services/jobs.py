@@ -48,10 +48,15 @@ def _guarded(name: str, fn: Callable[[Deps], Awaitable[Any]], deps: Deps) -> Cal
         except asyncio.CancelledError:
             log.warning("job_cancelled", job=name)
         except StoreUnavailable as exc:  # the database cannot do it now: the next run starts afresh
+            deps.runtime.health.store_failed(name, exc, deps.clock(), deps.store.writes_done())
+            deps.metrics.job_failed(name, exc.code)
             log.warning("job_store_unavailable", job=name, error=str(exc), error_kind=exc.code)
         except Exception as exc:  # a bug: logged with its traceback, the scheduler kept alive; the job's
             # work stays in the store (leases run out) for the next run, or for a person to see
+            deps.metrics.job_failed(name, "error")
             log.exception("job_failed", job=name, error=repr(exc))
+        else:
+            deps.runtime.health.job_succeeded(name)
         finally:
             if task is not None:
                 deps.runtime.running.discard(task)

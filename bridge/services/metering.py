@@ -55,6 +55,9 @@ class NoMetrics:
     def messages_confirmed(self, count: int) -> None:
         return None
 
+    def job_failed(self, job: str, kind: str) -> None:
+        return None
+
 
 @dataclass(frozen=True)
 class LastCall:

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bridge.core.errors import ConfigError
+from bridge.core.errors import ConfigError, StoreUnavailable
 from bridge.settings import StoreSettings
 from bridge.store.errors import StorePool, map_store_errors
 from bridge.store.migrate import schema_state, upgrade_schema
@@ -99,19 +99,32 @@ async def open_store(dsn: str, options: StoreSettings | None = None, *, upgrade:
 
     A fresh database (no tables) is created at the newest revision; a database
     whose schema is behind is refused with a ``ConfigError`` naming the command.
+    One that cannot be opened (refused, read-only, a full disk, a directory that
+    cannot be made) is a ``ConfigError`` too: the file or DSN (password hidden)
+    and the reason, in one line.
     """
-    engine = create_engine_for(dsn, options)
+    shown = make_url(dsn).render_as_string(hide_password=True)
+    try:
+        engine = create_engine_for(dsn, options)
+    except OSError as exc:  # the SQLite file's directory could not be made
+        raise ConfigError(f"database {shown}: cannot open it: {_one_line(exc)}") from exc
     try:
         state = await schema_state(engine)
         if upgrade or state.empty:
             state = await upgrade_schema(engine)
         if state.behind:
-            shown = make_url(dsn).render_as_string(hide_password=True)
             raise ConfigError(
                 f"database {shown}: schema at revision {state.current or '(none)'}, this version needs "
                 f"{state.head}: run `bridge db upgrade --config FILE` (with this configuration) first"
             )
+    except (StoreUnavailable, OSError) as exc:
+        await engine.dispose()
+        raise ConfigError(f"database {shown}: cannot open it: {_one_line(exc)}") from exc
     except BaseException:
         await engine.dispose()
         raise
     return SqlStore(engine)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:500] or type(exc).__name__

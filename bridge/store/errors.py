@@ -25,6 +25,8 @@ BEGIN, COMMIT and ROLLBACK on a connection; never the pool's pre-ping, which
 replaces a dead connection by itself), and ``StorePool``, the engine's pool,
 for what happens before a connection exists (none free in time, the server
 refusing or not answering, a reconnect that fails), which reaches no event.
+The event also marks a poisoned connection (``POISONED``) as a disconnect, so
+the pool replaces it and work resumes by itself once the database is writable.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
@@ -45,6 +48,11 @@ from bridge.core.errors import StoreUnavailable
 
 _CONNECTION_GONE = frozenset({"57P01", "57P02", "25P03"})  # admin / crash shutdown, idle in transaction
 _CANNOT_CONNECT = frozenset({"57P03", "53300"})  # starting up, too many connections
+POISONED = frozenset({"STORE_READ_ONLY", "STORE_CONNECTION_LOST"})
+"""A connection that failed so is never used again: a read-only session stays read-only after the
+database is writable again (PostgreSQL reads ``default_transaction_read_only`` once, at connect; a
+standby promoted or a primary demoted keeps the sessions it had), and one that an administrator ended
+or a failover cut is gone. SQLAlchemy then invalidates it and the pool's older connections."""
 
 
 @dataclass(frozen=True)
@@ -170,14 +178,50 @@ def map_store_errors(engine: AsyncEngine) -> None:
         if ctx.is_pre_ping:  # the pool replaces a dead connection by itself: nothing failed yet
             return None
         conn = ctx.connection
-        return classify(
+        mapped = classify(
             ctx.original_exception,
             lost=ctx.is_disconnect,
             committing=conn is not None and ctx.statement is None and conn in committing,
             connecting=conn is None,
         )
+        if mapped is not None and mapped.code in POISONED:  # discarded, with every pooled connection
+            ctx.is_disconnect = True  # older than it: they were opened into the same state
+        return mapped
 
     sync = engine.sync_engine
     event.listen(sync, "begin", on_begin)
     event.listen(sync, "commit", on_commit)
     event.listen(sync, "handle_error", on_error)
+
+
+def count_writes(engine: AsyncEngine) -> Callable[[], int]:
+    """A rising count of the transactions with a write (INSERT, UPDATE, DELETE) ``engine`` committed.
+
+    Health reads whether a write has landed since a job's store error: one that
+    did means the database takes writes again. Counted once the COMMIT has
+    returned (the dialect's ``do_commit``, wrapped here: SQLAlchemy has no event
+    after a commit), so a write that a full disk refuses at COMMIT never counts.
+    """
+    done = [0]
+    wrote: weakref.WeakSet[Any] = weakref.WeakSet()  # pooled connections whose transaction wrote
+
+    def on_begin(conn: Connection) -> None:
+        wrote.discard(conn.connection)
+
+    def on_executed(conn: Connection, _c: object, _s: str, _p: object, ctx: Any, _m: bool) -> None:
+        if ctx is not None and (ctx.isinsert or ctx.isupdate or ctx.isdelete):
+            wrote.add(conn.connection)
+
+    dialect = engine.sync_engine.dialect
+    plain_commit = dialect.do_commit
+
+    def do_commit(dbapi_connection: Any) -> None:
+        plain_commit(dbapi_connection)
+        if dbapi_connection in wrote:
+            wrote.discard(dbapi_connection)
+            done[0] += 1
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]  # the one way to act after a COMMIT
+    event.listen(engine.sync_engine, "begin", on_begin)
+    event.listen(engine.sync_engine, "after_cursor_execute", on_executed)
+    return lambda: done[0]

@@ -18,6 +18,7 @@ from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
 from bridge.store.dashboard import DashboardRepository
 from bridge.store.delivery import DeliveryRepository
+from bridge.store.errors import count_writes
 from bridge.store.figures import FigureRepository
 from bridge.store.intake import IntakeRepository
 from bridge.store.lines import LineRepository
@@ -49,10 +50,15 @@ class SqlStore:
         self.queue: ports.QueueStorePort = QueueRepository(engine)
         self.accounts: ports.AccountStorePort = AccountRepository(engine)
         self.reconcile: ports.ReconcileStorePort = ReconcileRepository(engine)
+        self._writes = count_writes(engine)
 
     async def database_time(self) -> datetime:
         """The database's current time (``bridge.store.clock``)."""
         return await database_time(self._engine)
+
+    def writes_done(self) -> int:
+        """The write statements carried out so far (``bridge.store.errors.count_writes``)."""
+        return self._writes()
 
     @property
     def engine(self) -> AsyncEngine:

@@ -17,6 +17,7 @@ from bridge.app import METRICS_KEY, metrics
 from bridge.core.errors import StoreUnavailable
 from bridge.metrics import BridgeMetrics
 from bridge.services.deps import Deps
+from bridge.services.jobs import _guarded
 from bridge.web.keys import DEPS_KEY
 from tests.rig import Rig, line, open_rig
 
@@ -133,3 +134,23 @@ async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
         names = {name for name, _ in _values(await _scrape(bundle, rig))}
     assert "bridge_marketplace_calls_total" in names and "bridge_lines" not in names
     assert [e["event"] for e in logs] == ["metrics_store_unreadable"]
+
+
+async def test_job_failures_and_store_errors_are_counted_by_kind(tmp_path: Path, database: str) -> None:
+    """A job ending on a read-only database and one ending on a bug: counted by job name and kind, the
+    store's error by its code."""
+    bundle = BridgeMetrics()
+    async with open_rig(tmp_path, database=database, metrics=bundle.recorder) as rig:
+
+        async def read_only(_: Deps) -> None:
+            raise StoreUnavailable("read-only", code="STORE_READ_ONLY")
+
+        async def bug(_: Deps) -> None:
+            raise ValueError("a bug")
+
+        await _guarded("fulfil", read_only, rig.deps)()
+        await _guarded("writeback", bug, rig.deps)()
+        values = _values(await _scrape(bundle, rig))
+    assert values[("bridge_job_failures_total", (("kind", "STORE_READ_ONLY"), ("name", "fulfil")))] == 1
+    assert values[("bridge_job_failures_total", (("kind", "error"), ("name", "writeback")))] == 1
+    assert values[("bridge_store_errors_total", (("code", "STORE_READ_ONLY"),))] == 1

@@ -76,6 +76,10 @@ class StorePort(Protocol):
         """The database's current time: the clock every instance's leases are measured by."""
         ...
 
+    def writes_done(self) -> int:
+        """A rising count of the write statements carried out: health's sign that writes land again."""
+        ...
+
 
 __all__ = [
     "AccountStorePort",

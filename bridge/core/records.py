@@ -266,3 +266,18 @@ class StoreFigures:
     oldest_exception: datetime | None  # when the oldest line waiting for a person was paid
     writeback_failing: int  # trades due for write-back whose last attempt failed
     shops: tuple[ShopFigures, ...]
+
+
+@dataclass(frozen=True)
+class TradePage:
+    """One page of an order for people: the page's lines, the whole trade's lines counted by state,
+    and the newest events of its timeline (oldest first) out of how many."""
+
+    lines: tuple[LineRecord, ...]
+    counts: dict[LineState, int]
+    events: tuple[EventRecord, ...]
+    events_total: int
+
+    @property
+    def lines_total(self) -> int:
+        return sum(self.counts.values())

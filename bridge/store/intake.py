@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bridge.core.models import OrderLine, Trade
 from bridge.core.records import KnownTrade, LineRecord, StoredTrade
 from bridge.core.states import DeliveryState, LineState
+from bridge.store.chunks import chunks
 from bridge.store.rows import load_lines_by
 from bridge.store.schema import cursors, insert_ignore, lines, trades
 from bridge.store.text import storable_trade
@@ -98,8 +99,8 @@ class IntakeRepository:
             .where(trades.c.shop == shop)
         )
         async with self._engine.connect() as conn:
-            for start in range(0, len(tids), 500):
-                for r in (await conn.execute(query.where(trades.c.tid.in_(tids[start : start + 500])))).all():
+            for piece in chunks(conn, tids):
+                for r in (await conn.execute(query.where(trades.c.tid.in_(piece)))).all():
                     if r.oid is not None:
                         refunds.setdefault(r.tid, []).append((r.oid, r.refund_status))
                     found[r.tid] = KnownTrade(
@@ -211,7 +212,9 @@ async def _insert_lines(
     if not rows:
         return
     insert = insert_ignore(conn, lines, ["shop", "tid", "oid"]).returning(lines.c.tid, lines.c.oid)
-    inserted = {(r.tid, r.oid) for r in (await conn.execute(insert, rows)).all()}
+    inserted: set[tuple[int, int]] = set()
+    for piece in chunks(conn, rows, params_per_row=len(rows[0])):
+        inserted.update((r.tid, r.oid) for r in (await conn.execute(insert, piece)).all())
     received = []
     for trade, trade_notes, line_notes in cleaned:
         for line in trade.lines:

@@ -20,6 +20,7 @@ from bridge.core.models import Operation, Trade
 from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
 from bridge.store.audit import insert_audit
+from bridge.store.chunks import chunks
 from bridge.store.claims import at_or_before, claim_statement, claim_with, lease_free
 from bridge.store.fencing import fence
 from bridge.store.rows import load_lines, load_lines_by, planning_trade
@@ -209,15 +210,11 @@ async def _save_operations(conn: AsyncConnection, planned: Sequence[PlannedLine]
     """
     if not planned:
         return
-    ids = [p.line.id for p in planned]
-    stored = (
-        await conn.execute(
-            select(operations.c.line_id, operations.c.part, operations.c.state).where(
-                operations.c.line_id.in_(ids)
-            )
-        )
-    ).all()
-    existing = {(r.line_id, r.part): r.state for r in stored}
+    read = select(operations.c.line_id, operations.c.part, operations.c.state)
+    existing: dict[tuple[int, int], str] = {}
+    for ids in chunks(conn, [p.line.id for p in planned]):
+        stored = (await conn.execute(read.where(operations.c.line_id.in_(ids)))).all()
+        existing.update({(r.line_id, r.part): r.state for r in stored})
     new: list[dict[str, Any]] = []
     for p in planned:
         for part, op in enumerate(p.operations):
@@ -257,5 +254,5 @@ async def _save_operations(conn: AsyncConnection, planned: Sequence[PlannedLine]
                     )
                 )
             )
-    if new:
-        await conn.execute(insert_ignore(conn, operations, ["line_id", "part"]), new)
+    for piece in chunks(conn, new, params_per_row=len(new[0]) if new else 1):
+        await conn.execute(insert_ignore(conn, operations, ["line_id", "part"]), piece)

@@ -26,6 +26,7 @@ from bridge.core.batches import Batch
 from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
 from bridge.store.audit import insert_audit
+from bridge.store.chunks import chunks
 from bridge.store.console_schema import audit_log, queue_batches
 from bridge.store.rows import audit_entry, queue_row
 from bridge.store.schema import lines, trades
@@ -143,8 +144,8 @@ class QueueRepository:
         ids = list(dict.fromkeys(line_ids))
         found: dict[int, LineState] = {}
         async with self._engine.connect() as conn:
-            for start in range(0, len(ids), 500):
-                query = select(lines.c.id, lines.c.state).where(lines.c.id.in_(ids[start : start + 500]))
+            for piece in chunks(conn, ids):
+                query = select(lines.c.id, lines.c.state).where(lines.c.id.in_(piece))
                 found.update({int(i): LineState(s) for i, s in (await conn.execute(query)).all()})
         return found
 

@@ -27,6 +27,7 @@ from bridge.core.records import (
     UserRecord,
 )
 from bridge.core.states import LineState
+from bridge.store.chunks import chunks
 from bridge.store.schema import lines, operations
 
 
@@ -100,18 +101,20 @@ async def load_lines_by(
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    rows = (await conn.execute(_LINES_BY[key], {"ids": wanted})).mappings().all()
+    rows: list[RowMapping] = []
+    for piece in chunks(conn, wanted):
+        rows.extend((await conn.execute(_LINES_BY[key], {"ids": piece})).mappings().all())
+    rows.sort(key=lambda r: int(r["id"]))  # pieces of trade ids: the lines in id order all the same
     return await _with_operations(conn, rows)
 
 
 async def _with_operations(conn: AsyncConnection, rows: Sequence[RowMapping]) -> list[LineRecord]:
     if not rows:
         return []
-    ids = [r["id"] for r in rows]
-    op_rows = (await conn.execute(_OPERATIONS_OF, {"ids": ids})).mappings().all()
     by_line: dict[int, list[OperationRecord]] = {}
-    for o in op_rows:
-        by_line.setdefault(o["line_id"], []).append(op_record(o))
+    for piece in chunks(conn, [r["id"] for r in rows]):
+        for o in (await conn.execute(_OPERATIONS_OF, {"ids": piece})).mappings().all():
+            by_line.setdefault(o["line_id"], []).append(op_record(o))
     return [line_record(r, tuple(by_line.get(r["id"], ()))) for r in rows]
 
 

@@ -2,7 +2,8 @@
 
 Rows are built as plain dicts first (``event_row``, ``memo_row``) so that a
 transaction moving several lines writes all their events, and all their memos,
-in one multi-row statement each (``add_events``, ``insert_memos``).
+in one multi-row statement each (``add_events``, ``insert_memos``), cut to fit the
+engine (``bridge.store.chunks``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bridge.core.masking import mask_detail
 from bridge.core.reasons import Memo
 from bridge.core.states import MemoState
+from bridge.store.chunks import chunks
 from bridge.store.schema import events, insert_ignore, memos
 
 
@@ -53,9 +55,10 @@ _INSERT_EVENTS = events.insert()  # built once: the commonest statement of all
 
 
 async def add_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert timeline rows in one statement (one round trip however many)."""
+    """Insert timeline rows in one statement (one round trip) per piece that fits the engine."""
     if rows:
-        await conn.execute(_INSERT_EVENTS, list(rows))
+        for piece in chunks(conn, rows, params_per_row=len(rows[0])):
+            await conn.execute(_INSERT_EVENTS, piece)
 
 
 async def add_event(conn: AsyncConnection, **row: Any) -> None:
@@ -80,7 +83,8 @@ def memo_row(shop: str, tid: int, memo: Memo, now: datetime) -> dict[str, Any]:
 async def insert_memos(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Queue seller memos; the same key on the same trade is queued once (a constraint)."""
     if rows:
-        await conn.execute(insert_ignore(conn, memos, ["shop", "tid", "key"]), list(rows))
+        for piece in chunks(conn, rows, params_per_row=len(rows[0])):
+            await conn.execute(insert_ignore(conn, memos, ["shop", "tid", "key"]), piece)
 
 
 async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, now: datetime) -> None:

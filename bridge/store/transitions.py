@@ -41,6 +41,7 @@ from bridge.core.memos import leaving_memo
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
+from bridge.store.chunks import chunks
 from bridge.store.fencing import bound_fence, fence_holds, fence_params
 from bridge.store.schema import events, lines, trades
 from bridge.store.timeline import add_events, event_row, insert_memos, memo_row
@@ -144,16 +145,18 @@ async def _read_locked(
     if touches_trades:
         ids = sorted({m.line.trade_id for m in moves})
         if not sqlite:  # no row locks on SQLite (writers queue at BEGIN): its states come with the lines
-            rows = (await conn.execute(_LOCK_TRADES, {"ids": ids})).all()
-            delivery = {r.id: r.delivery_state for r in rows}
+            for piece in chunks(conn, ids):  # in id order, piece after piece
+                rows = (await conn.execute(_LOCK_TRADES, {"ids": piece})).all()
+                delivery.update({r.id: r.delivery_state for r in rows})
     else:
         ids = sorted({m.line.id for m in moves})
     read = _read_statement(conn.dialect.name, touches_trades)
     by_trade: dict[int, list[Any]] = {}
-    for row in (await conn.execute(read, {"ids": ids})).all():
-        by_trade.setdefault(row.trade_id, []).append(row)
-        if touches_trades and sqlite:
-            delivery[row.trade_id] = row.delivery_state
+    for piece in chunks(conn, ids):
+        for row in (await conn.execute(read, {"ids": piece})).all():
+            by_trade.setdefault(row.trade_id, []).append(row)
+            if touches_trades and sqlite:
+                delivery[row.trade_id] = row.delivery_state
     return delivery, by_trade
 
 
@@ -233,13 +236,16 @@ async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], n
     fenced = first.fenced
     columns = tuple(sorted(_update_values(first, now)))
     keys = _keys(fenced, columns)
-    params: dict[str, Any] = {}
-    for i, (move, current) in enumerate(group):
-        values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
-        values.update(fence_token=move.line.lease_token, fence_owner=move.line.lease_owner)
-        params.update({f"r{i}_{k}": values[k] for k in keys})
-    stmt = _set_lines_statement(fenced, columns, len(group))
-    return set((await conn.execute(stmt, params)).scalars().all())
+    done: set[int] = set()
+    for piece in chunks(conn, group, params_per_row=len(keys)):
+        params: dict[str, Any] = {}
+        for i, (move, current) in enumerate(piece):
+            values = {**_update_values(move, now), "id": move.line.id, "from_state": current}
+            values.update(fence_token=move.line.lease_token, fence_owner=move.line.lease_owner)
+            params.update({f"r{i}_{k}": values[k] for k in keys})
+        stmt = _set_lines_statement(fenced, columns, len(piece))
+        done.update((await conn.execute(stmt, params)).scalars().all())
+    return done
 
 
 async def move_lines(
@@ -404,8 +410,9 @@ async def _refresh_trades(
             targets.setdefault(target, []).append(trade_id)
     for target, ids in targets.items():
         due = target is DeliveryState.DUE
-        params = {"ids": ids, "v_state": target.value, "v_now": now}
-        await conn.execute(_TRADES_DUE if due else _TRADES_STATE, params)
+        for piece in chunks(conn, ids):
+            params = {"ids": piece, "v_state": target.value, "v_now": now}
+            await conn.execute(_TRADES_DUE if due else _TRADES_STATE, params)
 
 
 _TRADES_STATE = (

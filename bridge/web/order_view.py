@@ -31,6 +31,11 @@ from bridge.web.timeline import present
 
 __all__ = ["CARD_FIELD_MAX", "CardForm", "card_error", "order_page", "order_summary"]
 
+LINES_PER_PAGE = 100
+"""Lines shown on one page of an order (a trade of any size costs a page's worth)."""
+TIMELINE_EVENTS = 200
+"""The newest events of the order's timeline shown on its page."""
+
 CARD_FIELD_MAX = 40
 """Characters of the card field kept (room for spaces and hyphens between the digits)."""
 
@@ -105,6 +110,23 @@ def _line_view(deps: Deps, line: LineRecord, form: CardForm | None) -> dict[str,
     }
 
 
+def _page_number(request: web.Request) -> int:
+    """``?page=`` as a page number from 1 (anything else: the first page)."""
+    text = request.query.get("page", "1")
+    return max(1, int(text)) if text.isdigit() and len(text) < 7 else 1
+
+
+def _pager(address: str, page_no: int, lines_total: int) -> dict[str, Any]:
+    """The page's place among the order's pages of lines, and the links to its neighbours."""
+    pages = max(1, -(-lines_total // LINES_PER_PAGE))
+    return {
+        "page_no": page_no,
+        "pages": pages,
+        "prev_link": f"{address}?page={page_no - 1}" if page_no > 1 else None,
+        "next_link": f"{address}?page={page_no + 1}" if page_no < pages else None,
+    }
+
+
 def _draft_form(request: web.Request) -> CardForm | None:
     """The card a person typed before their session ran out (``?draft=`` after signing in)."""
     token = request.query.get("draft", "")
@@ -119,9 +141,13 @@ async def order_page(
 ) -> web.Response:
     deps = deps_of(request)
     t = translator(request)
-    lines, events = await deps.store.views.trade_story(trade)
+    page_no = _page_number(request)
+    story = await deps.store.views.trade_page(
+        trade, page=page_no, per_page=LINES_PER_PAGE, timeline=TIMELINE_EVENTS
+    )
+    lines = story.lines
     audit = await deps.store.console.audit_entries(tid=trade.tid, limit=100)
-    states = [line.state for line in lines]
+    states = [state for state, n in story.counts.items() for _ in range(n)]
     summary, count = order_summary(states, trade.delivery_state)
     moving = summary == "moving"
     rule = card_rule(deps, trade.shop)
@@ -140,7 +166,11 @@ async def order_page(
         lines=[_line_view(deps, line, form or _draft_form(request)) for line in lines],
         summary=summary,
         summary_count=count,
-        timeline=present(t, events),
+        timeline=present(t, list(story.events)),
+        timeline_total=story.events_total,
+        counts=sorted(story.counts.items(), key=lambda kv: kv[0].value),
+        lines_total=story.lines_total,
+        **_pager(address, page_no, story.lines_total),
         audit=audit,
         resolutions=RESOLUTIONS,
         moving=moving,

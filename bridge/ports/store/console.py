@@ -11,6 +11,7 @@ from bridge.core.records import (
     EventRecord,
     LineRecord,
     StoreFigures,
+    TradePage,
     TradeRecord,
     UnmappedSku,
 )
@@ -99,6 +100,10 @@ class ViewStorePort(Protocol):
     async def find_trades(self, tid: int, shop: str | None = None) -> list[TradeRecord]: ...
 
     async def trade_story(self, trade: TradeRecord) -> tuple[list[LineRecord], list[EventRecord]]: ...
+
+    async def trade_page(
+        self, trade: TradeRecord, *, page: int, per_page: int, timeline: int
+    ) -> TradePage: ...
 
     async def state_counts(self) -> dict[str, int]: ...
 

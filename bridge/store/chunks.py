@@ -1,0 +1,55 @@
+"""Statements over many rows or ids, cut to fit the engine's limits: the one owner of the cutting.
+
+A trade may hold thousands of lines, and one statement cannot take them all:
+SQLite refuses a compound SELECT of more than 500 terms (SQLITE_MAX_COMPOUND_SELECT,
+which bounds the ``UNION ALL`` of a batch's compare-and-set) and more bound
+variables than SQLITE_MAX_VARIABLE_NUMBER (32,766 by default since 3.32);
+PostgreSQL through asyncpg takes at most 32,767 bind parameters. Every
+statement whose ids or rows grow with a trade goes through ``chunks``, which
+cuts the list into pieces that fit with room to spare for the statement's own
+parameters. Sorted input stays sorted piece by piece, so rows locked piece by
+piece are still locked in id order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["LIMITS", "Limit", "chunks", "rows_per_statement"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """What one statement may carry: bound parameters, and rows (None: no limit but the parameters)."""
+
+    params: int
+    rows: int | None = None
+
+
+LIMITS: dict[str, Limit] = {
+    # 32,766 variables, 500 compound terms; a margin left for the statement's own parameters
+    "sqlite": Limit(params=32_000, rows=500),
+    # asyncpg: 32,767 bind parameters (a 16-bit count in the wire protocol); a few thousand rows
+    # in one compare-and-set's UNION ALL take the planner past the statement timeout
+    "postgresql": Limit(params=32_000, rows=1_000),
+}
+
+
+def rows_per_statement(conn: AsyncConnection, params_per_row: int = 1) -> int:
+    """How many rows (or ids) of ``params_per_row`` parameters each fit in one statement on ``conn``."""
+    limit = LIMITS[conn.dialect.name]
+    fit = max(1, limit.params // max(1, params_per_row))
+    return fit if limit.rows is None else max(1, min(fit, limit.rows))
+
+
+def chunks(conn: AsyncConnection, items: Sequence[T], params_per_row: int = 1) -> Iterator[list[T]]:
+    """``items`` in pieces that each fit in one statement on ``conn`` (nothing for an empty list)."""
+    size = rows_per_statement(conn, params_per_row)
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

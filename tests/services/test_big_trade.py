@@ -1,0 +1,39 @@
+"""A trade of 10,000 lines settles like any other: every statement over its lines fits the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import structlog
+
+from bridge.core.states import DeliveryState, LineState
+from bridge.services.delivery import write_back_due
+from bridge.services.fulfil import fulfil_due
+from bridge.services.intake import poll_all
+from bridge.services.planning import plan_due
+from tests.rig import line, open_rig
+
+LINES = 10_000
+
+
+@pytest.mark.slow
+async def test_a_ten_thousand_line_trade_is_delivered(tmp_path: Path, database: str) -> None:
+    """10,000 lines go RECEIVED → … → DELIVERED, and so does their trade, through the real services."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    async with open_rig(tmp_path, database=database, fulfilment={"max_in_flight": 64}) as rig:
+        [card] = (await rig.cards())[:1]
+        tid = await rig.order(*(line() for _ in range(LINES)), message=card)
+        await poll_all(rig.deps)
+        while await plan_due(rig.deps, limit=2_000):
+            pass
+        for _ in range(3):
+            await fulfil_due(rig.deps)
+            await write_back_due(rig.deps)
+        [trade] = await rig.deps.store.views.find_trades(tid)
+        states = Counter(ln.state for ln in await rig.lines(tid))
+        assert states == {LineState.DELIVERED: LINES}
+        assert (trade.delivery_state, trade.delivery_error) == (DeliveryState.DELIVERED, None)
+        assert len(await rig.ledger(tid)) == LINES

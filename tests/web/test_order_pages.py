@@ -1,0 +1,42 @@
+"""An order of 10,000 lines on its page: a hundred lines a page, the whole trade counted in the header."""
+
+from __future__ import annotations
+
+import logging
+
+import structlog
+
+from bridge.services.intake import poll_all
+from tests.rig import line
+from tests.web.conftest import Desk
+
+LINES = 10_000
+
+
+async def _big_order(desk: Desk) -> int:
+    """A paid trade of 10,000 lines, stored (and planned) by a poll: its tid."""
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    [card] = (await desk.rig.cards())[:1]
+    tid = await desk.rig.order(*(line() for _ in range(LINES)), message=card)
+    await poll_all(desk.deps)
+    return tid
+
+
+async def test_the_first_page_of_a_big_order_shows_a_hundred_lines_and_links_the_next(desk: Desk) -> None:
+    """Page 1 holds 100 lines, says how many the trade has by state, and links page 2 (not page 0)."""
+    tid = await _big_order(desk)
+    await desk.login("cs1")
+    html = await (await desk.client.get(f"/orders/main/{tid}")).text()
+    assert html.count('<section class="card line"') == 100
+    assert f'rel="next" href="/orders/main/{tid}?page=2"' in html and 'rel="prev"' not in html
+    assert "共 10000 个子订单" in html and "第 1 / 100 页" in html
+
+
+async def test_the_last_page_of_a_big_order_links_back_and_not_on(desk: Desk) -> None:
+    """Page 100 holds the last 100 lines and links back to page 99 only."""
+    tid = await _big_order(desk)
+    await desk.login("cs1")
+    html = await (await desk.client.get(f"/orders/main/{tid}?page=100")).text()
+    assert html.count('<section class="card line"') == 100
+    assert f'rel="prev" href="/orders/main/{tid}?page=99"' in html and 'rel="next"' not in html
+    assert "第 100 / 100 页" in html

@@ -225,7 +225,8 @@ def _set_lines_statement(fenced: bool, columns: tuple[str, ...], n: int) -> Upda
 
 
 async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], now: datetime) -> set[int]:
-    """The compare-and-set of several lines moving with the same columns, in one statement.
+    """The compare-and-set of several lines moving with the same columns, one statement a piece
+    (``bridge.store.chunks``: within the engine's limits on rows and bound parameters).
 
     ``UPDATE lines SET … FROM (SELECT ? AS id, ? AS state, … UNION ALL …) AS v
     WHERE lines.id = v.id AND lines.state = v.state [AND the fence]

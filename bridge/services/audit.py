@@ -73,19 +73,31 @@ async def finish(
     line = outcome.line
     after = await deps.store.console.line_by_id(line.id) if line is not None else None
     entry = audit_note(deps, actor, action, outcome, note, detail, batch)
+    before = line.state.value if line else None
+    await write_alone(deps, entry, line, before, after.state.value if after else None)
+    return outcome
+
+
+async def write_alone(
+    deps: Deps,
+    entry: AuditNote,
+    line: LineRecord | None = None,
+    before: str | None = None,
+    after: str | None = None,
+) -> None:
+    """``entry``'s row in a transaction of its own, ``line``'s state ``before`` → ``after``."""
     await deps.store.console.add_audit(
         at=entry.at,
-        actor=actor,
-        action=action,
+        actor=entry.actor,
+        action=entry.action,
         outcome=entry.outcome,
         line=line,
-        before=line.state.value if line else None,
-        after=after.state.value if after else None,
+        before=before,
+        after=after,
         note=entry.note,
         detail=entry.detail,
-        batch=batch,
+        batch=entry.batch,
     )
-    return outcome
 
 
 Change = Callable[[AuditNote], Awaitable[bool]]

@@ -55,6 +55,7 @@ from bridge.core.mapping.guard import refusal
 from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import IN_FLIGHT, LineState
 from bridge.ports import MappingFilesPort
+from bridge.services.audit import write_alone
 from bridge.services.deps import Deps
 from bridge.services.planning import order_line, plan_lines
 
@@ -292,12 +293,5 @@ def _note(deps: Deps, actor: str, result: EditResult, detail: dict[str, object])
 
 
 async def _write(deps: Deps, entry: AuditNote, detail: dict[str, object], result: EditResult) -> None:
-    await deps.store.console.add_audit(
-        at=entry.at,
-        actor=entry.actor,
-        action=entry.action,
-        outcome=entry.outcome,
-        before=str(detail.get("old_version") or deps.runtime.mappings.version),
-        after=result.version or None,
-        detail=entry.detail,
-    )
+    before = str(detail.get("old_version") or deps.runtime.mappings.version)
+    await write_alone(deps, entry, None, before, result.version or None)

@@ -97,6 +97,14 @@ class Rig:
         await write_back_due(self.deps)
         await write_memos_due(self.deps)
 
+    async def planned(self, *lines: dict[str, Any]) -> int:
+        """An order (one 100-yuan top-up unless ``lines``) placed, stored and planned, nothing sent
+        yet; its tid."""
+        tid = await self.order(*(lines or (line(),)), message=(await self.cards())[0])
+        await poll_all(self.deps)
+        await plan_due(self.deps)
+        return tid
+
     async def refunded_after_delivery(self, tid: int) -> LineRecord:
         """Trade ``tid`` (one line) delivered, then refunded in the shop: its line in REVERSAL_PENDING."""
         await self.cycle()

@@ -22,7 +22,6 @@ from bridge.core.states import LineState, OperationState
 from bridge.services import cs_actions
 from bridge.services.fulfil import fulfil_due, provision_line, to_operation
 from bridge.services.intake import poll_all
-from bridge.services.planning import plan_due
 from tests.rig import Rig, line, open_rig
 
 S, OP = LineState, OperationState
@@ -42,19 +41,10 @@ async def old_core(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
         yield r
 
 
-async def _planned(rig: Rig, *lines: dict[str, Any]) -> int:
-    """An order placed, stored and planned (READY), nothing sent yet; its tid."""
-    card = (await rig.cards())[0]
-    tid = await rig.order(*(lines or (line(),)), message=card)
-    await poll_all(rig.deps)
-    await plan_due(rig.deps)
-    return tid
-
-
 async def test_kill_between_submitted_and_the_answer_is_looked_up_not_resent(old_core: Rig) -> None:
     """A worker commits SUBMITTED, its call lands, it dies before recording: the next one looks it up."""
     rig, store = old_core, old_core.deps.store
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await store.lines.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
     op = ln.operations[0]
     assert await store.operations.begin_submit(ln, op, "dead-worker", rig.deps.clock())
@@ -69,7 +59,7 @@ async def test_kill_between_submitted_and_the_answer_is_looked_up_not_resent(old
 async def test_kill_before_the_call_left_resends_once_settled(old_core: Rig) -> None:
     """SUBMITTED committed, the process died before sending: after the settle time, sent once."""
     rig, store = old_core, old_core.deps.store
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await store.lines.claim_lines("dead-worker", rig.deps.clock(), 10.0, 1)
     assert await store.operations.begin_submit(ln, ln.operations[0], "dead-worker", rig.deps.clock())
     rig.later(11)
@@ -80,7 +70,7 @@ async def test_kill_before_the_call_left_resends_once_settled(old_core: Rig) -> 
 
 async def test_a_409_after_a_post_is_looked_up_and_applied(rig: Rig) -> None:
     """IDEMPOTENCY_CONFLICT proves the request_id was used: maybe applied, never an EXCEPTION."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await rig.lines(tid)
     op = to_operation(ln.operations[0])
     assert isinstance(op, Recharge)
@@ -98,7 +88,7 @@ async def test_a_slow_apply_is_not_resent_while_it_may_still_land(old_core: Rig)
     """Answered after the client's timeout, 404 while still applying: wait, then find it."""
     rig = old_core
     rig.sb.billing.sandbox.set_knobs(slow_apply_rate=1.0, slow_apply_s=1.5)
-    tid = await _planned(rig)
+    tid = await rig.planned()
     await fulfil_due(rig.deps)  # times out after 0.5 s; the apply lands 1 s later
     assert (await rig.lines(tid))[0].state is S.UNKNOWN
     rig.sb.billing.sandbox.set_knobs(slow_apply_rate=0.0)  # a resend now would land at once
@@ -131,7 +121,7 @@ async def test_the_settle_time_counts_from_when_the_bridge_gave_up_waiting(old_c
     time the settle time has passed, by the give-up time it has not, so the 404 is not trusted."""
     rig = old_core
     rig.sb.billing.sandbox.set_knobs(slow_apply_rate=1.0, slow_apply_s=1.5)
-    tid = await _planned(rig)
+    tid = await rig.planned()
     busy = dataclasses.replace(rig.deps, billing=_LaggingBilling(rig, 2.5))  # type: ignore[arg-type]
     await fulfil_due(busy)  # sent, left 2.5 s later, timed out after 0.5 s; lands 1 s after that
     assert (await rig.lines(tid))[0].state is S.UNKNOWN
@@ -150,7 +140,7 @@ async def test_retries_exhausted_only_after_a_final_lookup(tmp_path: Path, datab
     """The last attempt's answer was lost but it was applied: the final lookup finds it, no EXCEPTION."""
     async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:
         rig.sb.billing.sandbox.set_knobs(lose_answer_rate=1.0)
-        tid = await _planned(rig)
+        tid = await rig.planned()
         await fulfil_due(rig.deps)
         [ln] = await rig.lines(tid)
         assert (ln.state, ln.attempts) == (S.UNKNOWN, 1)
@@ -166,7 +156,7 @@ async def test_retries_exhausted_after_a_trusted_not_found_frees_the_line(
 ) -> None:
     """Out of attempts and never applied (404 after the settle time): EXCEPTION, the part PENDING again."""
     async with open_rig(tmp_path, database=database, fulfilment={"max_attempts": 1}) as rig:
-        tid = await _planned(rig)
+        tid = await rig.planned()
         [ln] = await rig.deps.store.lines.claim_lines("w", rig.deps.clock(), 10.0, 1)
         op = ln.operations[0]
         assert await rig.deps.store.operations.begin_submit(ln, op, "w", rig.deps.clock())
@@ -199,7 +189,7 @@ class _StopAfterFirstApply:
 
 async def test_no_new_part_is_started_after_stop_was_asked(rig: Rig) -> None:
     """3 x 2000 yuan is two parts: stop asked while the first is in flight, the second waits for a restart."""
-    tid = await _planned(rig, line("TV-RC-2000", "2000.00", 3))
+    tid = await rig.planned(line("TV-RC-2000", "2000.00", 3))
     stopping = dataclasses.replace(rig.deps, billing=_StopAfterFirstApply(rig))
     await fulfil_due(stopping)
     assert [o["amount_fen"] for o in await rig.ledger(tid)] == [500000]
@@ -229,7 +219,7 @@ class _CancelledOnReturn:
 
 async def test_the_outcome_of_a_returned_call_is_written_even_when_cancelled(rig: Rig) -> None:
     """Cancelled as the answer arrives: the APPLIED has landed in the store when the task ends."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await rig.deps.store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 10.0, 1)
     cancelled = dataclasses.replace(rig.deps, billing=_CancelledOnReturn(rig))
     with pytest.raises(asyncio.CancelledError):
@@ -240,7 +230,7 @@ async def test_the_outcome_of_a_returned_call_is_written_even_when_cancelled(rig
 
 async def _maybe_credited_exception(rig: Rig) -> int:
     """A line whose call went out (SENT, no answer recorded) and that then went to a person; its tid."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     store = rig.deps.store
     [ln] = await store.lines.claim_lines("w", rig.deps.clock(), 10.0, 1)
     assert await store.operations.begin_submit(ln, ln.operations[0], "w", rig.deps.clock())

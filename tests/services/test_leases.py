@@ -22,8 +22,6 @@ from adapters.billing_core.sandbox import BillingKnobs
 from bridge.core.states import LineState, OperationState
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due, provision_line
-from bridge.services.intake import poll_all
-from bridge.services.planning import plan_due
 from tests.rig import Rig, open_rig
 
 S, OP = LineState, OperationState
@@ -40,14 +38,6 @@ async def slow_core(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
         fulfilment={"lease_s": 9.0, "settle_s": 7.0},
     ) as r:
         yield r
-
-
-async def _planned(rig: Rig) -> int:
-    card = (await rig.cards())[0]
-    tid = await rig.order(message=card)
-    await poll_all(rig.deps)
-    await plan_due(rig.deps)
-    return tid
 
 
 def _worker_b(rig: Rig) -> Deps:
@@ -69,7 +59,7 @@ async def test_renewal_keeps_a_slow_call_from_being_taken_over(slow_core: Rig) -
     """A's lease runs out on the clock mid-call, but A renews it while the call is in flight:
     B claims nothing and sends nothing; the part is applied once."""
     rig = slow_core
-    tid = await _planned(rig)
+    tid = await rig.planned()
     a = await _a_call_in_flight(rig, tid)
     rig.later(5)  # 4 s of A's 9 s lease left
     await asyncio.sleep(
@@ -88,7 +78,7 @@ async def test_a_taken_over_call_writes_nothing_and_the_new_holder_finds_it(slow
     """A's lease runs out mid-call and B claims the line before A renews: A's renewal and its
     outcome write are refused (logged), the part stays SENT, B looks it up and finds it applied."""
     rig = slow_core
-    tid = await _planned(rig)
+    tid = await rig.planned()
     with capture_logs() as logs:
         a = await _a_call_in_flight(rig, tid)
         rig.later(60)
@@ -113,7 +103,7 @@ async def test_a_claim_with_too_little_lease_left_makes_no_call(tmp_path: Path, 
     the part stays PENDING and the line is given back. (The configuration refuses such a lease;
     the check at the call stands on its own all the same.)"""
     async with open_rig(tmp_path, database=database, billing={"timeout_s": 3.0}) as rig:
-        tid = await _planned(rig)
+        tid = await rig.planned()
         short = rig.deps.settings.fulfilment.model_copy(update={"lease_s": 4.0})  # not validated
         settings = rig.deps.settings.model_copy(update={"fulfilment": short})
         deps = dataclasses.replace(rig.deps, settings=settings)

@@ -25,7 +25,6 @@ from bridge.services.fulfil import fulfil_due, to_operation
 from bridge.services.intake import poll_all, release_pollers
 from bridge.services.jobs import _guarded
 from bridge.services.leases import kept_leased
-from bridge.services.planning import plan_due
 from tests.rig import Rig, open_rig, with_role
 
 S, OP = LineState, OperationState
@@ -69,19 +68,11 @@ async def old_core(tmp_path: Path, database: str) -> AsyncIterator[Rig]:
         yield r
 
 
-async def _planned(rig: Rig) -> int:
-    card = (await rig.cards())[0]
-    tid = await rig.order(message=card)
-    await poll_all(rig.deps)
-    await plan_due(rig.deps)
-    return tid
-
-
 async def test_a_looked_up_part_the_store_cannot_record_is_not_taken_as_refused(old_core: Rig) -> None:
     """A part found applied by its lookup, whose recording fails for the moment: the part stays
     maybe-applied (never back to PENDING), and the next holder records it; credited once."""
     rig, store = old_core, old_core.deps.store
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await store.lines.claim_lines("dead-worker", rig.deps.clock(), 3.0, 1)
     op = ln.operations[0]
     assert await store.operations.begin_submit(ln, op, "dead-worker", rig.deps.clock())
@@ -102,7 +93,7 @@ async def test_a_looked_up_part_the_store_cannot_record_is_not_taken_as_refused(
 async def test_a_lease_renewal_that_fails_for_the_moment_is_tried_next_tick(old_core: Rig) -> None:
     """The first renewal meets a lost connection (a warning, no traceback); the next tick renews."""
     rig = old_core
-    await _planned(rig)
+    await rig.planned()
     [ln] = await rig.deps.store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 3.0, 1)
     deps = _failing(rig, "lines", "renew_lease")
     with capture_logs() as logs:

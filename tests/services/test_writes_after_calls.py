@@ -25,9 +25,7 @@ from bridge.core.states import LineState
 from bridge.services.delivery import write_back_due, write_back_trade
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due, provision_line, to_operation
-from bridge.services.intake import poll_all
 from bridge.services.memos import write_memos_due
-from bridge.services.planning import plan_due
 from bridge.services.reversal_job import reverse_due
 from tests.rig import Rig, line, with_role
 
@@ -90,18 +88,9 @@ def _as_is(deps: Deps) -> Deps:
     return deps
 
 
-async def _planned(rig: Rig, *lines: dict[str, Any]) -> int:
-    """An order placed, stored and planned (READY or EXCEPTION), nothing sent; its tid."""
-    card = (await rig.cards())[0]
-    tid = await rig.order(*(lines or (line(),)), message=card)
-    await poll_all(rig.deps)
-    await plan_due(rig.deps)
-    return tid
-
-
 async def _provision(rig: Rig, remote: Callable[[Deps], Deps]) -> tuple[int, Run]:
     """A READY line claimed; the run provisions it with the billing core as ``remote`` makes it."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     [ln] = await rig.deps.store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 10.0, 1)
     return tid, lambda deps: provision_line(remote(deps), ln)
 
@@ -109,7 +98,7 @@ async def _provision(rig: Rig, remote: Callable[[Deps], Deps]) -> tuple[int, Run
 async def _sent(rig: Rig, *, landed: bool) -> tuple[int, Run]:
     """A line whose part went out just now with no answer recorded (``landed``: the call applied);
     the run provisions it again, so it is looked up first."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     store = rig.deps.store
     [ln] = await store.lines.claim_lines(rig.deps.owner, rig.deps.clock(), 10.0, 1)
     assert await store.operations.begin_submit(ln, ln.operations[0], rig.deps.owner, rig.deps.clock())
@@ -121,7 +110,7 @@ async def _sent(rig: Rig, *, landed: bool) -> tuple[int, Run]:
 
 async def _reversing(rig: Rig, remote: Callable[[Deps], Deps]) -> tuple[int, Run]:
     """A delivered line refunded in the shop and its reversal started; the run is one reversal pass."""
-    tid = await _planned(rig)
+    tid = await rig.planned()
     ln = await rig.refunded_after_delivery(tid)
     started = await rig.deps.store.reversals.request_reversal(
         ln, parts_to_reverse(ln), approval=False, note="", now=rig.deps.clock(), actor="cs"
@@ -131,7 +120,7 @@ async def _reversing(rig: Rig, remote: Callable[[Deps], Deps]) -> tuple[int, Run
 
 
 async def _applied(rig: Rig) -> int:
-    tid = await _planned(rig)
+    tid = await rig.planned()
     await fulfil_due(rig.deps)
     return tid
 
@@ -153,7 +142,7 @@ async def _write_back_refused(rig: Rig) -> tuple[int, Run]:
 
 async def _memo(rig: Rig) -> tuple[int, Run]:
     """A line sent to CS (unmapped SKU), its memo queued; the run is one memo pass."""
-    return await _planned(rig, line("TV-NO-SUCH-SKU", "4.00")), write_memos_due
+    return await rig.planned(line("TV-NO-SUCH-SKU", "4.00")), write_memos_due
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,12 @@ class Rig:
         await plan_due(self.deps)
         return tid
 
-    async def refunded_after_delivery(self, tid: int) -> LineRecord:
-        """Trade ``tid`` (one line) delivered, then refunded in the shop: its line in REVERSAL_PENDING."""
+    async def refunded_after_delivery(self, tid: int, refund: str = "requested") -> LineRecord:
+        """Trade ``tid`` (one line) delivered, then its refund ``refund`` (requested, success) in the
+        shop: its line in REVERSAL_PENDING."""
         await self.cycle()
         oid = int((await self.market_trade(tid))["lines"][0]["oid"])
-        await self.refund(tid, oid, "requested")
+        await self.refund(tid, oid, refund)
         self.later(2)
         await self.cycle()
         [ln] = await self.lines(tid)

@@ -36,13 +36,7 @@ async def _run(*argv: str) -> int:
 async def _refunded(desk: Desk) -> int:
     rig = desk.rig
     tid = await rig.order(message=(await rig.cards())[30])
-    await rig.cycle()
-    oid = int((await rig.market_trade(tid))["lines"][0]["oid"])
-    await rig.refund(tid, oid, "success")
-    rig.later(2)
-    await rig.cycle()
-    [ln] = await rig.lines(tid)
-    assert ln.state is S.REVERSAL_PENDING
+    ln = await rig.refunded_after_delivery(tid, "success")
     return ln.id
 
 

@@ -34,13 +34,7 @@ async def _refunded(desk: Desk, nth: int) -> LineRecord:
     """A delivered 100-yuan top-up the buyer was then refunded for: REVERSAL_PENDING."""
     rig = desk.rig
     tid = await rig.order(message=(await rig.cards())[nth])
-    await rig.cycle()
-    oid = int((await rig.market_trade(tid))["lines"][0]["oid"])
-    await rig.refund(tid, oid, "success")
-    rig.later(2)
-    await rig.cycle()
-    [ln] = await rig.lines(tid)
-    assert ln.state is S.REVERSAL_PENDING
+    ln = await rig.refunded_after_delivery(tid, "success")
     return ln
 
 

@@ -20,6 +20,7 @@ LINES = 10_000
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # ~60 s on SQLite, ~110 s on PostgreSQL alone; more beside the other worker
 async def test_a_ten_thousand_line_trade_is_delivered(tmp_path: Path, database: str) -> None:
     """10,000 lines go RECEIVED → … → DELIVERED, and so does their trade, through the real services."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

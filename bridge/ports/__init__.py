@@ -13,6 +13,7 @@ from bridge.ports.remote import BillingPort, MappingFilesPort, MarketplacePort
 from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
+    ArchiveKind,
     ConsoleStorePort,
     DashboardStorePort,
     DeliveryStorePort,
@@ -24,6 +25,7 @@ from bridge.ports.store import (
     PollerStorePort,
     QueueStorePort,
     ReconcileStorePort,
+    RetentionStorePort,
     ReversalStorePort,
     StorePort,
     ViewStorePort,
@@ -31,6 +33,7 @@ from bridge.ports.store import (
 
 __all__ = [
     "AccountStorePort",
+    "ArchiveKind",
     "BillingPort",
     "ChatRobotPort",
     "ConsoleStorePort",
@@ -47,6 +50,7 @@ __all__ = [
     "PollerStorePort",
     "QueueStorePort",
     "ReconcileStorePort",
+    "RetentionStorePort",
     "ReversalStorePort",
     "StorePort",
     "ViewStorePort",

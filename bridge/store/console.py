@@ -11,19 +11,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Table, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.records import AuditEntry, AuditNote, LineRecord, UnmappedSku
 from bridge.core.states import LineState
+from bridge.store.archive_schema import ARCHIVES
 from bridge.store.audit import amend_audit, insert_audit
-from bridge.store.console_schema import audit_log
+from bridge.store.history import both, newest
 from bridge.store.queue import SINCE as _SINCE
 from bridge.store.rows import audit_entry, aware, load_lines
 from bridge.store.schema import lines, operations
 
 _PARKED = and_(lines.c.state == LineState.EXCEPTION.value, lines.c.reason == "UNMAPPED_SKU")
 """Lines waiting for a mapping of their SKU."""
+_AUDIT = ARCHIVES["audit"]
 
 
 class ConsoleRepository:
@@ -119,25 +121,30 @@ class ConsoleRepository:
         tid: int | None = None,
         limit: int = 300,
     ) -> list[AuditEntry]:
-        """Newest first; each filter optional. A bulk action is its header row (its lines: ``audit_batches``)
-        unless an order or an action is asked for, which shows the lines' own entries."""
-        conds: list[Any] = []
-        if actor:
-            conds.append(audit_log.c.actor == actor)
-        if action:
-            conds.append(audit_log.c.action == action)
-        if tid is not None:
-            conds.append(or_(audit_log.c.tid == tid, audit_log.c.oid == tid))
-        if tid is None and action is None:
-            conds.append(or_(audit_log.c.batch.is_(None), audit_log.c.line_id.is_(None)))
-        query = select(audit_log).where(*conds).order_by(audit_log.c.id.desc()).limit(limit)
+        """Newest first, archived entries too; each filter optional. A bulk action is its header row (its
+        lines: ``audit_batches``) unless an order or an action is asked for, which shows the lines' own
+        entries."""
+
+        def chosen(t: Table) -> Any:
+            conds: list[Any] = []
+            if actor:
+                conds.append(t.c.actor == actor)
+            if action:
+                conds.append(t.c.action == action)
+            if tid is not None:
+                conds.append(or_(t.c.tid == tid, t.c.oid == tid))
+            if tid is None and action is None:
+                conds.append(or_(t.c.batch.is_(None), t.c.line_id.is_(None)))
+            return and_(true(), *conds)
+
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            rows = (await conn.execute(newest(_AUDIT, chosen, limit))).mappings().all()
         return [audit_entry(r) for r in rows]
 
     async def audit_actors_and_actions(self) -> tuple[list[str], list[str]]:
-        """Who has acted and which actions exist in the log (for the filter lists)."""
+        """Who has acted and which actions exist in the log, archive included (for the filter lists)."""
+        every = both(_AUDIT, lambda t: true())
         async with self._engine.connect() as conn:
-            actors = (await conn.execute(select(audit_log.c.actor).distinct())).scalars().all()
-            actions = (await conn.execute(select(audit_log.c.action).distinct())).scalars().all()
+            actors = (await conn.execute(select(every.c.actor).distinct())).scalars().all()
+            actions = (await conn.execute(select(every.c.action).distinct())).scalars().all()
         return sorted(actors), sorted(actions)

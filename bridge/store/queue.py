@@ -25,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bridge.core.batches import Batch
 from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
+from bridge.store.archive_schema import ARCHIVES
 from bridge.store.audit import insert_audit
 from bridge.store.chunks import chunks
-from bridge.store.console_schema import audit_log, queue_batches
+from bridge.store.console_schema import queue_batches
+from bridge.store.history import in_order
 from bridge.store.rows import audit_entry, queue_row
 from bridge.store.schema import lines, trades
 from bridge.store.unreadable import unreadable_query, unreadable_trade
@@ -193,15 +195,12 @@ class QueueRepository:
         return _batch(row)
 
     async def audit_batches(self, batch_ids: Iterable[str]) -> dict[str, list[AuditEntry]]:
-        """Each batch's entries for its lines (not its header), in the order they were written."""
+        """Each batch's entries for its lines (not its header), in the order they were written (archived
+        ones too)."""
         ids = list(dict.fromkeys(batch_ids))
         if not ids:
             return {}
-        query = (
-            select(audit_log)
-            .where(and_(audit_log.c.batch.in_(ids), audit_log.c.line_id.is_not(None)))
-            .order_by(audit_log.c.id)
-        )
+        query = in_order(ARCHIVES["audit"], lambda t: and_(t.c.batch.in_(ids), t.c.line_id.is_not(None)))
         found: dict[str, list[AuditEntry]] = {i: [] for i in ids}
         async with self._engine.connect() as conn:
             for row in (await conn.execute(query)).mappings().all():

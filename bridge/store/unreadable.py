@@ -7,9 +7,10 @@ state ``UNREADABLE``, status ``UNREADABLE``, a ``modified`` at the epoch (so
 any real read is newer and re-read by every poll), ``delivery_attempts`` the
 number of failed reads and ``updated_at`` the last one. Its timeline gets an
 ``intake_failed`` event only when the reason changes, never once per poll: the
-trade's row is locked and its latest intake event read first. A trade stored
-before keeps its row as it is (its lines are already in front of CS); it too
-gets an event only for a new reason. The first good read stores the trade as
+trade's row is locked and its latest intake event read first (from the archive
+too: a reason recorded before the retention moved it is not recorded again). A
+trade stored before keeps its row as it is (its lines are already in front of
+CS); it too gets an event only for a new reason. The first good read stores the trade as
 any other (``save_trades``) and clears the placeholder there, under the same
 lock, with one ``intake_recovered`` event.
 """
@@ -20,12 +21,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, desc, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bridge.core.records import UnreadableTrade
 from bridge.core.states import DeliveryState
-from bridge.store.schema import events, insert_ignore, trades
+from bridge.store.archive_schema import ARCHIVES
+from bridge.store.history import Where, newest
+from bridge.store.schema import insert_ignore, trades
 from bridge.store.timeline import add_event, add_events, event_row
 
 UNREADABLE = DeliveryState.UNREADABLE.value
@@ -49,6 +52,11 @@ def _placeholder(shop: str, tid: int, now: datetime) -> dict[str, Any]:
     }
 
 
+def _intake_events(shop: str, tid: int) -> Where:
+    """The condition on the trade's intake events (in ``events`` or its archive)."""
+    return lambda t: and_(t.c.shop == shop, t.c.tid == tid, t.c.kind.in_([_FAILED, _RECOVERED]))
+
+
 async def record_failure(
     conn: AsyncConnection, shop: str, tid: int, *, error: str, actor: str, now: datetime
 ) -> bool:
@@ -63,14 +71,8 @@ async def record_failure(
             .where(key)
             .values(delivery_attempts=trades.c.delivery_attempts + 1, delivery_error=error, updated_at=now)
         )
-    last = (
-        await conn.execute(
-            select(events.c.kind, events.c.detail)
-            .where(and_(events.c.shop == shop, events.c.tid == tid, events.c.kind.in_([_FAILED, _RECOVERED])))
-            .order_by(desc(events.c.id))
-            .limit(1)
-        )
-    ).first()
+    latest = newest(ARCHIVES["events"], _intake_events(shop, tid), 1)
+    last = (await conn.execute(latest)).first()
     if last is not None and last.kind == _FAILED and (last.detail or {}).get("error") == error:
         return False
     detail = {"error": error}

@@ -7,8 +7,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.records import EventRecord, LineRecord, TradePage, TradeRecord
 from bridge.core.states import DeliveryState, LineState, MemoState
+from bridge.store.archive_schema import ARCHIVES
+from bridge.store.history import Where, both, in_order, newest
 from bridge.store.rows import event_record, load_lines, trade_record
-from bridge.store.schema import cursors, events, lines, memos, trades
+from bridge.store.schema import cursors, lines, memos, trades
+
+_EVENTS = ARCHIVES["events"]
+
+
+def _of_trade(trade: TradeRecord) -> Where:
+    """The condition on the events (or their archive) of ``trade``'s timeline."""
+    return lambda t: and_(t.c.shop == trade.shop, t.c.tid == trade.tid)
 
 
 class ViewRepository:
@@ -23,27 +32,27 @@ class ViewRepository:
         return [trade_record(r) for r in rows]
 
     async def trade_story(self, trade: TradeRecord) -> tuple[list[LineRecord], list[EventRecord]]:
-        """The trade's lines and its whole timeline, oldest first."""
-        timeline = select(events).where(and_(events.c.shop == trade.shop, events.c.tid == trade.tid))
+        """The trade's lines and its whole timeline (the archived part too), oldest first."""
+        timeline = in_order(_EVENTS, _of_trade(trade))
         async with self._engine.connect() as conn:
             found = await load_lines(conn, lines.c.trade_id == trade.id)
-            rows = (await conn.execute(timeline.order_by(events.c.id))).mappings().all()
+            rows = (await conn.execute(timeline)).mappings().all()
         return found, [event_record(r) for r in rows]
 
     async def trade_page(self, trade: TradeRecord, *, page: int, per_page: int, timeline: int) -> TradePage:
         """Page ``page`` (from 1) of the trade's lines in id order, its lines counted by state, and the
-        newest ``timeline`` events of its timeline: a trade of any size costs a page's worth."""
+        newest ``timeline`` events of its timeline (archived ones too): a trade of any size costs a
+        page's worth."""
         of_trade = lines.c.trade_id == trade.id
         counted = select(lines.c.state, func.count()).where(of_trade).group_by(lines.c.state)
         shown = select(lines.c.id).where(of_trade).order_by(lines.c.id)
         shown = shown.offset((max(1, page) - 1) * per_page).limit(per_page)
-        of_tid = and_(events.c.shop == trade.shop, events.c.tid == trade.tid)
-        newest = select(events).where(of_tid).order_by(events.c.id.desc()).limit(timeline)
+        shown_events = newest(_EVENTS, _of_trade(trade), timeline)
+        counted_events = select(func.count()).select_from(both(_EVENTS, _of_trade(trade)))
         async with self._engine.connect() as conn:
             counts = {LineState(s): int(n) for s, n in (await conn.execute(counted)).all()}
             found = await load_lines(conn, lines.c.id.in_(shown.scalar_subquery()))
-            rows = (await conn.execute(newest)).mappings().all()
-            counted_events = select(func.count()).select_from(events).where(of_tid)
+            rows = (await conn.execute(shown_events)).mappings().all()
             total = int((await conn.execute(counted_events)).scalar_one())
         return TradePage(tuple(found), counts, tuple(event_record(r) for r in reversed(rows)), total)
 

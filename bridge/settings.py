@@ -34,6 +34,7 @@ from bridge.core.request_ids import is_shop_name
 from bridge.settings_loading import describe, read_secrets, read_toml
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
+RETENTION_MIN_DAYS = 7
 
 
 def _fill_unset(model: BaseModel, **derived: Any) -> None:
@@ -206,6 +207,24 @@ class ReconcileSettings(BaseModel):
         return value
 
 
+class RetentionSettings(BaseModel):
+    """How long events and audit rows stay in the hot tables before the archive takes them (0: for ever)."""
+
+    model_config = _FROZEN
+    events_days: int = Field(90, ge=0, le=36_500)  # a trade's timeline
+    audit_days: int = Field(400, ge=0, le=36_500)  # the audit log (people's actions)
+    interval_s: float = Field(3600.0, gt=0)  # how often old rows are looked for
+    batch: int = Field(1000, ge=1, le=10_000)  # rows a transaction moves (at most what a statement takes)
+
+    @field_validator("events_days", "audit_days")
+    @classmethod
+    def _a_week_at_least(cls, days: int) -> int:
+        # the dashboard's day and the alerts read recent rows from the hot tables only
+        if 0 < days < RETENTION_MIN_DAYS:
+            raise ValueError(f"expected 0 (kept for ever) or at least {RETENTION_MIN_DAYS} days")
+        return days
+
+
 class ConsoleSettings(BaseModel):
     """The web console behind a reverse proxy (TLS ends there)."""
 
@@ -236,6 +255,7 @@ class Settings(BaseModel):
     reversal: ReversalSettings = ReversalSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
     console: ConsoleSettings = ConsoleSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:

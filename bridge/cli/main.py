@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--config", type=Path, required=True)
     show.add_argument("--shop", default=None)
     show.add_argument("--lang", choices=["zh", "en"], default="zh")
+    from bridge.cli.archive import add_archive_command
     from bridge.cli.console import add_console_commands  # users, exceptions
     from bridge.cli.reconcile import add_reconcile_command
 
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_reverse_command(sub)
     add_reconcile_command(sub)
+    add_archive_command(sub)
     return p
 
 
@@ -182,6 +184,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.reconcile import reconcile_command
 
         return await reconcile_command(args)
+    if args.command == "archive":
+        from bridge.cli.archive import archive_command
+
+        return await archive_command(args)
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

@@ -56,6 +56,12 @@ class PrometheusRecorder:
             ["code"],
             registry=registry,
         )
+        self._archived = Counter(
+            "bridge_rows_archived",
+            "Rows this instance moved from a hot table to its archive, by table (events, audit).",
+            ["table"],
+            registry=registry,
+        )
         self._last_batch = Gauge(
             "bridge_push_last_batch_messages",
             "Messages in this instance's last consume (a full batch means more are queued).",
@@ -82,3 +88,6 @@ class PrometheusRecorder:
         self._job_failures.labels(name=job, kind=kind).inc()
         if kind.startswith("STORE_"):
             self._store_errors.labels(code=kind).inc()
+
+    def rows_archived(self, kind: str, count: int) -> None:
+        self._archived.labels(table=kind).inc(count)

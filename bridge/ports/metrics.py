@@ -36,3 +36,7 @@ class MetricsPort(Protocol):
     def job_failed(self, job: str, kind: str) -> None:
         """A scheduled job ended on a failure: a store error's code (``STORE_READ_ONLY`` …) or ``error``."""
         ...
+
+    def rows_archived(self, kind: str, count: int) -> None:
+        """``count`` rows of ``kind`` (``events``, ``audit``) moved from the hot table to the archive."""
+        ...

@@ -31,6 +31,7 @@ from bridge.services.memos import write_memos_due
 from bridge.services.planning import plan_due
 from bridge.services.push import push_all
 from bridge.services.reconcile import reconcile_yesterday
+from bridge.services.retention import archive_due
 from bridge.services.reversal_job import reverse_due
 
 log = structlog.get_logger("bridge.services.jobs")
@@ -92,6 +93,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("sweep", _sweep, s.sweep_interval_s),
         ("mappings", reload_mappings, s.mapping_reload_s),
         ("clock", _anchor_clock, s.clock_anchor_s),
+        ("archive", archive_due, s.retention.interval_s),  # old events and audit rows to the archive
     ]
     if s.alerts.enabled:  # the rules' alerts posted to a group-chat robot
         jobs.append(("alerts", Notifier(), s.alerts.interval_s))

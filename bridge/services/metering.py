@@ -58,6 +58,9 @@ class NoMetrics:
     def job_failed(self, job: str, kind: str) -> None:
         return None
 
+    def rows_archived(self, kind: str, count: int) -> None:
+        return None
+
 
 @dataclass(frozen=True)
 class LastCall:

@@ -1,4 +1,4 @@
-"""The archive: events and audit rows past their retention, out of the hot tables (migration 0011).
+"""The archive: events and audit rows past their retention, out of the hot tables (migration 0009_archive).
 
 ``events_archive`` and ``audit_archive`` have the columns of ``events`` and
 ``audit_log``, and each row keeps the id it had in the hot table (the primary

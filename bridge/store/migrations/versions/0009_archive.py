@@ -1,6 +1,6 @@
 """Archive tables: events and audit rows past their retention move out of the hot tables.
 
-Revision ID: 0011_archive
+Revision ID: 0009_archive
 Revises: 0008_login_throttle
 Create Date: 2026-12-07
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_archive"
+revision = "0009_archive"
 down_revision: str | None = "0008_login_throttle"
 branch_labels = None
 depends_on = None

@@ -129,3 +129,14 @@ async def test_a_shops_ceiling_comes_before_the_global_one_and_the_catalogues(ri
     found = ceilings_for(replace(rig.deps, settings=settings), "main")
     assert (found.line_amount_fen, found.line_quantity) == (700, 36)
     assert (found.trade_amount_fen, found.trade_quantity) == (2_000_000, 9)
+
+
+async def test_an_approval_of_a_line_waiting_for_something_else_changes_nothing(capped: Rig) -> None:
+    """A line in EXCEPTION for its card is not the admin's to wave through: unchanged, still waiting."""
+    tid = await capped.order(line(), message="没写卡号")
+    await capped.cycle()
+    [ln] = await capped.lines(tid)
+    outcome = await ceilings.approve(capped.deps, "admin1", ln.id, admin=True)
+    assert (outcome.status, outcome.code) == ("unchanged", "not_waiting")
+    [now] = await capped.lines(tid)
+    assert (now.state, now.reason, now.ceiling_approved_by) == (S.EXCEPTION, "CARD_MISSING", None)

@@ -1,4 +1,4 @@
-"""A large line on the order page: its reason and figures in Chinese, and an approval only an admin can give."""
+"""A large line on the order page: its reason and figures in Chinese, approved by an admin only."""
 
 from __future__ import annotations
 

@@ -67,8 +67,9 @@ async def _trade_sizes(deps: Deps, items: Sequence[tuple[Trade | None, LineRecor
             sizes[line.trade_id] = trade_size(trade.lines)
         else:
             unknown.add(line.trade_id)
-    if unknown - sizes.keys():
-        sizes.update(await deps.store.lines.trade_sizes(sorted(unknown - sizes.keys())))
+    unknown -= sizes.keys()
+    if unknown:
+        sizes.update(await deps.store.lines.trade_sizes(sorted(unknown)))
     return sizes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -13,7 +14,9 @@ from bridge.core.states import LineState
 from bridge.services import ceilings, cs_actions
 from bridge.services.planning import ceilings_for, plan_due
 from bridge.settings import CeilingSettings
+from bridge.store import SqlStore
 from tests.factories import order_line, trade
+from tests.refusals import REFUSED, refuse_audit
 from tests.rig import Rig, line, open_rig
 
 S = LineState
@@ -140,3 +143,15 @@ async def test_an_approval_of_a_line_waiting_for_something_else_changes_nothing(
     assert (outcome.status, outcome.code) == ("unchanged", "not_waiting")
     [now] = await capped.lines(tid)
     assert (now.state, now.reason, now.ceiling_approved_by) == (S.EXCEPTION, "CARD_MISSING", None)
+
+
+async def test_an_approval_whose_audit_row_is_refused_leaves_the_line_waiting(capped: Rig) -> None:
+    """The database refuses the approval's audit row: the line still waits, unapproved, nothing sent."""
+    [ln] = await _placed(capped, line(qty=6))
+    await refuse_audit(cast(SqlStore, capped.deps.store).engine, "ceiling_approve")
+    with pytest.raises(REFUSED):
+        await ceilings.approve(capped.deps, "admin1", ln.id, admin=True)
+    await capped.cycle()
+    [now] = await capped.lines(ln.tid)
+    assert (now.state, now.reason, now.ceiling_approved_by) == (S.EXCEPTION, "LINE_OVER_CEILING", None)
+    assert await capped.ledger(ln.tid) == []

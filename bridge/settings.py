@@ -50,6 +50,25 @@ class CardRuleSettings(BaseModel):
     prefixes: tuple[str, ...] = ()
 
 
+class CeilingSettings(BaseModel):
+    """Above these a paid line waits for an admin (``bridge.core.ceilings``); unset: the ``[ceilings]``
+    table's, else derived from the live catalogue's largest product."""
+
+    model_config = _FROZEN
+    line_amount_fen: int | None = Field(None, ge=1)
+    line_quantity: int | None = Field(None, ge=1)
+    trade_amount_fen: int | None = Field(None, ge=1)
+    trade_quantity: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _trade_holds_a_line(self) -> CeilingSettings:
+        for what in ("amount_fen", "quantity"):
+            line, trade = getattr(self, f"line_{what}"), getattr(self, f"trade_{what}")
+            if line is not None and trade is not None and trade < line:
+                raise ValueError(f"trade_{what} ({trade}) must not be below line_{what} ({line})")
+        return self
+
+
 class ShopSettings(BaseModel):
     model_config = _FROZEN
     url: str = "https://gw.api.taobao.com/router/rest"
@@ -62,6 +81,7 @@ class ShopSettings(BaseModel):
     seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
     session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
     card_rule: CardRuleSettings = CardRuleSettings()
+    ceilings: CeilingSettings = CeilingSettings()  # unset keys: the [ceilings] table's
     app_secret: SecretStr = SecretStr("")  # from the variable app_secret_env names (see load_settings)
     session_key: SecretStr = SecretStr("")  # from the variable session_env names
 
@@ -256,6 +276,7 @@ class Settings(BaseModel):
     reconcile: ReconcileSettings = ReconcileSettings()
     console: ConsoleSettings = ConsoleSettings()
     retention: RetentionSettings = RetentionSettings()
+    ceilings: CeilingSettings = CeilingSettings()  # every shop's, unless its [shops.NAME.ceilings] says
 
     @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:

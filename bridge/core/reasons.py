@@ -22,6 +22,14 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "AMOUNT_MISMATCH": ("实付金额与映射价格不符，请核对后处理", "paid amount differs from the mapped price"),
     "QUANTITY_INVALID": ("购买数量无效，请核对订单", "the quantity cannot be provisioned"),
+    "LINE_OVER_CEILING": (
+        "超过单笔上限，等待管理员批准",
+        "above the line's ceiling: an admin must approve it",
+    ),
+    "TRADE_OVER_CEILING": (
+        "整笔订单超过上限，等待管理员批准",
+        "the trade is above its ceiling: an admin must approve each line",
+    ),
     "CARD_MISSING": ("买家留言中没有智能卡号，请联系买家", "no smart-card number in the buyer's text"),
     "CARD_AMBIGUOUS": (
         "买家留言中有多个卡号，请联系买家确认",

@@ -56,6 +56,7 @@ class LineRecord:
     operations: tuple[OperationRecord, ...] = ()
     lease_owner: str | None = None  # the lease as this record was read: who held it ...
     lease_token: int = 0  # ... and its generation (every claim adds one): the fencing token
+    ceiling_approved_by: str | None = None  # the admin who let it past its ceilings (core.ceilings)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """Planning: RECEIVED → READY (product, card number, request_ids) or EXCEPTION with a reason.
 
-The decisions are pure (``bridge.core.mapping.planning``, ``bridge.core.cardno``); this module
-only applies them to stored lines, and re-plans lines sent back to RECEIVED
-(a refund withdrawn, a mapping added, a card number corrected).
+The decisions are pure (``bridge.core.mapping.planning``, ``bridge.core.cardno``,
+``bridge.core.ceilings``); this module only applies them to stored lines, and re-plans lines sent
+back to RECEIVED (a refund withdrawn, a mapping added, a card number corrected, a large line
+approved). A mapped line above its ceilings (or in a trade above them) waits for an admin before
+its card is even read; an admin's approval is remembered on the line, so it is checked once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import structlog
 
+from bridge.core import ceilings
 from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
-from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no
+from bridge.core.ceilings import CEILING_REASONS, Ceilings, Size, default_ceilings, trade_size
+from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no, sku_is_mapped
 from bridge.core.models import OrderLine, Trade
 from bridge.core.reasons import memo_for, reason_text
 from bridge.core.records import AuditNote, LineRecord, PlannedLine
@@ -42,6 +47,32 @@ def card_rule(deps: Deps, shop: str) -> CardRule:
     return CardRule(sources=rule.sources, lengths=rule.lengths, prefixes=rule.prefixes)
 
 
+def ceilings_for(deps: Deps, shop: str) -> Ceilings:
+    """The shop's ceilings: its own keys, else the ``[ceilings]`` table's, else the live catalogue's."""
+    derived = default_ceilings(deps.runtime.mappings.catalogue.products.values())
+    chosen = deps.settings.ceilings.model_dump(exclude_none=True)
+    chosen.update(deps.settings.shops[shop].ceilings.model_dump(exclude_none=True))
+    return replace(derived, **chosen)
+
+
+async def _trade_sizes(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]]) -> dict[int, Size]:
+    """The sizes of the trades whose lines the ceilings may stop: from the trade as read when it is
+    given, else added up by the store (one call for them all); each trade's once."""
+    sizes: dict[int, Size] = {}
+    unknown: set[int] = set()
+    for trade, line in items:
+        if line.ceiling_approved_by is not None or line.trade_id in sizes:
+            continue
+        if trade is not None and trade.lines:
+            sizes[line.trade_id] = trade_size(trade.lines)
+        else:
+            unknown.add(line.trade_id)
+    unknown -= sizes.keys()
+    if unknown:
+        sizes.update(await deps.store.lines.trade_sizes(sorted(unknown)))
+    return sizes
+
+
 async def plan_lines(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]]) -> list[bool]:
     """Plan stored RECEIVED lines together: each line's plan (or its EXCEPTION), then every READY
     in one store call (one transaction); whether each became READY, in order.
@@ -50,9 +81,10 @@ async def plan_lines(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]
     """
     planned: list[PlannedLine] = []
     chosen: list[int] = []
+    sizes = await _trade_sizes(deps, items)
     for i, (trade, line) in enumerate(items):
         try:
-            plan, card_no = await plan_for(deps, line, None, trade)
+            plan, card_no = await plan_for(deps, line, None, trade, size=sizes.get(line.trade_id))
         except (PlanError, CardNumberError) as exc:
             await _plan_failed(deps, line, exc)
             continue
@@ -67,15 +99,25 @@ async def plan_lines(deps: Deps, items: Sequence[tuple[Trade | None, LineRecord]
 
 
 async def plan_for(
-    deps: Deps, line: LineRecord, card: str | None = None, trade: Trade | None = None
+    deps: Deps,
+    line: LineRecord,
+    card: str | None = None,
+    trade: Trade | None = None,
+    *,
+    size: Size | None = None,
 ) -> tuple[LinePlan, str | None]:
     """The line's plan and card number (``card`` if given, else read from the trade).
 
     The one planner for the pipeline and the CS actions; raises ``PlanError``
-    or ``CardNumberError`` with a reason code.
+    or ``CardNumberError`` with a reason code. A mapped line not yet approved by an admin is first
+    held against its shop's ceilings, with its trade's ``size`` (added up by the store if not given).
     """
     mapping = deps.runtime.mappings
     ol = order_line(line)
+    if line.ceiling_approved_by is None and sku_is_mapped(mapping, ol.outer_sku_id):
+        if size is None:
+            size = (await deps.store.lines.trade_sizes([line.trade_id]))[line.trade_id]
+        ceilings.check(ol, size, ceilings_for(deps, line.shop))
     card_no = None
     if requires_card_no(ol, mapping):
         if not card:
@@ -130,10 +172,12 @@ async def mark_planned(
 
 async def _plan_failed(deps: Deps, line: LineRecord, exc: PlanError | CardNumberError) -> None:
     reason = exc.reason.value
+    # a ceiling's detail is already the sentence shown to people (Chinese, with the figures)
+    message = exc.detail if reason in CEILING_REASONS else f"{reason_text(reason, 'en')}: {exc.detail}"
     await deps.store.operations.record_exception(
         line,
         reason=reason,
-        message=f"{reason_text(reason, 'en')}: {exc.detail}",
+        message=message,
         actor=deps.owner,
         now=deps.clock(),
         memo=memo_for(line.oid, reason),

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Integer, Update, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bridge.core.ceilings import Size
 from bridge.core.models import Operation, Trade
 from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
@@ -71,6 +72,16 @@ class LineRepository:
         async with self._engine.connect() as conn:
             row = (await conn.execute(select(trades).where(trades.c.id == line.trade_id))).mappings().one()
         return planning_trade(row)
+
+    async def trade_sizes(self, trade_ids: Sequence[int]) -> dict[int, Size]:
+        """Each trade's lines added up (payment, quantity), by trade id; a trade without lines is 0."""
+        sizes = dict.fromkeys(trade_ids, Size(0, 0))
+        query = select(lines.c.trade_id, func.sum(lines.c.payment_fen), func.sum(lines.c.quantity))
+        async with self._engine.connect() as conn:
+            for ids in chunks(conn, list(trade_ids)):
+                found = await conn.execute(query.where(lines.c.trade_id.in_(ids)).group_by(lines.c.trade_id))
+                sizes.update({tid: Size(int(amount), int(qty)) for tid, amount, qty in found.all()})
+        return sizes
 
     async def mark_ready(
         self,

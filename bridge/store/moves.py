@@ -138,6 +138,26 @@ class MoveRepository:
             )
             return moved
 
+    async def approve_over_ceiling(
+        self, line: LineRecord, *, now: datetime, actor: str, audit: AuditNote | None = None
+    ) -> bool:
+        """An admin lets a line past its ceilings: EXCEPTION → RECEIVED, planned again by the pipeline,
+        the approval kept on the line (never stopped by a ceiling again), the admin's ``audit`` entry
+        with it."""
+        async with self._engine.begin() as conn:
+            moved = await move_line(
+                conn,
+                line,
+                S.RECEIVED,
+                now=now,
+                actor=actor,
+                kind="ceiling_approved",
+                frm=(S.EXCEPTION,),
+                detail={"reason": line.reason, "amount_fen": line.payment_fen, "quantity": line.quantity},
+                sets={"reason": None, "reason_detail": None, "ceiling_approved_by": actor},
+            )
+            return await audit_move(conn, moved, audit, line, S.RECEIVED)
+
     async def resolve(
         self,
         line: LineRecord,

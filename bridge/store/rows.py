@@ -73,6 +73,7 @@ def line_record(row: RowMapping, ops: tuple[OperationRecord, ...] = ()) -> LineR
         operations=ops,
         lease_owner=row["lease_owner"],
         lease_token=row["lease_token"],
+        ceiling_approved_by=row["ceiling_approved_by"],
     )
 
 

@@ -128,6 +128,7 @@ lines = Table(
     Column("lease_owner", String(80)),
     Column("lease_until", UtcDateTime),
     Column("lease_token", Integer, nullable=False, default=0, server_default="0"),  # fencing (0003)
+    Column("ceiling_approved_by", String(80)),  # the admin who let it past its ceilings (0010)
     Column("paid_at", UtcDateTime),
     Column("applied_at", UtcDateTime),
     Column("delivered_at", UtcDateTime),

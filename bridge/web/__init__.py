@@ -30,6 +30,7 @@ from bridge.web import (
     action_views,
     admin_views,
     auth,
+    ceiling_views,
     dashboard_views,
     mapping_views,
     pages,
@@ -60,6 +61,7 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/orders/{shop}/{tid}", pages.order)
     router.add_post("/lines/{line_id}/{action}", action_views.line_action)
     reversal_views.add_routes(router)  # POST /reversals/{id}/{request|approve|reject|settle}
+    ceiling_views.add_routes(router)  # POST /ceilings/{id}/approve
     router.add_get("/mappings", mapping_views.mappings)
     router.add_get("/mappings/edit", mapping_views.edit_form)
     router.add_post("/mappings/edit", mapping_views.edit_submit)

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bridge.core.ceilings import CEILING_REASONS
 from bridge.core.inflight import may_be_applied
 from bridge.core.mapping import requires_card_no
 from bridge.core.masking import mask_text
@@ -93,12 +94,13 @@ def order_summary(states: Sequence[LineState], delivery: str) -> tuple[str, int]
 def _line_view(deps: Deps, line: LineRecord, form: CardForm | None) -> dict[str, Any]:
     """What the order page needs to know about one line beyond its record."""
     waiting = line.state is LineState.EXCEPTION
+    replannable = waiting and line.reason not in CEILING_REASONS  # above a ceiling: an admin's approval
     maybe_credited = any(may_be_applied(op.state) for op in line.operations)
     return {
         "line": line,
-        "needs_card": waiting and requires_card_no(order_line(line), deps.runtime.mappings),
+        "needs_card": replannable and requires_card_no(order_line(line), deps.runtime.mappings),
         "card_form": form if form is not None and form.line_id == line.id else None,
-        "can_retry": waiting,
+        "can_retry": replannable,
         "can_resolve": waiting,
         "can_cancel": line.state in CANCELLABLE and not maybe_credited,
         "can_reverse": line.state in CANCELLABLE and maybe_credited,

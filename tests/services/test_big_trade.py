@@ -17,6 +17,8 @@ from bridge.services.planning import plan_due
 from tests.rig import line, open_rig
 
 LINES = 10_000
+NO_CEILING = {"trade_amount_fen": 10**12, "trade_quantity": 10**9}
+"""Its 10,000 lines pass the trade's ceilings: the statements, not an admin's approval, are under test."""
 
 
 @pytest.mark.slow
@@ -24,7 +26,9 @@ LINES = 10_000
 async def test_a_ten_thousand_line_trade_is_delivered(tmp_path: Path, database: str) -> None:
     """10,000 lines go RECEIVED → … → DELIVERED, and so does their trade, through the real services."""
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    async with open_rig(tmp_path, database=database, fulfilment={"max_in_flight": 64}) as rig:
+    async with open_rig(
+        tmp_path, database=database, fulfilment={"max_in_flight": 64}, ceilings=NO_CEILING
+    ) as rig:
         [card] = (await rig.cards())[:1]
         tid = await rig.order(*(line() for _ in range(LINES)), message=card)
         await poll_all(rig.deps)

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import pytest
 import structlog
 
 from bridge.services.intake import poll_all
-from tests.rig import line
-from tests.web.conftest import Desk
+from bridge.web import make_console_app
+from tests.rig import line, open_rig
+from tests.web.conftest import ClientFactory, Desk
+from tests.web.rig import add_users, console_settings
 
 LINES = 10_000
+NO_CEILING = {"trade_amount_fen": 10**12, "trade_quantity": 10**9}
+"""Its 10,000 lines pass the trade's ceilings: the page, not an admin's approval, is under test."""
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, database: str, aiohttp_client: ClientFactory) -> AsyncIterator[Desk]:
+    """The console's desk (tests/web/conftest.py) over a bridge whose trades have no ceiling to speak of."""
+    async with open_rig(
+        tmp_path, settings_for=console_settings, database=database, ceilings=NO_CEILING
+    ) as rig:
+        await add_users(rig.deps)
+        yield Desk(rig, await aiohttp_client(make_console_app(rig.deps)))
 
 
 async def _big_order(desk: Desk) -> int:

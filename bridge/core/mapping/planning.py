@@ -37,6 +37,8 @@ class PlanReason(enum.StrEnum):
     UNMAPPED_SKU = "UNMAPPED_SKU"  # outer_sku_id missing or not in the mapping
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH"  # paid ≠ listed price × quantity
     QUANTITY_INVALID = "QUANTITY_INVALID"  # ≤ 0, or more months than the billing core sells
+    LINE_OVER_CEILING = "LINE_OVER_CEILING"  # above the line's ceiling: an admin approves (core.ceilings)
+    TRADE_OVER_CEILING = "TRADE_OVER_CEILING"  # its trade is above the trade's ceiling: likewise
 
 
 REASON_TEXT_ZH: dict[str, str] = {c.value: REASONS[c.value][0] for c in (*PlanReason, *CardReason)}

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bridge.core.ceilings import Size
 from bridge.core.models import Operation, OperationResult, Trade
 from bridge.core.reasons import Memo
 from bridge.core.records import (
@@ -26,6 +27,10 @@ class LineStorePort(Protocol):
     """Lines as work: planning (READY with its operations), claims with a lease, renewal and release."""
 
     async def trade_for_planning(self, line: LineRecord) -> Trade: ...
+
+    async def trade_sizes(self, trade_ids: Sequence[int]) -> dict[int, Size]:
+        """Each trade's lines added up (payment, quantity), by trade id, for the ceilings."""
+        ...
 
     async def mark_ready(
         self,
@@ -184,6 +189,13 @@ class MoveStorePort(Protocol):
         self, line: LineRecord, *, mapping_version: str, now: datetime, actor: str
     ) -> bool:
         """EXCEPTION → RECEIVED now that the line's SKU is mapped."""
+        ...
+
+    async def approve_over_ceiling(
+        self, line: LineRecord, *, now: datetime, actor: str, audit: AuditNote | None = None
+    ) -> bool:
+        """An admin lets a line past its ceilings: EXCEPTION → RECEIVED, the approval kept on the
+        line, the admin's ``audit`` entry in the same transaction (written only if the line moved)."""
         ...
 
     async def resolve(

@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_reverse_command(sub)
     add_reconcile_command(sub)
+    from bridge.cli.restore import add_restore_commands  # backup, recover
+
+    add_restore_commands(sub)
     return p
 
 
@@ -182,6 +185,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.reconcile import reconcile_command
 
         return await reconcile_command(args)
+    if args.command in ("backup", "recover"):
+        from bridge.cli.restore import backup_command, recover_command
+
+        return await (backup_command(args) if args.command == "backup" else recover_command(args))
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

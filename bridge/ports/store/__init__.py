@@ -24,6 +24,7 @@ from bridge.ports.store.intake import IntakeStorePort, PollerStorePort
 from bridge.ports.store.lines import LineStorePort, MoveStorePort, OperationStorePort
 from bridge.ports.store.queue import QueueStorePort
 from bridge.ports.store.reconcile import ReconcileStorePort
+from bridge.ports.store.recovery import RecoveryStorePort
 from bridge.ports.store.reversals import ReversalStorePort
 
 
@@ -72,6 +73,9 @@ class StorePort(Protocol):
     @property
     def reconcile(self) -> ReconcileStorePort: ...
 
+    @property
+    def recovery(self) -> RecoveryStorePort: ...
+
     async def database_time(self) -> datetime:
         """The database's current time: the clock every instance's leases are measured by."""
         ...
@@ -94,6 +98,7 @@ __all__ = [
     "PollerStorePort",
     "QueueStorePort",
     "ReconcileStorePort",
+    "RecoveryStorePort",
     "ReversalStorePort",
     "StorePort",
     "ViewStorePort",

@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
     )
+    tort.add_argument(
+        "--restore-at",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="back the store up at N delivered lines, restore it later in the run, then `bridge recover`",
+    )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -171,6 +178,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             billing_no_dedupe=args.billing_no_dedupe,
             push=args.push,
             reversals=args.reversals,
+            restore_at=args.restore_at,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

@@ -110,3 +110,20 @@ async def test_a_restored_backup_refuses_to_start_until_recovered(tmp_path: Path
         await runner.cleanup()
         await recover(rig.deps)
         await refuse_restored(rig.deps)  # no longer refused
+
+
+async def test_a_trade_shipped_by_hand_is_put_before_a_person_never_sent(
+    tmp_path: Path, database: str
+) -> None:
+    """Shipped in the marketplace yet unknown to the billing core: RESTORED_SHIPPED, nothing sent."""
+    async with _old_core_rig(tmp_path, database) as rig:
+        tid = await rig.planned()
+        backup = await _backup(rig, database, tmp_path / "backup")
+        await rig.deps.shops["main"].mark_delivered(tid)  # the seller ships it by hand
+        await _restore(rig, database, backup)
+        report = await recover(rig.deps)
+        rig.later(600)
+        await rig.cycle()
+        [ln] = await rig.lines(tid)
+        assert (ln.state, ln.reason, await _sends(rig, tid)) == (S.EXCEPTION, "RESTORED_SHIPPED", 0)
+        assert report.shipped_not_applied == 1

@@ -6,7 +6,8 @@ request_ids are the same, so a billing core that does not deduplicate would
 apply them again), and trades delivered since the backup are shown shipped, so
 intake would skip them. The operator runs one command after any restore and
 before any daemon starts (``refuse_restored`` makes a daemon refuse a copy made
-by ``bridge backup`` until it has run). It:
+by ``bridge backup`` until it has run). With every daemon stopped, it drops the leases the
+store holds (their holders are gone), then:
 
 1. re-reads every shop from ``since`` (the backup's time) minus the polling
    overlap, shipped trades included, and stores the trades and lines missing;
@@ -89,6 +90,7 @@ async def recover(deps: Deps, since: datetime | None = None) -> RecoveryReport:
     if start is None:
         raise ConfigError("this database carries no backup mark: give --since, the time the backup was taken")
     report = RecoveryReport(start)
+    await deps.store.recovery.drop_leases()  # held by daemons that are gone: the work is claimable now
     for shop in deps.shops:
         await _reread(deps, shop, start, report)
     while await plan_due(deps, _PLAN_PAGE) == _PLAN_PAGE:

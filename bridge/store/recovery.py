@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bridge.core.inflight import restored_marker
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
 from bridge.store.rows import load_lines_by
-from bridge.store.schema import backup_marks, lines, operations
+from bridge.store.schema import backup_marks, lines, operations, trades
 from bridge.store.transitions import Move, move_lines
 
 S = LineState
@@ -50,6 +50,18 @@ class RecoveryRepository:
         async with self._engine.begin() as conn:
             gone = await conn.execute(delete(backup_marks).where(backup_marks.c.name == _MARK))
             return bool(gone.rowcount)
+
+    async def drop_leases(self) -> int:
+        async with self._engine.begin() as conn:
+            dropped = 0
+            for table in (lines, trades):
+                gone = await conn.execute(
+                    table.update()
+                    .where(table.c.lease_owner.is_not(None))
+                    .values(lease_owner=None, lease_until=None)
+                )
+                dropped += gone.rowcount
+            return dropped
 
     async def look_up_first(self, now: datetime, actor: str) -> int:
         moving = [s.value for s in PROVISIONABLE]

@@ -127,3 +127,23 @@ async def test_a_trade_shipped_by_hand_is_put_before_a_person_never_sent(
         [ln] = await rig.lines(tid)
         assert (ln.state, ln.reason, await _sends(rig, tid)) == (S.EXCEPTION, "RESTORED_SHIPPED", 0)
         assert report.shipped_not_applied == 1
+
+
+async def test_a_line_leased_by_a_daemon_at_the_backup_is_planned_by_the_recovery(
+    tmp_path: Path, database: str
+) -> None:
+    """A line being planned when the backup was taken holds a lease of a daemon that is gone: the
+    recovery takes it over at once, so no line is left RECEIVED (to be planned later, sent unasked)."""
+    async with _old_core_rig(tmp_path, database) as rig:
+        tid = await rig.order(message=(await rig.cards())[0])
+        store = rig.deps.store
+        trade = await rig.deps.shops["main"].get_trade(tid)
+        await store.intake.save_trade("main", trade, rig.deps.clock(), "t")  # stored, not yet planned
+        leased = await store.lines.claim_lines("gone:1", rig.deps.clock(), 7200, 5, states=(S.RECEIVED,))
+        assert len(leased) == 1
+        rig.later(3600)  # the backup an hour on: the trade is older than the recovery's re-read
+        backup = await _backup(rig, database, tmp_path / "backup")
+        await _restore(rig, database, backup)
+        await recover(rig.deps)
+        [ln] = await rig.lines(tid)
+        assert (ln.state, ln.lease_owner) == (S.UNKNOWN, None)

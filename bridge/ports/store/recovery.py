@@ -17,6 +17,11 @@ class RecoveryStorePort(Protocol):
         """The recovery is done: the daemons may start (False: there was no mark)."""
         ...
 
+    async def drop_leases(self) -> int:
+        """Every daemon is stopped: the leases a restored store holds (lines', trades') belong to
+        processes that are gone; cleared so the recovery can claim the work now. How many."""
+        ...
+
     async def look_up_first(self, now: datetime, actor: str) -> int:
         """Every line still moving (READY, SUBMITTED, UNKNOWN) becomes UNKNOWN and due at ``now``,
         with no lease, and each of its parts not known applied UNKNOWN, counted as sent at ``now``

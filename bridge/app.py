@@ -17,6 +17,7 @@ from bridge.metrics import CONTENT_TYPE, BridgeMetrics
 from bridge.services.health import report as health_report
 from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.services.mappings import flag_unaudited_saves
+from bridge.services.recovery import refuse_restored
 from bridge.settings import Settings
 from bridge.web import setup_console
 from bridge.web.keys import DEPS_KEY, SETTINGS_KEY
@@ -31,6 +32,7 @@ METRICS_KEY = web.AppKey("metrics", BridgeMetrics)
 
 async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
     async with build_deps(app[SETTINGS_KEY], metrics=app[METRICS_KEY].recorder) as deps:
+        await refuse_restored(deps)  # a restored backup: `bridge recover` first
         app[DEPS_KEY] = deps
         yield
 

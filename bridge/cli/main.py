@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
     )
+    tort.add_argument(
+        "--restore-at",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="back the store up at N delivered lines, restore it later in the run, then `bridge recover`",
+    )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -112,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     add_reverse_command(sub)
     add_reconcile_command(sub)
     add_archive_command(sub)
+    from bridge.cli.restore import add_restore_commands  # backup, recover
+
+    add_restore_commands(sub)
     return p
 
 
@@ -170,6 +180,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             billing_no_dedupe=args.billing_no_dedupe,
             push=args.push,
             reversals=args.reversals,
+            restore_at=args.restore_at,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):
@@ -188,6 +199,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bridge.cli.archive import archive_command
 
         return await archive_command(args)
+    if args.command in ("backup", "recover"):
+        from bridge.cli.restore import backup_command, recover_command
+
+        return await (backup_command(args) if args.command == "backup" else recover_command(args))
     if args.command == "db":
         from bridge.cli.commands import db_upgrade
 

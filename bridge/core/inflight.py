@@ -36,6 +36,16 @@ def sent_marker(previous: dict[str, Any] | None, now: datetime) -> dict[str, Any
     return {"sent_at": now.isoformat(), "sends": sends}
 
 
+def restored_marker(result: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    """A part of a restored backup not known applied, as ``bridge recover`` leaves it at ``now``.
+
+    A call for it may have gone out after the backup (and may still land on a
+    billing core that applies late): it counts as sent at ``now``, so a "not
+    found" is trusted only after the settle time from the recovery.
+    """
+    return {**(result or {}), "sent_at": now.isoformat(), "restored_at": now.isoformat()}
+
+
 def gave_up_marker(result: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     """The part's ``result`` once the bridge stopped waiting for the answer to its last send at ``now``."""
     return {**(result or {}), "gave_up_at": now.isoformat()}

@@ -46,7 +46,8 @@ S = LineState
 
 TRANSITIONS: dict[LineState, frozenset[LineState]] = {
     S.RECEIVED: frozenset({S.READY, S.EXCEPTION, S.HELD, S.CANCELLED}),
-    S.READY: frozenset({S.READY, S.SUBMITTED, S.EXCEPTION, S.HELD, S.CANCELLED, S.RECEIVED}),
+    # READY → UNKNOWN: a restored backup (``bridge recover``): the part may have been sent since
+    S.READY: frozenset({S.READY, S.SUBMITTED, S.UNKNOWN, S.EXCEPTION, S.HELD, S.CANCELLED, S.RECEIVED}),
     S.SUBMITTED: frozenset({S.APPLIED, S.UNKNOWN, S.READY, S.EXCEPTION, S.SUBMITTED}),
     S.UNKNOWN: frozenset({S.UNKNOWN, S.SUBMITTED, S.APPLIED, S.EXCEPTION}),
     S.APPLIED: frozenset({S.DELIVERED, S.REVERSAL_PENDING}),

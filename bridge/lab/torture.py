@@ -51,6 +51,7 @@ from bridge.lab.torture_chaos import (
     restart_billing,
 )
 from bridge.lab.torture_report import format_report, progress_line, settled
+from bridge.lab.torture_restore import RestoreDrill, drill_for, forgotten, restore_line
 from bridge.lab.torture_reversals import reversal_phase
 from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
 from bridge.ports import StorePort
@@ -81,6 +82,8 @@ class TortureOptions:
     billing_no_dedupe: bool = False  # an older billing core: no request_id dedupe, slow applies
     push: bool = False  # the daemons also take the marketplace's messages (asking every second when idle)
     reversals: int = 0  # delivered lines refunded and reversed once everything settled (torture_reversals)
+    restore_at: int | None = None  # a backup at this many delivered lines, restored later (torture_restore)
+    restore_recovery: bool = True  # False: restored without `bridge recover` (the tests' proof it matters)
 
     @property
     def placement_s(self) -> float:
@@ -177,7 +180,12 @@ async def _wait_settled(
 
 
 async def _drive(
-    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: StorePort, log: ChaosLog
+    opts: TortureOptions,
+    sb: Sandboxes,
+    daemons: DaemonGroup,
+    store: StorePort,
+    log: ChaosLog,
+    drill: RestoreDrill | None = None,
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
@@ -188,14 +196,17 @@ async def _drive(
         )
         await daemons.start()
         chaos = _chaos_tasks(opts, sb, daemons, store, log)
+        backup = [asyncio.create_task(drill.take_backup(store, log))] if drill else []
         try:
             await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed)
             log.note("every order placed")
             await asyncio.gather(*chaos)
+            if drill is not None:
+                await drill.restore(store, daemons, placed, log)
         finally:
-            for task in chaos:
+            for task in chaos + backup:
                 task.cancel()
-            await asyncio.gather(*chaos, return_exceptions=True)
+            await asyncio.gather(*chaos, *backup, return_exceptions=True)
         ok = await _wait_settled(opts, store, daemons, placed, log)
         log.note("settled" if ok else "timed out waiting for every line to settle")
         extra: dict[str, Any] = {"settled": ok}
@@ -253,10 +264,12 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         members, dsn = _write_configs(sb, workdir, opts)
         daemons = DaemonGroup(members)
         store = await open_store(dsn)
+        config = members[0].config_path
+        drill = drill_for(opts.restore_at, opts.restore_recovery, store, dsn, config, sb.env())
         try:
             await refuse_used_database(store, dsn, "torture")
             try:
-                placed, extra = await _drive(opts, sb, daemons, store, log)
+                placed, extra = await _drive(opts, sb, daemons, store, log, drill)
             finally:
                 exit_codes = await daemons.close(grace_s=30.0)
             lines = await store.views.all_lines()
@@ -265,6 +278,8 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     records = extra.pop("records")
     report = verify_run(placed, records, lines, SHOP)
     report.update(extra)
+    if drill is not None:
+        report["restore"] = {**drill.figures, "forgotten": forgotten(placed, records.trades, lines)}
     report.update(
         instances=opts.instances,
         database=make_url(dsn).get_backend_name(),
@@ -290,6 +305,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         and all(report[k] == 0 for k in failures)
         and all(report.get(k, 0) == 0 for k in reversal_failures)
         and (opts.reversals == 0 or "reversals_requested" in report)
+        and (drill is None or (report["restore"]["forgotten"] == 0 and "restore_s" in report["restore"]))
     )
     (workdir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return TortureRun(report, placed, records, lines, credentials)
@@ -315,4 +331,6 @@ async def torture_command(opts: TortureOptions, as_json: bool) -> int:
         print(json.dumps({k: v for k, v in report.items() if k != "timeline"}, ensure_ascii=False))
     else:
         print(format_report(report))
+        if "restore" in report:
+            print(restore_line(report["restore"]))
     return 0 if report["ok"] else 1

@@ -28,7 +28,7 @@ import structlog
 
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent, StoreUnavailable
-from bridge.core.models import CLOSED_STATUSES, Trade
+from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, Trade
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.relisting import needs_read
 from bridge.core.states import LineState
@@ -155,7 +155,9 @@ async def release_pollers(deps: Deps) -> None:
             log.warning("poller_release_failed", shop=shop, error=str(exc), error_kind=exc.code)
 
 
-async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport) -> None:
+async def _ingest_page(
+    deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport, take_shipped: bool = False
+) -> None:
     """Read a page of trades a few at a time, store them in one transaction, plan their new lines
     together. A bad trade is recorded, never raised; the first transient error stops the poll."""
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
@@ -166,7 +168,12 @@ async def _ingest_page(deps: Deps, shop: str, tids: list[int], known: set[int], 
 
     page = []
     for trade in await asyncio.gather(*(read(tid) for tid in tids)):
-        if trade is not None and not _skipped(shop, trade, trade.tid in known, report):
+        if trade is None:
+            continue
+        # a recovery's re-read (``bridge.services.recovery``) also takes shipped trades the store does
+        # not know: after a restore they may be ones the bridge delivered since the backup
+        kept = trade.tid in known or (take_shipped and trade.status in SHIPPED_STATUSES)
+        if not _skipped(shop, trade, kept, report):
             page.append(trade)
     received: list[tuple[Trade | None, LineRecord]] = []
     for trade, stored in await _save_page(deps, shop, page, report):
@@ -224,15 +231,22 @@ def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
 
 
 async def ingest_tids(
-    deps: Deps, shop: str, tids: list[int], report: PollReport, *, known: set[int] | None = None
+    deps: Deps,
+    shop: str,
+    tids: list[int],
+    report: PollReport,
+    *,
+    known: set[int] | None = None,
+    take_shipped: bool = False,
 ) -> None:
     """Read these trades in full and store them a page at a time; a bad trade is recorded, never
     raised (it is in ``report.failed``); a transient error is raised. ``known``: the tids the store
-    already holds, when the caller has them."""
+    already holds, when the caller has them; ``take_shipped``: shipped trades the store does not
+    know are stored too (a recovery's re-read)."""
     if known is None:
         known = set(await deps.store.intake.known_versions(shop, tids))
     for at in range(0, len(tids), _PAGE):
-        await _ingest_page(deps, shop, tids[at : at + _PAGE], known, report)
+        await _ingest_page(deps, shop, tids[at : at + _PAGE], known, report, take_shipped)
 
 
 async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: Awaitable[_T]) -> _T | None:

@@ -4,9 +4,10 @@
 ``MappingDir`` implements ``bridge.ports.MappingFilesPort``.
 """
 
+from bridge.store.backup import backup_database, restore_database
 from bridge.store.engine import open_store
 from bridge.store.mapping_files import MappingDir
 from bridge.store.migrate import head_revision
 from bridge.store.sql_store import SqlStore
 
-__all__ = ["MappingDir", "SqlStore", "head_revision", "open_store"]
+__all__ = ["MappingDir", "SqlStore", "backup_database", "head_revision", "open_store", "restore_database"]

@@ -8,6 +8,8 @@
 - ``memos``    seller memos waiting to be written (unique shop + tid + key)
 - ``reversals`` one row per operation part a decided reversal undoes (unique request_id), migration 0006
 - ``reconcile_runs`` / ``reconcile_rows``  a day's three-way reconciliation and its disagreements
+- ``backup_marks`` a copy made by ``bridge backup`` says so (migration 0012): a daemon refuses it until
+  ``bridge recover`` has run
 
 ``insert_ignore`` is how every repository relies on these constraints.
 """
@@ -271,6 +273,15 @@ reconcile_rows = Table(
     Column("first_seen_at", UtcDateTime, nullable=False),
     Column("cleared_at", UtcDateTime),  # not found by the day's latest run
     UniqueConstraint("run_id", "key", name="uq_reconcile_rows_run_key"),
+)
+
+# a backup made by ``bridge backup`` carries one row here (migration 0012_restore_mark); the live
+# database never does. ``bridge run`` refuses a database holding it; ``bridge recover`` removes it.
+backup_marks = Table(
+    "backup_marks",
+    metadata,
+    Column("name", String(16), primary_key=True),  # "backup"
+    Column("taken_at", UtcDateTime, nullable=False),  # the database's time when the copy started
 )
 
 

@@ -27,6 +27,7 @@ from bridge.store.operations import OperationRepository
 from bridge.store.poller import PollerRepository
 from bridge.store.queue import QueueRepository
 from bridge.store.reconcile import ReconcileRepository
+from bridge.store.recovery import RecoveryRepository
 from bridge.store.retention import RetentionRepository
 from bridge.store.reversals import ReversalRepository
 from bridge.store.views import ViewRepository
@@ -52,6 +53,7 @@ class SqlStore:
         self.accounts: ports.AccountStorePort = AccountRepository(engine)
         self.reconcile: ports.ReconcileStorePort = ReconcileRepository(engine)
         self.retention: ports.RetentionStorePort = RetentionRepository(engine)
+        self.recovery: ports.RecoveryStorePort = RecoveryRepository(engine)
         self._writes = count_writes(engine)
 
     async def database_time(self) -> datetime:

@@ -24,6 +24,7 @@ from bridge.ports.store.intake import IntakeStorePort, PollerStorePort
 from bridge.ports.store.lines import LineStorePort, MoveStorePort, OperationStorePort
 from bridge.ports.store.queue import QueueStorePort
 from bridge.ports.store.reconcile import ReconcileStorePort
+from bridge.ports.store.recovery import RecoveryStorePort
 from bridge.ports.store.retention import ArchiveKind, RetentionStorePort
 from bridge.ports.store.reversals import ReversalStorePort
 
@@ -76,6 +77,9 @@ class StorePort(Protocol):
     @property
     def retention(self) -> RetentionStorePort: ...
 
+    @property
+    def recovery(self) -> RecoveryStorePort: ...
+
     async def database_time(self) -> datetime:
         """The database's current time: the clock every instance's leases are measured by."""
         ...
@@ -99,6 +103,7 @@ __all__ = [
     "PollerStorePort",
     "QueueStorePort",
     "ReconcileStorePort",
+    "RecoveryStorePort",
     "RetentionStorePort",
     "ReversalStorePort",
     "StorePort",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from bench.fleet import Fleet
 from bridge.core.states import BUSY
@@ -81,7 +82,7 @@ def rss_figures(drain: Drain) -> dict[str, float]:
     return {"peak": round(max(last.peak_rss_mb, last.rss_mb), 1), "end": round(last.rss_mb, 1)}
 
 
-def backlog_figures(drain: Drain, lines: int, started: float) -> dict[str, float | None]:
+def backlog_figures(drain: Drain, lines: int, started: float) -> dict[str, Any]:
     """The rss cell's memory story: idle (the first sample, before the first poll has grown it),
     when intake had stored every line and the memory then, and the largest sample after that.
 
@@ -96,4 +97,14 @@ def backlog_figures(drain: Drain, lines: int, started: float) -> dict[str, float
         "stored_all_s": None if stored is None else round(stored.t - started, 1),
         "at_stored_all": None if stored is None else round(stored.rss_mb, 1),
         "peak_after_stored": round(max(after), 1) if after else None,
+        "by_minute": _by_minute(drain.samples, started),
     }
+
+
+def _by_minute(samples: list[Sample], started: float) -> list[tuple[int, int, float]]:
+    """(seconds, lines stored, RSS MB) once a minute: flat or growing, and against what was stored."""
+    out: list[tuple[int, int, float]] = []
+    for s in samples:
+        if not out or s.t - started >= out[-1][0] + 60:
+            out.append((int(s.t - started), s.stored, round(s.rss_mb, 1)))
+    return out

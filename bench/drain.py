@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.cells import Cell
 from bench.rig import backlog, cell_rig, per_line, per_trade
-from bench.watch import Drain, rss_figures, steady, watch
+from bench.watch import Drain, backlog_figures, rss_figures, steady, watch
 from bridge.lab.scenario import place_paid_in_bulk
 from bridge.settings import POLL_INTERVAL_WITH_PUSH_S, PollingSettings
 
@@ -81,6 +81,8 @@ async def run_drain(cell: Cell) -> dict[str, Any]:
             "market_calls_per_trade": per_trade(calls_before, calls_after, len(orders)),
         }
         figures["rss_mb"] = rss_figures(drain)
+        if big:
+            figures["rss_mb"] |= backlog_figures(drain, lines, started)
         if not big:  # reading back 100,000 trades from the sandboxes would take longer than it tells
             report = await rig.verify(orders)
             figures.update(duplicates=report["duplicates"], lost=report["lost"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from bench.fleet import Fleet
 from bridge.core.states import BUSY
@@ -21,6 +22,7 @@ from bridge.ports import StorePort
 class Sample:
     t: float  # monotonic seconds
     settled: int  # lines stored and at rest
+    stored: int  # lines stored, whatever their state
     cpu_s: float  # every daemon's CPU seconds so far
     rss_mb: float  # the largest daemon's resident memory
     peak_rss_mb: float  # the largest daemon's peak resident memory so far
@@ -32,9 +34,12 @@ class Drain:
     done: bool  # every line settled (False: stopped at the time limit)
 
 
+def _stored(counts: dict[str, int]) -> int:
+    return sum(v for k, v in counts.items() if not k.startswith("_"))
+
+
 def _at_rest(counts: dict[str, int]) -> int:
-    stored = sum(v for k, v in counts.items() if not k.startswith("_"))
-    return stored - sum(counts.get(s.value, 0) for s in BUSY)
+    return _stored(counts) - sum(counts.get(s.value, 0) for s in BUSY)
 
 
 async def watch(store: StorePort, daemons: Fleet, lines: int, limit_s: float, every_s: float = 1.0) -> Drain:
@@ -44,7 +49,9 @@ async def watch(store: StorePort, daemons: Fleet, lines: int, limit_s: float, ev
     while True:
         counts = await store.views.progress()
         rss, peak = (max(daemons.rss_mb(field), default=0.0) for field in ("VmRSS", "VmHWM"))
-        samples.append(Sample(time.monotonic(), _at_rest(counts), daemons.cpu_s(), rss, peak))
+        samples.append(
+            Sample(time.monotonic(), _at_rest(counts), _stored(counts), daemons.cpu_s(), rss, peak)
+        )
         if settled(counts, lines):
             return Drain(samples, True)
         if time.monotonic() >= deadline:
@@ -73,3 +80,31 @@ def rss_figures(drain: Drain) -> dict[str, float]:
     """The largest daemon's resident memory in MB: its peak during the cell, and at the end."""
     last = drain.samples[-1]
     return {"peak": round(max(last.peak_rss_mb, last.rss_mb), 1), "end": round(last.rss_mb, 1)}
+
+
+def backlog_figures(drain: Drain, lines: int, started: float) -> dict[str, Any]:
+    """The rss cell's memory story: idle (the first sample, before the first poll has grown it),
+    when intake had stored every line and the memory then, and the largest sample after that.
+
+    A daemon that grows while it lists and stores the backlog peaks before ``stored_all_s``; one
+    that grows while it provisions keeps climbing after it (``peak_after_stored`` against ``end``).
+    """
+    first = drain.samples[0]
+    stored = next((s for s in drain.samples if s.stored >= lines), None)
+    after = [s.rss_mb for s in drain.samples if stored is not None and s.t >= stored.t]
+    return {
+        "idle": round(first.rss_mb, 1),
+        "stored_all_s": None if stored is None else round(stored.t - started, 1),
+        "at_stored_all": None if stored is None else round(stored.rss_mb, 1),
+        "peak_after_stored": round(max(after), 1) if after else None,
+        "by_minute": _by_minute(drain.samples, started),
+    }
+
+
+def _by_minute(samples: list[Sample], started: float) -> list[tuple[int, int, float]]:
+    """(seconds, lines stored, RSS MB) once a minute: flat or growing, and against what was stored."""
+    out: list[tuple[int, int, float]] = []
+    for s in samples:
+        if not out or s.t - started >= out[-1][0] + 60:
+            out.append((int(s.t - started), s.stored, round(s.rss_mb, 1)))
+    return out

@@ -11,18 +11,19 @@ Signing, HTTP and error mapping live in ``transport``; wire parsing in
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import aiohttp
 import structlog
 
+from adapters.taobao.listing import LIST_METHOD, list_pages
 from adapters.taobao.messages import parse_confirmed, parse_consumed
 from adapters.taobao.signing import format_timestamp
 from adapters.taobao.transport import Sleep, TopTransport
-from adapters.taobao.wire import DATA_INVALID, parse_list_page, parse_shipping, parse_time, parse_trade
+from adapters.taobao.wire import DATA_INVALID, parse_shipping, parse_time, parse_trade
 from bridge.core.errors import Permanent, Retryable
 from bridge.core.models import (
     SHIPPED_STATUSES,
@@ -63,7 +64,6 @@ _RECHECK_SUB_CODES = frozenset(
 )
 _SHIPPED_SUB_CODE = "isv.logistics-dummy-service-error:B27"
 _FEATURE_SEPARATORS = frozenset(",|;")
-_MAX_PASSES = 4
 CONSUME_QUANTITY = (10, 200)
 """How many messages one consume may ask for (taobao-top.md §4.3)."""
 CONFIRM_MAX_IDS = 200
@@ -159,16 +159,16 @@ class TaobaoClient:
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
 
     async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid.
+        """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid
+        (the latest read of each): ``list_pages`` gathered."""
+        found: dict[int, TradeSummary] = {}
+        async for page in self.list_pages(start, end):
+            _keep_latest(found, page)
+        return sorted(found.values(), key=lambda s: (s.modified, s.tid))
 
-        Learns ``total_results`` first, then reads pages from the last one
-        backwards, so a trade modified while we page can only repeat, never
-        hide another. But a trade that leaves the window while a late-visible
-        one enters it shifts a row into a page already read with the total
-        unchanged: so a window of several pages is read again until a pass
-        finds nothing new (one page is one consistent answer and needs no
-        second pass), and again whenever more trades arrived meanwhile.
-        """
+    def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
+        """Every trade modified in ``[start, end]`` (≤ 1 day), a page at a time as it is read
+        (``listing``: backwards, again until a pass finds nothing new)."""
         _check_window(start, end)
         query = {
             "fields": LIST_FIELDS,
@@ -177,46 +177,7 @@ class TaobaoClient:
             "end_modified": format_timestamp(end),
             "use_has_next": False,
         }
-        found: dict[int, TradeSummary] = {}
-        for _ in range(_MAX_PASSES):
-            known = len(found)
-            total = await self._count(query, found)
-            seen_total = await self._read_backwards(query, total, found)
-            if seen_total > total:
-                _log.info("taobao_list_grew", expected=total, seen=seen_total)
-            elif total <= self._page_size or (known and len(found) == known):
-                break
-        return sorted(found.values(), key=lambda s: (s.modified, s.tid))
-
-    async def _page(
-        self, query: dict[str, object], page_no: int, page_size: int
-    ) -> tuple[int, list[TradeSummary]]:
-        payload = await self._top.call(
-            "taobao.trades.sold.increment.get", {**query, "page_no": page_no, "page_size": page_size}
-        )
-        page = parse_list_page(payload)
-        for problem in page.problems:
-            _log.error("taobao_list_entry_unreadable", problem=problem)
-        if page.total_results is None:
-            raise Permanent("trade list: field total_results: missing", code=DATA_INVALID)
-        return page.total_results, page.trades
-
-    async def _count(self, query: dict[str, object], found: dict[int, TradeSummary]) -> int:
-        """``total_results`` from a one-row page (the row is kept: it may leave the window)."""
-        total, trades = await self._page(query, 1, 1)
-        _keep_latest(found, trades)
-        return total
-
-    async def _read_backwards(
-        self, query: dict[str, object], total: int, found: dict[int, TradeSummary]
-    ) -> int:
-        """Pages ``N..1`` into ``found``; the largest total seen meanwhile."""
-        seen_total = total
-        for page_no in range(math.ceil(total / self._page_size), 0, -1):
-            page_total, trades = await self._page(query, page_no, self._page_size)
-            seen_total = max(seen_total, page_total)
-            _keep_latest(found, trades)
-        return seen_total
+        return list_pages(partial(self._top.call, LIST_METHOD), query, self._page_size)
 
     async def get_trade(self, tid: int) -> Trade:
         """The full trade (``taobao.trade.fullinfo.get``)."""

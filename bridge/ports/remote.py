@@ -8,7 +8,7 @@ errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -31,6 +31,12 @@ class MarketplacePort(Protocol):
 
     async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
         """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), all pages."""
+        ...
+
+    def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
+        """The same trades a page at a time, each page handed out as soon as it is read (the next
+        is not asked for before the caller is done with this one). A trade may come again in a
+        later page (a re-read of the window); the caller keeps the last word (``needs_read``)."""
         ...
 
     async def get_trade(self, tid: int) -> Trade:

@@ -1,9 +1,10 @@
 """Intake: poll the marketplace for modified trades, read each in full, store it.
 
 ``poll_once`` reads every window from the watermark (minus an overlap) to the
-moment the poll started, stores each trade (unique per shop + tid + oid, so a
-re-read changes nothing), lets refunds and closures act on stored lines, and
-plans new lines. The watermark moves only after the whole range was stored.
+moment the poll started, storing each listed page (unique per shop + tid + oid,
+so a re-read changes nothing; refunds and closures act, new lines are planned)
+before the next is asked for: a backlog costs the memory of one page. The
+watermark moves only after the whole range was stored.
 One instance polls a shop at a time: ``poll_once`` first takes the shop's
 poller lease (skipping the shop when another instance holds it), and the
 watermark save is fenced by the lease's token, so a poller paused past its
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -28,7 +30,7 @@ import structlog
 
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent, StoreUnavailable
-from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, Trade
+from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, Trade, TradeSummary
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.relisting import needs_read
 from bridge.core.states import LineState
@@ -133,16 +135,23 @@ async def _read_windows(
         initial_lookback=timedelta(seconds=polling.initial_lookback_s),
     ):
         report.windows += 1
-        summaries = await deps.shops[shop].list_modified(start, end)
-        report.seen += len(summaries)
-        known = await deps.store.intake.known_versions(shop, [s.tid for s in summaries])
-        fresh: dict[int, None] = {}  # in order, each once
-        for summary in summaries:
-            if needs_read(known.get(summary.tid), summary):
-                fresh[summary.tid] = None
-            else:
-                report.unchanged += 1  # re-listed (the overlap, our own writes), nothing new: no full read
-        await ingest_tids(deps, shop, list(fresh), report, known=set(known))
+        async with aclosing(deps.shops[shop].list_pages(start, end)) as pages:
+            async for summaries in pages:
+                await _store_listed(deps, shop, summaries, report)
+
+
+async def _store_listed(deps: Deps, shop: str, summaries: list[TradeSummary], report: PollReport) -> None:
+    """One listed page, stored before the next is asked for; the watermark stays (a poll stopped
+    after it lists the window again, and what it stored is stored once: insert-or-ignore)."""
+    report.seen += len(summaries)
+    known = await deps.store.intake.known_versions(shop, [s.tid for s in summaries])
+    fresh: dict[int, None] = {}  # in order, each once
+    for summary in summaries:
+        if needs_read(known.get(summary.tid), summary):
+            fresh[summary.tid] = None
+        else:
+            report.unchanged += 1  # re-listed (the overlap, our own writes), nothing new: no full read
+    await ingest_tids(deps, shop, list(fresh), report, known=set(known))
 
 
 async def release_pollers(deps: Deps) -> None:

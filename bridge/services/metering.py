@@ -13,7 +13,7 @@ backlog is read from these (full batches, consumed minus confirmed).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -141,6 +141,16 @@ class MeteredMarketplace:
 
     async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
         return await self._counted("list_modified", self._inner.list_modified(start, end))
+
+    async def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
+        """Counted once per listing, as ``list_modified``: ok once every page was read, or how it failed."""
+        try:
+            async for page in self._inner.list_pages(start, end):
+                yield page
+        except Exception as exc:  # counted and re-raised, nothing handled; a caller's early stop is not
+            self._metrics.marketplace_call("list_modified", outcome_of(exc))
+            raise
+        self._metrics.marketplace_call("list_modified", "ok")
 
     async def get_trade(self, tid: int) -> Trade:
         return await self._counted("get_trade", self._inner.get_trade(tid))

@@ -51,7 +51,7 @@ def test_one_small_cell_prints_its_figures_as_json() -> None:
 
 
 def _samples(*rows: tuple[float, int, float]) -> list[Sample]:
-    return [Sample(t, n, cpu, 50.0, 60.0) for t, n, cpu in rows]
+    return [Sample(t, n, n, cpu, 50.0, 60.0) for t, n, cpu in rows]
 
 
 def test_steady_rate_leaves_out_start_and_tail() -> None:

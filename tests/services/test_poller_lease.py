@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -41,13 +42,14 @@ class _Gate:
         self.entered = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
+    async def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
         self.listings += 1
         found = await self._real.list_modified(start, end)
         if self.hold:
             self.entered.set()
             await self.release.wait()
-        return found
+        if found:
+            yield found
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

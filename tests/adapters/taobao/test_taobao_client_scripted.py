@@ -215,3 +215,35 @@ async def test_list_reads_again_when_a_trade_slipped_between_pages(scripted: Sta
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
     found = await client.list_modified(start, start.replace(hour=12))
     assert sorted(s.tid for s in found) == [101, 102, 103, 104, 105]
+
+
+def _rows_newest_first(rows: list[int]) -> Script:
+    def script(form: dict[str, str]) -> Answer:
+        page, size = int(form["page_no"]), int(form["page_size"])
+        trades = [
+            {"tid": t, "status": "WAIT_SELLER_SEND_GOODS", "modified": "2024-05-01 12:00:00"}
+            for t in rows[(page - 1) * size : page * size]
+        ]
+        return 200, {"total_results": len(rows), "trades": trades}
+
+    return script
+
+
+async def test_list_pages_hands_out_each_page_before_asking_for_the_next(scripted: StartScripted) -> None:
+    """The oldest page comes first, read alone (after the count): the caller can store it before
+    the marketplace is asked for another."""
+    top, client = await scripted(_rows_newest_first([105, 104, 103, 102, 101]))
+    start = datetime(2024, 5, 1, 11, tzinfo=CST)
+    pages = client.list_pages(start, start.replace(hour=12))
+    first = await anext(pages)
+    assert [s.tid for s in first] == [101]
+    assert [(r["page_no"], r["page_size"]) for r in top.requests] == [("1", "1"), ("3", "2")]
+    await pages.aclose()
+
+
+async def test_list_pages_hands_out_each_trade_once_across_passes(scripted: StartScripted) -> None:
+    """A second pass over the window (several pages) hands out nothing already handed out unchanged."""
+    _, client = await scripted(_rows_newest_first([105, 104, 103, 102, 101]))
+    start = datetime(2024, 5, 1, 11, tzinfo=CST)
+    handed = [s.tid async for page in client.list_pages(start, start.replace(hour=12)) for s in page]
+    assert sorted(handed) == [101, 102, 103, 104, 105]

@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
         help="then refund this many delivered lines and reverse them under the faults (default 10; 0: none)",
     )
     tort.add_argument(
+        "--store-faults",
+        action="store_true",
+        help="mid-run the database turns read-only, refuses connections, fills up (each ~15 s)",
+    )
+    tort.add_argument(
         "--billing-no-dedupe",
         action="store_true",
         help="an older billing core: request_ids not deduplicated, 5%% of applies land after the timeout",
@@ -181,6 +186,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             push=args.push,
             reversals=args.reversals,
             restore_at=args.restore_at,
+            store_faults=args.store_faults,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

@@ -19,7 +19,8 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from bridge.lab.sandboxes import (
     to_toml,
 )
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
+from bridge.lab.store_faults import FAULT_KINDS
 from bridge.lab.torture_chaos import (
     TORTURE_BILLING,
     TORTURE_MARKET,
@@ -53,6 +55,14 @@ from bridge.lab.torture_chaos import (
 from bridge.lab.torture_report import format_report, progress_line, settled
 from bridge.lab.torture_restore import RestoreDrill, drill_for, forgotten, restore_line
 from bridge.lab.torture_reversals import reversal_phase
+from bridge.lab.torture_store_faults import (
+    FAILING_S,
+    FaultGround,
+    FaultPlan,
+    fault_ground,
+    reconcile_today,
+    store_fault_phase,
+)
 from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
 from bridge.ports import StorePort
 from bridge.services.mappings import load_mapping_set
@@ -84,6 +94,8 @@ class TortureOptions:
     reversals: int = 0  # delivered lines refunded and reversed once everything settled (torture_reversals)
     restore_at: int | None = None  # a backup at this many delivered lines, restored later (torture_restore)
     restore_recovery: bool = True  # False: restored without `bridge recover` (the tests' proof it matters)
+    store_faults: bool = False  # the database read-only, refusing, full, in turn (torture_store_faults)
+    store_fault_s: float = 15.0  # how long each store fault is held (at least)
 
     @property
     def placement_s(self) -> float:
@@ -125,6 +137,8 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
         # twice, which on two shared cores slows the run past its timeout: push is an option
         config["push"] = {"enabled": opts.push, "idle_sleep_s": TORTURE_PUSH_IDLE_S}
         config["reversal"] = {"interval_s": 1.0}  # decided reversals performed (and resumed) every second
+        if opts.store_faults:
+            config["store"] = {"failing_s": FAILING_S}
         path = workdir / ("bridge.toml" if n == 1 else f"bridge-{n}.toml")
         path.write_text(to_toml(config), encoding="utf-8")
         health = f"http://127.0.0.1:{port}/healthz"
@@ -134,7 +148,12 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
 
 
 def _chaos_tasks(
-    opts: TortureOptions, sb: Sandboxes, daemons: DaemonGroup, store: StorePort, log: ChaosLog
+    opts: TortureOptions,
+    sb: Sandboxes,
+    daemons: DaemonGroup,
+    store: StorePort,
+    log: ChaosLog,
+    store_faults: FaultPlan | None,
 ) -> list[asyncio.Task[None]]:
     """The disturbances, each drawing from its own seeded stream (their timings do not mix)."""
     span = opts.placement_s
@@ -152,6 +171,9 @@ def _chaos_tasks(
         capacity = billing_capacity(sb.billing.sandbox.knobs, in_flight=in_flight)
         closed = maintenance_window(sb, store, 0.6 * span, window, log, capacity)
         tasks.append(asyncio.create_task(closed))
+    if store_faults:
+        phase = store_fault_phase(store_faults, daemons, log, 0.2 * span, opts.store_fault_s)
+        tasks.append(asyncio.create_task(phase))
     return tasks
 
 
@@ -185,6 +207,7 @@ async def _drive(
     daemons: DaemonGroup,
     store: StorePort,
     log: ChaosLog,
+    store_faults: FaultPlan | None,
     drill: RestoreDrill | None = None,
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
@@ -195,7 +218,7 @@ async def _drive(
             opts.seed,
         )
         await daemons.start()
-        chaos = _chaos_tasks(opts, sb, daemons, store, log)
+        chaos = _chaos_tasks(opts, sb, daemons, store, log, store_faults)
         backup = [asyncio.create_task(drill.take_backup(store, log))] if drill else []
         try:
             await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed)
@@ -210,6 +233,8 @@ async def _drive(
         ok = await _wait_settled(opts, store, daemons, placed, log)
         log.note("settled" if ok else "timed out waiting for every line to settle")
         extra: dict[str, Any] = {"settled": ok}
+        if ok and (store_faults or drill is not None):  # a bad day ends reconciled
+            extra["reconcile"] = await reconcile_today(daemons.members[0].config_path, sb.env())
         if ok and opts.reversals > 0:
             extra.update(
                 await reversal_phase(
@@ -229,6 +254,11 @@ async def _drive(
         extra["faults"] = await faults_injected(http, sb)
         extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url)
     return placed, extra
+
+
+def _fault_ground(opts: TortureOptions, workdir: Path) -> AbstractAsyncContextManager[FaultGround | None]:
+    """With ``--store-faults``, the database the faults can be made on; else nothing."""
+    return fault_ground(workdir, opts.database) if opts.store_faults else nullcontext()
 
 
 def _worst(codes: list[int | None]) -> int | None:
@@ -254,22 +284,30 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="bridge-torture-"))
     log = ChaosLog()
     credentials = Credentials.random()
-    async with running_sandboxes(
-        seed=opts.seed,
-        market_knobs=TORTURE_MARKET if opts.faults else None,
-        billing_knobs=_billing_knobs(opts),
-        ledger_path=workdir / "billing-ledger.jsonl",
-        credentials=credentials,
-    ) as sb:
-        members, dsn = _write_configs(sb, workdir, opts)
+    async with (
+        running_sandboxes(
+            seed=opts.seed,
+            market_knobs=TORTURE_MARKET if opts.faults else None,
+            billing_knobs=_billing_knobs(opts),
+            ledger_path=workdir / "billing-ledger.jsonl",
+            credentials=credentials,
+        ) as sb,
+        _fault_ground(opts, workdir) as ground,
+    ):
+        members, dsn = _write_configs(
+            sb, workdir, replace(opts, database=ground.daemon_dsn) if ground else opts
+        )
         daemons = DaemonGroup(members)
+        dsn = ground.harness_dsn if ground else dsn
         store = await open_store(dsn)
         config = members[0].config_path
         drill = drill_for(opts.restore_at, opts.restore_recovery, store, dsn, config, sb.env())
         try:
             await refuse_used_database(store, dsn, "torture")
             try:
-                placed, extra = await _drive(opts, sb, daemons, store, log, drill)
+                placed, extra = await _drive(
+                    opts, sb, daemons, store, log, ground.plan(daemons, store) if ground else None, drill
+                )
             finally:
                 exit_codes = await daemons.close(grace_s=30.0)
             lines = await store.views.all_lines()
@@ -298,6 +336,8 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         workdir=str(workdir),
         log=str(workdir / "bridge.log"),
     )
+    if opts.store_faults:
+        report.update(store_faults=log.store_faults, store_failing_s=FAILING_S)
     failures = ("duplicates", "lost", "wrong_reason", "bad_without_memo", "bad_delivered")
     reversal_failures = ("double_reversals", "reversals_lost", "reversals_unasked")  # with --reversals
     report["ok"] = (
@@ -306,6 +346,8 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         and all(report.get(k, 0) == 0 for k in reversal_failures)
         and (opts.reversals == 0 or "reversals_requested" in report)
         and (drill is None or (report["restore"]["forgotten"] == 0 and "restore_s" in report["restore"]))
+        and (not opts.store_faults or len(log.store_faults) == len(FAULT_KINDS))
+        and ("reconcile" not in report or report["reconcile"].get("disagreements") == 0)
     )
     (workdir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return TortureRun(report, placed, records, lines, credentials)

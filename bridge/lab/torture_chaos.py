@@ -21,6 +21,7 @@ import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
 from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
+from bridge.core.errors import StoreUnavailable
 from bridge.core.states import IN_FLIGHT, PROVISIONED
 from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.sandboxes import Sandboxes
@@ -53,6 +54,7 @@ class ChaosLog:
     kills_mid_call: int = 0
     rate_limit_bursts: int = 0
     outage: dict[str, Any] = field(default_factory=dict)
+    store_faults: list[dict[str, Any]] = field(default_factory=list)  # with --store-faults
 
     def note(self, what: str) -> None:
         self.events.append((round(time.monotonic() - self.started, 2), what))
@@ -87,7 +89,10 @@ async def kill_loop(
 
 async def _mid_call(sb: Sandboxes, store: StorePort) -> tuple[int, int]:
     """(lines SUBMITTED in the store, calls the billing core is handling) right now."""
-    submitted = (await store.views.state_counts()).get("SUBMITTED", 0)
+    try:
+        submitted = (await store.views.state_counts()).get("SUBMITTED", 0)
+    except StoreUnavailable:  # the database is down for the torture too (--store-faults)
+        submitted = 0
     return submitted, sum(sb.billing.sandbox.in_flight.values())
 
 
@@ -130,7 +135,12 @@ async def restart_billing(sb: Sandboxes, after_s: float, down_s: float, log: Cha
 
 
 async def _counts(store: StorePort) -> tuple[int, int]:
-    counts = await store.views.state_counts()
+    while True:
+        try:
+            counts = await store.views.state_counts()
+            break
+        except StoreUnavailable:  # the database is down for the torture too (--store-faults)
+            await asyncio.sleep(0.5)
     return sum(counts.get(s.value, 0) for s in IN_FLIGHT), sum(counts.get(s.value, 0) for s in PROVISIONED)
 
 

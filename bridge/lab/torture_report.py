@@ -62,6 +62,19 @@ def _reversals(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _seconds(values: list[float]) -> str:
+    return ", ".join(f"{v} s" for v in values)
+
+
+def _store_faults(r: dict[str, Any]) -> list[str]:
+    return [
+        f"store fault {f['fault']} at {f['at_s']} s for {f['held_s']} s: /healthz 503 "
+        f"{_seconds(f['health_503_s'])} · no answer {_seconds(f['health_silent_s'])} · "
+        f"codes {', '.join(f['codes']) or '-'} · healthy {f['healthy_after_lift_s']} s after the lift"
+        for f in r.get("store_faults", [])
+    ]
+
+
 def format_report(r: dict[str, Any]) -> str:
     lat = r["latency_ms"]
     verdict = "OK" if r["ok"] else "FAILED"
@@ -78,6 +91,7 @@ def format_report(r: dict[str, Any]) -> str:
             *_reversals(r),
             _faults(r["faults"]),
             _outage(r["outage"]),
+            *_store_faults(r),
             f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']} · "
             f"max {lat['max']}",
             f"log: {r['log']}",

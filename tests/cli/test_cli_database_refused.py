@@ -9,7 +9,8 @@ from pathlib import Path
 
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.sandboxes import to_toml
-from tests.store.test_store_healing import fill, tiny_disk
+from bridge.lab.store_faults import fill
+from tests.store.test_store_healing import tiny_disk
 
 __all__ = ["tiny_disk"]  # the fixture, used here by name
 

@@ -4,7 +4,8 @@ One drill per engine (module fixtures). PostgreSQL: a fresh database of the
 shared test server is turned read-only the way a failover does it
 (``default_transaction_read_only`` for new sessions, the old sessions ended).
 SQLite: its file sits on a small tmpfs of its own (mounted as root), filled to
-the last byte. Orders are placed and delivered before, more during the fault;
+the last byte. Both faults are ``bridge.lab.store_faults``'s, as the torture makes them.
+Orders are placed and delivered before, more during the fault;
 ``/healthz`` is polled until it answers 503; the fault is lifted (writable
 again, the filler file removed; nothing else is touched: no restart, no session
 ended); ``/healthz`` is polled until it answers 200, and every order must be
@@ -14,27 +15,25 @@ delivered exactly once. The seconds each took are printed.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy.engine.url import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.sandboxes import running_sandboxes
 from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
+from bridge.lab.store_faults import PgReadOnly, SqliteFull, StoreFault, mounted_tmpfs
 from bridge.lab.torture_report import settled
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import MappingDir
-from tests.databases import PG_DSN, postgresql_database
+from tests.databases import postgresql_database
 from tests.lab.conftest import Daemon, running_daemon, wait_for
-from tests.store.test_store_healing import fill, mounted_tmpfs, set_read_only
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -73,46 +72,7 @@ async def place_numbered(
     return [await place_order(http, url, maker.make(n)) for n in ns]
 
 
-class _Fault(Protocol):
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-@dataclass
-class _ReadOnly:
-    """The PostgreSQL database turned read-only, and back."""
-
-    dsn: str
-
-    async def _set(self, on: bool) -> None:
-        admin = create_async_engine(PG_DSN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        try:
-            await set_read_only(admin, str(make_url(self.dsn).database), on)
-        finally:
-            await admin.dispose()
-
-    async def start(self) -> None:
-        await self._set(True)
-
-    async def stop(self) -> None:
-        await self._set(False)
-
-
-@dataclass
-class _FullDisk:
-    """The SQLite file's disk filled to the last byte, and the filler removed."""
-
-    disk: Path
-
-    async def start(self) -> None:
-        fill(self.disk)
-
-    async def stop(self) -> None:
-        (self.disk / "filler").unlink()
-
-
-async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
+async def _drill(workdir: Path, database: str, fault: StoreFault) -> Drill:
     async with (
         running_sandboxes(seed=7) as sb,
         aiohttp.ClientSession() as http,
@@ -149,12 +109,14 @@ async def _drill(workdir: Path, database: str, fault: _Fault) -> Drill:
 
 async def _on_postgresql(workdir: Path) -> Drill:
     async with postgresql_database() as dsn:
-        return await _drill(workdir, dsn, _ReadOnly(dsn))
+        return await _drill(workdir, dsn, PgReadOnly(dsn))
 
 
 def _on_sqlite(workdir: Path) -> Drill:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
     with mounted_tmpfs(workdir / "disk", "16m") as disk:
-        return asyncio.run(_drill(workdir, f"sqlite+aiosqlite:///{disk / 'bridge.sqlite'}", _FullDisk(disk)))
+        return asyncio.run(_drill(workdir, f"sqlite+aiosqlite:///{disk / 'bridge.sqlite'}", SqliteFull(disk)))
 
 
 async def all_settled(d: Daemon, lines: int) -> bool:

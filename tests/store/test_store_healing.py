@@ -10,19 +10,18 @@ root) refuses writes while it is full and takes them again once space is freed.
 
 from __future__ import annotations
 
-import subprocess
+import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bridge.core.errors import StoreUnavailable
+from bridge.lab.store_faults import fill, mounted_tmpfs, set_read_only
 from bridge.store import SqlStore, open_store
 from bridge.store.schema import cursors
 from tests.databases import PG_DSN, postgresql_database
@@ -32,15 +31,6 @@ from tests.store.test_store import NOW
 async def _take(store: SqlStore) -> object:
     """One store call that writes (the shop's cursor row)."""
     return await store.pollers.take_poller("main", "a", now=NOW, until=NOW + timedelta(seconds=60))
-
-
-async def set_read_only(admin: AsyncEngine, database: str, on: bool) -> None:
-    """Turn ``database`` read-only (or back) for new sessions, and end its sessions when turning it on."""
-    async with admin.connect() as conn:
-        await conn.execute(text(f'ALTER DATABASE "{database}" SET default_transaction_read_only = {on}'))
-        if on:  # as a failover or a restart does: every session opened afterwards is read-only
-            end = select(func.pg_terminate_backend(text("pid"))).select_from(text("pg_stat_activity"))
-            await conn.execute(end.where(text("datname = :db")), {"db": database})
 
 
 @pytest.fixture
@@ -74,38 +64,13 @@ async def test_a_read_only_session_is_discarded_once_the_database_is_writable(
         await store.close()
 
 
-@contextmanager
-def mounted_tmpfs(directory: Path, size: str) -> Iterator[Path]:
-    """A tmpfs of ``size`` mounted on ``directory`` (needs root: the test is skipped elsewhere)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    mount = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)]
-    mounted = subprocess.run(mount, capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
-        yield directory
-    finally:
-        subprocess.run(["umount", "-l", str(directory)], check=False)
-
-
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB disk of its own."""
+    """A 4 MB disk of its own (mounting needs root: skipped elsewhere)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
     with mounted_tmpfs(tmp_path / "disk", "4m") as disk:
         yield disk
-
-
-def fill(disk: Path) -> Path:
-    """Fill ``disk`` to the last byte with one file; return it."""
-    filler = disk / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
-    return filler
 
 
 async def test_sqlite_on_a_full_disk_works_again_once_the_disk_frees_up(tiny_disk: Path) -> None:

@@ -203,11 +203,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "console": {"figures_every_s": 5.0},
         }
         daemons = fleet(sb, workdir, dsn, 1, 16, **sections)
-        started = time.monotonic()
-        await daemons.group.start()
-        await daemons.group.members[0].wait_ready(timeout_s=600)  # a loaded machine imports slowly
-        figures["daemon_ready_s"] = round(time.monotonic() - started, 1)
-        try:
+        try:  # the daemon is stopped whatever happens, a start that never got ready included
+            started = time.monotonic()
+            await daemons.group.start()
+            await daemons.group.members[0].wait_ready(timeout_s=600)
+            figures["daemon_ready_s"] = round(time.monotonic() - started, 1)
             base = str(daemons.group.members[0].health_url).removesuffix("/healthz")
             await _login(http, base)
             figures["pages"] = {

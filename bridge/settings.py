@@ -250,6 +250,8 @@ class ConsoleSettings(BaseModel):
 
     model_config = _FROZEN
     trusted_proxies: tuple[IPvAnyNetwork, ...] = ()  # peers whose X-Forwarded-For / -Proto count
+    # the dashboard's and /metrics' store figures are read at most this often (0: at each request)
+    figures_every_s: float = Field(5.0, ge=0, le=300)
 
 
 class Settings(BaseModel):

@@ -3,7 +3,7 @@
 * ``recorder`` — ``PrometheusRecorder`` (``bridge.ports.MetricsPort``): billing and
   marketplace calls, payment → delivered, messages consumed and confirmed;
 * ``store_gauges`` — lines by state, exceptions, the oldest waiting, watermarks,
-  the breaker: read from the store at each scrape;
+  the breaker: from the store figures' snapshot (``bridge.services.console_figures``);
 * ``exposition`` — ``BridgeMetrics``: one registry per app and its text.
 """
 

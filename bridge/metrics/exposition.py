@@ -29,6 +29,6 @@ class BridgeMetrics:
         self.registry.register(self.store)
 
     async def exposition(self, deps: Deps) -> bytes:
-        """The text format Prometheus scrapes: the store read now, then every series."""
+        """The text format Prometheus scrapes: the store figures' snapshot, then every series."""
         await self.store.refresh(deps)
         return generate_latest(self.registry)

@@ -1,8 +1,11 @@
-"""Gauges read from the shared store (and this instance's breaker and settings) when Prometheus scrapes.
+"""Gauges of the shared store's figures (and this instance's breaker and settings) when Prometheus scrapes.
 
-prometheus-client collects synchronously, the store is asynchronous: the
-``/metrics`` handler awaits ``refresh`` first, then the registry's collection
-reads the figures it left. Every instance exports them; Prometheus's own
+The store's figures are the snapshot one task reads at most every
+``[console] figures_every_s`` (``bridge.services.console_figures``), with its
+age and whether the last reading failed: a scrape never reads the store itself.
+prometheus-client collects synchronously, the snapshot may need a first reading:
+the ``/metrics`` handler awaits ``refresh`` first, then the registry's
+collection reads the figures it left. Every instance exports them; Prometheus's own
 ``instance`` target label tells them apart and the rules aggregate over it
 (``max without (instance)``), so no leader has to be chosen and a scrape of any
 instance shows the whole store.
@@ -18,7 +21,6 @@ import structlog
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bridge.core.errors import StoreUnavailable
 from bridge.core.records import StoreFigures
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
@@ -31,6 +33,8 @@ log = structlog.get_logger("bridge.metrics")
 @dataclass(frozen=True)
 class _Reading:
     figures: StoreFigures
+    read_at: datetime
+    failing: bool
     now: datetime
     breaker_open: bool
     session_expiry: dict[str, datetime]
@@ -41,23 +45,25 @@ class StoreGauges(Collector):
         self._reading: _Reading | None = None
 
     async def refresh(self, deps: Deps) -> None:
-        """Read the store's figures now (the database's clock), for the collection that follows.
+        """Take the store figures' snapshot (``bridge.services.console_figures``), for the collection
+        that follows: never a reading of the store per scrape.
 
-        A store that cannot be read leaves these gauges out (never stale values): the scrape still
-        serves this instance's calls, and the rules' gauges go absent.
+        Without a snapshot (the store never read) these gauges are left out (never made up): the scrape
+        still serves this instance's calls, and the rules' gauges go absent.
         """
         self._reading = None
         try:
-            figures = await deps.store.monitoring.figures()
-        except StoreUnavailable as exc:  # the database is down or slow: log it, serve the rest
-            log.warning("metrics_store_unreadable", error=str(exc), error_kind=exc.code)
-            return
+            snapshot = await deps.runtime.figures.latest(deps)
         except Exception:  # a bug: logged with its traceback; the scrape serves the rest
             log.exception("metrics_store_crashed")
             return
+        if snapshot is None:
+            return
         now = deps.clock()
         expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}
-        self._reading = _Reading(figures, now, deps.runtime.breaker.is_open(now), expiry)
+        failing = deps.runtime.figures.failure is not None
+        breaker = deps.runtime.breaker.is_open(now)
+        self._reading = _Reading(snapshot.store, snapshot.at, failing, now, breaker, expiry)
 
     def collect(self) -> Iterator[Metric]:
         if self._reading is None:
@@ -101,6 +107,20 @@ class StoreGauges(Collector):
         for shop, at in sorted(self._reading.session_expiry.items()):
             expiry.add_metric([shop], at.timestamp())
         yield expiry
+        yield from _snapshot_gauges(self._reading)
+
+
+def _snapshot_gauges(reading: _Reading) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "bridge_store_figures_age_seconds",
+        "Age of the store figures these gauges show (read by one task, at most every figures_every_s).",
+        value=max(0.0, (reading.now - reading.read_at).total_seconds()),
+    )
+    yield GaugeMetricFamily(
+        "bridge_store_figures_failing",
+        "1 while the last reading of the store figures failed (the gauges show the one before).",
+        value=1 if reading.failing else 0,
+    )
 
 
 def _age(name: str, doc: str, since: datetime | None, now: datetime) -> GaugeMetricFamily:

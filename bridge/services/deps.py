@@ -11,7 +11,8 @@ Two objects, so that what may change is plain to see:
 * ``Runtime`` holds the little that changes while the daemon runs: the
   billing breaker, the live mapping set (written only by
   ``bridge.services.mappings``), the stop flag, the running job tasks and
-  the health the jobs report (``bridge.services.health``).
+  the health the jobs report (``bridge.services.health``) and the store figures'
+  snapshot the console and ``/metrics`` serve (``bridge.services.console_figures``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
+from bridge.services.console_figures import FigureBook
 from bridge.services.health import Health
 from bridge.services.metering import LastCall, NoMetrics
 from bridge.settings import Settings
@@ -85,6 +87,7 @@ class Runtime:
     mappings_refused: str | None = None  # why the files' new set waits for a person (dashboard, health)
     mappings_pending: str | None = None  # that set's version: what a confirmation accepts
     health: Health = field(default_factory=Health)  # what the jobs met, for /healthz (services.health)
+    figures: FigureBook = field(default_factory=FigureBook)  # the dashboard's and /metrics' snapshot
 
     def billing_called(self, call: LastCall) -> None:
         self.last_billing_call = call

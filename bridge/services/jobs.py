@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
 from bridge.services.alerts import Notifier
+from bridge.services.console_figures import refresh_figures
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
@@ -94,6 +95,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("mappings", reload_mappings, s.mapping_reload_s),
         ("clock", _anchor_clock, s.clock_anchor_s),
         ("archive", archive_due, s.retention.interval_s),  # old events and audit rows to the archive
+        ("figures", refresh_figures, s.console.figures_every_s or 1.0),  # 0: read at each request too
     ]
     if s.alerts.enabled:  # the rules' alerts posted to a group-chat robot
         jobs.append(("alerts", Notifier(), s.alerts.interval_s))

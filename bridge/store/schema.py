@@ -99,6 +99,9 @@ trades = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop", "tid", name="uq_trades_shop_tid"),
     Index("ix_trades_delivery", "delivery_state", "delivery_next_at"),
+    Index("ix_trades_tid", "tid"),  # an order looked up by tid alone (0011)
+    Index("ix_trades_created", "created_at"),  # the dashboard's day (0011)
+    Index("ix_trades_delivered", "delivered_at"),  # likewise
 )
 
 lines = Table(
@@ -139,6 +142,10 @@ lines = Table(
     UniqueConstraint("shop", "tid", "oid", name="uq_lines_shop_tid_oid"),
     Index("ix_lines_state_due", "state", "next_attempt_at"),
     Index("ix_lines_trade", "trade_id"),
+    Index("ix_lines_tid", "tid"),  # the queue's search by tid or oid (0011)
+    Index("ix_lines_oid", "oid"),
+    Index("ix_lines_paid", "shop", "paid_at"),  # each shop's newest payment (0011)
+    Index("ix_lines_delivered", "delivered_at"),  # payment → delivered of the last hour (0011)
 )
 
 operations = Table(
@@ -176,6 +183,7 @@ events = Table(
     Column("reason", String(40)),
     Column("detail", JsonText),
     Index("ix_events_trade", "shop", "tid"),
+    Index("ix_events_at", "at"),  # the dashboard's day (0011)
 )
 
 cursors = Table(

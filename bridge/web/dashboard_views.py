@@ -3,29 +3,24 @@
 Counts say whether they count orders (订单: trades) or lines (子订单: oids).
 The charts are drawn here on the server (``bridge.web.charts``) from the
 store's per-hour counts (``bridge.core.trends``); ``console.js`` fetches the
-body again every few seconds.
+body again every few seconds. The store's figures come from the snapshot one
+task keeps (``bridge.services.console_figures``), never a reading per viewer;
+the page says how old it is.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
-from bridge.core.models import CST
-from bridge.core.records import StoreFigures
 from bridge.core.states import BUSY, LineState
-from bridge.core.trends import HourCounts, hourly, latency, window_start
+from bridge.core.trends import HourCounts, hourly, latency
+from bridge.services.console_figures import HOURS, ConsoleFigures
 from bridge.services.deps import Deps
 from bridge.web.charts import Bar, Series, bar_chart, column_chart
 from bridge.web.i18n import Translator
 from bridge.web.render import deps_of, page, translator
-
-HOURS = 24
-"""The trend chart's span."""
-LATENCY_WINDOW = timedelta(hours=1)
-"""Payment → delivered percentiles over the deliveries of this last stretch."""
 
 
 def reason_chart(t: Translator, exceptions: list[tuple[str, int]]) -> Any:
@@ -70,66 +65,73 @@ def duration(t: Translator, seconds: float | None) -> str:
     return t("charts.hours_minutes", h=total // 3600, m=total % 3600 // 60)
 
 
-def _polls(deps: Deps, figures: StoreFigures, cursor_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _polls(deps: Deps, figures: ConsoleFigures) -> list[dict[str, Any]]:
     """Each shop's cursor row with its watermark's age (the monitoring figures' watermark) and the alert."""
     now, limit = deps.clock(), deps.settings.alerts.watermark_age_s
-    marks = {s.shop: s.watermark for s in figures.shops}
+    marks = {s.shop: s.watermark for s in figures.store.shops}
     polls = []
-    for row in cursor_rows:
+    for row in figures.cursor_rows:
         mark = marks.get(str(row["shop"]))
         age = max(0.0, (now - mark).total_seconds()) if mark is not None else None
         polls.append({**row, "watermark": mark, "watermark_age": age, "stale": age is None or age > limit})
     return polls
 
 
-async def dashboard_figures(deps: Deps, t: Translator) -> dict[str, Any]:
-    """What the dashboard shows; the counts by state and reason, the oldest exception and the watermarks
-    are the figures monitoring reads (``StorePort.figures``), read once."""
+def dashboard_figures(deps: Deps, t: Translator, figures: ConsoleFigures) -> dict[str, Any]:
+    """What the dashboard shows: the store's figures from the snapshot (``bridge.services.console_figures``),
+    this instance's own state (breaker, last calls, mappings) as it is now."""
     now = deps.clock()
-    today = now.astimezone(CST).replace(hour=0, minute=0, second=0, microsecond=0)
-    figures = await deps.store.monitoring.figures()
-    states = figures.lines_by_state
-    exceptions = sorted(figures.exceptions_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
-    waiting_orders, waiting_lines = await deps.store.dashboard.waiting_for_a_person()
-    hours = hourly(await deps.store.dashboard.activity_since(window_start(now, HOURS)), now, HOURS)
+    states = figures.store.lines_by_state
+    exceptions = sorted(figures.store.exceptions_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    hours = hourly(figures.activity, figures.at, HOURS)
+    book = deps.runtime.figures
     return {
         "states": states,
         "exceptions": exceptions,
         "exception_total": states.get(LineState.EXCEPTION.value, 0),
-        "waiting": waiting_orders,
-        "waiting_lines": waiting_lines,
+        "waiting": figures.waiting_orders,
+        "waiting_lines": figures.waiting_lines,
         "busy": sum(states.get(s.value, 0) for s in BUSY),
-        "oldest": figures.oldest_exception,
-        "delivered_today": await deps.store.dashboard.orders_delivered_since(today),
-        "polls": _polls(deps, figures, await deps.store.views.cursor_rows()),
+        "oldest": figures.store.oldest_exception,
+        "delivered_today": figures.delivered_today,
+        "polls": _polls(deps, figures),
         "watermark_limit": deps.settings.alerts.watermark_age_s,
         "push_enabled": deps.settings.push.enabled,
         "poll_interval_s": deps.settings.polling.interval_s,
         "billing_paused": deps.runtime.breaker.is_open(now),
         "billing_reason": deps.runtime.breaker.reason_at(now),
         "billing_until": deps.runtime.breaker.until,
-        "last_applied": await deps.store.console.last_applied_at(),
+        "last_applied": figures.last_applied,
         "last_call": deps.runtime.last_billing_call,
         "last_consume": deps.runtime.last_consume,
         "mapping_version": deps.runtime.mappings.version,
         "mappings_refused": deps.runtime.mappings_refused,
-        "unmapped": len(await deps.store.console.unmapped_inbox()),
+        "unmapped": figures.unmapped,
         "state_order": [s.value for s in LineState],
         "hours": hours,
-        "latency": latency(await deps.store.dashboard.delivery_seconds_since(now - LATENCY_WINDOW)),
+        "latency": latency(list(figures.delivery_seconds)),
         "reason_chart": reason_chart(t, exceptions),
         "hours_chart": hours_chart(t, hours),
         "duration": lambda seconds: duration(t, seconds),
+        "figures_at": figures.at,
+        "figures_age": max(0, round((now - figures.at).total_seconds())),
+        "figures_failing": book.failure is not None,
     }
 
 
+async def _served(request: web.Request, template: str, **extra: Any) -> web.Response:
+    """``template`` over the figures' snapshot; 503 when the store has never been read."""
+    deps, t = deps_of(request), translator(request)
+    figures = await deps.runtime.figures.latest(deps)
+    if figures is None:
+        return page(request, "error.html", status=503, error="figures_unavailable")
+    return page(request, template, **extra, **dashboard_figures(deps, t, figures))
+
+
 async def dashboard(request: web.Request) -> web.Response:
-    figures = await dashboard_figures(deps_of(request), translator(request))
-    return page(request, "dashboard.html", nav="dashboard", **figures)
+    return await _served(request, "dashboard.html", nav="dashboard")
 
 
 async def dashboard_live(request: web.Request) -> web.Response:
     """The dashboard's figures alone, fetched again every few seconds by console.js."""
-    return page(
-        request, "_dashboard_body.html", **await dashboard_figures(deps_of(request), translator(request))
-    )
+    return await _served(request, "_dashboard_body.html")

@@ -122,7 +122,8 @@ async def test_the_session_expiry_is_exported_when_configured(rig: Rig) -> None:
 async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database down: /metrics still answers with this instance's calls, without stale store gauges."""
+    """The database down before any figures were read: /metrics still answers with this instance's calls,
+    without store gauges."""
 
     async def down() -> None:
         raise StoreUnavailable("cannot connect to the database", code="STORE_UNREACHABLE")
@@ -133,7 +134,7 @@ async def test_a_store_that_cannot_be_read_leaves_its_gauges_out(
     with capture_logs() as logs:
         names = {name for name, _ in _values(await _scrape(bundle, rig))}
     assert "bridge_marketplace_calls_total" in names and "bridge_lines" not in names
-    assert [e["event"] for e in logs] == ["metrics_store_unreadable"]
+    assert [e["event"] for e in logs] == ["figures_store_unreadable"]
 
 
 async def test_job_failures_and_store_errors_are_counted_by_kind(tmp_path: Path, database: str) -> None:

@@ -48,6 +48,8 @@ def test_good_config_loads_with_secrets_from_env(tmp_path: Path) -> None:
         ("database = [", "not valid TOML"),
         (GOOD + "\n[fulfilment]\nsettle_s = 10.0\n", "settle_s (10.0) must be longer than billing.timeout_s"),
         (GOOD + "\n[fulfilment]\nlease_s = 12.0\n", "lease_s (12.0) must be longer than billing.timeout_s"),
+        (GOOD + "\n[console]\nfigures_every_s = -1\n", "console.figures_every_s"),
+        (GOOD + "\n[console]\nfigures_every_s = 3600\n", "console.figures_every_s"),
     ],
 )
 def test_bad_keys_are_named(tmp_path: Path, text: str, needle: str) -> None:

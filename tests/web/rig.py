@@ -22,8 +22,10 @@ _LOGIN_CSRF = re.compile(r'action="/login">\s*<input type="hidden" name="csrf" v
 
 
 def console_settings(sb: Sandboxes, workdir: Path, **sections: dict[str, Any]) -> Settings:
-    """Settings for a bridge on ``sb`` with its own copy of the mappings (the console writes them)."""
+    """Settings for a bridge on ``sb`` with its own copy of the mappings (the console writes them); the
+    dashboard's figures read at each request, so a page shows what the test just did."""
     mappings = shutil.copytree(DEMO_MAPPINGS, workdir / "mappings", ignore=shutil.ignore_patterns("history"))
+    sections = {**sections, "console": {"figures_every_s": 0, **sections.get("console", {})}}
     return bridge_settings(sb, workdir, **sections).model_copy(update={"mappings_dir": mappings})
 
 

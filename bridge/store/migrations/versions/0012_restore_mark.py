@@ -1,7 +1,7 @@
 """The backup mark: a copy made by ``bridge backup`` says it is one.
 
 Revision ID: 0012_restore_mark
-Revises: 0010_line_approval
+Revises: 0011_console_indexes
 Create Date: 2026-12-07
 
 ``backup_marks`` holds one row in a backup (never in the live database): the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_restore_mark"
-down_revision: str | None = "0010_line_approval"
+down_revision: str | None = "0011_console_indexes"
 branch_labels = None
 depends_on = None
 

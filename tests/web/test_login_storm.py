@@ -101,9 +101,11 @@ async def test_a_spray_from_one_address_stops_there_and_leaves_others_in(desk: D
 
 
 async def test_an_unknown_name_is_checked_and_throttled_like_a_known_one(
-    desk: Desk, checked: list[str]
+    desk: Desk, checked: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unknown name costs one check (against a dummy hash) and then waits, as a known name does."""
+    # the account's wait after one failure is 1 s: a slow hash on a loaded machine would outlast it
+    monkeypatch.setattr(accounts, "account_delay_s", lambda failures: 60.0)
     for name in ("cs1", "no.such.person"):
         first = await _sign_in(desk.client, name, "wrong-password")
         again = await _sign_in(desk.client, name, "wrong-password")

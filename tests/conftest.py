@@ -1,10 +1,11 @@
 """Shared fixtures: structlog reset; the database (each engine); the pipeline rig; a robot webhook.
 
-The suite runs on two pytest-xdist workers (``-n 2`` in pyproject's addopts). A module-scoped
-fixture (a torture run, a daemon scenario, a built wheel) is set up once per worker that runs one
-of its tests, so the scheduler below keeps each file on one worker, and every long run (a test
-id ending ``[sqlite-run]`` or ``[postgresql-run]``) on one worker, in turn; those are collected
-first, so the long runs start at once while the other worker takes the rest.
+The suite runs on three pytest-xdist workers (``-n 3`` in pyproject's addopts: most tests wait
+on a daemon, a lease or a socket, so three keep the machine's two cores busier than two did). A
+module-scoped fixture (a torture run, a daemon scenario, a built wheel) is set up once per worker
+that runs one of its tests, so the scheduler below keeps each file on one worker, and every long
+run (a test id ending ``[sqlite-run]`` or ``[postgresql-run]``) on one worker, in turn; those are
+collected first, so the long runs start at once while the other workers take the rest.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ def _shared_engine_run(nodeid: str) -> str | None:
 
 
 class _SharedRunScheduling(LoadScopeScheduling):
-    """Work units for two workers: every long run in one unit, else one test file per unit.
+    """Work units: every long run in one unit, else one test file per unit.
 
-    One worker takes the long runs in turn while the other takes everything else: two tortures
+    One worker takes the long runs in turn while the others take everything else: two tortures
     never compete for the two cores (their chaos must land on a daemon at work), nor two
     PostgreSQL runs for the server's 100 connections (three daemons and the harness use most).
     A file is otherwise a unit, so a module-scoped fixture is set up once.

@@ -64,6 +64,12 @@ def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True)
     return and_(*conds)
 
 
+def _source(f: QueueFilter) -> Any:
+    """The lines alone, or joined with their trades when a search may read the buyer's words: the
+    queue's page, count and tabs (read on every refresh of every viewer) join only when they must."""
+    return _JOINED if f.q and f.q.strip() else lines
+
+
 def _batch(row: Any) -> Batch:
     return Batch(
         id=row["id"],
@@ -82,25 +88,31 @@ class QueueRepository:
 
     async def queue(self, f: QueueFilter, limit: int = 200, offset: int = 0) -> tuple[list[QueueRow], int]:
         """Lines in ``f.state`` matching the filters, oldest first from ``offset``, and how many match."""
-        where = _where(f)
-        query: Select[Any] = (
-            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
-            .select_from(_JOINED)
+        where, source = _where(f), _source(f)
+        page = (
+            select(lines.c.id)
+            .select_from(source)
             .where(where)
             .order_by(SINCE, lines.c.id)
             .offset(max(offset, 0))
             .limit(limit)
+            .subquery()
+        )  # the page's ids first, then their trades: the join reads a page, not the whole queue
+        query: Select[Any] = (
+            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
+            .select_from(_JOINED.join(page, page.c.id == lines.c.id))
+            .order_by(SINCE, lines.c.id)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-            total = (await conn.execute(select(func.count()).select_from(_JOINED).where(where))).scalar_one()
+            total = (await conn.execute(select(func.count()).select_from(source).where(where))).scalar_one()
         return [queue_row(r) for r in rows], int(total)
 
     async def queue_reason_counts(self, f: QueueFilter) -> dict[str, int]:
         """How many lines wait for each reason under the other filters (state, shop, age, search)."""
         query = (
             select(lines.c.reason, func.count())
-            .select_from(_JOINED)
+            .select_from(_source(f))
             .where(_where(f, with_reason=False))
             .group_by(lines.c.reason)
         )
@@ -110,7 +122,7 @@ class QueueRepository:
 
     async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]:
         """The ids of the lines ``f`` holds now, oldest first (at most ``limit``)."""
-        query = select(lines.c.id).select_from(_JOINED).where(_where(f)).order_by(SINCE, lines.c.id)
+        query = select(lines.c.id).select_from(_source(f)).where(_where(f)).order_by(SINCE, lines.c.id)
         async with self._engine.connect() as conn:
             return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
 

@@ -30,6 +30,8 @@ from sqlalchemy.engine import Engine
 
 COUNTS_ENV = "BENCH_COUNTS_PATH"
 PROFILE_ENV = "BENCH_PROFILE_PATH"  # set: the daemon runs under cProfile, its stats written there
+TRACEMALLOC_ENV = "BENCH_TRACEMALLOC_PATH"  # set: a tracemalloc snapshot written there once a minute
+TRACEMALLOC_EVERY_S = 60.0
 JOB: ContextVar[str] = ContextVar("bench_job", default="other")
 
 
@@ -85,6 +87,23 @@ def _write(path: Path, counts: Counter[str]) -> None:
     )
 
 
+def trace_memory(path: str) -> None:
+    """Snapshot the daemon's allocations once a minute to ``path.PID.N`` (``tracemalloc`` compares them)."""
+    import threading
+    import tracemalloc
+
+    tracemalloc.start(12)
+
+    def dump() -> None:
+        n = 0
+        while not stop.wait(TRACEMALLOC_EVERY_S):
+            tracemalloc.take_snapshot().dump(f"{path}.{os.getpid()}.{n}")
+            n += 1
+
+    stop = threading.Event()
+    threading.Thread(target=dump, name="tracemalloc", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from bridge.cli.main import main as bridge_main
 
@@ -93,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tag_jobs()
     target = os.environ.get(COUNTS_ENV)
     profile_path = os.environ.get(PROFILE_ENV)
+    if trace_path := os.environ.get(TRACEMALLOC_ENV):
+        trace_memory(trace_path)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if not profile_path:

@@ -18,7 +18,7 @@ from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.store import SqlStore, open_store
 from bridge.store.schema import events, trades
-from bridge.store.transitions import Move, move_lines
+from bridge.store.transitions import Move, _set_lines_statement, move_lines
 from tests.factories import order_line, trade
 from tests.store.test_store import NOW
 
@@ -93,3 +93,33 @@ async def test_the_trades_of_a_batch_are_decided_from_their_lines(store: SqlStor
         await move_lines(conn, [Move(ln, S.CANCELLED, "refund") for ln in lines], now=NOW, actor="t")
         states = (await conn.execute(select(trades.c.delivery_state).order_by(trades.c.id))).scalars().all()
     assert states == ["NOTHING", "NOTHING"]
+
+
+async def test_a_batch_padded_to_its_shape_moves_exactly_its_own_lines(store: SqlStore) -> None:
+    """Three lines moved in a statement built for four: the padding row moves nothing, and a fourth
+    line of the same state that was not asked for stays as it was."""
+    first, second, third, _unasked = await _received(store, 1, 2, 3, 4)
+    async with store.engine.begin() as conn:
+        moved = await move_lines(
+            conn, [Move(ln, S.CANCELLED, "refund") for ln in (first, second, third)], now=NOW, actor="t"
+        )
+    assert [m.state for m in moved] == [S.CANCELLED] * 3
+    states = {ln.tid: ln.state for ln in await store.views.all_lines()}
+    assert states == {1: S.CANCELLED, 2: S.CANCELLED, 3: S.CANCELLED, 4: S.RECEIVED}
+
+
+async def test_batches_of_every_size_share_a_few_statements(store: SqlStore) -> None:
+    """Batches of 1 to 40 lines alike: statements are built per power of two (six shapes), not per
+    size (forty), so the statements the bridge and SQLAlchemy keep stay few and small however long
+    a backlog runs."""
+    lines = await _received(store, *range(1, 821))
+    _set_lines_statement.cache_clear()
+    start = 0
+    for size in range(1, 41):
+        batch = lines[start : start + size]
+        start += size
+        async with store.engine.begin() as conn:
+            moves = [Move(ln, S.CANCELLED, "refund") for ln in batch]
+            moved = await move_lines(conn, moves, now=NOW, actor="t")
+        assert [m.state for m in moved] == [S.CANCELLED] * size
+    assert _set_lines_statement.cache_info().currsize == 6

@@ -59,3 +59,11 @@ async def test_statements_are_cut_at_the_limit_the_helper_sets(
     assert [len(ln.operations) for ln in lines] == [1] * 45
     assert {ln.state for ln in lines} == {LineState.READY}
     assert sorted(e.kind for e in events) == ["planned"] * 45 + ["received"] * 45
+
+
+def test_a_statement_is_shaped_for_the_next_power_of_two_within_the_limit() -> None:
+    """1 → 1, 3 → 4, 5 → 8, 300 → 500 on SQLite's 500 rows (never past the limit), and 500 → 500."""
+    shapes = [chunking.shape_for(n, 500) for n in (1, 2, 3, 5, 64, 65, 300, 500)]
+    assert shapes == [1, 2, 4, 8, 64, 128, 500, 500]
+    with pytest.raises(ValueError, match="at least one row"):
+        chunking.shape_for(0, 500)

@@ -4,7 +4,10 @@ The book publishes a message whenever a buyer pays, a refund is created,
 succeeds or is withdrawn, or a trade closes (taobao-top.md §4.4: the content
 carries ids only). The sandbox serves one app, so its queues are that app's,
 one per group; a seller's messages go to the group the seller is assigned to
-(``default`` unless ``assign`` said otherwise). A handed-out message is "out"
+(``default`` unless ``assign`` said otherwise). A group must be set up before
+it can be consumed: ``default`` (the system's group, the one the bridge's
+configs name) always is, others once ``set_up`` or ``assign`` named them
+(``taobao.tmc.group.add``). A handed-out message is "out"
 until its redelivery time, then it is handed out again unless confirmed;
 confirming removes it for good. How a consume picks, drops or repeats
 messages (the knobs) is the handler's business (``tmc``), not this module's.
@@ -43,10 +46,21 @@ class MessageBoard:
         self._next_id = 2**53 + 7  # message ids pass 2^53, as tids do
         self._queues: dict[str, dict[int, QueuedMessage]] = {}
         self._groups: dict[str, str] = {}
+        self._set_up = {DEFAULT_GROUP}
         self.published = 0
 
+    def set_up(self, group: str) -> None:
+        """Set ``group`` up for the app (``taobao.tmc.group.add``): it may be consumed from now on."""
+        self._set_up.add(group)
+
+    def is_set_up(self, group: str) -> bool:
+        """Whether the app has ``group`` (``default`` always)."""
+        return group in self._set_up
+
     def assign(self, user_nick: str, group: str) -> None:
-        """Send the seller's later messages to ``group`` (``taobao.tmc.user.permit`` with a group)."""
+        """Send the seller's later messages to ``group``, set up if it was not
+        (``taobao.tmc.group.add`` with the seller's nick)."""
+        self.set_up(group)
         self._groups[user_nick] = group
 
     def _new_id(self) -> int:

@@ -5,19 +5,22 @@ these. Every change goes through ``TradeBook.changed`` so that ``modified``
 is bumped and a snapshot is kept; ``increment.get`` lists the snapshot that
 is "visible" given the visibility-delay knob, fullinfo the live trade.
 Times are timezone-aware (GMT+8), ids come from a seeded ``random.Random``.
-Payment, refunds and closing also publish a message on ``messages`` (TMC).
+Payment, refunds and closing also publish a message on ``messages`` (TMC),
+each topic with the fields its documentation lists (docs/storefronts/taobao-push.md).
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.taobao.sandbox.board import MessageBoard
+from adapters.taobao.signing import format_timestamp
 from bridge.core.models import CLOSED_STATUSES, RefundStatus, TradeStatus
 
 _MAX_VERSIONS = 50
@@ -29,6 +32,7 @@ _REFUND_TOPICS = {
     "success": "taobao_refund_RefundSuccess",
     "closed": "taobao_refund_RefundClosed",
 }
+_NUM_IID_BASE = 500_000_000_000
 SHIPPABLE = frozenset({TradeStatus.WAIT_SELLER_SEND_GOODS.value, TradeStatus.SELLER_CONSIGNED_PART.value})
 
 
@@ -54,6 +58,15 @@ class SandboxLine:
     status: str = TradeStatus.WAIT_BUYER_PAY.value
     refund_status: str = RefundStatus.NO_REFUND.value
     refund_id: int | None = None
+
+    @property
+    def num_iid(self) -> int:
+        """The item (listing) the line was bought from: one per outer SKU id, the same every run."""
+        return _NUM_IID_BASE + zlib.crc32(self.outer_sku_id.encode())
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
 
 
 @dataclass
@@ -180,20 +193,12 @@ class TradeBook:
         for line in trade.lines:
             line.status = trade.status
         self.changed(trade)
-        self._publish("taobao_trade_TradeBuyerPay", trade, trade.lines[0])
+        self._publish("taobao_trade_TradeBuyerPay", trade, trade.lines[0], **_paid_fields(trade))
         return trade
 
     def _publish(self, topic: str, trade: SandboxTrade, line: SandboxLine, **extra: object) -> None:
-        content = {
-            "tid": trade.tid,
-            "oid": line.oid,
-            "payment": f"{trade.payment_fen // 100}.{trade.payment_fen % 100:02d}",
-            "buyer_nick": trade.buyer_nick,
-            "seller_nick": SELLER_NICK,
-            "type": trade.type,
-            **extra,
-        }
-        self.messages.publish(topic, content, SELLER_NICK, SELLER_ID)
+        ids = {"tid": trade.tid, "oid": line.oid, "buyer_nick": trade.buyer_nick, "seller_nick": SELLER_NICK}
+        self.messages.publish(topic, {**ids, **extra}, SELLER_NICK, SELLER_ID)
 
     def refund(self, tid: int, oid: int, outcome: str) -> SandboxTrade:
         """``requested`` / ``success`` / ``closed`` (withdrawn) on one line."""
@@ -203,6 +208,7 @@ class TradeBook:
             raise BookError("conflict", f"trade {tid} is {trade.status}: nothing to refund")
         if outcome not in _REFUND_TOPICS:
             raise BookError("conflict", f"unknown refund outcome {outcome!r}")
+        phase = "aftersale" if trade.status == TradeStatus.TRADE_FINISHED.value else "onsale"
         if outcome == "requested":
             line.refund_status = RefundStatus.WAIT_SELLER_AGREE.value
             line.refund_id = next(self._refund_ids)
@@ -215,9 +221,10 @@ class TradeBook:
             line.refund_status = RefundStatus.CLOSED.value
         self.changed(trade)
         line.refund_id = line.refund_id or next(self._refund_ids)
-        self._publish(_REFUND_TOPICS[outcome], trade, line, refund_id=line.refund_id)
+        self._publish(_REFUND_TOPICS[outcome], trade, line, **_refund_fields(trade, line, phase))
         if trade.status in CLOSED_STATUSES:  # it was open before this move (checked above)
-            self._publish("taobao_trade_TradeClose", trade, line, status=trade.status)
+            closed = {**_paid_fields(trade), "status": trade.status, "num_iid": line.num_iid}
+            self._publish("taobao_trade_TradeClose", trade, line, **closed)
         return trade
 
     def ship(self, trade: SandboxTrade, feature: str | None) -> None:
@@ -253,3 +260,20 @@ class TradeBook:
             if ready:
                 visible.append(ready[-1])
         return visible
+
+
+def _paid_fields(trade: SandboxTrade) -> dict[str, object]:
+    """What the trade topics carry besides the ids: the amount paid (yuan text) and the trade type."""
+    return {"payment": _yuan(trade.payment_fen), "type": trade.type}
+
+
+def _refund_fields(trade: SandboxTrade, line: SandboxLine, phase: str) -> dict[str, object]:
+    """What every refund topic documents besides the trade's ids: the refund, its amount (yuan text),
+    its bill type (a virtual line is refunded, never returned or exchanged) and its phase."""
+    return {
+        "refund_id": line.refund_id,
+        "refund_fee": _yuan(line.payment_fen),
+        "bill_type": "refund_bill",
+        "refund_phase": phase,
+        "modified": format_timestamp(trade.modified),
+    }

@@ -3,12 +3,16 @@
 Consume hands out up to ``quantity`` (10–200) of the group's messages that
 are not out, oldest first, and marks them out until ``tmc_redelivery_s``
 from now; confirm (``s_message_ids``, at most 200) removes them for good
-(taobao-top.md §4.3). The knobs make it as unreliable as the real service
-may be: a message first handed out may be lost (``tmc_drop_rate``) or also
-queued again under a new id (``tmc_duplicate_rate``; the copy itself is
-neither lost nor copied again), and a consume may pick
-and shuffle at random (``tmc_reorder_rate``). Dice are rolled only for a
-knob that is on, so the other faults' stream is unchanged when these are off.
+(taobao-top.md §4.3). Consuming a ``group_name`` the app has not set up is
+refused, as the method's documentation says it is (the code is not
+documented: the sandbox answers ``isv.invalid-parameter:group_name``; see
+docs/storefronts/taobao-push.md); no ``group_name`` means ``default``.
+The knobs make it as unreliable as the real service may be: a message first
+handed out may be lost (``tmc_drop_rate``) or also queued again under a new
+id (``tmc_duplicate_rate``; the copy itself is neither lost nor copied
+again), and a consume may pick and shuffle at random (``tmc_reorder_rate``).
+Dice are rolled only for a knob that is on, so the other faults' stream is
+unchanged when these are off.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ def _pick(book: TradeBook, controls: Controls, group: str, quantity: int) -> lis
 
 def consume(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
     group = call.get("group_name") or DEFAULT_GROUP
+    if not book.messages.is_set_up(group):
+        raise invalid("group_name", f"the app has not set up the message group {group!r}")
     quantity = call.integer("quantity", 100, 10, 200) or 100
     app_key = call.params.get("app_key", "")
     messages = [_wire(m, app_key) for m in _pick(book, controls, group, quantity)]

@@ -48,6 +48,8 @@ class Controls:
     faults_rng: random.Random
     latency_rng: random.Random
     stats: SandboxStats = field(default_factory=SandboxStats)
+    last_listing: tuple[object, list[Any]] | None = None
+    """The last list answer and its question: later pages reuse it while nothing changed."""
 
     def update(self, **changes: Any) -> PddKnobs:
         """Apply a partial update; raises ``pydantic.ValidationError`` and changes nothing if bad."""

@@ -158,6 +158,16 @@ async def test_a_late_order_is_found_by_the_next_overlapping_listing(target: Con
     assert tid not in {s.tid for s in first} and tid in {s.tid for s in second}
 
 
+async def test_an_order_changed_at_a_window_edge_is_in_both_windows(target: ContractTarget) -> None:
+    """Windows are inclusive at both ends: an edit at the very second two windows share is in each."""
+    tid = await target.place_paid(CARD)
+    await target.edit(tid)
+    edge = (await target.port.get_trade(tid)).modified
+    before = await _listed(target.port, edge - timedelta(minutes=10), edge)
+    after = await _listed(target.port, edge, edge + timedelta(minutes=10))
+    assert tid in {s.tid for s in before} and tid in {s.tid for s in after}
+
+
 @pytest.mark.parametrize("mischief", ["duplicates", "edits_while_paging", "partial_pages"])
 async def test_every_order_is_listed_once_despite_the_pages(target: ContractTarget, mischief: str) -> None:
     """Repeated rows, orders edited while paging, short pages: all 35 orders, each handed out once

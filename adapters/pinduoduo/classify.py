@@ -166,7 +166,8 @@ def classify(
     err = PddErr(_as_int(code), str(sub_code or "").strip(), (msg or "").strip(), (sub_msg or "").strip())
     rule = rule_for(err)
     code_out = rule.code or err.sub_code or f"PDD_{err.code}"
-    message = f"{rule.what} (error_code {err.code} {err.sub_code}: {err.text})".replace("  ", " ")
+    codes = " ".join(str(part) for part in (err.code, err.sub_code) if part)
+    message = f"{rule.what} (error_code {codes}: {err.text})"
     if write and rule.write_may_apply:
         return Ambiguous(f"{message}; the platform may have applied it", code=code_out)
     return rule.kind(message, code=code_out)

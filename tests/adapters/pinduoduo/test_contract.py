@@ -149,11 +149,11 @@ async def test_a_withdrawn_or_refused_refund_reads_so(target: ContractTarget) ->
 async def test_a_late_order_is_found_by_the_next_overlapping_listing(target: ContractTarget) -> None:
     """Invisible to a listing right after payment; found once its delay passed by a window
     starting where the first one did (the poll's overlap)."""
-    await target.misbehave(late_listing_s=2)
+    await target.misbehave(late_listing_s=5)
     tid = await target.place_paid(CARD)
     start = await target.port.server_time() - timedelta(minutes=1)
     first = await _listed(target.port, start, await target.port.server_time())
-    await target.misbehave(clock_skew_s=3)  # the storefront's clock moves on past the delay
+    await target.misbehave(clock_skew_s=6)  # the storefront's clock moves on past the delay
     second = await _listed(target.port, start, await target.port.server_time())
     assert tid not in {s.tid for s in first} and tid in {s.tid for s in second}
 

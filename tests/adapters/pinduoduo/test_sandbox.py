@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
+from adapters.pinduoduo import PinduoduoClient
 from adapters.pinduoduo.sandbox import NewItem, PinduoduoSandbox, RunningSandbox
 from adapters.pinduoduo.signing import sign
+from bridge.core.errors import RateLimited
 
 
 async def _call(http: aiohttp.ClientSession, running: RunningSandbox, method: str, **params: object) -> Any:
@@ -97,3 +100,16 @@ async def test_bad_knobs_are_refused_whole(http: aiohttp.ClientSession, running:
     ) as resp:
         assert resp.status == 400 and "duplicate_rate" in (await resp.json())["error"]
     assert running.sandbox.knobs.shift_pages is False
+
+
+async def test_calls_beyond_the_limit_per_second_are_refused_with_70031(
+    running: RunningSandbox, make_client: Callable[..., PinduoduoClient]
+) -> None:
+    """Two calls a second allowed: the third within the second is ``RateLimited``."""
+    running.sandbox.update_knobs(rate_limit_per_s=2)
+    client = make_client()
+    await client.server_time()
+    await client.server_time()
+    with pytest.raises(RateLimited) as caught:
+        await client.server_time()
+    assert caught.value.code == "PDD_RATE_LIMITED" and running.sandbox.stats.rate_limited == 1

@@ -1,0 +1,34 @@
+"""The store's role for delivery deadlines: the lines not yet delivered, and what was told of them once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from bridge.core.deadlines import UndeliveredLine
+
+
+class DeadlineStorePort(Protocol):
+    """What the deadline figures and the escalation job read and write (``bridge.services.deadlines``)."""
+
+    async def most_urgent(self, shop: str, limit: int) -> list[UndeliveredLine]:
+        """The shop's paid lines awaiting delivery (``states.AWAITING_DELIVERY``), the earliest paid first
+        (then by line id), at most ``limit``: under one shop's rule the earliest paid is the most urgent."""
+        ...
+
+    async def count_awaiting(self, shop: str, paid_after: datetime | None, paid_until: datetime) -> int:
+        """How many of the shop's lines awaiting delivery were paid after ``paid_after`` (None: any time)
+        and at or before ``paid_until``."""
+        ...
+
+    async def count_events(self, shop: str, kind: str, since: datetime) -> int:
+        """How many ``kind`` events the shop's lines got at or after ``since`` (e.g. missed today)."""
+        ...
+
+    async def record_once(
+        self, line: UndeliveredLine, kind: str, now: datetime, actor: str, detail: dict[str, Any]
+    ) -> bool:
+        """Add the line's ``kind`` event unless it already has one (hot table or archive), the check and
+        the insert under the line's lock in one transaction: True for the one caller that wrote it,
+        False for every other (another instance, a restart, a later run)."""
+        ...

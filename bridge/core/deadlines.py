@@ -19,15 +19,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 __all__ = [
+    "STOREFRONTS",
     "Clocked",
     "DeadlineRule",
     "Standing",
+    "StorefrontDeadlines",
     "UndeliveredLine",
     "by_urgency",
     "clock",
+    "escalation_text",
     "left_text",
     "standing",
+    "summarise",
 ]
+
+STOREFRONTS = ("taobao", "pinduoduo")
+"""The storefronts a deadline can be set for (``[deadlines]`` has a ``<storefront>_s`` key for each)."""
+
+_WHERE = {
+    "RECEIVED": "已接收，等待规划 / received, not yet planned",
+    "READY": "待开通，等待发送计费 / planned, waiting to be sent to billing",
+    "SUBMITTED": "开通中，等待计费结果 / sent to billing, waiting for its answer",
+    "UNKNOWN": "结果待核实，正在向计费查询 / outcome unknown, being looked up",
+    "APPLIED": "已开通，等待标记发货 / credited, waiting to be marked delivered",
+    "EXCEPTION": "异常，等待客服处理 / exception, waiting for customer service",
+}
 
 
 class Standing(enum.StrEnum):
@@ -70,6 +86,37 @@ class Clocked:
     standing: Standing
 
 
+@dataclass(frozen=True)
+class StorefrontDeadlines:
+    """One storefront's lines against their deadlines at one moment, over all its shops."""
+
+    storefront: str
+    most_urgent_left: timedelta | None  # the most urgent undelivered line's time left; None: no line waits
+    at_risk: int  # undelivered, within the margin of the deadline
+    missed: int  # undelivered, past the deadline
+    missed_today: int  # lines found past their deadline undelivered since the local day began
+
+
+def summarise(per_shop: Iterable[StorefrontDeadlines]) -> tuple[StorefrontDeadlines, ...]:
+    """Each storefront's figures from its shops' (given with the shop's storefront): the most urgent
+    line of any of them, the counts added up; by storefront name."""
+    merged: dict[str, StorefrontDeadlines] = {}
+    for shop in per_shop:
+        seen = merged.get(shop.storefront)
+        if seen is None:
+            merged[shop.storefront] = shop
+            continue
+        lefts = [x for x in (seen.most_urgent_left, shop.most_urgent_left) if x is not None]
+        merged[shop.storefront] = StorefrontDeadlines(
+            shop.storefront,
+            min(lefts, default=None),
+            seen.at_risk + shop.at_risk,
+            seen.missed + shop.missed,
+            seen.missed_today + shop.missed_today,
+        )
+    return tuple(merged[name] for name in sorted(merged))
+
+
 def standing(left: timedelta, margin: timedelta) -> Standing:
     """Missed at the deadline itself (nothing left), at risk within the margin, else on time."""
     if left <= timedelta(0):
@@ -103,3 +150,20 @@ def left_text(left: timedelta, *, english: bool = False) -> str:
         return f"{amount} overdue" if overdue else f"{amount} left"
     amount = "不足1分" if hours == minutes == 0 else f"{hours}小时{minutes}分" if hours else f"{minutes}分"
     return f"已超时 {amount}" if overdue else f"剩余 {amount}"
+
+
+def escalation_text(clocked: Clocked, local: datetime) -> str:
+    """The chat robot's message for a line at risk or missed: shop, order, time left, where it stands.
+    ``local`` is the deadline in the operator's time zone, for people to read."""
+    line = clocked.line
+    missed = clocked.standing is Standing.MISSED
+    head = "已超时未发货 / deadline missed" if missed else "即将超时 / deadline near"
+    where = _WHERE.get(line.state, line.state)
+    return (
+        f"⏰ 发货时限 / delivery deadline: {head}\n"
+        f"店铺 / shop: {line.shop} ({clocked.rule.storefront})\n"
+        f"订单 / order: {line.tid} 子订单 / line: {line.oid}\n"
+        f"{left_text(clocked.left)} / {left_text(clocked.left, english=True)}"
+        f"（截止 / due {local:%Y-%m-%d %H:%M}）\n"
+        f"状态 / state: {where}"
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.deadlines import UndeliveredLine
@@ -25,10 +25,26 @@ from bridge.store.schema import events, lines
 from bridge.store.timeline import add_event
 
 _AWAITING = sorted(s.value for s in AWAITING_DELIVERY)
+_COLUMNS = (lines.c.id, lines.c.shop, lines.c.tid, lines.c.oid, lines.c.paid_at, lines.c.state)
+_TOLD_IN = (events, events_archive)
 
 
 def _awaiting(shop: str) -> Any:
-    return and_(lines.c.shop == shop, lines.c.state.in_(_AWAITING), lines.c.paid_at.is_not(None))
+    # ``shop || ''``: the shop's payments index (shop, paid_at) would walk every delivered line paid
+    # before the first one awaiting delivery; the state index finds the few awaiting it, then they are sorted
+    return and_(lines.c.state.in_(_AWAITING), lines.c.shop.concat("") == shop, lines.c.paid_at.is_not(None))
+
+
+def _has_event(table: Any, kind: str) -> Any:
+    """The line has a ``kind`` event in ``table`` (found by the trade's index, shop and tid)."""
+    return exists().where(
+        and_(
+            table.c.shop == lines.c.shop,
+            table.c.tid == lines.c.tid,
+            table.c.line_id == lines.c.id,
+            table.c.kind == kind,
+        )
+    )
 
 
 class DeadlineRepository:
@@ -36,12 +52,15 @@ class DeadlineRepository:
         self._engine = engine
 
     async def most_urgent(self, shop: str, limit: int) -> list[UndeliveredLine]:
-        query = (
-            select(lines.c.id, lines.c.shop, lines.c.tid, lines.c.oid, lines.c.paid_at, lines.c.state)
-            .where(_awaiting(shop))
-            .order_by(lines.c.paid_at, lines.c.id)
-            .limit(limit)
-        )
+        return await self._read(_awaiting(shop), limit)
+
+    async def untold(self, shop: str, kind: str, paid_until: datetime, limit: int) -> list[UndeliveredLine]:
+        untold = (~_has_event(table, kind) for table in _TOLD_IN)
+        where = and_(_awaiting(shop), lines.c.paid_at <= paid_until, *untold)
+        return await self._read(where, limit)
+
+    async def _read(self, where: Any, limit: int) -> list[UndeliveredLine]:
+        query = select(*_COLUMNS).where(where).order_by(lines.c.paid_at, lines.c.id).limit(limit)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [
@@ -88,7 +107,7 @@ class DeadlineRepository:
 
 async def _told(conn: AsyncConnection, line: UndeliveredLine, kind: str) -> bool:
     """Whether the line has a ``kind`` event, in the hot table or the archive (by the trade's index)."""
-    for table in (events, events_archive):
+    for table in _TOLD_IN:
         found = select(table.c.id).where(
             and_(
                 table.c.shop == line.shop,

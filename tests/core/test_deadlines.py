@@ -9,11 +9,14 @@ import pytest
 from bridge.core.deadlines import (
     DeadlineRule,
     Standing,
+    StorefrontDeadlines,
     UndeliveredLine,
     by_urgency,
     clock,
+    escalation_text,
     left_text,
     standing,
+    summarise,
 )
 from tests.factories import T0
 
@@ -87,3 +90,37 @@ def test_lines_due_together_are_ordered_by_shop_then_order() -> None:
 def test_a_line_of_a_shop_without_a_rule_is_left_out() -> None:
     """Only the shops given a rule are clocked (a shop no longer configured is not guessed at)."""
     assert by_urgency([_line("gone")], {"main": DAY}, T0) == []
+
+
+def test_a_storefronts_figures_take_its_most_urgent_shop_and_add_the_counts() -> None:
+    """Two Taobao shops and a Pinduoduo one: per storefront, the shortest time left and the sums."""
+    shops = [
+        StorefrontDeadlines("taobao", timedelta(hours=3), 1, 0, 2),
+        StorefrontDeadlines("pinduoduo", None, 0, 0, 0),
+        StorefrontDeadlines("taobao", timedelta(minutes=-5), 2, 1, 1),
+    ]
+    assert summarise(shops) == (
+        StorefrontDeadlines("pinduoduo", None, 0, 0, 0),
+        StorefrontDeadlines("taobao", timedelta(minutes=-5), 3, 1, 3),
+    )
+
+
+def test_a_storefront_with_no_line_waiting_has_no_most_urgent_line() -> None:
+    """Shops with nothing awaiting delivery: the storefront's time left stays unknown, not zero."""
+    shops = [StorefrontDeadlines("taobao", None, 0, 0, 0), StorefrontDeadlines("taobao", None, 0, 0, 1)]
+    assert summarise(shops) == (StorefrontDeadlines("taobao", None, 0, 0, 1),)
+
+
+def test_the_escalation_names_shop_order_time_left_due_and_where_it_stands() -> None:
+    """At risk: 即将超时, the shop and storefront, the ids, 剩余 with the due time, the state in words."""
+    c = clock(_line(paid_hours_ago=22.5, tid=123, oid=456), DAY, T0)
+    text = escalation_text(c, c.due)
+    assert "即将超时" in text and "main (taobao)" in text and "123" in text and "456" in text
+    assert "剩余 1小时30分" in text and "2026-11-24 11:30" in text and "待开通" in text
+
+
+def test_a_missed_lines_escalation_says_it_is_overdue() -> None:
+    """Past the deadline: 已超时 in the head and in the time left."""
+    c = clock(_line(paid_hours_ago=25), DAY, T0)
+    text = escalation_text(c, c.due)
+    assert "已超时未发货" in text and "已超时 1小时0分" in text

@@ -16,6 +16,11 @@ class DeadlineStorePort(Protocol):
         (then by line id), at most ``limit``: under one shop's rule the earliest paid is the most urgent."""
         ...
 
+    async def untold(self, shop: str, kind: str, paid_until: datetime, limit: int) -> list[UndeliveredLine]:
+        """Like ``most_urgent``, only lines paid at or before ``paid_until`` that have no ``kind`` event yet
+        (hot table or archive): the next ones to tell, however many were told before them."""
+        ...
+
     async def count_awaiting(self, shop: str, paid_after: datetime | None, paid_until: datetime) -> int:
         """How many of the shop's lines awaiting delivery were paid after ``paid_after`` (None: any time)
         and at or before ``paid_until``."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.deadlines import UndeliveredLine
@@ -70,12 +70,18 @@ class DeadlineRepository:
             for r in rows
         ]
 
-    async def count_awaiting(self, shop: str, paid_after: datetime | None, paid_until: datetime) -> int:
-        where = and_(_awaiting(shop), lines.c.paid_at <= paid_until)
-        if paid_after is not None:
-            where = and_(where, lines.c.paid_at > paid_after)
+    async def awaiting_counts(
+        self, shop: str, missed_until: datetime, at_risk_until: datetime
+    ) -> tuple[datetime | None, int, int]:
+        paid = lines.c.paid_at
+        query = select(
+            func.min(paid),
+            func.coalesce(func.sum(case((and_(paid > missed_until, paid <= at_risk_until), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((paid <= missed_until, 1), else_=0)), 0),
+        ).where(_awaiting(shop))
         async with self._engine.connect() as conn:
-            return int((await conn.execute(select(func.count()).where(where))).scalar_one())
+            earliest, at_risk, missed = (await conn.execute(query)).one()
+        return aware(earliest), int(at_risk), int(missed)
 
     async def count_events(self, shop: str, kind: str, since: datetime) -> int:
         where = and_(events.c.at >= since, events.c.shop == shop, events.c.kind == kind)

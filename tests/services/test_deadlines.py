@@ -13,8 +13,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters.chat_robot.client import ChatRobotClient
+from bridge.core.deadlines import UndeliveredLine
+from bridge.core.models import CST
 from bridge.services import deadlines
-from bridge.services.deadlines import escalate_deadlines, read_deadlines
+from bridge.services.deadlines import MISSED_EVENT, MissedToday, escalate_deadlines, read_deadlines
 from bridge.services.deps import Deps
 from bridge.services.metering import NoMetrics
 from bridge.store.schema import lines
@@ -161,3 +163,40 @@ async def test_the_figures_count_at_risk_missed_and_missed_today(
     assert taobao.storefront == "taobao"
     assert (taobao.at_risk, taobao.missed, taobao.missed_today) == (1, 1, 1)
     assert taobao.most_urgent_left == timedelta(minutes=-2)
+
+
+async def test_the_days_misses_are_counted_again_after_a_minute(
+    tmp_path: Path, database: str, webhook: Webhook
+) -> None:
+    """A miss recorded after a count shows once a minute has passed (the day's events are dear to count)."""
+    async with _bridge(tmp_path, database, webhook) as (rig, deps):
+        await _stuck(rig)
+        rig.later(59 * 60 + 30)  # 30 s before the deadline
+        [before] = await read_deadlines(deps, deps.clock())
+        rig.later(40)
+        await escalate_deadlines(deps)
+        [soon] = await read_deadlines(deps, deps.clock())  # 40 s after the last count
+        rig.later(30)
+        [later] = await read_deadlines(deps, deps.clock())
+    assert (before.missed_today, soon.missed_today, later.missed_today) == (0, 0, 1)
+    assert soon.missed == 1  # the lines past their deadline now are counted at every reading
+
+
+async def test_the_days_misses_start_again_at_local_midnight(
+    tmp_path: Path, database: str, webhook: Webhook
+) -> None:
+    """Counted 10 s before midnight (China time), again 10 s after it: yesterday's miss is not today's."""
+    async with _bridge(tmp_path, database, webhook) as (rig, deps):
+        tid = await _stuck(rig)
+        [ln] = await rig.lines(tid)
+        midnight = (deps.clock().astimezone(CST) + timedelta(days=1)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        stuck = UndeliveredLine(ln.id, ln.shop, ln.tid, ln.oid, midnight - timedelta(hours=2), ln.state.value)
+        await deps.store.deadlines.record_once(
+            stuck, MISSED_EVENT, midnight - timedelta(seconds=20), "system", {}
+        )
+        tally = MissedToday()
+        yesterday = midnight - timedelta(days=1)
+        assert await tally.read(deps, midnight - timedelta(seconds=10), yesterday) == {"main": 1}
+        assert await tally.read(deps, midnight + timedelta(seconds=10), midnight) == {"main": 0}

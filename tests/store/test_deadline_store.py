@@ -50,16 +50,23 @@ async def test_the_most_urgent_are_cut_at_the_limit_and_kept_to_the_shop(rig: Ri
 
 
 async def test_lines_awaiting_delivery_are_counted_by_their_payment(rig: Rig) -> None:
-    """Paid after the window's start (excluded) and up to its end (included); no start: any time before."""
+    """The earliest payment; at risk: paid after the missed mark (excluded) and up to the at-risk mark
+    (included); missed: paid at or before the missed mark. Delivered lines count nowhere."""
     now = rig.deps.clock()
     await _paid(rig, 1)
     await _paid(rig, 3)
-    await _paid(rig, 30)
+    oldest = await _paid(rig, 30)
+    await _paid(rig, 40, LineState.DELIVERED)
+    counts = rig.deps.store.deadlines.awaiting_counts
+    assert await counts("main", now - timedelta(hours=4), now - timedelta(hours=2)) == (oldest.paid_at, 1, 1)
+    assert await counts("main", now - timedelta(hours=29), now) == (oldest.paid_at, 2, 1)
+
+
+async def test_a_shop_with_no_line_awaiting_delivery_has_no_earliest_payment(rig: Rig) -> None:
+    """Nothing awaits: no earliest payment, nothing at risk or missed (never a made-up time)."""
     await _paid(rig, 30, LineState.DELIVERED)
-    count = rig.deps.store.deadlines.count_awaiting
-    assert await count("main", now - timedelta(hours=4), now - timedelta(hours=2)) == 1
-    assert await count("main", None, now - timedelta(hours=24)) == 1
-    assert await count("main", None, now) == 3
+    now = rig.deps.clock()
+    assert await rig.deps.store.deadlines.awaiting_counts("main", now, now) == (None, 0, 0)
 
 
 async def test_a_lines_event_is_written_once(rig: Rig) -> None:

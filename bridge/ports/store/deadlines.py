@@ -21,9 +21,12 @@ class DeadlineStorePort(Protocol):
         (hot table or archive): the next ones to tell, however many were told before them."""
         ...
 
-    async def count_awaiting(self, shop: str, paid_after: datetime | None, paid_until: datetime) -> int:
-        """How many of the shop's lines awaiting delivery were paid after ``paid_after`` (None: any time)
-        and at or before ``paid_until``."""
+    async def awaiting_counts(
+        self, shop: str, missed_until: datetime, at_risk_until: datetime
+    ) -> tuple[datetime | None, int, int]:
+        """In one reading of the shop's lines awaiting delivery: the earliest payment (None: no line
+        waits), how many were paid after ``missed_until`` and at or before ``at_risk_until`` (at risk),
+        and how many at or before ``missed_until`` (missed)."""
         ...
 
     async def count_events(self, shop: str, kind: str, since: datetime) -> int:

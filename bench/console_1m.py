@@ -28,6 +28,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,8 @@ async def _figures_read_ms(store: SqlStore) -> float:
     await store.views.cursor_rows()
     await store.console.last_applied_at()
     await store.console.unmapped_inbox()
+    now = await store.database_time()  # the deadlines' reads of one shop (bridge.services.deadlines)
+    await store.deadlines.awaiting_counts(SHOP, now - timedelta(hours=24), now - timedelta(hours=22))
     return round((time.monotonic() - started) * 1000, 1)
 
 

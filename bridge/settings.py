@@ -28,9 +28,11 @@ from pydantic import (
     model_validator,
 )
 
+from bridge.core.deadlines import DeadlineRule
 from bridge.core.errors import ConfigError
 from bridge.core.inflight import CALL_MARGIN_S
 from bridge.core.request_ids import is_shop_name
+from bridge.settings_deadlines import DeadlineSettings, ShopDeadlineSettings, resolve_rule
 from bridge.settings_loading import describe, read_secrets, read_toml
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +84,7 @@ class ShopSettings(BaseModel):
     session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
     card_rule: CardRuleSettings = CardRuleSettings()
     ceilings: CeilingSettings = CeilingSettings()  # unset keys: the [ceilings] table's
+    deadlines: ShopDeadlineSettings = ShopDeadlineSettings()  # unset keys: the [deadlines] table's
     app_secret: SecretStr = SecretStr("")  # from the variable app_secret_env names (see load_settings)
     session_key: SecretStr = SecretStr("")  # from the variable session_env names
 
@@ -279,6 +282,23 @@ class Settings(BaseModel):
     console: ConsoleSettings = ConsoleSettings()
     retention: RetentionSettings = RetentionSettings()
     ceilings: CeilingSettings = CeilingSettings()  # every shop's, unless its [shops.NAME.ceilings] says
+    deadlines: DeadlineSettings = DeadlineSettings()  # every shop's, unless its [shops.NAME.deadlines] says
+
+    def deadline_rule(self, shop: str) -> DeadlineRule:
+        """The deadline in force for ``shop``: its own table's key for its storefront, else [deadlines]'s."""
+        return resolve_rule(self.deadlines, self.shops[shop].deadlines, shop_storefront(self.shops[shop]))
+
+    @model_validator(mode="after")
+    def _margins_inside_deadlines(self) -> Settings:
+        # a margin as long as the deadline would escalate every line the moment it is paid
+        for name in self.shops:
+            rule = self.deadline_rule(name)
+            if rule.margin >= rule.deadline:
+                raise ValueError(
+                    f"shop {name}: deadlines.margin_s ({rule.margin.total_seconds():g}) must be shorter than "
+                    f"its {rule.storefront}_s deadline ({rule.deadline.total_seconds():g})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:
@@ -329,6 +349,12 @@ class Settings(BaseModel):
             if not is_shop_name(name):
                 raise ValueError(f"shop name {name!r} must be 1-16 characters of A-Z a-z 0-9 . _ -")
         return shops
+
+
+def shop_storefront(shop: ShopSettings) -> str:
+    """The storefront a shop sells on: the one place that says it (deadlines, and later the adapters)."""
+    del shop  # STOREFRONT: every shop is Taobao's until `[shops.NAME] storefront` exists; then return it
+    return "taobao"
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

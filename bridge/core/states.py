@@ -104,6 +104,11 @@ SETTLED_FOR_DELIVERY = frozenset({S.APPLIED, S.RESOLVED, S.CANCELLED, S.DELIVERE
 REVERSAL_WAITING = frozenset({S.REVERSAL_PENDING, S.REVERSAL_REQUESTED, S.REVERSING})
 """A refund after provisioning not yet settled: decided by a person, then reversed by the bridge."""
 
+AWAITING_DELIVERY = frozenset({S.RECEIVED, S.READY, S.SUBMITTED, S.UNKNOWN, S.APPLIED, S.EXCEPTION})
+"""Paid and not yet shown delivered on the storefront, nor cancelled, refunded or settled by hand: the
+lines held against their delivery deadlines (``bridge.core.deadlines``). HELD waits on the buyer's
+refund, the reversal states follow a refund: neither is meant to be delivered."""
+
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 """No move leaves these."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from bridge.core.deadlines import STOREFRONTS
+
 __all__ = ["PrometheusRecorder"]
 
 _DELIVERY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
@@ -62,6 +64,15 @@ class PrometheusRecorder:
             ["table"],
             registry=registry,
         )
+        self._missed = Counter(
+            "bridge_deadline_missed",
+            "Lines this instance found past their delivery deadline undelivered, by storefront (each line"
+            " counted once, by the instance that recorded it).",
+            ["storefront"],
+            registry=registry,
+        )
+        for storefront in STOREFRONTS:  # present from the start, so the first miss counts in increase()
+            self._missed.labels(storefront=storefront)
         self._last_batch = Gauge(
             "bridge_push_last_batch_messages",
             "Messages in this instance's last consume (a full batch means more are queued).",
@@ -91,3 +102,6 @@ class PrometheusRecorder:
 
     def rows_archived(self, kind: str, count: int) -> None:
         self._archived.labels(table=kind).inc(count)
+
+    def deadline_missed(self, storefront: str) -> None:
+        self._missed.labels(storefront=storefront).inc()

@@ -21,6 +21,7 @@ import structlog
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bridge.core.deadlines import StorefrontDeadlines
 from bridge.core.records import StoreFigures
 from bridge.core.states import LineState
 from bridge.services.deps import Deps
@@ -38,6 +39,7 @@ class _Reading:
     now: datetime
     breaker_open: bool
     session_expiry: dict[str, datetime]
+    deadlines: tuple[StorefrontDeadlines, ...]
 
 
 class StoreGauges(Collector):
@@ -63,7 +65,9 @@ class StoreGauges(Collector):
         expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}
         failing = deps.runtime.figures.failure is not None
         breaker = deps.runtime.breaker.is_open(now)
-        self._reading = _Reading(snapshot.store, snapshot.at, failing, now, breaker, expiry)
+        self._reading = _Reading(
+            snapshot.store, snapshot.at, failing, now, breaker, expiry, snapshot.deadlines
+        )
 
     def collect(self) -> Iterator[Metric]:
         if self._reading is None:
@@ -108,6 +112,7 @@ class StoreGauges(Collector):
             expiry.add_metric([shop], at.timestamp())
         yield expiry
         yield from _snapshot_gauges(self._reading)
+        yield _deadline_gauge(self._reading)
 
 
 def _snapshot_gauges(reading: _Reading) -> Iterator[Metric]:
@@ -121,6 +126,22 @@ def _snapshot_gauges(reading: _Reading) -> Iterator[Metric]:
         "1 while the last reading of the store figures failed (the gauges show the one before).",
         value=1 if reading.failing else 0,
     )
+
+
+def _deadline_gauge(reading: _Reading) -> GaugeMetricFamily:
+    """Each storefront's most urgent undelivered line's time left, carried from the reading to now
+    (negative once missed); a storefront with no line awaiting delivery has no sample."""
+    since = reading.now - reading.read_at
+    gauge = GaugeMetricFamily(
+        "bridge_deadline_seconds_remaining",
+        "Seconds until the delivery deadline of the most urgent line awaiting delivery, by storefront"
+        " (negative: past it).",
+        labels=["storefront"],
+    )
+    for figures in reading.deadlines:
+        if figures.most_urgent_left is not None:
+            gauge.add_metric([figures.storefront], (figures.most_urgent_left - since).total_seconds())
+    return gauge
 
 
 def _age(name: str, doc: str, since: datetime | None, now: datetime) -> GaugeMetricFamily:

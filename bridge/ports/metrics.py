@@ -40,3 +40,7 @@ class MetricsPort(Protocol):
     def rows_archived(self, kind: str, count: int) -> None:
         """``count`` rows of ``kind`` (``events``, ``audit``) moved from the hot table to the archive."""
         ...
+
+    def deadline_missed(self, storefront: str) -> None:
+        """A line of ``storefront`` was found past its delivery deadline undelivered (once a line)."""
+        ...

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bridge.core.deadlines import StorefrontDeadlines
 from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
 from bridge.core.records import StoreFigures
 from bridge.core.trends import Activity, window_start
+from bridge.services.deadlines import read_deadlines
 
 if TYPE_CHECKING:
     from bridge.services.deps import Deps
@@ -56,6 +58,7 @@ class ConsoleFigures:
     cursor_rows: tuple[dict[str, object], ...]
     last_applied: datetime | None
     unmapped: int
+    deadlines: tuple[StorefrontDeadlines, ...] = ()  # by storefront (bridge.services.deadlines)
 
 
 async def read_figures(deps: Deps) -> ConsoleFigures:
@@ -75,6 +78,7 @@ async def read_figures(deps: Deps) -> ConsoleFigures:
         cursor_rows=tuple(await store.views.cursor_rows()),
         last_applied=await store.console.last_applied_at(),
         unmapped=len(await store.console.unmapped_inbox()),
+        deadlines=await read_deadlines(deps, now),
     )
 
 

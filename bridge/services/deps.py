@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
 from bridge.services.console_figures import FigureBook
+from bridge.services.deadlines import MissedToday
 from bridge.services.health import Health
 from bridge.services.metering import LastCall, NoMetrics
 from bridge.settings import Settings
@@ -88,6 +89,9 @@ class Runtime:
     mappings_pending: str | None = None  # that set's version: what a confirmation accepts
     health: Health = field(default_factory=Health)  # what the jobs met, for /healthz (services.health)
     figures: FigureBook = field(default_factory=FigureBook)  # the dashboard's and /metrics' snapshot
+    missed_today: MissedToday = field(
+        default_factory=MissedToday
+    )  # each shop's, counted at most once a minute
 
     def billing_called(self, call: LastCall) -> None:
         self.last_billing_call = call

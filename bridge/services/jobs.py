@@ -23,6 +23,7 @@ from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
 from bridge.services.alerts import Notifier
 from bridge.services.console_figures import refresh_figures
+from bridge.services.deadlines import escalate_deadlines
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
@@ -96,6 +97,7 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
         ("clock", _anchor_clock, s.clock_anchor_s),
         ("archive", archive_due, s.retention.interval_s),  # old events and audit rows to the archive
         ("figures", refresh_figures, s.console.figures_every_s or 1.0),  # 0: read at each request too
+        ("deadlines", escalate_deadlines, s.deadlines.interval_s),  # missed lines counted, at risk told
     ]
     if s.alerts.enabled:  # the rules' alerts posted to a group-chat robot
         jobs.append(("alerts", Notifier(), s.alerts.interval_s))

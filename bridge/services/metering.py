@@ -61,6 +61,9 @@ class NoMetrics:
     def rows_archived(self, kind: str, count: int) -> None:
         return None
 
+    def deadline_missed(self, storefront: str) -> None:
+        return None
+
 
 @dataclass(frozen=True)
 class LastCall:

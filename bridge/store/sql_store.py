@@ -17,6 +17,7 @@ from bridge.store.accounts import AccountRepository
 from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
 from bridge.store.dashboard import DashboardRepository
+from bridge.store.deadlines import DeadlineRepository
 from bridge.store.delivery import DeliveryRepository
 from bridge.store.errors import count_writes
 from bridge.store.figures import FigureRepository
@@ -54,6 +55,7 @@ class SqlStore:
         self.reconcile: ports.ReconcileStorePort = ReconcileRepository(engine)
         self.retention: ports.RetentionStorePort = RetentionRepository(engine)
         self.recovery: ports.RecoveryStorePort = RecoveryRepository(engine)
+        self.deadlines: ports.DeadlineStorePort = DeadlineRepository(engine)
         self._writes = count_writes(engine)
 
     async def database_time(self) -> datetime:

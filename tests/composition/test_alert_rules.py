@@ -11,6 +11,7 @@ from bridge.core.alerting import Thresholds
 from bridge.core.errors import ConfigError
 from bridge.services.alerts import thresholds
 from bridge.settings import AlertSettings, settings_from_dict
+from bridge.settings_deadlines import DeadlineSettings
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
 
@@ -36,7 +37,15 @@ def test_the_rules_and_the_notifier_share_their_thresholds() -> None:
         assert text in rules[name], name
     start, end = (h - a.utc_offset_h for h in a.business_hours)
     assert f"> {a.no_paid_orders_s:.0f} and on () (hour() >= {start} < {end})" in rules["BridgeNoPaidOrders"]
-    assert len(rules) == 10
+    assert len(rules) == 12
+
+
+def test_the_deadline_near_rule_fires_within_the_default_margin() -> None:
+    """The rule's threshold is [deadlines] margin_s's default: Prometheus and the robot warn alike."""
+    margin = DeadlineSettings().margin_s
+    assert (
+        f"(bridge_deadline_seconds_remaining) < {margin:.0f} > 0\n" in _rules()["BridgeDeliveryDeadlineNear"]
+    )
 
 
 def test_the_core_defaults_are_the_settings_defaults() -> None:

@@ -19,6 +19,7 @@ from bridge.ports.store.console import (
     MonitoringStorePort,
     ViewStorePort,
 )
+from bridge.ports.store.deadlines import DeadlineStorePort
 from bridge.ports.store.delivery import DeliveryStorePort
 from bridge.ports.store.intake import IntakeStorePort, PollerStorePort
 from bridge.ports.store.lines import LineStorePort, MoveStorePort, OperationStorePort
@@ -80,6 +81,9 @@ class StorePort(Protocol):
     @property
     def recovery(self) -> RecoveryStorePort: ...
 
+    @property
+    def deadlines(self) -> DeadlineStorePort: ...
+
     async def database_time(self) -> datetime:
         """The database's current time: the clock every instance's leases are measured by."""
         ...
@@ -94,6 +98,7 @@ __all__ = [
     "ArchiveKind",
     "ConsoleStorePort",
     "DashboardStorePort",
+    "DeadlineStorePort",
     "DeliveryStorePort",
     "IntakeStorePort",
     "LineStorePort",

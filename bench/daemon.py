@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import sys
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -30,8 +31,9 @@ from sqlalchemy.engine import Engine
 
 COUNTS_ENV = "BENCH_COUNTS_PATH"
 PROFILE_ENV = "BENCH_PROFILE_PATH"  # set: the daemon runs under cProfile, its stats written there
-TRACEMALLOC_ENV = "BENCH_TRACEMALLOC_PATH"  # set: a tracemalloc snapshot written there once a minute
+TRACEMALLOC_ENV = "BENCH_TRACEMALLOC_PATH"  # set: allocations logged there, a snapshot once a minute
 TRACEMALLOC_EVERY_S = 60.0
+TRACEMALLOC_LOG_S = 5.0
 JOB: ContextVar[str] = ContextVar("bench_job", default="other")
 
 
@@ -95,10 +97,14 @@ def trace_memory(path: str) -> None:
     tracemalloc.start(12)
 
     def dump() -> None:
-        n = 0
-        while not stop.wait(TRACEMALLOC_EVERY_S):
-            tracemalloc.take_snapshot().dump(f"{path}.{os.getpid()}.{n}")
-            n += 1
+        n, started = 0, time.monotonic()
+        with open(f"{path}.{os.getpid()}.log", "a", encoding="utf-8") as log:
+            while not stop.wait(TRACEMALLOC_LOG_S):  # seconds, traced now and peak (MB)
+                now, peak = (round(b / 1e6, 1) for b in tracemalloc.get_traced_memory())
+                print(round(time.monotonic() - started), now, peak, file=log, flush=True)
+                if time.monotonic() - started >= (n + 1) * TRACEMALLOC_EVERY_S:
+                    tracemalloc.take_snapshot().dump(f"{path}.{os.getpid()}.{n}")
+                    n += 1
 
     stop = threading.Event()
     threading.Thread(target=dump, name="tracemalloc", daemon=True).start()

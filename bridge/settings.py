@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -32,8 +31,9 @@ from bridge.core.deadlines import DeadlineRule
 from bridge.core.errors import ConfigError
 from bridge.core.inflight import CALL_MARGIN_S
 from bridge.core.request_ids import is_shop_name
-from bridge.settings_deadlines import DeadlineSettings, ShopDeadlineSettings, resolve_rule
+from bridge.settings_deadlines import DeadlineSettings, resolve_rule
 from bridge.settings_loading import describe, read_secrets, read_toml
+from bridge.settings_shops import CeilingSettings, ShopSettings
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 RETENTION_MIN_DAYS = 7
@@ -43,50 +43,6 @@ def _fill_unset(model: BaseModel, **derived: Any) -> None:
     """Derived defaults for the fields of a model under validation that its user left unset (they stay
     unset in ``model_fields_set``): frozen keeps the model's users from changing it, not its validators."""
     model.__dict__.update({k: v for k, v in derived.items() if k not in model.model_fields_set})
-
-
-class CardRuleSettings(BaseModel):
-    model_config = _FROZEN
-    sources: tuple[Literal["buyer_message", "customization"], ...] = ("buyer_message", "customization")
-    lengths: tuple[int, ...] = (16,)
-    prefixes: tuple[str, ...] = ()
-
-
-class CeilingSettings(BaseModel):
-    """Above these a paid line waits for an admin (``bridge.core.ceilings``); unset: the ``[ceilings]``
-    table's, else derived from the live catalogue's largest product."""
-
-    model_config = _FROZEN
-    line_amount_fen: int | None = Field(None, ge=1)
-    line_quantity: int | None = Field(None, ge=1)
-    trade_amount_fen: int | None = Field(None, ge=1)
-    trade_quantity: int | None = Field(None, ge=1)
-
-    @model_validator(mode="after")
-    def _trade_holds_a_line(self) -> CeilingSettings:
-        for what in ("amount_fen", "quantity"):
-            line, trade = getattr(self, f"line_{what}"), getattr(self, f"trade_{what}")
-            if line is not None and trade is not None and trade < line:
-                raise ValueError(f"trade_{what} ({trade}) must not be below line_{what} ({line})")
-        return self
-
-
-class ShopSettings(BaseModel):
-    model_config = _FROZEN
-    url: str = "https://gw.api.taobao.com/router/rest"
-    app_key: str
-    app_secret_env: str = "BRIDGE_SHOP_APP_SECRET"
-    session_env: str = "BRIDGE_SHOP_SESSION"
-    sign_method: Literal["md5", "hmac", "hmac-sha256"] = "hmac-sha256"
-    page_size: int = Field(50, ge=1, le=100)
-    timeout_s: float = Field(15.0, gt=0)
-    seller_nick: str = ""  # the seller as messages name it (user_nick); needed when shops share an app
-    session_expires_at: AwareDatetime | None = None  # when the session key runs out (for the expiry alert)
-    card_rule: CardRuleSettings = CardRuleSettings()
-    ceilings: CeilingSettings = CeilingSettings()  # unset keys: the [ceilings] table's
-    deadlines: ShopDeadlineSettings = ShopDeadlineSettings()  # unset keys: the [deadlines] table's
-    app_secret: SecretStr = SecretStr("")  # from the variable app_secret_env names (see load_settings)
-    session_key: SecretStr = SecretStr("")  # from the variable session_env names
 
 
 class BillingSettings(BaseModel):
@@ -312,9 +268,10 @@ class Settings(BaseModel):
         # one app's messages come in one queue: with several shops on it, each message goes to its seller's
         apps: dict[tuple[str, str], list[str]] = {}
         for name, shop in self.shops.items():
-            apps.setdefault((shop.url, shop.app_key), []).append(name)
+            if shop.push_queue is not None:
+                apps.setdefault(shop.push_queue, []).append(name)
         for names in apps.values():
-            unnamed = [n for n in names if not self.shops[n].seller_nick]
+            unnamed = [n for n in names if not self.shops[n].message_seller]
             if self.push.enabled and len(names) > 1 and unnamed:
                 raise ValueError(
                     f"shops {', '.join(names)} share one app_key: with push on, set seller_nick for "
@@ -352,9 +309,8 @@ class Settings(BaseModel):
 
 
 def shop_storefront(shop: ShopSettings) -> str:
-    """The storefront a shop sells on: the one place that says it (deadlines, and later the adapters)."""
-    del shop  # STOREFRONT: every shop is Taobao's until `[shops.NAME] storefront` exists; then return it
-    return "taobao"
+    """The storefront a shop sells on (``[shops.NAME] storefront``)."""
+    return shop.storefront
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bridge.core.errors import ConfigError
+from bridge.settings_shops import storefront_tags
 
 if TYPE_CHECKING:
     from bridge.settings import Settings
@@ -44,8 +45,7 @@ def read_secrets(settings: Settings, env: Mapping[str, str], source: str) -> dic
         update["alerts"] = read(settings.alerts, "alerts", webhook_url="webhook_env")
     update["billing"] = read(settings.billing, "billing", secret="secret_env")
     update["shops"] = {
-        name: read(shop, f"shops.{name}", app_secret="app_secret_env", session_key="session_env")
-        for name, shop in settings.shops.items()
+        name: read(shop, f"shops.{name}", **shop.secrets()) for name, shop in settings.shops.items()
     }
     return update
 
@@ -63,7 +63,15 @@ def describe(exc: ValidationError, source: str) -> str:
     """Each invalid key of the source, one a line, with its reason."""
     lines = [f"{source}: invalid configuration:"]
     for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in _as_written(err["loc"])) or "(top level)"
         reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         lines.append(f"  {key}: {reason}")
     return "\n".join(lines)
+
+
+def _as_written(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """An error's location as the file writes it: ``shops.NAME.app_key``, without the storefront's tag
+    pydantic puts after the shop's name (``shops.NAME.taobao.app_key``)."""
+    if len(loc) > 2 and loc[0] == "shops" and loc[2] in storefront_tags():
+        return loc[:2] + loc[3:]
+    return loc

@@ -12,13 +12,15 @@ import aiohttp
 from adapters.billing_core.client import BillingClient
 from adapters.chat_robot.client import ChatRobotClient
 from adapters.taobao.client import TaobaoClient
+from bridge.core.errors import ConfigError
 from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
 from bridge.services.metering import MeteredBilling, MeteredMarketplace, NoMetrics
-from bridge.settings import BillingSettings, Settings, ShopSettings
+from bridge.settings import BillingSettings, Settings
+from bridge.settings_shops import ShopSettings, TaobaoShopSettings
 from bridge.store import MappingDir, open_store
 
 
@@ -58,8 +60,7 @@ async def billing_only(settings: Settings) -> AsyncIterator[BillingPort]:
 def _register_secrets(settings: Settings) -> None:
     for secret in (
         settings.billing.secret,
-        *(s.app_secret for s in settings.shops.values()),
-        *(s.session_key for s in settings.shops.values()),
+        *(getattr(s, secret) for s in settings.shops.values() for secret in s.secrets()),
         settings.alerts.webhook_url,
     ):
         register_secret(secret.get_secret_value())
@@ -117,6 +118,8 @@ async def build_deps(
 
 
 def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings) -> MarketplacePort:
+    if not isinstance(s, TaobaoShopSettings):
+        raise ConfigError(f"storefront {s.storefront!r}: the bridge does not take its orders yet")
     return TaobaoClient(
         http,
         url=s.url,

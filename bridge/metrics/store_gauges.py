@@ -62,7 +62,7 @@ class StoreGauges(Collector):
         if snapshot is None:
             return
         now = deps.clock()
-        expiry = {n: s.session_expires_at for n, s in deps.settings.shops.items() if s.session_expires_at}
+        expiry = {n: s.access_expires_at for n, s in deps.settings.shops.items() if s.access_expires_at}
         failing = deps.runtime.figures.failure is not None
         breaker = deps.runtime.breaker.is_open(now)
         self._reading = _Reading(

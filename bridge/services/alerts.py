@@ -52,7 +52,7 @@ class Notifier:
             now=now,
             figures=await deps.store.monitoring.figures(),
             breaker_open=deps.runtime.breaker.is_open(now),
-            session_expiry={n: s.session_expires_at for n, s in shops.items() if s.session_expires_at},
+            session_expiry={n: s.access_expires_at for n, s in shops.items() if s.access_expires_at},
         )
         settings = deps.settings.alerts
         posted: list[Notice] = []

@@ -50,10 +50,10 @@ class _App:
 
     def shop_for(self, deps: Deps, message: PushMessage) -> str | None:
         """Our shop the message is about; ``None`` for another seller's."""
-        if len(self.shops) == 1 and not deps.settings.shops[self.shops[0]].seller_nick:
+        if len(self.shops) == 1 and not deps.settings.shops[self.shops[0]].message_seller:
             return self.shops[0]
         for shop in self.shops:
-            if deps.settings.shops[shop].seller_nick == message.seller_nick:
+            if deps.settings.shops[shop].message_seller == message.seller_nick:
                 return shop
         return None
 
@@ -72,7 +72,8 @@ def app_consumers(deps: Deps) -> Iterator[_App]:
     """One consumer per app (router + app key), feeding every shop on that app."""
     by_app: dict[tuple[str, str], list[str]] = {}
     for name, shop in deps.settings.shops.items():
-        by_app.setdefault((shop.url, shop.app_key), []).append(name)
+        if shop.push_queue is not None:
+            by_app.setdefault(shop.push_queue, []).append(name)
     for names in by_app.values():
         yield _App(names[0], tuple(names))
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["LIMITS", "Limit", "chunks", "rows_per_statement", "shape_for"]
+__all__ = ["LIMITS", "SHAPED_ROWS", "Limit", "chunks", "rows_per_statement", "shape_for"]
 
 T = TypeVar("T")
 
@@ -48,11 +48,19 @@ def rows_per_statement(conn: AsyncConnection, params_per_row: int = 1) -> int:
     return fit if limit.rows is None else max(1, min(fit, limit.rows))
 
 
-def chunks(conn: AsyncConnection, items: Sequence[T], params_per_row: int = 1) -> Iterator[list[T]]:
-    """``items`` in pieces that each fit in one statement on ``conn`` (nothing for an empty list)."""
+def chunks(
+    conn: AsyncConnection, items: Sequence[T], params_per_row: int = 1, at_most: int | None = None
+) -> Iterator[list[T]]:
+    """``items`` in pieces that each fit in one statement on ``conn`` (nothing for an empty list), of
+    at most ``at_most`` rows when given."""
     size = rows_per_statement(conn, params_per_row)
+    size = size if at_most is None else max(1, min(size, at_most))
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+SHAPED_ROWS = 128
+"""The most rows a statement built per row count carries (``shape_for``)."""
 
 
 def shape_for(rows: int, most: int) -> int:
@@ -61,7 +69,9 @@ def shape_for(rows: int, most: int) -> int:
     per shape by the bridge and, compiled, by SQLAlchemy; one per row count would keep hundreds of
     statements of thousands of parameters each (a backlog of 100,000 lines grew the daemon by
     ~0.6 MB per 1,000 lines), one per power of two keeps about ten. The caller pads the rows it lacks
-    with rows that match nothing."""
+    with rows that match nothing. Such statements take at most ``SHAPED_ROWS`` rows: a shape of 500
+    rows is a statement of thousands of parameters (about 5 MB built and compiled), one of 128 about
+    1 MB, and each set of columns has its own shapes."""
     if rows < 1:
         raise ValueError(f"a statement carries at least one row, not {rows}")
     return min(1 << (rows - 1).bit_length(), max(rows, most))

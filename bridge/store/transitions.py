@@ -41,7 +41,7 @@ from bridge.core.memos import leaving_memo
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
-from bridge.store.chunks import chunks, rows_per_statement, shape_for
+from bridge.store.chunks import SHAPED_ROWS, chunks, rows_per_statement, shape_for
 from bridge.store.fencing import bound_fence, fence_holds, fence_params
 from bridge.store.schema import events, lines, trades
 from bridge.store.timeline import add_events, event_row, insert_memos, memo_row
@@ -238,8 +238,8 @@ async def _set_lines(conn: AsyncConnection, group: Sequence[tuple[Move, str]], n
     columns = tuple(sorted(_update_values(first, now)))
     keys = _keys(fenced, columns)
     done: set[int] = set()
-    most = rows_per_statement(conn, len(keys))
-    for piece in chunks(conn, group, params_per_row=len(keys)):
+    most = min(rows_per_statement(conn, len(keys)), SHAPED_ROWS)
+    for piece in chunks(conn, group, params_per_row=len(keys), at_most=most):
         shape = shape_for(len(piece), most)
         params: dict[str, Any] = {f"r{i}_{k}": None for i in range(len(piece), shape) for k in keys}
         for i, (move, current) in enumerate(piece):  # the padding rows' NULL id matches no line

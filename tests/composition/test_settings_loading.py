@@ -16,9 +16,9 @@ from bridge.settings import (
     PollingSettings,
     PushSettings,
     Settings,
-    ShopSettings,
     settings_from_dict,
 )
+from bridge.settings_shops import TaobaoShopSettings
 
 ENV = {
     "BRIDGE_BILLING_SECRET": "bsecret",
@@ -68,8 +68,8 @@ def test_the_variables_default_names_are_the_fields_defaults() -> None:
     """A section that names no variable reads the one its ``*_env`` field defaults to."""
     for model, field in [
         (BillingSettings, "secret_env"),
-        (ShopSettings, "app_secret_env"),
-        (ShopSettings, "session_env"),
+        (TaobaoShopSettings, "app_secret_env"),
+        (TaobaoShopSettings, "session_env"),
     ]:
         name = model.model_fields[field].default
         env = {k: v for k, v in ENV.items() if k != name}
@@ -116,7 +116,7 @@ def test_a_polling_section_given_as_a_model_is_not_changed() -> None:
     mine = PollingSettings(window_s=900)
     settings = Settings(
         billing=BillingSettings(base_url="u", api_key="k"),
-        shops={"main": ShopSettings(app_key="a")},
+        shops={"main": TaobaoShopSettings(app_key="a")},
         push=PushSettings(enabled=False),
         polling=mine,
     )

@@ -123,3 +123,14 @@ async def test_batches_of_every_size_share_a_few_statements(store: SqlStore) -> 
             moved = await move_lines(conn, moves, now=NOW, actor="t")
         assert [m.state for m in moved] == [S.CANCELLED] * size
     assert _set_lines_statement.cache_info().currsize == 6
+
+
+async def test_a_long_batch_is_moved_in_statements_of_a_bounded_shape(store: SqlStore) -> None:
+    """300 alike moves: three statements of at most 128 rows (128, 128 and 44 padded to 64), so no
+    statement of hundreds of rows is built and kept for one set of columns."""
+    lines = await _received(store, *range(1, 301))
+    _set_lines_statement.cache_clear()
+    async with store.engine.begin() as conn:
+        moved = await move_lines(conn, [Move(ln, S.CANCELLED, "refund") for ln in lines], now=NOW, actor="t")
+    assert [m.state for m in moved] == [S.CANCELLED] * 300
+    assert _set_lines_statement.cache_info().currsize == 2  # the shapes of 128 and 64 rows

@@ -74,14 +74,14 @@ def truncate_utf8(text: str, limit: int = MEMO_MAX_BYTES) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
-def _ident_feature(codes: dict[int, list[str]] | None) -> str | None:
+def _ident_feature(codes: dict[str, list[str]] | None) -> str | None:
     """``identCode=<oid>:<code>,<code>|<oid>:...`` for dummy.send, or ``None``.
 
     A code may hold ``:`` (``serial:PIN``): only the first colon of an entry
     separates the oid. Codes are never put in messages: they may hold PINs.
     """
     parts = []
-    for oid, values in sorted((codes or {}).items()):
+    for oid, values in sorted((codes or {}).items(), key=lambda kv: (len(kv[0]), kv[0])):  # by number
         for value in values:
             if not value or _FEATURE_SEPARATORS & set(value) or any(c.isspace() for c in value):
                 raise Permanent(
@@ -102,7 +102,7 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
 
 
-def _keep_latest(found: dict[int, TradeSummary], trades: list[TradeSummary]) -> None:
+def _keep_latest(found: dict[str, TradeSummary], trades: list[TradeSummary]) -> None:
     """One summary per tid: the one with the latest ``modified``."""
     for summary in trades:
         known = found.get(summary.tid)
@@ -161,7 +161,7 @@ class TaobaoClient:
     async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
         """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid
         (the latest read of each): ``list_pages`` gathered."""
-        found: dict[int, TradeSummary] = {}
+        found: dict[str, TradeSummary] = {}
         async for page in self.list_pages(start, end):
             _keep_latest(found, page)
         return sorted(found.values(), key=lambda s: (s.modified, s.tid))
@@ -179,7 +179,7 @@ class TaobaoClient:
         }
         return list_pages(partial(self._top.call, LIST_METHOD), query, self._page_size)
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         """The full trade (``taobao.trade.fullinfo.get``)."""
         payload = await self._top.call("taobao.trade.fullinfo.get", {"tid": tid, "fields": FULLINFO_FIELDS})
         trade = parse_trade(payload)
@@ -187,7 +187,7 @@ class TaobaoClient:
             raise Permanent(f"trade {tid}: field tid: the answer is for trade {trade.tid}", code=DATA_INVALID)
         return trade
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+    async def mark_delivered(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery (``taobao.logistics.dummy.send``).
 
         ``codes`` maps an oid to the card serials the buyer redeems later; they
@@ -211,7 +211,7 @@ class TaobaoClient:
             )
         return DeliveryOutcome.SHIPPED
 
-    async def _already_shipped(self, tid: int, refusal: Permanent) -> DeliveryOutcome:
+    async def _already_shipped(self, tid: str, refusal: Permanent) -> DeliveryOutcome:
         trade = await self.get_trade(tid)
         if trade.status in SHIPPED_STATUSES:
             return DeliveryOutcome.ALREADY_SHIPPED
@@ -220,7 +220,7 @@ class TaobaoClient:
             code=refusal.code,
         )
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         """Overwrite the seller memo (cut to 1000 UTF-8 bytes; empty clears it) and flag."""
         text = truncate_utf8(memo)
         params = {"tid": tid, "memo": text, "flag": int(flag), "reset": True if not text else None}

@@ -70,8 +70,8 @@ def parse_message(raw: object) -> PushMessage:
     return PushMessage(
         message_id=wire.id,
         topic=wire.topic,
-        tid=content.tid,
-        oid=content.oid,
+        tid=None if content.tid is None else str(content.tid),
+        oid=None if content.oid is None else str(content.oid),
         refund_id=content.refund_id,
         seller_nick=wire.user_nick or content.seller_nick or None,
         published=wire.pub_time,

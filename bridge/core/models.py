@@ -54,10 +54,10 @@ REFUND_OPEN = frozenset(
 class TradeSummary:
     """One row of the incremental trade list: enough to decide to read it fully."""
 
-    tid: int
+    tid: str
     status: str
     modified: datetime
-    refunds: tuple[tuple[int, str], ...] | None = None
+    refunds: tuple[tuple[str, str], ...] | None = None
     """Each order's (oid, refund_status), by oid, when the list carried the orders' fields."""
 
 
@@ -65,7 +65,7 @@ class TradeSummary:
 class OrderLine:
     """One order line (oid) of a trade, as the marketplace reports it."""
 
-    oid: int
+    oid: str
     outer_sku_id: str | None
     sku_id: str | None
     title: str
@@ -81,7 +81,7 @@ class OrderLine:
 class Trade:
     """A full trade (``taobao.trade.fullinfo.get``), the final word on its state."""
 
-    tid: int
+    tid: str
     status: str
     type: str
     buyer_nick: str
@@ -125,8 +125,8 @@ class PushMessage:
 
     message_id: int
     topic: str
-    tid: int | None = None
-    oid: int | None = None
+    tid: str | None = None
+    oid: str | None = None
     refund_id: int | None = None
     seller_nick: str | None = None
     published: datetime | None = None  # ``pub_time``: when the marketplace published it

@@ -39,15 +39,15 @@ class MarketplacePort(Protocol):
         later page (a re-read of the window); the caller keeps the last word (``needs_read``)."""
         ...
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         """The full trade; raises ``Permanent`` when it does not exist or is malformed."""
         ...
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+    async def mark_delivered(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery; "already shipped" comes back as ``ALREADY_SHIPPED``."""
         ...
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         """Overwrite the seller memo (≤ 1000 UTF-8 bytes) and flag of a trade."""
         ...
 

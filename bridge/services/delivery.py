@@ -27,9 +27,9 @@ from bridge.services.deps import Deps
 log = structlog.get_logger("bridge.services.delivery")
 
 
-def delivery_codes(lines: list[LineRecord]) -> dict[int, list[str]]:
+def delivery_codes(lines: list[LineRecord]) -> dict[str, list[str]]:
     """Card serials and PINs issued for card-delivery lines, by oid, for the buyer to redeem."""
-    codes: dict[int, list[str]] = {}
+    codes: dict[str, list[str]] = {}
     for line in lines:
         for op in line.operations:
             for card in (op.result or {}).get("cards", []):

@@ -50,7 +50,7 @@ async def write_memos_due(deps: Deps, limit: int = 20) -> int:
     memos = await deps.store.delivery.claim_memos(
         deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s
     )
-    trades: dict[tuple[str, int], list[MemoRecord]] = {}
+    trades: dict[tuple[str, str], list[MemoRecord]] = {}
     for memo in memos:
         trades.setdefault((memo.shop, memo.tid), []).append(memo)
     for rows in trades.values():

@@ -152,13 +152,13 @@ class MeteredMarketplace:
             raise
         self._metrics.marketplace_call("list_modified", "ok")
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         return await self._counted("get_trade", self._inner.get_trade(tid))
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+    async def mark_delivered(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         return await self._counted("mark_delivered", self._inner.mark_delivered(tid, codes))
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         await self._counted("set_memo", self._inner.set_memo(tid, memo, flag))
 
     async def server_time(self) -> datetime:

@@ -65,7 +65,7 @@ class PushReport:
     trades: int = 0
     confirmed: int = 0
     ignored: int = 0  # another seller's, unreadable, or naming no trade: confirmed, nothing done
-    unconfirmed: list[int] = field(default_factory=list)  # tids not stored: their messages come back
+    unconfirmed: list[str] = field(default_factory=list)  # tids not stored: their messages come back
 
 
 def app_consumers(deps: Deps) -> Iterator[_App]:
@@ -139,11 +139,11 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
 
 def _sort(
     deps: Deps, app: _App, batch: PushBatch, report: PushReport
-) -> tuple[list[int], dict[str, dict[int, list[PushMessage]]]]:
+) -> tuple[list[int], dict[str, dict[str, list[PushMessage]]]]:
     """Message ids to confirm as they are, and by shop the trades to read with their messages."""
     done = [message_id for message_id, _ in batch.unreadable if message_id is not None]
     report.ignored += len(batch.unreadable)
-    todo: dict[str, dict[int, list[PushMessage]]] = {}
+    todo: dict[str, dict[str, list[PushMessage]]] = {}
     for message in batch.messages:
         shop = app.shop_for(deps, message)
         if shop is None or message.tid is None:
@@ -160,7 +160,7 @@ def _sort(
     return done, todo
 
 
-async def _stored(deps: Deps, shop: str, trades: dict[int, list[PushMessage]]) -> set[int]:
+async def _stored(deps: Deps, shop: str, trades: dict[str, list[PushMessage]]) -> set[str]:
     """Read and store the trades the messages name (the polling path), except those whose stored
     read came after every message about them; the tids whose messages may be confirmed."""
     tids = list(trades)

@@ -141,7 +141,7 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
 async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until: datetime) -> list[PaidLine]:
     """The shop's lines paid on ``day``: every trade modified since the day began, read in full."""
     port = deps.shops[shop]
-    seen: dict[int, TradeSummary] = {}
+    seen: dict[str, TradeSummary] = {}
     windows = poll_windows(start, until, overlap=timedelta(0), window=_WINDOW, initial_lookback=_WINDOW)
     for window_start, window_end in windows if until > start else []:
         for summary in await port.list_modified(window_start, window_end):
@@ -149,7 +149,7 @@ async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until
     wanted = [s.tid for s in seen.values() if s.status not in _UNPAID and s.status not in CLOSED_STATUSES]
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 
-    async def read(tid: int) -> list[PaidLine]:
+    async def read(tid: str) -> list[PaidLine]:
         async with sem:
             return paid_lines(shop, await port.get_trade(tid), day)
 

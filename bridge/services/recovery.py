@@ -150,7 +150,7 @@ async def _look_up_all(deps: Deps, report: RecoveryReport) -> None:
                 raise RecoveryIncomplete(f"the billing core could not be asked: {exc}") from exc
 
 
-async def _shipped_tids(deps: Deps, lines: list[LineRecord]) -> set[tuple[str, int]]:
+async def _shipped_tids(deps: Deps, lines: list[LineRecord]) -> set[tuple[str, str]]:
     shipped = set()
     for shop, tid in {(line.shop, line.tid) for line in lines}:
         trades = await deps.store.views.find_trades(tid, shop)

@@ -51,15 +51,15 @@ async def _push_pass(deps: Deps) -> None:
     await write_back_due(deps)
 
 
-async def _delivered(rig: Rig) -> set[int]:
+async def _delivered(rig: Rig) -> set[str]:
     lines = await rig.lines()
-    by_trade: dict[int, set[LineState]] = {}
+    by_trade: dict[str, set[LineState]] = {}
     for record in lines:
         by_trade.setdefault(record.tid, set()).add(record.state)
     return {tid for tid, states in by_trade.items() if states == {LineState.DELIVERED}}
 
 
-async def _orders(rig: Rig, count: int) -> dict[int, int]:
+async def _orders(rig: Rig, count: int) -> dict[str, int]:
     """``count`` paid trades, every third with two lines; tid → number of lines."""
     placed = {}
     for i in range(count):
@@ -69,7 +69,7 @@ async def _orders(rig: Rig, count: int) -> dict[int, int]:
     return placed
 
 
-def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, int, int]]:
+def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
     """How many operations the billing core applied for each (shop, tid, oid)."""
     found = [request_ids.parse(op["request_id"]) for op in ledger]
     assert None not in found  # every operation is one the bridge named
@@ -105,12 +105,12 @@ async def test_repeated_reordered_and_dropped_messages_provision_every_paid_line
 class _Flaky:
     """A marketplace whose full reads of one trade fail ``failures`` times, then work."""
 
-    def __init__(self, real: MarketplacePort, tid: int, failures: int) -> None:
+    def __init__(self, real: MarketplacePort, tid: str, failures: int) -> None:
         self._real = real
         self.tid = tid
         self.failures = failures
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         if tid == self.tid and self.failures:
             self.failures -= 1
             raise Retryable("the marketplace is busy", code="TOP_HTTP_502")
@@ -146,7 +146,7 @@ async def test_a_message_of_another_seller_is_confirmed_and_left_alone(rig: Rig)
     ours = await rig.order(message=f"卡号 {(await rig.cards())[0]}")
     theirs = await rig.order(message=f"卡号 {(await rig.cards())[1]}")
     board = rig.sb.market.sandbox.messages
-    [paid_theirs] = [m for m in board.pending() if m.content["tid"] == theirs]
+    [paid_theirs] = [m for m in board.pending() if str(m.content["tid"]) == theirs]
     board.confirm("default", [paid_theirs.id])
     board.publish("taobao_trade_TradeBuyerPay", {"tid": theirs}, "another_seller", 42)
     with capture_logs() as logs:

@@ -42,7 +42,7 @@ async def _restore(rig: Rig, dsn: str, backup: Path) -> None:
     await restore_database(dsn, backup)
 
 
-async def _sends(rig: Rig, tid: int) -> int:
+async def _sends(rig: Rig, tid: str) -> int:
     """How many times the billing core applied an operation of trade ``tid`` (repeats included)."""
     return len(await rig.ledger(tid))
 

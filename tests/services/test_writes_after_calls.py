@@ -194,7 +194,7 @@ SITES = {
 }
 
 
-async def _story(rig: Rig, tid: int) -> list[str]:
+async def _story(rig: Rig, tid: str) -> list[str]:
     [trade] = await rig.deps.store.views.find_trades(tid)
     _, events = await rig.deps.store.views.trade_story(trade)
     return [e.kind for e in events]

@@ -21,8 +21,8 @@ MakeClient = Callable[..., TaobaoClient]
 SELLER = "sandbox_c_1"
 
 
-async def _paid(shopper: Shopper, count: int) -> list[int]:
-    return [int((await shopper.paid_trade())["tid"]) for _ in range(count)]
+async def _paid(shopper: Shopper, count: int) -> list[str]:
+    return [str((await shopper.paid_trade())["tid"]) for _ in range(count)]
 
 
 async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient, shopper: Shopper) -> None:
@@ -36,8 +36,8 @@ async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient
         PushMessage(
             message_id=batch.messages[0].message_id,
             topic="taobao_trade_TradeBuyerPay",
-            tid=placed["tid"],
-            oid=placed["oids"][0],
+            tid=str(placed["tid"]),
+            oid=str(placed["oids"][0]),
             seller_nick=SELLER,
             published=published,
         ),
@@ -78,7 +78,7 @@ async def test_refunds_and_closing_queue_their_topics_with_the_refund_id(
     client: TaobaoClient, shopper: Shopper
 ) -> None:
     placed = await shopper.paid_trade()
-    tid, oid = placed["tid"], placed["oids"][0]
+    tid, oid = str(placed["tid"]), placed["oids"][0]
     for outcome in ("requested", "closed", "requested", "success"):
         status, data = await shopper.request(
             "POST", f"/sandbox/trades/{tid}/refund", {"oid": oid, "outcome": outcome}
@@ -173,7 +173,9 @@ def test_the_parser_lists_each_unreadable_message_with_why(raw: object, why: str
         "content": '{"tid": "9007199254740995"}',
     }
     batch = parse_consumed({"messages": {"tmc_message": [raw, good]}})
-    assert batch.messages == (PushMessage(9007199254740993, "taobao_trade_TradeClose", tid=9007199254740995),)
+    assert batch.messages == (
+        PushMessage(9007199254740993, "taobao_trade_TradeClose", tid="9007199254740995"),
+    )
     [(_, problem)] = batch.unreadable
     assert why in problem
 

@@ -95,19 +95,11 @@ def _ident_feature(codes: dict[str, list[str]] | None) -> str | None:
 
 def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("list_modified needs timezone-aware datetimes")
+        raise ValueError("a listing needs timezone-aware datetimes")
     if end < start:
         raise ValueError(f"window ends before it starts: {start.isoformat()} .. {end.isoformat()}")
     if end - start > MAX_WINDOW:
         raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
-
-
-def _keep_latest(found: dict[str, TradeSummary], trades: list[TradeSummary]) -> None:
-    """One summary per tid: the one with the latest ``modified``."""
-    for summary in trades:
-        known = found.get(summary.tid)
-        if known is None or summary.modified >= known.modified:
-            found[summary.tid] = summary
 
 
 class TaobaoClient:
@@ -157,14 +149,6 @@ class TaobaoClient:
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
-
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid
-        (the latest read of each): ``list_pages`` gathered."""
-        found: dict[str, TradeSummary] = {}
-        async for page in self.list_pages(start, end):
-            _keep_latest(found, page)
-        return sorted(found.values(), key=lambda s: (s.modified, s.tid))
 
     def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
         """Every trade modified in ``[start, end]`` (≤ 1 day), a page at a time as it is read

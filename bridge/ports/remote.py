@@ -29,14 +29,11 @@ from bridge.core.models import (
 class MarketplacePort(Protocol):
     """One seller's shop on the marketplace (Taobao Open Platform style)."""
 
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), all pages."""
-        ...
-
     def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
-        """The same trades a page at a time, each page handed out as soon as it is read (the next
-        is not asked for before the caller is done with this one). A trade may come again in a
-        later page (a re-read of the window); the caller keeps the last word (``needs_read``)."""
+        """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), a page at a time, each
+        page handed out as soon as it is read (the next is not asked for before the caller is done
+        with this one). A trade may come again in a later page (a re-read of the window); the
+        caller keeps the last word (``needs_read``, ``bridge.services.listing``)."""
         ...
 
     async def get_trade(self, tid: str) -> Trade:

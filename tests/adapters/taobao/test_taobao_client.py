@@ -11,6 +11,7 @@ from adapters.taobao import TaobaoClient, truncate_utf8
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.errors import Permanent
 from bridge.core.models import CST, DeliveryOutcome, MemoFlag
+from bridge.services.listing import list_window
 
 from .helpers import OffsetClock, Shopper
 
@@ -29,7 +30,7 @@ async def test_list_reads_every_page_backwards(
     nothing new, confirms the first); each tid once, oldest first."""
     tids = [str((await shopper.place())["tid"]) for _ in range(10)]
     clock.advance(2)
-    summaries = await make_client(page_size=3).list_modified(*_window(clock))
+    summaries = await list_window(make_client(page_size=3), *_window(clock))
     assert sorted(s.tid for s in summaries) == sorted(tids)
     assert [s.modified for s in summaries] == sorted(s.modified for s in summaries)
     assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 10
@@ -43,7 +44,7 @@ async def test_list_survives_shifting_pages(
     start, end = _window(clock)
     clock.advance(2)  # bumps now land after the window's end, as in a real poll
     sandbox.update_knobs(shift_pages=True)
-    summaries = await make_client(page_size=3).list_modified(start, end)
+    summaries = await list_window(make_client(page_size=3), start, end)
     assert sorted(s.tid for s in summaries) == sorted(tids)
     assert sandbox.stats.pages_shifted >= 4
 
@@ -51,7 +52,7 @@ async def test_list_survives_shifting_pages(
 async def test_list_of_an_empty_window_is_one_call(make_client: MakeClient, sandbox: TaobaoSandbox) -> None:
     """Nothing modified: the count call says 0 and no page is read."""
     now = datetime.now(CST)
-    assert await make_client().list_modified(now - timedelta(hours=2), now - timedelta(hours=1)) == []
+    assert await list_window(make_client(), now - timedelta(hours=2), now - timedelta(hours=1)) == []
     assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 1
 
 
@@ -68,7 +69,7 @@ async def test_bad_windows_are_rejected_before_any_call(
 ) -> None:
     """Windows over one day, reversed or naive raise ValueError and call nothing."""
     with pytest.raises(ValueError, match=why):
-        await client.list_modified(start, end)
+        await list_window(client, start, end)
     assert sum(sandbox.stats.calls.values()) == 0
 
 
@@ -191,12 +192,12 @@ async def test_visibility_delay_hides_changes_from_the_list_only(
     sandbox.update_knobs(visibility_delay_s=5)
     client = make_client()
     placed = await shopper.place()
-    assert await client.list_modified(*_window(clock, after_s=60)) == []
+    assert await list_window(client, *_window(clock, after_s=60)) == []
     clock.advance(6)
     await shopper.pay(placed["tid"])
-    (listed,) = await client.list_modified(*_window(clock, after_s=60))
+    (listed,) = await list_window(client, *_window(clock, after_s=60))
     assert listed.status == "WAIT_BUYER_PAY"
     assert (await client.get_trade(str(placed["tid"]))).status == "WAIT_SELLER_SEND_GOODS"
     clock.advance(6)
-    (listed,) = await client.list_modified(*_window(clock, after_s=60))
+    (listed,) = await list_window(client, *_window(clock, after_s=60))
     assert listed.status == "WAIT_SELLER_SEND_GOODS"

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from adapters.taobao import TaobaoClient
 from bridge.core.errors import Ambiguous, Permanent, Retryable, Unavailable
 from bridge.core.models import CST, DeliveryOutcome
+from bridge.services.listing import list_window
 
 from .helpers import APP_KEY, APP_SECRET, SESSION_KEY
 
@@ -178,7 +179,7 @@ async def test_list_reads_again_when_trades_arrive_while_paging(scripted: StartS
 
     top, client = await scripted(script)
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
-    found = await client.list_modified(start, start.replace(hour=12))
+    found = await list_window(client, start, start.replace(hour=12))
     assert sorted(s.tid for s in found) == ["100", "101", "102"]
     pages = [(r["page_no"], r["page_size"]) for r in top.requests]
     # a first pass (count, page 1), a second after the list grew, a third that finds nothing new
@@ -213,7 +214,7 @@ async def test_list_reads_again_when_a_trade_slipped_between_pages(scripted: Sta
 
     _, client = await scripted(script)
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
-    found = await client.list_modified(start, start.replace(hour=12))
+    found = await list_window(client, start, start.replace(hour=12))
     assert sorted(s.tid for s in found) == ["101", "102", "103", "104", "105"]
 
 

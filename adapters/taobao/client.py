@@ -21,6 +21,7 @@ import structlog
 
 from adapters.taobao.listing import LIST_METHOD, list_pages
 from adapters.taobao.messages import parse_confirmed, parse_consumed
+from adapters.taobao.push import TmcPush
 from adapters.taobao.signing import format_timestamp
 from adapters.taobao.transport import Sleep, TopTransport
 from adapters.taobao.wire import DATA_INVALID, parse_shipping, parse_time, parse_trade
@@ -29,11 +30,11 @@ from bridge.core.models import (
     SHIPPED_STATUSES,
     DeliveryOutcome,
     MemoFlag,
-    PushBatch,
     Trade,
     TradeSummary,
 )
-from bridge.ports import MarketplacePort
+from bridge.core.trades import PushBatch
+from bridge.ports import MarketplacePort, PushSource
 
 _log = structlog.get_logger(__name__)
 
@@ -126,6 +127,7 @@ class TaobaoClient:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         sleep: Sleep | None = None,
+        tmc_group: str | None = None,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be 1..100, got {page_size}")
@@ -146,6 +148,7 @@ class TaobaoClient:
         )
         self._page_size = page_size
         self._types = ",".join(trade_types)
+        self.push: PushSource | None = TmcPush(self, tmc_group) if tmc_group else None
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
@@ -226,7 +229,7 @@ class TaobaoClient:
             _log.error("taobao_message_unreadable", message_id=message_id, problem=problem)
         return batch
 
-    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
+    async def confirm_messages(self, group: str, message_ids: Sequence[str]) -> None:
         """Confirm messages by id (``taobao.tmc.messages.confirm``), 200 a call; they never return."""
         ids = list(dict.fromkeys(message_ids))
         for start in range(0, len(ids), CONFIRM_MAX_IDS):

@@ -115,34 +115,6 @@ class MemoFlag(int, enum.Enum):
     PINK = 5
 
 
-@dataclass(frozen=True)
-class PushMessage:
-    """One marketplace message (TMC): which trade changed and how, by ids only.
-
-    The content may be stale or repeated; it only says "read this trade again".
-    ``seller_nick`` is the shop the message is about (``user_nick``), when sent.
-    """
-
-    message_id: int
-    topic: str
-    tid: str | None = None
-    oid: str | None = None
-    refund_id: int | None = None
-    seller_nick: str | None = None
-    published: datetime | None = None  # ``pub_time``: when the marketplace published it
-
-
-@dataclass(frozen=True)
-class PushBatch:
-    """What one consume handed out: readable messages, and the ids of unreadable ones with why."""
-
-    messages: tuple[PushMessage, ...] = ()
-    unreadable: tuple[tuple[int | None, str], ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.messages) + len(self.unreadable)
-
-
 # -------------------------------------------------------------- billing core
 
 

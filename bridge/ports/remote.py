@@ -8,7 +8,7 @@ errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from typing import Protocol
 
@@ -19,15 +19,19 @@ from bridge.core.models import (
     Operation,
     OperationResult,
     Product,
-    PushBatch,
     Subscriber,
     Trade,
     TradeSummary,
 )
+from bridge.ports.storefront import PushSource
 
 
 class MarketplacePort(Protocol):
     """One seller's shop on the marketplace (Taobao Open Platform style)."""
+
+    push: PushSource | None
+    """The shop's push of changed trades (its group the adapter's own configuration); ``None``:
+    polling alone."""
 
     def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
         """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), a page at a time, each
@@ -50,19 +54,6 @@ class MarketplacePort(Protocol):
 
     async def server_time(self) -> datetime:
         """The marketplace's clock."""
-        ...
-
-    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
-        """Up to ``quantity`` (10..200) of the app's unconfirmed messages in ``group``.
-
-        Handed-out messages come back after a timeout unless confirmed; they may
-        repeat, arrive out of order or never arrive. Unreadable ones are listed
-        apart, never raised.
-        """
-        ...
-
-    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
-        """Confirm messages by id: they are never handed out again."""
         ...
 
 

@@ -169,7 +169,9 @@ async def test_the_daemon_schedules_push_only_when_enabled(rig: Rig) -> None:
 async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(rig: Rig) -> None:
     """On shutdown the batch in hand is not read: its messages stay unconfirmed for the next consumer."""
     tid = await rig.order(message=f"卡号 {(await rig.cards())[0]}")
-    batch = await rig.deps.shops[SHOP].consume_messages("default", 10)
+    source = rig.deps.shops[SHOP].push
+    assert source is not None
+    batch = await source.consume(10)
     rig.sb.market.sandbox.messages.pending()[0].out_until = None  # handed out again at once
     rig.deps.runtime.stopping.set()
     assert await push_all(rig.deps) == []
@@ -177,4 +179,26 @@ async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(
     report = await push_once(rig.deps, app)
     assert (report.messages, report.unconfirmed, report.confirmed) == (1, [tid], 0)
     assert await rig.deps.store.views.find_trades(tid, SHOP) == []
-    assert [m.id for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]
+    assert [str(m.id) for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]
+
+
+class _NoPush:
+    """The shop's port with no push configured."""
+
+    push = None
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+async def test_a_shop_without_push_consumes_nothing_and_is_left_to_polling(rig: Rig) -> None:
+    """No push source: a round reads no message and leaves the trade's message where it is."""
+    await rig.order(message=f"卡号 {(await rig.cards())[0]}")
+    deps = replace(rig.deps, shops={SHOP: _NoPush(rig.deps.shops[SHOP])})
+    [app] = list(app_consumers(deps))
+    report = await push_once(deps, app)
+    assert (report.messages, report.confirmed) == (0, 0)
+    assert len(rig.sb.market.sandbox.messages.pending()) == 1

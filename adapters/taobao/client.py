@@ -33,7 +33,7 @@ from bridge.core.models import (
     Trade,
     TradeSummary,
 )
-from bridge.core.trades import PushBatch
+from bridge.core.trades import NoteRules, PushBatch
 from bridge.ports import MarketplacePort, PushSource
 
 _log = structlog.get_logger(__name__)
@@ -60,6 +60,8 @@ LIST_FIELDS = "tid,status,modified,orders.oid,orders.oid_str,orders.refund_statu
 """Enough to tell a changed trade from one re-listed only because ``modified`` moved."""
 MAX_WINDOW = timedelta(days=1)
 MEMO_MAX_BYTES = 1000
+NOTES = NoteRules(max_bytes=MEMO_MAX_BYTES)
+"""A seller memo keeps at most 1000 UTF-8 bytes (``taobao.trade.memo.update``)."""
 _RECHECK_SUB_CODES = frozenset(
     {"isv.logistics-dummy-service-error:B04", "isv.logistics-dummy-service-error:B55"}
 )
@@ -149,6 +151,7 @@ class TaobaoClient:
         self._page_size = page_size
         self._types = ",".join(trade_types)
         self.push: PushSource | None = TmcPush(self, tmc_group) if tmc_group else None
+        self.notes = NOTES
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"

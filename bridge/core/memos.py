@@ -20,22 +20,24 @@ now (the reason and "请到客服台处理" while it needs CS; "已开通 12-01 
     as is    blue and pink/purple (colours the bridge never uses) are CS's own and kept;
              a line still moving after a fix leaves the flag as it was until it settles
 
-The marketplace keeps 1000 UTF-8 bytes: when the memo would be longer, the
-bridge's own text gives way first (settled sections dropped, then reasons
+The storefront keeps a note of limited length (its ``NoteRules``: Taobao's
+1000 UTF-8 bytes), passed in where the memo is fitted: when the memo would be
+longer, the bridge's own text gives way first (settled sections dropped, then reasons
 shortened), and only then is CS's text cut, oldest first. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.core.models import CST, MemoFlag
-from bridge.core.reasons import MEMO_BYTES, Memo, reason_text
+from bridge.core.reasons import Memo, reason_text
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, LineState
+from bridge.core.trades import NoteRules
 
 S = LineState
 TAG = "[自动发货]"
@@ -126,11 +128,12 @@ class Followed:
     flag: MemoFlag
 
 
-def follow(memo: str | None, flag: int, lines: Sequence[LineRecord]) -> Followed:
+def follow(memo: str | None, flag: int, lines: Sequence[LineRecord], rules: NoteRules) -> Followed:
     """The trade's memo with each line's section replaced from its state now, and the flag to set.
 
     ``memo`` and ``flag`` are what the marketplace shows now (read just before);
-    ``lines`` are every line of the trade as stored.
+    ``lines`` are every line of the trade as stored; ``rules`` the storefront's
+    length limits for a note (``StorefrontPort.notes``), which the memo keeps.
     """
     by_oid = {line.oid: line for line in lines}
     tags = tails(list(by_oid))
@@ -148,7 +151,7 @@ def follow(memo: str | None, flag: int, lines: Sequence[LineRecord]) -> Followed
     notes = {p.oid: note_for(by_oid[p.oid]) for p in parts if isinstance(p, _Own)}
     # a line still moving after a fix keeps its section as it was written until it settles
     stale = {oid: written[oid] for oid, note in notes.items() if note.flag is None and oid in written}
-    text = _fit(parts, notes, tags, stale)
+    text = _fit(parts, notes, tags, stale, rules)
     return Followed(text, _flag(flag, notes))
 
 
@@ -172,36 +175,53 @@ def _section(oid: str, tags: dict[str, str], text: str) -> str:
     return f"{TAG}子单…{tags[oid]}：{text}"
 
 
-def _fit(parts: list[str | _Own], notes: dict[str, Note], tags: dict[str, str], stale: dict[str, str]) -> str:
+def _fit(
+    parts: list[str | _Own],
+    notes: dict[str, Note],
+    tags: dict[str, str],
+    stale: dict[str, str],
+    rules: NoteRules,
+) -> str:
     """Join the memo; over the limit, the bridge's text gives way first, then CS's, oldest first."""
     full = {oid: stale.get(oid) or _section(oid, tags, n.text) for oid, n in notes.items()}
     text = _join(parts, full)
-    if _size(text) <= MEMO_BYTES:
+    if rules.fit(text):
         return text
     settled = [oid for oid, n in notes.items() if n.flag is MemoFlag.GREEN or not n.short]
     for oid in settled:  # settled sections go first, oldest first
         parts = [p for p in parts if p != _Own(oid)]
         text = _join(parts, full)
-        if _size(text) <= MEMO_BYTES:
+        if rules.fit(text):
             return text
     short = {oid: _section(oid, tags, n.short) for oid, n in notes.items() if n.short}
     text = _join(parts, short)
-    if _size(text) <= MEMO_BYTES:
+    if rules.fit(text):
         return text
     own = "\n".join(short[p.oid] for p in parts if isinstance(p, _Own))
     cs = "\n".join(p for p in parts if isinstance(p, str))
-    room = MEMO_BYTES - _size(own) - (1 if own and cs else 0)
-    cs = cs.encode("utf-8")[-room:].decode("utf-8", errors="ignore") if room > 0 else ""
-    joined = f"{cs}\n{own}" if cs and own else (cs or own)
-    return joined.encode("utf-8")[:MEMO_BYTES].decode("utf-8", errors="ignore")
+    start = _first(len(cs), lambda at: rules.fit(_joined(cs[at:], own)))  # CS's oldest text goes
+    joined = _joined(cs[start:], own)
+    return joined[: _first(len(joined), lambda at: not rules.fit(joined[: at + 1]))]
+
+
+def _joined(cs: str, own: str) -> str:
+    return f"{cs}\n{own}" if cs and own else (cs or own)
+
+
+def _first(n: int, holds: Callable[[int], bool]) -> int:
+    """The least ``at`` in ``0..n`` where ``holds`` (``n`` when none): ``holds`` turns true once, for good."""
+    low, high = 0, n
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _join(parts: list[str | _Own], sections: dict[str, str]) -> str:
     return "\n".join(p if isinstance(p, str) else sections[p.oid] for p in parts)
-
-
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
 
 
 SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD, S.REVERSAL_REQUESTED, S.REVERSING})

@@ -122,10 +122,6 @@ def memo_text(oid: str, code: str) -> str:
     return f"[自动发货] 子订单{oid}：{reason_text(code)}"
 
 
-MEMO_BYTES = 1000
-"""The marketplace keeps at most this many UTF-8 bytes of seller memo."""
-
-
 @dataclass(frozen=True)
 class Memo:
     """A seller memo to queue: ``key`` is unique per trade (queued once); ``text`` and ``flag`` say why."""

@@ -23,11 +23,15 @@ from bridge.core.models import (
     Trade,
     TradeSummary,
 )
+from bridge.core.trades import NoteRules
 from bridge.ports.storefront import PushSource
 
 
 class MarketplacePort(Protocol):
     """One seller's shop on the marketplace (Taobao Open Platform style)."""
+
+    notes: NoteRules
+    """How long a seller memo may be (``set_memo`` keeps it)."""
 
     push: PushSource | None
     """The shop's push of changed trades (its group the adapter's own configuration); ``None``:

@@ -72,7 +72,7 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
     market = deps.shops[shop]
     try:
         trade = await market.get_trade(tid)
-        wanted = follow(trade.seller_memo, trade.seller_flag, lines)
+        wanted = follow(trade.seller_memo, trade.seller_flag, lines, market.notes)
         if (wanted.memo, wanted.flag.value) != (trade.seller_memo or "", trade.seller_flag):
             await market.set_memo(tid, wanted.memo, wanted.flag)
     except BridgeError as exc:

@@ -23,17 +23,17 @@ from adapters.taobao.listing import LIST_METHOD, list_pages
 from adapters.taobao.messages import parse_confirmed, parse_consumed
 from adapters.taobao.push import TmcPush
 from adapters.taobao.signing import format_timestamp
+from adapters.taobao.states import order_state
 from adapters.taobao.transport import Sleep, TopTransport
 from adapters.taobao.wire import DATA_INVALID, parse_shipping, parse_time, parse_trade
 from bridge.core.errors import Permanent, Retryable
 from bridge.core.models import (
-    SHIPPED_STATUSES,
     DeliveryOutcome,
     MemoFlag,
     Trade,
     TradeSummary,
 )
-from bridge.core.trades import NoteRules, PushBatch
+from bridge.core.trades import SHIPPED_STATES, ListingRules, NoteRules, PushBatch
 from bridge.ports import MarketplacePort, PushSource
 
 _log = structlog.get_logger(__name__)
@@ -61,6 +61,8 @@ LIST_FIELDS = "tid,status,modified,orders.oid,orders.oid_str,orders.refund_statu
 MAX_WINDOW = timedelta(days=1)
 MEMO_MAX_BYTES = 1000
 NOTES = NoteRules(max_bytes=MEMO_MAX_BYTES)
+LISTING = ListingRules(max_window=MAX_WINDOW)
+"""``taobao.trades.sold.increment.get`` lists at most one day, complete as soon as it answers."""
 """A seller memo keeps at most 1000 UTF-8 bytes (``taobao.trade.memo.update``)."""
 _RECHECK_SUB_CODES = frozenset(
     {"isv.logistics-dummy-service-error:B04", "isv.logistics-dummy-service-error:B55"}
@@ -152,6 +154,8 @@ class TaobaoClient:
         self._types = ",".join(trade_types)
         self.push: PushSource | None = TmcPush(self, tmc_group) if tmc_group else None
         self.notes = NOTES
+        self.listing = LISTING
+        self.storefront = "taobao"
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
@@ -203,7 +207,7 @@ class TaobaoClient:
 
     async def _already_shipped(self, tid: str, refusal: Permanent) -> DeliveryOutcome:
         trade = await self.get_trade(tid)
-        if trade.status in SHIPPED_STATUSES:
+        if order_state(trade.status) in SHIPPED_STATES:
             return DeliveryOutcome.ALREADY_SHIPPED
         raise Permanent(
             f"trade {tid} cannot be marked delivered in status {trade.status}: {refusal.message}",

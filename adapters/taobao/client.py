@@ -181,7 +181,7 @@ class TaobaoClient:
             raise Permanent(f"trade {tid}: field tid: the answer is for trade {trade.tid}", code=DATA_INVALID)
         return trade
 
-    async def mark_delivered(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
+    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery (``taobao.logistics.dummy.send``).
 
         ``codes`` maps an oid to the card serials the buyer redeems later; they

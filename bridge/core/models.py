@@ -98,7 +98,7 @@ class Trade:
 
 
 class DeliveryOutcome(str, enum.Enum):
-    """What ``mark_delivered`` found: we shipped it, or it already was."""
+    """What ``deliver`` found: we shipped it, or it already was."""
 
     SHIPPED = "shipped"
     ALREADY_SHIPPED = "already_shipped"

@@ -48,7 +48,7 @@ class MarketplacePort(Protocol):
         """The full trade; raises ``Permanent`` when it does not exist or is malformed."""
         ...
 
-    async def mark_delivered(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
+    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery; "already shipped" comes back as ``ALREADY_SHIPPED``."""
         ...
 

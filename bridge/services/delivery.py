@@ -83,7 +83,7 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
     with structlog.contextvars.bound_contextvars(shop=trade.shop, tid=trade.tid):
         try:
             try:
-                outcome = await market.mark_delivered(trade.tid, delivery_codes(lines) or None)
+                outcome = await market.deliver(trade.tid, delivery_codes(lines) or None)
             except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
                 current = await market.get_trade(trade.tid)
                 if current.status in CLOSED_STATUSES:

@@ -101,8 +101,8 @@ async def test_get_unknown_trade_is_permanent(client: TaobaoClient) -> None:
 async def test_deliver_then_deliver_again(client: TaobaoClient, shopper: Shopper) -> None:
     """The first dummy.send ships; the second answers B27 and counts as already shipped."""
     placed = await shopper.paid_trade()
-    assert await client.mark_delivered(str(placed["tid"])) is DeliveryOutcome.SHIPPED
-    assert await client.mark_delivered(str(placed["tid"])) is DeliveryOutcome.ALREADY_SHIPPED
+    assert await client.deliver(str(placed["tid"])) is DeliveryOutcome.SHIPPED
+    assert await client.deliver(str(placed["tid"])) is DeliveryOutcome.ALREADY_SHIPPED
     seen = await shopper.inspect(placed["tid"])
     assert seen["status"] == "WAIT_BUYER_CONFIRM_GOODS" and seen["consigned_at"]
     assert (len(seen["deliveries"]), seen["dummy_send_calls"]) == (1, 2)
@@ -112,7 +112,7 @@ async def test_deliver_with_card_serials_sends_ident_codes(client: TaobaoClient,
     """Codes per oid travel as ``feature=identCode=<oid>:<code>,<code>``; ``serial:PIN`` is kept whole."""
     placed = await shopper.paid_trade()
     oid = placed["oids"][0]
-    await client.mark_delivered(str(placed["tid"]), {str(oid): ["SN0001:4821", "SN0002:9377"]})
+    await client.deliver(str(placed["tid"]), {str(oid): ["SN0001:4821", "SN0002:9377"]})
     seen = await shopper.inspect(placed["tid"])
     assert seen["deliveries"][0]["feature"] == f"identCode={oid}:SN0001:4821,SN0002:9377"
 
@@ -123,7 +123,7 @@ async def test_bad_card_serial_is_refused_locally(
 ) -> None:
     """A code holding a feature separator is Permanent before any call, and not echoed."""
     with pytest.raises(Permanent) as caught:
-        await client.mark_delivered("1", {"2": ["SN0001:1111", code]})
+        await client.deliver("1", {"2": ["SN0001:1111", code]})
     assert caught.value.code == "TAOBAO_DELIVERY_CODE_INVALID" and "1111" not in str(caught.value)
     assert sum(sandbox.stats.calls.values()) == 0
 
@@ -139,14 +139,14 @@ async def test_delivering_unpaid_or_closed_trades_is_permanent(
     )
     for tid, status in ((unpaid["tid"], "WAIT_BUYER_PAY"), (closed["tid"], "TRADE_CLOSED")):
         with pytest.raises(Permanent, match=status) as caught:
-            await client.mark_delivered(str(tid))
+            await client.deliver(str(tid))
         assert caught.value.code == "isv.logistics-dummy-service-error:B04"
 
 
 async def test_delivering_an_unknown_trade_is_b01(client: TaobaoClient) -> None:
     """An unknown tid is Permanent B01."""
     with pytest.raises(Permanent) as caught:
-        await client.mark_delivered("1234567890123456789")
+        await client.deliver("1234567890123456789")
     assert caught.value.code == "isv.logistics-dummy-service-error:B01"
 
 

@@ -110,8 +110,8 @@ async def test_logs_never_carry_credentials(
     client = make_client(max_retries=20)
     with capture_logs() as logs:
         await client.get_trade(str(placed["tid"]))
-        await client.mark_delivered(str(placed["tid"]))
-        await client.mark_delivered(str(placed["tid"]))
+        await client.deliver(str(placed["tid"]))
+        await client.deliver(str(placed["tid"]))
         with pytest.raises(ConfigError):
             await make_client(session_key="wrong-session").get_trade(str(placed["tid"]))
     text = repr(logs)
@@ -127,7 +127,7 @@ async def test_timeout_on_delivery_is_ambiguous(
     placed = await shopper.paid_trade()
     sandbox.update_knobs(latency_ms=[200, 200])
     with pytest.raises(Ambiguous):
-        await make_client(timeout_s=0.05).mark_delivered(str(placed["tid"]))
+        await make_client(timeout_s=0.05).deliver(str(placed["tid"]))
     with pytest.raises(Ambiguous):
         await make_client(timeout_s=0.05).set_memo(placed["tid"], "x", MemoFlag.RED)
 
@@ -146,4 +146,4 @@ async def test_unreachable_marketplace_is_unavailable(make_client: MakeClient) -
     """Connection refused is Unavailable even for a write: nothing was sent."""
     client = make_client(url="http://127.0.0.1:9/router/rest", max_retries=0)
     with pytest.raises(Unavailable):
-        await client.mark_delivered("1")
+        await client.deliver("1")

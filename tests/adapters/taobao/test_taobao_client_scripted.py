@@ -115,7 +115,7 @@ async def test_gateway_timeout_on_delivery_is_ambiguous(scripted: StartScripted)
     """A 504 on dummy.send may hide a shipment: Ambiguous, sent once."""
     top, client = await scripted(lambda form: (504, "gateway timeout"))
     with pytest.raises(Ambiguous):
-        await client.mark_delivered("7")
+        await client.deliver("7")
     assert len(top.requests) == 1
 
 
@@ -125,7 +125,7 @@ async def test_garbled_answers(scripted: StartScripted) -> None:
     with pytest.raises(Retryable, match="not JSON"):
         await client.get_trade("7")
     with pytest.raises(Ambiguous):
-        await client.mark_delivered("7")
+        await client.deliver("7")
     top.script = lambda form: (404, "no such route")
     with pytest.raises(Permanent) as caught:
         await client.get_trade("7")
@@ -143,11 +143,11 @@ async def test_b55_counts_as_shipped_only_when_fullinfo_agrees(scripted: StartSc
         return 200, _fullinfo(int(form["tid"]), shipped["status"])
 
     top, client = await scripted(script)
-    assert await client.mark_delivered("7") is DeliveryOutcome.ALREADY_SHIPPED
+    assert await client.deliver("7") is DeliveryOutcome.ALREADY_SHIPPED
     assert [r["method"] for r in top.requests] == ["taobao.logistics.dummy.send", "taobao.trade.fullinfo.get"]
     shipped["status"] = "WAIT_SELLER_SEND_GOODS"
     with pytest.raises(Permanent, match="WAIT_SELLER_SEND_GOODS") as caught:
-        await client.mark_delivered("7")
+        await client.deliver("7")
     assert caught.value.code.endswith(":B55")
 
 
@@ -155,7 +155,7 @@ async def test_unsuccessful_shipping_is_permanent(scripted: StartScripted) -> No
     """``is_success: false`` is not a delivery."""
     _, client = await scripted(lambda form: (200, {"shipping": {"is_success": False}}))
     with pytest.raises(Permanent, match="is_success=false"):
-        await client.mark_delivered("7")
+        await client.deliver("7")
 
 
 async def test_fullinfo_for_another_trade_is_refused(scripted: StartScripted) -> None:

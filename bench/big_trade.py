@@ -73,7 +73,7 @@ async def run(lines: int, engine: str, workdir: Path) -> dict[str, object]:
                 await fulfil_due(deps)
                 await write_back_due(deps)
             figures["delivered_s"] = round(time.monotonic() - started, 1)
-            [trade] = await deps.store.views.find_trades(tid)
+            [trade] = await deps.store.views.find_trades(str(tid))
             figures["delivery_state"] = trade.delivery_state
             at = time.monotonic()
             page = await deps.store.views.trade_page(trade, page=1, per_page=100, timeline=200)

@@ -92,8 +92,11 @@ async def build_deps(
         market_http = await stack.enter_async_context(aiohttp.ClientSession())
         recorder: MetricsPort = NoMetrics() if metrics is None else metrics
         runtime = Runtime(mappings)
+        group = settings.push.group if settings.push.enabled else None
         shops: dict[str, MarketplacePort] = {
-            name: MeteredMarketplace(_taobao_client(market_http, shop), recorder, runtime.messages_consumed)
+            name: MeteredMarketplace(
+                _taobao_client(market_http, shop, group), recorder, runtime.messages_consumed
+            )
             for name, shop in settings.shops.items()
         }
         billing = MeteredBilling(
@@ -117,7 +120,7 @@ async def build_deps(
         )
 
 
-def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings) -> MarketplacePort:
+def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> MarketplacePort:
     if not isinstance(s, TaobaoShopSettings):
         raise ConfigError(f"storefront {s.storefront!r}: the bridge does not take its orders yet")
     return TaobaoClient(
@@ -129,4 +132,5 @@ def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings) -> MarketplaceP
         sign_method=s.sign_method,
         page_size=s.page_size,
         timeout_s=s.timeout_s,
+        tmc_group=tmc_group,
     )

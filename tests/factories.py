@@ -1,4 +1,4 @@
-"""Small builders of domain values for tests."""
+"""Small builders of domain values for tests (ids may be written as numbers: they are stored as text)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ CARD = "8371000012345678"
 
 
 def order_line(
-    oid: int = 2001,
+    oid: int | str = "2001",
     sku: str = "TV-RC-0100",
     qty: int = 1,
     price: int = 10000,
@@ -19,7 +19,7 @@ def order_line(
     refund: str = "NO_REFUND",
 ) -> OrderLine:
     return OrderLine(
-        oid=oid,
+        oid=str(oid),
         outer_sku_id=sku,
         sku_id=None,
         title="数字电视缴费卡 100元",
@@ -32,14 +32,14 @@ def order_line(
 
 
 def trade(
-    tid: int = 1001,
+    tid: int | str = "1001",
     *lines: OrderLine,
     status: str = "WAIT_SELLER_SEND_GOODS",
     message: str | None = f"卡号{CARD}",
 ) -> Trade:
     lines = lines or (order_line(),)
     return Trade(
-        tid=tid,
+        tid=str(tid),
         status=status,
         type="fixed",
         buyer_nick="tb123",

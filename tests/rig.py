@@ -49,20 +49,20 @@ class Rig:
 
     async def order(
         self, *lines: dict[str, Any], message: str | None = None, pay: bool = True, nick: str = "tb_e2e"
-    ) -> int:
+    ) -> str:
         """Place (and pay) one order as a shopper (default: one ``line()``); its tid."""
         body = {"buyer_nick": nick, "buyer_message": message, "lines": list(lines or (line(),))}
         data = json.dumps(body, ensure_ascii=False).encode()  # not \uXXXX: long texts stay under 1 MB
         headers = {"Content-Type": "application/json"}
         async with self.http.post(f"{self.sb.market_url}/sandbox/trades", data=data, headers=headers) as resp:
             assert resp.status == 200, await resp.text()
-            tid = int((await resp.json())["tid"])
+            tid = str((await resp.json())["tid"])
         if pay:
             async with self.http.post(f"{self.sb.market_url}/sandbox/trades/{tid}/pay") as resp:
                 assert resp.status == 200, await resp.text()
         return tid
 
-    async def refund(self, tid: int, oid: int, outcome: str) -> None:
+    async def refund(self, tid: str, oid: str, outcome: str) -> None:
         """The buyer asks for a refund (``requested``), gets it (``success``) or withdraws (``closed``)."""
         url = f"{self.sb.market_url}/sandbox/trades/{tid}/refund"
         async with self.http.post(url, json={"oid": oid, "outcome": outcome}) as resp:
@@ -73,10 +73,10 @@ class Rig:
             assert resp.status == 200, await resp.text()
             return await resp.json()
 
-    async def market_trade(self, tid: int) -> dict[str, Any]:
+    async def market_trade(self, tid: str) -> dict[str, Any]:
         return dict(await self.get(f"{self.sb.market_url}/sandbox/trades/{tid}"))
 
-    async def ledger(self, tid: int | None = None) -> list[dict[str, Any]]:
+    async def ledger(self, tid: str | None = None) -> list[dict[str, Any]]:
         ops = (await self.get(f"{self.sb.billing_url}/sandbox/ledger"))["operations"]
         return [op for op in ops if tid is None or _tid_of(op["request_id"]) == tid]
 
@@ -97,7 +97,7 @@ class Rig:
         await write_back_due(self.deps)
         await write_memos_due(self.deps)
 
-    async def planned(self, *lines: dict[str, Any]) -> int:
+    async def planned(self, *lines: dict[str, Any]) -> str:
         """An order (one 100-yuan top-up unless ``lines``) placed, stored and planned, nothing sent
         yet; its tid."""
         tid = await self.order(*(lines or (line(),)), message=(await self.cards())[0])
@@ -105,11 +105,11 @@ class Rig:
         await plan_due(self.deps)
         return tid
 
-    async def refunded_after_delivery(self, tid: int, refund: str = "requested") -> LineRecord:
+    async def refunded_after_delivery(self, tid: str, refund: str = "requested") -> LineRecord:
         """Trade ``tid`` (one line) delivered, then its refund ``refund`` (requested, success) in the
         shop: its line in REVERSAL_PENDING."""
         await self.cycle()
-        oid = int((await self.market_trade(tid))["lines"][0]["oid"])
+        oid = str((await self.market_trade(tid))["lines"][0]["oid"])
         await self.refund(tid, oid, refund)
         self.later(2)
         await self.cycle()
@@ -117,7 +117,7 @@ class Rig:
         assert ln.state is LineState.REVERSAL_PENDING
         return ln
 
-    async def lines(self, tid: int | None = None) -> list[LineRecord]:
+    async def lines(self, tid: str | None = None) -> list[LineRecord]:
         if tid is None:
             return await self.deps.store.views.all_lines()
         [trade] = await self.deps.store.views.find_trades(tid)
@@ -131,7 +131,7 @@ def with_role(store: Any, name: str, role: Any) -> Any:
     return changed
 
 
-def _tid_of(request_id: str) -> int | None:
+def _tid_of(request_id: str) -> str | None:
     """The trade a billing operation's request_id names (``None``: not one the bridge built)."""
     found = request_ids.parse(request_id)
     return found.tid if found is not None else None

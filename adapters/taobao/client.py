@@ -21,19 +21,20 @@ import structlog
 
 from adapters.taobao.listing import LIST_METHOD, list_pages
 from adapters.taobao.messages import parse_confirmed, parse_consumed
+from adapters.taobao.push import TmcPush
 from adapters.taobao.signing import format_timestamp
+from adapters.taobao.states import order_state
 from adapters.taobao.transport import Sleep, TopTransport
 from adapters.taobao.wire import DATA_INVALID, parse_shipping, parse_time, parse_trade
 from bridge.core.errors import Permanent, Retryable
 from bridge.core.models import (
-    SHIPPED_STATUSES,
     DeliveryOutcome,
     MemoFlag,
-    PushBatch,
     Trade,
     TradeSummary,
 )
-from bridge.ports import MarketplacePort
+from bridge.core.trades import SHIPPED_STATES, ListingRules, NoteRules, PushBatch
+from bridge.ports import MarketplacePort, PushSource
 
 _log = structlog.get_logger(__name__)
 
@@ -59,6 +60,10 @@ LIST_FIELDS = "tid,status,modified,orders.oid,orders.oid_str,orders.refund_statu
 """Enough to tell a changed trade from one re-listed only because ``modified`` moved."""
 MAX_WINDOW = timedelta(days=1)
 MEMO_MAX_BYTES = 1000
+NOTES = NoteRules(max_bytes=MEMO_MAX_BYTES)
+LISTING = ListingRules(max_window=MAX_WINDOW)
+"""``taobao.trades.sold.increment.get`` lists at most one day, complete as soon as it answers."""
+"""A seller memo keeps at most 1000 UTF-8 bytes (``taobao.trade.memo.update``)."""
 _RECHECK_SUB_CODES = frozenset(
     {"isv.logistics-dummy-service-error:B04", "isv.logistics-dummy-service-error:B55"}
 )
@@ -74,14 +79,14 @@ def truncate_utf8(text: str, limit: int = MEMO_MAX_BYTES) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
-def _ident_feature(codes: dict[int, list[str]] | None) -> str | None:
+def _ident_feature(codes: dict[str, list[str]] | None) -> str | None:
     """``identCode=<oid>:<code>,<code>|<oid>:...`` for dummy.send, or ``None``.
 
     A code may hold ``:`` (``serial:PIN``): only the first colon of an entry
     separates the oid. Codes are never put in messages: they may hold PINs.
     """
     parts = []
-    for oid, values in sorted((codes or {}).items()):
+    for oid, values in sorted((codes or {}).items(), key=lambda kv: (len(kv[0]), kv[0])):  # by number
         for value in values:
             if not value or _FEATURE_SEPARATORS & set(value) or any(c.isspace() for c in value):
                 raise Permanent(
@@ -95,19 +100,11 @@ def _ident_feature(codes: dict[int, list[str]] | None) -> str | None:
 
 def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("list_modified needs timezone-aware datetimes")
+        raise ValueError("a listing needs timezone-aware datetimes")
     if end < start:
         raise ValueError(f"window ends before it starts: {start.isoformat()} .. {end.isoformat()}")
     if end - start > MAX_WINDOW:
         raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
-
-
-def _keep_latest(found: dict[int, TradeSummary], trades: list[TradeSummary]) -> None:
-    """One summary per tid: the one with the latest ``modified``."""
-    for summary in trades:
-        known = found.get(summary.tid)
-        if known is None or summary.modified >= known.modified:
-            found[summary.tid] = summary
 
 
 class TaobaoClient:
@@ -134,6 +131,7 @@ class TaobaoClient:
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 30.0,
         sleep: Sleep | None = None,
+        tmc_group: str | None = None,
     ) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be 1..100, got {page_size}")
@@ -154,17 +152,13 @@ class TaobaoClient:
         )
         self._page_size = page_size
         self._types = ",".join(trade_types)
+        self.push: PushSource | None = TmcPush(self, tmc_group) if tmc_group else None
+        self.notes = NOTES
+        self.listing = LISTING
+        self.storefront = "taobao"
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
-
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        """Every trade modified in ``[start, end]`` (≤ 1 day), oldest first, one entry per tid
-        (the latest read of each): ``list_pages`` gathered."""
-        found: dict[int, TradeSummary] = {}
-        async for page in self.list_pages(start, end):
-            _keep_latest(found, page)
-        return sorted(found.values(), key=lambda s: (s.modified, s.tid))
 
     def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
         """Every trade modified in ``[start, end]`` (≤ 1 day), a page at a time as it is read
@@ -179,7 +173,7 @@ class TaobaoClient:
         }
         return list_pages(partial(self._top.call, LIST_METHOD), query, self._page_size)
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         """The full trade (``taobao.trade.fullinfo.get``)."""
         payload = await self._top.call("taobao.trade.fullinfo.get", {"tid": tid, "fields": FULLINFO_FIELDS})
         trade = parse_trade(payload)
@@ -187,7 +181,7 @@ class TaobaoClient:
             raise Permanent(f"trade {tid}: field tid: the answer is for trade {trade.tid}", code=DATA_INVALID)
         return trade
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery (``taobao.logistics.dummy.send``).
 
         ``codes`` maps an oid to the card serials the buyer redeems later; they
@@ -211,16 +205,16 @@ class TaobaoClient:
             )
         return DeliveryOutcome.SHIPPED
 
-    async def _already_shipped(self, tid: int, refusal: Permanent) -> DeliveryOutcome:
+    async def _already_shipped(self, tid: str, refusal: Permanent) -> DeliveryOutcome:
         trade = await self.get_trade(tid)
-        if trade.status in SHIPPED_STATUSES:
+        if order_state(trade.status) in SHIPPED_STATES:
             return DeliveryOutcome.ALREADY_SHIPPED
         raise Permanent(
             f"trade {tid} cannot be marked delivered in status {trade.status}: {refusal.message}",
             code=refusal.code,
         )
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         """Overwrite the seller memo (cut to 1000 UTF-8 bytes; empty clears it) and flag."""
         text = truncate_utf8(memo)
         params = {"tid": tid, "memo": text, "flag": int(flag), "reset": True if not text else None}
@@ -242,7 +236,7 @@ class TaobaoClient:
             _log.error("taobao_message_unreadable", message_id=message_id, problem=problem)
         return batch
 
-    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
+    async def confirm_messages(self, group: str, message_ids: Sequence[str]) -> None:
         """Confirm messages by id (``taobao.tmc.messages.confirm``), 200 a call; they never return."""
         ids = list(dict.fromkeys(message_ids))
         for start in range(0, len(ids), CONFIRM_MAX_IDS):

@@ -49,9 +49,9 @@ async def _page(
     return page.total_results, page.trades
 
 
-def _news(handed: dict[int, tuple[datetime, str]], trades: list[TradeSummary]) -> list[TradeSummary]:
+def _news(handed: dict[str, tuple[datetime, str]], trades: list[TradeSummary]) -> list[TradeSummary]:
     """The trades not handed out yet, or handed out as an older read; oldest first, once each."""
-    fresh: dict[int, TradeSummary] = {}
+    fresh: dict[str, TradeSummary] = {}
     for summary in trades:
         known = handed.get(summary.tid)
         if known is not None and (summary.modified < known[0] or (summary.modified, summary.status) == known):
@@ -65,7 +65,7 @@ async def list_pages(
     call: Call, query: dict[str, object], page_size: int
 ) -> AsyncGenerator[list[TradeSummary], None]:
     """Every trade of the window ``query`` names, a page at a time (pages with nothing new are skipped)."""
-    handed: dict[int, tuple[datetime, str]] = {}
+    handed: dict[str, tuple[datetime, str]] = {}
     for _ in range(_MAX_PASSES):
         known = len(handed)
         total, newest = await _page(call, query, 1, 1)  # kept until the pass ends: it may leave the window

@@ -3,7 +3,8 @@
 ``taobao.tmc.messages.consume`` answers ``messages.tmc_message[]`` (or a plain
 list when simplified; absent when there is nothing), each with an ``id``, a
 ``topic`` and a ``content`` that is itself a JSON text carrying ids only
-(taobao-top.md §4.3–4.4). One malformed message never spoils the batch: it is
+(taobao-top.md §4.3–4.4), read into the storefront port's ``PushMessage`` (ids as
+text, the seller's nick as ``shop_account``). One malformed message never spoils the batch: it is
 reported with its id (when that is readable), so the caller can confirm it
 and leave the trade to polling.
 """
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from adapters.taobao.wire import DATA_INVALID, WireId, WireTime, data_invalid, to_id, unlist
 from bridge.core.errors import Permanent
-from bridge.core.models import PushBatch, PushMessage
+from bridge.core.trades import PushBatch, PushMessage
 
 
 class _Wire(BaseModel):
@@ -43,13 +44,17 @@ class WireContent(_Wire):
     seller_nick: str | None = None
 
 
-def _message_id(raw: object) -> int | None:
+def _message_id(raw: object) -> str | None:
     if not isinstance(raw, dict):
         return None
     try:
-        return to_id(raw.get("id"))
+        return str(to_id(raw.get("id")))
     except ValueError:
         return None
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def parse_message(raw: object) -> PushMessage:
@@ -68,12 +73,12 @@ def parse_message(raw: object) -> PushMessage:
     except ValidationError as exc:
         raise data_invalid(f"message {wire.id}: content", exc) from None
     return PushMessage(
-        message_id=wire.id,
+        message_id=str(wire.id),
         topic=wire.topic,
-        tid=content.tid,
-        oid=content.oid,
-        refund_id=content.refund_id,
-        seller_nick=wire.user_nick or content.seller_nick or None,
+        tid=_text(content.tid),
+        oid=_text(content.oid),
+        refund_id=_text(content.refund_id),
+        shop_account=wire.user_nick or content.seller_nick or None,
         published=wire.pub_time,
     )
 
@@ -84,7 +89,7 @@ def parse_consumed(payload: dict[str, Any]) -> PushBatch:
     if not isinstance(items, list):
         raise Permanent("messages: field messages: not a list", code=DATA_INVALID)
     messages: list[PushMessage] = []
-    unreadable: list[tuple[int | None, str]] = []
+    unreadable: list[tuple[str | None, str]] = []
     for raw in items:
         try:
             messages.append(parse_message(raw))

@@ -125,7 +125,7 @@ class WireOrder(_Wire):
 
     def to_domain(self) -> OrderLine:
         return OrderLine(
-            oid=self.oid,
+            oid=str(self.oid),
             outer_sku_id=self.outer_sku_id or None,
             sku_id=self.sku_id or None,
             title=self.title,
@@ -176,8 +176,8 @@ class WireTradeSummary(_WithTid):
     def to_domain(self) -> TradeSummary:
         refunds = None
         if self.orders:
-            refunds = tuple(sorted((o.oid, o.refund_status) for o in self.orders))
-        return TradeSummary(tid=self.tid, status=self.status, modified=self.modified, refunds=refunds)
+            refunds = tuple(sorted((str(o.oid), o.refund_status) for o in self.orders))
+        return TradeSummary(tid=str(self.tid), status=self.status, modified=self.modified, refunds=refunds)
 
 
 class WireTrade(_WithTid):
@@ -204,7 +204,7 @@ class WireTrade(_WithTid):
 
     def to_domain(self) -> Trade:
         return Trade(
-            tid=self.tid,
+            tid=str(self.tid),
             status=self.status,
             type=self.type,
             buyer_nick=self.buyer_nick,
@@ -302,12 +302,12 @@ UNREADABLE_TIME = datetime(1970, 1, 1, tzinfo=CST)
 """``modified`` of a listed trade whose entry could not be read: older than anything real."""
 
 
-def _readable_tid(raw: object) -> int | None:
+def _readable_tid(raw: object) -> str | None:
     if not isinstance(raw, dict):
         return None
     for key in ("tid_str", "tid"):
         try:
-            return to_id(raw.get(key))
+            return str(to_id(raw.get(key)))
         except ValueError:
             continue
     return None
@@ -321,7 +321,7 @@ def parse_time(payload: dict[str, Any]) -> datetime:
         raise Permanent(f"server time: field time: {exc}", code=DATA_INVALID) from None
 
 
-def parse_shipping(tid: int, payload: dict[str, Any]) -> bool:
+def parse_shipping(tid: str, payload: dict[str, Any]) -> bool:
     """``shipping.is_success`` of ``taobao.logistics.dummy.send`` for trade ``tid``."""
     shipping = payload.get("shipping")
     ok = shipping.get("is_success") if isinstance(shipping, dict) else None

@@ -37,7 +37,7 @@ async def mappings_check(directory: Path | None, config: Path | None) -> int:
     return 0 if report.ok else 1
 
 
-async def order_show(config: Path, tid: int, shop: str | None, lang: str) -> int:
+async def order_show(config: Path, tid: str, shop: str | None, lang: str) -> int:
     settings = load_settings(config)
     store = await open_store(settings.database)
     try:

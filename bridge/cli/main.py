@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bridge.core import request_ids
 from bridge.core.errors import ConfigError
+
+
+def _order_id(text: str) -> str:
+    """A tid as the store keeps it (``bridge.core.request_ids``): digits, letters, ``.``, ``_``, ``-``."""
+    if not request_ids.is_stored_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an order id (1-{request_ids.MAX_STORED_ID} of A-Z a-z 0-9 . _ -)"
+        )
+    return text
 
 
 def _positive(text: str) -> int:
@@ -110,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     order = sub.add_parser("order", help="orders in the store")
     order_sub = order.add_subparsers(dest="action", required=True)
     show = order_sub.add_parser("show", help="the lines of a trade and their timeline")
-    show.add_argument("tid", type=int)
+    show.add_argument("tid", type=_order_id)
     show.add_argument("--config", type=Path, required=True)
     show.add_argument("--shop", default=None)
     show.add_argument("--lang", choices=["zh", "en"], default="zh")

@@ -69,8 +69,8 @@ class UndeliveredLine:
 
     line_id: int
     shop: str
-    tid: int  # the storefront's order id: carried, compared, never computed with (text ids: a type edit)
-    oid: int
+    tid: str  # the storefront's order id: carried and compared as text
+    oid: str
     paid_at: datetime
     state: str
 

@@ -20,27 +20,29 @@ now (the reason and "请到客服台处理" while it needs CS; "已开通 12-01 
     as is    blue and pink/purple (colours the bridge never uses) are CS's own and kept;
              a line still moving after a fix leaves the flag as it was until it settles
 
-The marketplace keeps 1000 UTF-8 bytes: when the memo would be longer, the
-bridge's own text gives way first (settled sections dropped, then reasons
+The storefront keeps a note of limited length (its ``NoteRules``: Taobao's
+1000 UTF-8 bytes), passed in where the memo is fitted: when the memo would be
+longer, the bridge's own text gives way first (settled sections dropped, then reasons
 shortened), and only then is CS's text cut, oldest first. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bridge.core.models import CST, MemoFlag
-from bridge.core.reasons import MEMO_BYTES, Memo, reason_text
+from bridge.core.reasons import Memo, reason_text
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, LineState
+from bridge.core.trades import NoteRules
 
 S = LineState
 TAG = "[自动发货]"
 TO_CS = "请到客服台处理"
-_SECTION = re.compile(r"^\[自动发货\] ?子(?:订)?单…?(\d+)：")
+_SECTION = re.compile(r"^\[自动发货\] ?子(?:订)?单…?([A-Za-z0-9._-]+)：")
 _TAIL = 6
 _OWN_FLAGS = frozenset({MemoFlag.GREY, MemoFlag.RED, MemoFlag.YELLOW, MemoFlag.GREEN})
 """The colours the bridge sets (grey: no flag yet); any other is CS's and is kept."""
@@ -96,22 +98,28 @@ def needs_section(line: LineRecord) -> bool:
     )
 
 
-def tails(oids: Sequence[int]) -> dict[int, str]:
-    """Each oid's tag digits: its last six, more while another oid of the trade ends alike."""
-    found: dict[int, str] = {}
+def tails(oids: Sequence[str]) -> dict[str, str]:
+    """Each oid's tag: its last six characters, more while another oid of the trade ends alike."""
+    found: dict[str, str] = {}
     for oid in oids:
-        digits = str(oid)
         n = _TAIL
-        while n < len(digits) and any(o != oid and str(o).endswith(digits[-n:]) for o in oids):
+        while n < len(oid) and any(o != oid and o.endswith(oid[-n:]) for o in oids):
             n += 1
-        found[oid] = digits[-n:]
+        found[oid] = oid[-n:]
     return found
 
 
-def owner_of(digits: str, oids: Sequence[int]) -> int | None:
-    """The one oid of the trade a section's digits name (None: none, or not one only)."""
-    matches = [oid for oid in oids if str(oid).endswith(digits)]
+def owner_of(tag: str, oids: Sequence[str]) -> str | None:
+    """The one oid of the trade a section's tag names (None: none, or not one only)."""
+    matches = [oid for oid in oids if oid.endswith(tag)]
     return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True)
+class _Own:
+    """Where the bridge's section of line ``oid`` stands in the memo (CS's text stands as ``str``)."""
+
+    oid: str
 
 
 @dataclass(frozen=True)
@@ -120,33 +128,34 @@ class Followed:
     flag: MemoFlag
 
 
-def follow(memo: str | None, flag: int, lines: Sequence[LineRecord]) -> Followed:
+def follow(memo: str | None, flag: int, lines: Sequence[LineRecord], rules: NoteRules) -> Followed:
     """The trade's memo with each line's section replaced from its state now, and the flag to set.
 
     ``memo`` and ``flag`` are what the marketplace shows now (read just before);
-    ``lines`` are every line of the trade as stored.
+    ``lines`` are every line of the trade as stored; ``rules`` the storefront's
+    length limits for a note (``StorefrontPort.notes``), which the memo keeps.
     """
     by_oid = {line.oid: line for line in lines}
     tags = tails(list(by_oid))
-    parts: list[str | int] = []  # CS's text as it is, or the oid whose section stands there
-    written: dict[int, str] = {}  # each section as it stands now
+    parts: list[str | _Own] = []  # CS's text as it is, or the line whose section stands there
+    written: dict[str, str] = {}  # each section as it stands now
     for text in memo.split("\n") if memo else []:
         match = _SECTION.match(text)
         oid = owner_of(match.group(1), list(by_oid)) if match else None
         if oid is None:
             parts.append(text)
         elif oid not in written:  # a repeated section of the same line is dropped
-            parts.append(oid)
+            parts.append(_Own(oid))
             written[oid] = text
-    parts.extend(line.oid for line in lines if line.oid not in written and needs_section(line))
-    notes = {p: note_for(by_oid[p]) for p in parts if isinstance(p, int)}
+    parts.extend(_Own(line.oid) for line in lines if line.oid not in written and needs_section(line))
+    notes = {p.oid: note_for(by_oid[p.oid]) for p in parts if isinstance(p, _Own)}
     # a line still moving after a fix keeps its section as it was written until it settles
     stale = {oid: written[oid] for oid, note in notes.items() if note.flag is None and oid in written}
-    text = _fit(parts, notes, tags, stale)
+    text = _fit(parts, notes, tags, stale, rules)
     return Followed(text, _flag(flag, notes))
 
 
-def _flag(current: int, notes: dict[int, Note]) -> MemoFlag:
+def _flag(current: int, notes: dict[str, Note]) -> MemoFlag:
     try:
         now = MemoFlag(current)
     except ValueError:
@@ -162,47 +171,64 @@ def _flag(current: int, notes: dict[int, Note]) -> MemoFlag:
     return MemoFlag.GREEN
 
 
-def _section(oid: int, tags: dict[int, str], text: str) -> str:
+def _section(oid: str, tags: dict[str, str], text: str) -> str:
     return f"{TAG}子单…{tags[oid]}：{text}"
 
 
-def _fit(parts: list[str | int], notes: dict[int, Note], tags: dict[int, str], stale: dict[int, str]) -> str:
+def _fit(
+    parts: list[str | _Own],
+    notes: dict[str, Note],
+    tags: dict[str, str],
+    stale: dict[str, str],
+    rules: NoteRules,
+) -> str:
     """Join the memo; over the limit, the bridge's text gives way first, then CS's, oldest first."""
     full = {oid: stale.get(oid) or _section(oid, tags, n.text) for oid, n in notes.items()}
     text = _join(parts, full)
-    if _size(text) <= MEMO_BYTES:
+    if rules.fit(text):
         return text
     settled = [oid for oid, n in notes.items() if n.flag is MemoFlag.GREEN or not n.short]
     for oid in settled:  # settled sections go first, oldest first
-        parts = [p for p in parts if p != oid]
+        parts = [p for p in parts if p != _Own(oid)]
         text = _join(parts, full)
-        if _size(text) <= MEMO_BYTES:
+        if rules.fit(text):
             return text
     short = {oid: _section(oid, tags, n.short) for oid, n in notes.items() if n.short}
     text = _join(parts, short)
-    if _size(text) <= MEMO_BYTES:
+    if rules.fit(text):
         return text
-    own = "\n".join(short[p] for p in parts if isinstance(p, int))
+    own = "\n".join(short[p.oid] for p in parts if isinstance(p, _Own))
     cs = "\n".join(p for p in parts if isinstance(p, str))
-    room = MEMO_BYTES - _size(own) - (1 if own and cs else 0)
-    cs = cs.encode("utf-8")[-room:].decode("utf-8", errors="ignore") if room > 0 else ""
-    joined = f"{cs}\n{own}" if cs and own else (cs or own)
-    return joined.encode("utf-8")[:MEMO_BYTES].decode("utf-8", errors="ignore")
+    start = _first(len(cs), lambda at: rules.fit(_joined(cs[at:], own)))  # CS's oldest text goes
+    joined = _joined(cs[start:], own)
+    return joined[: _first(len(joined), lambda at: not rules.fit(joined[: at + 1]))]
 
 
-def _join(parts: list[str | int], sections: dict[int, str]) -> str:
-    return "\n".join(p if isinstance(p, str) else sections[p] for p in parts)
+def _joined(cs: str, own: str) -> str:
+    return f"{cs}\n{own}" if cs and own else (cs or own)
 
 
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
+def _first(n: int, holds: Callable[[int], bool]) -> int:
+    """The least ``at`` in ``0..n`` where ``holds`` (``n`` when none): ``holds`` turns true once, for good."""
+    low, high = 0, n
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _join(parts: list[str | _Own], sections: dict[str, str]) -> str:
+    return "\n".join(p if isinstance(p, str) else sections[p.oid] for p in parts)
 
 
 SPOKEN_OF = frozenset({S.EXCEPTION, S.REVERSAL_PENDING, S.HELD, S.REVERSAL_REQUESTED, S.REVERSING})
 """States a line's section may speak of: leaving one queues a memo, so the section follows."""
 
 
-def leaving_memo(oid: int, left: str, to: str, now: datetime) -> Memo | None:
+def leaving_memo(oid: str, left: str, to: str, now: datetime) -> Memo | None:
     """The memo to queue with a move from ``left`` to ``to`` (None: the memo has nothing to follow).
 
     Its key is unique per move (a line may leave EXCEPTION more than once); its
@@ -215,14 +241,20 @@ def leaving_memo(oid: int, left: str, to: str, now: datetime) -> Memo | None:
     return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", MemoFlag.GREY)
 
 
-def refunded_memo(oid: int) -> Memo:
+def refunded_memo(oid: str) -> Memo:
     """Queued once when the buyer of a line CS cancelled is refunded: its section says so."""
     return Memo(f"refunded:{oid}", "REFUND_BY_CS → refunded", MemoFlag.GREY)
 
 
-def line_of_key(key: str) -> int | None:
-    """The oid a queued memo's key names (``{oid}:…``, ``refund:{oid}``, ``cs-refund:{oid}``)."""
-    return next((int(p) for p in key.split(":") if p.isdigit()), None)
+_KEY_PREFIXES = frozenset({"refund", "cs-refund", "refunded"})
+
+
+def line_of_key(key: str) -> str | None:
+    """The oid a queued memo's key names (``{oid}:…``, ``refund:{oid}``, ``cs-refund:{oid}``,
+    ``refunded:{oid}``)."""
+    head, _, rest = key.partition(":")
+    oid = rest.partition(":")[0] if head in _KEY_PREFIXES else head
+    return oid or None
 
 
 def waits_to_settle(line: LineRecord) -> bool:

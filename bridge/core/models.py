@@ -54,10 +54,10 @@ REFUND_OPEN = frozenset(
 class TradeSummary:
     """One row of the incremental trade list: enough to decide to read it fully."""
 
-    tid: int
+    tid: str
     status: str
     modified: datetime
-    refunds: tuple[tuple[int, str], ...] | None = None
+    refunds: tuple[tuple[str, str], ...] | None = None
     """Each order's (oid, refund_status), by oid, when the list carried the orders' fields."""
 
 
@@ -65,7 +65,7 @@ class TradeSummary:
 class OrderLine:
     """One order line (oid) of a trade, as the marketplace reports it."""
 
-    oid: int
+    oid: str
     outer_sku_id: str | None
     sku_id: str | None
     title: str
@@ -81,7 +81,7 @@ class OrderLine:
 class Trade:
     """A full trade (``taobao.trade.fullinfo.get``), the final word on its state."""
 
-    tid: int
+    tid: str
     status: str
     type: str
     buyer_nick: str
@@ -98,7 +98,7 @@ class Trade:
 
 
 class DeliveryOutcome(str, enum.Enum):
-    """What ``mark_delivered`` found: we shipped it, or it already was."""
+    """What ``deliver`` found: we shipped it, or it already was."""
 
     SHIPPED = "shipped"
     ALREADY_SHIPPED = "already_shipped"
@@ -113,34 +113,6 @@ class MemoFlag(int, enum.Enum):
     GREEN = 3
     BLUE = 4
     PINK = 5
-
-
-@dataclass(frozen=True)
-class PushMessage:
-    """One marketplace message (TMC): which trade changed and how, by ids only.
-
-    The content may be stale or repeated; it only says "read this trade again".
-    ``seller_nick`` is the shop the message is about (``user_nick``), when sent.
-    """
-
-    message_id: int
-    topic: str
-    tid: int | None = None
-    oid: int | None = None
-    refund_id: int | None = None
-    seller_nick: str | None = None
-    published: datetime | None = None  # ``pub_time``: when the marketplace published it
-
-
-@dataclass(frozen=True)
-class PushBatch:
-    """What one consume handed out: readable messages, and the ids of unreadable ones with why."""
-
-    messages: tuple[PushMessage, ...] = ()
-    unreadable: tuple[tuple[int | None, str], ...] = ()
-
-    def __len__(self) -> int:
-        return len(self.messages) + len(self.unreadable)
 
 
 # -------------------------------------------------------------- billing core

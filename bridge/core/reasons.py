@@ -117,13 +117,9 @@ def reason_text(code: str, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
-def memo_text(oid: int, code: str) -> str:
+def memo_text(oid: str, code: str) -> str:
     """The line appended to the seller memo for CS: short, Chinese, names the sub-order."""
     return f"[自动发货] 子订单{oid}：{reason_text(code)}"
-
-
-MEMO_BYTES = 1000
-"""The marketplace keeps at most this many UTF-8 bytes of seller memo."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +138,7 @@ _MEMO_KINDS: dict[str, tuple[str, MemoFlag]] = {
 }
 
 
-def memo_for(oid: int, reason: str) -> Memo:
+def memo_for(oid: str, reason: str) -> Memo:
     """The memo that tells CS why sub-order ``oid`` needs them."""
     kind = _MEMO_KINDS.get(reason)
     if kind is None:

@@ -74,8 +74,8 @@ class PaidLine:
     """One line the marketplace says was paid on the day, as ``fullinfo`` reads it now."""
 
     shop: str
-    tid: int
-    oid: int
+    tid: str
+    oid: str
     payment_fen: int
     paid_at: datetime
 
@@ -93,8 +93,8 @@ class BillingSide:
 class Disagreement:
     kind: DisagreementKind
     shop: str | None = None
-    tid: int | None = None
-    oid: int | None = None
+    tid: str | None = None
+    oid: str | None = None
     request_id: str | None = None
     operation_id: str | None = None
     paid_fen: int | None = None
@@ -322,7 +322,7 @@ class _ListedId:
     named: LineRecord | None  # the line of the day it names, for an id of our shops
     named_applied: bool  # that line was applied under its own request_ids too
 
-    def place(self) -> tuple[str | None, int | None, int | None]:
+    def place(self) -> tuple[str | None, str | None, str | None]:
         """Where its operations belong: the line that sent it, else (a line of another day, or
         none) the line it names."""
         if self.sender is not None:

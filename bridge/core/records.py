@@ -33,8 +33,8 @@ class LineRecord:
     id: int
     trade_id: int
     shop: str
-    tid: int
-    oid: int
+    tid: str
+    oid: str
     outer_sku_id: str | None
     title: str
     quantity: int
@@ -63,7 +63,7 @@ class LineRecord:
 class TradeRecord:
     id: int
     shop: str
-    tid: int
+    tid: str
     status: str
     buyer_nick: str
     buyer_message: str | None
@@ -80,7 +80,7 @@ class EventRecord:
     at: datetime
     actor: str
     kind: str
-    oid: int | None
+    oid: str | None
     from_state: str | None
     to_state: str | None
     reason: str | None
@@ -91,7 +91,7 @@ class EventRecord:
 class MemoRecord:
     id: int
     shop: str
-    tid: int
+    tid: str
     key: str
     text: str
     flag: int
@@ -138,7 +138,7 @@ class UnreadableTrade:
     """A paid trade the bridge could not read, waiting in front of CS until a read is good."""
 
     shop: str
-    tid: int
+    tid: str
     error: str  # the last failed read's reason, as the adapter said it
     reads: int  # failed reads so far
     first_seen: datetime
@@ -162,8 +162,8 @@ class AuditEntry:
     action: str
     outcome: str
     shop: str | None
-    tid: int | None
-    oid: int | None
+    tid: str | None
+    oid: str | None
     line_id: int | None
     before: str | None
     after: str | None
@@ -234,7 +234,7 @@ class KnownTrade:
     modified: datetime
     read_at: datetime
     delivered: bool  # the bridge's own write-back marked it delivered
-    refunds: tuple[tuple[int, str], ...]  # each stored line's (oid, refund_status), by oid
+    refunds: tuple[tuple[str, str], ...]  # each stored line's (oid, refund_status), by oid
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ class PlannedOrder:
     buyer_nick: str
     buyer_message: str
     lines: list[PlannedLine]
-    tid: int | None = None
-    oids: list[int] = field(default_factory=list)
+    tid: str | None = None
+    oids: list[str] = field(default_factory=list)
 
     @property
     def bad(self) -> bool:
@@ -219,7 +219,7 @@ async def place_order(http: aiohttp.ClientSession, market_url: str, order: Plann
     async with http.post(f"{market_url}/sandbox/trades", json=order_body(order)) as resp:
         resp.raise_for_status()
         placed = await resp.json()
-    order.tid, order.oids = int(placed["tid"]), [int(o) for o in placed["oids"]]
+    order.tid, order.oids = str(placed["tid"]), [str(o) for o in placed["oids"]]
     async with http.post(f"{market_url}/sandbox/trades/{order.tid}/pay") as resp:
         resp.raise_for_status()
     return order
@@ -268,7 +268,7 @@ async def place_paid_in_bulk(
             resp.raise_for_status()
             placed = (await resp.json())["trades"]
         for order, answer in zip(chunk, placed, strict=True):
-            order.tid, order.oids = int(answer["tid"]), [int(o) for o in answer["oids"]]
+            order.tid, order.oids = str(answer["tid"]), [str(o) for o in answer["oids"]]
     return orders
 
 

@@ -145,10 +145,10 @@ def forgotten(placed: list[PlannedOrder], records_trades: dict[int, Any], lines:
     stored = {(ln.tid, ln.oid): ln.state for ln in lines}
     count = 0
     for order in placed:
-        if not records_trades.get(order.tid or -1, {}).get("deliveries"):
+        if not records_trades.get(int(order.tid or -1), {}).get("deliveries"):
             continue
         for oid, line in zip(order.oids, order.lines, strict=True):
-            if line.expect_reason is None and stored.get((order.tid or -1, oid)) not in _KNOWN_DELIVERED:
+            if line.expect_reason is None and stored.get((order.tid or "", oid)) not in _KNOWN_DELIVERED:
                 count += 1
     return count
 

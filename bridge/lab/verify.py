@@ -66,8 +66,8 @@ def _of_shop(op: dict[str, Any], shop: str) -> request_ids.RequestId | None:
     return found if found is not None and found.shop == shop else None
 
 
-def _applied_by_line(ledger: list[dict[str, Any]], shop: str) -> dict[tuple[int, int], list[dict[str, Any]]]:
-    by_line: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+def _applied_by_line(ledger: list[dict[str, Any]], shop: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    by_line: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for op in ledger:
         found = _of_shop(op, shop)
         if found is not None and op.get("status", "applied") in ("applied", "reversed"):
@@ -109,7 +109,7 @@ def verify_run(
     delivered = lost = duplicates = wrong_reason = bad_without_memo = bad_delivered = 0
     latencies: list[float] = []
     for order in orders:
-        trade = records.trades.get(order.tid or -1, {})
+        trade = records.trades.get(int(order.tid or -1), {})
         deliveries = len(trade.get("deliveries", []))
         duplicates += max(0, deliveries - 1)
         if order.bad and not any(m.get("flag") == 1 for m in trade.get("memo_history", [])):
@@ -119,7 +119,7 @@ def verify_run(
         if deliveries and trade.get("paid_at") and trade.get("consigned_at"):
             latencies.append(_payment_to_delivery_ms(trade))
         for oid, line in zip(order.oids, order.lines, strict=True):
-            ops = applied.get((order.tid or -1, oid), [])
+            ops = applied.get((order.tid or "", oid), [])
             if line.expect_reason is None:
                 expected_per_card[line.card_no or ""] += line.credit_fen
                 duplicates += int(_excess(ops, line.credit_fen, line.months, line.cards))
@@ -129,7 +129,7 @@ def verify_run(
                     lost += 1
             else:
                 duplicates += len(ops)
-                record = stored.get((order.tid or -1, oid))
+                record = stored.get((order.tid or "", oid))
                 if record is None or record.state is not LineState.EXCEPTION:
                     lost += 1
                 elif record.reason != line.expect_reason:

@@ -1,6 +1,7 @@
 """The Protocols the services depend on; adapters and the store implement them.
 
 * ``remote`` — the marketplace, the billing core and the mapping files;
+* ``storefront`` — a storefront in the bridge's own words (its push source so far);
 * ``metrics`` — what the services record (calls, delivery latency, messages);
 * ``robot`` — the group-chat robot the alert notifier posts to;
 * ``store`` — the store's roles (one per repository) and ``StorePort``, which hands them out.
@@ -32,6 +33,7 @@ from bridge.ports.store import (
     StorePort,
     ViewStorePort,
 )
+from bridge.ports.storefront import PushSource
 
 __all__ = [
     "AccountStorePort",
@@ -51,6 +53,7 @@ __all__ = [
     "MoveStorePort",
     "OperationStorePort",
     "PollerStorePort",
+    "PushSource",
     "QueueStorePort",
     "ReconcileStorePort",
     "RecoveryStorePort",

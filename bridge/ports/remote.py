@@ -8,7 +8,7 @@ errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from typing import Protocol
 
@@ -19,53 +19,45 @@ from bridge.core.models import (
     Operation,
     OperationResult,
     Product,
-    PushBatch,
     Subscriber,
     Trade,
     TradeSummary,
 )
+from bridge.core.trades import NoteRules
+from bridge.ports.storefront import PushSource
 
 
 class MarketplacePort(Protocol):
     """One seller's shop on the marketplace (Taobao Open Platform style)."""
 
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), all pages."""
-        ...
+    notes: NoteRules
+    """How long a seller memo may be (``set_memo`` keeps it)."""
+
+    push: PushSource | None
+    """The shop's push of changed trades (its group the adapter's own configuration); ``None``:
+    polling alone."""
 
     def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
-        """The same trades a page at a time, each page handed out as soon as it is read (the next
-        is not asked for before the caller is done with this one). A trade may come again in a
-        later page (a re-read of the window); the caller keeps the last word (``needs_read``)."""
+        """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), a page at a time, each
+        page handed out as soon as it is read (the next is not asked for before the caller is done
+        with this one). A trade may come again in a later page (a re-read of the window); the
+        caller keeps the last word (``needs_read``, ``bridge.services.listing``)."""
         ...
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         """The full trade; raises ``Permanent`` when it does not exist or is malformed."""
         ...
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
+    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
         """Virtual delivery; "already shipped" comes back as ``ALREADY_SHIPPED``."""
         ...
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         """Overwrite the seller memo (≤ 1000 UTF-8 bytes) and flag of a trade."""
         ...
 
     async def server_time(self) -> datetime:
         """The marketplace's clock."""
-        ...
-
-    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
-        """Up to ``quantity`` (10..200) of the app's unconfirmed messages in ``group``.
-
-        Handed-out messages come back after a timeout unless confirmed; they may
-        repeat, arrive out of order or never arrive. Unreadable ones are listed
-        apart, never raised.
-        """
-        ...
-
-    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
-        """Confirm messages by id: they are never handed out again."""
         ...
 
 

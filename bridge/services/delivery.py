@@ -27,9 +27,9 @@ from bridge.services.deps import Deps
 log = structlog.get_logger("bridge.services.delivery")
 
 
-def delivery_codes(lines: list[LineRecord]) -> dict[int, list[str]]:
+def delivery_codes(lines: list[LineRecord]) -> dict[str, list[str]]:
     """Card serials and PINs issued for card-delivery lines, by oid, for the buyer to redeem."""
-    codes: dict[int, list[str]] = {}
+    codes: dict[str, list[str]] = {}
     for line in lines:
         for op in line.operations:
             for card in (op.result or {}).get("cards", []):
@@ -83,7 +83,7 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
     with structlog.contextvars.bound_contextvars(shop=trade.shop, tid=trade.tid):
         try:
             try:
-                outcome = await market.mark_delivered(trade.tid, delivery_codes(lines) or None)
+                outcome = await market.deliver(trade.tid, delivery_codes(lines) or None)
             except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
                 current = await market.get_trade(trade.tid)
                 if current.status in CLOSED_STATUSES:

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import structlog
 
+from bridge.core import request_ids
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent, StoreUnavailable
 from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, Trade, TradeSummary
@@ -65,7 +66,7 @@ class PollReport:
     stored: int = 0
     skipped: int = 0
     unchanged: int = 0
-    failed: list[int] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     unstored: list[datetime] = field(default_factory=list)  # modified times of paid trades not stored
     polled: bool = True  # False: another instance holds the shop's poller lease, skipped this round
     saved: bool = False  # the watermark save was accepted (False after a lost lease: read again next time)
@@ -145,7 +146,7 @@ async def _store_listed(deps: Deps, shop: str, summaries: list[TradeSummary], re
     after it lists the window again, and what it stored is stored once: insert-or-ignore)."""
     report.seen += len(summaries)
     known = await deps.store.intake.known_versions(shop, [s.tid for s in summaries])
-    fresh: dict[int, None] = {}  # in order, each once
+    fresh: dict[str, None] = {}  # in order, each once
     for summary in summaries:
         if needs_read(known.get(summary.tid), summary):
             fresh[summary.tid] = None
@@ -165,15 +166,15 @@ async def release_pollers(deps: Deps) -> None:
 
 
 async def _ingest_page(
-    deps: Deps, shop: str, tids: list[int], known: set[int], report: PollReport, take_shipped: bool = False
+    deps: Deps, shop: str, tids: list[str], known: set[str], report: PollReport, take_shipped: bool = False
 ) -> None:
     """Read a page of trades a few at a time, store them in one transaction, plan their new lines
     together. A bad trade is recorded, never raised; the first transient error stops the poll."""
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 
-    async def read(tid: int) -> Trade | None:
+    async def read(tid: str) -> Trade | None:
         async with sem:
-            return await _recorded(deps, shop, tid, report, deps.shops[shop].get_trade(tid))
+            return await _recorded(deps, shop, tid, report, _read_named(deps, shop, tid))
 
     page = []
     for trade in await asyncio.gather(*(read(tid) for tid in tids)):
@@ -200,6 +201,18 @@ async def _ingest_page(
         )
     except Exception:  # a bug: logged with its traceback; the lines stay RECEIVED for the next pass
         log.exception("page_planning_crashed", shop=shop, lines=len(received))
+
+
+async def _read_named(deps: Deps, shop: str, tid: str) -> Trade:
+    """The full trade; ``Permanent`` when its ids cannot name its request_ids (too long, or not id
+    text: ``bridge.core.request_ids``), so it waits for a person as an unreadable trade."""
+    problem = request_ids.order_id_problem(tid, ())
+    if problem is None:
+        trade = await deps.shops[shop].get_trade(tid)
+        problem = request_ids.order_id_problem(trade.tid, (line.oid for line in trade.lines))
+        if problem is None:
+            return trade
+    raise Permanent(problem, code="ORDER_ID_INVALID")
 
 
 async def _save_page(
@@ -242,10 +255,10 @@ def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
 async def ingest_tids(
     deps: Deps,
     shop: str,
-    tids: list[int],
+    tids: list[str],
     report: PollReport,
     *,
-    known: set[int] | None = None,
+    known: set[str] | None = None,
     take_shipped: bool = False,
 ) -> None:
     """Read these trades in full and store them a page at a time; a bad trade is recorded, never
@@ -258,7 +271,7 @@ async def ingest_tids(
         await _ingest_page(deps, shop, tids[at : at + _PAGE], known, report, take_shipped)
 
 
-async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: Awaitable[_T]) -> _T | None:
+async def _recorded(deps: Deps, shop: str, tid: str, report: PollReport, work: Awaitable[_T]) -> _T | None:
     """``work`` on one trade; None when it failed for good and was recorded for a person.
 
     A transient or configuration error is raised: the poll stops and the watermark stays.
@@ -278,9 +291,12 @@ async def _recorded(deps: Deps, shop: str, tid: int, report: PollReport, work: A
     return None
 
 
-async def _intake_failed(deps: Deps, shop: str, tid: int, error: str, report: PollReport) -> None:
+async def _intake_failed(deps: Deps, shop: str, tid: str, error: str, report: PollReport) -> None:
     """Recorded once for CS: a new reason is logged loudly, the same one on the next poll is not."""
     report.failed.append(tid)
+    if not request_ids.is_order_id(tid, request_ids.MAX_STORED_ID):  # cannot even be recorded
+        log.error("trade_unreadable", shop=shop, tid=tid[:80], error=error, recorded=False)
+        return
     intake = deps.store.intake
     if await intake.record_intake_failure(shop, tid, error=error, actor=deps.owner, now=deps.clock()):
         log.error("trade_unreadable", shop=shop, tid=tid, error=error)

@@ -50,7 +50,7 @@ async def write_memos_due(deps: Deps, limit: int = 20) -> int:
     memos = await deps.store.delivery.claim_memos(
         deps.clock(), limit, hold_s=deps.settings.fulfilment.lease_s
     )
-    trades: dict[tuple[str, int], list[MemoRecord]] = {}
+    trades: dict[tuple[str, str], list[MemoRecord]] = {}
     for memo in memos:
         trades.setdefault((memo.shop, memo.tid), []).append(memo)
     for rows in trades.values():
@@ -72,7 +72,7 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
     market = deps.shops[shop]
     try:
         trade = await market.get_trade(tid)
-        wanted = follow(trade.seller_memo, trade.seller_flag, lines)
+        wanted = follow(trade.seller_memo, trade.seller_flag, lines, market.notes)
         if (wanted.memo, wanted.flag.value) != (trade.seller_memo or "", trade.seller_flag):
             await market.set_memo(tid, wanted.memo, wanted.flag)
     except BridgeError as exc:

@@ -1,10 +1,10 @@
 """The remote ports wrapped so that every call is counted and timed, and the recorder that records nothing.
 
-``MeteredBilling`` and ``MeteredMarketplace`` stand in front of the real
-clients (``bridge.wiring`` puts them there) and record each call under its
-port method's name and its outcome word (``bridge.core.outcomes``); the
+``MeteredBilling`` and ``MeteredMarketplace`` (with its ``MeteredPush``) stand in
+front of the real clients (``bridge.wiring`` puts them there) and record each call
+under its port method's name and its outcome word (``bridge.core.outcomes``); the
 services keep calling ``BillingPort`` and ``MarketplacePort`` as before. The
-message pair also records how many messages each consume handed out and how
+push's consume and confirm also record how many messages each consume handed out and how
 many were confirmed: the marketplace offers no queue length
 (``taobao.tmc.queue.get`` is not part of what the bridge calls), so the
 backlog is read from these (full batches, consumed minus confirmed).
@@ -24,17 +24,28 @@ from bridge.core.models import (
     Operation,
     OperationResult,
     Product,
-    PushBatch,
     Subscriber,
     Trade,
     TradeSummary,
 )
 from bridge.core.outcomes import outcome_of
-from bridge.ports import BillingPort, MarketplacePort, MetricsPort
+from bridge.core.trades import PushBatch
+from bridge.ports import BillingPort, MarketplacePort, MetricsPort, PushSource
 
-__all__ = ["LastCall", "MeteredBilling", "MeteredMarketplace", "NoMetrics"]
+__all__ = ["LastCall", "MeteredBilling", "MeteredMarketplace", "MeteredPush", "NoMetrics"]
 
 _T = TypeVar("_T")
+
+
+async def _counted(metrics: MetricsPort, method: str, call: Awaitable[_T]) -> _T:
+    """``call``, counted as a marketplace call by ``method`` and outcome."""
+    try:
+        result = await call
+    except Exception as exc:  # counted and re-raised, nothing handled; a cancel is not counted
+        metrics.marketplace_call(method, outcome_of(exc))
+        raise
+    metrics.marketplace_call(method, "ok")
+    return result
 
 
 class NoMetrics:
@@ -131,22 +142,15 @@ class MeteredMarketplace:
     ) -> None:
         self._inner = inner
         self._metrics = metrics
-        self._noted = noted
+        self.notes = inner.notes
+        self.push: PushSource | None = None if inner.push is None else MeteredPush(inner.push, metrics, noted)
 
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
-        try:
-            result = await call
-        except Exception as exc:  # counted and re-raised, nothing handled; a cancel is not counted
-            self._metrics.marketplace_call(method, outcome_of(exc))
-            raise
-        self._metrics.marketplace_call(method, "ok")
-        return result
-
-    async def list_modified(self, start: datetime, end: datetime) -> list[TradeSummary]:
-        return await self._counted("list_modified", self._inner.list_modified(start, end))
+        return await _counted(self._metrics, method, call)
 
     async def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
-        """Counted once per listing, as ``list_modified``: ok once every page was read, or how it failed."""
+        """Counted once per listing (the metric's method ``list_modified``, as the dashboards know it):
+        ok once every page was read, or how it failed."""
         try:
             async for page in self._inner.list_pages(start, end):
                 yield page
@@ -155,22 +159,35 @@ class MeteredMarketplace:
             raise
         self._metrics.marketplace_call("list_modified", "ok")
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         return await self._counted("get_trade", self._inner.get_trade(tid))
 
-    async def mark_delivered(self, tid: int, codes: dict[int, list[str]] | None = None) -> DeliveryOutcome:
-        return await self._counted("mark_delivered", self._inner.mark_delivered(tid, codes))
+    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
+        # counted under the name the dashboards and the README know it by
+        return await self._counted("mark_delivered", self._inner.deliver(tid, codes))
 
-    async def set_memo(self, tid: int, memo: str, flag: MemoFlag) -> None:
+    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
         await self._counted("set_memo", self._inner.set_memo(tid, memo, flag))
 
     async def server_time(self) -> datetime:
         return await self._counted("server_time", self._inner.server_time())
 
-    async def consume_messages(self, group: str, quantity: int) -> PushBatch:
+
+class MeteredPush:
+    """A shop's push source, each consume and confirm counted (as ``consume_messages`` and
+    ``confirm_messages``); consumes told to ``noted`` for the dashboard."""
+
+    def __init__(
+        self, inner: PushSource, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
+    ) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._noted = noted
+
+    async def consume(self, quantity: int) -> PushBatch:
         started = time.monotonic()
         try:
-            batch = await self._counted("consume_messages", self._inner.consume_messages(group, quantity))
+            batch = await _counted(self._metrics, "consume_messages", self._inner.consume(quantity))
         except Exception as exc:  # noted and re-raised, nothing handled; a cancel is not noted
             self._note(outcome_of(exc), time.monotonic() - started, None)
             raise
@@ -182,6 +199,6 @@ class MeteredMarketplace:
         if self._noted is not None:
             self._noted(LastCall("consume_messages", outcome, seconds, datetime.now(UTC), items))
 
-    async def confirm_messages(self, group: str, message_ids: Sequence[int]) -> None:
-        await self._counted("confirm_messages", self._inner.confirm_messages(group, message_ids))
+    async def confirm(self, message_ids: Sequence[str]) -> None:
+        await _counted(self._metrics, "confirm_messages", self._inner.confirm(message_ids))
         self._metrics.messages_confirmed(len(message_ids))

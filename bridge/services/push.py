@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import structlog
 
 from bridge.core.errors import BridgeError
-from bridge.core.models import PushBatch, PushMessage
 from bridge.core.relisting import read_since
+from bridge.core.trades import PushBatch, PushMessage
 from bridge.services.deps import Deps
 from bridge.services.intake import PollReport, ingest_tids
 
@@ -53,7 +53,7 @@ class _App:
         if len(self.shops) == 1 and not deps.settings.shops[self.shops[0]].message_seller:
             return self.shops[0]
         for shop in self.shops:
-            if deps.settings.shops[shop].message_seller == message.seller_nick:
+            if deps.settings.shops[shop].message_seller == message.shop_account:
                 return shop
         return None
 
@@ -65,7 +65,7 @@ class PushReport:
     trades: int = 0
     confirmed: int = 0
     ignored: int = 0  # another seller's, unreadable, or naming no trade: confirmed, nothing done
-    unconfirmed: list[int] = field(default_factory=list)  # tids not stored: their messages come back
+    unconfirmed: list[str] = field(default_factory=list)  # tids not stored: their messages come back
 
 
 def app_consumers(deps: Deps) -> Iterator[_App]:
@@ -105,10 +105,11 @@ async def _pause(deps: Deps, seconds: float) -> None:
 
 async def push_once(deps: Deps, app: _App) -> PushReport:
     """One consume of ``app``'s group: store each message's trade, then confirm what was stored."""
-    push = deps.settings.push
-    port = deps.shops[app.consumer]
+    source = deps.shops[app.consumer].push
     report = PushReport(app.consumer)
-    batch = await port.consume_messages(push.group, push.batch)
+    if source is None:  # the shop has no push: polling alone
+        return report
+    batch = await source.consume(deps.settings.push.batch)
     report.messages = len(batch)
     if not report.messages:
         return report
@@ -125,7 +126,7 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
             else:
                 report.unconfirmed.append(tid)
     if done:
-        await port.confirm_messages(push.group, done)
+        await source.confirm(done)
     report.confirmed = len(done)
     log.info(
         "pushed",
@@ -140,11 +141,11 @@ async def push_once(deps: Deps, app: _App) -> PushReport:
 
 def _sort(
     deps: Deps, app: _App, batch: PushBatch, report: PushReport
-) -> tuple[list[int], dict[str, dict[int, list[PushMessage]]]]:
+) -> tuple[list[str], dict[str, dict[str, list[PushMessage]]]]:
     """Message ids to confirm as they are, and by shop the trades to read with their messages."""
     done = [message_id for message_id, _ in batch.unreadable if message_id is not None]
     report.ignored += len(batch.unreadable)
-    todo: dict[str, dict[int, list[PushMessage]]] = {}
+    todo: dict[str, dict[str, list[PushMessage]]] = {}
     for message in batch.messages:
         shop = app.shop_for(deps, message)
         if shop is None or message.tid is None:
@@ -161,7 +162,7 @@ def _sort(
     return done, todo
 
 
-async def _stored(deps: Deps, shop: str, trades: dict[int, list[PushMessage]]) -> set[int]:
+async def _stored(deps: Deps, shop: str, trades: dict[str, list[PushMessage]]) -> set[str]:
     """Read and store the trades the messages name (the polling path), except those whose stored
     read came after every message about them; the tids whose messages may be confirmed."""
     tids = list(trades)

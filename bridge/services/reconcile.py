@@ -4,7 +4,7 @@
 ``bridge.core.reconcile``:
 
 - the marketplace: each shop's trades listed by modified windows through the
-  shop's port (``list_modified``, the client's paging, as intake lists them)
+  shop's port (``list_window``: its pages gathered, as intake lists them)
   from the day's start to ``scan_days`` after it (or now), each trade that may
   have been paid read in full (``get_trade``, fullinfo), its lines paid that day;
 - the bridge: the lines the store holds paid that day, with their parts;
@@ -45,6 +45,7 @@ from bridge.core.reconcile import (
 )
 from bridge.core.records import LineRecord
 from bridge.services.deps import Deps
+from bridge.services.listing import list_window
 
 log = structlog.get_logger("bridge.services.reconcile")
 
@@ -141,15 +142,15 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
 async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until: datetime) -> list[PaidLine]:
     """The shop's lines paid on ``day``: every trade modified since the day began, read in full."""
     port = deps.shops[shop]
-    seen: dict[int, TradeSummary] = {}
+    seen: dict[str, TradeSummary] = {}
     windows = poll_windows(start, until, overlap=timedelta(0), window=_WINDOW, initial_lookback=_WINDOW)
     for window_start, window_end in windows if until > start else []:
-        for summary in await port.list_modified(window_start, window_end):
+        for summary in await list_window(port, window_start, window_end):
             seen[summary.tid] = summary
     wanted = [s.tid for s in seen.values() if s.status not in _UNPAID and s.status not in CLOSED_STATUSES]
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 
-    async def read(tid: int) -> list[PaidLine]:
+    async def read(tid: str) -> list[PaidLine]:
         async with sem:
             return paid_lines(shop, await port.get_trade(tid), day)
 

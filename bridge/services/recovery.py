@@ -44,6 +44,7 @@ from bridge.core.states import LineState, OperationState
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.intake import PollReport, ingest_tids
+from bridge.services.listing import list_window
 from bridge.services.planning import plan_due
 
 log = structlog.get_logger("bridge.services.recovery")
@@ -119,7 +120,7 @@ async def _reread(deps: Deps, shop: str, since: datetime, report: RecoveryReport
     )
     poll = PollReport(shop)
     for start, end in windows:
-        tids = list(dict.fromkeys(s.tid for s in await deps.shops[shop].list_modified(start, end)))
+        tids = [s.tid for s in await list_window(deps.shops[shop], start, end)]
         report.trades_read += len(tids)
         await ingest_tids(deps, shop, tids, poll, take_shipped=True)
     if poll.failed or poll.unstored:
@@ -150,7 +151,7 @@ async def _look_up_all(deps: Deps, report: RecoveryReport) -> None:
                 raise RecoveryIncomplete(f"the billing core could not be asked: {exc}") from exc
 
 
-async def _shipped_tids(deps: Deps, lines: list[LineRecord]) -> set[tuple[str, int]]:
+async def _shipped_tids(deps: Deps, lines: list[LineRecord]) -> set[tuple[str, str]]:
     shipped = set()
     for shop, tid in {(line.shop, line.tid) for line in lines}:
         trades = await deps.store.views.find_trades(tid, shop)

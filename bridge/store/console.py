@@ -118,7 +118,7 @@ class ConsoleRepository:
         *,
         actor: str | None = None,
         action: str | None = None,
-        tid: int | None = None,
+        tid: str | None = None,
         limit: int = 300,
     ) -> list[AuditEntry]:
         """Newest first, archived entries too; each filter optional. A bulk action is its header row (its

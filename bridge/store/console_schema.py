@@ -18,9 +18,9 @@ holds (a stolen database does not open a session; a CSRF token alone is useless)
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from bridge.store.schema import JsonText, UtcDateTime, metadata
+from bridge.store.schema import ORDER_ID, JsonText, UtcDateTime, metadata
 
 users = Table(
     "users",
@@ -65,8 +65,8 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("outcome", String(12), nullable=False),  # done | unchanged | refused
     Column("shop", String(16)),
-    Column("tid", BigInteger),
-    Column("oid", BigInteger),
+    Column("tid", ORDER_ID),
+    Column("oid", ORDER_ID),
     Column("line_id", Integer),
     Column("before", String(40)),
     Column("after", String(40)),

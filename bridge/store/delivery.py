@@ -198,12 +198,12 @@ class DeliveryRepository:
                 detail={"text": memo.text, "flag": memo.flag},
             )
 
-    async def lines_of_tid(self, shop: str, tid: int) -> list[LineRecord]:
+    async def lines_of_tid(self, shop: str, tid: str) -> list[LineRecord]:
         """A trade's lines by the marketplace's ids (the memo writer renders their sections)."""
         async with self._engine.connect() as conn:
             return await load_lines(conn, and_(lines.c.shop == shop, lines.c.tid == tid))
 
-    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+    async def queue_memo(self, shop: str, tid: str, memo: Memo, now: datetime) -> None:
         """Queue a memo that follows no move (queued once per key)."""
         async with self._engine.begin() as conn:
             await insert_memo(conn, shop, tid, memo, now)

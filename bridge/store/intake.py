@@ -65,7 +65,7 @@ class IntakeRepository:
                 r.tid: r for r in (await conn.execute(locked.order_by(trades.c.id).with_for_update())).all()
             }
             await clear_recovered(conn, shop, list(found.values()), now=now, actor=actor)
-            newer_stored: dict[int, bool] = {}
+            newer_stored: dict[str, bool] = {}
             for (trade, _, _), values in zip(cleaned, rows, strict=True):
                 row = found[trade.tid]
                 newer_stored[trade.tid] = row.modified > trade.modified
@@ -75,16 +75,16 @@ class IntakeRepository:
             await _insert_lines(
                 conn, shop, cleaned, {tid: r.id for tid, r in found.items()}, newer_stored, now, actor
             )
-            by_trade: dict[int, list[LineRecord]] = {}
+            by_trade: dict[str, list[LineRecord]] = {}
             for line in await load_lines_by(conn, "trade_id", [r.id for r in found.values()]):
                 by_trade.setdefault(line.tid, []).append(line)
         return [StoredTrade(tuple(by_trade.get(t.tid, [])), newer_stored[t.tid]) for t, _, _ in cleaned]
 
-    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, KnownTrade]:
+    async def known_versions(self, shop: str, tids: list[str]) -> dict[str, KnownTrade]:
         """What the store holds of these trades (status, modified, read at, delivered, the lines'
         refund statuses): a re-listed unchanged trade is skipped (``bridge.core.relisting``)."""
-        found: dict[int, KnownTrade] = {}
-        refunds: dict[int, list[tuple[int, str]]] = {}
+        found: dict[str, KnownTrade] = {}
+        refunds: dict[str, list[tuple[str, str]]] = {}
         query = (
             select(
                 trades.c.tid,
@@ -160,7 +160,7 @@ class IntakeRepository:
             await conn.execute(cursors.update().where(cursors.c.shop == shop).values(last_error=error))
 
     async def record_intake_failure(
-        self, shop: str, tid: int, *, error: str, actor: str, now: datetime
+        self, shop: str, tid: str, *, error: str, actor: str, now: datetime
     ) -> bool:
         """A trade that could not be read or parsed: recorded once for CS (``bridge.store.unreadable``);
         True when its timeline got a new ``intake_failed`` event (a first or a changed reason)."""
@@ -196,9 +196,9 @@ def _changing(values: dict[str, Any]) -> dict[str, Any]:
 async def _insert_lines(
     conn: AsyncConnection,
     shop: str,
-    cleaned: Sequence[tuple[Trade, list[str], dict[int, list[str]]]],
-    trade_ids: dict[int, int],
-    newer_stored: dict[int, bool],
+    cleaned: Sequence[tuple[Trade, list[str], dict[str, list[str]]]],
+    trade_ids: dict[str, int],
+    newer_stored: dict[str, bool],
     now: datetime,
     actor: str,
 ) -> None:
@@ -212,7 +212,7 @@ async def _insert_lines(
     if not rows:
         return
     insert = insert_ignore(conn, lines, ["shop", "tid", "oid"]).returning(lines.c.tid, lines.c.oid)
-    inserted: set[tuple[int, int]] = set()
+    inserted: set[tuple[str, str]] = set()
     for piece in chunks(conn, rows, params_per_row=len(rows[0])):
         inserted.update((r.tid, r.oid) for r in (await conn.execute(insert, piece)).all())
     received = []
@@ -271,8 +271,8 @@ def _line_values(trade_id: int, shop: str, trade: Trade, line: OrderLine, now: d
 async def _update_refund_status(
     conn: AsyncConnection,
     shop: str,
-    tid: int,
-    oid: int,
+    tid: str,
+    oid: str,
     refund_status: str,
     now: datetime,
     actor: str,

@@ -18,6 +18,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.store.sqlite_driver import DeferredBegin
+
 FIRST_REVISION = "0001"
 _MIGRATION_LOCK = 0x62726964  # one PostgreSQL advisory lock: instances starting together migrate once
 
@@ -56,7 +58,17 @@ def _state(connection: Connection) -> SchemaState:
     return SchemaState(current=current, head=head_revision(), has_tables=has_tables)
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """SQLite's foreign key enforcement, switched before the transaction begins (it cannot be
+    inside one): off while a migration copies a table others refer to (``0013_text_ids``), the
+    keys then checked by the migration, and on again afterwards."""
+    dbapi = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and isinstance(dbapi, DeferredBegin):
+        dbapi.before_begin(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def _upgrade(connection: Connection) -> None:
+    _sqlite_foreign_keys(connection, on=False)
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
     state = _state(connection)
@@ -73,6 +85,10 @@ async def schema_state(engine: AsyncEngine) -> SchemaState:
 
 async def upgrade_schema(engine: AsyncEngine) -> SchemaState:
     """Apply every migration not yet applied, in one transaction; the state afterwards."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+    finally:
+        async with engine.connect() as conn:
+            await conn.run_sync(_sqlite_foreign_keys, True)
     return await schema_state(engine)

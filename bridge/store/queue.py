@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.core import request_ids
 from bridge.core.batches import Batch
 from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
@@ -40,15 +41,22 @@ _JOINED = lines.join(trades, trades.c.id == lines.c.trade_id)
 
 
 def _search(q: str) -> Any:
-    """tid/oid for long digit strings, card's last 4 for 4 digits, else buyer nickname or SKU."""
+    """tid/oid for long digit strings, card's last 4 for 4 digits, else buyer nickname or SKU (or an
+    order id written with letters, ``231207-123456789012345``, when it looks like one)."""
     if q.isdigit() and len(q) == 4:
         return or_(
             lines.c.card_no.endswith(q, autoescape=True),
             and_(lines.c.card_no.is_(None), trades.c.buyer_message.contains(q, autoescape=True)),
         )
-    if q.isdigit() and len(q) >= 5 and int(q) < 2**63:  # marketplace ids fit a signed 64-bit integer
-        return or_(lines.c.tid == int(q), lines.c.oid == int(q))
-    return or_(trades.c.buyer_nick.contains(q, autoescape=True), lines.c.outer_sku_id == q)
+    ids = or_(lines.c.tid == q, lines.c.oid == q)
+    if q.isdigit() and len(q) >= 5:
+        return ids
+    words = or_(trades.c.buyer_nick.contains(q, autoescape=True), lines.c.outer_sku_id == q)
+    return or_(ids, words) if _order_id_like(q) else words
+
+
+def _order_id_like(q: str) -> bool:
+    return len(q) >= 5 and request_ids.is_stored_id(q) and any(c.isdigit() for c in q)
 
 
 def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True) -> Any:
@@ -126,7 +134,7 @@ class QueueRepository:
         async with self._engine.connect() as conn:
             return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]:
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, str]]:
         """(shop, tid) of the orders whose lines match the search in any state, then of the trades
         never read well with that tid (at most ``limit``)."""
         f = QueueFilter(shop=shop, q=q)
@@ -139,12 +147,12 @@ class QueueRepository:
             .limit(limit)
         )
         term = q.strip()
-        tid = int(term) if term.isdigit() and len(term) >= 5 and int(term) < 2**63 else None
+        tid = term if _order_id_like(term) else None
         async with self._engine.connect() as conn:
-            found = [(str(s), int(t)) for s, t in (await conn.execute(query)).all()]
+            found = [(str(s), str(t)) for s, t in (await conn.execute(query)).all()]
             if tid is not None and len(found) < limit:  # a trade never read well has no lines
                 unread = unreadable_query(shop, tid).with_only_columns(trades.c.shop, trades.c.tid)
-                found += [(str(s), int(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+                found += [(str(s), str(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
         return found[:limit]
 
     async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:

@@ -39,6 +39,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bridge.core import request_ids
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware datetimes on every backend: stored as UTC, returned aware."""
@@ -75,12 +77,16 @@ class JsonText(TypeDecorator[Any]):
 
 metadata = MetaData()
 
+ORDER_ID = String(request_ids.MAX_STORED_ID)
+"""A storefront's order id (tid, oid) as text (migration 0013_text_ids): Taobao's digits, Pinduoduo's
+``231207-123456789012345``; ``bridge.core.request_ids`` keeps the ids it names far shorter."""
+
 trades = Table(
     "trades",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("shop", String(16), nullable=False),
-    Column("tid", BigInteger, nullable=False),
+    Column("tid", ORDER_ID, nullable=False),
     Column("status", String(40), nullable=False),
     Column("buyer_nick", Text, nullable=False, default=""),  # the marketplace's text: any length
     Column("buyer_message", Text),
@@ -110,8 +116,8 @@ lines = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("trade_id", Integer, ForeignKey("trades.id"), nullable=False),
     Column("shop", String(16), nullable=False),
-    Column("tid", BigInteger, nullable=False),
-    Column("oid", BigInteger, nullable=False),
+    Column("tid", ORDER_ID, nullable=False),
+    Column("oid", ORDER_ID, nullable=False),
     Column("outer_sku_id", Text),  # as the seller typed it: any length (migration 0002)
     Column("sku_id", Text),
     Column("title", Text, nullable=False, default=""),
@@ -173,8 +179,8 @@ events = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", UtcDateTime, nullable=False),
     Column("shop", String(16), nullable=False),
-    Column("tid", BigInteger, nullable=False),
-    Column("oid", BigInteger),
+    Column("tid", ORDER_ID, nullable=False),
+    Column("oid", ORDER_ID),
     Column("line_id", Integer),
     Column("actor", String(80), nullable=False),
     Column("kind", String(40), nullable=False),
@@ -205,7 +211,7 @@ memos = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("shop", String(16), nullable=False),
-    Column("tid", BigInteger, nullable=False),
+    Column("tid", ORDER_ID, nullable=False),
     Column("key", String(80), nullable=False),
     Column("text", Text, nullable=False),
     Column("flag", Integer, nullable=False),
@@ -268,8 +274,8 @@ reconcile_rows = Table(
     Column("key", String(255), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("shop", String(16)),
-    Column("tid", BigInteger),
-    Column("oid", BigInteger),
+    Column("tid", ORDER_ID),
+    Column("oid", ORDER_ID),
     Column("request_id", String(64)),
     Column("operation_id", String(64)),
     Column("paid_fen", BigInteger),

@@ -121,6 +121,11 @@ class DeferredBegin(AsyncAdapt_aiosqlite_connection):
     def defer_begin(self, statement: str) -> None:
         raise NotImplementedError
 
+    def before_begin(self, statement: str) -> None:
+        """Run ``statement`` now, ahead of a deferred BEGIN (a PRAGMA that means nothing in a
+        transaction, such as ``foreign_keys``)."""
+        raise NotImplementedError
+
 
 class _OneTripConnection(DeferredBegin):
     """The stock connection, with a BEGIN that travels with the transaction's first statement."""
@@ -136,6 +141,15 @@ class _OneTripConnection(DeferredBegin):
     def defer_begin(self, statement: str) -> None:
         """Run ``statement`` (``BEGIN IMMEDIATE``) in the same trip as the next statement."""
         self._begin = statement
+
+    def before_begin(self, statement: str) -> None:
+        pending, self._begin = self._begin, None
+        try:
+            cursor = self.cursor()
+            cursor.execute(statement)
+            cursor.close()
+        finally:
+            self._begin = pending
 
     def commit(self) -> None:
         if self._begin is not None:  # nothing ran since BEGIN: no transaction was opened

@@ -50,10 +50,10 @@ def _storable(value: T, prefix: str) -> tuple[T, list[str]]:
     return (replace(value, **changes) if changes else value), notes
 
 
-def storable_trade(trade: Trade) -> tuple[Trade, list[str], dict[int, list[str]]]:
+def storable_trade(trade: Trade) -> tuple[Trade, list[str], dict[str, list[str]]]:
     """The trade with storable text; notes on the trade's fields, and per line (by oid)."""
     cleaned, trade_notes = _storable(trade, "")
-    line_notes: dict[int, list[str]] = {}
+    line_notes: dict[str, list[str]] = {}
     new_lines = []
     for line in trade.lines:
         new_line, notes = _storable(line, "")

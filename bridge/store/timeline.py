@@ -25,10 +25,10 @@ def event_row(
     *,
     now: datetime,
     shop: str,
-    tid: int,
+    tid: str,
     actor: str,
     kind: str,
-    oid: int | None = None,
+    oid: str | None = None,
     line_id: int | None = None,
     from_state: str | None = None,
     to_state: str | None = None,
@@ -66,7 +66,7 @@ async def add_event(conn: AsyncConnection, **row: Any) -> None:
     await add_events(conn, [event_row(**row)])
 
 
-def memo_row(shop: str, tid: int, memo: Memo, now: datetime) -> dict[str, Any]:
+def memo_row(shop: str, tid: str, memo: Memo, now: datetime) -> dict[str, Any]:
     return {
         "shop": shop,
         "tid": tid,
@@ -87,5 +87,5 @@ async def insert_memos(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) ->
             await conn.execute(insert_ignore(conn, memos, ["shop", "tid", "key"]), piece)
 
 
-async def insert_memo(conn: AsyncConnection, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+async def insert_memo(conn: AsyncConnection, shop: str, tid: str, memo: Memo, now: datetime) -> None:
     await insert_memos(conn, [memo_row(shop, tid, memo, now)])

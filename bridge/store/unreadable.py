@@ -37,7 +37,7 @@ _FAILED, _RECOVERED = "intake_failed", "intake_recovered"
 REASON = "MARKETPLACE_DATA_INVALID"
 
 
-def _placeholder(shop: str, tid: int, now: datetime) -> dict[str, Any]:
+def _placeholder(shop: str, tid: str, now: datetime) -> dict[str, Any]:
     return {
         "shop": shop,
         "tid": tid,
@@ -52,13 +52,13 @@ def _placeholder(shop: str, tid: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def _intake_events(shop: str, tid: int) -> Where:
+def _intake_events(shop: str, tid: str) -> Where:
     """The condition on the trade's intake events (in ``events`` or its archive)."""
     return lambda t: and_(t.c.shop == shop, t.c.tid == tid, t.c.kind.in_([_FAILED, _RECOVERED]))
 
 
 async def record_failure(
-    conn: AsyncConnection, shop: str, tid: int, *, error: str, actor: str, now: datetime
+    conn: AsyncConnection, shop: str, tid: str, *, error: str, actor: str, now: datetime
 ) -> bool:
     """Upsert the placeholder (a stored trade is left as it is), count the read, and write an
     ``intake_failed`` event unless the trade's last one says the same; True when one was written."""
@@ -98,11 +98,11 @@ async def clear_recovered(
     )
     await add_events(
         conn,
-        [event_row(now=now, shop=shop, tid=int(t), actor=actor, kind=_RECOVERED) for t in cleared.scalars()],
+        [event_row(now=now, shop=shop, tid=str(t), actor=actor, kind=_RECOVERED) for t in cleared.scalars()],
     )
 
 
-def unreadable_query(shop: str | None, tid: int | None = None) -> Any:
+def unreadable_query(shop: str | None, tid: str | None = None) -> Any:
     """The placeholders (of ``shop``, with ``tid`` when given), oldest first."""
     conds = [trades.c.delivery_state == UNREADABLE]
     if shop:
@@ -115,7 +115,7 @@ def unreadable_query(shop: str | None, tid: int | None = None) -> Any:
 def unreadable_trade(row: Any) -> UnreadableTrade:
     return UnreadableTrade(
         shop=row["shop"],
-        tid=int(row["tid"]),
+        tid=str(row["tid"]),
         error=str(row["delivery_error"] or ""),
         reads=int(row["delivery_attempts"]),
         first_seen=row["created_at"],

@@ -24,7 +24,7 @@ class ViewRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def find_trades(self, tid: int, shop: str | None = None) -> list[TradeRecord]:
+    async def find_trades(self, tid: str, shop: str | None = None) -> list[TradeRecord]:
         """The stored trades with this tid: one per shop, or the given shop's."""
         where = trades.c.tid == tid if shop is None else and_(trades.c.tid == tid, trades.c.shop == shop)
         async with self._engine.connect() as conn:

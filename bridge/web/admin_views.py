@@ -22,7 +22,7 @@ async def audit(request: web.Request) -> web.Response:
     actor = request.query.get("actor", "").strip()[:80] or None
     action = request.query.get("action", "").strip()[:40] or None
     raw = request.query.get("order", "").strip()
-    order = int(raw) if is_id(raw) else None
+    order = raw if is_id(raw) else None
     entries = await deps.store.console.audit_entries(actor=actor, action=action, tid=order)
     actors, actions = await deps.store.console.audit_actors_and_actions()
     batches = await deps.store.queue.audit_batches([e.batch for e in entries if e.batch and not e.line_id])

@@ -27,7 +27,7 @@ MESSAGE_FIRST = CardRule(sources=("buyer_message", "customization"))
 def _extract(message: str | None, customization: str | None = None, rule: CardRule = DEFAULT) -> str:
     created = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
     line = OrderLine(
-        oid=2001,
+        oid="2001",
         outer_sku_id="TV-RC-0100",
         sku_id=None,
         title="数字电视缴费 100元",
@@ -38,7 +38,7 @@ def _extract(message: str | None, customization: str | None = None, rule: CardRu
         customization=customization,
     )
     trade = Trade(
-        tid=1001,
+        tid="1001",
         status="WAIT_SELLER_SEND_GOODS",
         type="fixed",
         buyer_nick="tb_buyer",

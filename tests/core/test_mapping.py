@@ -29,8 +29,8 @@ from bridge.core.models import IssueCards, OrderLine, Recharge, Subscribe
 
 CARD = "8371000012345678"
 SHOP = "henan-tv"
-TID = 3001234567890
-OID = 3001234567891
+TID = "3001234567890"
+OID = "3001234567891"
 
 CATALOGUE = """\
 [[product]]
@@ -106,7 +106,7 @@ def mapping() -> MappingSet:
     return result
 
 
-def _line(sku: str | None, quantity: int, paid_fen: int, oid: int = OID) -> OrderLine:
+def _line(sku: str | None, quantity: int, paid_fen: int, oid: str = OID) -> OrderLine:
     return OrderLine(
         oid=oid,
         outer_sku_id=sku,
@@ -250,11 +250,17 @@ def test_planning_is_deterministic(mapping: MappingSet) -> None:
 @pytest.mark.parametrize(
     ("shop", "tid", "oid", "part", "expected"),
     [
-        ("henan-tv", 1, 2, 0, "henan-tv:1:2:0"),
-        ("shop_1.a", 3001234567890123, 3001234567890124, 7, "shop_1.a:3001234567890123:3001234567890124:7"),
+        ("henan-tv", "1", "2", 0, "henan-tv:1:2:0"),
+        (
+            "shop_1.a",
+            "3001234567890123",
+            "3001234567890124",
+            7,
+            "shop_1.a:3001234567890123:3001234567890124:7",
+        ),
     ],
 )
-def test_request_id_format(shop: str, tid: int, oid: int, part: int, expected: str) -> None:
+def test_request_id_format(shop: str, tid: str, oid: str, part: int, expected: str) -> None:
     """request_id is exactly shop:tid:oid:part and fits the billing core's rule."""
     value = request_id(shop, tid, oid, part)
     assert value == expected
@@ -265,7 +271,7 @@ def test_request_id_format(shop: str, tid: int, oid: int, part: int, expected: s
 def test_request_id_refuses_an_unusable_shop_name(shop: str) -> None:
     """A shop name that would break the billing core's request_id rule is refused."""
     with pytest.raises(ValueError, match="request_id"):
-        request_id(shop, 3001234567890123, 3001234567890124, 0)
+        request_id(shop, "3001234567890123", "3001234567890124", 0)
 
 
 def test_each_part_has_its_own_request_id(mapping: MappingSet) -> None:

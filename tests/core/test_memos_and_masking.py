@@ -25,7 +25,7 @@ S = LineState
 )
 def test_memo_for_keeps_the_stored_keys(reason: str, key: str, flag: MemoFlag) -> None:
     """The memo key (unique per trade in the store) and flag are the ones memos were always queued with."""
-    assert memo_for(2001, reason) == Memo(key, memo_text(2001, reason), flag)
+    assert memo_for("2001", reason) == Memo(key, memo_text("2001", reason), flag)
 
 
 @pytest.mark.parametrize(

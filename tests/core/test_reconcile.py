@@ -37,7 +37,7 @@ def _line(oid: int, state: LineState, *ops: Operation, payment: int = 10000) -> 
         for n, op in enumerate(ops)
     )
     return LineRecord(
-        id=oid, trade_id=1, shop="tv", tid=1001, oid=oid, outer_sku_id="TV-RC-0100", title="缴费卡",
+        id=oid, trade_id=1, shop="tv", tid="1001", oid=str(oid), outer_sku_id="TV-RC-0100", title="缴费卡",
         quantity=1, price_fen=10000, payment_fen=payment, refund_status="NO_REFUND", state=state,
         attempts=0, card_no=CARD, paid_at=T0, operations=parts,
     )  # fmt: skip
@@ -54,7 +54,7 @@ def _result(op: Operation, *, n: int = 0, status: str = "applied", at_h: float =
 
 
 def _paid(oid: int, fen: int = 10000) -> rc.PaidLine:
-    return rc.PaidLine("tv", 1001, oid, fen, T0)
+    return rc.PaidLine("tv", "1001", str(oid), fen, T0)
 
 
 def _run(
@@ -89,8 +89,8 @@ def test_a_paid_line_the_bridge_never_stored() -> None:
     [row] = _run([_paid(2002, 5000)], [], {})
     assert (row.kind, row.tid, row.oid, row.paid_fen, row.line_id) == (
         rc.PAID_UNKNOWN,
-        1001,
-        2002,
+        "1001",
+        "2002",
         5000,
         None,
     )
@@ -204,7 +204,7 @@ def test_an_operation_of_a_line_paid_another_day_is_known() -> None:
 
 def test_paid_lines_of_the_day_leave_out_other_days_closed_trades_and_refunds() -> None:
     t = trade(1001, order_line(2001), order_line(2002, refund="SUCCESS"))
-    assert [p.oid for p in rc.paid_lines("tv", t, DAY)] == [2001]
+    assert [p.oid for p in rc.paid_lines("tv", t, DAY)] == ["2001"]
     assert rc.paid_lines("tv", t, DAY + timedelta(days=1)) == []
     assert rc.paid_lines("tv", replace(t, status="TRADE_CLOSED"), DAY) == []
     assert rc.paid_lines("tv", replace(t, pay_time=None), DAY) == []
@@ -216,8 +216,8 @@ def test_the_day_is_the_local_day() -> None:
 
 
 def test_the_listing_is_classified_through_the_typed_request_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each listed id is read once by ``request_ids.parse``, and a line is found by the numbers it
-    names, not by its text: ``tv:01001:02001:7`` is line 2001 applied again."""
+    """Each listed id is read once by ``request_ids.parse``, and a line is found by the ids it names:
+    ``tv:1001:2001:7`` is line 2001 applied again."""
     read: list[str] = []
 
     def reading(text: str) -> RequestId | None:
@@ -226,11 +226,11 @@ def test_the_listing_is_classified_through_the_typed_request_id(monkeypatch: pyt
 
     monkeypatch.setattr(rc, "parse", reading)
     line, op, result = _delivered_line()
-    padded = _result(Recharge("tv:01001:02001:7", CARD, 10000))
+    padded = _result(Recharge("tv:1001:2001:7", CARD, 10000))
     [row] = _run([_paid(2001)], [line], {op.request_id: result}, [result, padded])
     assert read == [op.request_id, padded.request_id]
     assert row.kind is rc.DisagreementKind.APPLIED_TWICE
-    assert (row.shop, row.tid, row.oid, row.line_id) == ("tv", 1001, 2001, 2001)
+    assert (row.shop, row.tid, row.oid, row.line_id) == ("tv", "1001", "2001", 2001)
     assert row.request_id == padded.request_id
 
 
@@ -259,4 +259,10 @@ def test_a_line_of_another_day_applied_twice_today_is_placed_by_its_request_id()
     op = Recharge("tv:999:1999:0", CARD, 3000)
     first, again = _result(op), _result(op, n=1, at_h=2)
     [row] = _run([], [], {}, [first, again], known=frozenset({op.request_id}))
-    assert (row.kind, row.shop, row.tid, row.oid, row.line_id) == (rc.APPLIED_TWICE, "tv", 999, 1999, None)
+    assert (row.kind, row.shop, row.tid, row.oid, row.line_id) == (
+        rc.APPLIED_TWICE,
+        "tv",
+        "999",
+        "1999",
+        None,
+    )

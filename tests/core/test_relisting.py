@@ -19,13 +19,13 @@ def known(status: str = PAID, *, delivered: bool = False, refund: str = "NO_REFU
         modified=T0,
         read_at=T0 + timedelta(seconds=5),
         delivered=delivered,
-        refunds=((7, refund),),
+        refunds=(("7", refund),),
     )
 
 
 def listed(status: str = PAID, *, later_s: int = 0, refund: str | None = "NO_REFUND") -> TradeSummary:
-    refunds = None if refund is None else ((7, refund),)
-    return TradeSummary(tid=1, status=status, modified=T0 + timedelta(seconds=later_s), refunds=refunds)
+    refunds = None if refund is None else (("7", refund),)
+    return TradeSummary(tid="1", status=status, modified=T0 + timedelta(seconds=later_s), refunds=refunds)
 
 
 def test_a_trade_the_store_does_not_hold_is_read() -> None:
@@ -59,5 +59,7 @@ def test_a_closed_trade_is_read_even_after_our_delivery() -> None:
 def test_without_the_orders_fields_only_an_equal_settled_time_skips() -> None:
     assert not needs_read(known(), listed(refund=None))
     assert needs_read(known(), listed(later_s=1, refund=None))
-    too_soon = KnownTrade(status=PAID, modified=T0, read_at=T0, delivered=False, refunds=((7, "NO_REFUND"),))
+    too_soon = KnownTrade(
+        status=PAID, modified=T0, read_at=T0, delivered=False, refunds=(("7", "NO_REFUND"),)
+    )
     assert needs_read(too_soon, listed(refund=None))  # read within the same second: a change may hide

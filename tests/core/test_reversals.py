@@ -34,7 +34,7 @@ def _line(
     paid: int = 10000, *ops: OperationRecord, state: LineState = S.REVERSAL_PENDING, **kw: object
 ) -> LineRecord:
     return LineRecord(
-        id=1, trade_id=1, shop="main", tid=1, oid=2, outer_sku_id="X", title="t", quantity=1,
+        id=1, trade_id=1, shop="main", tid="1", oid="2", outer_sku_id="X", title="t", quantity=1,
         price_fen=paid, payment_fen=paid, refund_status="SUCCESS", state=state, attempts=0,
         operations=ops, updated_at=T0, **kw,  # type: ignore[arg-type]
     )  # fmt: skip

@@ -32,7 +32,7 @@ class HostileSandbox(TaobaoSandbox):
 
     def __init__(self) -> None:
         super().__init__()
-        self.trade_faults: dict[int, Fault] = {}
+        self.trade_faults: dict[str, Fault] = {}
         self.list_fault: Fault | None = None
 
     def make_app(self) -> web.Application:
@@ -61,7 +61,7 @@ class HostileSandbox(TaobaoSandbox):
     def _fault_for(self, params: dict[str, str]) -> Fault | None:
         method = params.get("method")
         if method == FULLINFO and params.get("tid", "").isdigit():
-            return self.trade_faults.get(int(params["tid"]))
+            return self.trade_faults.get(str(params["tid"]))
         return self.list_fault if method == LIST else None
 
 

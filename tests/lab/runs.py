@@ -21,7 +21,7 @@ from bridge.lab.scenario import PlannedLine, PlannedOrder
 from bridge.lab.torture import TortureOptions, TortureRun, run_torture
 from tests.databases import throwaway_database
 
-Key = tuple[int, int]  # (tid, oid)
+Key = tuple[str, str]  # (tid, oid)
 
 
 async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
@@ -31,7 +31,7 @@ async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
         return await run_torture(dataclasses.replace(opts, workdir=workdir, database=dsn))
 
 
-def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, int, PlannedLine]]:
+def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, str, PlannedLine]]:
     for order in run.orders:
         assert order.tid is not None
         for oid, line in zip(order.oids, order.lines, strict=True):
@@ -57,29 +57,29 @@ def wrongly_provided(run: TortureRun) -> list[tuple[Key, tuple[int, int, int] | 
     wrong = []
     for order, oid, line in each_line(run):
         if line.expect_reason is None:
-            got = provided.get((order.tid or 0, oid))
+            got = provided.get((order.tid or "", oid))
             if got != (line.credit_fen, line.months, line.cards):
-                wrong.append(((order.tid or 0, oid), got))
+                wrong.append(((order.tid or "", oid), got))
     return wrong
 
 
 def bad_lines_applied(run: TortureRun) -> list[Key]:
     provided = provided_by_line(run.records.ledger)
     return [
-        (order.tid or 0, oid)
+        (order.tid or "", oid)
         for order, oid, line in each_line(run)
-        if line.expect_reason is not None and (order.tid or 0, oid) in provided
+        if line.expect_reason is not None and (order.tid or "", oid) in provided
     ]
 
 
-def wrong_deliveries(run: TortureRun) -> list[tuple[int, int]]:
+def wrong_deliveries(run: TortureRun) -> list[tuple[str, int]]:
     """(tid, deliveries) of trades not delivered exactly once (or, with nothing valid, delivered at all)."""
     wrong = []
     for order in run.orders:
-        deliveries = len(run.records.trades[order.tid or 0]["deliveries"])
+        deliveries = len(run.records.trades[int(order.tid or 0)]["deliveries"])
         wanted = 1 if any(line.expect_reason is None for line in order.lines) else 0
         if deliveries != wanted:
-            wrong.append((order.tid or 0, deliveries))
+            wrong.append((order.tid or "", deliveries))
     return wrong
 
 
@@ -90,19 +90,19 @@ def bad_lines_not_in_exception(run: TortureRun) -> list[tuple[Key, str, str | No
     for order, oid, line in each_line(run):
         if line.expect_reason is None:
             continue
-        got = stored.get((order.tid or 0, oid))
+        got = stored.get((order.tid or "", oid))
         shown = f"{got.state.value}:{got.reason}" if got is not None else None
         if got is None or got.state is not LineState.EXCEPTION or got.reason != line.expect_reason:
-            wrong.append(((order.tid or 0, oid), line.expect_reason, shown))
+            wrong.append(((order.tid or "", oid), line.expect_reason, shown))
     return wrong
 
 
-def bad_trades_without_red_memo(run: TortureRun) -> list[int]:
+def bad_trades_without_red_memo(run: TortureRun) -> list[str]:
     return [
-        order.tid or 0
+        order.tid or ""
         for order in run.orders
         if order.bad
-        and not any(m.get("flag") == 1 for m in run.records.trades[order.tid or 0]["memo_history"])
+        and not any(m.get("flag") == 1 for m in run.records.trades[int(order.tid or 0)]["memo_history"])
     ]
 
 
@@ -111,7 +111,7 @@ def lines_lost(run: TortureRun) -> list[tuple[Key, str | None]]:
     stored = {(ln.tid, ln.oid): ln.state for ln in run.lines}
     lost = []
     for order, oid, _line in each_line(run):
-        state = stored.get((order.tid or 0, oid))
+        state = stored.get((order.tid or "", oid))
         if state not in (LineState.DELIVERED, LineState.EXCEPTION):
-            lost.append(((order.tid or 0, oid), state.value if state else None))
+            lost.append(((order.tid or "", oid), state.value if state else None))
     return lost

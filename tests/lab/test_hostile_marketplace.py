@@ -31,7 +31,7 @@ async def hostile(tmp_path: Path, database: str) -> AsyncIterator[tuple[Rig, Hos
         yield rig, market
 
 
-async def _intake_errors(rig: Rig, tid: int) -> list[str]:
+async def _intake_errors(rig: Rig, tid: str) -> list[str]:
     query = select(events.c.detail).where(events.c.tid == tid, events.c.kind == "intake_failed")
     async with rig.deps.store.engine.connect() as conn:
         return [str(d["error"]) for d in (await conn.execute(query)).scalars()]

@@ -34,7 +34,7 @@ async def _count(rig: Rig, query: object) -> int:
         return int((await conn.execute(query)).scalar_one())  # type: ignore[call-overload]
 
 
-async def _events(rig: Rig, tid: int, kind: str) -> int:
+async def _events(rig: Rig, tid: str, kind: str) -> int:
     query = select(func.count()).select_from(events).where(events.c.tid == tid, events.c.kind == kind)
     return await _count(rig, query)
 

@@ -118,7 +118,7 @@ async def test_lines_planned_from_the_store_are_held_against_their_trade_too(cap
     deps = capped.deps
     await deps.store.intake.save_trade("main", stored, deps.clock(), "test")
     await plan_due(deps)
-    lines = await capped.lines(7001)
+    lines = await capped.lines("7001")
     assert {(ln.state, ln.reason) for ln in lines} == {(S.EXCEPTION, "TRADE_OVER_CEILING")}
 
 

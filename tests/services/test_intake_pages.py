@@ -62,11 +62,11 @@ def _on_page_requests(
     return pages
 
 
-async def _stored(rig: Rig, tids: list[int]) -> set[int]:
+async def _stored(rig: Rig, tids: list[str]) -> set[str]:
     return set(await rig.deps.store.intake.known_versions(SHOP, tids))
 
 
-async def _backlog(rig: Rig, trades: int = 5) -> list[int]:
+async def _backlog(rig: Rig, trades: int = 5) -> list[str]:
     card = (await rig.cards())[0]
     return [await rig.order(line(), message=card) for _ in range(trades)]
 
@@ -121,7 +121,7 @@ async def test_a_store_failure_mid_window_keeps_the_stored_pages_and_the_waterma
     lookups = [0]
 
     class _FailsOnce:
-        async def known_versions(self, shop: str, listed: list[int]) -> Any:
+        async def known_versions(self, shop: str, listed: list[str]) -> Any:
             lookups[0] += 1
             if lookups[0] == 2:
                 raise StoreUnavailable("the database connection was lost", code="STORE_CONNECTION_LOST")

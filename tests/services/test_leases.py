@@ -44,7 +44,7 @@ def _worker_b(rig: Rig) -> Deps:
     return dataclasses.replace(rig.deps, owner="worker-b")
 
 
-async def _a_call_in_flight(rig: Rig, tid: int) -> asyncio.Task[int]:
+async def _a_call_in_flight(rig: Rig, tid: str) -> asyncio.Task[int]:
     """Worker A claims the line and starts a slow apply; returns once the line is SUBMITTED."""
     rig.sb.billing.sandbox.set_knobs(slow_apply_rate=1.0, slow_apply_s=SLOW_APPLY_S)
     a = asyncio.create_task(fulfil_due(rig.deps))

@@ -21,14 +21,14 @@ NOT_FOUND = "智能卡号不存在"
 CS_NOTE = "客服小王：已电话联系买家，等待回复"
 
 
-def _cs_types(rig: Rig, tid: int, text: str) -> None:
+def _cs_types(rig: Rig, tid: str, text: str) -> None:
     """Shop staff add their own line to the memo in the seller back office (the flag left alone)."""
     book = rig.sb.market.sandbox.book
-    trade = book.get(tid)
+    trade = book.get(int(tid))
     book.update_memo(trade, f"{trade.memo}\n{text}" if trade.memo else text, None, reset=False)
 
 
-async def _shown(rig: Rig, tid: int) -> tuple[str, int, list[dict[str, Any]]]:
+async def _shown(rig: Rig, tid: str) -> tuple[str, int, list[dict[str, Any]]]:
     trade = await rig.market_trade(tid)
     return trade["memo"] or "", int(trade["flag"]), trade["memo_history"]
 
@@ -105,7 +105,7 @@ async def test_a_flag_cs_set_in_a_colour_the_bridge_does_not_use_is_kept(rig: Ri
     await rig.cycle()
     [ln] = await rig.lines(tid)
     book = rig.sb.market.sandbox.book
-    book.update_memo(book.get(tid), None, MemoFlag.BLUE.value, reset=False)
+    book.update_memo(book.get(int(tid)), None, MemoFlag.BLUE.value, reset=False)
     assert (await cs_actions.resolve(rig.deps, "cs", ln.id, "OTHER", "已处理")).done
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)

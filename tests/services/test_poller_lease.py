@@ -26,6 +26,7 @@ from bridge.core.models import TradeSummary
 from bridge.ports import MarketplacePort
 from bridge.services.deps import Deps
 from bridge.services.intake import poll_once, release_pollers
+from bridge.services.listing import list_window
 from bridge.web.keys import DEPS_KEY
 from tests.rig import Rig, line, open_rig
 
@@ -44,7 +45,7 @@ class _Gate:
 
     async def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
         self.listings += 1
-        found = await self._real.list_modified(start, end)
+        found = await list_window(self._real, start, end)
         if self.hold:
             self.entered.set()
             await self.release.wait()

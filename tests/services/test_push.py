@@ -51,15 +51,15 @@ async def _push_pass(deps: Deps) -> None:
     await write_back_due(deps)
 
 
-async def _delivered(rig: Rig) -> set[int]:
+async def _delivered(rig: Rig) -> set[str]:
     lines = await rig.lines()
-    by_trade: dict[int, set[LineState]] = {}
+    by_trade: dict[str, set[LineState]] = {}
     for record in lines:
         by_trade.setdefault(record.tid, set()).add(record.state)
     return {tid for tid, states in by_trade.items() if states == {LineState.DELIVERED}}
 
 
-async def _orders(rig: Rig, count: int) -> dict[int, int]:
+async def _orders(rig: Rig, count: int) -> dict[str, int]:
     """``count`` paid trades, every third with two lines; tid → number of lines."""
     placed = {}
     for i in range(count):
@@ -69,7 +69,7 @@ async def _orders(rig: Rig, count: int) -> dict[int, int]:
     return placed
 
 
-def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, int, int]]:
+def _applied_per_line(ledger: list[dict[str, Any]]) -> Counter[tuple[str, str, str]]:
     """How many operations the billing core applied for each (shop, tid, oid)."""
     found = [request_ids.parse(op["request_id"]) for op in ledger]
     assert None not in found  # every operation is one the bridge named
@@ -105,12 +105,12 @@ async def test_repeated_reordered_and_dropped_messages_provision_every_paid_line
 class _Flaky:
     """A marketplace whose full reads of one trade fail ``failures`` times, then work."""
 
-    def __init__(self, real: MarketplacePort, tid: int, failures: int) -> None:
+    def __init__(self, real: MarketplacePort, tid: str, failures: int) -> None:
         self._real = real
         self.tid = tid
         self.failures = failures
 
-    async def get_trade(self, tid: int) -> Trade:
+    async def get_trade(self, tid: str) -> Trade:
         if tid == self.tid and self.failures:
             self.failures -= 1
             raise Retryable("the marketplace is busy", code="TOP_HTTP_502")
@@ -146,7 +146,7 @@ async def test_a_message_of_another_seller_is_confirmed_and_left_alone(rig: Rig)
     ours = await rig.order(message=f"卡号 {(await rig.cards())[0]}")
     theirs = await rig.order(message=f"卡号 {(await rig.cards())[1]}")
     board = rig.sb.market.sandbox.messages
-    [paid_theirs] = [m for m in board.pending() if m.content["tid"] == theirs]
+    [paid_theirs] = [m for m in board.pending() if str(m.content["tid"]) == theirs]
     board.confirm("default", [paid_theirs.id])
     board.publish("taobao_trade_TradeBuyerPay", {"tid": theirs}, "another_seller", 42)
     with capture_logs() as logs:
@@ -169,7 +169,9 @@ async def test_the_daemon_schedules_push_only_when_enabled(rig: Rig) -> None:
 async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(rig: Rig) -> None:
     """On shutdown the batch in hand is not read: its messages stay unconfirmed for the next consumer."""
     tid = await rig.order(message=f"卡号 {(await rig.cards())[0]}")
-    batch = await rig.deps.shops[SHOP].consume_messages("default", 10)
+    source = rig.deps.shops[SHOP].push
+    assert source is not None
+    batch = await source.consume(10)
     rig.sb.market.sandbox.messages.pending()[0].out_until = None  # handed out again at once
     rig.deps.runtime.stopping.set()
     assert await push_all(rig.deps) == []
@@ -177,4 +179,26 @@ async def test_a_stopping_daemon_reads_no_more_trades_and_leaves_their_messages(
     report = await push_once(rig.deps, app)
     assert (report.messages, report.unconfirmed, report.confirmed) == (1, [tid], 0)
     assert await rig.deps.store.views.find_trades(tid, SHOP) == []
-    assert [m.id for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]
+    assert [str(m.id) for m in rig.sb.market.sandbox.messages.pending()] == [batch.messages[0].message_id]
+
+
+class _NoPush:
+    """The shop's port with no push configured."""
+
+    push = None
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+async def test_a_shop_without_push_consumes_nothing_and_is_left_to_polling(rig: Rig) -> None:
+    """No push source: a round reads no message and leaves the trade's message where it is."""
+    await rig.order(message=f"卡号 {(await rig.cards())[0]}")
+    deps = replace(rig.deps, shops={SHOP: _NoPush(rig.deps.shops[SHOP])})
+    [app] = list(app_consumers(deps))
+    report = await push_once(deps, app)
+    assert (report.messages, report.confirmed) == (0, 0)
+    assert len(rig.sb.market.sandbox.messages.pending()) == 1

@@ -103,7 +103,7 @@ async def test_each_kind_of_disagreement_is_found(rig: Rig) -> None:
         (rc.APPLIED_TWICE, doubled.tid, doubled.operations[0].request_id),
         (rc.APPLIED_TWICE, extra.tid, f"main:{extra.tid}:{extra.oid}:7"),
         (rc.NOT_SENT, None, "counter-20261124-1"),
-        (rc.NOT_SENT, 99, "main:99:99:0"),
+        (rc.NOT_SENT, "99", "main:99:99:0"),
         (rc.APPLIED_NOT_DELIVERED, undelivered_tid, undelivered.operations[0].request_id),
         (rc.APPLIED_NOT_DELIVERED, behind_tid, behind.operations[0].request_id),
         (rc.PAID_UNKNOWN, unknown_tid, None),

@@ -136,7 +136,7 @@ async def _write_back_refused(rig: Rig) -> tuple[int, Run]:
     store = rig.deps.store
     [trade] = await store.delivery.claim_trades(rig.deps.owner, rig.deps.clock(), 10.0, 10)
     lines = await store.delivery.trade_lines(trade.id)
-    remote = _shop("mark_delivered", Retryable("busy"))
+    remote = _shop("deliver", Retryable("busy"))
     return tid, lambda deps: write_back_trade(remote(deps), trade, lines)
 
 
@@ -194,7 +194,7 @@ SITES = {
 }
 
 
-async def _story(rig: Rig, tid: int) -> list[str]:
+async def _story(rig: Rig, tid: str) -> list[str]:
     [trade] = await rig.deps.store.views.find_trades(tid)
     _, events = await rig.deps.store.views.trade_story(trade)
     return [e.kind for e in events]
@@ -228,10 +228,10 @@ class _HeldShop:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    async def mark_delivered(self, *args: Any, **kwargs: Any) -> Any:
+    async def deliver(self, *args: Any, **kwargs: Any) -> Any:
         self.in_flight.set()
         await self.release.wait()
-        return await self._real.mark_delivered(*args, **kwargs)
+        return await self._real.deliver(*args, **kwargs)
 
 
 async def test_a_write_back_pass_cancelled_mid_call_lets_the_call_finish_and_records_it(rig: Rig) -> None:

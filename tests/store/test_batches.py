@@ -48,7 +48,7 @@ async def test_a_page_is_stored_like_each_trade_and_a_second_read_adds_nothing(s
     """Three trades in one call: three RECEIVED lines, three ``received`` events; the overlap's
     re-read stores no line twice and reports no newer read."""
     lines = await _received(store, 1, 2, 3)
-    assert [(ln.tid, ln.state) for ln in lines] == [(1, S.RECEIVED), (2, S.RECEIVED), (3, S.RECEIVED)]
+    assert [(ln.tid, ln.state) for ln in lines] == [("1", S.RECEIVED), ("2", S.RECEIVED), ("3", S.RECEIVED)]
     again = await store.intake.save_trades(
         "main", [trade(2, order_line(20)), trade(1, order_line(10))], NOW, "t"
     )
@@ -83,7 +83,7 @@ async def test_one_lost_fence_does_not_undo_the_others(store: SqlStore) -> None:
         moved = await move_lines(conn, moves, now=NOW, actor="t")
     assert [(m.left, m.held) for m in moved] == [("RECEIVED", True), (None, False), ("RECEIVED", True)]
     states = {ln.tid: ln.state for ln in await store.views.all_lines()}
-    assert states == {1: S.CANCELLED, 2: S.RECEIVED, 3: S.CANCELLED}
+    assert states == {"1": S.CANCELLED, "2": S.RECEIVED, "3": S.CANCELLED}
 
 
 async def test_the_trades_of_a_batch_are_decided_from_their_lines(store: SqlStore) -> None:
@@ -105,7 +105,7 @@ async def test_a_batch_padded_to_its_shape_moves_exactly_its_own_lines(store: Sq
         )
     assert [m.state for m in moved] == [S.CANCELLED] * 3
     states = {ln.tid: ln.state for ln in await store.views.all_lines()}
-    assert states == {1: S.CANCELLED, 2: S.CANCELLED, 3: S.CANCELLED, 4: S.RECEIVED}
+    assert states == {"1": S.CANCELLED, "2": S.CANCELLED, "3": S.CANCELLED, "4": S.RECEIVED}
 
 
 async def test_batches_of_every_size_share_a_few_statements(store: SqlStore) -> None:

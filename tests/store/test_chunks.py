@@ -38,7 +38,7 @@ async def test_a_batch_over_the_engines_limits_moves_every_line(store: SqlStore)
     """3,000 lines made READY in one batch: past SQLite's 500 compound terms and asyncpg's 32,767
     parameters for one compare-and-set, yet every line moves, with its part and its event."""
     assert await _plan_all(store, 3_000) == [True] * 3_000
-    [stored] = await store.views.find_trades(1001)
+    [stored] = await store.views.find_trades("1001")
     lines, events = await store.views.trade_story(stored)
     assert {ln.state for ln in lines} == {LineState.READY}
     assert all(len(ln.operations) == 1 for ln in lines)
@@ -53,9 +53,9 @@ async def test_statements_are_cut_at_the_limit_the_helper_sets(
     for name in ("sqlite", "postgresql"):
         monkeypatch.setitem(chunking.LIMITS, name, chunking.Limit(params=20, rows=3))
     assert await _plan_all(store, 45) == [True] * 45
-    [stored] = await store.views.find_trades(1001)
+    [stored] = await store.views.find_trades("1001")
     lines, events = await store.views.trade_story(stored)
-    assert [ln.oid for ln in lines] == [2001 + k for k in range(45)]
+    assert [ln.oid for ln in lines] == [str(2001 + k) for k in range(45)]
     assert [len(ln.operations) for ln in lines] == [1] * 45
     assert {ln.state for ln in lines} == {LineState.READY}
     assert sorted(e.kind for e in events) == ["planned"] * 45 + ["received"] * 45

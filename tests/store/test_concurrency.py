@@ -166,10 +166,10 @@ async def test_an_older_read_never_overwrites_a_newer_one(rig: Rig) -> None:
         lines=(replace(paid.lines[0], refund_status="WAIT_SELLER_AGREE"),),
     )
     await ingest_trade(deps, "main", asked, PollReport("main"))
-    [held] = await rig.lines(1001)
+    [held] = await rig.lines("1001")
     assert held.state is S.HELD
     await ingest_trade(deps, "main", paid, PollReport("main"))  # the older read arrives last
-    [line] = await rig.lines(1001)
+    [line] = await rig.lines("1001")
     assert line.state is S.HELD and line.refund_status == "WAIT_SELLER_AGREE"
-    stored = (await deps.store.intake.known_versions("main", [1001]))[1001]
+    stored = (await deps.store.intake.known_versions("main", ["1001"]))["1001"]
     assert stored.modified == asked.modified

@@ -151,7 +151,7 @@ async def test_the_newest_row_stays_so_ids_are_never_reused(store: SqlStore) -> 
 async def test_an_archived_order_keeps_its_whole_timeline(store: SqlStore) -> None:
     """An order's page and story read the archive too: the old events, then the recent ones, all counted."""
     await _old_and_new_trades(store)
-    [old_trade] = await store.views.find_trades(1001)
+    [old_trade] = await store.views.find_trades("1001")
     _, story = await store.views.trade_story(old_trade)
     await _archive_all(store, "events")
     await store.intake.save_trade("main", trade(1001, order_line(2004)), NOW, "t")
@@ -170,17 +170,19 @@ async def test_an_archived_orders_audit_entries_are_still_listed(store: SqlStore
         await insert_audit(conn, note, line, "EXCEPTION", "READY")
     await store.console.add_audit(at=NOW, actor="cs2", action="retry", outcome="done")
     await _archive_all(store, "audit")
-    assert [e.actor for e in await store.console.audit_entries(tid=1001)] == ["cs1"]
+    assert [e.actor for e in await store.console.audit_entries(tid="1001")] == ["cs1"]
     assert [e.actor for e in (await store.queue.audit_batches(["b" * 32]))["b" * 32]] == ["cs1"]
 
 
 async def test_an_unreadable_trade_archived_is_not_recorded_again(store: SqlStore) -> None:
     """Intake's "recorded once" check reads the archive: the same reason after its event was
     archived writes no second ``intake_failed`` event."""
-    assert await store.intake.record_intake_failure("main", 1001, error="bad amount", actor="t", now=OLD)
+    assert await store.intake.record_intake_failure("main", "1001", error="bad amount", actor="t", now=OLD)
     await store.intake.save_trade("main", trade(1002), NOW, "t")  # a newer event: the old one can move
     await _archive_all(store, "events")
-    assert not await store.intake.record_intake_failure("main", 1001, error="bad amount", actor="t", now=NOW)
+    assert not await store.intake.record_intake_failure(
+        "main", "1001", error="bad amount", actor="t", now=NOW
+    )
 
 
 async def test_the_archive_has_the_hot_tables_columns(store: SqlStore) -> None:

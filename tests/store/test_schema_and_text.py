@@ -79,7 +79,7 @@ async def test_nul_and_unencodable_text_is_stored_and_noted(store: SqlStore) -> 
     odd = replace(order_line(2001), title="卡\x00号\ud800")
     [line] = await store.intake.save_trade("main", trade(1001, odd, message="卡号\x00 8371"), NOW, "t")
     assert "\x00" not in line.title
-    _, story = await store.views.trade_story((await store.views.find_trades(1001))[0])
+    _, story = await store.views.trade_story((await store.views.find_trades("1001"))[0])
     [received] = [e for e in story if e.kind == "received"]
     assert received.detail is not None
     assert set(received.detail["text_cleaned"]) >= {"buyer_message: NUL replaced", "title: NUL replaced"}
@@ -92,7 +92,7 @@ async def test_long_sku_code_and_nickname_are_kept_whole(store: SqlStore) -> Non
     )
     [line] = await store.intake.save_trade("main", t, NOW, "t")
     assert line.outer_sku_id == long_sku
-    [stored] = await store.views.find_trades(1001)
+    [stored] = await store.views.find_trades("1001")
     assert stored.buyer_nick == "n" * 400
 
 
@@ -108,7 +108,7 @@ async def test_an_older_read_changes_no_stored_field(store: SqlStore, database: 
     )
     await store.intake.save_trade("main", new, NOW, "t")
     await store.intake.save_trade("main", old, NOW, "t")
-    [t] = await store.views.find_trades(1001)
+    [t] = await store.views.find_trades("1001")
     [line] = await store.delivery.trade_lines(t.id)
     assert (t.status, line.refund_status) == ("TRADE_CLOSED", "WAIT_SELLER_AGREE")
     engine = create_engine_for(database)

@@ -48,14 +48,14 @@ async def test_saving_a_trade_twice_stores_each_line_once(store: SqlStore) -> No
     first = await store.intake.save_trade("main", t, NOW, "t")
     second = await store.intake.save_trade("main", t, later(NOW, 5), "t")
     assert [ln.id for ln in first] == [ln.id for ln in second]
-    _, events = await store.views.trade_story((await store.views.find_trades(1001))[0])
+    _, events = await store.views.trade_story((await store.views.find_trades("1001"))[0])
     assert [e.kind for e in events].count("received") == 2
 
 
 async def test_same_tid_in_two_shops_is_two_trades(store: SqlStore) -> None:
     await store.intake.save_trade("a", trade(1001), NOW, "t")
     await store.intake.save_trade("b", trade(1001), NOW, "t")
-    assert len(await store.views.find_trades(1001)) == 2
+    assert len(await store.views.find_trades("1001")) == 2
 
 
 async def test_a_live_lease_is_never_taken_over(store: SqlStore) -> None:
@@ -83,7 +83,7 @@ async def test_line_is_applied_only_when_every_part_is(store: SqlStore) -> None:
     assert await store.operations.begin_submit(line, op0, "w1", NOW)
     line = await store.operations.record_applied(line, op0, applied(op0.request_id), "w1", NOW)
     assert line.state is S.SUBMITTED
-    assert (await store.views.find_trades(1001))[0].delivery_state == "OPEN"
+    assert (await store.views.find_trades("1001"))[0].delivery_state == "OPEN"
     assert await store.operations.begin_submit(line, op1, "w1", NOW)
     line = await store.operations.record_applied(line, op1, applied(op1.request_id), "w1", NOW)
     assert line.state is S.APPLIED
@@ -91,7 +91,7 @@ async def test_line_is_applied_only_when_every_part_is(store: SqlStore) -> None:
     await store.delivery.trade_delivered(due, outcome="shipped", actor="w1", now=NOW)
     [done] = await store.delivery.trade_lines(due.id)
     assert done.state is S.DELIVERED
-    assert (await store.views.find_trades(1001))[0].delivery_state == "DELIVERED"
+    assert (await store.views.find_trades("1001"))[0].delivery_state == "DELIVERED"
 
 
 async def test_a_trade_is_recorded_delivered_once(store: SqlStore) -> None:
@@ -103,7 +103,7 @@ async def test_a_trade_is_recorded_delivered_once(store: SqlStore) -> None:
     [due] = await store.delivery.claim_trades("w1", NOW, 30, 10)
     await store.delivery.trade_delivered(due, outcome="shipped", actor="w1", now=NOW)
     await store.delivery.trade_delivered(due, outcome="already shipped", actor="w2", now=later(NOW, 40))
-    _, story = await store.views.trade_story((await store.views.find_trades(1001))[0])
+    _, story = await store.views.trade_story((await store.views.find_trades("1001"))[0])
     assert [e.actor for e in story if e.kind == "trade_delivered"] == ["w1"]
 
 

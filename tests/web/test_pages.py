@@ -11,13 +11,13 @@ from tests.rig import line
 from tests.web.conftest import Desk
 
 
-async def _queue_tids(desk: Desk, query: str) -> list[int]:
+async def _queue_tids(desk: Desk, query: str) -> list[str]:
     resp = await desk.client.get(f"/queue?{query}")
     assert resp.status == 200
-    return [int(t) for t in re.findall(r'<a href="/orders/main/(\d+)">', await resp.text())]
+    return re.findall(r'<a href="/orders/main/([A-Za-z0-9._-]+)">', await resp.text())
 
 
-async def _three_exceptions(desk: Desk) -> list[int]:
+async def _three_exceptions(desk: Desk) -> list[str]:
     """An unknown card, a missing card and an unmapped SKU, placed in this order."""
     tids = [
         await desk.rig.order(message="卡号8371999999994321", nick="张三的店"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.web.conftest import Desk
 
-_TID = 4797493193185844
+_TID = "4797493193185844"
 
 
 async def _unreadable(desk: Desk) -> None:

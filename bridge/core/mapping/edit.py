@@ -96,10 +96,10 @@ def preview(mapping: MappingSet, outer_sku_id: str, quantity: int, card_no: str)
     price = rule.price_fen if rule else 0
     title = (rule.title or "") if rule else ""
     line = OrderLine(
-        1, outer_sku_id, None, title, quantity, price, price * quantity, "WAIT_SELLER_SEND_GOODS"
+        "1", outer_sku_id, None, title, quantity, price, price * quantity, "WAIT_SELLER_SEND_GOODS"
     )
     try:
-        return plan_line("preview", 0, line, card_no, mapping)
+        return plan_line("preview", "0", line, card_no, mapping)
     except PlanError as exc:
         return exc
 

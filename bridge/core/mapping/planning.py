@@ -85,7 +85,7 @@ def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
 
 def plan_line(
     shop: str,
-    tid: int,
+    tid: str,
     line: OrderLine,
     card_no: str,
     mapping: MappingSet,
@@ -135,8 +135,8 @@ def _lookup(line: OrderLine, mapping: MappingSet) -> tuple[SkuRule, Product]:
 
 def _operations(
     shop: str,
-    tid: int,
-    oid: int,
+    tid: str,
+    oid: str,
     card_no: str,
     rule: SkuRule,
     product: Product,

@@ -61,7 +61,7 @@ class ConsoleStorePort(Protocol):
         *,
         actor: str | None = None,
         action: str | None = None,
-        tid: int | None = None,
+        tid: str | None = None,
         limit: int = 300,
     ) -> list[AuditEntry]: ...
 
@@ -97,7 +97,7 @@ class MonitoringStorePort(Protocol):
 class ViewStorePort(Protocol):
     """Orders as people look them up: by tid, one order's story, counts by state, the cursors, progress."""
 
-    async def find_trades(self, tid: int, shop: str | None = None) -> list[TradeRecord]: ...
+    async def find_trades(self, tid: str, shop: str | None = None) -> list[TradeRecord]: ...
 
     async def trade_story(self, trade: TradeRecord) -> tuple[list[LineRecord], list[EventRecord]]: ...
 

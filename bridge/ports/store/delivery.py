@@ -47,11 +47,11 @@ class DeliveryStorePort(Protocol):
 
     async def memo_done(self, memo: MemoRecord, actor: str, now: datetime) -> None: ...
 
-    async def lines_of_tid(self, shop: str, tid: int) -> list[LineRecord]:
+    async def lines_of_tid(self, shop: str, tid: str) -> list[LineRecord]:
         """A trade's lines by shop and tid (the memo writer renders their sections)."""
         ...
 
-    async def queue_memo(self, shop: str, tid: int, memo: Memo, now: datetime) -> None:
+    async def queue_memo(self, shop: str, tid: str, memo: Memo, now: datetime) -> None:
         """Queue a memo that follows no move of a line (once per key)."""
         ...
 

@@ -31,7 +31,7 @@ class IntakeStorePort(Protocol):
         """``save_trade`` for a page of trades in one transaction; each one's lines, in order."""
         ...
 
-    async def known_versions(self, shop: str, tids: list[int]) -> dict[int, KnownTrade]:
+    async def known_versions(self, shop: str, tids: list[str]) -> dict[str, KnownTrade]:
         """What the store holds of these trades, to tell a changed one from a re-listed one."""
         ...
 
@@ -57,7 +57,7 @@ class IntakeStorePort(Protocol):
     async def poll_failed(self, shop: str, error: str) -> None: ...
 
     async def record_intake_failure(
-        self, shop: str, tid: int, *, error: str, actor: str, now: datetime
+        self, shop: str, tid: str, *, error: str, actor: str, now: datetime
     ) -> bool:
         """A trade that could not be read or parsed: recorded once for CS (found by its tid, shown
         in the queue) until a good read clears it; True when its timeline got a new

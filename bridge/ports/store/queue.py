@@ -28,7 +28,7 @@ class QueueStorePort(Protocol):
 
     async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]: ...
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, int]]:
+    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, str]]:
         """(shop, tid) of the orders whose lines match, then of trades never read well by that tid."""
         ...
 

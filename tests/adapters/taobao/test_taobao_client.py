@@ -11,6 +11,7 @@ from adapters.taobao import TaobaoClient, truncate_utf8
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.errors import Permanent
 from bridge.core.models import CST, DeliveryOutcome, MemoFlag
+from bridge.services.listing import list_window
 
 from .helpers import OffsetClock, Shopper
 
@@ -27,9 +28,9 @@ async def test_list_reads_every_page_backwards(
 ) -> None:
     """10 trades at page_size 3: a count call then pages 4,3,2,1, twice (the second pass, finding
     nothing new, confirms the first); each tid once, oldest first."""
-    tids = [(await shopper.place())["tid"] for _ in range(10)]
+    tids = [str((await shopper.place())["tid"]) for _ in range(10)]
     clock.advance(2)
-    summaries = await make_client(page_size=3).list_modified(*_window(clock))
+    summaries = await list_window(make_client(page_size=3), *_window(clock))
     assert sorted(s.tid for s in summaries) == sorted(tids)
     assert [s.modified for s in summaries] == sorted(s.modified for s in summaries)
     assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 10
@@ -39,11 +40,11 @@ async def test_list_survives_shifting_pages(
     make_client: MakeClient, shopper: Shopper, sandbox: TaobaoSandbox, clock: OffsetClock
 ) -> None:
     """With trades modified between page calls, backward paging still sees every trade."""
-    tids = [(await shopper.place())["tid"] for _ in range(10)]
+    tids = [str((await shopper.place())["tid"]) for _ in range(10)]
     start, end = _window(clock)
     clock.advance(2)  # bumps now land after the window's end, as in a real poll
     sandbox.update_knobs(shift_pages=True)
-    summaries = await make_client(page_size=3).list_modified(start, end)
+    summaries = await list_window(make_client(page_size=3), start, end)
     assert sorted(s.tid for s in summaries) == sorted(tids)
     assert sandbox.stats.pages_shifted >= 4
 
@@ -51,7 +52,7 @@ async def test_list_survives_shifting_pages(
 async def test_list_of_an_empty_window_is_one_call(make_client: MakeClient, sandbox: TaobaoSandbox) -> None:
     """Nothing modified: the count call says 0 and no page is read."""
     now = datetime.now(CST)
-    assert await make_client().list_modified(now - timedelta(hours=2), now - timedelta(hours=1)) == []
+    assert await list_window(make_client(), now - timedelta(hours=2), now - timedelta(hours=1)) == []
     assert sandbox.stats.calls["taobao.trades.sold.increment.get"] == 1
 
 
@@ -68,7 +69,7 @@ async def test_bad_windows_are_rejected_before_any_call(
 ) -> None:
     """Windows over one day, reversed or naive raise ValueError and call nothing."""
     with pytest.raises(ValueError, match=why):
-        await client.list_modified(start, end)
+        await list_window(client, start, end)
     assert sum(sandbox.stats.calls.values()) == 0
 
 
@@ -76,10 +77,10 @@ async def test_get_trade_reads_every_field_the_bridge_needs(client: TaobaoClient
     """fullinfo gives message, lines, SKUs, money, customization and big ids exactly."""
     placed = await shopper.place(lines=2, buyer_message="请充值到 8888000011112222")
     await shopper.pay(placed["tid"])
-    await client.set_memo(placed["tid"], "已读", MemoFlag.BLUE)
-    trade = await client.get_trade(placed["tid"])
-    assert trade.tid == placed["tid"]
-    assert [line.oid for line in trade.lines] == placed["oids"]
+    await client.set_memo(str(placed["tid"]), "已读", MemoFlag.BLUE)
+    trade = await client.get_trade(str(placed["tid"]))
+    assert trade.tid == str(placed["tid"])
+    assert [line.oid for line in trade.lines] == [str(o) for o in placed["oids"]]
     assert trade.status == "WAIT_SELLER_SEND_GOODS"
     assert trade.buyer_message == "请充值到 8888000011112222"
     assert (trade.seller_memo, trade.seller_flag) == ("已读", MemoFlag.BLUE)
@@ -93,15 +94,15 @@ async def test_get_trade_reads_every_field_the_bridge_needs(client: TaobaoClient
 async def test_get_unknown_trade_is_permanent(client: TaobaoClient) -> None:
     """A tid the shop does not have is a Permanent ``isv.trade-not-exist``."""
     with pytest.raises(Permanent) as caught:
-        await client.get_trade(1234567890123456789)
+        await client.get_trade("1234567890123456789")
     assert caught.value.code == "isv.trade-not-exist"
 
 
 async def test_deliver_then_deliver_again(client: TaobaoClient, shopper: Shopper) -> None:
     """The first dummy.send ships; the second answers B27 and counts as already shipped."""
     placed = await shopper.paid_trade()
-    assert await client.mark_delivered(placed["tid"]) is DeliveryOutcome.SHIPPED
-    assert await client.mark_delivered(placed["tid"]) is DeliveryOutcome.ALREADY_SHIPPED
+    assert await client.deliver(str(placed["tid"])) is DeliveryOutcome.SHIPPED
+    assert await client.deliver(str(placed["tid"])) is DeliveryOutcome.ALREADY_SHIPPED
     seen = await shopper.inspect(placed["tid"])
     assert seen["status"] == "WAIT_BUYER_CONFIRM_GOODS" and seen["consigned_at"]
     assert (len(seen["deliveries"]), seen["dummy_send_calls"]) == (1, 2)
@@ -111,7 +112,7 @@ async def test_deliver_with_card_serials_sends_ident_codes(client: TaobaoClient,
     """Codes per oid travel as ``feature=identCode=<oid>:<code>,<code>``; ``serial:PIN`` is kept whole."""
     placed = await shopper.paid_trade()
     oid = placed["oids"][0]
-    await client.mark_delivered(placed["tid"], {oid: ["SN0001:4821", "SN0002:9377"]})
+    await client.deliver(str(placed["tid"]), {str(oid): ["SN0001:4821", "SN0002:9377"]})
     seen = await shopper.inspect(placed["tid"])
     assert seen["deliveries"][0]["feature"] == f"identCode={oid}:SN0001:4821,SN0002:9377"
 
@@ -122,7 +123,7 @@ async def test_bad_card_serial_is_refused_locally(
 ) -> None:
     """A code holding a feature separator is Permanent before any call, and not echoed."""
     with pytest.raises(Permanent) as caught:
-        await client.mark_delivered(1, {2: ["SN0001:1111", code]})
+        await client.deliver("1", {"2": ["SN0001:1111", code]})
     assert caught.value.code == "TAOBAO_DELIVERY_CODE_INVALID" and "1111" not in str(caught.value)
     assert sum(sandbox.stats.calls.values()) == 0
 
@@ -138,21 +139,21 @@ async def test_delivering_unpaid_or_closed_trades_is_permanent(
     )
     for tid, status in ((unpaid["tid"], "WAIT_BUYER_PAY"), (closed["tid"], "TRADE_CLOSED")):
         with pytest.raises(Permanent, match=status) as caught:
-            await client.mark_delivered(tid)
+            await client.deliver(str(tid))
         assert caught.value.code == "isv.logistics-dummy-service-error:B04"
 
 
 async def test_delivering_an_unknown_trade_is_b01(client: TaobaoClient) -> None:
     """An unknown tid is Permanent B01."""
     with pytest.raises(Permanent) as caught:
-        await client.mark_delivered(1234567890123456789)
+        await client.deliver("1234567890123456789")
     assert caught.value.code == "isv.logistics-dummy-service-error:B01"
 
 
 async def test_memo_is_cut_to_1000_utf8_bytes(client: TaobaoClient, shopper: Shopper) -> None:
     """A 1201-byte memo arrives as its longest whole-character prefix within 1000 bytes."""
     placed = await shopper.paid_trade()
-    await client.set_memo(placed["tid"], "a" + "已" * 400, MemoFlag.RED)
+    await client.set_memo(str(placed["tid"]), "a" + "已" * 400, MemoFlag.RED)
     seen = await shopper.inspect(placed["tid"])
     assert seen["memo"] == "a" + "已" * 333
     assert seen["flag"] == 1
@@ -162,8 +163,8 @@ async def test_memo_is_cut_to_1000_utf8_bytes(client: TaobaoClient, shopper: Sho
 async def test_empty_memo_clears_it(client: TaobaoClient, shopper: Shopper) -> None:
     """An empty memo resets it (memo.update would otherwise keep the old one)."""
     placed = await shopper.paid_trade()
-    await client.set_memo(placed["tid"], "note", MemoFlag.GREEN)
-    await client.set_memo(placed["tid"], "", MemoFlag.GREY)
+    await client.set_memo(str(placed["tid"]), "note", MemoFlag.GREEN)
+    await client.set_memo(str(placed["tid"]), "", MemoFlag.GREY)
     seen = await shopper.inspect(placed["tid"])
     assert (seen["memo"], seen["flag"]) == (None, 0)
 
@@ -191,12 +192,12 @@ async def test_visibility_delay_hides_changes_from_the_list_only(
     sandbox.update_knobs(visibility_delay_s=5)
     client = make_client()
     placed = await shopper.place()
-    assert await client.list_modified(*_window(clock, after_s=60)) == []
+    assert await list_window(client, *_window(clock, after_s=60)) == []
     clock.advance(6)
     await shopper.pay(placed["tid"])
-    (listed,) = await client.list_modified(*_window(clock, after_s=60))
+    (listed,) = await list_window(client, *_window(clock, after_s=60))
     assert listed.status == "WAIT_BUYER_PAY"
-    assert (await client.get_trade(placed["tid"])).status == "WAIT_SELLER_SEND_GOODS"
+    assert (await client.get_trade(str(placed["tid"]))).status == "WAIT_SELLER_SEND_GOODS"
     clock.advance(6)
-    (listed,) = await client.list_modified(*_window(clock, after_s=60))
+    (listed,) = await list_window(client, *_window(clock, after_s=60))
     assert listed.status == "WAIT_SELLER_SEND_GOODS"

@@ -35,7 +35,7 @@ async def test_invalid_session_is_a_clear_config_error(make_client: MakeClient, 
     """Code 27 becomes ConfigError telling to re-authorise, without the session key in it."""
     placed = await shopper.place()
     with pytest.raises(ConfigError) as caught:
-        await make_client(session_key="expired-session-7c1f").get_trade(placed["tid"])
+        await make_client(session_key="expired-session-7c1f").get_trade(str(placed["tid"]))
     assert caught.value.code == "TAOBAO_SESSION_INVALID"
     assert "re-authorise" in caught.value.message
     assert "expired-session-7c1f" not in str(caught.value)
@@ -109,11 +109,11 @@ async def test_logs_never_carry_credentials(
     sandbox.update_knobs(error_rate={"isp": 0.5})
     client = make_client(max_retries=20)
     with capture_logs() as logs:
-        await client.get_trade(placed["tid"])
-        await client.mark_delivered(placed["tid"])
-        await client.mark_delivered(placed["tid"])
+        await client.get_trade(str(placed["tid"]))
+        await client.deliver(str(placed["tid"]))
+        await client.deliver(str(placed["tid"]))
         with pytest.raises(ConfigError):
-            await make_client(session_key="wrong-session").get_trade(placed["tid"])
+            await make_client(session_key="wrong-session").get_trade(str(placed["tid"]))
     text = repr(logs)
     assert logs and all(s not in text for s in (APP_SECRET, SESSION_KEY, "wrong-session", "sign="))
     assert "sign" not in {key for entry in logs for key in entry}
@@ -127,7 +127,7 @@ async def test_timeout_on_delivery_is_ambiguous(
     placed = await shopper.paid_trade()
     sandbox.update_knobs(latency_ms=[200, 200])
     with pytest.raises(Ambiguous):
-        await make_client(timeout_s=0.05).mark_delivered(placed["tid"])
+        await make_client(timeout_s=0.05).deliver(str(placed["tid"]))
     with pytest.raises(Ambiguous):
         await make_client(timeout_s=0.05).set_memo(placed["tid"], "x", MemoFlag.RED)
 
@@ -146,4 +146,4 @@ async def test_unreachable_marketplace_is_unavailable(make_client: MakeClient) -
     """Connection refused is Unavailable even for a write: nothing was sent."""
     client = make_client(url="http://127.0.0.1:9/router/rest", max_retries=0)
     with pytest.raises(Unavailable):
-        await client.mark_delivered(1)
+        await client.deliver("1")

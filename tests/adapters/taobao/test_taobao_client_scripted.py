@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from adapters.taobao import TaobaoClient
 from bridge.core.errors import Ambiguous, Permanent, Retryable, Unavailable
 from bridge.core.models import CST, DeliveryOutcome
+from bridge.services.listing import list_window
 
 from .helpers import APP_KEY, APP_SECRET, SESSION_KEY
 
@@ -97,7 +98,7 @@ async def test_server_errors_are_retried_then_raised(
     """5xx on a read: 1 + max_retries attempts, then the Retryable, honouring Retry-After."""
     top, client = await scripted(lambda form: (status, "oops"))
     with pytest.raises(cls) as caught:
-        await client.get_trade(7)
+        await client.get_trade("7")
     assert caught.value.code == f"TOP_HTTP_{status}"
     assert len(top.requests) == 3 and all(s >= 2 for s in sleeps)
 
@@ -114,7 +115,7 @@ async def test_gateway_timeout_on_delivery_is_ambiguous(scripted: StartScripted)
     """A 504 on dummy.send may hide a shipment: Ambiguous, sent once."""
     top, client = await scripted(lambda form: (504, "gateway timeout"))
     with pytest.raises(Ambiguous):
-        await client.mark_delivered(7)
+        await client.deliver("7")
     assert len(top.requests) == 1
 
 
@@ -122,12 +123,12 @@ async def test_garbled_answers(scripted: StartScripted) -> None:
     """A non-JSON 200 is Retryable on a read and Ambiguous on a write; other 4xx are Permanent."""
     top, client = await scripted(lambda form: (200, "<html>proxy</html>"))
     with pytest.raises(Retryable, match="not JSON"):
-        await client.get_trade(7)
+        await client.get_trade("7")
     with pytest.raises(Ambiguous):
-        await client.mark_delivered(7)
+        await client.deliver("7")
     top.script = lambda form: (404, "no such route")
     with pytest.raises(Permanent) as caught:
-        await client.get_trade(7)
+        await client.get_trade("7")
     assert caught.value.code == "TOP_HTTP_404"
 
 
@@ -142,11 +143,11 @@ async def test_b55_counts_as_shipped_only_when_fullinfo_agrees(scripted: StartSc
         return 200, _fullinfo(int(form["tid"]), shipped["status"])
 
     top, client = await scripted(script)
-    assert await client.mark_delivered(7) is DeliveryOutcome.ALREADY_SHIPPED
+    assert await client.deliver("7") is DeliveryOutcome.ALREADY_SHIPPED
     assert [r["method"] for r in top.requests] == ["taobao.logistics.dummy.send", "taobao.trade.fullinfo.get"]
     shipped["status"] = "WAIT_SELLER_SEND_GOODS"
     with pytest.raises(Permanent, match="WAIT_SELLER_SEND_GOODS") as caught:
-        await client.mark_delivered(7)
+        await client.deliver("7")
     assert caught.value.code.endswith(":B55")
 
 
@@ -154,14 +155,14 @@ async def test_unsuccessful_shipping_is_permanent(scripted: StartScripted) -> No
     """``is_success: false`` is not a delivery."""
     _, client = await scripted(lambda form: (200, {"shipping": {"is_success": False}}))
     with pytest.raises(Permanent, match="is_success=false"):
-        await client.mark_delivered(7)
+        await client.deliver("7")
 
 
 async def test_fullinfo_for_another_trade_is_refused(scripted: StartScripted) -> None:
     """An answer about a different tid is a data error, never used."""
     _, client = await scripted(lambda form: (200, _fullinfo(8, "WAIT_SELLER_SEND_GOODS")))
     with pytest.raises(Permanent, match="field tid"):
-        await client.get_trade(7)
+        await client.get_trade("7")
 
 
 async def test_list_reads_again_when_trades_arrive_while_paging(scripted: StartScripted) -> None:
@@ -178,8 +179,8 @@ async def test_list_reads_again_when_trades_arrive_while_paging(scripted: StartS
 
     top, client = await scripted(script)
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
-    found = await client.list_modified(start, start.replace(hour=12))
-    assert sorted(s.tid for s in found) == [100, 101, 102]
+    found = await list_window(client, start, start.replace(hour=12))
+    assert sorted(s.tid for s in found) == ["100", "101", "102"]
     pages = [(r["page_no"], r["page_size"]) for r in top.requests]
     # a first pass (count, page 1), a second after the list grew, a third that finds nothing new
     assert pages == [
@@ -213,8 +214,8 @@ async def test_list_reads_again_when_a_trade_slipped_between_pages(scripted: Sta
 
     _, client = await scripted(script)
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
-    found = await client.list_modified(start, start.replace(hour=12))
-    assert sorted(s.tid for s in found) == [101, 102, 103, 104, 105]
+    found = await list_window(client, start, start.replace(hour=12))
+    assert sorted(s.tid for s in found) == ["101", "102", "103", "104", "105"]
 
 
 def _rows_newest_first(rows: list[int]) -> Script:
@@ -236,7 +237,7 @@ async def test_list_pages_hands_out_each_page_before_asking_for_the_next(scripte
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
     pages = client.list_pages(start, start.replace(hour=12))
     first = await anext(pages)
-    assert [s.tid for s in first] == [101]
+    assert [s.tid for s in first] == ["101"]
     assert [(r["page_no"], r["page_size"]) for r in top.requests] == [("1", "1"), ("3", "2")]
     await pages.aclose()
 
@@ -246,4 +247,4 @@ async def test_list_pages_hands_out_each_trade_once_across_passes(scripted: Star
     _, client = await scripted(_rows_newest_first([105, 104, 103, 102, 101]))
     start = datetime(2024, 5, 1, 11, tzinfo=CST)
     handed = [s.tid async for page in client.list_pages(start, start.replace(hour=12)) for s in page]
-    assert sorted(handed) == [101, 102, 103, 104, 105]
+    assert sorted(handed) == ["101", "102", "103", "104", "105"]

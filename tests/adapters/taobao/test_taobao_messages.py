@@ -13,7 +13,8 @@ from adapters.taobao import TaobaoClient
 from adapters.taobao.messages import parse_consumed
 from adapters.taobao.sandbox import RunningSandbox, TaobaoSandbox
 from bridge.core.errors import Permanent
-from bridge.core.models import CST, PushMessage
+from bridge.core.models import CST
+from bridge.core.trades import PushMessage
 
 from .helpers import OffsetClock, Shopper, raw_call
 
@@ -21,8 +22,8 @@ MakeClient = Callable[..., TaobaoClient]
 SELLER = "sandbox_c_1"
 
 
-async def _paid(shopper: Shopper, count: int) -> list[int]:
-    return [int((await shopper.paid_trade())["tid"]) for _ in range(count)]
+async def _paid(shopper: Shopper, count: int) -> list[str]:
+    return [str((await shopper.paid_trade())["tid"]) for _ in range(count)]
 
 
 async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient, shopper: Shopper) -> None:
@@ -36,13 +37,13 @@ async def test_a_payment_queues_a_message_carrying_only_ids(client: TaobaoClient
         PushMessage(
             message_id=batch.messages[0].message_id,
             topic="taobao_trade_TradeBuyerPay",
-            tid=placed["tid"],
-            oid=placed["oids"][0],
-            seller_nick=SELLER,
+            tid=str(placed["tid"]),
+            oid=str(placed["oids"][0]),
+            shop_account=SELLER,
             published=published,
         ),
     )
-    assert batch.messages[0].message_id > 2**53
+    assert int(batch.messages[0].message_id) > 2**53
     assert batch.unreadable == ()
 
 
@@ -78,7 +79,7 @@ async def test_refunds_and_closing_queue_their_topics_with_the_refund_id(
     client: TaobaoClient, shopper: Shopper
 ) -> None:
     placed = await shopper.paid_trade()
-    tid, oid = placed["tid"], placed["oids"][0]
+    tid, oid = str(placed["tid"]), placed["oids"][0]
     for outcome in ("requested", "closed", "requested", "success"):
         status, data = await shopper.request(
             "POST", f"/sandbox/trades/{tid}/refund", {"oid": oid, "outcome": outcome}
@@ -121,7 +122,7 @@ async def test_confirm_sends_at_most_200_ids_a_call(
 ) -> None:
     await _paid(shopper, 1)
     [message] = (await client.consume_messages("default", 10)).messages
-    await client.confirm_messages("default", [*range(1, 401), message.message_id])
+    await client.confirm_messages("default", [*(str(n) for n in range(1, 401)), message.message_id])
     assert sandbox.stats.calls["taobao.tmc.messages.confirm"] == 3
     assert sandbox.messages.pending() == []
 
@@ -152,8 +153,8 @@ async def test_a_malformed_content_is_reported_not_fatal(
         batch = await client.consume_messages("default", 10)
     assert [m.tid for m in batch.messages] == [tid]
     [(message_id, problem)] = batch.unreadable
-    assert message_id == bad.id and "content" in problem and "tid" in problem
-    assert [e["message_id"] for e in logs if e["event"] == "taobao_message_unreadable"] == [bad.id]
+    assert message_id == str(bad.id) and "content" in problem and "tid" in problem
+    assert [e["message_id"] for e in logs if e["event"] == "taobao_message_unreadable"] == [str(bad.id)]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +174,9 @@ def test_the_parser_lists_each_unreadable_message_with_why(raw: object, why: str
         "content": '{"tid": "9007199254740995"}',
     }
     batch = parse_consumed({"messages": {"tmc_message": [raw, good]}})
-    assert batch.messages == (PushMessage(9007199254740993, "taobao_trade_TradeClose", tid=9007199254740995),)
+    assert batch.messages == (
+        PushMessage("9007199254740993", "taobao_trade_TradeClose", tid="9007199254740995"),
+    )
     [(_, problem)] = batch.unreadable
     assert why in problem
 

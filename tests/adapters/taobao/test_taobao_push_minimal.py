@@ -68,9 +68,10 @@ def _read_just_now() -> KnownTrade:
 def test_a_bare_message_names_its_trade_and_is_read_again(topic: str) -> None:
     """The trade's id comes through; with no publication time even a fresh stored read is read again."""
     message = parse_message(_bare_message(7, topic, BARE[topic]))
-    assert (message.message_id, message.topic, message.tid) == (7, topic, TID)
+    assert (message.message_id, message.topic, message.tid) == ("7", topic, str(TID))
     assert message.published is None
-    assert message.oid == BARE[topic].get("oid")
+    oid = BARE[topic].get("oid")
+    assert message.oid == (None if oid is None else str(oid))
     assert not read_since(_read_just_now(), message.published)
 
 
@@ -78,13 +79,13 @@ def test_a_bare_message_names_its_trade_and_is_read_again(topic: str) -> None:
 def test_the_seller_comes_from_the_content_when_the_message_names_none(topic: str) -> None:
     """No ``user_nick``: the content's ``seller_nick`` says whose trade it is, where the topic has one."""
     message = parse_message(_bare_message(7, topic, BARE[topic]))
-    assert message.seller_nick == BARE[topic].get("seller_nick")
+    assert message.shop_account == BARE[topic].get("seller_nick")
 
 
 def test_a_message_carrying_the_trade_id_alone_is_read() -> None:
     """Not even the fields the documentation calls required: the tid is enough."""
     message = parse_message(_bare_message(8, "taobao_trade_TradeChanged", {"tid": str(TID)}))
-    assert (message.tid, message.oid, message.refund_id, message.seller_nick) == (TID, None, None, None)
+    assert (message.tid, message.oid, message.refund_id, message.shop_account) == (str(TID), None, None, None)
 
 
 def test_a_batch_of_bare_messages_has_nothing_unreadable() -> None:
@@ -92,5 +93,5 @@ def test_a_batch_of_bare_messages_has_nothing_unreadable() -> None:
     items = [_bare_message(i + 1, topic, content) for i, (topic, content) in enumerate(BARE.items())]
     batch = parse_consumed({"messages": {"tmc_message": items}})
     assert batch.unreadable == ()
-    assert {m.tid for m in batch.messages} == {TID}
+    assert {m.tid for m in batch.messages} == {str(TID)}
     assert len(batch.messages) == len(BARE)

@@ -65,7 +65,7 @@ def _trade(*, simplify: bool = True, **changes: Any) -> dict[str, Any]:
 def test_fullinfo_both_shapes_give_the_same_trade(simplify: bool) -> None:
     """``orders`` as a list or as ``{"order": [...]}`` parse alike, money in fen, times GMT+8."""
     trade = parse_trade({"trade": _trade(simplify=simplify)})
-    assert trade.tid == BIG_TID
+    assert trade.tid == str(BIG_TID)
     assert trade.payment_fen == 15000
     assert trade.modified == datetime(2024, 5, 1, 11, 45, 10, tzinfo=CST)
     assert trade.pay_time == datetime(2024, 5, 1, 11, 41, tzinfo=CST)
@@ -75,7 +75,7 @@ def test_fullinfo_both_shapes_give_the_same_trade(simplify: bool) -> None:
         3,
     )
     (line,) = trade.lines
-    assert (line.oid, line.outer_sku_id, line.quantity) == (289749893210214687, "RC-0050", 3)
+    assert (line.oid, line.outer_sku_id, line.quantity) == ("289749893210214687", "RC-0050", 3)
     assert (line.price_fen, line.payment_fen, line.customization) == (5000, 15000, "8888000011112222")
 
 
@@ -84,8 +84,8 @@ def test_string_ids_are_read_exactly() -> None:
     raw = _trade(tid=str(BIG_TID), orders=[_order(oid="289749893210214687", oid_str=None, sku_id=123)])
     del raw["tid_str"]
     trade = parse_trade({"trade": raw})
-    assert trade.tid == BIG_TID
-    assert trade.lines[0].oid == 289749893210214687
+    assert trade.tid == str(BIG_TID)
+    assert trade.lines[0].oid == "289749893210214687"
     assert trade.lines[0].sku_id == "123"
 
 
@@ -93,8 +93,8 @@ def test_tid_str_wins_over_a_lossy_number() -> None:
     """When a decoder already rounded ``tid``, ``tid_str``/``oid_str`` still give the true id."""
     raw = _trade(tid=float(BIG_TID), orders=[_order(oid=1.0, oid_str="289749893210214687")])
     trade = parse_trade({"trade": raw})
-    assert trade.tid == BIG_TID
-    assert trade.lines[0].oid == 289749893210214687
+    assert trade.tid == str(BIG_TID)
+    assert trade.lines[0].oid == "289749893210214687"
 
 
 def test_absent_optional_fields_become_none() -> None:
@@ -168,7 +168,7 @@ def test_list_page_both_shapes(simplify: bool) -> None:
     ]
     page = parse_list_page({"total_results": 2, "trades": items if simplify else {"trade": items}})
     assert page.total_results == 2
-    assert [s.tid for s in page.trades] == [BIG_TID, 1000000000000001]
+    assert [s.tid for s in page.trades] == [str(BIG_TID), "1000000000000001"]
     assert page.trades[1].modified == datetime(2024, 5, 1, 11, 40, tzinfo=CST)
 
 
@@ -181,7 +181,7 @@ def test_empty_list_page_without_trades_key() -> None:
 def test_malformed_list_item_names_its_tid_and_is_kept_for_a_full_read() -> None:
     """A bad row is reported naming the trade and the field, and listed with an unknown state."""
     page = parse_list_page({"trades": [{"tid": 1000000000000001, "status": "X", "modified": "soon"}]})
-    assert [(s.tid, s.status) for s in page.trades] == [(1000000000000001, "")]
+    assert [(s.tid, s.status) for s in page.trades] == [("1000000000000001", "")]
     assert "trade 1000000000000001: field modified" in page.problems[0]
 
 
@@ -189,7 +189,7 @@ def test_list_item_without_a_readable_tid_is_reported_and_skipped() -> None:
     page = parse_list_page(
         {"trades": [{"tid": "12ab", "status": 7}, {"tid": 5, "status": "X", "modified": "x"}]}
     )
-    assert [s.tid for s in page.trades] == [5]
+    assert [s.tid for s in page.trades] == ["5"]
     assert "trade 12ab" in page.problems[0]
 
 
@@ -205,8 +205,8 @@ def test_unwrap_accepts_both_envelopes() -> None:
 def test_time_and_shipping_payloads() -> None:
     """``time.get`` and ``dummy.send`` answers parse, and a bad one is named."""
     assert parse_time({"time": "2024-05-01 12:00:00"}) == datetime(2024, 5, 1, 12, tzinfo=CST)
-    assert parse_shipping(7, {"shipping": {"is_success": True}}) is True
+    assert parse_shipping("7", {"shipping": {"is_success": True}}) is True
     with pytest.raises(Permanent, match=r"trade 7: field shipping\.is_success"):
-        parse_shipping(7, {"shipping": {}})
+        parse_shipping("7", {"shipping": {}})
     with pytest.raises(Permanent, match="field time"):
         parse_time({})

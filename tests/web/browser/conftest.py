@@ -68,7 +68,7 @@ class Live:
             assert time.monotonic() < deadline, "timed out waiting for the daemon"
             await asyncio.sleep(0.2)
 
-    async def wait_state(self, tid: int, state: str, timeout_s: float = 20.0) -> None:
+    async def wait_state(self, tid: str, state: str, timeout_s: float = 20.0) -> None:
         async def done() -> bool:
             try:
                 return all(ln.state.value == state for ln in await self.rig.lines(tid))

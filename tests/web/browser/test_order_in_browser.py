@@ -23,7 +23,7 @@ async def _exception_order(live: Live, page: Page) -> int:
     return tid
 
 
-async def _audit_count(live: Live, tid: int) -> int:
+async def _audit_count(live: Live, tid: str) -> int:
     return len(await live.deps.store.console.audit_entries(tid=tid, limit=100))
 
 

@@ -156,6 +156,7 @@ class TaobaoClient:
         self.notes = NOTES
         self.listing = LISTING
         self.storefront = "taobao"
+        self.delivers_codes = True  # dummy.send's feature=identCode=... carries them
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"

@@ -30,6 +30,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "整笔订单超过上限，等待管理员批准",
         "the trade is above its ceiling: an admin must approve each line",
     ),
+    "CODES_NOT_DELIVERABLE": (
+        "该网店不能在订单里发放卡密，系统未发卡，请人工处理",
+        "this storefront cannot deliver card codes; no card was issued",
+    ),
     "CARD_MISSING": ("买家留言中没有智能卡号，请联系买家", "no smart-card number in the buyer's text"),
     "CARD_AMBIGUOUS": (
         "买家留言中有多个卡号，请联系买家确认",

@@ -33,6 +33,9 @@ class MarketplacePort(Protocol):
     notes: NoteRules
     """How long a seller memo may be (``set_memo`` keeps it)."""
 
+    delivers_codes: bool
+    """Whether ``deliver`` can hand card codes to the buyer (``StorefrontPort.delivers_codes``)."""
+
     push: PushSource | None
     """The shop's push of changed trades (its group the adapter's own configuration); ``None``:
     polling alone."""

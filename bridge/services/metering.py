@@ -143,6 +143,7 @@ class MeteredMarketplace:
         self._inner = inner
         self._metrics = metrics
         self.notes = inner.notes
+        self.delivers_codes = inner.delivers_codes
         self.push: PushSource | None = None if inner.push is None else MeteredPush(inner.push, metrics, noted)
 
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:

@@ -125,7 +125,13 @@ async def plan_for(
             card = extract_card_no(trade, ol, card_rule(deps, line.shop))
         card_no = card
     plan = plan_line(
-        line.shop, line.tid, ol, card_no or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
+        line.shop,
+        line.tid,
+        ol,
+        card_no or "",
+        mapping,
+        op_cap_fen=deps.settings.fulfilment.op_cap_fen,
+        delivers_codes=deps.shops[line.shop].delivers_codes,
     )
     return plan, card_no
 

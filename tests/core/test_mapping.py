@@ -229,6 +229,13 @@ def test_unmapped_detail_names_the_sku_and_mapping_version(mapping: MappingSet) 
     assert mapping.version in caught.value.detail
 
 
+def test_card_codes_are_refused_where_the_storefront_cannot_deliver_them(mapping: MappingSet) -> None:
+    """A card-delivery line on a storefront without code delivery is a person's, never planned."""
+    with pytest.raises(PlanError) as caught:
+        plan_line(SHOP, TID, _line("TV-CARD-0050", 2, 10000), "", mapping, delivers_codes=False)
+    assert caught.value.reason is PlanReason.CODES_NOT_DELIVERABLE
+
+
 def test_plan_error_is_permanent() -> None:
     """A planning failure is for a person to decide, in the project's error tree."""
     assert issubclass(PlanError, Permanent)

@@ -39,6 +39,7 @@ class PlanReason(enum.StrEnum):
     QUANTITY_INVALID = "QUANTITY_INVALID"  # ≤ 0, or more months than the billing core sells
     LINE_OVER_CEILING = "LINE_OVER_CEILING"  # above the line's ceiling: an admin approves (core.ceilings)
     TRADE_OVER_CEILING = "TRADE_OVER_CEILING"  # its trade is above the trade's ceiling: likewise
+    CODES_NOT_DELIVERABLE = "CODES_NOT_DELIVERABLE"  # card codes, on a storefront that cannot deliver them
 
 
 REASON_TEXT_ZH: dict[str, str] = {c.value: REASONS[c.value][0] for c in (*PlanReason, *CardReason)}
@@ -90,6 +91,8 @@ def plan_line(
     card_no: str,
     mapping: MappingSet,
     op_cap_fen: int = RECHARGE_CAP_FEN,
+    *,
+    delivers_codes: bool = True,
 ) -> LinePlan:
     """The operations for one order line; raises ``PlanError`` when it cannot be planned.
 
@@ -98,6 +101,9 @@ def plan_line(
     used for card delivery (pass ""); see ``requires_card_no``.
     """
     rule, product = _lookup(line, mapping)
+    if rule.delivery is Delivery.CARD and not delivers_codes:
+        detail = f'SKU "{rule.outer_sku_id}" delivers card codes; this storefront cannot deliver them'
+        raise PlanError(PlanReason.CODES_NOT_DELIVERABLE, detail)
     units_total = rule.units * line.quantity
     if line.quantity <= 0:
         raise PlanError(PlanReason.QUANTITY_INVALID, f"quantity {line.quantity} is not positive")

@@ -25,7 +25,8 @@ from bridge.core.mapping import (
     requires_card_no,
     sku_is_mapped,
 )
-from bridge.core.models import IssueCards, OrderLine, Recharge, Subscribe
+from bridge.core.models import IssueCards, Recharge, Subscribe
+from bridge.core.trades import OrderLine, OrderState
 
 CARD = "8371000012345678"
 SHOP = "henan-tv"
@@ -109,13 +110,13 @@ def mapping() -> MappingSet:
 def _line(sku: str | None, quantity: int, paid_fen: int, oid: str = OID) -> OrderLine:
     return OrderLine(
         oid=oid,
-        outer_sku_id=sku,
-        sku_id="5011",
+        sku_code=sku,
+        platform_sku_id="5011",
         title="listing",
         quantity=quantity,
         price_fen=paid_fen // max(quantity, 1),
         payment_fen=paid_fen,
-        status="WAIT_SELLER_SEND_GOODS",
+        state=OrderState.PAID,
     )
 
 

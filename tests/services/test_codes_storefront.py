@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.core.states import LineState
-from bridge.ports import MarketplacePort
+from bridge.ports import StorefrontPort
 from tests.rig import Rig, line
 
 SHOP = "main"
@@ -17,7 +17,7 @@ class _NoCodes:
 
     delivers_codes = False
 
-    def __init__(self, real: MarketplacePort) -> None:
+    def __init__(self, real: StorefrontPort) -> None:
         self._real = real
 
     def __getattr__(self, name: str) -> Any:

@@ -20,10 +20,11 @@ from bridge.core.cardno import CardReason
 from bridge.core.errors import Permanent
 from bridge.core.mapping.checked import MappingSet
 from bridge.core.mapping.files import MAX_MONTHS, Delivery, SkuRule
-from bridge.core.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
+from bridge.core.models import IssueCards, Operation, Product, ProductKind, Recharge, Subscribe
 from bridge.core.money import fen_to_yuan, split_amount
 from bridge.core.reasons import REASONS
 from bridge.core.request_ids import build as request_id
+from bridge.core.trades import OrderLine
 
 RECHARGE_CAP_FEN = 500_000
 """The billing core credits at most 5000 yuan in one recharge operation."""
@@ -80,7 +81,7 @@ def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
     unmapped SKUs, so the caller learns ``UNMAPPED_SKU`` from ``plan_line``
     rather than a card error.
     """
-    rule = mapping.skus.get(line.outer_sku_id)
+    rule = mapping.skus.get(line.sku_code)
     return rule is not None and rule.delivery is Delivery.TOPUP
 
 
@@ -124,12 +125,12 @@ def plan_line(
 
 
 def _lookup(line: OrderLine, mapping: MappingSet) -> tuple[SkuRule, Product]:
-    rule = mapping.skus.get(line.outer_sku_id)
+    rule = mapping.skus.get(line.sku_code)
     if rule is None:
         detail = (
             "the line has no outer_sku_id (商家编码)"
-            if not line.outer_sku_id
-            else f'outer_sku_id "{line.outer_sku_id}" is not in mapping {mapping.version}'
+            if not line.sku_code
+            else f'outer_sku_id "{line.sku_code}" is not in mapping {mapping.version}'
         )
         raise PlanError(PlanReason.UNMAPPED_SKU, detail)
     product = mapping.catalogue.products.get(rule.product_code)

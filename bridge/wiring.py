@@ -14,7 +14,7 @@ from adapters.chat_robot.client import ChatRobotClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.errors import ConfigError
 from bridge.core.masking import register_secret
-from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
@@ -93,7 +93,7 @@ async def build_deps(
         recorder: MetricsPort = NoMetrics() if metrics is None else metrics
         runtime = Runtime(mappings)
         group = settings.push.group if settings.push.enabled else None
-        shops: dict[str, MarketplacePort] = {
+        shops: dict[str, StorefrontPort] = {
             name: MeteredMarketplace(
                 _taobao_client(market_http, shop, group), recorder, runtime.messages_consumed
             )
@@ -120,7 +120,7 @@ async def build_deps(
         )
 
 
-def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> MarketplacePort:
+def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> StorefrontPort:
     if not isinstance(s, TaobaoShopSettings):
         raise ConfigError(f"storefront {s.storefront!r}: the bridge does not take its orders yet")
     return TaobaoClient(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bridge.core.models import CST, OperationKind, OperationResult, OrderLine, Recharge, Trade
+from bridge.core.models import CST, OperationKind, OperationResult, Recharge
+from bridge.core.trades import OrderLine, OrderState, RefundState, Trade
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
 CARD = "8371000012345678"
@@ -16,39 +17,39 @@ def order_line(
     qty: int = 1,
     price: int = 10000,
     payment: int | None = None,
-    refund: str = "NO_REFUND",
+    refund: RefundState = RefundState.NONE,
 ) -> OrderLine:
     return OrderLine(
         oid=str(oid),
-        outer_sku_id=sku,
-        sku_id=None,
+        sku_code=sku,
+        platform_sku_id=None,
         title="数字电视缴费卡 100元",
         quantity=qty,
         price_fen=price,
         payment_fen=price * qty if payment is None else payment,
-        status="WAIT_SELLER_SEND_GOODS",
-        refund_status=refund,
+        state=OrderState.PAID,
+        refund=refund,
     )
 
 
 def trade(
     tid: int | str = "1001",
     *lines: OrderLine,
-    status: str = "WAIT_SELLER_SEND_GOODS",
+    state: OrderState = OrderState.PAID,
     message: str | None = f"卡号{CARD}",
 ) -> Trade:
     lines = lines or (order_line(),)
     return Trade(
         tid=str(tid),
-        status=status,
-        type="fixed",
-        buyer_nick="tb123",
+        state=state,
+        buyer="tb123",
         created=T0,
         modified=T0,
         payment_fen=sum(ln.payment_fen for ln in lines),
         lines=tuple(lines),
-        pay_time=T0,
+        paid_at=T0,
         buyer_message=message,
+        kind="fixed",
     )
 
 

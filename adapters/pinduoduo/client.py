@@ -62,6 +62,7 @@ class PinduoduoClient:
     storefront = "pinduoduo"
     listing = RULES
     notes = NoteRules(max_chars=NOTE_MAX_CHARS)
+    delivers_codes = False  # the virtual delivery carries no card codes (docs/storefronts/pinduoduo.md)
     push: PushSource | None = None
 
     def __init__(

@@ -1,6 +1,6 @@
 """The Taobao Open Platform (TOP) marketplace adapter and its local sandbox.
 
-``TaobaoClient`` implements ``bridge.ports.MarketplacePort`` over the TOP
+``TaobaoClient`` implements ``bridge.ports.StorefrontPort`` over the TOP
 router protocol (see ``shared/taobao-top.md``); ``adapters.taobao.sandbox``
 is a real aiohttp server speaking the same protocol, for demos and tests.
 They share only ``signing`` (the published signature and time format); each

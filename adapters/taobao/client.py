@@ -1,4 +1,4 @@
-"""``TaobaoClient``: the ``MarketplacePort`` over the TOP router protocol.
+"""``TaobaoClient``: the ``StorefrontPort`` over the TOP router protocol.
 
 Each port method is one marketplace API (taobao-top.md §3) plus the rules the
 protocol reference settles for this project: list windows of at most a day
@@ -23,18 +23,21 @@ from adapters.taobao.listing import LIST_METHOD, list_pages
 from adapters.taobao.messages import parse_confirmed, parse_consumed
 from adapters.taobao.push import TmcPush
 from adapters.taobao.signing import format_timestamp
-from adapters.taobao.states import order_state
+from adapters.taobao.states import flag_of
 from adapters.taobao.transport import Sleep, TopTransport
-from adapters.taobao.wire import DATA_INVALID, parse_shipping, parse_time, parse_trade
+from adapters.taobao.wire import DATA_INVALID, parse_seller_flag, parse_shipping, parse_time, parse_trade
 from bridge.core.errors import Permanent, Retryable
-from bridge.core.models import (
+from bridge.core.trades import (
+    SHIPPED_STATES,
     DeliveryOutcome,
-    MemoFlag,
+    ListingRules,
+    NoteRules,
+    PushBatch,
+    Severity,
     Trade,
     TradeSummary,
 )
-from bridge.core.trades import SHIPPED_STATES, ListingRules, NoteRules, PushBatch
-from bridge.ports import MarketplacePort, PushSource
+from bridge.ports import PushSource, StorefrontPort
 
 _log = structlog.get_logger(__name__)
 
@@ -108,7 +111,7 @@ def _check_window(start: datetime, end: datetime) -> None:
 
 
 class TaobaoClient:
-    """One seller's shop on a TOP-style marketplace; implements ``MarketplacePort``.
+    """One seller's shop on a TOP-style marketplace; implements ``StorefrontPort``.
 
     ``http`` is owned by the caller. ``backoff_base_s``/``backoff_max_s`` shape
     the retry waits (a ``retry_after`` longer than ``backoff_max_s`` is raised
@@ -156,6 +159,7 @@ class TaobaoClient:
         self.notes = NOTES
         self.listing = LISTING
         self.storefront = "taobao"
+        self.delivers_codes = True  # dummy.send's feature=identCode=... carries them
 
     def __repr__(self) -> str:  # never show credentials
         return f"TaobaoClient(page_size={self._page_size}, types={self._types!r})"
@@ -207,18 +211,29 @@ class TaobaoClient:
 
     async def _already_shipped(self, tid: str, refusal: Permanent) -> DeliveryOutcome:
         trade = await self.get_trade(tid)
-        if order_state(trade.status) in SHIPPED_STATES:
+        if trade.state in SHIPPED_STATES:
             return DeliveryOutcome.ALREADY_SHIPPED
         raise Permanent(
-            f"trade {tid} cannot be marked delivered in status {trade.status}: {refusal.message}",
+            f"trade {tid} cannot be marked delivered in status {trade.platform_status}: {refusal.message}",
             code=refusal.code,
         )
 
-    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
-        """Overwrite the seller memo (cut to 1000 UTF-8 bytes; empty clears it) and flag."""
-        text = truncate_utf8(memo)
-        params = {"tid": tid, "memo": text, "flag": int(flag), "reset": True if not text else None}
+    async def annotate(self, tid: str, note: str, severity: Severity | None) -> None:
+        """Overwrite the seller memo (``taobao.trade.memo.update``, cut to 1000 UTF-8 bytes; empty
+        clears it) and its flag: ``severity``'s colour (``adapters.taobao.states``).
+
+        The method's ``flag`` is optional but documented as "默认值为0" (grey), so leaving it out
+        may clear a person's colour: for ``None`` the flag is read first (fullinfo's
+        ``seller_flag``) and sent back as it is.
+        """
+        flag = flag_of(severity) if severity is not None else await self._seller_flag(tid)
+        text = truncate_utf8(note)
+        params = {"tid": tid, "memo": text, "flag": flag, "reset": True if not text else None}
         await self._top.call("taobao.trade.memo.update", params, write=True)
+
+    async def _seller_flag(self, tid: str) -> int:
+        payload = await self._top.call("taobao.trade.fullinfo.get", {"tid": tid, "fields": "tid,seller_flag"})
+        return parse_seller_flag(tid, payload)
 
     async def consume_messages(self, group: str, quantity: int) -> PushBatch:
         """Up to ``quantity`` (10..200) unconfirmed messages of ``group`` (``taobao.tmc.messages.consume``).
@@ -254,5 +269,5 @@ class TaobaoClient:
 
 if TYPE_CHECKING:  # mypy proves the client satisfies the port it is wired in as
 
-    def _conforms(client: TaobaoClient) -> MarketplacePort:
+    def _conforms(client: TaobaoClient) -> StorefrontPort:
         return client

@@ -27,7 +27,7 @@ import structlog
 
 from adapters.taobao.wire import DATA_INVALID, parse_list_page
 from bridge.core.errors import Permanent
-from bridge.core.models import TradeSummary
+from bridge.core.trades import TradeSummary
 
 _log = structlog.get_logger(__name__)
 
@@ -54,9 +54,9 @@ def _news(handed: dict[str, tuple[datetime, str]], trades: list[TradeSummary]) -
     fresh: dict[str, TradeSummary] = {}
     for summary in trades:
         known = handed.get(summary.tid)
-        if known is not None and (summary.modified < known[0] or (summary.modified, summary.status) == known):
+        if known is not None and (summary.modified < known[0] or (summary.modified, summary.state) == known):
             continue  # handed out already, as this read or a newer one
-        handed[summary.tid] = (summary.modified, summary.status)
+        handed[summary.tid] = (summary.modified, summary.state)
         fresh[summary.tid] = summary
     return sorted(fresh.values(), key=lambda s: (s.modified, s.tid))
 

@@ -3,8 +3,9 @@
 The gateway answers in two shapes (``simplify=true`` or not, taobao-top.md
 §2.1), sends ids as numbers or strings and beyond 2^53 (§2.2), money as yuan
 strings and times as GMT+8 text. All of that stops here: services only see
-``bridge.core.models``. Anything malformed becomes ``Permanent`` with code
-``MARKETPLACE_DATA_INVALID`` and a message naming the trade and the field.
+``bridge.core.trades``, states in the bridge's words (``adapters.taobao.states``).
+Anything malformed becomes ``Permanent`` with code ``MARKETPLACE_DATA_INVALID``
+and a message naming the trade and the field.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from pydantic import (
 )
 
 from adapters.taobao.signing import parse_timestamp
+from adapters.taobao.states import order_state, refund_state, severity_of
 from bridge.core.errors import Permanent
-from bridge.core.models import CST, OrderLine, Trade, TradeSummary
+from bridge.core.models import CST
 from bridge.core.money import yuan_to_fen
+from bridge.core.trades import OrderLine, OrderState, Trade, TradeSummary
 
 DATA_INVALID = "MARKETPLACE_DATA_INVALID"
 
@@ -126,15 +129,16 @@ class WireOrder(_Wire):
     def to_domain(self) -> OrderLine:
         return OrderLine(
             oid=str(self.oid),
-            outer_sku_id=self.outer_sku_id or None,
-            sku_id=self.sku_id or None,
+            sku_code=self.outer_sku_id or None,
+            platform_sku_id=self.sku_id or None,
             title=self.title,
             quantity=self.num,
             price_fen=self.price,
             payment_fen=self.payment,
-            status=self.status,
-            refund_status=self.refund_status,
+            state=order_state(self.status),
+            refund=refund_state(self.refund_status),
             customization=self.customization or None,
+            platform_status=self.status,
         )
 
 
@@ -176,8 +180,10 @@ class WireTradeSummary(_WithTid):
     def to_domain(self) -> TradeSummary:
         refunds = None
         if self.orders:
-            refunds = tuple(sorted((str(o.oid), o.refund_status) for o in self.orders))
-        return TradeSummary(tid=str(self.tid), status=self.status, modified=self.modified, refunds=refunds)
+            refunds = tuple(sorted((str(o.oid), refund_state(o.refund_status)) for o in self.orders))
+        return TradeSummary(
+            tid=str(self.tid), state=order_state(self.status), modified=self.modified, refunds=refunds
+        )
 
 
 class WireTrade(_WithTid):
@@ -205,19 +211,20 @@ class WireTrade(_WithTid):
     def to_domain(self) -> Trade:
         return Trade(
             tid=str(self.tid),
-            status=self.status,
-            type=self.type,
-            buyer_nick=self.buyer_nick,
+            state=order_state(self.status),
+            buyer=self.buyer_nick,
             created=self.created,
             modified=self.modified,
             payment_fen=self.payment,
             lines=tuple(o.to_domain() for o in self.orders),
-            pay_time=self.pay_time,
-            consign_time=self.consign_time,
+            paid_at=self.pay_time,
+            shipped_at=self.consign_time,
             buyer_message=self.buyer_message or None,
-            buyer_open_uid=self.buyer_open_uid or None,
-            seller_memo=self.seller_memo or None,
-            seller_flag=self.seller_flag,
+            buyer_id=self.buyer_open_uid or None,
+            note=self.seller_memo or None,
+            note_severity=severity_of(self.seller_flag),
+            kind=self.type,
+            platform_status=self.status,
         )
 
 
@@ -274,6 +281,15 @@ def parse_trade(payload: dict[str, Any]) -> Trade:
         raise data_invalid(f"trade {_raw_tid(raw)}", exc) from None
 
 
+def parse_seller_flag(tid: str, payload: dict[str, Any]) -> int:
+    """The ``seller_flag`` of a fullinfo payload read for that field alone (absent: 0, grey)."""
+    raw = payload.get("trade")
+    flag = raw.get("seller_flag", 0) if isinstance(raw, dict) else None
+    if not isinstance(flag, int) or isinstance(flag, bool) or flag < 0:
+        raise Permanent(f"trade {tid}: field seller_flag: not a flag ({flag!r})", code=DATA_INVALID)
+    return flag
+
+
 def parse_list_page(payload: dict[str, Any]) -> ListPage:
     """One page of the incremental list as summaries plus its paging fields."""
     try:
@@ -294,7 +310,7 @@ def parse_list_page(payload: dict[str, Any]) -> ListPage:
             problems.append(str(data_invalid(f"trade {_raw_tid(raw)}", exc)))
             tid = _readable_tid(raw)
             if tid is not None:
-                summaries.append(TradeSummary(tid=tid, status="", modified=UNREADABLE_TIME))
+                summaries.append(TradeSummary(tid=tid, state=OrderState.OTHER, modified=UNREADABLE_TIME))
     return ListPage(head.total_results, head.has_next, summaries, problems)
 
 

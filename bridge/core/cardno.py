@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from bridge.core.errors import Permanent
 from bridge.core.masking import mask_card
-from bridge.core.models import OrderLine, Trade
+from bridge.core.trades import OrderLine, Trade
 
 SOURCES = ("customization", "buyer_message")
 """Where a card number may be written: ``OrderLine.customization``, ``Trade.buyer_message``."""

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 from bridge.core.mapping.files import MAX_MONTHS
 from bridge.core.mapping.planning import PlanError, PlanReason
-from bridge.core.models import OrderLine, Product
+from bridge.core.models import Product
 from bridge.core.money import fen_to_yuan
+from bridge.core.trades import OrderLine
 
 LINE_PRICES = 5
 """A line's amount ceiling, in the largest product's prices."""

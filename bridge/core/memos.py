@@ -11,14 +11,15 @@ sections in the earlier form ``[自动发货] 子订单{oid}：…`` are recogni
 too). Every other line of the memo is CS's own text: kept verbatim, in place,
 never reordered. ``follow`` replaces each line's section from the line's state
 now (the reason and "请到客服台处理" while it needs CS; "已开通 12-01 10:32",
-"已退款"... once it is settled) and decides the flag:
+"已退款"... once it is settled) and decides the mark, a ``Severity`` (each storefront
+renders it: Taobao's red, yellow, green and grey flags):
 
-    red      a line is in EXCEPTION (CS must act in the console)
-    yellow   nothing in EXCEPTION, but a refund waits for CS (after provisioning,
+    ACT      a line is in EXCEPTION (CS must act in the console)
+    WATCH    nothing in EXCEPTION, but a refund waits for CS (after provisioning,
              or a line CS cancelled whose buyer is not yet refunded), or a line is held
-    green    every line with a section is settled: nothing left for CS
-    as is    blue and pink/purple (colours the bridge never uses) are CS's own and kept;
-             a line still moving after a fix leaves the flag as it was until it settles
+    DONE     every line with a section is settled: nothing left for CS
+    as is    a mark only a person sets (``None``: Taobao's blue and pink) is CS's own and kept;
+             a line still moving after a fix leaves the mark as it was until it settles
 
 The storefront keeps a note of limited length (its ``NoteRules``: Taobao's
 1000 UTF-8 bytes), passed in where the memo is fitted: when the memo would be
@@ -33,19 +34,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bridge.core.models import CST, MemoFlag
+from bridge.core.models import CST
 from bridge.core.reasons import Memo, reason_text
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, LineState
-from bridge.core.trades import NoteRules
+from bridge.core.trades import NoteRules, RefundState, Severity
 
 S = LineState
 TAG = "[自动发货]"
 TO_CS = "请到客服台处理"
 _SECTION = re.compile(r"^\[自动发货\] ?子(?:订)?单…?([A-Za-z0-9._-]+)：")
 _TAIL = 6
-_OWN_FLAGS = frozenset({MemoFlag.GREY, MemoFlag.RED, MemoFlag.YELLOW, MemoFlag.GREEN})
-"""The colours the bridge sets (grey: no flag yet); any other is CS's and is kept."""
+
+
+KEPT = "kept"
+"""What a memo row records as its mark when the storefront's was a person's, left as it was."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Note:
     """What one line's section says, and how much it still asks of CS (the flag it needs)."""
 
     text: str
-    flag: MemoFlag | None  # RED / YELLOW: CS has work; GREEN: settled; None: still moving, undecided
+    flag: Severity | None  # ACT / WATCH: CS has work; DONE: settled; None: still moving, undecided
     short: str = ""  # the text when the memo is too long (empty: the section may be dropped)
 
 
@@ -61,29 +64,33 @@ def note_for(line: LineRecord) -> Note:
     """The section for ``line``'s state now."""
     at = line.updated_at.astimezone(CST).strftime("%m-%d %H:%M") if line.updated_at else ""
     if line.state is S.EXCEPTION:
-        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", MemoFlag.RED, f"需人工处理，{TO_CS}")
+        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", Severity.ACT, f"需人工处理，{TO_CS}")
     if line.state is S.REVERSAL_PENDING and line.reason in _REVERSAL_REASONS:
-        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", MemoFlag.YELLOW, f"冲正未完成，{TO_CS}")
+        return Note(f"{reason_text(line.reason or '')}。{TO_CS}", Severity.WATCH, f"冲正未完成，{TO_CS}")
     if line.state is S.REVERSAL_REQUESTED:
-        return Note("已申请冲正，等待管理员批准", MemoFlag.YELLOW, "冲正待审批")
+        return Note("已申请冲正，等待管理员批准", Severity.WATCH, "冲正待审批")
     if line.state is S.REVERSING:
-        return Note("冲正处理中", MemoFlag.YELLOW, "冲正中")
+        return Note("冲正处理中", Severity.WATCH, "冲正中")
     if line.state is S.REVERSAL_PENDING:
         return Note(
-            f"{reason_text('REFUND_AFTER_DELIVERY')}。{TO_CS}", MemoFlag.YELLOW, f"退款待处理，{TO_CS}"
+            f"{reason_text('REFUND_AFTER_DELIVERY')}。{TO_CS}", Severity.WATCH, f"退款待处理，{TO_CS}"
         )
     if line.state is S.HELD:
-        return Note(reason_text("REFUND_REQUESTED"), MemoFlag.YELLOW, "退款中，暂停充值")
-    if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and line.refund_status != "SUCCESS":
-        return Note("客服已取消，请在网店后台为买家退款", MemoFlag.YELLOW, "已取消，待退款")
+        return Note(reason_text("REFUND_REQUESTED"), Severity.WATCH, "退款中，暂停充值")
+    if (
+        line.state is S.CANCELLED
+        and line.reason == "REFUND_BY_CS"
+        and line.refund_status != RefundState.REFUNDED
+    ):
+        return Note("客服已取消，请在网店后台为买家退款", Severity.WATCH, "已取消，待退款")
     if line.state in (S.APPLIED, S.DELIVERED):
-        return Note(f"已开通 {at}".strip(), MemoFlag.GREEN)
+        return Note(f"已开通 {at}".strip(), Severity.DONE)
     if line.state is S.RESOLVED:
-        return Note(f"客服已处理 {at}".strip(), MemoFlag.GREEN)
+        return Note(f"客服已处理 {at}".strip(), Severity.DONE)
     if line.state is S.CANCELLED:
-        return Note("已退款，未充值", MemoFlag.GREEN)
+        return Note("已退款，未充值", Severity.DONE)
     if line.state is S.REVERSED:
-        return Note(f"已退款冲正 {at}".strip(), MemoFlag.GREEN)
+        return Note(f"已退款冲正 {at}".strip(), Severity.DONE)
     return Note("已改正，处理中", None)
 
 
@@ -125,13 +132,16 @@ class _Own:
 @dataclass(frozen=True)
 class Followed:
     memo: str
-    flag: MemoFlag
+    flag: Severity | None  # None: the mark the storefront shows is a person's, left as it is
 
 
-def follow(memo: str | None, flag: int, lines: Sequence[LineRecord], rules: NoteRules) -> Followed:
-    """The trade's memo with each line's section replaced from its state now, and the flag to set.
+def follow(
+    memo: str | None, flag: Severity | None, lines: Sequence[LineRecord], rules: NoteRules
+) -> Followed:
+    """The trade's memo with each line's section replaced from its state now, and the mark to set.
 
-    ``memo`` and ``flag`` are what the marketplace shows now (read just before);
+    ``memo`` and ``flag`` are what the storefront shows now (read just before; ``flag`` ``None``:
+    a mark only a person sets, kept);
     ``lines`` are every line of the trade as stored; ``rules`` the storefront's
     length limits for a note (``StorefrontPort.notes``), which the memo keeps.
     """
@@ -155,20 +165,16 @@ def follow(memo: str | None, flag: int, lines: Sequence[LineRecord], rules: Note
     return Followed(text, _flag(flag, notes))
 
 
-def _flag(current: int, notes: dict[str, Note]) -> MemoFlag:
-    try:
-        now = MemoFlag(current)
-    except ValueError:
-        now = MemoFlag.GREY
-    if now not in _OWN_FLAGS:
-        return now
+def _flag(now: Severity | None, notes: dict[str, Note]) -> Severity | None:
+    if now is None:  # a person's mark
+        return None
     flags = [n.flag for n in notes.values()]
-    for wanted in (MemoFlag.RED, MemoFlag.YELLOW):
+    for wanted in (Severity.ACT, Severity.WATCH):
         if wanted in flags:
             return wanted
     if None in flags or not flags:
         return now
-    return MemoFlag.GREEN
+    return Severity.DONE
 
 
 def _section(oid: str, tags: dict[str, str], text: str) -> str:
@@ -187,7 +193,7 @@ def _fit(
     text = _join(parts, full)
     if rules.fit(text):
         return text
-    settled = [oid for oid, n in notes.items() if n.flag is MemoFlag.GREEN or not n.short]
+    settled = [oid for oid, n in notes.items() if n.flag is Severity.DONE or not n.short]
     for oid in settled:  # settled sections go first, oldest first
         parts = [p for p in parts if p != _Own(oid)]
         text = _join(parts, full)
@@ -238,12 +244,12 @@ def leaving_memo(oid: str, left: str, to: str, now: datetime) -> Memo | None:
     if left not in {s.value for s in SPOKEN_OF} or left == to:
         return None
     stamp = int(now.timestamp() * 1_000_000)
-    return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", MemoFlag.GREY)
+    return Memo(f"{oid}:{left[:3]}-{to[:3]}:{stamp}", f"{left} → {to}", Severity.NONE)
 
 
 def refunded_memo(oid: str) -> Memo:
     """Queued once when the buyer of a line CS cancelled is refunded: its section says so."""
-    return Memo(f"refunded:{oid}", "REFUND_BY_CS → refunded", MemoFlag.GREY)
+    return Memo(f"refunded:{oid}", "REFUND_BY_CS → refunded", Severity.NONE)
 
 
 _KEY_PREFIXES = frozenset({"refund", "cs-refund", "refunded"})

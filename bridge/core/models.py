@@ -1,4 +1,4 @@
-"""Plain domain data shared by the core, the services and the adapters.
+"""Plain domain data of the billing core, shared by the core, the services and the adapters.
 
 Frozen dataclasses, no I/O. Adapters build these from wire shapes (validated
 with pydantic at the boundary); services and the store pass them around.
@@ -12,107 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
-"""Marketplace time: China Standard Time, UTC+8, no DST."""
-
-
-# ---------------------------------------------------------------- marketplace
-
-
-class TradeStatus(str, enum.Enum):
-    """Marketplace trade states the bridge acts on (others are kept as text)."""
-
-    WAIT_BUYER_PAY = "WAIT_BUYER_PAY"
-    WAIT_SELLER_SEND_GOODS = "WAIT_SELLER_SEND_GOODS"
-    SELLER_CONSIGNED_PART = "SELLER_CONSIGNED_PART"
-    WAIT_BUYER_CONFIRM_GOODS = "WAIT_BUYER_CONFIRM_GOODS"
-    TRADE_FINISHED = "TRADE_FINISHED"
-    TRADE_CLOSED = "TRADE_CLOSED"
-    TRADE_CLOSED_BY_TAOBAO = "TRADE_CLOSED_BY_TAOBAO"
-
-
-SHIPPED_STATUSES = frozenset({"WAIT_BUYER_CONFIRM_GOODS", "TRADE_FINISHED", "TRADE_BUYER_SIGNED"})
-CLOSED_STATUSES = frozenset({"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"})
-
-
-class RefundStatus(str, enum.Enum):
-    NO_REFUND = "NO_REFUND"
-    WAIT_SELLER_AGREE = "WAIT_SELLER_AGREE"
-    WAIT_BUYER_RETURN_GOODS = "WAIT_BUYER_RETURN_GOODS"
-    WAIT_SELLER_CONFIRM_GOODS = "WAIT_SELLER_CONFIRM_GOODS"
-    SELLER_REFUSE_BUYER = "SELLER_REFUSE_BUYER"
-    CLOSED = "CLOSED"
-    SUCCESS = "SUCCESS"
-
-
-REFUND_OPEN = frozenset(
-    {"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SUCCESS"}
-)
-"""A line with one of these refund states must not be provisioned."""
-
-
-@dataclass(frozen=True)
-class TradeSummary:
-    """One row of the incremental trade list: enough to decide to read it fully."""
-
-    tid: str
-    status: str
-    modified: datetime
-    refunds: tuple[tuple[str, str], ...] | None = None
-    """Each order's (oid, refund_status), by oid, when the list carried the orders' fields."""
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """One order line (oid) of a trade, as the marketplace reports it."""
-
-    oid: str
-    outer_sku_id: str | None
-    sku_id: str | None
-    title: str
-    quantity: int
-    price_fen: int
-    payment_fen: int
-    status: str
-    refund_status: str = RefundStatus.NO_REFUND.value
-    customization: str | None = None
-
-
-@dataclass(frozen=True)
-class Trade:
-    """A full trade (``taobao.trade.fullinfo.get``), the final word on its state."""
-
-    tid: str
-    status: str
-    type: str
-    buyer_nick: str
-    created: datetime
-    modified: datetime
-    payment_fen: int
-    lines: tuple[OrderLine, ...]
-    pay_time: datetime | None = None
-    consign_time: datetime | None = None
-    buyer_message: str | None = None
-    buyer_open_uid: str | None = None
-    seller_memo: str | None = None
-    seller_flag: int = 0
-
-
-class DeliveryOutcome(str, enum.Enum):
-    """What ``deliver`` found: we shipped it, or it already was."""
-
-    SHIPPED = "shipped"
-    ALREADY_SHIPPED = "already_shipped"
-
-
-class MemoFlag(int, enum.Enum):
-    """Seller flag colours as the marketplace numbers them."""
-
-    GREY = 0
-    RED = 1
-    YELLOW = 2
-    GREEN = 3
-    BLUE = 4
-    PINK = 5
+"""Storefront and billing time: China Standard Time, UTC+8, no DST."""
 
 
 # -------------------------------------------------------------- billing core

@@ -3,7 +3,7 @@
 The codes are stable identifiers (stored on lines, used in filters and
 reports); the texts appear in seller memos and on the console. ``memo_for``
 builds the seller memo queued for a line's reason: its key (one memo per line
-and reason, kept unique by the store), its text and its flag colour, recorded
+and reason, kept unique by the store), its text and its severity, recorded
 with the row; what the memo finally says is rendered from the lines' states
 by ``bridge.core.memos``. Pure.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.core.models import MemoFlag
+from bridge.core.trades import Severity
 
 REASONS: dict[str, tuple[str, str]] = {
     # code: (Chinese for CS, English)
@@ -29,6 +29,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "TRADE_OVER_CEILING": (
         "整笔订单超过上限，等待管理员批准",
         "the trade is above its ceiling: an admin must approve each line",
+    ),
+    "CODES_NOT_DELIVERABLE": (
+        "该网店不能在订单里发放卡密，系统未发卡，请人工处理",
+        "this storefront cannot deliver card codes; no card was issued",
     ),
     "CARD_MISSING": ("买家留言中没有智能卡号，请联系买家", "no smart-card number in the buyer's text"),
     "CARD_AMBIGUOUS": (
@@ -128,13 +132,13 @@ class Memo:
 
     key: str
     text: str
-    flag: MemoFlag
+    flag: Severity
 
 
-_MEMO_KINDS: dict[str, tuple[str, MemoFlag]] = {
-    # reason: (key prefix, flag); any other reason is an exception for CS: "{oid}:{reason}", red
-    "REFUND_AFTER_DELIVERY": ("refund", MemoFlag.YELLOW),
-    "REFUND_BY_CS": ("cs-refund", MemoFlag.RED),
+_MEMO_KINDS: dict[str, tuple[str, Severity]] = {
+    # reason: (key prefix, flag); any other reason is an exception for CS: "{oid}:{reason}", ACT
+    "REFUND_AFTER_DELIVERY": ("refund", Severity.WATCH),
+    "REFUND_BY_CS": ("cs-refund", Severity.ACT),
 }
 
 
@@ -142,6 +146,6 @@ def memo_for(oid: str, reason: str) -> Memo:
     """The memo that tells CS why sub-order ``oid`` needs them."""
     kind = _MEMO_KINDS.get(reason)
     if kind is None:
-        return Memo(f"{oid}:{reason}", memo_text(oid, reason), MemoFlag.RED)
+        return Memo(f"{oid}:{reason}", memo_text(oid, reason), Severity.ACT)
     prefix, flag = kind
     return Memo(f"{prefix}:{oid}", memo_text(oid, reason), flag)

@@ -37,10 +37,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bridge.core.masking import mask_text
-from bridge.core.models import CLOSED_STATUSES, CST, Operation, OperationResult, Recharge, Subscribe, Trade
+from bridge.core.models import CST, Operation, OperationResult, Recharge, Subscribe
 from bridge.core.records import LineRecord
 from bridge.core.request_ids import RequestId, parse
 from bridge.core.states import LineState
+from bridge.core.trades import OrderState, RefundState, Trade
 
 
 class DisagreementKind(enum.StrEnum):
@@ -64,7 +65,6 @@ NOT_SENT = DisagreementKind.NOT_SENT
 KINDS = tuple(DisagreementKind)
 """Every kind of disagreement, in the order reports list them."""
 
-_REFUNDED = frozenset({"SUCCESS", "CLOSED"})  # a line refunded (or its refund settled) is not owed
 _AFTER_REFUND = frozenset({LineState.REVERSAL_PENDING, LineState.REVERSED})  # a reversal is the bridge's
 _CLAIMED_APPLIED = frozenset({LineState.APPLIED, LineState.DELIVERED})
 
@@ -118,14 +118,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 def paid_lines(shop: str, trade: Trade, day: date) -> list[PaidLine]:
     """The lines of ``trade`` paid on ``day`` and still owed: not closed, not refunded."""
-    if trade.pay_time is None or trade.pay_time.astimezone(CST).date() != day:
+    if trade.paid_at is None or trade.paid_at.astimezone(CST).date() != day:
         return []
-    if trade.status in CLOSED_STATUSES:
+    if trade.state is OrderState.CLOSED:
         return []
     return [
-        PaidLine(shop, trade.tid, line.oid, line.payment_fen, trade.pay_time)
+        PaidLine(shop, trade.tid, line.oid, line.payment_fen, trade.paid_at)
         for line in trade.lines
-        if line.refund_status not in _REFUNDED and line.status not in CLOSED_STATUSES
+        if line.refund is not RefundState.REFUNDED and line.state is not OrderState.CLOSED
     ]
 
 

@@ -64,7 +64,7 @@ class TradeRecord:
     id: int
     shop: str
     tid: str
-    status: str
+    status: str  # an OrderState value
     buyer_nick: str
     buyer_message: str | None
     payment_fen: int
@@ -73,6 +73,7 @@ class TradeRecord:
     delivery_error: str | None = None
     pay_time: datetime | None = None
     delivered_at: datetime | None = None
+    platform_status: str = ""  # the storefront's own word for the state, for people to read
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class MemoRecord:
     tid: str
     key: str
     text: str
-    flag: int
+    flag: str  # a Severity value, or "kept" (a person's mark left as it was)
     attempts: int
 
 

@@ -6,17 +6,17 @@ bump ``modified``. A full read (fullinfo) costs a marketplace call per trade,
 so a re-listed trade is read again only when its state may have changed.
 
 Invariants:
-- The state that matters is the trade's status and each order's refund
-  status; a listing that carries the orders' refund statuses is compared on
+- The state that matters is the trade's state and each line's refund
+  state; a listing that carries the orders' refund statuses is compared on
   exactly that, so a memo write or another change that moves only ``modified``
   costs no read.
-- The bridge's own delivery moves a paid trade to WAIT_BUYER_CONFIRM_GOODS;
-  for a trade the bridge marked delivered that status is the stored one.
+- The bridge's own delivery moves a paid trade to SHIPPED; for a trade the
+  bridge marked delivered that state is the stored one.
 - A listing without the orders' fields falls back to time: same status and
   ``modified``, and the stored read came after that second was over
   (two changes within one second share a ``modified``).
-- A trade the store does not hold, or a listing entry that could not be read
-  (empty status), is always read.
+- A trade the store does not hold, or a listing entry in a state the bridge
+  does not know (``OTHER``: also an entry that could not be read), is always read.
 - A pushed message is only a reason to read: a stored read made after the
   message was published (its second over) already shows what it announced.
 """
@@ -25,21 +25,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bridge.core.models import TradeSummary
 from bridge.core.records import KnownTrade
+from bridge.core.trades import OrderState, TradeSummary
 
 SETTLE = timedelta(seconds=2)
 """After a trade's ``modified`` second, how long before a read of it counts as later (clock skew)."""
 
-_PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
-_SHIPPED_BY_US = "WAIT_BUYER_CONFIRM_GOODS"
+_PAID = frozenset({OrderState.PAID, OrderState.PART_SHIPPED})
 
 
 def needs_read(known: KnownTrade | None, summary: TradeSummary) -> bool:
     """True when ``summary`` may show a state of the trade the store does not hold."""
-    if known is None or not summary.status:
+    if known is None or summary.state is OrderState.OTHER:
         return True
-    if not _same_status(known, summary.status):
+    if not _same_state(known, summary.state):
         return True
     if summary.refunds is not None:
         return summary.refunds != known.refunds
@@ -56,7 +55,7 @@ def read_since(known: KnownTrade | None, published: datetime | None) -> bool:
     return known is not None and published is not None and known.read_at >= published + SETTLE
 
 
-def _same_status(known: KnownTrade, status: str) -> bool:
-    if status == known.status:
+def _same_state(known: KnownTrade, state: OrderState) -> bool:
+    if state == known.status:
         return True
-    return known.delivered and known.status in _PAID and status == _SHIPPED_BY_US
+    return known.delivered and known.status in _PAID and state is OrderState.SHIPPED

@@ -1,7 +1,7 @@
 """The Protocols the services depend on; adapters and the store implement them.
 
-* ``remote`` — the marketplace, the billing core and the mapping files;
-* ``storefront`` — a storefront in the bridge's own words (its push source so far);
+* ``remote`` — the billing core and the mapping files;
+* ``storefront`` — a storefront in the bridge's own words, and its push source;
 * ``metrics`` — what the services record (calls, delivery latency, messages);
 * ``robot`` — the group-chat robot the alert notifier posts to;
 * ``store`` — the store's roles (one per repository) and ``StorePort``, which hands them out.
@@ -10,7 +10,7 @@ This package is their public face: import the names from ``bridge.ports``.
 """
 
 from bridge.ports.metrics import MetricsPort
-from bridge.ports.remote import BillingPort, MappingFilesPort, MarketplacePort
+from bridge.ports.remote import BillingPort, MappingFilesPort
 from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
@@ -33,7 +33,7 @@ from bridge.ports.store import (
     StorePort,
     ViewStorePort,
 )
-from bridge.ports.storefront import PushSource
+from bridge.ports.storefront import PushSource, StorefrontPort
 
 __all__ = [
     "AccountStorePort",
@@ -47,7 +47,6 @@ __all__ = [
     "IntakeStorePort",
     "LineStorePort",
     "MappingFilesPort",
-    "MarketplacePort",
     "MetricsPort",
     "MonitoringStorePort",
     "MoveStorePort",
@@ -60,5 +59,6 @@ __all__ = [
     "RetentionStorePort",
     "ReversalStorePort",
     "StorePort",
+    "StorefrontPort",
     "ViewStorePort",
 ]

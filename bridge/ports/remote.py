@@ -1,6 +1,7 @@
-"""The Protocols of what lies outside the process: the marketplace, the billing core, the mapping files.
+"""The Protocols of what lies outside the process: the billing core and the mapping files
+(storefronts: ``bridge.ports.storefront``).
 
-Each has one real implementation (``adapters/taobao``, ``adapters/billing_core``,
+Each has one real implementation (``adapters/billing_core``,
 ``bridge.store.MappingDir``) and the remote systems one sandbox each. Domain types
 only: no aiohttp, no wire shapes cross these lines. Every method raises only the
 errors of ``bridge.core.errors``.
@@ -8,57 +9,11 @@ errors of ``bridge.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import date, datetime
 from typing import Protocol
 
 from bridge.core.mapping.edit import HistoryEntry
-from bridge.core.models import (
-    DeliveryOutcome,
-    MemoFlag,
-    Operation,
-    OperationResult,
-    Product,
-    Subscriber,
-    Trade,
-    TradeSummary,
-)
-from bridge.core.trades import NoteRules
-from bridge.ports.storefront import PushSource
-
-
-class MarketplacePort(Protocol):
-    """One seller's shop on the marketplace (Taobao Open Platform style)."""
-
-    notes: NoteRules
-    """How long a seller memo may be (``set_memo`` keeps it)."""
-
-    push: PushSource | None
-    """The shop's push of changed trades (its group the adapter's own configuration); ``None``:
-    polling alone."""
-
-    def list_pages(self, start: datetime, end: datetime) -> AsyncGenerator[list[TradeSummary], None]:
-        """Every trade modified in ``[start, end]`` (inclusive, ≤ 1 day), a page at a time, each
-        page handed out as soon as it is read (the next is not asked for before the caller is done
-        with this one). A trade may come again in a later page (a re-read of the window); the
-        caller keeps the last word (``needs_read``, ``bridge.services.listing``)."""
-        ...
-
-    async def get_trade(self, tid: str) -> Trade:
-        """The full trade; raises ``Permanent`` when it does not exist or is malformed."""
-        ...
-
-    async def deliver(self, tid: str, codes: dict[str, list[str]] | None = None) -> DeliveryOutcome:
-        """Virtual delivery; "already shipped" comes back as ``ALREADY_SHIPPED``."""
-        ...
-
-    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
-        """Overwrite the seller memo (≤ 1000 UTF-8 bytes) and flag of a trade."""
-        ...
-
-    async def server_time(self) -> datetime:
-        """The marketplace's clock."""
-        ...
+from bridge.core.models import Operation, OperationResult, Product, Subscriber
 
 
 class BillingPort(Protocol):

@@ -53,6 +53,11 @@ class StorefrontPort(Protocol):
     notes: NoteRules
     """How long ``annotate``'s note may be."""
 
+    delivers_codes: bool
+    """Whether ``deliver`` can hand card codes to the buyer; ``False``: a line whose goods are card
+    codes cannot be delivered on this storefront (planning sends it to a person before the billing
+    core issues anything)."""
+
     push: PushSource | None
     """The storefront's push, when the shop has one configured; ``None``: polling alone."""
 

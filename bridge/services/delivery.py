@@ -17,10 +17,10 @@ import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import Ambiguous, BridgeError, Permanent, Retryable
-from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, DeliveryOutcome
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import LineState
+from bridge.core.trades import SHIPPED_STATES, DeliveryOutcome, OrderState
 from bridge.services.after_call import record_after_call
 from bridge.services.deps import Deps
 
@@ -86,10 +86,10 @@ async def write_back_trade(deps: Deps, trade: TradeRecord, lines: list[LineRecor
                 outcome = await market.deliver(trade.tid, delivery_codes(lines) or None)
             except Permanent:  # refused: the trade's own state says why (closed after provisioning?)
                 current = await market.get_trade(trade.tid)
-                if current.status in CLOSED_STATUSES:
+                if current.state is OrderState.CLOSED:
                     await record_after_call(_closed_after_provisioning(deps, trade))
                     return None
-                if current.status not in SHIPPED_STATUSES:
+                if current.state not in SHIPPED_STATES:
                     raise
                 outcome = DeliveryOutcome.ALREADY_SHIPPED
         except BridgeError as exc:  # refused, unreachable, the store's: stay visible, re-read next time

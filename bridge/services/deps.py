@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MarketplacePort, MetricsPort, StorePort
+from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort, StorePort
 from bridge.services.console_figures import FigureBook
 from bridge.services.deadlines import MissedToday
 from bridge.services.health import Health
@@ -105,7 +105,7 @@ class Deps:
     settings: Settings
     store: StorePort
     billing: BillingPort
-    shops: Mapping[str, MarketplacePort]
+    shops: Mapping[str, StorefrontPort]
     mapping_files: MappingFilesPort
     owner: str
     runtime: Runtime

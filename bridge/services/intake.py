@@ -31,10 +31,10 @@ import structlog
 from bridge.core import request_ids
 from bridge.core.cursor import next_watermark, poll_windows
 from bridge.core.errors import BridgeError, Permanent, StoreUnavailable
-from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES, Trade, TradeSummary
 from bridge.core.records import LineRecord, StoredTrade
 from bridge.core.relisting import needs_read
 from bridge.core.states import LineState
+from bridge.core.trades import SHIPPED_STATES, OrderState, Trade, TradeSummary
 from bridge.services.deps import Deps
 from bridge.services.leases import kept_polling
 from bridge.services.planning import plan_lines
@@ -45,7 +45,7 @@ _T = TypeVar("_T")
 
 _READ_CONCURRENCY = 8
 _PAGE = 50  # trades stored (and their lines planned) in one transaction
-_PAID = frozenset({"WAIT_SELLER_SEND_GOODS", "SELLER_CONSIGNED_PART"})
+_PAID = frozenset({OrderState.PAID, OrderState.PART_SHIPPED})
 _STORE_TRIES = 3
 _STORE_PAUSE_S = 0.2
 
@@ -182,7 +182,7 @@ async def _ingest_page(
             continue
         # a recovery's re-read (``bridge.services.recovery``) also takes shipped trades the store does
         # not know: after a restore they may be ones the bridge delivered since the backup
-        kept = trade.tid in known or (take_shipped and trade.status in SHIPPED_STATUSES)
+        kept = trade.tid in known or (take_shipped and trade.state in SHIPPED_STATES)
         if not _skipped(shop, trade, kept, report):
             page.append(trade)
     received: list[tuple[Trade | None, LineRecord]] = []
@@ -244,11 +244,11 @@ async def _save_page(
 
 def _skipped(shop: str, trade: Trade, known: bool, report: PollReport) -> bool:
     """Unpaid, closed before we saw it, or shipped by hand: not the bridge's to provision."""
-    if known or trade.status in _PAID:
+    if known or trade.state in _PAID:
         return False
     report.skipped += 1
-    if trade.status not in CLOSED_STATUSES and trade.status != "WAIT_BUYER_PAY":
-        log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.status)
+    if trade.state not in (OrderState.CLOSED, OrderState.UNPAID):
+        log.info("trade_skipped", shop=shop, tid=trade.tid, status=trade.platform_status)
     return True
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bridge.core.models import TradeSummary
-from bridge.ports import MarketplacePort
+from bridge.core.trades import TradeSummary
+from bridge.ports import StorefrontPort
 
 
-async def list_window(port: MarketplacePort, start: datetime, end: datetime) -> list[TradeSummary]:
+async def list_window(port: StorefrontPort, start: datetime, end: datetime) -> list[TradeSummary]:
     """Every trade changed in ``[start, end]``, once each (its latest read), oldest first."""
     found: dict[str, TradeSummary] = {}
     async for page in port.list_pages(start, end):

@@ -14,7 +14,7 @@ retried or out of order never bring back an older state. A row whose line is
 still moving after a fix waits (re-queued a few seconds later, no attempt
 counted) until the line settles.
 
-Read-merge-write: the current memo and flag are read from the marketplace
+Read-merge-write: the current memo and mark are read from the storefront
 (fullinfo) right before the write, and CS's own text in it is kept verbatim.
 The marketplace offers no compare-and-set, so an edit CS saves in the round
 trip between that read and the write is lost; the window is one call long and
@@ -34,7 +34,7 @@ import structlog
 
 from bridge.core.backoff import retry_at
 from bridge.core.errors import BridgeError, Retryable
-from bridge.core.memos import Followed, follow, line_of_key, waits_to_settle
+from bridge.core.memos import KEPT, Followed, follow, line_of_key, waits_to_settle
 from bridge.core.records import MemoRecord
 from bridge.services.after_call import record_after_call
 from bridge.services.deps import Deps
@@ -72,9 +72,9 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
     market = deps.shops[shop]
     try:
         trade = await market.get_trade(tid)
-        wanted = follow(trade.seller_memo, trade.seller_flag, lines, market.notes)
-        if (wanted.memo, wanted.flag.value) != (trade.seller_memo or "", trade.seller_flag):
-            await market.set_memo(tid, wanted.memo, wanted.flag)
+        wanted = follow(trade.note, trade.note_severity, lines, market.notes)
+        if (wanted.memo, wanted.flag) != (trade.note or "", trade.note_severity):
+            await market.annotate(tid, wanted.memo, wanted.flag)
     except BridgeError as exc:
         await record_after_call(_all_failed(deps, due, exc))
         log.warning("memo_failed", tid=tid, error=str(exc))
@@ -84,7 +84,7 @@ async def _write_trade(deps: Deps, rows: Sequence[MemoRecord]) -> None:
 
 async def _all_done(deps: Deps, due: Sequence[MemoRecord], wanted: Followed) -> None:
     for memo in due:  # the event records what the memo says now
-        written = dataclasses.replace(memo, text=wanted.memo, flag=wanted.flag.value)
+        written = dataclasses.replace(memo, text=wanted.memo, flag=wanted.flag.value if wanted.flag else KEPT)
         await deps.store.delivery.memo_done(written, deps.owner, deps.clock())
 
 

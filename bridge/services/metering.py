@@ -3,7 +3,7 @@
 ``MeteredBilling`` and ``MeteredMarketplace`` (with its ``MeteredPush``) stand in
 front of the real clients (``bridge.wiring`` puts them there) and record each call
 under its port method's name and its outcome word (``bridge.core.outcomes``); the
-services keep calling ``BillingPort`` and ``MarketplacePort`` as before. The
+services keep calling ``BillingPort`` and ``StorefrontPort`` as before. The
 push's consume and confirm also record how many messages each consume handed out and how
 many were confirmed: the marketplace offers no queue length
 (``taobao.tmc.queue.get`` is not part of what the bridge calls), so the
@@ -18,19 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from bridge.core.models import (
-    DeliveryOutcome,
-    MemoFlag,
-    Operation,
-    OperationResult,
-    Product,
-    Subscriber,
-    Trade,
-    TradeSummary,
-)
+from bridge.core.models import Operation, OperationResult, Product, Subscriber
 from bridge.core.outcomes import outcome_of
-from bridge.core.trades import PushBatch
-from bridge.ports import BillingPort, MarketplacePort, MetricsPort, PushSource
+from bridge.core.trades import DeliveryOutcome, ListingRules, PushBatch, Severity, Trade, TradeSummary
+from bridge.ports import BillingPort, MetricsPort, PushSource, StorefrontPort
 
 __all__ = ["LastCall", "MeteredBilling", "MeteredMarketplace", "MeteredPush", "NoMetrics"]
 
@@ -138,11 +129,14 @@ class MeteredMarketplace:
     """One shop's marketplace port, each call counted by method and outcome; consumes told to ``noted``."""
 
     def __init__(
-        self, inner: MarketplacePort, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
+        self, inner: StorefrontPort, metrics: MetricsPort, noted: Callable[[LastCall], None] | None = None
     ) -> None:
         self._inner = inner
         self._metrics = metrics
+        self.storefront = inner.storefront
+        self.listing: ListingRules = inner.listing
         self.notes = inner.notes
+        self.delivers_codes = inner.delivers_codes
         self.push: PushSource | None = None if inner.push is None else MeteredPush(inner.push, metrics, noted)
 
     async def _counted(self, method: str, call: Awaitable[_T]) -> _T:
@@ -166,8 +160,9 @@ class MeteredMarketplace:
         # counted under the name the dashboards and the README know it by
         return await self._counted("mark_delivered", self._inner.deliver(tid, codes))
 
-    async def set_memo(self, tid: str, memo: str, flag: MemoFlag) -> None:
-        await self._counted("set_memo", self._inner.set_memo(tid, memo, flag))
+    async def annotate(self, tid: str, note: str, severity: Severity | None) -> None:
+        # counted under the name the dashboards and the README know it by
+        await self._counted("set_memo", self._inner.annotate(tid, note, severity))
 
     async def server_time(self) -> datetime:
         return await self._counted("server_time", self._inner.server_time())

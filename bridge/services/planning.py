@@ -18,10 +18,10 @@ from bridge.core import ceilings
 from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
 from bridge.core.ceilings import CEILING_REASONS, Ceilings, Size, default_ceilings, trade_size
 from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no, sku_is_mapped
-from bridge.core.models import OrderLine, Trade
 from bridge.core.reasons import memo_for, reason_text
 from bridge.core.records import AuditNote, LineRecord, PlannedLine
 from bridge.core.states import LineState
+from bridge.core.trades import OrderLine, OrderState, RefundState, Trade
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.planning")
@@ -30,14 +30,14 @@ log = structlog.get_logger("bridge.services.planning")
 def order_line(line: LineRecord) -> OrderLine:
     return OrderLine(
         oid=line.oid,
-        outer_sku_id=line.outer_sku_id,
-        sku_id=None,
+        sku_code=line.outer_sku_id,
+        platform_sku_id=None,
         title=line.title,
         quantity=line.quantity,
         price_fen=line.price_fen,
         payment_fen=line.payment_fen,
-        status="",
-        refund_status=line.refund_status,
+        state=OrderState.OTHER,
+        refund=RefundState(line.refund_status),
         customization=line.customization,
     )
 
@@ -114,7 +114,7 @@ async def plan_for(
     """
     mapping = deps.runtime.mappings
     ol = order_line(line)
-    if line.ceiling_approved_by is None and sku_is_mapped(mapping, ol.outer_sku_id):
+    if line.ceiling_approved_by is None and sku_is_mapped(mapping, ol.sku_code):
         if size is None:
             size = (await deps.store.lines.trade_sizes([line.trade_id]))[line.trade_id]
         ceilings.check(ol, size, ceilings_for(deps, line.shop))
@@ -125,7 +125,13 @@ async def plan_for(
             card = extract_card_no(trade, ol, card_rule(deps, line.shop))
         card_no = card
     plan = plan_line(
-        line.shop, line.tid, ol, card_no or "", mapping, op_cap_fen=deps.settings.fulfilment.op_cap_fen
+        line.shop,
+        line.tid,
+        ol,
+        card_no or "",
+        mapping,
+        op_cap_fen=deps.settings.fulfilment.op_cap_fen,
+        delivers_codes=deps.shops[line.shop].delivers_codes,
     )
     return plan, card_no
 

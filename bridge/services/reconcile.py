@@ -29,7 +29,7 @@ import structlog
 
 from bridge.core.cursor import poll_windows
 from bridge.core.errors import BridgeError
-from bridge.core.models import CLOSED_STATUSES, CST, OperationResult, TradeSummary
+from bridge.core.models import CST, OperationResult
 from bridge.core.reasons import reason_text
 from bridge.core.reconcile import (
     LISTED,
@@ -44,6 +44,7 @@ from bridge.core.reconcile import (
     reconcile,
 )
 from bridge.core.records import LineRecord
+from bridge.core.trades import OrderState, TradeSummary
 from bridge.services.deps import Deps
 from bridge.services.listing import list_window
 
@@ -51,7 +52,7 @@ log = structlog.get_logger("bridge.services.reconcile")
 
 _READ_CONCURRENCY = 8
 _WINDOW = timedelta(days=1)  # the marketplace lists at most a day of modified trades at a time
-_UNPAID = frozenset({"WAIT_BUYER_PAY", "TRADE_NO_CREATE_PAY"})
+_NOT_OWED = frozenset({OrderState.UNPAID, OrderState.CLOSED})
 
 
 class ReconcileBusy(BridgeError):
@@ -147,7 +148,7 @@ async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until
     for window_start, window_end in windows if until > start else []:
         for summary in await list_window(port, window_start, window_end):
             seen[summary.tid] = summary
-    wanted = [s.tid for s in seen.values() if s.status not in _UNPAID and s.status not in CLOSED_STATUSES]
+    wanted = [s.tid for s in seen.values() if s.state not in _NOT_OWED]
     sem = asyncio.Semaphore(_READ_CONCURRENCY)
 
     async def read(tid: str) -> list[PaidLine]:

@@ -37,10 +37,10 @@ import structlog
 from bridge.core.cursor import poll_windows
 from bridge.core.errors import BridgeError, ConfigError
 from bridge.core.inflight import settles_at
-from bridge.core.models import SHIPPED_STATUSES
 from bridge.core.reasons import memo_for, reason_text
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.states import LineState, OperationState
+from bridge.core.trades import SHIPPED_STATES
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.intake import PollReport, ingest_tids
@@ -155,7 +155,7 @@ async def _shipped_tids(deps: Deps, lines: list[LineRecord]) -> set[tuple[str, s
     shipped = set()
     for shop, tid in {(line.shop, line.tid) for line in lines}:
         trades = await deps.store.views.find_trades(tid, shop)
-        if any(t.status in SHIPPED_STATUSES for t in trades):
+        if any(t.status in SHIPPED_STATES for t in trades):
             shipped.add((shop, tid))
     return shipped
 

@@ -15,10 +15,10 @@ import structlog
 
 from bridge.core.inflight import may_be_applied
 from bridge.core.memos import refunded_memo
-from bridge.core.models import CLOSED_STATUSES, REFUND_OPEN, Trade
 from bridge.core.reasons import memo_for
 from bridge.core.records import LineRecord
 from bridge.core.states import CANCELLABLE, NOT_YET_PROVISIONED, PROVISIONED, LineState
+from bridge.core.trades import REFUND_HOLDS, OrderState, RefundState, Trade
 from bridge.services.deps import Deps
 
 log = structlog.get_logger("bridge.services.refunds")
@@ -29,12 +29,12 @@ async def apply_trade_changes(deps: Deps, trade: Trade, stored: list[LineRecord]
     by_oid = {line.oid: line for line in trade.lines}
     for line in stored:
         remote = by_oid.get(line.oid)
-        refund = remote.refund_status if remote else line.refund_status
-        closed = trade.status in CLOSED_STATUSES or refund == "SUCCESS"
-        if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and refund == "SUCCESS":
+        refund = remote.refund if remote else RefundState(line.refund_status)
+        closed = trade.state is OrderState.CLOSED or refund is RefundState.REFUNDED
+        if line.state is S.CANCELLED and line.reason == "REFUND_BY_CS" and refund is RefundState.REFUNDED:
             # CS cancelled it and asked for the refund: now done, its memo section says so
             await deps.store.delivery.queue_memo(line.shop, line.tid, refunded_memo(line.oid), deps.clock())
-        elif closed or refund in REFUND_OPEN:
+        elif closed or refund in REFUND_HOLDS:
             await _refund_requested(deps, line, refund, closed)
         elif line.state is S.HELD:
             moved = await deps.store.moves.release_hold(

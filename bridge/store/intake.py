@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bridge.core.models import OrderLine, Trade
 from bridge.core.records import KnownTrade, LineRecord, StoredTrade
 from bridge.core.states import DeliveryState, LineState
+from bridge.core.trades import OrderLine, Trade
 from bridge.store.chunks import chunks
 from bridge.store.rows import load_lines_by
 from bridge.store.schema import cursors, insert_ignore, lines, trades
@@ -168,18 +168,27 @@ class IntakeRepository:
             return await record_failure(conn, shop, tid, error=error, actor=actor, now=now)
 
 
-_CHANGING = ("status", "buyer_nick", "buyer_message", "modified", "pay_time", "payment_fen")
+_CHANGING = (
+    "status",
+    "platform_status",
+    "buyer_nick",
+    "buyer_message",
+    "modified",
+    "pay_time",
+    "payment_fen",
+)
 
 
 def _trade_values(shop: str, trade: Trade, now: datetime) -> dict[str, Any]:
     return {
         "shop": shop,
         "tid": trade.tid,
-        "status": trade.status,
-        "buyer_nick": trade.buyer_nick,
+        "status": trade.state.value,
+        "platform_status": trade.platform_status,
+        "buyer_nick": trade.buyer,
         "buyer_message": trade.buyer_message,
         "modified": trade.modified,
-        "pay_time": trade.pay_time,
+        "pay_time": trade.paid_at,
         "payment_fen": trade.payment_fen,
         "delivery_state": DeliveryState.OPEN.value,
         "delivery_attempts": 0,
@@ -221,12 +230,12 @@ async def _insert_lines(
             if (trade.tid, line.oid) not in inserted:
                 if not newer_stored[trade.tid]:
                     await _update_refund_status(
-                        conn, shop, trade.tid, line.oid, line.refund_status, now, actor
+                        conn, shop, trade.tid, line.oid, line.refund.value, now, actor
                     )
                 continue
             notes = trade_notes + line_notes.get(line.oid, [])
             detail = {
-                "sku": line.outer_sku_id,
+                "sku": line.sku_code,
                 "quantity": line.quantity,
                 "payment_fen": line.payment_fen,
                 **({"text_cleaned": notes} if notes else {}),
@@ -252,17 +261,17 @@ def _line_values(trade_id: int, shop: str, trade: Trade, line: OrderLine, now: d
         "shop": shop,
         "tid": trade.tid,
         "oid": line.oid,
-        "outer_sku_id": line.outer_sku_id,
-        "sku_id": line.sku_id,
+        "outer_sku_id": line.sku_code,
+        "sku_id": line.platform_sku_id,
         "title": line.title,
         "quantity": line.quantity,
         "price_fen": line.price_fen,
         "payment_fen": line.payment_fen,
-        "refund_status": line.refund_status,
+        "refund_status": line.refund.value,
         "customization": line.customization,
         "state": LineState.RECEIVED.value,
         "attempts": 0,
-        "paid_at": trade.pay_time,
+        "paid_at": trade.paid_at,
         "created_at": now,
         "updated_at": now,
     }

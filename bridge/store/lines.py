@@ -17,9 +17,10 @@ from sqlalchemy import Integer, Update, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.ceilings import Size
-from bridge.core.models import Operation, Trade
+from bridge.core.models import Operation
 from bridge.core.records import LineRecord, PlannedLine
 from bridge.core.states import PROVISIONABLE, LineState, OperationState
+from bridge.core.trades import Trade
 from bridge.store.audit import insert_audit
 from bridge.store.chunks import chunks
 from bridge.store.claims import at_or_before, claim_statement, claim_with, lease_free

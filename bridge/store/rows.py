@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.core.models import Trade
 from bridge.core.records import (
     AuditEntry,
     EventRecord,
@@ -27,6 +26,7 @@ from bridge.core.records import (
     UserRecord,
 )
 from bridge.core.states import LineState
+from bridge.core.trades import OrderState, Trade
 from bridge.store.chunks import chunks
 from bridge.store.schema import lines, operations
 
@@ -125,6 +125,7 @@ def trade_record(row: RowMapping) -> TradeRecord:
         shop=row["shop"],
         tid=row["tid"],
         status=row["status"],
+        platform_status=row.get("platform_status") or "",
         buyer_nick=row["buyer_nick"],
         buyer_message=row["buyer_message"],
         payment_fen=row["payment_fen"],
@@ -140,15 +141,15 @@ def planning_trade(row: RowMapping) -> Trade:
     """A stored trade as a domain Trade (buyer text included, no lines) for re-planning a line."""
     return Trade(
         tid=row["tid"],
-        status=row["status"],
-        type="",
-        buyer_nick=row["buyer_nick"],
+        state=OrderState(row["status"]),
+        buyer=row["buyer_nick"],
         created=row["created_at"],
         modified=row["modified"],
         payment_fen=row["payment_fen"],
         lines=(),
-        pay_time=row["pay_time"],
+        paid_at=row["pay_time"],
         buyer_message=row["buyer_message"],
+        platform_status=row.get("platform_status") or "",
     )
 
 

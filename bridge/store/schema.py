@@ -87,7 +87,9 @@ trades = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("shop", String(16), nullable=False),
     Column("tid", ORDER_ID, nullable=False),
-    Column("status", String(40), nullable=False),
+    Column("status", String(40), nullable=False),  # an OrderState value (migration 0014)
+    # the storefront's own word for the state, for people to read (0014)
+    Column("platform_status", String(40), nullable=False, default="", server_default=""),
     Column("buyer_nick", Text, nullable=False, default=""),  # the marketplace's text: any length
     Column("buyer_message", Text),
     Column("modified", UtcDateTime, nullable=False),
@@ -124,7 +126,7 @@ lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("price_fen", BigInteger, nullable=False),
     Column("payment_fen", BigInteger, nullable=False),
-    Column("refund_status", String(40), nullable=False, default="NO_REFUND"),
+    Column("refund_status", String(40), nullable=False, default="none"),  # a RefundState value (0014)
     Column("customization", Text),
     Column("state", String(20), nullable=False),
     Column("reason", String(40)),
@@ -214,7 +216,7 @@ memos = Table(
     Column("tid", ORDER_ID, nullable=False),
     Column("key", String(80), nullable=False),
     Column("text", Text, nullable=False),
-    Column("flag", Integer, nullable=False),
+    Column("flag", String(12), nullable=False),  # a Severity value, or "kept" (0014)
     Column("state", String(12), nullable=False, default="PENDING"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_at", UtcDateTime),

@@ -5,7 +5,7 @@ encoded at all; a buyer can type either. Intake stores the trade anyway: NULs
 and unencodable characters become U+FFFD (a replacement, not a removal: digits
 either side of it stay apart, so a card number reads the same from the stored
 text as from the marketplace's), and a short coded field
-(a status) longer than its column is clipped. Each change is named in the
+(the platform's status) longer than its column is clipped. Each change is named in the
 ``received`` event, so a person reading the story knows the text was altered.
 Free text (nickname, message, title, SKU codes) lives in text columns: kept whole.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Any, TypeVar
 
-from bridge.core.models import OrderLine, Trade
+from bridge.core.trades import OrderLine, Trade
 
-_CODED = {"status": 40, "refund_status": 40}  # the columns' lengths (bridge.store.schema)
+_CODED = {"platform_status": 40}  # the column's length (bridge.store.schema)
 T = TypeVar("T", Trade, OrderLine)
 
 

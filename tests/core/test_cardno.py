@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from bridge.core.cardno import CardNumberError, CardReason, CardRule, extract_card_no
 from bridge.core.errors import Permanent
 from bridge.core.masking import mask_card
-from bridge.core.models import CST, OrderLine, Trade
+from bridge.core.models import CST
+from bridge.core.trades import OrderLine, OrderState, Trade
 
 CARD = "8371000012345678"
 OTHER = "8371000087654321"
@@ -28,20 +29,19 @@ def _extract(message: str | None, customization: str | None = None, rule: CardRu
     created = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
     line = OrderLine(
         oid="2001",
-        outer_sku_id="TV-RC-0100",
-        sku_id=None,
+        sku_code="TV-RC-0100",
+        platform_sku_id=None,
         title="数字电视缴费 100元",
         quantity=1,
         price_fen=10000,
         payment_fen=10000,
-        status="WAIT_SELLER_SEND_GOODS",
+        state=OrderState.PAID,
         customization=customization,
     )
     trade = Trade(
         tid="1001",
-        status="WAIT_SELLER_SEND_GOODS",
-        type="fixed",
-        buyer_nick="tb_buyer",
+        state=OrderState.PAID,
+        buyer="tb_buyer",
         created=created,
         modified=created,
         payment_fen=10000,

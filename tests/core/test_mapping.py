@@ -25,7 +25,8 @@ from bridge.core.mapping import (
     requires_card_no,
     sku_is_mapped,
 )
-from bridge.core.models import IssueCards, OrderLine, Recharge, Subscribe
+from bridge.core.models import IssueCards, Recharge, Subscribe
+from bridge.core.trades import OrderLine, OrderState
 
 CARD = "8371000012345678"
 SHOP = "henan-tv"
@@ -109,13 +110,13 @@ def mapping() -> MappingSet:
 def _line(sku: str | None, quantity: int, paid_fen: int, oid: str = OID) -> OrderLine:
     return OrderLine(
         oid=oid,
-        outer_sku_id=sku,
-        sku_id="5011",
+        sku_code=sku,
+        platform_sku_id="5011",
         title="listing",
         quantity=quantity,
         price_fen=paid_fen // max(quantity, 1),
         payment_fen=paid_fen,
-        status="WAIT_SELLER_SEND_GOODS",
+        state=OrderState.PAID,
     )
 
 
@@ -227,6 +228,13 @@ def test_unmapped_detail_names_the_sku_and_mapping_version(mapping: MappingSet) 
         plan_line(SHOP, TID, _line("TV-NEW-1", 1, 100), CARD, mapping)
     assert "TV-NEW-1" in caught.value.detail
     assert mapping.version in caught.value.detail
+
+
+def test_card_codes_are_refused_where_the_storefront_cannot_deliver_them(mapping: MappingSet) -> None:
+    """A card-delivery line on a storefront without code delivery is a person's, never planned."""
+    with pytest.raises(PlanError) as caught:
+        plan_line(SHOP, TID, _line("TV-CARD-0050", 2, 10000), "", mapping, delivers_codes=False)
+    assert caught.value.reason is PlanReason.CODES_NOT_DELIVERABLE
 
 
 def test_plan_error_is_permanent() -> None:

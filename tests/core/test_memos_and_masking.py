@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from bridge.core.masking import mask_detail, mask_value
-from bridge.core.models import MemoFlag
 from bridge.core.reasons import Memo, memo_for, memo_text
 from bridge.core.states import DeliveryState, LineState, delivery_state
+from bridge.core.trades import Severity
 
 S = LineState
 
@@ -17,13 +17,13 @@ S = LineState
 @pytest.mark.parametrize(
     ("reason", "key", "flag"),
     [
-        ("CARD_MISSING", "2001:CARD_MISSING", MemoFlag.RED),
-        ("RETRIES_EXHAUSTED", "2001:RETRIES_EXHAUSTED", MemoFlag.RED),
-        ("REFUND_BY_CS", "cs-refund:2001", MemoFlag.RED),
-        ("REFUND_AFTER_DELIVERY", "refund:2001", MemoFlag.YELLOW),
+        ("CARD_MISSING", "2001:CARD_MISSING", Severity.ACT),
+        ("RETRIES_EXHAUSTED", "2001:RETRIES_EXHAUSTED", Severity.ACT),
+        ("REFUND_BY_CS", "cs-refund:2001", Severity.ACT),
+        ("REFUND_AFTER_DELIVERY", "refund:2001", Severity.WATCH),
     ],
 )
-def test_memo_for_keeps_the_stored_keys(reason: str, key: str, flag: MemoFlag) -> None:
+def test_memo_for_keeps_the_stored_keys(reason: str, key: str, flag: Severity) -> None:
     """The memo key (unique per trade in the store) and flag are the ones memos were always queued with."""
     assert memo_for("2001", reason) == Memo(key, memo_text("2001", reason), flag)
 

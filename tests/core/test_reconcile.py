@@ -15,6 +15,7 @@ from bridge.core.reasons import REASONS
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.request_ids import RequestId
 from bridge.core.states import LineState
+from bridge.core.trades import OrderState, RefundState
 from tests.factories import CARD, T0, order_line, trade
 
 DAY = T0.date()
@@ -38,7 +39,7 @@ def _line(oid: int, state: LineState, *ops: Operation, payment: int = 10000) -> 
     )
     return LineRecord(
         id=oid, trade_id=1, shop="tv", tid="1001", oid=str(oid), outer_sku_id="TV-RC-0100", title="缴费卡",
-        quantity=1, price_fen=10000, payment_fen=payment, refund_status="NO_REFUND", state=state,
+        quantity=1, price_fen=10000, payment_fen=payment, refund_status="none", state=state,
         attempts=0, card_no=CARD, paid_at=T0, operations=parts,
     )  # fmt: skip
 
@@ -203,11 +204,11 @@ def test_an_operation_of_a_line_paid_another_day_is_known() -> None:
 
 
 def test_paid_lines_of_the_day_leave_out_other_days_closed_trades_and_refunds() -> None:
-    t = trade(1001, order_line(2001), order_line(2002, refund="SUCCESS"))
+    t = trade(1001, order_line(2001), order_line(2002, refund=RefundState.REFUNDED))
     assert [p.oid for p in rc.paid_lines("tv", t, DAY)] == ["2001"]
     assert rc.paid_lines("tv", t, DAY + timedelta(days=1)) == []
-    assert rc.paid_lines("tv", replace(t, status="TRADE_CLOSED"), DAY) == []
-    assert rc.paid_lines("tv", replace(t, pay_time=None), DAY) == []
+    assert rc.paid_lines("tv", replace(t, state=OrderState.CLOSED), DAY) == []
+    assert rc.paid_lines("tv", replace(t, paid_at=None), DAY) == []
 
 
 def test_the_day_is_the_local_day() -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bridge.core.models import CST, TradeSummary
+from bridge.core.models import CST
 from bridge.core.records import KnownTrade
 from bridge.core.relisting import needs_read
+from bridge.core.trades import OrderState, RefundState, TradeSummary
 
 T0 = datetime(2026, 12, 1, 10, 0, 0, tzinfo=CST)
-PAID = "WAIT_SELLER_SEND_GOODS"
-SHIPPED = "WAIT_BUYER_CONFIRM_GOODS"
+PAID = OrderState.PAID
+SHIPPED = OrderState.SHIPPED
+NONE, REQUESTED = RefundState.NONE, RefundState.REQUESTED
 
 
-def known(status: str = PAID, *, delivered: bool = False, refund: str = "NO_REFUND") -> KnownTrade:
+def known(status: str = PAID, *, delivered: bool = False, refund: str = NONE) -> KnownTrade:
     return KnownTrade(
         status=status,
         modified=T0,
@@ -23,9 +25,9 @@ def known(status: str = PAID, *, delivered: bool = False, refund: str = "NO_REFU
     )
 
 
-def listed(status: str = PAID, *, later_s: int = 0, refund: str | None = "NO_REFUND") -> TradeSummary:
+def listed(state: OrderState = PAID, *, later_s: int = 0, refund: RefundState | None = NONE) -> TradeSummary:
     refunds = None if refund is None else (("7", refund),)
-    return TradeSummary(tid="1", status=status, modified=T0 + timedelta(seconds=later_s), refunds=refunds)
+    return TradeSummary(tid="1", state=state, modified=T0 + timedelta(seconds=later_s), refunds=refunds)
 
 
 def test_a_trade_the_store_does_not_hold_is_read() -> None:
@@ -33,7 +35,7 @@ def test_a_trade_the_store_does_not_hold_is_read() -> None:
 
 
 def test_an_unreadable_listing_entry_is_read() -> None:
-    assert needs_read(known(), listed(status=""))
+    assert needs_read(known(), listed(OrderState.OTHER))
 
 
 def test_a_memo_write_that_only_moves_modified_costs_no_read() -> None:
@@ -41,7 +43,7 @@ def test_a_memo_write_that_only_moves_modified_costs_no_read() -> None:
 
 
 def test_a_refund_that_leaves_the_trade_status_alone_is_read() -> None:
-    assert needs_read(known(SHIPPED), listed(SHIPPED, later_s=30, refund="WAIT_SELLER_AGREE"))
+    assert needs_read(known(SHIPPED), listed(SHIPPED, later_s=30, refund=REQUESTED))
 
 
 def test_the_bridges_own_delivery_costs_no_read() -> None:
@@ -53,13 +55,11 @@ def test_a_trade_shipped_by_someone_else_is_read() -> None:
 
 
 def test_a_closed_trade_is_read_even_after_our_delivery() -> None:
-    assert needs_read(known(delivered=True), listed("TRADE_CLOSED", later_s=3))
+    assert needs_read(known(delivered=True), listed(OrderState.CLOSED, later_s=3))
 
 
 def test_without_the_orders_fields_only_an_equal_settled_time_skips() -> None:
     assert not needs_read(known(), listed(refund=None))
     assert needs_read(known(), listed(later_s=1, refund=None))
-    too_soon = KnownTrade(
-        status=PAID, modified=T0, read_at=T0, delivered=False, refunds=(("7", "NO_REFUND"),)
-    )
+    too_soon = KnownTrade(status=PAID, modified=T0, read_at=T0, delivered=False, refunds=(("7", NONE),))
     assert needs_read(too_soon, listed(refund=None))  # read within the same second: a change may hide

@@ -8,7 +8,7 @@ import pytest
 
 from bridge.core.inflight import gave_up_marker, sent_marker
 from bridge.core.memos import note_for
-from bridge.core.models import MemoFlag, OperationKind, OperationResult
+from bridge.core.models import OperationKind, OperationResult
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.reversals import (
     Lookup,
@@ -19,6 +19,7 @@ from bridge.core.reversals import (
     parts_to_reverse,
 )
 from bridge.core.states import NEEDS_A_PERSON, LineState, delivery_state
+from bridge.core.trades import Severity
 
 S = LineState
 T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def _line(
 ) -> LineRecord:
     return LineRecord(
         id=1, trade_id=1, shop="main", tid="1", oid="2", outer_sku_id="X", title="t", quantity=1,
-        price_fen=paid, payment_fen=paid, refund_status="SUCCESS", state=state, attempts=0,
+        price_fen=paid, payment_fen=paid, refund_status="refunded", state=state, attempts=0,
         operations=ops, updated_at=T0, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
 
@@ -110,13 +111,13 @@ def test_a_requested_reversal_waits_in_the_queue_and_has_nothing_to_deliver() ->
 @pytest.mark.parametrize(
     ("line", "text", "flag"),
     [
-        (_line(state=S.REVERSAL_REQUESTED), "已申请冲正，等待管理员批准", MemoFlag.YELLOW),
-        (_line(state=S.REVERSING), "冲正处理中", MemoFlag.YELLOW),
-        (_line(state=S.REVERSED), "已退款冲正", MemoFlag.GREEN),
-        (_line(reason="REVERSAL_NOT_ALLOWED"), "计费系统拒绝冲正", MemoFlag.YELLOW),
-        (_line(reason="REVERSAL_REJECTED"), "管理员驳回了冲正申请", MemoFlag.YELLOW),
+        (_line(state=S.REVERSAL_REQUESTED), "已申请冲正，等待管理员批准", Severity.WATCH),
+        (_line(state=S.REVERSING), "冲正处理中", Severity.WATCH),
+        (_line(state=S.REVERSED), "已退款冲正", Severity.DONE),
+        (_line(reason="REVERSAL_NOT_ALLOWED"), "计费系统拒绝冲正", Severity.WATCH),
+        (_line(reason="REVERSAL_REJECTED"), "管理员驳回了冲正申请", Severity.WATCH),
     ],
 )
-def test_the_memo_section_follows_the_reversal(line: LineRecord, text: str, flag: MemoFlag) -> None:
+def test_the_memo_section_follows_the_reversal(line: LineRecord, text: str, flag: Severity) -> None:
     note = note_for(line)
     assert text in note.text and note.flag is flag

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -134,7 +135,9 @@ def test_any_buyer_text_is_kept_verbatim_and_planned_without_guessing(database: 
         runtime = Runtime(load_mapping_set(MappingDir(DEMO_MAPPINGS)))
         clock = DatabaseClock(store.database_time)
         runner.run(clock.anchor())
-        deps = Deps(_settings(database), store, None, {}, MappingDir(DEMO_MAPPINGS), "props", runtime, clock)  # type: ignore[arg-type]
+        shops = {"main": SimpleNamespace(delivers_codes=True)}  # all planning reads of the shop's port
+        files = MappingDir(DEMO_MAPPINGS)
+        deps = Deps(_settings(database), store, None, shops, files, "props", runtime, clock)  # type: ignore[arg-type]
 
         @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_BUYER_TEXT)

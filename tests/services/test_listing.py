@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 from typing import Any
 
-from bridge.core.models import TradeSummary
+from bridge.core.trades import OrderState, TradeSummary
 from bridge.services.listing import list_window
 from tests.factories import T0
 
@@ -20,12 +20,12 @@ class _Pages:
             yield page
 
 
-def _seen(tid: str, after_s: int, status: str = "WAIT_SELLER_SEND_GOODS") -> TradeSummary:
-    return TradeSummary(tid=tid, status=status, modified=T0 + timedelta(seconds=after_s))
+def _seen(tid: str, after_s: int, state: OrderState = OrderState.PAID) -> TradeSummary:
+    return TradeSummary(tid=tid, state=state, modified=T0 + timedelta(seconds=after_s))
 
 
 async def test_a_trade_listed_again_keeps_its_latest_read_and_the_window_comes_oldest_first() -> None:
     """Trade 2 is re-read in a later page with a newer change; an older re-read of 1 changes nothing."""
-    port: Any = _Pages([_seen("2", 5), _seen("1", 3)], [_seen("2", 9, "TRADE_CLOSED"), _seen("1", 1)])
+    port: Any = _Pages([_seen("2", 5), _seen("1", 3)], [_seen("2", 9, OrderState.CLOSED), _seen("1", 1)])
     found = await list_window(port, T0, T0 + timedelta(minutes=1))
-    assert found == [_seen("1", 3), _seen("2", 9, "TRADE_CLOSED")]
+    assert found == [_seen("1", 3), _seen("2", 9, OrderState.CLOSED)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.models import MemoFlag
 from bridge.core.states import LineState
 from bridge.services import cs_actions
 from bridge.services.memos import WAIT_S, write_memos_due
@@ -19,6 +18,7 @@ S = LineState
 UNKNOWN_CARD = "8371999999990000"  # well-formed, but no subscriber has it
 NOT_FOUND = "智能卡号不存在"
 CS_NOTE = "客服小王：已电话联系买家，等待回复"
+RED, YELLOW, GREEN, BLUE = 1, 2, 3, 4  # Taobao's flag colours, as the sandbox shows them
 
 
 def _cs_types(rig: Rig, tid: str, text: str) -> None:
@@ -40,7 +40,7 @@ async def test_a_wrong_card_fixed_by_cs_ends_delivered_with_its_red_memo_gone(ri
     await rig.cycle()
     [ln] = await rig.lines(tid)
     memo, flag, _ = await _shown(rig, tid)
-    assert (ln.state, flag) == (S.EXCEPTION, MemoFlag.RED) and NOT_FOUND in memo and "请到客服台处理" in memo
+    assert (ln.state, flag) == (S.EXCEPTION, RED) and NOT_FOUND in memo and "请到客服台处理" in memo
     _cs_types(rig, tid, CS_NOTE)
     card = (await rig.cards())[30]
     assert (await cs_actions.correct_card(rig.deps, "cs", ln.id, card)).done
@@ -48,7 +48,7 @@ async def test_a_wrong_card_fixed_by_cs_ends_delivered_with_its_red_memo_gone(ri
     [ln] = await rig.lines(tid)
     memo, flag, history = await _shown(rig, tid)
     assert ln.state is S.DELIVERED
-    assert flag == MemoFlag.GREEN and NOT_FOUND not in memo and "已开通" in memo
+    assert flag == GREEN and NOT_FOUND not in memo and "已开通" in memo
     assert memo.endswith(CS_NOTE) and memo.count("[自动发货]") == 1
     rig.later(10)
     await rig.cycle()
@@ -65,13 +65,13 @@ async def test_two_lines_stay_red_until_the_bad_one_is_settled(rig: Rig) -> None
     good, bad = sorted(await rig.lines(tid), key=lambda ln: ln.reason is not None)
     assert (good.state, bad.state, bad.reason) == (S.APPLIED, S.EXCEPTION, "UNMAPPED_SKU")
     memo, flag, _ = await _shown(rig, tid)
-    assert flag == MemoFlag.RED and "商品编码未配置映射" in memo
+    assert flag == RED and "商品编码未配置映射" in memo
     outcome = await cs_actions.resolve(rig.deps, "cs", bad.id, "HANDLED_AT_HALL", "营业厅已办理")
     assert outcome.done
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
     assert {ln.state for ln in await rig.lines(tid)} == {S.DELIVERED, S.RESOLVED}
-    assert flag == MemoFlag.GREEN and "商品编码未配置映射" not in memo and "客服已处理" in memo
+    assert flag == GREEN and "商品编码未配置映射" not in memo and "客服已处理" in memo
 
 
 async def test_cancelled_by_cs_the_reason_goes_and_the_refund_waits_in_yellow(rig: Rig) -> None:
@@ -83,7 +83,7 @@ async def test_cancelled_by_cs_the_reason_goes_and_the_refund_waits_in_yellow(ri
     assert (await cs_actions.cancel_refund(rig.deps, "cs", ln.id, "买家要求退款")).done
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
-    assert flag == MemoFlag.YELLOW and NOT_FOUND not in memo and "请在网店后台为买家退款" in memo
+    assert flag == YELLOW and NOT_FOUND not in memo and "请在网店后台为买家退款" in memo
     assert memo.endswith(CS_NOTE)
 
 
@@ -97,7 +97,7 @@ async def test_refunded_by_the_buyer_the_section_says_refunded(rig: Rig) -> None
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
     assert (await rig.lines(tid))[0].state is S.CANCELLED
-    assert flag == MemoFlag.GREEN and NOT_FOUND not in memo and "已退款" in memo
+    assert flag == GREEN and NOT_FOUND not in memo and "已退款" in memo
 
 
 async def test_a_flag_cs_set_in_a_colour_the_bridge_does_not_use_is_kept(rig: Rig) -> None:
@@ -105,11 +105,11 @@ async def test_a_flag_cs_set_in_a_colour_the_bridge_does_not_use_is_kept(rig: Ri
     await rig.cycle()
     [ln] = await rig.lines(tid)
     book = rig.sb.market.sandbox.book
-    book.update_memo(book.get(int(tid)), None, MemoFlag.BLUE.value, reset=False)
+    book.update_memo(book.get(int(tid)), None, BLUE, reset=False)
     assert (await cs_actions.resolve(rig.deps, "cs", ln.id, "OTHER", "已处理")).done
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
-    assert flag == MemoFlag.BLUE and "客服已处理" in memo and NOT_FOUND not in memo
+    assert flag == BLUE and "客服已处理" in memo and NOT_FOUND not in memo
 
 
 async def test_once_the_buyer_cs_cancelled_for_is_refunded_the_memo_turns_green(rig: Rig) -> None:
@@ -123,7 +123,7 @@ async def test_once_the_buyer_cs_cancelled_for_is_refunded_the_memo_turns_green(
     rig.later(2)
     await rig.cycle()
     memo, flag, _ = await _shown(rig, tid)
-    assert flag == MemoFlag.GREEN and "已退款" in memo and "请在网店后台为买家退款" not in memo
+    assert flag == GREEN and "已退款" in memo and "请在网店后台为买家退款" not in memo
 
 
 async def test_the_memo_of_a_fixed_line_waits_until_the_line_settles(rig: Rig) -> None:
@@ -140,4 +140,4 @@ async def test_the_memo_of_a_fixed_line_waits_until_the_line_settles(rig: Rig) -
     rig.later(WAIT_S)
     await rig.cycle()
     memo, flag, after = await _shown(rig, tid)
-    assert flag == MemoFlag.GREEN and "已开通" in memo and len(after) == len(history) + 1
+    assert flag == GREEN and "已开通" in memo and len(after) == len(history) + 1

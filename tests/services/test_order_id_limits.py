@@ -12,7 +12,7 @@ from typing import Any
 
 from structlog.testing import capture_logs
 
-from bridge.core.models import Trade
+from bridge.core.trades import Trade
 from bridge.services.intake import poll_all
 from tests.rig import Rig, line
 

@@ -22,8 +22,8 @@ from structlog.testing import capture_logs
 
 from bridge.app import health
 from bridge.core.errors import StoreUnavailable
-from bridge.core.models import TradeSummary
-from bridge.ports import MarketplacePort
+from bridge.core.trades import TradeSummary
+from bridge.ports import StorefrontPort
 from bridge.services.deps import Deps
 from bridge.services.intake import poll_once, release_pollers
 from bridge.services.listing import list_window
@@ -36,7 +36,7 @@ SHOP = "main"
 class _Gate:
     """A marketplace that counts its listings and can hold the poll inside one until released."""
 
-    def __init__(self, real: MarketplacePort, *, hold: bool = True) -> None:
+    def __init__(self, real: StorefrontPort, *, hold: bool = True) -> None:
         self._real = real
         self.hold = hold
         self.listings = 0

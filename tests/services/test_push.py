@@ -20,9 +20,9 @@ from structlog.testing import capture_logs
 from adapters.billing_core.sandbox import BillingKnobs
 from bridge.core import request_ids
 from bridge.core.errors import Retryable
-from bridge.core.models import Trade
 from bridge.core.states import LineState
-from bridge.ports import MarketplacePort
+from bridge.core.trades import Trade
+from bridge.ports import StorefrontPort
 from bridge.services.delivery import write_back_due
 from bridge.services.deps import Deps
 from bridge.services.fulfil import fulfil_due
@@ -105,7 +105,7 @@ async def test_repeated_reordered_and_dropped_messages_provision_every_paid_line
 class _Flaky:
     """A marketplace whose full reads of one trade fail ``failures`` times, then work."""
 
-    def __init__(self, real: MarketplacePort, tid: str, failures: int) -> None:
+    def __init__(self, real: StorefrontPort, tid: str, failures: int) -> None:
         self._real = real
         self.tid = tid
         self.failures = failures

@@ -21,6 +21,7 @@ from sqlalchemy import column, func, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core.states import DeliveryState, LineState
+from bridge.core.trades import RefundState
 from bridge.services.intake import PollReport, ingest_trade
 from bridge.store import SqlStore, open_store
 from bridge.store.claims import claim
@@ -163,13 +164,13 @@ async def test_an_older_read_never_overwrites_a_newer_one(rig: Rig) -> None:
         paid,
         modified=paid.modified + later,
         buyer_message="退款",
-        lines=(replace(paid.lines[0], refund_status="WAIT_SELLER_AGREE"),),
+        lines=(replace(paid.lines[0], refund=RefundState.REQUESTED),),
     )
     await ingest_trade(deps, "main", asked, PollReport("main"))
     [held] = await rig.lines("1001")
     assert held.state is S.HELD
     await ingest_trade(deps, "main", paid, PollReport("main"))  # the older read arrives last
     [line] = await rig.lines("1001")
-    assert line.state is S.HELD and line.refund_status == "WAIT_SELLER_AGREE"
+    assert line.state is S.HELD and line.refund_status == "requested"
     stored = (await deps.store.intake.known_versions("main", ["1001"]))["1001"]
     assert stored.modified == asked.modified

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from bridge.core.errors import ConfigError
+from bridge.core.trades import OrderState, RefundState
 from bridge.settings import StoreSettings
 from bridge.store import SqlStore, head_revision, migrations, open_store
 from bridge.store.engine import create_engine_for
@@ -88,7 +89,7 @@ async def test_nul_and_unencodable_text_is_stored_and_noted(store: SqlStore) -> 
 async def test_long_sku_code_and_nickname_are_kept_whole(store: SqlStore) -> None:
     long_sku = "SKU-" + "x" * 500
     t = replace(
-        trade(1001, replace(order_line(2001), outer_sku_id=long_sku, sku_id="9" * 200)), buyer_nick="n" * 400
+        trade(1001, replace(order_line(2001), sku_code=long_sku, platform_sku_id="9" * 200)), buyer="n" * 400
     )
     [line] = await store.intake.save_trade("main", t, NOW, "t")
     assert line.outer_sku_id == long_sku
@@ -102,15 +103,16 @@ async def test_an_older_read_changes_no_stored_field(store: SqlStore, database: 
     new = replace(
         old,
         modified=old.modified.replace(hour=11),
-        status="TRADE_CLOSED",
+        state=OrderState.CLOSED,
+        platform_status="TRADE_CLOSED",
         buyer_message="new",
-        lines=(order_line(2001, refund="WAIT_SELLER_AGREE"),),
+        lines=(order_line(2001, refund=RefundState.REQUESTED),),
     )
     await store.intake.save_trade("main", new, NOW, "t")
     await store.intake.save_trade("main", old, NOW, "t")
     [t] = await store.views.find_trades("1001")
     [line] = await store.delivery.trade_lines(t.id)
-    assert (t.status, line.refund_status) == ("TRADE_CLOSED", "WAIT_SELLER_AGREE")
+    assert (t.status, t.platform_status, line.refund_status) == ("closed", "TRADE_CLOSED", "requested")
     engine = create_engine_for(database)
     try:
         async with engine.connect() as conn:
@@ -118,7 +120,7 @@ async def test_an_older_read_changes_no_stored_field(store: SqlStore, database: 
             refunds = (
                 await conn.execute(select(events.c.kind).where(events.c.kind == "refund_status"))
             ).all()
-            assert (await conn.execute(select(lines.c.refund_status))).scalar_one() == "WAIT_SELLER_AGREE"
+            assert (await conn.execute(select(lines.c.refund_status))).scalar_one() == "requested"
     finally:
         await engine.dispose()
     assert (row.buyer_message, row.modified) == ("new", new.modified)

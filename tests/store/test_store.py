@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.core.models import MemoFlag, Recharge
+from bridge.core.models import Recharge
 from bridge.core.reasons import Memo
 from bridge.core.states import IllegalTransition, LineState
+from bridge.core.trades import Severity
 from bridge.store import SqlStore, open_store
 from tests.factories import CARD, applied, later, order_line, recharge, trade
 
@@ -148,12 +149,12 @@ async def test_move_from_a_stale_state_changes_nothing(store: SqlStore) -> None:
 
 async def test_exception_queues_one_memo_per_reason(store: SqlStore) -> None:
     [line] = await store.intake.save_trade("main", trade(), NOW, "t")
-    memo = Memo("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", MemoFlag.RED)
+    memo = Memo("2001:CARD_MISSING", "[自动发货] 子订单2001：无卡号", Severity.ACT)
     assert await store.operations.record_exception(
         line, reason="CARD_MISSING", message="m", actor="t", now=NOW, memo=memo
     )
     [m] = await store.delivery.claim_memos(NOW, 10)
-    assert m.flag == 1 and m.text.startswith("[自动发货]")
+    assert m.flag == "act" and m.text.startswith("[自动发货]")
     assert await store.delivery.claim_memos(NOW, 10) == []  # held while being written
 
 

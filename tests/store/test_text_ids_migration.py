@@ -86,18 +86,37 @@ def _rebuild_at_before(conn: sa.Connection, rows: dict[str, list[dict[str, Any]]
         data = rows.get(head.name, [])
         if not data:
             continue
-        conn.execute(_as_before(head).insert(), [_numeric(r) for r in data])
+        conn.execute(_as_before(head).insert(), [_numeric(_taobao_words(head.name, r)) for r in data])
         if conn.dialect.name == "postgresql" and "id" in head.c:  # the next id follows the rows
             last = f"(SELECT max(id) FROM {head.name})"
             conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{head.name}', 'id'), {last})")
 
 
 def _as_before(head: sa.Table) -> sa.Table:
-    """``head``'s columns with the ids as 0012 had them (numbers)."""
+    """``head``'s columns as 0012 had them: ids as numbers, Taobao's states (0014_own_states)."""
     columns = [
-        sa.Column(c.name, sa.BigInteger() if c.name in ("tid", "oid") else c.type) for c in head.columns
+        sa.Column(c.name, sa.BigInteger() if c.name in ("tid", "oid") else c.type)
+        for c in head.columns
+        if (head.name, c.name) != ("trades", "platform_status")
     ]
+    if head.name == "memos":
+        columns = [sa.Column("flag", sa.Integer()) if c.name == "flag" else c for c in columns]
     return sa.Table(head.name, sa.MetaData(), *columns)
+
+
+_TOP_REFUNDS = {"none": "NO_REFUND", "requested": "WAIT_SELLER_AGREE", "refused": "SELLER_REFUSE_BUYER"}
+_TOP_FLAGS = {"none": 0, "act": 1, "watch": 2, "done": 3, "kept": 4}
+
+
+def _taobao_words(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A row in the words the store kept before 0014_own_states: TOP's statuses, flag numbers."""
+    if table == "trades":
+        return {k: v for k, v in row.items() if k != "platform_status"} | {"status": row["platform_status"]}
+    if table == "lines":
+        return row | {"refund_status": _TOP_REFUNDS.get(row["refund_status"], "SUCCESS")}
+    if table == "memos":
+        return row | {"flag": _TOP_FLAGS[row["flag"]]}
+    return row
 
 
 def _numeric(row: dict[str, Any]) -> dict[str, Any]:

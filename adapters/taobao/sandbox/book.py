@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.taobao.sandbox.board import MessageBoard
+from adapters.taobao.sandbox.statuses import CLOSED_STATUSES, RefundStatus, TradeStatus
 from adapters.taobao.signing import format_timestamp
-from bridge.core.models import CLOSED_STATUSES, RefundStatus, TradeStatus
 
 _MAX_VERSIONS = 50
 SELLER_NICK = "sandbox_c_1"

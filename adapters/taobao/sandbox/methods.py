@@ -6,8 +6,8 @@ the ``*_response`` wrapper) or raises ``TopFault``:
 ``increment.get`` (window ≤ 1 day, page_size 1–100, modified desc, inclusive
 bounds, ``type`` filter, ``use_has_next``), ``fullinfo.get``,
 ``logistics.dummy.send`` (B01/B04/B27), ``trade.memo.update`` (flag 0–5,
-memo ≤ 1000 bytes) and ``time.get``; the message service's consume/confirm
-pair lives in ``tmc``.
+optional, grey when left out as documented; memo ≤ 1000 bytes) and ``time.get``;
+the message service's consume/confirm pair lives in ``tmc``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from adapters.taobao.sandbox.book import SHIPPABLE, BookError, SandboxTrade, Tra
 from adapters.taobao.sandbox.controls import Controls
 from adapters.taobao.sandbox.protocol import Call, invalid, isv
 from adapters.taobao.sandbox.render import FieldSpec, wire_trade
+from adapters.taobao.sandbox.statuses import CLOSED_STATUSES, SHIPPED_STATUSES
 from adapters.taobao.sandbox.tmc import confirm, consume
 from adapters.taobao.signing import format_timestamp
-from bridge.core.models import CLOSED_STATUSES, SHIPPED_STATUSES
 
 DEFAULT_QUERY_TYPES = "guarantee_trade,auto_delivery,ec,cod,step"
 _TYPE_COMBOS = {"guarantee_trade": {"fixed", "auction"}}
@@ -148,7 +148,7 @@ def dummy_send(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any
 
 def memo_update(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
     trade = _trade(book, call)
-    flag = call.integer("flag", None, 0, 5)
+    flag = call.integer("flag", 0, 0, 5)  # optional, "默认值为0": left out, the flag turns grey
     memo = call.get("memo")
     if memo is not None and len(memo.encode("utf-8")) > 1000:
         raise invalid("memo", f"memo is {len(memo.encode('utf-8'))} bytes; at most 1000")

@@ -21,7 +21,7 @@ from bridge.core.mapping.checked import MappingSet, mapping_version
 from bridge.core.mapping.files import MappingProblem, Severity
 from bridge.core.mapping.planning import LinePlan, PlanError, plan_line
 from bridge.core.mapping.toml_lines import scan
-from bridge.core.models import OrderLine
+from bridge.core.trades import OrderLine, OrderState
 
 FIELDS = ("outer_sku_id", "product", "units", "delivery", "price_fen", "title")
 _INT_FIELDS = frozenset({"units", "price_fen"})
@@ -95,9 +95,7 @@ def preview(mapping: MappingSet, outer_sku_id: str, quantity: int, card_no: str)
     rule = mapping.skus.get(outer_sku_id)
     price = rule.price_fen if rule else 0
     title = (rule.title or "") if rule else ""
-    line = OrderLine(
-        "1", outer_sku_id, None, title, quantity, price, price * quantity, "WAIT_SELLER_SEND_GOODS"
-    )
+    line = OrderLine("1", outer_sku_id, None, title, quantity, price, price * quantity, OrderState.PAID)
     try:
         return plan_line("preview", "0", line, card_no, mapping)
     except PlanError as exc:

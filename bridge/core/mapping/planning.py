@@ -20,10 +20,11 @@ from bridge.core.cardno import CardReason
 from bridge.core.errors import Permanent
 from bridge.core.mapping.checked import MappingSet
 from bridge.core.mapping.files import MAX_MONTHS, Delivery, SkuRule
-from bridge.core.models import IssueCards, Operation, OrderLine, Product, ProductKind, Recharge, Subscribe
+from bridge.core.models import IssueCards, Operation, Product, ProductKind, Recharge, Subscribe
 from bridge.core.money import fen_to_yuan, split_amount
 from bridge.core.reasons import REASONS
 from bridge.core.request_ids import build as request_id
+from bridge.core.trades import OrderLine
 
 RECHARGE_CAP_FEN = 500_000
 """The billing core credits at most 5000 yuan in one recharge operation."""
@@ -39,6 +40,7 @@ class PlanReason(enum.StrEnum):
     QUANTITY_INVALID = "QUANTITY_INVALID"  # ≤ 0, or more months than the billing core sells
     LINE_OVER_CEILING = "LINE_OVER_CEILING"  # above the line's ceiling: an admin approves (core.ceilings)
     TRADE_OVER_CEILING = "TRADE_OVER_CEILING"  # its trade is above the trade's ceiling: likewise
+    CODES_NOT_DELIVERABLE = "CODES_NOT_DELIVERABLE"  # card codes, on a storefront that cannot deliver them
 
 
 REASON_TEXT_ZH: dict[str, str] = {c.value: REASONS[c.value][0] for c in (*PlanReason, *CardReason)}
@@ -79,7 +81,7 @@ def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
     unmapped SKUs, so the caller learns ``UNMAPPED_SKU`` from ``plan_line``
     rather than a card error.
     """
-    rule = mapping.skus.get(line.outer_sku_id)
+    rule = mapping.skus.get(line.sku_code)
     return rule is not None and rule.delivery is Delivery.TOPUP
 
 
@@ -90,6 +92,8 @@ def plan_line(
     card_no: str,
     mapping: MappingSet,
     op_cap_fen: int = RECHARGE_CAP_FEN,
+    *,
+    delivers_codes: bool = True,
 ) -> LinePlan:
     """The operations for one order line; raises ``PlanError`` when it cannot be planned.
 
@@ -98,6 +102,9 @@ def plan_line(
     used for card delivery (pass ""); see ``requires_card_no``.
     """
     rule, product = _lookup(line, mapping)
+    if rule.delivery is Delivery.CARD and not delivers_codes:
+        detail = f'SKU "{rule.outer_sku_id}" delivers card codes; this storefront cannot deliver them'
+        raise PlanError(PlanReason.CODES_NOT_DELIVERABLE, detail)
     units_total = rule.units * line.quantity
     if line.quantity <= 0:
         raise PlanError(PlanReason.QUANTITY_INVALID, f"quantity {line.quantity} is not positive")
@@ -118,12 +125,12 @@ def plan_line(
 
 
 def _lookup(line: OrderLine, mapping: MappingSet) -> tuple[SkuRule, Product]:
-    rule = mapping.skus.get(line.outer_sku_id)
+    rule = mapping.skus.get(line.sku_code)
     if rule is None:
         detail = (
             "the line has no outer_sku_id (商家编码)"
-            if not line.outer_sku_id
-            else f'outer_sku_id "{line.outer_sku_id}" is not in mapping {mapping.version}'
+            if not line.sku_code
+            else f'outer_sku_id "{line.sku_code}" is not in mapping {mapping.version}'
         )
         raise PlanError(PlanReason.UNMAPPED_SKU, detail)
     product = mapping.catalogue.products.get(rule.product_code)

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bridge.core.models import Trade
 from bridge.core.records import (
     KnownTrade,
     LineRecord,
     PollerLease,
     StoredTrade,
 )
+from bridge.core.trades import Trade
 
 
 class IntakeStorePort(Protocol):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bridge.core.ceilings import Size
-from bridge.core.models import Operation, OperationResult, Trade
+from bridge.core.models import Operation, OperationResult
 from bridge.core.reasons import Memo
 from bridge.core.records import (
     Applied,
@@ -21,6 +21,7 @@ from bridge.core.records import (
     PlannedLine,
 )
 from bridge.core.states import PROVISIONABLE, PROVISIONED, LineState
+from bridge.core.trades import Trade
 
 
 class LineStorePort(Protocol):

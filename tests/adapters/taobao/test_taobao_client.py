@@ -10,7 +10,8 @@ import pytest
 from adapters.taobao import TaobaoClient, truncate_utf8
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.errors import Permanent
-from bridge.core.models import CST, DeliveryOutcome, MemoFlag
+from bridge.core.models import CST
+from bridge.core.trades import DeliveryOutcome, OrderState, Severity
 from bridge.services.listing import list_window
 
 from .helpers import OffsetClock, Shopper
@@ -77,15 +78,15 @@ async def test_get_trade_reads_every_field_the_bridge_needs(client: TaobaoClient
     """fullinfo gives message, lines, SKUs, money, customization and big ids exactly."""
     placed = await shopper.place(lines=2, buyer_message="请充值到 8888000011112222")
     await shopper.pay(placed["tid"])
-    await client.set_memo(str(placed["tid"]), "已读", MemoFlag.BLUE)
+    await client.annotate(str(placed["tid"]), "已读", Severity.WATCH)
     trade = await client.get_trade(str(placed["tid"]))
     assert trade.tid == str(placed["tid"])
     assert [line.oid for line in trade.lines] == [str(o) for o in placed["oids"]]
-    assert trade.status == "WAIT_SELLER_SEND_GOODS"
+    assert (trade.state, trade.platform_status) == (OrderState.PAID, "WAIT_SELLER_SEND_GOODS")
     assert trade.buyer_message == "请充值到 8888000011112222"
-    assert (trade.seller_memo, trade.seller_flag) == ("已读", MemoFlag.BLUE)
-    assert trade.payment_fen == 30000 and trade.pay_time is not None
-    assert [(x.outer_sku_id, x.quantity, x.price_fen, x.payment_fen) for x in trade.lines] == [
+    assert (trade.note, trade.note_severity) == ("已读", Severity.WATCH)
+    assert trade.payment_fen == 30000 and trade.paid_at is not None
+    assert [(x.sku_code, x.quantity, x.price_fen, x.payment_fen) for x in trade.lines] == [
         ("RC-0050", 3, 5000, 15000),
         ("RC-0051", 3, 5000, 15000),
     ]
@@ -153,7 +154,7 @@ async def test_delivering_an_unknown_trade_is_b01(client: TaobaoClient) -> None:
 async def test_memo_is_cut_to_1000_utf8_bytes(client: TaobaoClient, shopper: Shopper) -> None:
     """A 1201-byte memo arrives as its longest whole-character prefix within 1000 bytes."""
     placed = await shopper.paid_trade()
-    await client.set_memo(str(placed["tid"]), "a" + "已" * 400, MemoFlag.RED)
+    await client.annotate(str(placed["tid"]), "a" + "已" * 400, Severity.ACT)
     seen = await shopper.inspect(placed["tid"])
     assert seen["memo"] == "a" + "已" * 333
     assert seen["flag"] == 1
@@ -163,10 +164,23 @@ async def test_memo_is_cut_to_1000_utf8_bytes(client: TaobaoClient, shopper: Sho
 async def test_empty_memo_clears_it(client: TaobaoClient, shopper: Shopper) -> None:
     """An empty memo resets it (memo.update would otherwise keep the old one)."""
     placed = await shopper.paid_trade()
-    await client.set_memo(str(placed["tid"]), "note", MemoFlag.GREEN)
-    await client.set_memo(str(placed["tid"]), "", MemoFlag.GREY)
+    await client.annotate(str(placed["tid"]), "note", Severity.DONE)
+    await client.annotate(str(placed["tid"]), "", Severity.NONE)
     seen = await shopper.inspect(placed["tid"])
     assert (seen["memo"], seen["flag"]) == (None, 0)
+
+
+async def test_a_persons_flag_is_sent_back_as_it_is(
+    client: TaobaoClient, shopper: Shopper, sandbox: TaobaoSandbox
+) -> None:
+    """No severity: the memo is written and the flag a person set (blue) sent back unchanged, not
+    left out (memo.update documents a left-out flag as grey)."""
+    placed = await shopper.paid_trade()
+    sandbox.book.update_memo(sandbox.book.get(placed["tid"]), "客服备注", 4, reset=False)
+    await client.annotate(str(placed["tid"]), "客服备注\n[自动发货]…", None)
+    seen = await shopper.inspect(placed["tid"])
+    assert (seen["memo"], seen["flag"]) == ("客服备注\n[自动发货]…", 4)
+    assert seen["memo_history"][-1]["flag"] == 4
 
 
 @pytest.mark.parametrize(
@@ -196,8 +210,8 @@ async def test_visibility_delay_hides_changes_from_the_list_only(
     clock.advance(6)
     await shopper.pay(placed["tid"])
     (listed,) = await list_window(client, *_window(clock, after_s=60))
-    assert listed.status == "WAIT_BUYER_PAY"
-    assert (await client.get_trade(str(placed["tid"]))).status == "WAIT_SELLER_SEND_GOODS"
+    assert listed.state is OrderState.UNPAID
+    assert (await client.get_trade(str(placed["tid"]))).state is OrderState.PAID
     clock.advance(6)
     (listed,) = await list_window(client, *_window(clock, after_s=60))
-    assert listed.status == "WAIT_SELLER_SEND_GOODS"
+    assert listed.state is OrderState.PAID

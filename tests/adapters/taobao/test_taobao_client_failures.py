@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 from adapters.taobao import TaobaoClient
 from adapters.taobao.sandbox import TaobaoSandbox
 from bridge.core.errors import Ambiguous, ConfigError, RateLimited, Retryable, Unavailable
-from bridge.core.models import MemoFlag
+from bridge.core.trades import Severity
 
 from .helpers import APP_SECRET, SESSION_KEY, Shopper
 
@@ -129,7 +129,7 @@ async def test_timeout_on_delivery_is_ambiguous(
     with pytest.raises(Ambiguous):
         await make_client(timeout_s=0.05).deliver(str(placed["tid"]))
     with pytest.raises(Ambiguous):
-        await make_client(timeout_s=0.05).set_memo(placed["tid"], "x", MemoFlag.RED)
+        await make_client(timeout_s=0.05).annotate(placed["tid"], "x", Severity.ACT)
 
 
 async def test_timeout_on_a_read_is_retryable(

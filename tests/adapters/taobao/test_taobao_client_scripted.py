@@ -18,7 +18,8 @@ from aiohttp.test_utils import TestServer
 
 from adapters.taobao import TaobaoClient
 from bridge.core.errors import Ambiguous, Permanent, Retryable, Unavailable
-from bridge.core.models import CST, DeliveryOutcome
+from bridge.core.models import CST
+from bridge.core.trades import DeliveryOutcome
 from bridge.services.listing import list_window
 
 from .helpers import APP_KEY, APP_SECRET, SESSION_KEY

@@ -15,8 +15,8 @@ import pytest
 
 from adapters.taobao import TaobaoClient
 from adapters.taobao.sandbox import NewLine, RunningSandbox, TaobaoSandbox
+from adapters.taobao.sandbox.statuses import TradeStatus
 from bridge.core.errors import Permanent
-from bridge.core.models import TradeStatus
 
 from .helpers import Shopper, raw_call
 

@@ -263,6 +263,17 @@ async def test_memo_update_rules(http: aiohttp.ClientSession, router: str, shopp
     assert after["modified"] > before and (after["memo"], after["flag"]) == ("已" * 333, 5)
 
 
+async def test_memo_update_without_a_flag_turns_it_grey(
+    http: aiohttp.ClientSession, router: str, shopper: Shopper
+) -> None:
+    """flag is optional with "默认值为0": an update that leaves it out sets grey."""
+    placed = await shopper.paid_trade()
+    update = {"method": "taobao.trade.memo.update", "simplify": "true", "tid": str(placed["tid"])}
+    await raw_call(http, router, {**update, "memo": "a", "flag": "4"})
+    await raw_call(http, router, {**update, "memo": "b"})
+    assert ((seen := await shopper.inspect(placed["tid"]))["memo"], seen["flag"]) == ("b", 0)
+
+
 async def test_rate_limit_answers_code_7(
     http: aiohttp.ClientSession, router: str, sandbox: TaobaoSandbox
 ) -> None:

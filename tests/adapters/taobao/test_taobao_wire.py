@@ -18,6 +18,7 @@ from adapters.taobao.wire import (
 )
 from bridge.core.errors import Permanent
 from bridge.core.models import CST
+from bridge.core.trades import OrderState, Severity
 
 BIG_TID = 2**53 + 1  # 9007199254740993: a float would read it as ...992
 
@@ -68,14 +69,14 @@ def test_fullinfo_both_shapes_give_the_same_trade(simplify: bool) -> None:
     assert trade.tid == str(BIG_TID)
     assert trade.payment_fen == 15000
     assert trade.modified == datetime(2024, 5, 1, 11, 45, 10, tzinfo=CST)
-    assert trade.pay_time == datetime(2024, 5, 1, 11, 41, tzinfo=CST)
-    assert (trade.buyer_message, trade.seller_memo, trade.seller_flag) == (
+    assert trade.paid_at == datetime(2024, 5, 1, 11, 41, tzinfo=CST)
+    assert (trade.buyer_message, trade.note, trade.note_severity) == (
         "卡号 8888000011112222",
         "CS: checked",
-        3,
+        Severity.DONE,
     )
     (line,) = trade.lines
-    assert (line.oid, line.outer_sku_id, line.quantity) == ("289749893210214687", "RC-0050", 3)
+    assert (line.oid, line.sku_code, line.quantity) == ("289749893210214687", "RC-0050", 3)
     assert (line.price_fen, line.payment_fen, line.customization) == (5000, 15000, "8888000011112222")
 
 
@@ -86,7 +87,7 @@ def test_string_ids_are_read_exactly() -> None:
     trade = parse_trade({"trade": raw})
     assert trade.tid == str(BIG_TID)
     assert trade.lines[0].oid == "289749893210214687"
-    assert trade.lines[0].sku_id == "123"
+    assert trade.lines[0].platform_sku_id == "123"
 
 
 def test_tid_str_wins_over_a_lossy_number() -> None:
@@ -103,11 +104,11 @@ def test_absent_optional_fields_become_none() -> None:
     for key in ("pay_time", "buyer_message", "seller_memo", "seller_flag"):
         del raw[key]
     trade = parse_trade({"trade": raw})
-    assert (trade.pay_time, trade.buyer_message, trade.seller_memo, trade.seller_flag) == (
+    assert (trade.paid_at, trade.buyer_message, trade.note, trade.note_severity) == (
         None,
         None,
         None,
-        0,
+        Severity.NONE,
     )
 
 
@@ -181,7 +182,7 @@ def test_empty_list_page_without_trades_key() -> None:
 def test_malformed_list_item_names_its_tid_and_is_kept_for_a_full_read() -> None:
     """A bad row is reported naming the trade and the field, and listed with an unknown state."""
     page = parse_list_page({"trades": [{"tid": 1000000000000001, "status": "X", "modified": "soon"}]})
-    assert [(s.tid, s.status) for s in page.trades] == [("1000000000000001", "")]
+    assert [(s.tid, s.state) for s in page.trades] == [("1000000000000001", OrderState.OTHER)]
     assert "trade 1000000000000001: field modified" in page.problems[0]
 
 

@@ -11,8 +11,8 @@ import aiohttp
 
 from adapters.billing_core.client import BillingClient
 from adapters.chat_robot.client import ChatRobotClient
+from adapters.pinduoduo.client import PinduoduoClient
 from adapters.taobao.client import TaobaoClient
-from bridge.core.errors import ConfigError
 from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort
 from bridge.services.clock import DatabaseClock
@@ -20,7 +20,7 @@ from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
 from bridge.services.metering import MeteredBilling, MeteredMarketplace, NoMetrics
 from bridge.settings import BillingSettings, Settings
-from bridge.settings_shops import ShopSettings, TaobaoShopSettings
+from bridge.settings_shops import PinduoduoShopSettings, ShopSettings
 from bridge.store import MappingDir, open_store
 
 
@@ -95,7 +95,7 @@ async def build_deps(
         group = settings.push.group if settings.push.enabled else None
         shops: dict[str, StorefrontPort] = {
             name: MeteredMarketplace(
-                _taobao_client(market_http, shop, group), recorder, runtime.messages_consumed
+                storefront_client(market_http, shop, group), recorder, runtime.messages_consumed
             )
             for name, shop in settings.shops.items()
         }
@@ -120,9 +120,19 @@ async def build_deps(
         )
 
 
-def _taobao_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> StorefrontPort:
-    if not isinstance(s, TaobaoShopSettings):
-        raise ConfigError(f"storefront {s.storefront!r}: the bridge does not take its orders yet")
+def storefront_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> StorefrontPort:
+    """The client of the storefront the shop sells on (``[shops.NAME] storefront``)."""
+    if isinstance(s, PinduoduoShopSettings):
+        return PinduoduoClient(
+            http,
+            url=s.url,
+            client_id=s.client_id,
+            client_secret=s.client_secret.get_secret_value(),
+            access_token=s.access_token.get_secret_value(),
+            logistics_id=s.logistics_id,
+            page_size=s.page_size,
+            timeout_s=s.timeout_s,
+        )
     return TaobaoClient(
         http,
         url=s.url,

@@ -103,7 +103,8 @@ async def poll_once(deps: Deps, shop: str) -> PollReport:
     watermark = await deps.store.intake.watermark(shop)
     async with kept_polling(deps, held):
         await _read_windows(deps, shop, watermark, started, report)
-    target = next_watermark(watermark, started)
+        settled = await _settled(deps, shop)
+    target = next_watermark(watermark, started, settled)
     if report.unstored:  # stay below the oldest unstored paid trade: the next poll reads it again
         target = min(target, min(report.unstored) - timedelta(seconds=1))
     now = deps.clock()
@@ -127,18 +128,38 @@ async def _read_windows(
     deps: Deps, shop: str, watermark: datetime | None, started: datetime, report: PollReport
 ) -> None:
     """List each window from the watermark (minus the overlap) to ``started``; store what changed."""
-    polling = deps.settings.polling
+    polling, rules = deps.settings.polling, deps.shops[shop].listing
+    # the storefront lists no further back than its reach: the first whole second inside it
+    reach = None if rules.reach_back is None else _next_second(started - rules.reach_back)
     for start, end in poll_windows(
         watermark,
         started,
         overlap=timedelta(seconds=polling.overlap_s),
-        window=timedelta(seconds=polling.window_s),
+        window=min(timedelta(seconds=polling.window_s), rules.max_window),
         initial_lookback=timedelta(seconds=polling.initial_lookback_s),
+        earliest=reach,
     ):
+        if reach is not None and report.windows == 0 and start == reach:
+            log.warning(
+                "listing_reach_exceeded", shop=shop, earliest=reach.isoformat(), watermark=str(watermark)
+            )
         report.windows += 1
         async with aclosing(deps.shops[shop].list_pages(start, end)) as pages:
             async for summaries in pages:
                 await _store_listed(deps, shop, summaries, report)
+
+
+def _next_second(moment: datetime) -> datetime:
+    return moment if moment.microsecond == 0 else moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
+async def _settled(deps: Deps, shop: str) -> datetime | None:
+    """Up to when the shop's storefront lists every change: its clock less its settle lag (None: no
+    lag, the poll's start will do). One call to the storefront's clock a poll, only where it lags."""
+    lag = deps.shops[shop].listing.settle_lag
+    if lag <= timedelta(0):
+        return None
+    return await deps.shops[shop].server_time() - lag
 
 
 async def _store_listed(deps: Deps, shop: str, summaries: list[TradeSummary], report: PollReport) -> None:

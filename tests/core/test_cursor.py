@@ -73,3 +73,19 @@ def test_watermark_never_moves_backwards(
     current: datetime | None, started: datetime, expected: datetime
 ) -> None:
     assert next_watermark(current, started) == expected
+
+
+def test_no_window_starts_before_the_storefront_can_still_list() -> None:
+    """A watermark older than the storefront's reach: the windows start at the earliest it lists."""
+    windows = poll_windows(
+        T0 - 100 * M, T0, overlap=10 * M, window=30 * M, initial_lookback=60 * M, earliest=T0 - 40 * M
+    )
+    assert windows == [(T0 - 40 * M, T0 - 10 * M), (T0 - 10 * M, T0)]
+
+
+def test_the_watermark_stays_behind_a_storefront_that_lists_late() -> None:
+    """A storefront whose listing is complete only up to its clock less a lag: the watermark moves to
+    that moment, not to the poll's start, and still never backwards."""
+    assert next_watermark(T0, T0 + 10 * M, settled=T0 + 7 * M) == T0 + 7 * M
+    assert next_watermark(T0, T0 + 10 * M, settled=T0 + 12 * M) == T0 + 10 * M  # a clock ahead: the start
+    assert next_watermark(T0 + 8 * M, T0 + 10 * M, settled=T0 + 7 * M) == T0 + 8 * M

@@ -110,6 +110,17 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValueError(f"window longer than one day: {start.isoformat()} .. {end.isoformat()}")
 
 
+DEFAULT_GROUP = "default"
+"""TMC's system group: what consume and confirm read when ``group_name`` is left out."""
+
+
+def _named(group: str) -> str | None:
+    """``group_name`` as sent: left out for the default group. Consume's page says naming a group an
+    app has not set up is an error, and not whether ``default`` counts (docs/storefronts/taobao-push.md);
+    leaving it out is right either way."""
+    return None if group == DEFAULT_GROUP else group
+
+
 class TaobaoClient:
     """One seller's shop on a TOP-style marketplace; implements ``StorefrontPort``.
 
@@ -244,7 +255,7 @@ class TaobaoClient:
         if not low <= quantity <= high:
             raise ValueError(f"quantity must be {low}..{high}, got {quantity}")
         payload = await self._top.call(
-            "taobao.tmc.messages.consume", {"group_name": group, "quantity": quantity}
+            "taobao.tmc.messages.consume", {"group_name": _named(group), "quantity": quantity}
         )
         batch = parse_consumed(payload)
         for message_id, problem in batch.unreadable:
@@ -257,7 +268,7 @@ class TaobaoClient:
         for start in range(0, len(ids), CONFIRM_MAX_IDS):
             chunk = ",".join(str(i) for i in ids[start : start + CONFIRM_MAX_IDS])
             payload = await self._top.call(
-                "taobao.tmc.messages.confirm", {"group_name": group, "s_message_ids": chunk}
+                "taobao.tmc.messages.confirm", {"group_name": _named(group), "s_message_ids": chunk}
             )
             if not parse_confirmed(payload):
                 raise Retryable("confirm answered is_success=false", code="TAOBAO_CONFIRM_FAILED")

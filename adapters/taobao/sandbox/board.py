@@ -48,6 +48,9 @@ class MessageBoard:
         self._groups: dict[str, str] = {}
         self._set_up = {DEFAULT_GROUP}
         self.published = 0
+        self.refuse_named_default = False
+        """The strictest reading of consume's page: with no group of its own set up, an app that names
+        any group, ``default`` included, is refused (the page does not say whether ``default`` counts)."""
 
     def set_up(self, group: str) -> None:
         """Set ``group`` up for the app (``taobao.tmc.group.add``): it may be consumed from now on."""
@@ -56,6 +59,14 @@ class MessageBoard:
     def is_set_up(self, group: str) -> bool:
         """Whether the app has ``group`` (``default`` always)."""
         return group in self._set_up
+
+    def may_name(self, group: str) -> bool:
+        """Whether a consume may name ``group``: it is set up, and not ``default`` named by an app with
+        no group of its own while ``refuse_named_default`` holds."""
+        own = self._set_up - {DEFAULT_GROUP}
+        return self.is_set_up(group) and not (
+            self.refuse_named_default and group == DEFAULT_GROUP and not own
+        )
 
     def assign(self, user_nick: str, group: str) -> None:
         """Send the seller's later messages to ``group``, set up if it was not

@@ -73,8 +73,9 @@ def _pick(book: TradeBook, controls: Controls, group: str, quantity: int) -> lis
 
 
 def consume(book: TradeBook, controls: Controls, call: Call) -> dict[str, Any]:
-    group = call.get("group_name") or DEFAULT_GROUP
-    if not book.messages.is_set_up(group):
+    named = call.get("group_name")
+    group = named or DEFAULT_GROUP
+    if named and not book.messages.may_name(named):
         raise invalid("group_name", f"the app has not set up the message group {group!r}")
     quantity = call.integer("quantity", 100, 10, 200) or 100
     app_key = call.params.get("app_key", "")

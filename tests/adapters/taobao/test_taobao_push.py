@@ -31,3 +31,19 @@ async def test_the_push_consumes_and_confirms_in_the_configured_group(
     await push.confirm([m.message_id for m in batch.messages])
     assert sandbox.messages.pending() == []
     assert len(await make_client(tmc_group="default").push.consume(10)) == 0  # type: ignore[union-attr]
+
+
+async def test_the_default_group_is_read_without_naming_it(
+    make_client: Callable[..., TaobaoClient], shopper: Shopper, sandbox: TaobaoSandbox
+) -> None:
+    """An app with no group of its own, on a gateway that refuses any group named (``default``
+    included, the strictest reading of consume's page): the bridge's default configuration still
+    consumes and confirms, because it leaves ``group_name`` out."""
+    sandbox.messages.refuse_named_default = True
+    tid = str((await shopper.paid_trade())["tid"])
+    push = make_client(tmc_group="default").push
+    assert push is not None
+    batch = await push.consume(10)
+    assert [m.tid for m in batch.messages] == [tid]
+    await push.confirm([m.message_id for m in batch.messages])
+    assert sandbox.messages.pending() == []

@@ -135,6 +135,8 @@ class StoreSettings(BaseModel):
     failing_s: float = Field(
         20.0, gt=0
     )  # a job's store failure this old makes /healthz 503 (read-only, full: at once)
+    # less free space than this on the SQLite file's disk makes /healthz 503 (0: never)
+    min_free_mb: float = Field(64.0, ge=0)
 
 
 class AlertSettings(BaseModel):

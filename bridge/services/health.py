@@ -12,6 +12,9 @@ same shape as the 200:
   written until a person or the disk changes it), after ``[store] failing_s``
   for the rest (a refused connection, an exhausted pool, timeouts: a blip is
   not an outage);
+* less than ``[store] min_free_mb`` free on the SQLite file's disk (SQLite
+  writes into the pages it holds after the disk fills, so a full disk may
+  not show in writes for a while; this shows it first);
 * write-back failing for a trade longer than ``[alerts] writeback_failing_s``;
 * a shop's polling watermark older than ``[alerts] watermark_age_s``;
 * the billing breaker open longer than ``[alerts] billing_unavailable_s``.
@@ -142,6 +145,19 @@ async def _read(deps: Deps, body: dict[str, Any], now: datetime) -> list[dict[st
     return reasons
 
 
+def _disk(deps: Deps, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The database disk's free space into ``body``; a reason when it is under ``[store] min_free_mb``."""
+    space = deps.store.disk_space()
+    if space is None:
+        return []
+    body["store_disk"] = {"path": space.path, "free_bytes": space.free_bytes}
+    least = round(deps.settings.store.min_free_mb * 1024 * 1024)
+    if space.free_bytes >= least:
+        return []
+    low = {"kind": "store_disk_low", "path": space.path, "free_bytes": space.free_bytes}
+    return [{**low, "min_free_bytes": least}]
+
+
 async def report(deps: Deps) -> tuple[int, dict[str, Any]]:
     """``/healthz``: 200 and the figures, or 503 and the same figures (those readable) with the reasons."""
     now, runtime = deps.clock(), deps.runtime
@@ -155,10 +171,11 @@ async def report(deps: Deps) -> tuple[int, dict[str, Any]]:
         "billing_pause_reason": runtime.breaker.reason_at(now),
         "mappings_version": runtime.mappings.version,
         "polls": {},
+        "store_disk": None,  # the SQLite file's path and free bytes; None on PostgreSQL
         "reasons": [],
     }
     runtime.health.writes_landed(deps.store.writes_done())
-    reasons = runtime.health.store_reasons(now, deps.settings.store.failing_s)
+    reasons = runtime.health.store_reasons(now, deps.settings.store.failing_s) + _disk(deps, body)
     try:
         reasons += await _read(deps, body, now)
     except StoreUnavailable as exc:  # the health check cannot read the store: that is the answer

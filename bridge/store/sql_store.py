@@ -19,6 +19,7 @@ from bridge.store.console import ConsoleRepository
 from bridge.store.dashboard import DashboardRepository
 from bridge.store.deadlines import DeadlineRepository
 from bridge.store.delivery import DeliveryRepository
+from bridge.store.disk import disk_space
 from bridge.store.errors import count_writes
 from bridge.store.figures import FigureRepository
 from bridge.store.intake import IntakeRepository
@@ -65,6 +66,10 @@ class SqlStore:
     def writes_done(self) -> int:
         """The write statements carried out so far (``bridge.store.errors.count_writes``)."""
         return self._writes()
+
+    def disk_space(self) -> ports.DiskSpace | None:
+        """The free space on the SQLite file's disk (``bridge.store.disk``); None for PostgreSQL."""
+        return disk_space(self._engine)
 
     @property
     def engine(self) -> AsyncEngine:

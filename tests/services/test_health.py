@@ -150,3 +150,26 @@ async def test_a_breaker_open_longer_than_the_threshold_is_unhealthy(rig: Rig) -
     status, body = await report(rig.deps)
     assert status == 503
     assert [(r["kind"], r["reason"]) for r in body["reasons"]] == [("billing_paused", "maintenance")]
+
+
+def _needing_free_mb(deps: Deps, mb: float) -> Deps:
+    store = deps.settings.store.model_copy(update={"min_free_mb": mb})
+    return dataclasses.replace(deps, settings=deps.settings.model_copy(update={"store": store}))
+
+
+async def test_too_little_free_space_on_the_sqlite_disk_is_unhealthy_before_any_write_fails(
+    rig: Rig, database: str
+) -> None:
+    """SQLite writes into the pages it holds after its disk fills, so a full disk can go unseen by
+    writes for minutes: free space under ``[store] min_free_mb`` is a 503 naming the file. A
+    PostgreSQL server's disk is not the bridge's to see: no figure, no reason."""
+    assert (await report(_needing_free_mb(rig.deps, 0)))[0] == 200
+    status, body = await report(_needing_free_mb(rig.deps, 1e12))  # more than any disk holds
+    if not database.startswith("sqlite"):
+        assert (status, body["reasons"], body["store_disk"]) == (200, [], None)
+        return
+    [reason] = body["reasons"]
+    path = database.split("///", 1)[1]
+    assert status == 503 and (reason["kind"], reason["path"]) == ("store_disk_low", path)
+    assert reason["free_bytes"] == body["store_disk"]["free_bytes"] > 0
+    assert reason["min_free_bytes"] == 1e12 * 1024 * 1024

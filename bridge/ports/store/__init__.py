@@ -9,6 +9,7 @@ where the store builds it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -28,6 +29,14 @@ from bridge.ports.store.reconcile import ReconcileStorePort
 from bridge.ports.store.recovery import RecoveryStorePort
 from bridge.ports.store.retention import ArchiveKind, RetentionStorePort
 from bridge.ports.store.reversals import ReversalStorePort
+
+
+@dataclass(frozen=True)
+class DiskSpace:
+    """The free space where the database file sits: its path and the bytes still usable there."""
+
+    path: str
+    free_bytes: int
 
 
 class StorePort(Protocol):
@@ -92,6 +101,10 @@ class StorePort(Protocol):
         """A rising count of the write statements carried out: health's sign that writes land again."""
         ...
 
+    def disk_space(self) -> DiskSpace | None:
+        """The free space on the database file's disk; None where the bridge cannot see it (a server)."""
+        ...
+
 
 __all__ = [
     "AccountStorePort",
@@ -100,6 +113,7 @@ __all__ = [
     "DashboardStorePort",
     "DeadlineStorePort",
     "DeliveryStorePort",
+    "DiskSpace",
     "IntakeStorePort",
     "LineStorePort",
     "MonitoringStorePort",

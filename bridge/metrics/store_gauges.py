@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 from bridge.core.deadlines import StorefrontDeadlines
 from bridge.core.records import StoreFigures
 from bridge.core.states import LineState
+from bridge.ports import DiskSpace
 from bridge.services.deps import Deps
 
 __all__ = ["StoreGauges"]
@@ -45,6 +46,7 @@ class _Reading:
 class StoreGauges(Collector):
     def __init__(self) -> None:
         self._reading: _Reading | None = None
+        self._disk: DiskSpace | None = None
 
     async def refresh(self, deps: Deps) -> None:
         """Take the store figures' snapshot (``bridge.services.console_figures``), for the collection
@@ -54,6 +56,7 @@ class StoreGauges(Collector):
         still serves this instance's calls, and the rules' gauges go absent.
         """
         self._reading = None
+        self._disk = deps.store.disk_space()  # one statvfs: no reading of the store
         try:
             snapshot = await deps.runtime.figures.latest(deps)
         except Exception:  # a bug: logged with its traceback; the scrape serves the rest
@@ -70,6 +73,12 @@ class StoreGauges(Collector):
         )
 
     def collect(self) -> Iterator[Metric]:
+        if self._disk is not None:
+            yield GaugeMetricFamily(
+                "bridge_store_disk_free_bytes",
+                "Bytes still free on the SQLite database file's disk (absent on PostgreSQL).",
+                value=self._disk.free_bytes,
+            )
         if self._reading is None:
             return
         f, now = self._reading.figures, self._reading.now

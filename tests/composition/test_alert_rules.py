@@ -10,7 +10,7 @@ import pytest
 from bridge.core.alerting import Thresholds
 from bridge.core.errors import ConfigError
 from bridge.services.alerts import thresholds
-from bridge.settings import AlertSettings, settings_from_dict
+from bridge.settings import AlertSettings, StoreSettings, settings_from_dict
 from bridge.settings_deadlines import DeadlineSettings
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "bridge-rules.yml"
@@ -37,7 +37,7 @@ def test_the_rules_and_the_notifier_share_their_thresholds() -> None:
         assert text in rules[name], name
     start, end = (h - a.utc_offset_h for h in a.business_hours)
     assert f"> {a.no_paid_orders_s:.0f} and on () (hour() >= {start} < {end})" in rules["BridgeNoPaidOrders"]
-    assert len(rules) == 12
+    assert len(rules) == 13
 
 
 def test_the_deadline_near_rule_fires_within_the_default_margin() -> None:
@@ -46,6 +46,12 @@ def test_the_deadline_near_rule_fires_within_the_default_margin() -> None:
     assert (
         f"(bridge_deadline_seconds_remaining) < {margin:.0f} > 0\n" in _rules()["BridgeDeliveryDeadlineNear"]
     )
+
+
+def test_the_disk_rule_fires_under_the_health_check_s_default() -> None:
+    """BridgeStoreDiskLow's threshold is [store] min_free_mb's default: the alert and /healthz agree."""
+    mb = StoreSettings().min_free_mb
+    assert f"(bridge_store_disk_free_bytes) < {mb:.0f} * 1024 * 1024\n" in _rules()["BridgeStoreDiskLow"]
 
 
 def test_the_core_defaults_are_the_settings_defaults() -> None:

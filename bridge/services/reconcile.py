@@ -102,13 +102,7 @@ async def reconcile_day(deps: Deps, day: date) -> ReconcileReport:
 async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
     settings = deps.settings.reconcile
     start, end = day_bounds(day)
-    paid: list[PaidLine] = []
-    shops: list[ShopListing] = []
-    until = min(started, end + timedelta(days=settings.scan_days))
-    for shop in deps.shops:
-        read, found_paid = await _read_shop(deps, shop, day, start, until)
-        shops.append(read)
-        paid += found_paid
+    shops, paid = await _read_shops(deps, day, start, min(started, end + timedelta(days=settings.scan_days)))
     lines = await deps.store.reconcile.lines_paid_between(start, end)
     request_ids = [op.request_id for line in lines for op in line.operations]
     found = await _look_up(deps, request_ids)
@@ -152,6 +146,19 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
         unlisted=[s.shop for s in shops if not s.listed],
     )
     return ReconcileReport(run, tuple(rows), len(flagged), tuple(shops))
+
+
+async def _read_shops(
+    deps: Deps, day: date, start: datetime, until: datetime
+) -> tuple[list[ShopListing], list[PaidLine]]:
+    """Every shop of every storefront, one after the other: each read or why not, and the lines paid."""
+    shops: list[ShopListing] = []
+    paid: list[PaidLine] = []
+    for shop in deps.shops:
+        read, found = await _read_shop(deps, shop, day, start, until)
+        shops.append(read)
+        paid += found
+    return shops, paid
 
 
 async def _read_shop(

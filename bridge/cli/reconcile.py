@@ -2,9 +2,16 @@
 
 Runs the same service as the daily job (``bridge.services.reconcile``) on the
 configured database, shops and billing core, stores the run like the job does,
-prints the counts per kind (or, with ``--json``, one object), writes one CSV row
-per disagreement, and exits 1 when there are any (0 when the day agrees, 2 when it
-could not be reconciled).
+prints the counts per kind and each shop with whether it was read (or, with
+``--json``, one object with ``shops``: ``name``, ``storefront``, ``listed``,
+``error``), and writes one CSV row per disagreement.
+
+Exit status: 0 the day agrees; 1 there are disagreements; 2 the day could not be
+reconciled at all; 3 at least one shop could not be listed (its paid lines are
+unchecked; the others were reconciled and their rows are in the report). 3 wins
+over 1 because the remedy differs: a person must restore the shop's access and
+reconcile the day again, and a script that reads 1 as "CS, look at these rows"
+must not take an unread shop for a checked one.
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridge.services.reconcile import ReconcileReport
 
 
 def _day(text: str) -> date:
@@ -39,7 +49,7 @@ def add_reconcile_command(sub: Any) -> None:
 async def reconcile_command(args: argparse.Namespace) -> int:
     from bridge.core.errors import BridgeError, ConfigError
     from bridge.core.reasons import reason_text
-    from bridge.core.reconcile import LISTED, by_kind, csv_text, summary
+    from bridge.core.reconcile import by_kind, csv_text, summary
     from bridge.logs import configure_logging
     from bridge.services.reconcile import reconcile_day
     from bridge.settings import load_settings
@@ -59,21 +69,37 @@ async def reconcile_command(args: argparse.Namespace) -> int:
     if args.csv is not None:
         args.csv.write_text(csv_text(rows), encoding="utf-8")
     if args.json:
-        print(json.dumps(summary(args.date, rows, report.run.listing), ensure_ascii=False))
+        shops = {"shops": [shop.fields() for shop in report.shops]}
+        print(json.dumps(summary(args.date, rows, report.run.listing) | shops, ensure_ascii=False))
     else:
         print(f"reconciliation of {args.date.isoformat()}: {len(rows)} disagreement(s)")
         for kind, count in by_kind(rows).items():
             print(f"  {kind:<30} {count:>6}  {reason_text(kind, 'en')}")
-        run = report.run
-        print(
-            f"  looked at: {run.paid_lines} paid line(s) in the shops, {run.bridge_lines} in the bridge, "
-            f"{run.looked_up} request_id(s) looked up, {run.listed} listed by the billing core"
-        )
-        if run.listing != LISTED:
-            print(
-                "  the billing core has no listing of the day (version 1.0): "
-                "only the request_ids the bridge knows were checked"
-            )
-        if report.flagged:
-            print(f"  {report.flagged} line(s) put in front of CS")
+        _print_looked_at(report)
+    if not report.every_shop_listed:
+        return 3
     return 1 if rows else 0
+
+
+def _print_looked_at(report: ReconcileReport) -> None:
+    """The human report's tail: each shop read or not, what was looked at, who was flagged."""
+    from bridge.core.masking import mask_text
+    from bridge.core.reconcile import LISTED
+
+    for shop in report.shops:
+        read = "listed" if shop.listed else mask_text(f"NOT LISTED ({shop.error_code}: {shop.error_message})")
+        print(f"  shop {shop.shop} ({shop.storefront}): {read}")
+        if not shop.listed:
+            print("    its paid lines were not checked: restore its access, then reconcile the day again")
+    run = report.run
+    print(
+        f"  looked at: {run.paid_lines} paid line(s) in the shops, {run.bridge_lines} in the bridge, "
+        f"{run.looked_up} request_id(s) looked up, {run.listed} listed by the billing core"
+    )
+    if run.listing != LISTED:
+        print(
+            "  the billing core has no listing of the day (version 1.0): "
+            "only the request_ids the bridge knows were checked"
+        )
+    if report.flagged:
+        print(f"  {report.flagged} line(s) put in front of CS")

@@ -109,6 +109,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "对账：计费系统中有一笔不是本系统发出的操作，请核查",
         "reconciliation: an operation in the billing core the bridge never sent",
     ),
+    "RECON_SHOP_UNLISTED": (
+        "对账：无法读取该网店的订单，其已付款订单未核对，请检查授权或网店状态后重新对账",
+        "reconciliation: the shop's orders could not be read, so its paid lines were not checked",
+    ),
     "RESTORED_SHIPPED": (
         "恢复备份后核对：订单已发货，但计费系统查不到这笔充值，请人工核对（不会自动重发）",
         "after a restore: the trade is shipped but the billing core has no such operation (never resent)",

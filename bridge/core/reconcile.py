@@ -16,7 +16,9 @@ each a ``Disagreement`` whose ``kind`` (a ``DisagreementKind``) is a reason code
   or what the billing core applied differs from what the bridge planned (fen, product,
   months);
 - ``RECON_NOT_SENT``: an operation in the day's listing the bridge never sent (a
-  request_id with one of this bridge's shops as prefix but unknown, or no known prefix).
+  request_id with one of this bridge's shops as prefix but unknown, or no known prefix);
+- ``RECON_SHOP_UNLISTED``: a shop whose storefront could not be listed or read, so its
+  paid lines were not checked (``bridge.core.reconcile_shops``).
 
 The listing's request_ids are read with ``bridge.core.request_ids`` (which line
 of which shop each names), never split here.
@@ -53,6 +55,7 @@ class DisagreementKind(enum.StrEnum):
     APPLIED_TWICE = "RECON_APPLIED_TWICE"
     AMOUNT_DIFFERS = "RECON_AMOUNT_DIFFERS"
     NOT_SENT = "RECON_NOT_SENT"
+    SHOP_UNLISTED = "RECON_SHOP_UNLISTED"
 
 
 PAID_UNKNOWN = DisagreementKind.PAID_UNKNOWN
@@ -61,6 +64,7 @@ DELIVERED_NOT_APPLIED = DisagreementKind.DELIVERED_NOT_APPLIED
 APPLIED_TWICE = DisagreementKind.APPLIED_TWICE
 AMOUNT_DIFFERS = DisagreementKind.AMOUNT_DIFFERS
 NOT_SENT = DisagreementKind.NOT_SENT
+SHOP_UNLISTED = DisagreementKind.SHOP_UNLISTED
 
 KINDS = tuple(DisagreementKind)
 """Every kind of disagreement, in the order reports list them."""

@@ -7,6 +7,10 @@
   shop's port (``list_window``: its pages gathered, as intake lists them)
   from the day's start to ``scan_days`` after it (or now), each trade that may
   have been paid read in full (``get_trade``, fullinfo), its lines paid that day;
+  every shop of every storefront, one after the other. A shop whose storefront
+  cannot be listed or read (it refuses, times out, its authorisation lapsed) is
+  reported, never skipped in silence: a ``RECON_SHOP_UNLISTED`` row and an
+  unlisted ``ShopListing`` in the report; the other shops are reconciled all the same;
 - the bridge: the lines the store holds paid that day, with their parts;
 - the billing core: every part of those lines looked up by request_id, and the
   day's listing when the core has one (version 1.1; a 1.0 core answers
@@ -43,8 +47,10 @@ from bridge.core.reconcile import (
     paid_lines,
     reconcile,
 )
+from bridge.core.reconcile_shops import ShopListing, unlisted_rows
 from bridge.core.records import LineRecord
 from bridge.core.trades import OrderState, TradeSummary
+from bridge.ports import StorefrontPort
 from bridge.services.deps import Deps
 from bridge.services.listing import list_window
 
@@ -66,6 +72,11 @@ class ReconcileReport:
     run: RunRecord
     rows: tuple[Disagreement, ...]
     flagged: int  # lines put in front of CS by this run
+    shops: tuple[ShopListing, ...] = ()  # every shop, listed or with its storefront's error
+
+    @property
+    def every_shop_listed(self) -> bool:
+        return all(shop.listed for shop in self.shops)
 
     @property
     def listing_available(self) -> bool:
@@ -91,11 +102,7 @@ async def reconcile_day(deps: Deps, day: date) -> ReconcileReport:
 async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
     settings = deps.settings.reconcile
     start, end = day_bounds(day)
-    paid: list[PaidLine] = []
-    for shop in deps.shops:
-        paid += await _paid_in_shop(
-            deps, shop, day, start, min(started, end + timedelta(days=settings.scan_days))
-        )
+    shops, paid = await _read_shops(deps, day, start, min(started, end + timedelta(days=settings.scan_days)))
     lines = await deps.store.reconcile.lines_paid_between(start, end)
     request_ids = [op.request_id for line in lines for op in line.operations]
     found = await _look_up(deps, request_ids)
@@ -105,7 +112,7 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
     unknown = {op.request_id for op in listing or ()} - set(request_ids)
     known = await deps.store.reconcile.known_request_ids(unknown)
     now = deps.clock()
-    rows = reconcile(
+    rows = unlisted_rows(shops) + reconcile(
         day,
         deps.shops,
         paid,
@@ -136,13 +143,44 @@ async def _run(deps: Deps, day: date, started: datetime) -> ReconcileReport:
         listing=figures.listing,
         paid_lines=figures.paid_lines,
         bridge_lines=figures.bridge_lines,
+        unlisted=[s.shop for s in shops if not s.listed],
     )
-    return ReconcileReport(run, tuple(rows), len(flagged))
+    return ReconcileReport(run, tuple(rows), len(flagged), tuple(shops))
 
 
-async def _paid_in_shop(deps: Deps, shop: str, day: date, start: datetime, until: datetime) -> list[PaidLine]:
-    """The shop's lines paid on ``day``: every trade modified since the day began, read in full."""
+async def _read_shops(
+    deps: Deps, day: date, start: datetime, until: datetime
+) -> tuple[list[ShopListing], list[PaidLine]]:
+    """Every shop of every storefront, one after the other: each read or why not, and the lines paid."""
+    shops: list[ShopListing] = []
+    paid: list[PaidLine] = []
+    for shop in deps.shops:
+        read, found = await _read_shop(deps, shop, day, start, until)
+        shops.append(read)
+        paid += found
+    return shops, paid
+
+
+async def _read_shop(
+    deps: Deps, shop: str, day: date, start: datetime, until: datetime
+) -> tuple[ShopListing, list[PaidLine]]:
+    """The shop's paid lines and that it was read; or, when its storefront failed, none and why."""
     port = deps.shops[shop]
+    try:
+        paid = await _paid_in_shop(port, shop, day, start, until)
+    except BridgeError as exc:  # the storefront's, whatever it is: a lapsed Taobao session is a ConfigError
+        code = exc.code or type(exc).__name__
+        log.warning(
+            "reconcile_shop_unlisted", shop=shop, storefront=port.storefront, code=code, error=exc.message
+        )
+        return ShopListing(shop, port.storefront, code, exc.message), []
+    return ShopListing(shop, port.storefront), paid
+
+
+async def _paid_in_shop(
+    port: StorefrontPort, shop: str, day: date, start: datetime, until: datetime
+) -> list[PaidLine]:
+    """The shop's lines paid on ``day``: every trade modified since the day began, read in full."""
     seen: dict[str, TradeSummary] = {}
     windows = poll_windows(start, until, overlap=timedelta(0), window=_WINDOW, initial_lookback=_WINDOW)
     for window_start, window_end in windows if until > start else []:

@@ -1,4 +1,5 @@
-"""``bridge reconcile``: the counts per kind, --json, --csv (cards masked) and the exit code."""
+"""``bridge reconcile``: the counts per kind, --json, --csv (cards masked), each shop read or not,
+and the exit code."""
 
 from __future__ import annotations
 
@@ -9,21 +10,26 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bridge.core import reconcile as rc
 from bridge.core.models import CST, Recharge
 from bridge.lab.sandboxes import bridge_config, to_toml
 from tests.rig import Rig, line
+from tests.two_shops import PDD_ENV, two_shops
 
 
-async def _bridge(rig: Rig, tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    config = bridge_config(rig.sb, tmp_path)
-    config["database"] = str(rig.deps.settings.database)
+async def _bridge(
+    rig: Rig, tmp_path: Path, *args: str, config: dict[str, Any] | None = None
+) -> tuple[int, str, str]:
+    if config is None:
+        config = bridge_config(rig.sb, tmp_path)
+        config["database"] = str(rig.deps.settings.database)
     (tmp_path / "config.toml").write_text(to_toml(config), encoding="utf-8")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bridge.cli.main", *args, "--config", str(tmp_path / "config.toml"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**rig.sb.env(), "PATH": "/usr/bin:/bin"},
+        env={**rig.sb.env(), **PDD_ENV, "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode is not None
@@ -69,3 +75,31 @@ async def test_a_day_that_agrees_exits_0_and_one_that_does_not_exits_1(rig: Rig,
 async def test_a_date_that_is_not_one_is_refused_by_name(rig: Rig, tmp_path: Path) -> None:
     code, _, err = await _bridge(rig, tmp_path, "reconcile", "--date", "2026-02-30")
     assert code == 2 and "'2026-02-30' is not a date written YYYY-MM-DD" in err
+
+
+async def test_a_shop_that_cannot_be_listed_is_reported_and_exits_3(tmp_path: Path, database: str) -> None:
+    """The Pinduoduo shop's token lapsed: exit 3 (not 1: the shop must be read again), the JSON's
+    ``shops`` names it with the storefront's code, the Taobao shop is listed and its missed order
+    found; the human report says the shop was not listed."""
+    today = datetime.now(CST).date().isoformat()
+    async with two_shops(tmp_path, database) as shops:
+        cards = await shops.rig.cards()
+        unknown_tid = await shops.rig.order(line(), message=f"卡号{cards[0]}")
+        await shops.admin("/sandbox/knobs", {"token_expired": True})
+        code, out, err = await _bridge(
+            shops.rig, tmp_path, "reconcile", "--date", today, "--json", config=shops.config
+        )
+        assert code == 3, err
+        found = json.loads(out)
+        listed, unlisted = found["shops"]
+        assert listed == {"name": "main", "storefront": "taobao", "listed": True, "error": None}
+        assert (unlisted["name"], unlisted["storefront"], unlisted["listed"]) == ("pdd", "pinduoduo", False)
+        assert unlisted["error"]["code"] == "PDD_ACCESS_TOKEN_EXPIRED" and unlisted["error"]["message"]
+        assert {(r["kind"], r["shop"], r["tid"]) for r in found["rows"]} == {
+            (rc.SHOP_UNLISTED, "pdd", None),
+            (rc.PAID_UNKNOWN, "main", unknown_tid),
+        }
+        code, out, err = await _bridge(shops.rig, tmp_path, "reconcile", "--date", today, config=shops.config)
+        assert code == 3, err
+        assert "shop main (taobao): listed" in out
+        assert "shop pdd (pinduoduo): NOT LISTED (PDD_ACCESS_TOKEN_EXPIRED: " in out

@@ -12,6 +12,7 @@ from bridge.core import reconcile as rc
 from bridge.core import request_ids
 from bridge.core.models import CST, Operation, OperationResult, Recharge
 from bridge.core.reasons import REASONS
+from bridge.core.reconcile_shops import ShopListing, unlisted_rows
 from bridge.core.records import LineRecord, OperationRecord
 from bridge.core.request_ids import RequestId
 from bridge.core.states import LineState
@@ -267,3 +268,17 @@ def test_a_line_of_another_day_applied_twice_today_is_placed_by_its_request_id()
         "1999",
         None,
     )
+
+
+def test_only_a_shop_that_could_not_be_read_is_a_row() -> None:
+    """A shop listed makes no row; one whose storefront failed is a ``RECON_SHOP_UNLISTED`` row on that
+    shop naming the storefront and its code, with a card number in the message masked."""
+    shops = [
+        ShopListing("main", "taobao"),
+        ShopListing("pdd", "pinduoduo", "PDD_ACCESS_TOKEN_EXPIRED", f"token expired while reading {CARD}"),
+    ]
+    [row] = unlisted_rows(shops)
+    assert (row.kind, row.shop, row.tid, row.line_id) == (rc.SHOP_UNLISTED, "pdd", None, None)
+    assert row.detail.startswith("pinduoduo: PDD_ACCESS_TOKEN_EXPIRED: ") and CARD not in row.detail
+    assert shops[0].fields() == {"name": "main", "storefront": "taobao", "listed": True, "error": None}
+    assert shops[1].fields()["error"]["code"] == "PDD_ACCESS_TOKEN_EXPIRED"

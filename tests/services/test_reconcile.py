@@ -118,6 +118,7 @@ async def test_each_kind_of_disagreement_is_found(rig: Rig) -> None:
         rc.APPLIED_TWICE: 2,
         rc.AMOUNT_DIFFERS: 1,
         rc.NOT_SENT: 2,
+        rc.SHOP_UNLISTED: 0,
     }
 
     # the READY line goes in front of CS; lines already applied or delivered stay where they are

@@ -31,6 +31,7 @@ from adapters.billing_core.sandbox.seed import (
 )
 from adapters.billing_core.sandbox.state import SandboxState, now_cst
 from adapters.billing_core.sandbox.traffic import Traffic
+from adapters.serving import serve_app
 from bridge.core.models import CST, Product
 
 
@@ -148,13 +149,5 @@ async def start_billing_sandbox(
     sandbox: BillingSandbox, host: str = "127.0.0.1", port: int = 0
 ) -> RunningSandbox:
     """Serve ``sandbox`` on ``host:port`` (0 = any free port) in the running event loop."""
-    runner = web.AppRunner(sandbox.make_app(), access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except OSError:
-        await runner.cleanup()
-        raise
-    bound = runner.addresses[0][1]
-    return RunningSandbox(sandbox, runner, f"http://{host}:{bound}", bound)
+    served = await serve_app(sandbox.make_app(), host, port, shutdown_timeout=0.1)
+    return RunningSandbox(sandbox, served.runner, served.url, served.port)

@@ -23,6 +23,7 @@ from adapters.pinduoduo.sandbox.controls import Controls, SandboxStats
 from adapters.pinduoduo.sandbox.gateway import Credentials, Gateway
 from adapters.pinduoduo.sandbox.knobs import PddKnobs
 from adapters.pinduoduo.sandbox.shopper import ControlRoutes
+from adapters.serving import serve_app
 from bridge.core.models import CST
 
 ROUTER_PATH = "/api/router"
@@ -116,14 +117,5 @@ async def start_sandbox(
 ) -> RunningSandbox:
     """Serve ``sandbox`` (a fresh one by default) in this event loop; port 0 picks a free port."""
     sandbox = sandbox or PinduoduoSandbox()
-    runner = web.AppRunner(sandbox.make_app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_host, bound_port = runner.addresses[0][:2]
-    except BaseException:
-        await runner.cleanup()
-        raise
-    shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
-    return RunningSandbox(sandbox, runner, f"http://{shown}:{bound_port}")
+    served = await serve_app(sandbox.make_app(), host, port)
+    return RunningSandbox(sandbox, served.runner, served.url)

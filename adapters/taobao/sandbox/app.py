@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from adapters.serving import serve_app
 from adapters.taobao.sandbox.board import MessageBoard
 from adapters.taobao.sandbox.book import NewLine, SandboxTrade, TradeBook
 from adapters.taobao.sandbox.bulk import bulk_routes
@@ -143,14 +144,5 @@ async def start_sandbox(
 ) -> RunningSandbox:
     """Serve ``sandbox`` (a fresh one by default) in this event loop; port 0 picks a free port."""
     sandbox = sandbox or TaobaoSandbox()
-    runner = web.AppRunner(sandbox.make_app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_host, bound_port = runner.addresses[0][:2]
-    except BaseException:
-        await runner.cleanup()
-        raise
-    shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
-    return RunningSandbox(sandbox, runner, f"http://{shown}:{bound_port}")
+    served = await serve_app(sandbox.make_app(), host, port)
+    return RunningSandbox(sandbox, served.runner, served.url)

@@ -1,14 +1,16 @@
 """The one contract suite for ``StorefrontPort``: what every storefront's client must do.
 
 Written against the Protocol through the ``target`` fixture; each entry of
-``contract_targets.TARGETS`` plugs in one storefront (its client talking to
-its sandbox over real HTTP on port 0) with hooks in the bridge's own words.
-Today: Pinduoduo.
+``TARGETS`` plugs in one storefront (its client talking to its sandbox over
+real HTTP on port 0) with hooks in the bridge's own words (``target``). Today:
+Pinduoduo and Taobao. What differs by design is declared by the target or the
+port (``delivers_codes``, ``notes``), never asked by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +20,14 @@ from bridge.core.models import CST
 from bridge.core.trades import DeliveryOutcome, OrderState, RefundState, Severity, TradeSummary
 from bridge.ports.storefront import StorefrontPort
 
-from .contract_targets import TARGETS, ContractTarget
+from .pinduoduo_target import pinduoduo
+from .taobao_target import taobao
+from .target import ContractTarget
+
+TARGETS: dict[str, Callable[[], AbstractAsyncContextManager[ContractTarget]]] = {
+    "pinduoduo": pinduoduo,
+    "taobao": taobao,
+}
 
 CARD = "8371000011112222"
 
@@ -62,7 +71,7 @@ async def test_a_trade_reads_with_the_buyers_card_number(target: ContractTarget)
 async def test_an_unknown_trade_is_permanent(target: ContractTarget) -> None:
     """Reading an order that does not exist is for a person, not for a retry."""
     with pytest.raises(Permanent):
-        await target.port.get_trade("261207-999999999999999")
+        await target.port.get_trade(target.unknown_tid)
 
 
 async def test_delivery_happens_once_and_again_is_already_shipped(target: ContractTarget) -> None:
@@ -76,6 +85,7 @@ async def test_delivery_happens_once_and_again_is_already_shipped(target: Contra
 
 async def test_a_vague_refusal_of_a_shipped_trade_is_already_shipped(target: ContractTarget) -> None:
     """When the storefront refuses without saying why, a shipped trade still counts as delivered."""
+    target.needs("vague_already_shipped")
     tid = await target.place_paid(CARD)
     await target.port.deliver(tid)
     await target.misbehave(vague_already_shipped=True)
@@ -101,14 +111,45 @@ async def test_a_note_too_long_is_cut_to_the_rules(target: ContractTarget) -> No
     assert note and target.port.notes.fit(note) and target.oversized_note.startswith(note)
 
 
+async def test_codes_travel_with_the_delivery(target: ContractTarget) -> None:
+    """A storefront that delivers codes records them with the delivery, keyed by the line."""
+    if not target.port.delivers_codes:
+        pytest.skip(f"the {target.name} storefront's delivery carries no codes")
+    tid = await target.place_paid(CARD)
+    oid = (await target.port.get_trade(tid)).lines[0].oid
+    assert await target.port.deliver(tid, {oid: ["C-0001", "C-0002"]}) is DeliveryOutcome.SHIPPED
+    assert await target.delivered_codes(tid) == ["C-0001", "C-0002"]
+
+
+async def test_codes_are_refused_before_anything_is_sent(target: ContractTarget) -> None:
+    """A storefront whose delivery carries no codes refuses them: a person decides, nothing delivered."""
+    if target.port.delivers_codes:
+        pytest.skip(f"the {target.name} storefront delivers codes")
+    tid = await target.place_paid(CARD)
+    oid = (await target.port.get_trade(tid)).lines[0].oid
+    with pytest.raises(Permanent):
+        await target.port.deliver(tid, {oid: ["C-0001"]})
+    assert await target.delivered(tid) == 0
+
+
 # -------------------------------------------------------------- refunds
 
 
-async def test_a_refund_asked_before_delivery_holds_and_blocks_delivery(target: ContractTarget) -> None:
-    """REQUESTED on the line; delivering is refused (not reported as shipped)."""
+async def test_a_refund_asked_before_delivery_reads_requested(target: ContractTarget) -> None:
+    """REQUESTED on the line (the bridge holds it), the trade still PAID."""
     tid = await target.place_paid(CARD)
     await target.refund(tid, "requested")
-    assert (await target.port.get_trade(tid)).lines[0].refund is RefundState.REQUESTED
+    trade = await target.port.get_trade(tid)
+    assert (trade.state, trade.lines[0].refund) == (OrderState.PAID, RefundState.REQUESTED)
+
+
+async def test_a_refund_asked_blocks_delivery_where_the_storefront_says_so(target: ContractTarget) -> None:
+    """On a storefront that refuses to deliver while a refund is asked, delivering is refused (not
+    reported as shipped) and nothing is delivered."""
+    if not target.blocks_delivery_while_refund_asked:
+        pytest.skip(f"the {target.name} storefront does not say it refuses such a delivery")
+    tid = await target.place_paid(CARD)
+    await target.refund(tid, "requested")
     with pytest.raises(Permanent):
         await target.port.deliver(tid)
     assert await target.delivered(tid) == 0
@@ -123,14 +164,15 @@ async def test_a_refund_before_delivery_closes_the_trade(target: ContractTarget)
     assert (trade.state, trade.lines[0].refund) == (OrderState.CLOSED, RefundState.REFUNDED)
 
 
-async def test_a_refund_after_delivery_leaves_it_shipped_and_refunded(target: ContractTarget) -> None:
-    """Shipped then refunded: SHIPPED, the line REFUNDED (the bridge's reversal path)."""
+async def test_a_refund_after_delivery_reads_refunded(target: ContractTarget) -> None:
+    """Shipped then refunded: the line REFUNDED (the bridge's reversal path), the trade in the state
+    the storefront gives a refunded delivery (it stays SHIPPED, or it is CLOSED)."""
     tid = await target.place_paid(CARD)
     await target.port.deliver(tid)
     await target.refund(tid, "requested")
     await target.refund(tid, "success")
     trade = await target.port.get_trade(tid)
-    assert (trade.state, trade.lines[0].refund) == (OrderState.SHIPPED, RefundState.REFUNDED)
+    assert (trade.state, trade.lines[0].refund) == (target.refunded_after_delivery, RefundState.REFUNDED)
 
 
 async def test_a_withdrawn_or_refused_refund_reads_so(target: ContractTarget) -> None:
@@ -172,6 +214,7 @@ async def test_an_order_changed_at_a_window_edge_is_in_both_windows(target: Cont
 async def test_every_order_is_listed_once_despite_the_pages(target: ContractTarget, mischief: str) -> None:
     """Repeated rows, orders edited while paging, short pages: all 35 orders, each handed out once
     per read (an edited one may come again, newer)."""
+    target.needs(mischief)
     tids = {await target.place_paid(CARD) for _ in range(35)}
     await target.misbehave(**{mischief: True})
     port = target.make_port(page_size=10, max_retries=0)
@@ -193,11 +236,11 @@ async def test_the_call_limit_is_rate_limited(target: ContractTarget) -> None:
     assert await target.delivered(tid) == 0
 
 
-async def test_an_expired_token_is_permanent_with_its_code(target: ContractTarget) -> None:
-    """The seller's authorisation lapsed: a person must act, and the code says so."""
+async def test_an_expired_token_is_for_a_person_with_its_code(target: ContractTarget) -> None:
+    """The seller's authorisation lapsed: a person must act (never a retry), and the code says so."""
     tid = await target.place_paid(CARD)
     await target.misbehave(expired_token=True)
-    with pytest.raises(Permanent) as caught:
+    with pytest.raises(target.expired_token_error) as caught:
         await target.port.get_trade(tid)
     assert caught.value.code == target.expired_token_code
 

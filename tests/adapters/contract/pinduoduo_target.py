@@ -1,55 +1,28 @@
-"""Storefronts the ``StorefrontPort`` contract suite runs against, with the hooks it needs.
+"""The contract suite's Pinduoduo target: ``PinduoduoClient`` against the Pinduoduo sandbox over HTTP.
 
-Every hook speaks the bridge's words, never a platform's: place a paid order
-for a recharge account, move its refund, count its deliveries, edit it, and
-``misbehave`` with neutral knob names (each target maps them onto its own
-sandbox's). To run the suite against another storefront (the Taobao client
-and sandbox next), add an async context manager yielding a
-``ContractTarget`` to ``TARGETS``.
+Its sandbox plays every misbehaviour; a lapsed token is ``Permanent``
+(``PDD_ACCESS_TOKEN_EXPIRED``); notes are counted in characters; the delivery
+carries no codes (``delivers_codes`` is ``False``); a delivery is refused
+while a refund is asked; a delivered order refunded in full stays shipped
+(its after-sales state says refunded).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 
 from adapters.pinduoduo import PinduoduoClient
 from adapters.pinduoduo.sandbox import VIRTUAL_LOGISTICS_ID, PinduoduoSandbox, start_sandbox
+from bridge.core.errors import Permanent
+from bridge.core.trades import OrderState
 from bridge.ports.storefront import StorefrontPort
 
-MISBEHAVIOURS = frozenset(
-    {
-        "late_listing_s",  # a change shows in listings this long after it happened
-        "edits_while_paging",  # each list page served edits one of its orders
-        "duplicates",  # each list page also repeats a row of the page before
-        "partial_pages",  # half the list pages drop their last row
-        "rate_limit",  # every call is refused as over the call limit
-        "expired_token",  # the shop's authorisation has lapsed
-        "clock_skew_s",  # the storefront's clock runs this far ahead
-        "latency_ms",  # every answer takes this long
-        "vague_already_shipped",  # a second delivery is refused without saying why
-    }
-)
-
-
-@dataclass
-class ContractTarget:
-    name: str
-    port: StorefrontPort
-    make_port: Callable[..., StorefrontPort]  # timeout_s=, max_retries=
-    place_paid: Callable[[str], Awaitable[str]]  # recharge account → tid
-    refund: Callable[[str, str], Awaitable[None]]  # tid, requested | success | withdrawn | refused
-    edit: Callable[[str], Awaitable[None]]  # bump the order's modified time
-    delivered: Callable[[str], Awaitable[int]]  # how often the storefront recorded a delivery
-    misbehave: Callable[..., Awaitable[None]]  # neutral names of MISBEHAVIOURS
-    expired_token_code: str
-    oversized_note: str  # a note longer than ``port.notes`` allows
-
+from .target import MISBEHAVIOURS, ContractTarget
 
 _PDD_KNOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "late_listing_s": lambda v: {"visibility_delay_s": v},
@@ -66,7 +39,7 @@ assert set(_PDD_KNOBS) == MISBEHAVIOURS
 
 
 @asynccontextmanager
-async def _pinduoduo() -> AsyncIterator[ContractTarget]:
+async def pinduoduo() -> AsyncIterator[ContractTarget]:
     served = await start_sandbox(sandbox=PinduoduoSandbox(rng=random.Random(20261207)))
     base = served.url
     try:
@@ -117,6 +90,9 @@ async def _pinduoduo() -> AsyncIterator[ContractTarget]:
                     knobs.update(_PDD_KNOBS[name](value))
                 await admin("/sandbox/knobs", knobs)
 
+            async def delivered_codes(tid: str) -> list[str]:
+                return []  # its delivery carries none
+
             yield ContractTarget(
                 name="pinduoduo",
                 port=make_port(max_retries=2),
@@ -125,12 +101,14 @@ async def _pinduoduo() -> AsyncIterator[ContractTarget]:
                 refund=refund,
                 edit=edit,
                 delivered=delivered,
+                delivered_codes=delivered_codes,
                 misbehave=misbehave,
+                unknown_tid="261207-999999999999999",
+                expired_token_error=Permanent,
                 expired_token_code="PDD_ACCESS_TOKEN_EXPIRED",
                 oversized_note="备" * 301,
+                refunded_after_delivery=OrderState.SHIPPED,
+                blocks_delivery_while_refund_asked=True,
             )
     finally:
         await served.runner.cleanup()
-
-
-TARGETS: dict[str, Callable[[], AbstractAsyncContextManager[ContractTarget]]] = {"pinduoduo": _pinduoduo}

@@ -121,6 +121,7 @@ class QueueFilter:
     shop: str | None = None
     older_than: datetime | None = None  # only lines paid (or received) before this moment
     q: str | None = None
+    shops: tuple[str, ...] | None = None  # only these shops' lines (a storefront's shops); None: any
 
 
 @dataclass(frozen=True)

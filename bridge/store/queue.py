@@ -65,6 +65,8 @@ def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True)
         conds.append(lines.c.reason == f.reason)
     if f.shop:
         conds.append(lines.c.shop == f.shop)
+    if f.shops is not None:
+        conds.append(lines.c.shop.in_(f.shops))
     if f.older_than is not None:
         conds.append(f.older_than >= SINCE)
     if f.q and f.q.strip():
@@ -134,10 +136,12 @@ class QueueRepository:
         async with self._engine.connect() as conn:
             return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, str]]:
+    async def search_trades(
+        self, q: str, shop: str | None, limit: int = 2, shops: tuple[str, ...] | None = None
+    ) -> list[tuple[str, str]]:
         """(shop, tid) of the orders whose lines match the search in any state, then of the trades
-        never read well with that tid (at most ``limit``)."""
-        f = QueueFilter(shop=shop, q=q)
+        never read well with that tid (at most ``limit``; only ``shops``' when given)."""
+        f = QueueFilter(shop=shop, q=q, shops=shops)
         query = (
             select(lines.c.shop, lines.c.tid)
             .select_from(_JOINED)
@@ -152,7 +156,8 @@ class QueueRepository:
             found = [(str(s), str(t)) for s, t in (await conn.execute(query)).all()]
             if tid is not None and len(found) < limit:  # a trade never read well has no lines
                 unread = unreadable_query(shop, tid).with_only_columns(trades.c.shop, trades.c.tid)
-                found += [(str(s), str(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+                unread_found = [(str(s), str(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+                found += [(s, t) for s, t in unread_found if shops is None or s in shops]
         return found[:limit]
 
     async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:

@@ -28,12 +28,13 @@ from bridge.services import batches
 from bridge.services.batches import BatchRefused
 from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
+from bridge.web import storefronts
 from bridge.web.render import deps_of, not_found, page, see_other, user_of
 
 AGES = {"1h": 1, "4h": 4, "24h": 24, "72h": 72}
 """The queue's age filter: older than this many hours."""
 PAGE_SIZE = 50
-FILTER_KEYS = ("state", "reason", "shop", "age", "q")
+FILTER_KEYS = ("state", "reason", "storefront", "shop", "age", "q")
 """The query parameters that make a filter (kept by tabs, pages, live updates and bulk actions)."""
 
 
@@ -43,6 +44,7 @@ def shown_filter(query: Mapping[str, str], deps: Deps) -> dict[str, str]:
     keep = {
         "state": value["state"] in {s.value for s in NEEDS_A_PERSON},
         "reason": value["reason"] in REASONS,
+        "storefront": value["storefront"] in storefronts.in_use(deps),
         "shop": value["shop"] in deps.settings.shops,
         "age": value["age"] in AGES,
         "q": bool(value["q"]),
@@ -53,12 +55,14 @@ def shown_filter(query: Mapping[str, str], deps: Deps) -> dict[str, str]:
 def queue_filter(shown: Mapping[str, str], deps: Deps) -> QueueFilter:
     """The store's filter for ``shown`` (see ``shown_filter``)."""
     hours = AGES.get(shown.get("age", ""))
+    storefront = shown.get("storefront")
     return QueueFilter(
         state=LineState(shown.get("state", LineState.EXCEPTION.value)),
         reason=shown.get("reason") or None,
         shop=shown.get("shop") or None,
         older_than=deps.clock() - timedelta(hours=hours) if hours else None,
         q=shown.get("q") or None,
+        shops=storefronts.shops_on(deps, storefront) if storefront else None,
     )
 
 
@@ -77,7 +81,8 @@ async def _unreadable(deps: Deps, f: QueueFilter, number: int) -> list[Unreadabl
     """Trades never read well, above the first page of exceptions (not under a reason or search)."""
     if f.state is not LineState.EXCEPTION or f.reason or f.q or number > 1:
         return []
-    return await deps.store.queue.unreadable_trades(f.shop)
+    found = await deps.store.queue.unreadable_trades(f.shop)
+    return [u for u in found if f.shops is None or u.shop in f.shops]
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -117,7 +122,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     shown = shown_filter(request.query, deps)
     if shown.get("q") and "list" not in request.query:
-        found = await deps.store.queue.search_trades(shown["q"], shown.get("shop"))
+        f = queue_filter(shown, deps)
+        found = await deps.store.queue.search_trades(shown["q"], f.shop, shops=f.shops)
         if len(found) == 1:
             shop, tid = found[0]
             raise web.HTTPSeeOther(f"/orders/{shop}/{tid}")
@@ -126,6 +132,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         "queue.html",
         nav="queue",
         shops=sorted(deps.settings.shops),
+        storefronts=storefronts.in_use(deps),
         ages=list(AGES),
         states=[s.value for s in NEEDS_A_PERSON],
         **await _body(request),

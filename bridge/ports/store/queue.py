@@ -28,8 +28,11 @@ class QueueStorePort(Protocol):
 
     async def queue_ids(self, f: QueueFilter, limit: int) -> list[int]: ...
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, str]]:
-        """(shop, tid) of the orders whose lines match, then of trades never read well by that tid."""
+    async def search_trades(
+        self, q: str, shop: str | None, limit: int = 2, shops: tuple[str, ...] | None = None
+    ) -> list[tuple[str, str]]:
+        """(shop, tid) of the orders whose lines match, then of trades never read well by that tid
+        (only ``shops``' when given: a storefront's)."""
         ...
 
     async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:

@@ -15,17 +15,18 @@ per batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core import request_ids
 from bridge.core.batches import Batch
 from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
+from bridge.store import due
 from bridge.store.archive_schema import ARCHIVES
 from bridge.store.audit import insert_audit
 from bridge.store.chunks import chunks
@@ -71,7 +72,7 @@ def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True)
         conds.append(f.older_than >= SINCE)
     if f.q and f.q.strip():
         conds.append(_search(f.q.strip()))
-    return and_(*conds)
+    return and_(true(), *conds)
 
 
 def _source(f: QueueFilter) -> Any:
@@ -96,24 +97,46 @@ class QueueRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def queue(self, f: QueueFilter, limit: int = 200, offset: int = 0) -> tuple[list[QueueRow], int]:
-        """Lines in ``f.state`` matching the filters, oldest first from ``offset``, and how many match."""
-        where, source = _where(f), _source(f)
-        page = (
-            select(lines.c.id)
-            .select_from(source)
-            .where(where)
-            .order_by(SINCE, lines.c.id)
-            .offset(max(offset, 0))
-            .limit(limit)
-            .subquery()
-        )  # the page's ids first, then their trades: the join reads a page, not the whole queue
-        query: Select[Any] = (
-            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
-            .select_from(_JOINED.join(page, page.c.id == lines.c.id))
-            .order_by(SINCE, lines.c.id)
-        )
+    async def queue(
+        self, f: QueueFilter, limit: int = 200, offset: int = 0, deadlines: Mapping[str, float] | None = None
+    ) -> tuple[list[QueueRow], int]:
+        """Lines in ``f.state`` matching the filters, oldest first from ``offset`` (with ``deadlines``, each
+        shop's seconds from payment to its deadline: the nearest deadline first), and how many match."""
+        return await self._page(_where(f), _source(f), limit, offset, deadlines or {})
+
+    async def near_deadline(
+        self,
+        f: QueueFilter,
+        cutoffs: Mapping[str, datetime],
+        deadlines: Mapping[str, float],
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[QueueRow], int]:
+        """Lines awaiting delivery, in any such state, of the shops in ``cutoffs`` paid at or before their
+        shop's cutoff, under ``f``'s shop, storefront, age and search (not its state or reason), the
+        nearest deadline first (``deadlines`` as for ``queue``), and how many there are."""
+        where = and_(due.near(cutoffs), _where(f, with_state=False, with_reason=False))
+        return await self._page(where, _source(f), limit, offset, deadlines)
+
+    async def _page(
+        self, where: Any, source: Any, limit: int, offset: int, deadlines: Mapping[str, float]
+    ) -> tuple[list[QueueRow], int]:
         async with self._engine.connect() as conn:
+            order = due.due_order(conn.dialect.name, deadlines, SINCE)
+            page = (
+                select(lines.c.id)
+                .select_from(source)
+                .where(where)
+                .order_by(*order)
+                .offset(max(offset, 0))
+                .limit(limit)
+                .subquery()
+            )  # the page's ids first, then their trades: the join reads a page, not the whole queue
+            query: Select[Any] = (
+                select(lines, trades.c.buyer_nick, trades.c.buyer_message)
+                .select_from(_JOINED.join(page, page.c.id == lines.c.id))
+                .order_by(*order)
+            )
             rows = (await conn.execute(query)).mappings().all()
             total = (await conn.execute(select(func.count()).select_from(source).where(where))).scalar_one()
         return [queue_row(r) for r in rows], int(total)

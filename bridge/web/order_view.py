@@ -25,6 +25,7 @@ from bridge.core.states import BUSY, CANCELLABLE, NEEDS_A_PERSON, REFRESHABLE, D
 from bridge.services.cs_actions import RESOLUTIONS, Outcome
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, order_line
+from bridge.web import deadlines
 from bridge.web.drafts import DRAFTS_KEY
 from bridge.web.i18n import Translator
 from bridge.web.render import deps_of, page, translator
@@ -180,5 +181,6 @@ async def order_page(
         card_lengths="/".join(str(n) for n in rule.lengths),
         card_prefixes="/".join(rule.prefixes),
         card_field_max=CARD_FIELD_MAX,
+        due=deadlines.clocked(deps, lines, deps.clock()),
         **context,
     )

@@ -75,6 +75,10 @@ async def desk(tmp_path: Path, database: str, aiohttp_client: ClientFactory) -> 
         yield Desk(rig, await aiohttp_client(make_console_app(rig.deps)))
 
 
+PDD_DEADLINE_S = 12 * 3600
+"""The Pinduoduo shop's delivery deadline in ``two_desk`` (Taobao's: the default 24 h)."""
+
+
 @dataclass
 class TwoDesk(Desk):
     """``Desk`` over a bridge with a Taobao shop (``main``) and a Pinduoduo shop (``pdd``)."""
@@ -93,7 +97,8 @@ class TwoDesk(Desk):
 
 @pytest.fixture
 async def two_desk(tmp_path: Path, database: str, aiohttp_client: ClientFactory) -> AsyncIterator[TwoDesk]:
-    """The console over a bridge selling on both storefronts, once on SQLite and once on PostgreSQL."""
+    """The console over a bridge selling on both storefronts (Taobao's deadline 24 h from payment, the
+    default, Pinduoduo's 12 h; a 2-hour margin), once on SQLite and once on PostgreSQL."""
     pdd = await start_sandbox()
     try:
         async with open_rig(
@@ -101,6 +106,7 @@ async def two_desk(tmp_path: Path, database: str, aiohttp_client: ClientFactory)
             settings_for=two_storefronts(pdd.router_url),
             database=database,
             fulfilment={"max_attempts": 2},
+            deadlines={"pinduoduo_s": PDD_DEADLINE_S},
         ) as rig:
             await add_users(rig.deps)
             yield TwoDesk(rig, await aiohttp_client(make_console_app(rig.deps)), pdd)

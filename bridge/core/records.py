@@ -154,6 +154,9 @@ class UnmappedSku:
     price_fen: int
     parked: int
     oldest: datetime
+    shops: tuple[
+        str, ...
+    ] = ()  # the shops whose lines wait for it (their storefronts: where the code came from)
 
 
 @dataclass(frozen=True)

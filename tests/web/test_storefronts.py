@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from bridge.core.states import LineState
+from tests.rig import line
 from tests.web.conftest import TwoDesk
 from tests.web.rig import PDD_SHOP, UNKNOWN_CARD
 
@@ -111,3 +112,42 @@ async def test_search_within_a_storefront_skips_unreadable_orders_of_another(two
     assert found.headers["Location"] == f"/orders/{PDD_SHOP}/{order_sn}"
     other = await two_desk.client.get(f"/queue?q={order_sn}&storefront=taobao", allow_redirects=False)
     assert other.status == 200
+
+
+_CAME_FROM = re.compile(
+    r'<code>([^<]+)</code> <div class="small"><span class="sku-from" data-came-from="([\w ]+)">'
+)
+
+
+async def _unmapped(desk: TwoDesk) -> None:
+    """Unmapped codes: TV-NEW-777 on Taobao, PDD-NEW-9 on Pinduoduo, TV-NEW-555 on both."""
+    await desk.rig.order(line("TV-NEW-777", "5.00"), message=UNKNOWN_CARD)
+    await desk.rig.order(line("TV-NEW-555", "5.00"), message=UNKNOWN_CARD)
+    await desk.pdd_order(UNKNOWN_CARD, outer_id="PDD-NEW-9")
+    await desk.pdd_order(UNKNOWN_CARD, outer_id="TV-NEW-555")
+    await desk.rig.cycle()
+    assert {ln.reason for ln in await desk.rig.lines()} == {"UNMAPPED_SKU"}
+
+
+async def test_the_unmapped_inbox_says_which_storefront_each_code_came_from(two_desk: TwoDesk) -> None:
+    """Each unmapped code names the storefronts whose lines carry it (Pinduoduo's outer_id beside Taobao's
+    outer_sku_id, both 商家编码)."""
+    await _unmapped(two_desk)
+    await two_desk.login("cs1")
+    html = await (await two_desk.client.get("/mappings")).text()
+    assert dict(_CAME_FROM.findall(html)) == {
+        "TV-NEW-555": "pinduoduo taobao",
+        "TV-NEW-777": "taobao",
+        "PDD-NEW-9": "pinduoduo",
+    }
+    assert "商家编码（outer_id）" in html and "商家编码（outer_sku_id）" in html
+
+
+async def test_the_mapping_editor_says_which_storefront_a_waiting_code_came_from(two_desk: TwoDesk) -> None:
+    """Mapping a code from the inbox, the editor names its storefront and that storefront's key."""
+    await _unmapped(two_desk)
+    await two_desk.login("admin1")
+    html = await (await two_desk.client.get("/mappings/edit?new=PDD-NEW-9")).text()
+    assert 'data-came-from="pinduoduo"' in html and "商家编码（outer_id）" in html
+    fresh = await (await two_desk.client.get("/mappings/edit?new=NOT-WAITING")).text()
+    assert "data-came-from" not in fresh

@@ -23,6 +23,7 @@ from bridge.core.masking import mask_text
 from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import BUSY, CANCELLABLE, NEEDS_A_PERSON, REFRESHABLE, DeliveryState, LineState
 from bridge.services.cs_actions import RESOLUTIONS, Outcome
+from bridge.services.cs_notes import NOTE_FIELD_MAX
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, order_line
 from bridge.web import deadlines
@@ -182,5 +183,7 @@ async def order_page(
         card_prefixes="/".join(rule.prefixes),
         card_field_max=CARD_FIELD_MAX,
         due=deadlines.clocked(deps, lines, deps.clock()),
+        note_rules=deps.shops[trade.shop].notes if trade.shop in deps.shops else None,
+        note_field_max=NOTE_FIELD_MAX,
         **context,
     )

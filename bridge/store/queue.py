@@ -137,7 +137,7 @@ class QueueRepository:
                 .select_from(_JOINED.join(page, page.c.id == lines.c.id))
                 .order_by(*order)
             )
-            rows = (await conn.execute(query)).mappings().all()
+            rows = (await conn.execute(query)).mappings().all() if limit > 0 else []  # 0: the count alone
             total = (await conn.execute(select(func.count()).select_from(source).where(where))).scalar_one()
         return [queue_row(r) for r in rows], int(total)
 

@@ -121,6 +121,7 @@ class QueueFilter:
     shop: str | None = None
     older_than: datetime | None = None  # only lines paid (or received) before this moment
     q: str | None = None
+    shops: tuple[str, ...] | None = None  # only these shops' lines (a storefront's shops); None: any
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ class UnmappedSku:
     price_fen: int
     parked: int
     oldest: datetime
+    shops: tuple[
+        str, ...
+    ] = ()  # the shops whose lines wait for it (their storefronts: where the code came from)
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,26 @@ class ConsoleRepository:
             .group_by(lines.c.outer_sku_id)
             .order_by(func.count().desc(), lines.c.outer_sku_id)
         )
+        where_from = (
+            select(lines.c.outer_sku_id, lines.c.shop)
+            .where(and_(_PARKED, lines.c.outer_sku_id.is_not(None)))
+            .distinct()
+            .order_by(lines.c.outer_sku_id, lines.c.shop)
+        )  # the shops each code came from (a Taobao outer_sku_id, a Pinduoduo outer_id)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
+            shops: dict[str, list[str]] = {}
+            for sku, shop in (await conn.execute(where_from)).all():
+                shops.setdefault(sku, []).append(shop)
         return [
-            UnmappedSku(r[0], r[1] or "", int(r[2]), int(r[3]), aware(r[4]) or datetime.now(UTC))
+            UnmappedSku(
+                r[0],
+                r[1] or "",
+                int(r[2]),
+                int(r[3]),
+                aware(r[4]) or datetime.now(UTC),
+                tuple(shops.get(r[0], ())),
+            )
             for r in rows
         ]
 

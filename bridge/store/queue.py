@@ -15,17 +15,18 @@ per batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.core import request_ids
 from bridge.core.batches import Batch
 from bridge.core.records import AuditEntry, AuditNote, QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import LineState
+from bridge.store import due
 from bridge.store.archive_schema import ARCHIVES
 from bridge.store.audit import insert_audit
 from bridge.store.chunks import chunks
@@ -65,11 +66,13 @@ def _where(f: QueueFilter, *, with_state: bool = True, with_reason: bool = True)
         conds.append(lines.c.reason == f.reason)
     if f.shop:
         conds.append(lines.c.shop == f.shop)
+    if f.shops is not None:
+        conds.append(lines.c.shop.in_(f.shops))
     if f.older_than is not None:
         conds.append(f.older_than >= SINCE)
     if f.q and f.q.strip():
         conds.append(_search(f.q.strip()))
-    return and_(*conds)
+    return and_(true(), *conds)
 
 
 def _source(f: QueueFilter) -> Any:
@@ -94,25 +97,47 @@ class QueueRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def queue(self, f: QueueFilter, limit: int = 200, offset: int = 0) -> tuple[list[QueueRow], int]:
-        """Lines in ``f.state`` matching the filters, oldest first from ``offset``, and how many match."""
-        where, source = _where(f), _source(f)
-        page = (
-            select(lines.c.id)
-            .select_from(source)
-            .where(where)
-            .order_by(SINCE, lines.c.id)
-            .offset(max(offset, 0))
-            .limit(limit)
-            .subquery()
-        )  # the page's ids first, then their trades: the join reads a page, not the whole queue
-        query: Select[Any] = (
-            select(lines, trades.c.buyer_nick, trades.c.buyer_message)
-            .select_from(_JOINED.join(page, page.c.id == lines.c.id))
-            .order_by(SINCE, lines.c.id)
-        )
+    async def queue(
+        self, f: QueueFilter, limit: int = 200, offset: int = 0, deadlines: Mapping[str, float] | None = None
+    ) -> tuple[list[QueueRow], int]:
+        """Lines in ``f.state`` matching the filters, oldest first from ``offset`` (with ``deadlines``, each
+        shop's seconds from payment to its deadline: the nearest deadline first), and how many match."""
+        return await self._page(_where(f), _source(f), limit, offset, deadlines or {})
+
+    async def near_deadline(
+        self,
+        f: QueueFilter,
+        cutoffs: Mapping[str, datetime],
+        deadlines: Mapping[str, float],
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[QueueRow], int]:
+        """Lines awaiting delivery, in any such state, of the shops in ``cutoffs`` paid at or before their
+        shop's cutoff, under ``f``'s shop, storefront, age and search (not its state or reason), the
+        nearest deadline first (``deadlines`` as for ``queue``), and how many there are."""
+        where = and_(due.near(cutoffs), _where(f, with_state=False, with_reason=False))
+        return await self._page(where, _source(f), limit, offset, deadlines)
+
+    async def _page(
+        self, where: Any, source: Any, limit: int, offset: int, deadlines: Mapping[str, float]
+    ) -> tuple[list[QueueRow], int]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            order = due.due_order(conn.dialect.name, deadlines, SINCE)
+            page = (
+                select(lines.c.id)
+                .select_from(source)
+                .where(where)
+                .order_by(*order)
+                .offset(max(offset, 0))
+                .limit(limit)
+                .subquery()
+            )  # the page's ids first, then their trades: the join reads a page, not the whole queue
+            query: Select[Any] = (
+                select(lines, trades.c.buyer_nick, trades.c.buyer_message)
+                .select_from(_JOINED.join(page, page.c.id == lines.c.id))
+                .order_by(*order)
+            )
+            rows = (await conn.execute(query)).mappings().all() if limit > 0 else []  # 0: the count alone
             total = (await conn.execute(select(func.count()).select_from(source).where(where))).scalar_one()
         return [queue_row(r) for r in rows], int(total)
 
@@ -134,10 +159,12 @@ class QueueRepository:
         async with self._engine.connect() as conn:
             return [int(i) for i in (await conn.execute(query.limit(limit))).scalars().all()]
 
-    async def search_trades(self, q: str, shop: str | None, limit: int = 2) -> list[tuple[str, str]]:
+    async def search_trades(
+        self, q: str, shop: str | None, limit: int = 2, shops: tuple[str, ...] | None = None
+    ) -> list[tuple[str, str]]:
         """(shop, tid) of the orders whose lines match the search in any state, then of the trades
-        never read well with that tid (at most ``limit``)."""
-        f = QueueFilter(shop=shop, q=q)
+        never read well with that tid (at most ``limit``; only ``shops``' when given)."""
+        f = QueueFilter(shop=shop, q=q, shops=shops)
         query = (
             select(lines.c.shop, lines.c.tid)
             .select_from(_JOINED)
@@ -152,7 +179,8 @@ class QueueRepository:
             found = [(str(s), str(t)) for s, t in (await conn.execute(query)).all()]
             if tid is not None and len(found) < limit:  # a trade never read well has no lines
                 unread = unreadable_query(shop, tid).with_only_columns(trades.c.shop, trades.c.tid)
-                found += [(str(s), str(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+                unread_found = [(str(s), str(t)) for s, t in (await conn.execute(unread.limit(limit))).all()]
+                found += [(s, t) for s, t in unread_found if shops is None or s in shops]
         return found[:limit]
 
     async def unreadable_trades(self, shop: str | None, limit: int = 50) -> list[UnreadableTrade]:

@@ -10,6 +10,7 @@ without the scheduler, for handler tests.
     /queue  /queue/live                           exception queue: reason tabs, pages, live updates
     POST /queue/bulk  /queue/batches/{id}         bulk retry/resolve/cancel of a filter: confirm, outcome
     /orders?tid=  /orders/{shop}/{tid}            one order: lines, timeline, actions
+    POST /orders/{shop}/{tid}/note                CS's note added to the order's seller note
     POST /lines/{id}/{retry|card|resolve|cancel|refresh}
     /mappings  /mappings/edit  /mappings/history  catalogue, SKUs, inbox, editor, diffs
     /audit  /users                                audit log; accounts (admins)
@@ -33,6 +34,7 @@ from bridge.web import (
     ceiling_views,
     dashboard_views,
     mapping_views,
+    note_views,
     pages,
     proxies,
     queue_views,
@@ -59,6 +61,7 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_post("/queue/batches/{batch_id}", queue_views.batch_act)
     router.add_get("/orders", pages.find_order)
     router.add_get("/orders/{shop}/{tid}", pages.order)
+    router.add_post("/orders/{shop}/{tid}/note", note_views.note_submit)
     router.add_post("/lines/{line_id}/{action}", action_views.line_action)
     reversal_views.add_routes(router)  # POST /reversals/{id}/{request|approve|reject|settle}
     ceiling_views.add_routes(router)  # POST /ceilings/{id}/approve

@@ -10,6 +10,7 @@ the page says how old it is.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -77,6 +78,21 @@ def _polls(deps: Deps, figures: ConsoleFigures) -> list[dict[str, Any]]:
     return polls
 
 
+def _deadlines(figures: ConsoleFigures, now: datetime) -> list[dict[str, Any]]:
+    """Each storefront's lines at risk, missed and missed today, its most urgent line's time left carried
+    forward from the snapshot's moment to ``now``."""
+    return [
+        {
+            "storefront": d.storefront,
+            "at_risk": d.at_risk,
+            "missed": d.missed,
+            "missed_today": d.missed_today,
+            "left": None if d.most_urgent_left is None else d.most_urgent_left - (now - figures.at),
+        }
+        for d in figures.deadlines
+    ]
+
+
 def dashboard_figures(deps: Deps, t: Translator, figures: ConsoleFigures) -> dict[str, Any]:
     """What the dashboard shows: the store's figures from the snapshot (``bridge.services.console_figures``),
     this instance's own state (breaker, last calls, mappings) as it is now."""
@@ -116,6 +132,7 @@ def dashboard_figures(deps: Deps, t: Translator, figures: ConsoleFigures) -> dic
         "figures_at": figures.at,
         "figures_age": max(0, round((now - figures.at).total_seconds())),
         "figures_failing": book.failure is not None,
+        "deadlines": _deadlines(figures, now),
     }
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from bridge.core.deadlines import left_text
 from bridge.core.masking import mask_card
 from bridge.core.models import CST
 from bridge.core.money import fen_to_yuan
@@ -98,6 +99,10 @@ class Translator:
         if minutes:
             return self("age.minutes", m=minutes)
         return self("age.now")
+
+    def left(self, left: timedelta) -> str:
+        """The time left to a delivery deadline: "剩余 3小时12分", "已超时 25分" (``core.deadlines``)."""
+        return left_text(left, english=self.lang == "en")
 
     @staticmethod
     def card(card_no: str | None) -> str:

@@ -29,6 +29,7 @@ from bridge.core.reasons import REASONS
 from bridge.services.deps import Deps
 from bridge.services.mapping_guard import accept_pending
 from bridge.services.mappings import SAMPLE_CARD, check_edit, parked_outcomes, save_edit
+from bridge.web import storefronts
 from bridge.web.auth import require_admin
 from bridge.web.i18n import Translator
 from bridge.web.render import deps_of, page, see_other, translator, user_of
@@ -64,6 +65,7 @@ async def mappings(request: web.Request) -> web.Response:
         rules=sorted(m.skus.rules.values(), key=lambda r: r.outer_sku_id),
         inbox=inbox,
         fits={u.outer_sku_id: suggest_products(m.catalogue, u.price_fen) for u in inbox},
+        came_from={u.outer_sku_id: storefronts.of_shops(deps, u.shops) for u in inbox},
         warnings=[problem_text(w, t.lang) for w in m.warnings],
         version=m.version,
         saved=_saved_message(t, request.query.get("saved")),
@@ -138,7 +140,8 @@ async def edit_form(request: web.Request) -> web.Response:
         return refused
     deps = deps_of(request)
     typed, editing = await _blank_form(deps, request.query)
-    return _editor(request, deps, typed, editing)
+    came_from = await storefronts.sku_came_from(deps, typed.form.value("outer_sku_id"))
+    return _editor(request, deps, typed, editing, came_from=came_from)
 
 
 def _editor(
@@ -172,6 +175,7 @@ def _editor(
         suggestions=suggest_products(catalogue, fen) if fen is not None else [],
         price_fen=fen,
         parked=extra.pop("parked", ()),
+        came_from=extra.pop("came_from", ()),
         **extra,
     )
 

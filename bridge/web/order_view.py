@@ -23,8 +23,10 @@ from bridge.core.masking import mask_text
 from bridge.core.records import LineRecord, TradeRecord
 from bridge.core.states import BUSY, CANCELLABLE, NEEDS_A_PERSON, REFRESHABLE, DeliveryState, LineState
 from bridge.services.cs_actions import RESOLUTIONS, Outcome
+from bridge.services.cs_notes import NOTE_FIELD_MAX
 from bridge.services.deps import Deps
 from bridge.services.planning import card_rule, order_line
+from bridge.web import deadlines
 from bridge.web.drafts import DRAFTS_KEY
 from bridge.web.i18n import Translator
 from bridge.web.render import deps_of, page, translator
@@ -180,5 +182,8 @@ async def order_page(
         card_lengths="/".join(str(n) for n in rule.lengths),
         card_prefixes="/".join(rule.prefixes),
         card_field_max=CARD_FIELD_MAX,
+        due=deadlines.clocked(deps, lines, deps.clock()),
+        note_rules=deps.shops[trade.shop].notes if trade.shop in deps.shops else None,
+        note_field_max=NOTE_FIELD_MAX,
         **context,
     )

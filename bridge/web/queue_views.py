@@ -22,19 +22,23 @@ from aiohttp import web
 
 from bridge.core.batches import BATCH_MAX, Batch, line_outcome
 from bridge.core.reasons import REASONS
-from bridge.core.records import QueueFilter, UnreadableTrade
+from bridge.core.records import QueueFilter, QueueRow, UnreadableTrade
 from bridge.core.states import NEEDS_A_PERSON, LineState
 from bridge.services import batches
 from bridge.services.batches import BatchRefused
 from bridge.services.cs_actions import RESOLUTIONS
 from bridge.services.deps import Deps
+from bridge.web import deadlines, storefronts
 from bridge.web.render import deps_of, not_found, page, see_other, user_of
 
 AGES = {"1h": 1, "4h": 4, "24h": 24, "72h": 72}
 """The queue's age filter: older than this many hours."""
 PAGE_SIZE = 50
-FILTER_KEYS = ("state", "reason", "shop", "age", "q")
-"""The query parameters that make a filter (kept by tabs, pages, live updates and bulk actions)."""
+FILTER_KEYS = ("state", "reason", "storefront", "shop", "age", "q", "sort", "tab")
+"""The query parameters that make a filter (kept by tabs, pages, live updates and bulk actions);
+``sort=deadline``: the nearest delivery deadline first; ``tab=deadline``: the 临近时限 tab (lines of any
+state awaiting delivery within their shop's margin of the deadline, or past it)."""
+NEAR = "deadline"
 
 
 def shown_filter(query: Mapping[str, str], deps: Deps) -> dict[str, str]:
@@ -43,9 +47,12 @@ def shown_filter(query: Mapping[str, str], deps: Deps) -> dict[str, str]:
     keep = {
         "state": value["state"] in {s.value for s in NEEDS_A_PERSON},
         "reason": value["reason"] in REASONS,
+        "storefront": value["storefront"] in storefronts.in_use(deps),
         "shop": value["shop"] in deps.settings.shops,
         "age": value["age"] in AGES,
         "q": bool(value["q"]),
+        "sort": value["sort"] == NEAR,
+        "tab": value["tab"] == NEAR,
     }
     return {k: v for k, v in value.items() if keep[k]}
 
@@ -53,12 +60,14 @@ def shown_filter(query: Mapping[str, str], deps: Deps) -> dict[str, str]:
 def queue_filter(shown: Mapping[str, str], deps: Deps) -> QueueFilter:
     """The store's filter for ``shown`` (see ``shown_filter``)."""
     hours = AGES.get(shown.get("age", ""))
+    storefront = shown.get("storefront")
     return QueueFilter(
         state=LineState(shown.get("state", LineState.EXCEPTION.value)),
         reason=shown.get("reason") or None,
         shop=shown.get("shop") or None,
         older_than=deps.clock() - timedelta(hours=hours) if hours else None,
         q=shown.get("q") or None,
+        shops=storefronts.shops_on(deps, storefront) if storefront else None,
     )
 
 
@@ -77,7 +86,36 @@ async def _unreadable(deps: Deps, f: QueueFilter, number: int) -> list[Unreadabl
     """Trades never read well, above the first page of exceptions (not under a reason or search)."""
     if f.state is not LineState.EXCEPTION or f.reason or f.q or number > 1:
         return []
-    return await deps.store.queue.unreadable_trades(f.shop)
+    found = await deps.store.queue.unreadable_trades(f.shop)
+    return [u for u in found if f.shops is None or u.shop in f.shops]
+
+
+async def _rows(
+    deps: Deps, shown: Mapping[str, str], f: QueueFilter, number: int
+) -> tuple[list[QueueRow], int, int]:
+    """The page's rows, how many the filter holds, and how many are near their deadline."""
+    store, now, offset = deps.store.queue, deps.clock(), (number - 1) * PAGE_SIZE
+    seconds, cut = deadlines.deadline_seconds(deps), deadlines.cutoffs(deps, now)
+    near = shown.get("tab") == NEAR
+    found, n_near = await store.near_deadline(f, cut, seconds, limit=PAGE_SIZE if near else 0, offset=offset)
+    if near:
+        return found, n_near, n_near
+    by_due = seconds if shown.get("sort") == NEAR else None
+    rows, total = await store.queue(f, limit=PAGE_SIZE, offset=offset, deadlines=by_due)
+    return rows, total, n_near
+
+
+def _tabs(
+    shown: Mapping[str, str], f: QueueFilter, counts: Mapping[str, int]
+) -> list[tuple[str, int, str, bool]]:
+    """(reason code, count, link, chosen) per reason tab: all, then each reason (none on 临近时限)."""
+    near = shown.get("tab") == NEAR
+    plain = {k: v for k, v in shown.items() if k not in ("reason", "tab")}
+    tabs = [("", sum(counts.values()), _link(plain), f.reason is None and not near)]
+    codes = {c for c in counts if c} | ({f.reason} if f.reason else set())
+    for code in sorted(codes, key=lambda c: (-counts.get(c, 0), c)):
+        tabs.append((code, counts.get(code, 0), _link(plain, reason=code), code == f.reason and not near))
+    return tabs
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -87,16 +125,14 @@ async def _body(request: web.Request) -> dict[str, Any]:
     f = queue_filter(shown, deps)
     counts = await deps.store.queue.queue_reason_counts(f)
     number = _page_number(request.query)
-    rows, total = await deps.store.queue.queue(f, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    rows, total, n_near = await _rows(deps, shown, f, number)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    no_reason = {k: v for k, v in shown.items() if k != "reason"}
-    tabs = [("", sum(counts.values()), _link(no_reason), f.reason is None)]
-    codes = {c for c in counts if c} | ({f.reason} if f.reason else set())
-    for code in sorted(codes, key=lambda c: (-counts.get(c, 0), c)):
-        tabs.append((code, counts.get(code, 0), _link(no_reason, reason=code), code == f.reason))
     return {
         "f": f,
         "shown": shown,
+        "near": shown.get("tab") == NEAR,
+        "due": deadlines.clocked(deps, (row.line for row in rows), deps.clock()),
+        "sort_link": _link(shown, sort=None if shown.get("sort") == NEAR else NEAR, page=None),
         "rows": rows,
         "total": total,
         "page_no": number,
@@ -105,10 +141,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
         "first_link": _link(shown),
         "prev_link": _link(shown, page=min(number, pages + 1) - 1) if number > 1 else None,
         "next_link": _link(shown, page=number + 1) if number < pages else None,
-        "tabs": tabs,
+        "tabs": _tabs(shown, f, counts),
+        "near_tab": (n_near, _link(shown, reason=None, sort=None, page=None, tab=NEAR)),
         "live_link": "/queue/live?" + urlencode({**shown, "page": number}),
         "bulk_n": min(total, BATCH_MAX),
-        "unreadable": await _unreadable(deps, f, number),
+        "unreadable": [] if shown.get("tab") == NEAR else await _unreadable(deps, f, number),
         "batch_max": BATCH_MAX,
     }
 
@@ -117,7 +154,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
     deps = deps_of(request)
     shown = shown_filter(request.query, deps)
     if shown.get("q") and "list" not in request.query:
-        found = await deps.store.queue.search_trades(shown["q"], shown.get("shop"))
+        f = queue_filter(shown, deps)
+        found = await deps.store.queue.search_trades(shown["q"], f.shop, shops=f.shops)
         if len(found) == 1:
             shop, tid = found[0]
             raise web.HTTPSeeOther(f"/orders/{shop}/{tid}")
@@ -126,6 +164,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
         "queue.html",
         nav="queue",
         shops=sorted(deps.settings.shops),
+        storefronts=storefronts.in_use(deps),
         ages=list(AGES),
         states=[s.value for s in NEEDS_A_PERSON],
         **await _body(request),

@@ -20,6 +20,7 @@ from bridge.core.records import UserRecord
 from bridge.services.deps import Deps
 from bridge.web.i18n import LANG_COOKIE, Translator, pick_lang
 from bridge.web.keys import DEPS_KEY
+from bridge.web.storefronts import storefront_of
 
 USER_KEY = web.RequestKey("console_user", UserRecord)
 CSRF_KEY = web.RequestKey("console_csrf", str)
@@ -55,6 +56,7 @@ def _message(request: web.Request, t: Translator) -> dict[str, str] | None:
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     t = translator(request)
     user = request.get(USER_KEY)
+    deps = deps_of(request)
     base = {
         "t": t,
         "lang": t.lang,
@@ -65,6 +67,7 @@ def page(request: web.Request, template: str, status: int = 200, **context: Any)
         "here": request.path_qs,
         "msg": _message(request, t),
         "nav": "",
+        "storefront": lambda shop: storefront_of(deps, shop),  # templates/_storefront.html's badge
     }
     response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
     response.headers["Cache-Control"] = "no-store"

@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bridge.lab import DEMO_MAPPINGS
-from bridge.lab.sandboxes import Sandboxes, bridge_settings
+from bridge.lab.sandboxes import Sandboxes, bridge_config, bridge_settings
 from bridge.services.accounts import hash_password
 from bridge.services.deps import Deps
-from bridge.settings import Settings
+from bridge.settings import Settings, settings_from_dict
 
 PASSWORD = "correct-horse-1"
 USERS = {"cs1": "cs", "cs2": "cs", "admin1": "admin"}
@@ -27,6 +28,33 @@ def console_settings(sb: Sandboxes, workdir: Path, **sections: dict[str, Any]) -
     mappings = shutil.copytree(DEMO_MAPPINGS, workdir / "mappings", ignore=shutil.ignore_patterns("history"))
     sections = {**sections, "console": {"figures_every_s": 0, **sections.get("console", {})}}
     return bridge_settings(sb, workdir, **sections).model_copy(update={"mappings_dir": mappings})
+
+
+PDD_SHOP = "pdd"
+PDD_ENV = {"BRIDGE_PDD_CLIENT_SECRET": "sandbox-secret", "BRIDGE_PDD_ACCESS_TOKEN": "sandbox-token"}
+
+
+def two_storefronts(pdd_router_url: str) -> Callable[..., Settings]:
+    """``console_settings`` with a Pinduoduo shop (``pdd``, on the sandbox at ``pdd_router_url``) beside the
+    Taobao shop ``main``."""
+
+    def settings_for(sb: Sandboxes, workdir: Path, **sections: dict[str, Any]) -> Settings:
+        mappings = shutil.copytree(
+            DEMO_MAPPINGS, workdir / "mappings", ignore=shutil.ignore_patterns("history")
+        )
+        sections = {**sections, "console": {"figures_every_s": 0, **sections.get("console", {})}}
+        config = bridge_config(sb, workdir, **sections)
+        config["mappings_dir"] = str(mappings)
+        config["shops"][PDD_SHOP] = {
+            "storefront": "pinduoduo",
+            "url": pdd_router_url,
+            "client_id": "sandbox-client",
+            "logistics_id": 1,
+            "timeout_s": 5.0,
+        }
+        return settings_from_dict(config, {**sb.env(), **PDD_ENV}, source="<generated>")
+
+    return settings_for
 
 
 @functools.cache

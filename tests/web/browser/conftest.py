@@ -29,13 +29,14 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
+from adapters.pinduoduo.sandbox.app import RunningSandbox, start_sandbox
 from bridge.app import make_app
 from bridge.lab.sandboxes import running_sandboxes
 from bridge.services.deps import Deps
 from bridge.web.keys import DEPS_KEY
 from tests.databases import throwaway_database
 from tests.rig import Rig
-from tests.web.rig import PASSWORD, add_users, console_settings
+from tests.web.rig import PASSWORD, add_users, console_settings, two_storefronts
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,6 +99,35 @@ async def live(tmp_path: Path, database: str) -> AsyncIterator[Live]:
             yield Live(url, Rig(sb, app[DEPS_KEY], http))
         finally:
             await runner.cleanup()
+
+
+@dataclass
+class LiveTwo(Live):
+    """``Live`` over a daemon with a Taobao shop (``main``) and a Pinduoduo shop (``pdd``, on ``pdd``)."""
+
+    pdd: RunningSandbox
+
+
+@pytest.fixture
+async def live_two(tmp_path: Path, database: str) -> AsyncIterator[LiveTwo]:
+    """The daemon selling on both storefronts (Pinduoduo's delivery deadline 12 h, Taobao's 24 h)."""
+    pdd = await start_sandbox()
+    try:
+        async with running_sandboxes(seed=11) as sb, aiohttp.ClientSession() as http:
+            settings_for = two_storefronts(pdd.router_url)
+            settings = settings_for(sb, tmp_path, database=database, deadlines={"pinduoduo_s": 12 * 3600})
+            app = make_app(settings)
+            runner = web.AppRunner(app, handle_signals=False)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, "127.0.0.1", 0).start()
+                await add_users(app[DEPS_KEY])
+                url = "http://{}:{}".format(*runner.addresses[0][:2])
+                yield LiveTwo(url, Rig(sb, app[DEPS_KEY], http), pdd)
+            finally:
+                await runner.cleanup()
+    finally:
+        await pdd.runner.cleanup()
 
 
 def _require_chromium() -> None:

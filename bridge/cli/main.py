@@ -71,7 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
-    tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
+    tort.add_argument(
+        "--orders",
+        type=int,
+        default=500,
+        help="orders to place, dealt to a Taobao and a Pinduoduo shop (default 500)",
+    )
     tort.add_argument("--kills", type=int, default=10, help="SIGKILLs of the daemon (default 10)")
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         "--reversals",
         type=int,
         default=10,
-        help="then refund this many delivered lines and reverse them under the faults (default 10; 0: none)",
+        help="then refund this many delivered Taobao lines, reversed under the faults (default 10; 0: none)",
     )
     tort.add_argument(
         "--store-faults",

@@ -22,7 +22,7 @@ from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.lab.scenario import BAD_KINDS, PDD_BAD_KINDS
 from bridge.store import head_revision, migrations, open_store
 from bridge.store.engine import create_engine_for
-from tests.databases import throwaway_database
+from tests.databases import ENGINES, throwaway_database
 from tests.factories import trade
 from tests.rig import Rig, line
 
@@ -42,8 +42,9 @@ def _demo_report(tmp_path: Path, database: str, *extra: str) -> dict[str, Any]:
     return dict(json.loads(run.stdout))
 
 
-@pytest.fixture(scope="module")
-def demo_report(engine: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=ENGINES)  # not the long runs' worker: this file's own unit
+def demo_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    engine = str(request.param)
     """One demo run per engine, on a fresh database, read by the tests below."""
     workdir = tmp_path_factory.mktemp("demo")
 

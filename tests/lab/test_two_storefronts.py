@@ -9,6 +9,7 @@ and the billing ledger.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bridge.lab.scenario import (
 )
 from bridge.lab.verify import Records, fetch_records, verify_shops
 from bridge.settings import Settings
+from tests.databases import ENGINES, throwaway_database
 from tests.rig import open_rig
 
 SHOPS = {"main": "taobao", "pdd": "pinduoduo"}
@@ -52,12 +54,20 @@ async def _run(
         return placed, records, report
 
 
-@pytest.fixture
-async def run(tmp_path: Path, database: str) -> dict[str, Any]:
-    return (await _run(tmp_path, database, 60))[2]
+@pytest.fixture(scope="module", params=ENGINES)  # not the long runs' worker: this file's own unit
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    engine = str(request.param)
+    """One 60-order run per engine, read by the tests below."""
+    workdir = tmp_path_factory.mktemp("two-storefronts")
+
+    async def go() -> dict[str, Any]:
+        async with throwaway_database(engine, workdir) as dsn:
+            return (await _run(workdir, dsn, 60))[2]
+
+    return asyncio.run(go())
 
 
-async def test_both_shops_settle_every_line_exactly_once(run: dict[str, Any]) -> None:
+def test_both_shops_settle_every_line_exactly_once(run: dict[str, Any]) -> None:
     """Duplicates 0, lost 0 and no wrong reason on each shop; every valid line delivered."""
     for shop in run["shops"]:
         bad = sum(shop["exceptions"].values())
@@ -66,14 +76,14 @@ async def test_both_shops_settle_every_line_exactly_once(run: dict[str, Any]) ->
         assert shop["bad_without_memo"] == 0, shop
 
 
-async def test_every_bad_kind_is_in_exception_with_its_reason_on_both(run: dict[str, Any]) -> None:
+def test_every_bad_kind_is_in_exception_with_its_reason_on_both(run: dict[str, Any]) -> None:
     """Taobao shows the six reasons; Pinduoduo those and CODES_NOT_DELIVERABLE for card codes."""
     by_name = {shop["name"]: shop for shop in run["shops"]}
     assert set(by_name["main"]["exceptions"]) == set(BAD_KINDS.values())
     assert set(by_name["pdd"]["exceptions"]) == set(PDD_BAD_KINDS.values())
 
 
-async def test_the_top_level_figures_are_the_shops_summed(run: dict[str, Any]) -> None:
+def test_the_top_level_figures_are_the_shops_summed(run: dict[str, Any]) -> None:
     """Orders, lines, delivered, duplicates and lost at the top are the two shops' sums."""
     for key in ("orders", "lines", "delivered", "duplicates", "lost"):
         assert run[key] == sum(shop[key] for shop in run["shops"]), key

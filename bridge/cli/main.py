@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--config", type=Path, required=True, help="path to the TOML configuration")
 
-    demo = sub.add_parser("demo", help="both sandboxes and the daemon in one process, with orders")
+    demo = sub.add_parser(
+        "demo", help="the sandboxes and the daemon in one process, orders on a Taobao and a Pinduoduo shop"
+    )
     demo.add_argument("--orders", type=int, default=None, help="place this many orders (default: endless)")
     demo.add_argument("--exit-when-done", action="store_true", help="stop once every line is settled")
     demo.add_argument("--json", action="store_true", help="print the final report as one JSON object")
@@ -61,9 +63,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="intake by polling alone (push messages off, polling every second)",
     )
+    demo.add_argument(
+        "--storefronts",
+        type=_storefronts,
+        default=("taobao", "pinduoduo"),
+        help="the storefronts whose shop sells, comma-separated (default taobao,pinduoduo)",
+    )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
-    tort.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
+    tort.add_argument(
+        "--orders",
+        type=int,
+        default=500,
+        help="orders to place, dealt to a Taobao and a Pinduoduo shop (default 500)",
+    )
     tort.add_argument("--kills", type=int, default=10, help="SIGKILLs of the daemon (default 10)")
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
     tort.add_argument("--seed", type=int, default=7, help="random seed of orders, kills and faults")
@@ -86,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         "--reversals",
         type=int,
         default=10,
-        help="then refund this many delivered lines and reverse them under the faults (default 10; 0: none)",
+        help="then refund this many delivered Taobao lines, reversed under the faults (default 10; 0: none)",
     )
     tort.add_argument(
         "--store-faults",
@@ -140,6 +153,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _storefronts(text: str) -> tuple[str, ...]:
+    """``--storefronts``: a comma-separated choice of taobao and pinduoduo, in that order."""
+    named = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = named - {"taobao", "pinduoduo"}
+    if unknown or not named:
+        raise argparse.ArgumentTypeError(f"choose from taobao, pinduoduo (got {text!r})")
+    return tuple(front for front in ("taobao", "pinduoduo") if front in named)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -178,6 +200,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
                 billing_knobs=OLD_BILLING_CORE.model_copy() if args.billing_no_dedupe else None,
                 database=args.database,
                 push=not args.poll_only,
+                storefronts=args.storefronts,
             )
         except UsedDatabaseError as exc:
             print(f"demo: {exc}", file=sys.stderr)

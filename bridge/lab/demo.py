@@ -1,13 +1,17 @@
-"""``bridge demo``: both sandboxes and the daemon in one process, with a stream of orders.
+"""``bridge demo``: the sandboxes and the daemon in one process, with a stream of orders.
 
 Everything runs on localhost with a generated configuration and a temporary
-SQLite file (or an empty database named by ``--database``). Intake is by
-push (the marketplace's messages), with polling every ``DEMO_SAFETY_NET_S`` as
-the safety net; ``push=False`` polls every second instead. With ``--orders N
---exit-when-done`` it places N orders (a fixed share deliberately bad), waits
-until every line is settled, checks the result against the sandboxes' own
-records, reconciles the day three ways (shop, bridge, billing core: ``bridge reconcile``) and
-exits 0 only when nothing was applied twice, nothing was lost and nothing disagrees.
+SQLite file (or an empty database named by ``--database``). Two shops sell by
+default: "main" on Taobao and "pdd" on Pinduoduo (``SHOPS``), the orders dealt
+to them in turn (even ones to Taobao, odd ones to Pinduoduo), each with every
+kind of bad order. Taobao's intake is by push (the marketplace's messages),
+with polling every ``DEMO_SAFETY_NET_S`` as the safety net; Pinduoduo has no
+push and is polled at that interval; ``push=False`` polls every second instead.
+With ``--orders N --exit-when-done`` it places N orders (a fixed share
+deliberately bad), waits until every line is settled, checks the result against
+the sandboxes' own records shop by shop, reconciles the day three ways (shop,
+bridge, billing core: ``bridge reconcile``) and exits 0 only when no shop had
+anything applied twice or lost and nothing disagrees.
 """
 
 from __future__ import annotations
@@ -32,15 +36,25 @@ from bridge.core.reconcile import summary
 from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.demo_logins import console_banner, create_demo_logins
-from bridge.lab.sandboxes import Sandboxes, bridge_settings, running_sandboxes
-from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_order
-from bridge.lab.verify import fetch_records, refuse_used_database, verify_run
+from bridge.lab.sandboxes import Sandboxes, bridge_settings, pdd_shop_config, running_sandboxes
+from bridge.lab.scenario import (
+    STOREFRONTS,
+    OrderMaker,
+    PlannedOrder,
+    Storefront,
+    fetch_subscribers,
+    place_order,
+)
+from bridge.lab.verify import fetch_records, refuse_used_database, verify_shops
 from bridge.logs import configure_logging
 from bridge.services.deps import Deps
 from bridge.services.reconcile import reconcile_day
 from bridge.web.keys import DEPS_KEY
 
 SHOP = "main"
+PDD_SHOP = "pdd"
+SHOPS: dict[str, Storefront] = {SHOP: "taobao", PDD_SHOP: "pinduoduo"}
+"""The demo's shops by name, each with the storefront it sells on."""
 DEMO_SAFETY_NET_S = 15.0
 
 
@@ -57,18 +71,21 @@ def _progress_line(placed: int, total: int | None, counts: dict[str, int], start
 
 async def _place_all(
     http: aiohttp.ClientSession,
-    url: str,
+    urls: dict[Storefront, str],
     maker: OrderMaker,
     count: int | None,
     rate: float,
     placed: list[PlannedOrder],
 ) -> None:
+    """Orders dealt to the storefronts of ``urls`` in turn, each placed on its own sandbox."""
     n = 0
     sem = asyncio.Semaphore(8)
+    storefronts = tuple(urls)
 
     async def one(i: int) -> None:
+        order = maker.make_split(i, storefronts)
         async with sem:
-            placed.append(await place_order(http, url, maker.make(i)))
+            placed.append(await place_order(http, urls[order.storefront], order))
 
     tasks = []
     while count is None or n < count:
@@ -94,19 +111,23 @@ async def run_demo(
     billing_knobs: BillingKnobs | None = None,
     push: bool = True,
     database: str | None = None,
+    storefronts: tuple[Storefront, ...] = STOREFRONTS,
 ) -> int:
-    """The demo; exit status 0 only when nothing was applied twice or lost and the day reconciles.
+    """The demo; exit status 0 only when no shop had anything applied twice or lost and the day reconciles.
 
     ``database`` is the DSN of an empty database (default: a new SQLite file in ``workdir``);
-    one that already holds order lines is refused with ``UsedDatabaseError``.
+    one that already holds order lines is refused with ``UsedDatabaseError``. ``storefronts``
+    names the shops of ``SHOPS`` that sell (default both).
     """
+    shops = {name: front for name, front in SHOPS.items() if front in storefronts}
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
     log_path = workdir / "bridge.log"
     with log_path.open("w", encoding="utf-8") as log_file:
         configure_logging("info", "json", stream=log_file)
         async with running_sandboxes(seed=seed, billing_knobs=billing_knobs) as sb:
             intake = {"polling": {"interval_s": DEMO_SAFETY_NET_S}} if push else {"push": {"enabled": False}}
-            settings = bridge_settings(sb, workdir, shop=SHOP, **intake)
+            extra = {PDD_SHOP: pdd_shop_config(sb)} if PDD_SHOP in shops else {}
+            settings = bridge_settings(sb, workdir, shop=SHOP, shops=extra, **intake)
             # the console may edit the mappings: give the demo its own copy, never the repository's
             mappings = shutil.copytree(
                 DEMO_MAPPINGS,
@@ -127,7 +148,7 @@ async def run_demo(
             try:
                 await refuse_used_database(app[DEPS_KEY].store, settings.database, "demo")
                 sys.stderr.write(console_banner(url, await create_demo_logins(app[DEPS_KEY])))
-                report = await _drive(app, sb, orders, exit_when_done, rate, seed, timeout_s)
+                report = await _drive(app, sb, shops, (orders, exit_when_done, rate, seed, timeout_s))
                 report["metrics_series"] = await _served_series(url + "metrics")
                 report["reconcile"] = await _reconciled(app[DEPS_KEY])
             finally:
@@ -137,6 +158,7 @@ async def run_demo(
     report["log"] = str(log_path)
     _print_report(report, as_json)
     agreed = report["reconcile"]["disagreements"] == 0
+    # the top-level figures are the shops' sums (never negative): 0 there is 0 in every shop
     return 0 if report["duplicates"] == 0 and report["lost"] == 0 and agreed else 1
 
 
@@ -150,19 +172,20 @@ async def _reconciled(deps: Deps) -> dict[str, Any]:
 async def _drive(
     app: web.Application,
     sb: Sandboxes,
-    orders: int | None,
-    exit_when_done: bool,
-    rate: float,
-    seed: int,
-    timeout_s: float,
+    shops: dict[str, Storefront],
+    plan: tuple[int | None, bool, float, int, float],
 ) -> dict[str, Any]:
+    """Place the orders, wait (with ``exit_when_done``) until every line settles, verify each shop."""
+    orders, exit_when_done, rate, seed, timeout_s = plan
     deps = app[DEPS_KEY]
     placed: list[PlannedOrder] = []
     started = time.monotonic()
     tty = sys.stderr.isatty()
+    urls: dict[Storefront, str] = {"taobao": sb.market_url, "pinduoduo": sb.pdd_url}
     async with aiohttp.ClientSession() as http:
         maker = OrderMaker(deps.runtime.mappings, await fetch_subscribers(http, sb.billing_url), seed)
-        placing = asyncio.create_task(_place_all(http, sb.market_url, maker, orders, rate, placed))
+        selling = {front: urls[front] for front in STOREFRONTS if front in shops.values()}
+        placing = asyncio.create_task(_place_all(http, selling, maker, orders, rate, placed))
         last_print = 0.0
         try:
             while True:
@@ -186,16 +209,21 @@ async def _drive(
         sys.stderr.write(
             _progress_line(len(placed), orders, await deps.store.views.progress(), started) + "\n"
         )
-        records = await fetch_records(http, sb.market_url, sb.billing_url)
-        async with http.get(f"{sb.market_url}/sandbox/stats") as resp:
-            market_stats = await resp.json()
-        async with http.get(f"{sb.billing_url}/sandbox/stats") as resp:
-            billing_stats = await resp.json()
-    report = verify_run(placed, records, await deps.store.views.all_lines(), SHOP)
+        records = await fetch_records(http, sb.market_url, sb.billing_url, sb.pdd_url)
+        market_stats, pdd_stats, billing_stats = [
+            await _stats(http, url) for url in (sb.market_url, sb.pdd_url, sb.billing_url)
+        ]
+    report = verify_shops(placed, records, await deps.store.views.all_lines(), shops)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["marketplace_calls"] = market_stats.get("calls", {})
+    report["pinduoduo_calls"] = pdd_stats.get("calls", {})
     report["billing"] = {k: billing_stats.get(k) for k in ("operations", "lost_answers", "slow_applies")}
     return report
+
+
+async def _stats(http: aiohttp.ClientSession, base_url: str) -> dict[str, Any]:
+    async with http.get(f"{base_url}/sandbox/stats") as resp:
+        return dict(await resp.json())
 
 
 async def _served_series(url: str) -> list[str]:
@@ -228,6 +256,12 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
         f"duplicates {report['duplicates']} · lost {report['lost']}"
     )
     print("exceptions: " + ", ".join(f"{k} {v}" for k, v in report["exceptions"].items()))
+    for shop in report["shops"]:
+        print(
+            f"  {shop['name']} ({shop['storefront']}): orders {shop['orders']} · lines {shop['lines']} · "
+            f"delivered {shop['delivered']} · exceptions {sum(shop['exceptions'].values())} · "
+            f"duplicates {shop['duplicates']} · lost {shop['lost']}"
+        )
     print(f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']}")
     recon = report["reconcile"]
     print(f"reconciliation of {recon['date']}: {recon['disagreements']} disagreement(s) {recon['by_kind']}")

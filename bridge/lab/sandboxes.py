@@ -1,7 +1,10 @@
-"""Both sandboxes running on localhost, and a bridge configuration pointing at them.
+"""The sandboxes running on localhost, and a bridge configuration pointing at them.
 
-Used by ``bridge demo``, the end-to-end and crash tests and the benchmark: the
-same real HTTP path as production, with no accounts anywhere.
+Three servers: the billing core's, Taobao's and Pinduoduo's. Used by ``bridge
+demo``, ``bridge torture``, the end-to-end and crash tests and the benchmark:
+the same real HTTP path as production, with no accounts anywhere. A
+configuration has the Taobao shop (``shop``, "main" by default) and, when asked
+(``pdd_shop``), a Pinduoduo shop beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from adapters.billing_core.sandbox import BillingKnobs, BillingSandbox, RunningSandbox, start_billing_sandbox
+from adapters.pinduoduo.sandbox import PddKnobs, PinduoduoSandbox
+from adapters.pinduoduo.sandbox import RunningSandbox as RunningPdd
+from adapters.pinduoduo.sandbox import start_sandbox as start_pdd_sandbox
 from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
 from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
@@ -25,11 +31,13 @@ from bridge.settings import Settings, settings_from_dict
 
 @dataclass(frozen=True)
 class Credentials:
-    """The secrets both sandboxes check; ``random()`` makes ones no test or log could guess."""
+    """The secrets the sandboxes check; ``random()`` makes ones no test or log could guess."""
 
     billing_secret: str = "sandbox-secret"
     app_secret: str = "sandbox-secret"
     session_key: str = "sandbox-session"
+    pdd_client_secret: str = "sandbox-secret"
+    pdd_access_token: str = "sandbox-token"
 
     @classmethod
     def random(cls) -> Credentials:
@@ -37,13 +45,30 @@ class Credentials:
             billing_secret=f"bsec-{secrets.token_hex(16)}",
             app_secret=f"asec-{secrets.token_hex(16)}",
             session_key=f"sess-{secrets.token_hex(16)}",
+            pdd_client_secret=f"psec-{secrets.token_hex(16)}",
+            pdd_access_token=f"ptok-{secrets.token_hex(16)}",
         )
+
+    def all(self) -> list[str]:
+        """Every secret, for a test that looks for them in logs."""
+        return [
+            self.billing_secret,
+            self.app_secret,
+            self.session_key,
+            self.pdd_client_secret,
+            self.pdd_access_token,
+        ]
+
+
+PDD_LOGISTICS_ID = 9999
+"""The carrier id the lab's Pinduoduo shop names for virtual deliveries (the sandbox takes any)."""
 
 
 @dataclass
 class Sandboxes:
     market: RunningMarket
     billing: RunningSandbox
+    pdd: RunningPdd
     seed: int = 7
     ledger_path: Path | None = None
     billing_history: list[dict[str, Any]] = field(default_factory=list)
@@ -57,12 +82,20 @@ class Sandboxes:
     def billing_url(self) -> str:
         return self.billing.base_url
 
+    @property
+    def pdd_url(self) -> str:
+        """The Pinduoduo sandbox's base URL (its control endpoints are under ``/sandbox/``)."""
+        return self.pdd.url
+
     def env(self) -> dict[str, str]:
         """The secrets a bridge needs, as the environment variables its configuration names."""
+        pdd = self.pdd.sandbox.credentials
         return {
             "BRIDGE_BILLING_SECRET": self.billing.sandbox.secret,
             "BRIDGE_SHOP_APP_SECRET": self.market.sandbox.app_secret,
             "BRIDGE_SHOP_SESSION": self.market.sandbox.session_key,
+            "BRIDGE_PDD_CLIENT_SECRET": pdd.client_secret,
+            "BRIDGE_PDD_ACCESS_TOKEN": pdd.access_token,
         }
 
     async def restart_billing(self, down_s: float = 0.0) -> None:
@@ -96,8 +129,9 @@ async def running_sandboxes(
     ledger_path: Path | None = None,
     credentials: Credentials | None = None,
     market_sandbox: TaobaoSandbox | None = None,
+    pdd_knobs: PddKnobs | None = None,
 ) -> AsyncIterator[Sandboxes]:
-    """Both sandboxes on free ports; ``market_sandbox`` replaces the marketplace (e.g. a hostile one)."""
+    """The three sandboxes on free ports; ``market_sandbox`` replaces Taobao's (e.g. a hostile one)."""
     creds = credentials or Credentials()
     market = await start_sandbox(
         sandbox=market_sandbox
@@ -109,18 +143,31 @@ async def running_sandboxes(
         )
     )
     try:
-        billing = await start_billing_sandbox(
-            BillingSandbox(
-                seed=seed, knobs=billing_knobs, ledger_path=ledger_path, secret=creds.billing_secret
-            )
-        )
-        sb = Sandboxes(market, billing, seed=seed, ledger_path=ledger_path)
+        pdd = await start_pdd_sandbox(sandbox=_pdd_sandbox(seed, creds, pdd_knobs))
         try:
-            yield sb
+            billing = await start_billing_sandbox(
+                BillingSandbox(
+                    seed=seed, knobs=billing_knobs, ledger_path=ledger_path, secret=creds.billing_secret
+                )
+            )
+            sb = Sandboxes(market, billing, pdd, seed=seed, ledger_path=ledger_path)
+            try:
+                yield sb
+            finally:
+                await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
         finally:
-            await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
+            await pdd.runner.cleanup()
     finally:
         await market.runner.cleanup()
+
+
+def _pdd_sandbox(seed: int, creds: Credentials, knobs: PddKnobs | None) -> PinduoduoSandbox:
+    return PinduoduoSandbox(
+        client_secret=creds.pdd_client_secret,
+        access_token=creds.pdd_access_token,
+        knobs=knobs,
+        rng=random.Random(seed * 31 + 1),  # its own stream: Taobao's draws stay what they were
+    )
 
 
 OLD_BILLING_CORE = BillingKnobs(dedupe=False, slow_apply_rate=0.05, slow_apply_s=4.5)
@@ -132,7 +179,11 @@ within its settle time (6 s): exactly once must still hold."""
 def bridge_config(
     sb: Sandboxes, workdir: Path, *, shop: str = "main", **sections: dict[str, Any]
 ) -> dict[str, Any]:
-    """A configuration (as a dict) for a bridge on ``sb``: fast intervals suited to a demo or test."""
+    """A configuration (as a dict) for a bridge on ``sb``: fast intervals suited to a demo or test.
+
+    The Taobao shop is ``shop``; a section's keys are merged into the generated one's, so
+    ``shops={"pdd": pdd_shop_config(sb)}`` adds a Pinduoduo shop beside it.
+    """
     config: dict[str, Any] = {
         "instance": "demo",
         "database": f"sqlite+aiosqlite:///{workdir / 'bridge.sqlite'}",
@@ -168,6 +219,17 @@ def bridge_config(
         else:
             config[name] = values
     return config
+
+
+def pdd_shop_config(sb: Sandboxes) -> dict[str, Any]:
+    """A ``[shops.NAME]`` table for a Pinduoduo shop on ``sb``'s Pinduoduo sandbox."""
+    return {
+        "storefront": "pinduoduo",
+        "url": sb.pdd.router_url,
+        "client_id": sb.pdd.sandbox.credentials.client_id,
+        "logistics_id": PDD_LOGISTICS_ID,
+        "timeout_s": 5.0,
+    }
 
 
 def bridge_settings(

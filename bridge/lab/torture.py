@@ -1,13 +1,15 @@
 """``bridge torture``: prove exactly-once under crashes and faulty remotes, with figures.
 
-Both sandboxes run in this process with every fault knob on (see
-``torture_chaos``); the daemon runs as its own process, is killed with SIGKILL
-at random moments and restarted, while orders flow and while the billing core
-restarts once and closes for a settlement window. When every line has settled
-the run is checked against the sandboxes' own records (``bridge.lab.verify``):
-every valid line applied exactly once, every trade delivered exactly once,
-every bad line in EXCEPTION with its reason and a red memo, nothing lost.
-Exit status 0 only when all of that holds.
+The sandboxes run in this process with every fault knob on (see
+``torture_chaos``: Taobao's and Pinduoduo's alike where they have the same
+knob); the daemon runs as its own process, is killed with SIGKILL at random
+moments and restarted, while orders flow and while the billing core restarts
+once and closes for a settlement window. The orders are dealt in turn to two
+shops, "main" on Taobao and "pdd" on Pinduoduo (``SHOPS``). When every line has
+settled the run is checked against the sandboxes' own records, shop by shop
+(``bridge.lab.verify``): every valid line applied exactly once, every order
+delivered exactly once, every bad line in EXCEPTION with its reason and a red
+note, nothing lost. Exit status 0 only when all of that holds for both shops.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ from bridge.lab.sandboxes import (
     Credentials,
     Sandboxes,
     bridge_config,
+    pdd_shop_config,
     running_sandboxes,
     to_toml,
 )
-from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders
+from bridge.lab.scenario import OrderMaker, PlannedOrder, Storefront, fetch_subscribers, place_orders
 from bridge.lab.store_faults import FAULT_KINDS
 from bridge.lab.torture_chaos import (
     TORTURE_BILLING,
     TORTURE_MARKET,
+    TORTURE_PDD,
     ChaosLog,
     billing_capacity,
     faults_injected,
@@ -63,7 +67,7 @@ from bridge.lab.torture_store_faults import (
     reconcile_today,
     store_fault_phase,
 )
-from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_run
+from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_shops
 from bridge.ports import StorePort
 from bridge.services.mappings import load_mapping_set
 from bridge.settings import ReversalSettings
@@ -71,6 +75,9 @@ from bridge.store import open_store
 from bridge.wiring import mapping_files
 
 SHOP = "main"
+PDD_SHOP = "pdd"
+SHOPS: dict[str, Storefront] = {SHOP: "taobao", PDD_SHOP: "pinduoduo"}
+"""The torture's shops by name, each with the storefront it sells on; orders are dealt to them in turn."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,7 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
     dsn = ""
     for n in range(1, opts.instances + 1):
         port = free_port()
-        config = bridge_config(sb, workdir, shop=SHOP)
+        config = bridge_config(sb, workdir, shop=SHOP, shops={PDD_SHOP: pdd_shop_config(sb)})
         if opts.database:
             config["database"] = opts.database
         config.update(
@@ -221,7 +228,7 @@ async def _drive(
         chaos = _chaos_tasks(opts, sb, daemons, store, log, store_faults)
         backup = [asyncio.create_task(drill.take_backup(store, log))] if drill else []
         try:
-            await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed)
+            await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed, pdd_url=sb.pdd_url)
             log.note("every order placed")
             await asyncio.gather(*chaos)
             if drill is not None:
@@ -249,10 +256,11 @@ async def _drive(
                     kills=min(2, opts.kills),
                     threshold_fen=ReversalSettings().approval_threshold_fen,
                     timeout_s=min(opts.timeout_s, 180.0),
+                    shop=SHOP,
                 )
             )
         extra["faults"] = await faults_injected(http, sb)
-        extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url)
+        extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url, sb.pdd_url)
     return placed, extra
 
 
@@ -288,6 +296,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         running_sandboxes(
             seed=opts.seed,
             market_knobs=TORTURE_MARKET if opts.faults else None,
+            pdd_knobs=TORTURE_PDD if opts.faults else None,
             billing_knobs=_billing_knobs(opts),
             ledger_path=workdir / "billing-ledger.jsonl",
             credentials=credentials,
@@ -314,10 +323,10 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         finally:
             await store.close()
     records = extra.pop("records")
-    report = verify_run(placed, records, lines, SHOP)
+    report = verify_shops(placed, records, lines, SHOPS)
     report.update(extra)
     if drill is not None:
-        report["restore"] = {**drill.figures, "forgotten": forgotten(placed, records.trades, lines)}
+        report["restore"] = {**drill.figures, "forgotten": forgotten(placed, records, lines, SHOPS)}
     report.update(
         instances=opts.instances,
         database=make_url(dsn).get_backend_name(),

@@ -20,6 +20,8 @@ from typing import Any
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
+from adapters.pinduoduo.sandbox import ErrorRates as PddErrorRates
+from adapters.pinduoduo.sandbox import PddKnobs
 from adapters.taobao.sandbox.knobs import ErrorRates, TaobaoKnobs
 from bridge.core.errors import StoreUnavailable
 from bridge.core.states import IN_FLIGHT, PROVISIONED
@@ -42,6 +44,18 @@ TORTURE_MARKET = TaobaoKnobs(
     visibility_delay_s=2.0,  # the bridge's polling overlap (60 s) must stay larger
     shift_pages=True,
 )
+TORTURE_PDD = PddKnobs(
+    latency_ms=(1, 40),
+    # Taobao's isp.* and call limit per order: Pinduoduo reads an order in two calls (the detail and
+    # its virtual fields) where Taobao reads it in one, so each call fails half as often
+    error_rate=PddErrorRates(busy=0.015, system=0.01, rate_limit=0.005),
+    rate_limit_per_s=120,
+    visibility_delay_s=2.0,
+    shift_pages=True,
+    duplicate_rate=0.05,  # Pinduoduo's own mischief: a row repeated from the page before
+    partial_page_rate=0.05,  # a page one row short of what its total promises
+)
+"""Pinduoduo's weather in a torture: Taobao's where the sandbox has the same knob, and its own page faults."""
 
 
 @dataclass
@@ -239,12 +253,27 @@ def _billing_faults(stats: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
+def _pdd_faults(stats: dict[str, Any], knobs: PddKnobs) -> dict[str, Any]:
+    injected = stats.get("injected", {})
+    return {
+        "busy_errors": int(injected.get("busy", 0)),
+        "system_errors": int(injected.get("system", 0)),
+        "rate_limit_errors": int(injected.get("rate_limit", 0)) + int(stats.get("rate_limited", 0)),
+        "pages_shifted": int(stats.get("pages_shifted", 0)),
+        "rows_duplicated": int(stats.get("rows_duplicated", 0)),
+        "rows_dropped": int(stats.get("rows_dropped", 0)),
+        "visibility_delay_s": knobs.visibility_delay_s,
+    }
+
+
 async def faults_injected(http: aiohttp.ClientSession, sb: Sandboxes) -> dict[str, Any]:
-    """Faults by kind, from both sandboxes' stats endpoints (every billing incarnation)."""
+    """Faults by kind, from the sandboxes' stats endpoints (every billing incarnation)."""
     billing = [*sb.billing_history, await _json(http, f"{sb.billing_url}/sandbox/stats")]
     market = await _json(http, f"{sb.market_url}/sandbox/stats")
+    pdd = await _json(http, f"{sb.pdd_url}/sandbox/stats")
     injected = market.get("errors_injected", {})
     return {
+        "pinduoduo": _pdd_faults(pdd, sb.pdd.sandbox.knobs),
         "billing": _billing_faults(billing),
         "marketplace": {
             "isp_errors": int(injected.get("isp", 0)),

@@ -32,13 +32,30 @@ def progress_line(placed: int, total: int, counts: dict[str, int], kills: int, l
 
 def _faults(faults: dict[str, Any]) -> str:
     b, m = faults["billing"], faults["marketplace"]
+    p = faults.get("pinduoduo")
+    pdd = (
+        f" · pinduoduo busy ×{p['busy_errors']}, system ×{p['system_errors']}, "
+        f"rate limited ×{p['rate_limit_errors']}, pages shifted ×{p['pages_shifted']}, "
+        f"rows repeated ×{p['rows_duplicated']}, rows dropped ×{p['rows_dropped']}"
+        if p
+        else ""
+    )
     return (
         f"faults: billing 429 ×{b['rate_limited_429']}, 503 ×{b['maintenance_503']}, "
         f"500 ×{b['internal_500']}, answers lost after apply ×{b['answers_lost_after_apply']}, "
         f"calls cut ×{b['calls_without_answer']} · marketplace isp.* ×{m['isp_errors']}, "
         f"call limit ×{m['call_limit_errors']}, rate limited ×{m['rate_limited']}, "
-        f"pages shifted ×{m['pages_shifted']}, visible {m['visibility_delay_s']:g} s late"
+        f"pages shifted ×{m['pages_shifted']}, visible {m['visibility_delay_s']:g} s late{pdd}"
     )
+
+
+def _shops(r: dict[str, Any]) -> list[str]:
+    return [
+        f"  {s['name']} ({s['storefront']}): orders {s['orders']} · lines {s['lines']} · "
+        f"delivered {s['delivered']} · duplicates {s['duplicates']} · lost {s['lost']} · "
+        f"wrong reason {s['wrong_reason']} · bad without memo {s['bad_without_memo']}"
+        for s in r.get("shops", [])
+    ]
 
 
 def _outage(outage: dict[str, Any]) -> str:
@@ -88,6 +105,7 @@ def format_report(r: dict[str, Any]) -> str:
             + ", ".join(f"{k} {v}" for k, v in r["exceptions"].items()),
             f"duplicates {r['duplicates']} · lost {r['lost']} · wrong reason {r['wrong_reason']} · "
             f"bad without memo {r['bad_without_memo']} · settled {r['settled']}",
+            *_shops(r),
             *_reversals(r),
             _faults(r["faults"]),
             _outage(r["outage"]),

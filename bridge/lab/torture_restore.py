@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from bridge.lab.daemon_process import DaemonGroup
 from bridge.lab.scenario import PlannedOrder
 from bridge.lab.torture_chaos import ChaosLog
 from bridge.lab.torture_report import settled
+from bridge.lab.verify import Records, seen_on_storefront
 from bridge.ports import StorePort
 from bridge.store import SqlStore, backup_database, restore_database
 
@@ -140,15 +142,22 @@ def drill_for(
     return None if at is None else RestoreDrill(at, store, dsn, config, env, recovery)
 
 
-def forgotten(placed: list[PlannedOrder], records_trades: dict[int, Any], lines: list[LineRecord]) -> int:
-    """Valid lines of trades the marketplace shows delivered that the store does not hold DELIVERED."""
-    stored = {(ln.tid, ln.oid): ln.state for ln in lines}
+def forgotten(
+    placed: list[PlannedOrder], records: Records, lines: list[LineRecord], shops: Mapping[str, str]
+) -> int:
+    """Valid lines of orders their storefront shows delivered that the store does not hold DELIVERED.
+
+    ``shops``: each shop's name → its storefront (one shop per storefront).
+    """
+    stored = {(ln.shop, ln.tid, ln.oid): ln.state for ln in lines}
+    shop_of = {front: name for name, front in shops.items()}
     count = 0
     for order in placed:
-        if not records_trades.get(int(order.tid or -1), {}).get("deliveries"):
+        if not seen_on_storefront(order, records).deliveries:
             continue
         for oid, line in zip(order.oids, order.lines, strict=True):
-            if line.expect_reason is None and stored.get((order.tid or "", oid)) not in _KNOWN_DELIVERED:
+            key = (shop_of[order.storefront], order.tid or "", oid)
+            if line.expect_reason is None and stored.get(key) not in _KNOWN_DELIVERED:
                 count += 1
     return count
 

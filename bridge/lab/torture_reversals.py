@@ -67,10 +67,14 @@ async def reversal_phase(
     kills: int,
     threshold_fen: int,
     timeout_s: float,
+    shop: str,
 ) -> dict[str, Any]:
-    """Refund ``count`` delivered lines, reverse them under the faults, and count what the ledger shows."""
+    """Refund ``count`` delivered lines of the Taobao ``shop``, reverse them under the faults, and count
+    what the ledger shows (Taobao refunds one line; a Pinduoduo after-sale takes the whole order)."""
     delivered = [
-        ln for ln in await store.views.all_lines() if ln.state is S.DELIVERED and parts_to_reverse(ln)
+        ln
+        for ln in await store.views.all_lines()
+        if ln.shop == shop and ln.state is S.DELIVERED and parts_to_reverse(ln)
     ]
     chosen = random.Random(seed).sample(delivered, min(count, len(delivered)))
     ids = [ln.id for ln in chosen]

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.runtime.migration import MigrationContext
@@ -18,18 +19,17 @@ from bridge.cli.main import main
 from bridge.core.errors import ConfigError
 from bridge.core.masking import mask_card
 from bridge.lab.sandboxes import bridge_config, to_toml
+from bridge.lab.scenario import BAD_KINDS, PDD_BAD_KINDS
 from bridge.store import head_revision, migrations, open_store
 from bridge.store.engine import create_engine_for
+from tests.databases import ENGINES, throwaway_database
 from tests.factories import trade
 from tests.rig import Rig, line
 
 
-@pytest.mark.timeout(300)
-def test_demo_settles_every_line_exactly_once(tmp_path: Path, database: str) -> None:
-    """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
-    every valid line delivered, each kind of bad order in EXCEPTION with its own reason, and the
-    day's three-way reconciliation (with the billing core's listing) finding no disagreement."""
-    args = ["demo", "--orders", "60", "--exit-when-done", "--json", "--database", database]
+def _demo_report(tmp_path: Path, database: str, *extra: str) -> dict[str, Any]:
+    """`bridge demo --orders 60 --exit-when-done --json` in its own process; exit 0 required."""
+    args = ["demo", "--orders", "60", "--exit-when-done", "--json", "--database", database, *extra]
     run = subprocess.run(
         [sys.executable, "-m", "bridge.cli", *args],
         capture_output=True,
@@ -39,19 +39,69 @@ def test_demo_settles_every_line_exactly_once(tmp_path: Path, database: str) -> 
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    report = json.loads(run.stdout)
+    return dict(json.loads(run.stdout))
+
+
+@pytest.fixture(scope="module", params=ENGINES)  # not the long runs' worker: this file's own unit
+def demo_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    engine = str(request.param)
+    """One demo run per engine, on a fresh database, read by the tests below."""
+    workdir = tmp_path_factory.mktemp("demo")
+
+    async def run() -> dict[str, Any]:
+        async with throwaway_database(engine, workdir) as dsn:
+            return await asyncio.to_thread(_demo_report, workdir, dsn)
+
+    return asyncio.run(run())
+
+
+@pytest.mark.timeout(300)
+def test_demo_settles_every_line_exactly_once(demo_report: dict[str, Any]) -> None:
+    """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
+    every valid line delivered, each kind of bad order in EXCEPTION with its own reason, and the
+    day's three-way reconciliation (with the billing core's listing) finding no disagreement."""
+    report = demo_report
     assert (report["duplicates"], report["lost"], report["wrong_reason"]) == (0, 0, 0)
     assert (report["reconcile"]["disagreements"], report["reconcile"]["listing"]) == (0, "LISTED")
     bad = sum(report["exceptions"].values())
     assert report["delivered"] == report["lines"] - bad
-    assert set(report["exceptions"]) == {
-        "SUBSCRIBER_NOT_FOUND",
-        "SUBSCRIBER_INACTIVE",
-        "UNMAPPED_SKU",
-        "AMOUNT_MISMATCH",
-        "TWO_WAY_REQUIRED",
-        "CARD_MISSING",
-    }
+    assert set(report["exceptions"]) == {*BAD_KINDS.values(), "CODES_NOT_DELIVERABLE"}
+
+
+@pytest.mark.timeout(300)
+def test_demo_reports_a_taobao_shop_and_a_pinduoduo_shop(demo_report: dict[str, Any]) -> None:
+    """By default the demo's orders are dealt to "main" on Taobao and "pdd" on Pinduoduo, half each,
+    and each shop's block says its orders, lines, delivered, exceptions, duplicates and lost, which
+    sum to the top-level figures."""
+    shops = demo_report["shops"]
+    assert [(s["name"], s["storefront"], s["orders"]) for s in shops] == [
+        ("main", "taobao", 30),
+        ("pdd", "pinduoduo", 30),
+    ]
+    for key in ("orders", "lines", "delivered", "duplicates", "lost"):
+        assert demo_report[key] == sum(s[key] for s in shops), key
+    for shop in shops:
+        assert (shop["duplicates"], shop["lost"]) == (0, 0), shop
+        assert shop["delivered"] == shop["lines"] - sum(shop["exceptions"].values()), shop
+
+
+@pytest.mark.timeout(300)
+def test_demo_puts_every_bad_kind_in_exception_with_its_reason_on_both(demo_report: dict[str, Any]) -> None:
+    """Each storefront's shop shows every bad kind's reason; Pinduoduo's also card codes it cannot deliver."""
+    by_name = {s["name"]: s for s in demo_report["shops"]}
+    assert set(by_name["main"]["exceptions"]) == set(BAD_KINDS.values())
+    assert set(by_name["pdd"]["exceptions"]) == set(PDD_BAD_KINDS.values())
+    assert all(s["wrong_reason"] == 0 and s["bad_without_memo"] == 0 for s in by_name.values())
+
+
+@pytest.mark.timeout(300)
+def test_demo_can_run_the_taobao_shop_alone(tmp_path: Path) -> None:
+    """`--storefronts taobao`: one shop, every order on Taobao (as the demo was before Pinduoduo)."""
+    report = _demo_report(
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'alone.sqlite'}", "--storefronts", "taobao"
+    )
+    assert [(s["name"], s["storefront"], s["orders"]) for s in report["shops"]] == [("main", "taobao", 60)]
+    assert (report["duplicates"], report["lost"]) == (0, 0)
 
 
 async def test_demo_refuses_a_database_that_holds_order_lines(

@@ -18,10 +18,11 @@ from typing import Any
 from bridge.core import request_ids
 from bridge.core.states import LineState
 from bridge.lab.scenario import PlannedLine, PlannedOrder
-from bridge.lab.torture import TortureOptions, TortureRun, run_torture
+from bridge.lab.torture import SHOPS, TortureOptions, TortureRun, run_torture
 from tests.databases import throwaway_database
 
-Key = tuple[str, str]  # (tid, oid)
+Key = tuple[str, str, str]  # (shop, tid, oid)
+SHOP_OF = {front: name for name, front in SHOPS.items()}  # storefront → the torture's shop on it
 
 
 async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
@@ -31,11 +32,21 @@ async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
         return await run_torture(dataclasses.replace(opts, workdir=workdir, database=dsn))
 
 
-def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, str, PlannedLine]]:
+def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, Key, PlannedLine]]:
+    """Every placed line with its key: the shop of its storefront, its order's id, its own."""
     for order in run.orders:
         assert order.tid is not None
         for oid, line in zip(order.oids, order.lines, strict=True):
-            yield order, oid, line
+            yield order, (SHOP_OF[order.storefront], order.tid, oid), line
+
+
+def storefront_record(run: TortureRun, order: PlannedOrder) -> tuple[int, bool]:
+    """(deliveries, a red note from the bridge) as ``order``'s storefront sandbox recorded them."""
+    if order.storefront == "pinduoduo":
+        pdd = run.records.pdd_orders[order.tid or ""]
+        return len(pdd["deliveries"]), any(n.get("tag") == 1 for n in pdd["notes"])
+    trade = run.records.trades[int(order.tid or 0)]
+    return len(trade["deliveries"]), any(m.get("flag") == 1 for m in trade["memo_history"])
 
 
 def provided_by_line(ledger: list[dict[str, Any]]) -> dict[Key, tuple[int, int, int]]:
@@ -44,7 +55,7 @@ def provided_by_line(ledger: list[dict[str, Any]]) -> dict[Key, tuple[int, int, 
     for op in ledger:
         found = request_ids.parse(str(op["request_id"]))
         assert found is not None, f"{op['request_id']} is not a request_id the bridge builds"
-        total = totals[(found.tid, found.oid)]
+        total = totals[(found.shop, found.tid, found.oid)]
         total[0] += int(op.get("amount_fen") or 0) if op["kind"] == "recharge" else 0
         total[1] += int(op.get("months") or 0) if op["kind"] == "subscribe" else 0
         total[2] += int(op.get("count") or 0) if op["kind"] == "issue_cards" else 0
@@ -55,28 +66,24 @@ def wrongly_provided(run: TortureRun) -> list[tuple[Key, tuple[int, int, int] | 
     """Valid lines whose ledger total is not exactly what was paid for (none, short, or twice)."""
     provided = provided_by_line(run.records.ledger)
     wrong = []
-    for order, oid, line in each_line(run):
+    for _, key, line in each_line(run):
         if line.expect_reason is None:
-            got = provided.get((order.tid or "", oid))
+            got = provided.get(key)
             if got != (line.credit_fen, line.months, line.cards):
-                wrong.append(((order.tid or "", oid), got))
+                wrong.append((key, got))
     return wrong
 
 
 def bad_lines_applied(run: TortureRun) -> list[Key]:
     provided = provided_by_line(run.records.ledger)
-    return [
-        (order.tid or "", oid)
-        for order, oid, line in each_line(run)
-        if line.expect_reason is not None and (order.tid or "", oid) in provided
-    ]
+    return [key for _, key, line in each_line(run) if line.expect_reason is not None and key in provided]
 
 
 def wrong_deliveries(run: TortureRun) -> list[tuple[str, int]]:
     """(tid, deliveries) of trades not delivered exactly once (or, with nothing valid, delivered at all)."""
     wrong = []
     for order in run.orders:
-        deliveries = len(run.records.trades[int(order.tid or 0)]["deliveries"])
+        deliveries, _ = storefront_record(run, order)
         wanted = 1 if any(line.expect_reason is None for line in order.lines) else 0
         if deliveries != wanted:
             wrong.append((order.tid or "", deliveries))
@@ -85,33 +92,28 @@ def wrong_deliveries(run: TortureRun) -> list[tuple[str, int]]:
 
 def bad_lines_not_in_exception(run: TortureRun) -> list[tuple[Key, str, str | None]]:
     """(line, expected reason, what the store shows) for every bad line not in EXCEPTION with it."""
-    stored = {(ln.tid, ln.oid): ln for ln in run.lines}
+    stored = {(ln.shop, ln.tid, ln.oid): ln for ln in run.lines}
     wrong = []
-    for order, oid, line in each_line(run):
+    for _, key, line in each_line(run):
         if line.expect_reason is None:
             continue
-        got = stored.get((order.tid or "", oid))
+        got = stored.get(key)
         shown = f"{got.state.value}:{got.reason}" if got is not None else None
         if got is None or got.state is not LineState.EXCEPTION or got.reason != line.expect_reason:
-            wrong.append(((order.tid or "", oid), line.expect_reason, shown))
+            wrong.append((key, line.expect_reason, shown))
     return wrong
 
 
 def bad_trades_without_red_memo(run: TortureRun) -> list[str]:
-    return [
-        order.tid or ""
-        for order in run.orders
-        if order.bad
-        and not any(m.get("flag") == 1 for m in run.records.trades[int(order.tid or 0)]["memo_history"])
-    ]
+    return [order.tid or "" for order in run.orders if order.bad and not storefront_record(run, order)[1]]
 
 
 def lines_lost(run: TortureRun) -> list[tuple[Key, str | None]]:
     """Paid lines the store does not show as DELIVERED or EXCEPTION (or does not have at all)."""
-    stored = {(ln.tid, ln.oid): ln.state for ln in run.lines}
+    stored = {(ln.shop, ln.tid, ln.oid): ln.state for ln in run.lines}
     lost = []
-    for order, oid, _line in each_line(run):
-        state = stored.get((order.tid or "", oid))
+    for _, key, _line in each_line(run):
+        state = stored.get(key)
         if state not in (LineState.DELIVERED, LineState.EXCEPTION):
-            lost.append(((order.tid or "", oid), state.value if state else None))
+            lost.append((key, state.value if state else None))
     return lost

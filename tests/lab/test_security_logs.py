@@ -22,6 +22,7 @@ import pytest
 
 from bridge.core.records import LineRecord
 from bridge.lab.demo import run_demo
+from bridge.lab.sandboxes import Credentials
 from bridge.lab.torture import TortureOptions, TortureRun
 from bridge.store import open_store
 from tests.lab import runs
@@ -54,9 +55,7 @@ def torture_logs(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Captu
     run: TortureRun = asyncio.run(runs.torture_on(engine, opts))
     creds = run.credentials
     text = (workdir / "bridge.log").read_text(encoding="utf-8") + json.dumps(run.report, ensure_ascii=False)
-    return Captured(
-        text, [creds.billing_secret, creds.app_secret, creds.session_key], _pins(run.lines), _cards(run.lines)
-    )
+    return Captured(text, creds.all(), _pins(run.lines), _cards(run.lines))
 
 
 @pytest.fixture
@@ -84,11 +83,12 @@ async def demo_logs(
     finally:
         await store.close()
     text = (tmp_path / "bridge.log").read_text(encoding="utf-8") + out + err
-    return Captured(text, ["sandbox-secret", "sandbox-session"], _pins(lines), _cards(lines))
+    return Captured(text, Credentials().all(), _pins(lines), _cards(lines))
 
 
 def test_torture_logs_hold_no_secret_or_session_key(torture_logs: Captured) -> None:
-    """Neither the billing secret, the app secret nor the session key appears anywhere."""
+    """No secret appears anywhere: the billing core's, Taobao's app secret and session key, Pinduoduo's
+    client secret and access token."""
     assert [s for s in torture_logs.secrets if s in torture_logs.text] == []
 
 

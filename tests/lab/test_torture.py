@@ -5,9 +5,10 @@ PostgreSQL database) of ``bridge.lab.torture`` with all fault knobs on: a
 long latency tail, 5 % retryable errors on both sides, 2 % answers lost after
 the billing core applied, 429 bursts, a maintenance window mid-run, call
 limits, late visibility and shifting pages; the daemon is killed 10 times and
-the billing core restarted once. The promises are checked as in the crash
-test; the figures (faults by kind, the drain after the window, latency) are
-printed, never asserted.
+the billing core restarted once. The orders are dealt to a Taobao shop and a
+Pinduoduo shop in turn, the Pinduoduo sandbox with its own faults on too. The
+promises are checked as in the crash test; the figures (faults by kind, the
+drain after the window, latency) are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -49,6 +50,22 @@ def test_every_kind_of_fault_was_injected(torture_run: TortureRun) -> None:
     assert all(billing[kind] > 0 for kind in injected), billing
     assert all(market[kind] > 0 for kind in ("isp_errors", "call_limit_errors", "pages_shifted")), market
     assert report["outage"]["backlog_at_reopen"] > 0
+
+
+def test_the_pinduoduo_sandbox_misbehaved_too(torture_run: TortureRun) -> None:
+    """Pinduoduo's busy and system errors, its rate limit and its shifting pages all happened."""
+    pdd = torture_run.report["faults"]["pinduoduo"]
+    assert all(
+        pdd[kind] > 0 for kind in ("busy_errors", "system_errors", "rate_limit_errors", "pages_shifted")
+    ), pdd
+
+
+def test_both_storefronts_took_orders_and_each_shop_is_exact(torture_run: TortureRun) -> None:
+    """Half the orders went to each shop, and neither has a duplicate, a lost line or a wrong reason."""
+    shops = [(s["name"], s["storefront"], s["orders"]) for s in torture_run.report["shops"]]
+    assert shops == [("main", "taobao", 250), ("pdd", "pinduoduo", 250)]
+    for shop in torture_run.report["shops"]:
+        assert (shop["duplicates"], shop["lost"], shop["wrong_reason"]) == (0, 0, 0), shop
 
 
 def test_every_valid_line_is_applied_exactly_once(torture_run: TortureRun) -> None:

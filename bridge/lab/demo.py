@@ -166,7 +166,9 @@ async def _reconciled(deps: Deps) -> dict[str, Any]:
     """Today's three-way reconciliation (shop, bridge, billing core), as `bridge reconcile --json` says it."""
     today = deps.clock().astimezone(CST).date()
     result = await reconcile_day(deps, today)
-    return summary(today, list(result.rows), result.run.listing)
+    return summary(today, list(result.rows), result.run.listing) | {
+        "shops": [shop.fields() for shop in result.shops]
+    }
 
 
 async def _drive(

@@ -80,6 +80,8 @@ def test_demo_reports_a_taobao_shop_and_a_pinduoduo_shop(demo_report: dict[str, 
     ]
     for key in ("orders", "lines", "delivered", "duplicates", "lost"):
         assert demo_report[key] == sum(s[key] for s in shops), key
+    listed = [(s["name"], s["storefront"], s["listed"]) for s in demo_report["reconcile"]["shops"]]
+    assert listed == [("main", "taobao", True), ("pdd", "pinduoduo", True)]
     for shop in shops:
         assert (shop["duplicates"], shop["lost"]) == (0, 0), shop
         assert shop["delivered"] == shop["lines"] - sum(shop["exceptions"].values()), shop

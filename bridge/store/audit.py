@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bridge.core.masking import mask_detail
+from bridge.core.masking import mask_detail, mask_text
 from bridge.core.records import AuditNote, LineRecord
 from bridge.core.states import LineState
 from bridge.store.console_schema import audit_log
@@ -25,7 +25,8 @@ from bridge.store.console_schema import audit_log
 def audit_values(
     note: AuditNote, line: LineRecord | None = None, before: str | None = None, after: str | None = None
 ) -> dict[str, Any]:
-    """The row of ``note`` about ``line`` (if any), its state ``before`` → ``after``; the detail masked."""
+    """The row of ``note`` about ``line`` (if any), its state ``before`` → ``after``; the note and the detail
+    masked (a person may type a card number in either)."""
     values: dict[str, Any] = dict(
         batch=note.batch,
         at=note.at,
@@ -34,7 +35,7 @@ def audit_values(
         outcome=note.outcome,
         before=before,
         after=after,
-        note=note.note,
+        note=mask_text(note.note) if note.note else note.note,
         detail=mask_detail(note.detail),
     )
     if line is not None:

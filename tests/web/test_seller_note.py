@@ -111,3 +111,15 @@ async def test_a_storefront_failing_the_write_is_said_and_audited(two_desk: TwoD
     assert "写入网店失败" in message
     [entry] = await two_desk.deps.store.console.audit_entries(tid=order_sn, limit=10)
     assert (entry.action, entry.outcome) == ("note", "refused")
+
+
+async def test_a_card_number_typed_in_a_note_is_masked_in_the_audit_log(two_desk: TwoDesk) -> None:
+    """The note reaches the storefront as typed (the seller reads it there); the audit row keeps only the
+    card's last four digits, as every other place the bridge keeps a card number."""
+    _, order_sn = await _orders(two_desk)
+    await two_desk.login("cs1")
+    card = "8260012345678901"
+    await _note(two_desk, PDD_SHOP, order_sn, f"买家改卡号为{card}")
+    assert card in json.dumps(await _pdd_order(two_desk, order_sn), ensure_ascii=False)
+    [entry] = await two_desk.deps.store.console.audit_entries(tid=order_sn, limit=10)
+    assert card not in (entry.note or "") and "********8901" in (entry.note or "")

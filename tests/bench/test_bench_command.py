@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.__main__ import _parser, cells_from
+from bench.__main__ import _parser, cells_from, run_cells
 from bench.cells import Cell, default_cells
 from bench.rig import per_line, per_trade
 from bench.table import format_table
@@ -48,6 +49,17 @@ def test_one_small_cell_prints_its_figures_as_json() -> None:
     assert sum(by_job.values()) == pytest.approx(cell["statements_per_line"], abs=0.1)
     assert cell["market_calls_per_trade"]["taobao.trade.fullinfo.get"] >= 1
     assert 20 < cell["rss_mb"]["end"] <= cell["rss_mb"]["peak"] < 2000
+
+
+async def test_pinduoduo_cells_it_cannot_run_are_skipped_with_the_reason() -> None:
+    """Pinduoduo has no push, and the rss cell is Taobao's: asked for, they say so and run nothing."""
+    small = Cell(kind="latency", storefront="pinduoduo", orders=1, rate=50.0, backlog_lines=5, limit_s=5.0)
+    push, rss = replace(small, intake="push"), replace(small, kind="rss")
+    results = await run_cells([push, rss])
+    assert [r["skipped"] for r in results] == [
+        "Pinduoduo has no push intake (polling alone)",
+        "the rss cell runs with the Taobao shop only",
+    ]
 
 
 @pytest.mark.timeout(60)
@@ -160,6 +172,13 @@ def test_table_shows_skipped_cells_and_unfinished_drains() -> None:
     )
     assert "skipped: push intake not available" in text
     assert "7*" in text and "90/80" in text and "stopped at the cell's time limit" in text
+
+
+def test_a_pinduoduo_cell_shows_its_full_reads_in_the_fullinfo_column() -> None:
+    """A Pinduoduo cell has no fullinfo: the column shows its detail reads per trade."""
+    calls = {"pdd.order.information.get": 1.23, "pdd.order.virtual.information.get": 1.23}
+    text = format_table([{"cell": "throughput sqlite ×1 pdd", "market_calls_per_trade": calls}])
+    assert "1.23" in text.splitlines()[1]
 
 
 def test_no_line_settled_means_no_cpu_per_line() -> None:

@@ -4,11 +4,14 @@ By default every cell of the list runs (about 25 minutes on two cores):
 throughput at 50 ms and 100 ms / cap 16 on SQLite and PostgreSQL with one
 and three daemons, and at 50 ms / cap 64 on PostgreSQL; payment → delivered at
 5 orders/s with push and with polling alone; memory through a 100,000-line
-backlog. ``--cell`` with ``--engine``, ``--instances``, ``--latency-ms``,
-``--cap``, ``--orders`` or ``--intake`` runs one cell alone. PostgreSQL cells
-are skipped with a message when the server is not reachable.
+backlog; a throughput cell and a latency cell (polling alone, every 30 s) with
+a Pinduoduo shop. ``--cell`` with ``--engine``, ``--instances``,
+``--latency-ms``, ``--cap``, ``--orders``, ``--intake`` or ``--storefront``
+runs one cell alone. PostgreSQL cells are skipped with a message when the
+server is not reachable.
 
     python -m bench --cell throughput --engine postgresql --instances 3 --cap 64 --json
+    python -m bench --cell latency --storefront pinduoduo --intake poll --json
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bench.cells import KINDS, Cell, Kind, default_cells
+from bench.cells import KINDS, PDD_POLL_INTERVAL_S, STOREFRONTS, Cell, Kind, default_cells
 from bench.databases import ENGINES, postgresql_problem
 from bench.drain import run_drain
 from bench.steady import push_available, run_steady
 from bench.table import format_table
 
-_ONE_CELL = ("engine", "instances", "latency_ms", "cap", "intake")
+_ONE_CELL = ("engine", "instances", "latency_ms", "cap", "intake", "storefront")
+_POLL_INTERVAL_S = 5.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +47,11 @@ def _parser() -> argparse.ArgumentParser:
         "--orders", type=int, help="throughput: backlog (600 orders); latency: orders placed (300)"
     )
     p.add_argument("--intake", choices=("push", "poll"), help="latency cell: push intake or polling alone")
+    p.add_argument("--storefront", choices=STOREFRONTS, help="the shop's storefront (default taobao)")
     p.add_argument("--rate", type=float, default=5.0, help="latency cell: orders per second (default 5)")
-    p.add_argument("--poll-interval-s", type=float, default=5.0, help="latency cell, polling alone (5)")
+    p.add_argument(
+        "--poll-interval-s", type=float, help="latency cell, polling alone (5; Pinduoduo's cell 30)"
+    )
     p.add_argument("--backlog-lines", type=int, default=100_000, help="rss cell: backlog lines (100,000)")
     p.add_argument("--limit-s", type=float, help="stop waiting for a drain after this long (rss: 600)")
     p.add_argument("--seed", type=int, default=7, help="random seed of the order stream")
@@ -54,10 +61,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def cells_from(args: argparse.Namespace) -> list[Cell]:
     """The cells the options ask for: one alone, or the whole list."""
+    pdd = args.storefront == "pinduoduo"
     base = Cell(
         kind="throughput",
         rate=args.rate,
-        poll_interval_s=args.poll_interval_s,
+        poll_interval_s=args.poll_interval_s or (PDD_POLL_INTERVAL_S if pdd else _POLL_INTERVAL_S),
         backlog_lines=args.backlog_lines,
         seed=args.seed,
     )
@@ -77,6 +85,10 @@ async def _skip_reason(cell: Cell, pg_problem: str | None) -> str | None:
         return pg_problem
     if cell.kind == "latency" and cell.intake == "push" and not push_available():
         return "push intake not available"
+    if cell.storefront == "pinduoduo" and cell.kind == "latency" and cell.intake == "push":
+        return "Pinduoduo has no push intake (polling alone)"
+    if cell.storefront == "pinduoduo" and cell.kind == "rss":
+        return "the rss cell runs with the Taobao shop only"
     return None
 
 
@@ -92,6 +104,7 @@ async def run_cells(cells: list[Cell]) -> list[dict[str, Any]]:
             "instances": cell.instances,
             "billing_latency_ms": cell.latency_ms,
             "billing_cap": cell.cap,
+            "storefront": cell.storefront,
         }
         if cell.kind == "latency":
             head.update(intake=cell.intake, orders_per_s=cell.rate)

@@ -4,7 +4,8 @@ Three kinds: ``throughput`` drains a backlog placed before the daemons start
 against a billing core of fixed latency and in-flight cap; ``latency`` places
 orders at a steady rate and measures payment → delivered, with push intake or
 with polling alone; ``rss`` drains a large backlog and follows the daemon's
-memory.
+memory. Each runs with one Taobao shop, or with ``storefront = "pinduoduo"``
+one Pinduoduo shop (``bench.pinduoduo``: polling alone, Pinduoduo has no push).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from typing import Literal
 
 Kind = Literal["throughput", "latency", "rss"]
 KINDS: tuple[Kind, ...] = ("throughput", "latency", "rss")
+Storefront = Literal["taobao", "pinduoduo"]
+STOREFRONTS: tuple[Storefront, ...] = ("taobao", "pinduoduo")
+PDD_POLL_INTERVAL_S = 30.0
+"""A Pinduoduo latency cell's polling interval: the production default without push."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Cell:
     backlog_lines: int = 100_000  # rss cells
     limit_s: float = 900.0  # give up waiting for the drain after this long (rss: stop and report)
     seed: int = 7
+    storefront: Storefront = "taobao"
 
     @property
     def capacity_ops_per_s(self) -> float:
@@ -37,11 +43,13 @@ class Cell:
 
     @property
     def name(self) -> str:
-        where = f"{self.engine} ×{self.instances}"
+        pdd = self.storefront == "pinduoduo"
+        where = f"{self.engine} ×{self.instances}" + (" pdd" if pdd else "")
         if self.kind == "throughput":
             return f"throughput {where} {self.latency_ms:g} ms/cap {self.cap}"
         if self.kind == "latency":
-            return f"latency {where} {self.intake} {self.rate:g}/s"
+            every = f" {self.poll_interval_s:g} s" if pdd and self.intake == "poll" else ""
+            return f"latency {where} {self.intake}{every} {self.rate:g}/s"
         return f"rss {where} {self.backlog_lines:,} lines"
 
 
@@ -57,6 +65,9 @@ def default_cells(base: Cell) -> list[Cell]:
         replace(base, kind="throughput", engine="postgresql", instances=n, latency_ms=50.0, cap=64)
         for n in (1, 3)
     ]
+    pdd = replace(base, storefront="pinduoduo")
+    cells.append(replace(pdd, kind="throughput", latency_ms=50.0, cap=16))
     cells += [replace(base, kind="latency", intake=intake, orders=300) for intake in ("push", "poll")]
+    cells.append(replace(pdd, kind="latency", intake="poll", orders=300, poll_interval_s=PDD_POLL_INTERVAL_S))
     cells.append(replace(base, kind="rss", limit_s=600.0))
     return cells

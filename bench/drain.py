@@ -10,7 +10,9 @@ resident memory, at its peak and at the end.
 The daemons take their intake as a shop runs it in production: push, with
 polling as the safety net at its default interval and overlap (the lab's
 one-second polling would list every trade delivered in the last minute once a
-second, a cost no production shop pays).
+second, a cost no production shop pays). A Pinduoduo shop has no push: it
+polls at the production default without push (30 s), its first poll reading
+the whole backlog.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ from typing import Any
 from bench.cells import Cell
 from bench.rig import backlog, cell_rig, per_line, per_trade
 from bench.watch import Drain, backlog_figures, rss_figures, steady, watch
-from bridge.lab.scenario import place_paid_in_bulk
-from bridge.settings import POLL_INTERVAL_WITH_PUSH_S, PollingSettings
+from bridge.settings import POLL_INTERVAL_WITH_PUSH_S, POLL_INTERVAL_WITHOUT_PUSH_S, PollingSettings
 
 POLL_LEASE_S = 300.0
 
@@ -44,14 +45,14 @@ def _drain_figures(cell: Cell, drain: Drain, lines: int, started: float) -> dict
 
 async def run_drain(cell: Cell) -> dict[str, Any]:
     """One backlog cell (``throughput`` or ``rss``): its figures."""
-    big = cell.kind == "rss"
+    big, push = cell.kind == "rss", cell.storefront == "taobao"
     sections: dict[str, dict[str, Any]] = {
         # the poller's lease must outlast reading the whole backlog's window (the lease is extended
         # only between polls): with the default four intervals (4 s here) a second daemon takes the
         # shop over mid-poll and reads the same trades again
-        "push": {"enabled": True},
+        "push": {"enabled": push},
         "polling": {
-            "interval_s": POLL_INTERVAL_WITH_PUSH_S,
+            "interval_s": POLL_INTERVAL_WITH_PUSH_S if push else POLL_INTERVAL_WITHOUT_PUSH_S,
             "overlap_s": PollingSettings.model_fields["overlap_s"].default,
             "initial_lookback_s": 3600,
             "lease_s": POLL_LEASE_S,
@@ -59,11 +60,9 @@ async def run_drain(cell: Cell) -> dict[str, Any]:
         "writeback": {"max_in_flight": 8},
     }
     async with cell_rig(cell, **sections) as rig:
-        orders = (
-            backlog(rig.maker, lines=cell.backlog_lines) if big else backlog(rig.maker, orders=cell.orders)
-        )
+        orders = backlog(rig.maker, lines=cell.backlog_lines) if big else rig.backlog(cell.orders)
         placing = time.monotonic()
-        await place_paid_in_bulk(rig.http, rig.sb.market_url, orders)
+        await rig.place_paid_in_bulk(orders)
         placed_s = time.monotonic() - placing
         lines = sum(len(o.lines) for o in orders)
         calls_before = await rig.market_calls()

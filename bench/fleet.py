@@ -56,9 +56,18 @@ class Fleet:
 
 
 def fleet(
-    sb: Sandboxes, workdir: Path, dsn: str, instances: int, cap: int, **sections: dict[str, Any]
+    sb: Sandboxes,
+    workdir: Path,
+    dsn: str,
+    instances: int,
+    cap: int,
+    *,
+    shops: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    **sections: dict[str, Any],
 ) -> Fleet:
-    """Configurations and process handles for ``instances`` daemons on ``dsn`` (not started)."""
+    """Configurations and process handles for ``instances`` daemons on ``dsn`` (not started);
+    ``shops`` replaces the Taobao shop, ``env`` adds the variables their secrets are read from."""
     members, paths = [], []
     fulfilment = {
         "interval_s": 0.2,
@@ -69,13 +78,15 @@ def fleet(
     for n in range(1, instances + 1):
         port = free_port()
         config = bridge_config(sb, workdir, shop=SHOP, **sections)
+        if shops is not None:
+            config["shops"] = shops
         config.update(database=dsn, instance=f"bench-{n}", listen=f"127.0.0.1:{port}", log_level="warning")
         config_path = workdir / f"bridge-{n}.toml"
         config_path.write_text(to_toml(config), encoding="utf-8")
         counts = workdir / f"counts-{n}.json"
         member = DaemonProcess(
             config_path,
-            {**sb.env(), COUNTS_ENV: str(counts)},
+            {**sb.env(), **(env or {}), COUNTS_ENV: str(counts)},
             workdir / f"bridge-{n}.log",
             f"http://127.0.0.1:{port}/healthz",
             module="bench.daemon",

@@ -1,8 +1,10 @@
-"""One cell's world: both sandboxes, a fresh database, the bench's own view of the store, the daemons.
+"""One cell's world: the sandboxes, a fresh database, the bench's own view of the store, the daemons.
 
 ``cell_rig`` builds it and tears it down whatever happens (daemons reaped,
 database dropped); the cell runners in ``bench.drain`` and ``bench.steady``
-only place orders, start the daemons and read figures.
+only place orders, start the daemons and read figures. A ``pinduoduo`` cell
+also runs the Pinduoduo sandbox (``bench.pinduoduo``) and gives the daemons its
+shop in place of the Taobao one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,23 @@ from typing import Any
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
+from adapters.pinduoduo.sandbox import RunningSandbox as RunningPdd
 from bench.cells import Cell
 from bench.databases import cell_database
 from bench.fleet import SHOP, Fleet, fleet
+from bench.pinduoduo import (
+    PDD_SHOP,
+    place_at_rate,
+    place_in_bulk,
+    running_pinduoduo,
+    shop_env,
+    shop_settings,
+    stream,
+)
+from bench.pinduoduo_verify import fetch_pdd_records, verify_pdd_run
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.sandboxes import Sandboxes, running_sandboxes
-from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers
+from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders, place_paid_in_bulk
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import SqlStore, open_store
@@ -40,17 +53,46 @@ class Rig:
     daemons: Fleet
     maker: OrderMaker
     workdir: Path
+    pdd: RunningPdd | None = None  # the Pinduoduo sandbox of a ``pinduoduo`` cell (its only shop)
+
+    @property
+    def market_url(self) -> str:
+        """The base URL of the storefront sandbox the cell's shop sells on."""
+        return self.sb.market_url if self.pdd is None else self.pdd.url
 
     async def market_calls(self) -> dict[str, int]:
-        """The marketplace sandbox's calls so far, by method."""
-        async with self.http.get(f"{self.sb.market_url}/sandbox/stats") as resp:
+        """The storefront sandbox's calls so far, by method."""
+        async with self.http.get(f"{self.market_url}/sandbox/stats") as resp:
             resp.raise_for_status()
             return {k: int(v) for k, v in (await resp.json())["calls"].items()}
 
+    def backlog(self, orders: int) -> list[PlannedOrder]:
+        """The first ``orders`` orders of the stream the shop's storefront can deliver."""
+        return backlog(self.maker, orders=orders) if self.pdd is None else stream(self.maker, orders)
+
+    async def place_paid_in_bulk(self, orders: list[PlannedOrder]) -> None:
+        """Place and pay ``orders`` in the shop's storefront sandbox through its bulk endpoint."""
+        if self.pdd is None:
+            await place_paid_in_bulk(self.http, self.market_url, orders)
+        else:
+            await place_in_bulk(self.http, self.market_url, orders)
+
+    async def place_at_rate(self, count: int, rate: float, placed: list[PlannedOrder]) -> None:
+        """Place and pay ``count`` orders one by one at ``rate`` per second, into ``placed``."""
+        if self.pdd is None:
+            await place_orders(self.http, self.market_url, self.maker, count, rate, placed)
+        else:
+            await place_at_rate(self.http, self.market_url, stream(self.maker, count), rate, placed)
+
     async def verify(self, placed: list[PlannedOrder]) -> dict[str, Any]:
-        """``bridge.lab.verify`` over the sandboxes' records: latencies, duplicates, lost."""
+        """The sandboxes' records checked (``bridge.lab.verify`` or its Pinduoduo twin): latencies,
+        duplicates, lost."""
+        lines = await self.store.views.all_lines()
+        if self.pdd is not None:
+            orders, ledger = await fetch_pdd_records(self.http, self.pdd.url, self.sb.billing_url)
+            return verify_pdd_run(placed, orders, ledger, lines, PDD_SHOP)
         records = await fetch_records(self.http, self.sb.market_url, self.sb.billing_url)
-        return verify_run(placed, records, await self.store.views.all_lines(), SHOP)
+        return verify_run(placed, records, lines, SHOP)
 
 
 def backlog(maker: OrderMaker, *, orders: int = 0, lines: int = 0) -> list[PlannedOrder]:
@@ -70,16 +112,22 @@ async def cell_rig(cell: Cell, **sections: dict[str, Any]) -> AsyncIterator[Rig]
     knobs = BillingKnobs(latency_ms=cell.latency_ms, max_in_flight=cell.cap)
     async with (
         running_sandboxes(seed=cell.seed, billing_knobs=knobs) as sb,
+        AsyncExitStack() as stack,
         aiohttp.ClientSession() as http,
         cell_database(cell.engine, workdir) as dsn,
     ):
+        pdd = None
+        if cell.storefront == "pinduoduo":
+            pdd = await stack.enter_async_context(running_pinduoduo(cell.seed))
         store = await open_store(dsn, upgrade=True)
-        daemons = fleet(sb, workdir, dsn, cell.instances, cell.cap, **sections)
+        shops = None if pdd is None else {PDD_SHOP: shop_settings(pdd)}
+        env = {} if pdd is None else shop_env(pdd)
+        daemons = fleet(sb, workdir, dsn, cell.instances, cell.cap, shops=shops, env=env, **sections)
         finished = False
         try:
             subscribers = await fetch_subscribers(http, sb.billing_url)
             maker = OrderMaker(load_mapping_set(mapping_files(DEMO_MAPPINGS)), subscribers, cell.seed)
-            yield Rig(cell, sb, http, store, daemons, maker, workdir)
+            yield Rig(cell, sb, http, store, daemons, maker, workdir, pdd)
             finished = True
         finally:
             await daemons.group.close(grace_s=20)

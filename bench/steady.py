@@ -5,7 +5,9 @@ second through the shopper endpoints, and the percentiles come from the
 marketplace sandbox's own ``paid_at`` and ``consigned_at`` (``bridge.lab.verify``).
 With ``intake = "push"`` the bridge's ``[push]`` section is enabled and polling
 slowed to the production default (30 s), so the figure is push's; with
-``"poll"`` polling alone runs every ``poll_interval_s``.
+``"poll"`` polling alone runs every ``poll_interval_s``. A Pinduoduo cell
+(polling alone) reads its times from the Pinduoduo sandbox's ``pay_time`` and
+first delivery (``bench.pinduoduo_verify``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from bench.cells import Cell
 from bench.rig import cell_rig, per_line, per_trade
 from bench.watch import rss_figures, watch
-from bridge.lab.scenario import PlannedOrder, place_orders
+from bridge.lab.scenario import PlannedOrder
 from bridge.settings import Settings
 
 PUSH_POLL_INTERVAL_S = 30.0
@@ -43,7 +45,7 @@ async def run_steady(cell: Cell) -> dict[str, Any]:
         calls_before = await rig.market_calls()
         placed: list[PlannedOrder] = []
         started, cpu_before = time.monotonic(), rig.daemons.cpu_s()
-        await place_orders(rig.http, rig.sb.market_url, rig.maker, cell.orders, cell.rate, placed)
+        await rig.place_at_rate(cell.orders, cell.rate, placed)
         lines = sum(len(o.lines) for o in placed)
         drain = await watch(rig.store, rig.daemons, lines, cell.limit_s)
         calls_after = await rig.market_calls()

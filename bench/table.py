@@ -17,6 +17,7 @@ _COLUMNS = (
     ("RSS peak/end MB", 16),
 )
 FULLINFO = "taobao.trade.fullinfo.get"
+PDD_DETAIL = "pdd.order.information.get"  # a Pinduoduo cell's full read (its column: fullinfo/trade)
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -44,7 +45,7 @@ def _row(result: dict[str, Any]) -> list[str]:
         _num(result.get("cpu_ms_per_line"), 2),
         _num(result.get("statements_per_line")),
         _num(result.get("transactions_per_line")),
-        _num(calls.get(FULLINFO), 2),
+        _num(calls.get(FULLINFO, calls.get(PDD_DETAIL)), 2),
         _latency(result),
         f"{_num(rss.get('peak'), 0)}/{_num(rss.get('end'), 0)}" if rss else "-",
     ]

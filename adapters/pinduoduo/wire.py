@@ -119,9 +119,10 @@ class WireOrder(_Wire):
     def summary(self) -> TradeSummary:
         state = order_state(self.confirm_status, self.order_status, self.refund_status)
         refund = self.refund()
-        return TradeSummary(
-            self.order_sn, state, self.updated_at, tuple((oid, refund) for oid in self.oids())
-        )
+        # by oid, as the port (and the store's known versions) keep them: in the platform's item order
+        # an unchanged order of several SKUs would look changed at every re-listing and be read again
+        refunds = tuple(sorted((oid, refund) for oid in self.oids()))
+        return TradeSummary(self.order_sn, state, self.updated_at, refunds)
 
     def trade(self, customization: str | None) -> Trade:
         state = order_state(self.confirm_status, self.order_status, self.refund_status)

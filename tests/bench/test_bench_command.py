@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bench.__main__ import _parser, cells_from
+from bench.__main__ import _parser, cells_from, run_cells
 from bench.cells import Cell, default_cells
 from bench.rig import per_line, per_trade
 from bench.table import format_table
@@ -48,6 +49,38 @@ def test_one_small_cell_prints_its_figures_as_json() -> None:
     assert sum(by_job.values()) == pytest.approx(cell["statements_per_line"], abs=0.1)
     assert cell["market_calls_per_trade"]["taobao.trade.fullinfo.get"] >= 1
     assert 20 < cell["rss_mb"]["end"] <= cell["rss_mb"]["peak"] < 2000
+
+
+async def test_pinduoduo_cells_it_cannot_run_are_skipped_with_the_reason() -> None:
+    """Pinduoduo has no push, and the rss cell is Taobao's: asked for, they say so and run nothing."""
+    small = Cell(kind="latency", storefront="pinduoduo", orders=1, rate=50.0, backlog_lines=5, limit_s=5.0)
+    push, rss = replace(small, intake="push"), replace(small, kind="rss")
+    results = await run_cells([push, rss])
+    assert [r["skipped"] for r in results] == [
+        "Pinduoduo has no push intake (polling alone)",
+        "the rss cell runs with the Taobao shop only",
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_one_small_pinduoduo_cell_drains_exactly_once() -> None:
+    """20 orders placed in the Pinduoduo sandbox, drained by the daemon through the real client:
+    every line settled, none twice or lost, each order read in full with its virtual fields."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--storefront", "pinduoduo", "--orders", "20", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=55,
+        check=True,
+    )
+    (cell,) = json.loads(done.stdout)["cells"]
+    assert (cell["kind"], cell["storefront"], cell["orders"]) == ("throughput", "pinduoduo", 20)
+    assert cell["drained"] is True and cell["lines_settled"] == cell["lines"] >= 20
+    assert cell["duplicates"] == 0 and cell["lost"] == 0
+    calls = cell["market_calls_per_trade"]
+    assert calls["pdd.order.information.get"] >= 1 and calls["pdd.order.virtual.information.get"] >= 1
+    assert "taobao.trade.fullinfo.get" not in calls
 
 
 def _samples(*rows: tuple[float, int, float]) -> list[Sample]:
@@ -90,7 +123,38 @@ def test_options_pick_one_cell_or_the_whole_list() -> None:
     assert (lat.kind, lat.intake, lat.orders) == ("latency", "poll", 300)
     assert cells_from(_parser().parse_args([])) == default_cells(Cell(kind="throughput"))
     kinds = [c.kind for c in default_cells(Cell(kind="throughput"))]
-    assert kinds.count("throughput") == 10 and kinds.count("latency") == 2 and kinds.count("rss") == 1
+    assert kinds.count("throughput") == 11 and kinds.count("latency") == 3 and kinds.count("rss") == 1
+
+
+def test_the_storefront_option_runs_one_pinduoduo_cell() -> None:
+    """--storefront alone is a throughput cell; Pinduoduo's latency cell polls every 30 s unless told."""
+    (one,) = cells_from(_parser().parse_args(["--storefront", "pinduoduo"]))
+    assert (one.kind, one.storefront, one.name) == (
+        "throughput",
+        "pinduoduo",
+        "throughput sqlite ×1 pdd 50 ms/cap 16",
+    )
+    (lat,) = cells_from(_parser().parse_args(["--storefront", "pinduoduo", "--intake", "poll"]))
+    assert (lat.kind, lat.poll_interval_s, lat.name) == (
+        "latency",
+        30.0,
+        "latency sqlite ×1 pdd poll 30 s 5/s",
+    )
+    (fast,) = cells_from(
+        _parser().parse_args(["--storefront", "pinduoduo", "--cell", "latency", "--poll-interval-s", "5"])
+    )
+    assert fast.poll_interval_s == 5.0
+
+
+def test_the_default_list_has_a_pinduoduo_throughput_and_latency_cell() -> None:
+    """Beside the Taobao cells (unchanged): Pinduoduo's throughput at 50 ms/cap 16 on SQLite, and its
+    latency at 5 orders/s polling alone every 30 s."""
+    pdd = [c for c in default_cells(Cell(kind="throughput")) if c.storefront == "pinduoduo"]
+    assert [(c.kind, c.engine, c.instances, c.latency_ms, c.cap) for c in pdd] == [
+        ("throughput", "sqlite", 1, 50.0, 16),
+        ("latency", "sqlite", 1, 50.0, 16),
+    ]
+    assert (pdd[1].intake, pdd[1].poll_interval_s, pdd[1].rate, pdd[1].orders) == ("poll", 30.0, 5.0, 300)
 
 
 def test_table_shows_skipped_cells_and_unfinished_drains() -> None:
@@ -108,6 +172,13 @@ def test_table_shows_skipped_cells_and_unfinished_drains() -> None:
     )
     assert "skipped: push intake not available" in text
     assert "7*" in text and "90/80" in text and "stopped at the cell's time limit" in text
+
+
+def test_a_pinduoduo_cell_shows_its_full_reads_in_the_fullinfo_column() -> None:
+    """A Pinduoduo cell has no fullinfo: the column shows its detail reads per trade."""
+    calls = {"pdd.order.information.get": 1.23, "pdd.order.virtual.information.get": 1.23}
+    text = format_table([{"cell": "throughput sqlite ×1 pdd", "market_calls_per_trade": calls}])
+    assert "1.23" in text.splitlines()[1]
 
 
 def test_no_line_settled_means_no_cpu_per_line() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from adapters.pinduoduo.wire import (
@@ -14,6 +16,8 @@ from adapters.pinduoduo.wire import (
     parse_virtual,
 )
 from bridge.core.errors import Permanent
+from bridge.core.records import KnownTrade
+from bridge.core.relisting import needs_read
 from bridge.core.trades import OrderState, RefundState, Severity
 
 from .helpers import T0, row
@@ -54,6 +58,18 @@ def test_repeated_skus_get_distinct_line_ids_and_share_the_payment() -> None:
     ).trade(None)
     assert [line.oid for line in trade.lines] == ["5", "5-2", "5-3"]
     assert [line.payment_fen for line in trade.lines] == [999, 999, 2001]
+
+
+def test_a_listed_orders_refunds_come_by_oid_whatever_the_item_order() -> None:
+    """Each line's refund state by oid, as the store keeps them: an unchanged order of several SKUs
+    listed again is not read in full again."""
+    item = {"goods_name": "x", "goods_count": 1, "goods_price": 10}
+    skus = [{**item, "sku_id": sku} for sku in ("9", "10", "5")]
+    summary = parse_order(SN, _info(item_list=skus, pay_amount=30)).summary()
+    assert summary.refunds == (("10", RefundState.NONE), ("5", RefundState.NONE), ("9", RefundState.NONE))
+    stored = tuple((oid, RefundState.NONE.value) for oid in ("10", "5", "9"))  # as known_versions reads them
+    known = KnownTrade(OrderState.PAID.value, T0, T0 + timedelta(minutes=1), False, stored)
+    assert not needs_read(known, summary)
 
 
 def test_the_virtual_fields_become_the_customization_of_every_line() -> None:

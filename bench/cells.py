@@ -5,7 +5,7 @@ against a billing core of fixed latency and in-flight cap; ``latency`` places
 orders at a steady rate and measures payment → delivered, with push intake or
 with polling alone; ``rss`` drains a large backlog and follows the daemon's
 memory. Each runs with one Taobao shop, or with ``storefront = "pinduoduo"``
-one Pinduoduo shop (``bench.pinduoduo``: polling alone, Pinduoduo has no push).
+one Pinduoduo shop (the lab's, on its sandbox: polling alone, Pinduoduo has no push).
 """
 
 from __future__ import annotations

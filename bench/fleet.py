@@ -18,6 +18,8 @@ from bridge.lab.daemon_process import DaemonGroup, DaemonProcess, free_port
 from bridge.lab.sandboxes import Sandboxes, bridge_config, to_toml
 
 SHOP = "main"
+PDD_SHOP = "pdd"
+"""A ``pinduoduo`` cell's one shop, on the lab's Pinduoduo sandbox (``bench.rig``)."""
 
 
 @dataclass
@@ -63,11 +65,10 @@ def fleet(
     cap: int,
     *,
     shops: dict[str, Any] | None = None,
-    env: dict[str, str] | None = None,
     **sections: dict[str, Any],
 ) -> Fleet:
     """Configurations and process handles for ``instances`` daemons on ``dsn`` (not started);
-    ``shops`` replaces the Taobao shop, ``env`` adds the variables their secrets are read from."""
+    ``shops`` replaces the Taobao shop (every sandbox's secrets are in the daemons' environment)."""
     members, paths = [], []
     fulfilment = {
         "interval_s": 0.2,
@@ -86,7 +87,7 @@ def fleet(
         counts = workdir / f"counts-{n}.json"
         member = DaemonProcess(
             config_path,
-            {**sb.env(), **(env or {}), COUNTS_ENV: str(counts)},
+            {**sb.env(), COUNTS_ENV: str(counts)},
             workdir / f"bridge-{n}.log",
             f"http://127.0.0.1:{port}/healthz",
             module="bench.daemon",

@@ -2,9 +2,10 @@
 
 ``cell_rig`` builds it and tears it down whatever happens (daemons reaped,
 database dropped); the cell runners in ``bench.drain`` and ``bench.steady``
-only place orders, start the daemons and read figures. A ``pinduoduo`` cell
-also runs the Pinduoduo sandbox (``bench.pinduoduo``) and gives the daemons its
-shop in place of the Taobao one.
+only place orders, start the daemons and read figures. The lab runs every
+sandbox (``bridge.lab.sandboxes``); a ``pinduoduo`` cell gives the daemons the
+lab's Pinduoduo shop on its sandbox in place of the Taobao one, and places and
+verifies its orders with the lab's functions as a Taobao cell does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,27 +22,30 @@ from typing import Any
 import aiohttp
 
 from adapters.billing_core.sandbox import BillingKnobs
-from adapters.pinduoduo.sandbox import RunningSandbox as RunningPdd
 from bench.cells import Cell
 from bench.databases import cell_database
-from bench.fleet import SHOP, Fleet, fleet
-from bench.pinduoduo import (
-    PDD_SHOP,
-    place_at_rate,
-    place_in_bulk,
-    running_pinduoduo,
-    shop_env,
-    shop_settings,
-    stream,
-)
-from bench.pinduoduo_verify import fetch_pdd_records, verify_pdd_run
+from bench.fleet import PDD_SHOP, SHOP, Fleet, fleet
 from bridge.lab import DEMO_MAPPINGS
-from bridge.lab.sandboxes import Sandboxes, running_sandboxes
-from bridge.lab.scenario import OrderMaker, PlannedOrder, fetch_subscribers, place_orders, place_paid_in_bulk
+from bridge.lab.sandboxes import Sandboxes, pdd_shop_config, running_sandboxes
+from bridge.lab.scenario import (
+    BAD_KINDS,
+    PDD_BAD_KINDS,
+    OrderMaker,
+    PlannedOrder,
+    Storefront,
+    fetch_subscribers,
+    place_at_rate,
+    place_paid_in_bulk,
+)
 from bridge.lab.verify import fetch_records, verify_run
 from bridge.services.mappings import load_mapping_set
 from bridge.store import SqlStore, open_store
 from bridge.wiring import mapping_files
+
+LEFT_OUT_KINDS = frozenset(PDD_BAD_KINDS) - frozenset(BAD_KINDS)
+"""Kinds bad only because their storefront cannot deliver them (Pinduoduo's card codes): the
+cells leave them out, so a Pinduoduo cell's lines take the same kind of work as a Taobao cell's
+(each good line a billing call, a fifth bad) and their lines/s can be read against each other."""
 
 
 @dataclass
@@ -53,12 +57,16 @@ class Rig:
     daemons: Fleet
     maker: OrderMaker
     workdir: Path
-    pdd: RunningPdd | None = None  # the Pinduoduo sandbox of a ``pinduoduo`` cell (its only shop)
+
+    @property
+    def shop(self) -> str:
+        """The cell's one shop: the Taobao shop, or the Pinduoduo one of a ``pinduoduo`` cell."""
+        return SHOP if self.cell.storefront == "taobao" else PDD_SHOP
 
     @property
     def market_url(self) -> str:
         """The base URL of the storefront sandbox the cell's shop sells on."""
-        return self.sb.market_url if self.pdd is None else self.pdd.url
+        return self.sb.storefront_urls[self.cell.storefront]
 
     async def market_calls(self) -> dict[str, int]:
         """The storefront sandbox's calls so far, by method."""
@@ -67,41 +75,38 @@ class Rig:
             return {k: int(v) for k, v in (await resp.json())["calls"].items()}
 
     def backlog(self, orders: int) -> list[PlannedOrder]:
-        """The first ``orders`` orders of the stream the shop's storefront can deliver."""
-        return backlog(self.maker, orders=orders) if self.pdd is None else stream(self.maker, orders)
+        """The first ``orders`` orders of the stream of the shop's storefront."""
+        return backlog(self.maker, orders=orders, storefront=self.cell.storefront)
 
     async def place_paid_in_bulk(self, orders: list[PlannedOrder]) -> None:
-        """Place and pay ``orders`` in the shop's storefront sandbox through its bulk endpoint."""
-        if self.pdd is None:
-            await place_paid_in_bulk(self.http, self.market_url, orders)
-        else:
-            await place_in_bulk(self.http, self.market_url, orders)
+        """Place and pay ``orders`` in their storefront's sandbox through its bulk endpoint."""
+        await place_paid_in_bulk(self.http, self.sb.market_url, orders, pdd_url=self.sb.pdd_url)
 
     async def place_at_rate(self, count: int, rate: float, placed: list[PlannedOrder]) -> None:
-        """Place and pay ``count`` orders one by one at ``rate`` per second, into ``placed``."""
-        if self.pdd is None:
-            await place_orders(self.http, self.market_url, self.maker, count, rate, placed)
-        else:
-            await place_at_rate(self.http, self.market_url, stream(self.maker, count), rate, placed)
+        """Place and pay ``count`` orders of the stream one by one at ``rate`` per second, into ``placed``."""
+        await place_at_rate(self.http, self.sb.storefront_urls, self.backlog(count), rate, placed)
 
     async def verify(self, placed: list[PlannedOrder]) -> dict[str, Any]:
-        """The sandboxes' records checked (``bridge.lab.verify`` or its Pinduoduo twin): latencies,
+        """The sandboxes' records checked by ``bridge.lab.verify`` for the cell's shop: latencies,
         duplicates, lost."""
         lines = await self.store.views.all_lines()
-        if self.pdd is not None:
-            orders, ledger = await fetch_pdd_records(self.http, self.pdd.url, self.sb.billing_url)
-            return verify_pdd_run(placed, orders, ledger, lines, PDD_SHOP)
-        records = await fetch_records(self.http, self.sb.market_url, self.sb.billing_url)
-        return verify_run(placed, records, lines, SHOP)
+        records = await fetch_records(self.http, self.sb.market_url, self.sb.billing_url, self.sb.pdd_url)
+        return verify_run(placed, records, lines, self.shop)
 
 
-def backlog(maker: OrderMaker, *, orders: int = 0, lines: int = 0) -> list[PlannedOrder]:
-    """The first ``orders`` orders of the stream, or as many as make ``lines`` lines."""
+def backlog(
+    maker: OrderMaker, *, orders: int = 0, lines: int = 0, storefront: Storefront = "taobao"
+) -> list[PlannedOrder]:
+    """The first ``orders`` orders of ``storefront``'s stream, or as many as make ``lines`` lines,
+    less the kinds its cells leave out (``LEFT_OUT_KINDS``; none on Taobao)."""
     made: list[PlannedOrder] = []
-    count = 0
+    count = n = 0
     while (orders and len(made) < orders) or (lines and count < lines):
-        made.append(maker.make(len(made)))
-        count += len(made[-1].lines)
+        order = maker.make(n, storefront)
+        n += 1
+        if order.kind not in LEFT_OUT_KINDS:
+            made.append(order)
+            count += len(order.lines)
     return made
 
 
@@ -112,22 +117,17 @@ async def cell_rig(cell: Cell, **sections: dict[str, Any]) -> AsyncIterator[Rig]
     knobs = BillingKnobs(latency_ms=cell.latency_ms, max_in_flight=cell.cap)
     async with (
         running_sandboxes(seed=cell.seed, billing_knobs=knobs) as sb,
-        AsyncExitStack() as stack,
         aiohttp.ClientSession() as http,
         cell_database(cell.engine, workdir) as dsn,
     ):
-        pdd = None
-        if cell.storefront == "pinduoduo":
-            pdd = await stack.enter_async_context(running_pinduoduo(cell.seed))
         store = await open_store(dsn, upgrade=True)
-        shops = None if pdd is None else {PDD_SHOP: shop_settings(pdd)}
-        env = {} if pdd is None else shop_env(pdd)
-        daemons = fleet(sb, workdir, dsn, cell.instances, cell.cap, shops=shops, env=env, **sections)
+        shops = {PDD_SHOP: pdd_shop_config(sb)} if cell.storefront == "pinduoduo" else None
+        daemons = fleet(sb, workdir, dsn, cell.instances, cell.cap, shops=shops, **sections)
         finished = False
         try:
             subscribers = await fetch_subscribers(http, sb.billing_url)
             maker = OrderMaker(load_mapping_set(mapping_files(DEMO_MAPPINGS)), subscribers, cell.seed)
-            yield Rig(cell, sb, http, store, daemons, maker, workdir, pdd)
+            yield Rig(cell, sb, http, store, daemons, maker, workdir)
             finished = True
         finally:
             await daemons.group.close(grace_s=20)

@@ -7,7 +7,7 @@ With ``intake = "push"`` the bridge's ``[push]`` section is enabled and polling
 slowed to the production default (30 s), so the figure is push's; with
 ``"poll"`` polling alone runs every ``poll_interval_s``. A Pinduoduo cell
 (polling alone) reads its times from the Pinduoduo sandbox's ``pay_time`` and
-first delivery (``bench.pinduoduo_verify``).
+first delivery (the same ``bridge.lab.verify``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
 from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.order_kinds import Storefront
 from bridge.settings import Settings, settings_from_dict
 
 
@@ -86,6 +87,11 @@ class Sandboxes:
     def pdd_url(self) -> str:
         """The Pinduoduo sandbox's base URL (its control endpoints are under ``/sandbox/``)."""
         return self.pdd.url
+
+    @property
+    def storefront_urls(self) -> dict[Storefront, str]:
+        """Each storefront's sandbox base URL: where its orders are placed and its records read."""
+        return {"taobao": self.market_url, "pinduoduo": self.pdd_url}
 
     def env(self) -> dict[str, str]:
         """The secrets a bridge needs, as the environment variables its configuration names."""

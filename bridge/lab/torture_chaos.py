@@ -85,12 +85,13 @@ async def kill_loop(
 ) -> None:
     """SIGKILL a daemon ``kills`` times at random moments, restarting it at once each time.
 
-    Until a kill has landed mid-call, a kill waits for a call to be out (up to 3 s more): on a
-    busy machine a daemon can take longer to start than the gap between two kills.
+    Until a kill has landed mid-call, a kill waits for a call to be out (up to 10 s more): on a
+    busy machine a daemon can take longer to start than the gap between two kills, and with
+    half the orders polled from Pinduoduo the calls come in bursts.
     """
     for n in range(kills):
         await asyncio.sleep(rng.uniform(*gap_s))
-        for _ in range(0 if log.kills_mid_call else 12):  # polled, as a call has no event here
+        for _ in range(0 if log.kills_mid_call else 40):  # polled, as a call has no event here
             if await _mid_call(sb, store) != (0, 0):
                 break
             await asyncio.sleep(0.25)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,16 @@ async def test_the_same_order_again_gets_the_first_answer(api: Api) -> None:
     again = json.dumps(order(), indent=2, sort_keys=True).encode()
     second = await channel.send("POST", "/api/v1/orders", again)
     assert (second.status, second.body) == (first.status, first.body)
+
+
+async def test_one_order_sent_at_once_from_many_retries_is_stored_once(api: Api) -> None:
+    """Ten sends of one order racing (each signed afresh) store one row, and all get one answer."""
+    channel = api.channel()
+    bodies = [json.dumps(order()).encode() + b" " * n for n in range(10)]  # ten signatures
+    answers = await asyncio.gather(*(channel.send("POST", "/api/v1/orders", b) for b in bodies))
+    assert {(a.status, json.dumps(a.body)) for a in answers} == {(201, json.dumps(answers[0].body))}
+    listed = await channel.get("/api/v1/orders?date=2026-12-08")
+    assert listed.body["total"] == 1
 
 
 async def test_another_order_under_the_same_id_is_a_conflict_naming_the_field(api: Api) -> None:

@@ -1,7 +1,8 @@
 """The daemon as an aiohttp application: lifecycle in cleanup_ctx, a health page, Prometheus metrics.
 
-Start-up order is store → adapters → scheduler; shutdown runs in reverse and
-lets in-flight remote calls finish (bounded by ``shutdown_grace_s``).
+Start-up order is store → adapters → the order API's listener (``[api] enabled``:
+its own site on ``[api] listen``, ``bridge.api``) → scheduler; shutdown runs in
+reverse and lets in-flight remote calls finish (bounded by ``shutdown_grace_s``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 
+from bridge.api import ApiContext, serving_api
 from bridge.metrics import CONTENT_TYPE, BridgeMetrics
 from bridge.services.health import report as health_report
 from bridge.services.jobs import build_scheduler, stop_scheduler
@@ -34,6 +36,16 @@ async def _deps_ctx(app: web.Application) -> AsyncIterator[None]:
     async with build_deps(app[SETTINGS_KEY], metrics=app[METRICS_KEY].recorder) as deps:
         await refuse_restored(deps)  # a restored backup: `bridge recover` first
         app[DEPS_KEY] = deps
+        yield
+
+
+async def _api_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The order API on its own listener, over the store just opened (nothing when it is off)."""
+    settings, deps = app[SETTINGS_KEY], app[DEPS_KEY]
+    if not settings.api.enabled:
+        yield
+        return
+    async with serving_api(ApiContext(settings.api, deps.store.api_orders, deps.clock)):
         yield
 
 
@@ -67,6 +79,7 @@ def make_app(settings: Settings) -> web.Application:
     app[SETTINGS_KEY] = settings
     app[METRICS_KEY] = BridgeMetrics()
     app.cleanup_ctx.append(_deps_ctx)
+    app.cleanup_ctx.append(_api_ctx)
     app.cleanup_ctx.append(_scheduler_ctx)
     app.router.add_get("/healthz", health)
     app.router.add_get("/metrics", metrics)

@@ -31,6 +31,7 @@ from bridge.core.deadlines import DeadlineRule
 from bridge.core.errors import ConfigError
 from bridge.core.inflight import CALL_MARGIN_S
 from bridge.core.request_ids import is_shop_name
+from bridge.settings_api import ApiSettings, same_address
 from bridge.settings_deadlines import DeadlineSettings, resolve_rule
 from bridge.settings_loading import describe, read_secrets, read_toml
 from bridge.settings_shops import CeilingSettings, ShopSettings
@@ -241,6 +242,7 @@ class Settings(BaseModel):
     retention: RetentionSettings = RetentionSettings()
     ceilings: CeilingSettings = CeilingSettings()  # every shop's, unless its [shops.NAME.ceilings] says
     deadlines: DeadlineSettings = DeadlineSettings()  # every shop's, unless its [shops.NAME.deadlines] says
+    api: ApiSettings = ApiSettings()  # the signed order API for the operator's own channels (docs/api.md)
 
     def deadline_rule(self, shop: str) -> DeadlineRule:
         """The deadline in force for ``shop``: its own table's key for its storefront, else [deadlines]'s."""
@@ -256,6 +258,18 @@ class Settings(BaseModel):
                     f"shop {name}: deadlines.margin_s ({rule.margin.total_seconds():g}) must be shorter than "
                     f"its {rule.storefront}_s deadline ({rule.deadline.total_seconds():g})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _api_apart_from_the_console(self) -> Settings:
+        # the API never shares the console's address (nor its cookies); its clients name shops to come
+        if self.api.enabled and same_address(self.api.listen, self.listen):
+            raise ValueError(
+                f"api.listen ({self.api.listen}) must not be the console's listen ({self.listen})"
+            )
+        for name in self.api.clients:
+            if name in self.shops:
+                raise ValueError(f"api.clients.{name}: a shop is named {name!r} already")
         return self
 
     @model_validator(mode="after")

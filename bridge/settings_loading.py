@@ -47,6 +47,12 @@ def read_secrets(settings: Settings, env: Mapping[str, str], source: str) -> dic
     update["shops"] = {
         name: read(shop, f"shops.{name}", **shop.secrets()) for name, shop in settings.shops.items()
     }
+    if settings.api.enabled:  # each channel client's signing secret
+        clients = {
+            name: read(client, f"api.clients.{name}", **client.secrets())
+            for name, client in settings.api.clients.items()
+        }
+        update["api"] = settings.api.model_copy(update={"clients": clients})
     return update
 
 

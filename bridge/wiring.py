@@ -62,6 +62,7 @@ def _register_secrets(settings: Settings) -> None:
         settings.billing.secret,
         *(getattr(s, secret) for s in settings.shops.values() for secret in s.secrets()),
         settings.alerts.webhook_url,
+        *(client.secret for client in settings.api.clients.values()),
     ):
         register_secret(secret.get_secret_value())
 

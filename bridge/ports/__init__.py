@@ -14,6 +14,7 @@ from bridge.ports.remote import BillingPort, MappingFilesPort
 from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
+    ApiOrderStorePort,
     ArchiveKind,
     ConsoleStorePort,
     DashboardStorePort,
@@ -38,6 +39,7 @@ from bridge.ports.storefront import PushSource, StorefrontPort
 
 __all__ = [
     "AccountStorePort",
+    "ApiOrderStorePort",
     "ArchiveKind",
     "BillingPort",
     "ChatRobotPort",

@@ -27,9 +27,11 @@ from setuptools import find_namespace_packages
 ROOT = Path(__file__).resolve().parents[2]
 _WHERE = """
 import json, adapters, bridge, bridge.cli.commands as cli, bridge.lab.sandboxes as lab, bridge.web as web
+import bridge.api as api
 from adapters.billing_core.sandbox import DEFAULT_CATALOGUE
 paths = [adapters.__file__, bridge.__file__, cli.DEMO_MAPPINGS / "skus.toml",
-         lab.DEMO_MAPPINGS / "catalogue.toml", DEFAULT_CATALOGUE, web.__file__]
+         lab.DEMO_MAPPINGS / "catalogue.toml", DEFAULT_CATALOGUE, web.__file__,
+         __import__("pathlib").Path(api.__file__).parent / "openapi.json"]
 print(json.dumps([str(p) for p in paths] + [all(__import__("pathlib").Path(p).is_file() for p in paths)]))
 """
 
@@ -78,7 +80,8 @@ def _outside(installed: Path, tmp_path: Path) -> dict[str, object]:
 
 
 def test_modules_and_data_come_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
-    """bridge, adapters and every data file the demo reads resolve inside the install folder."""
+    """bridge, adapters, every data file the demo reads and the API's OpenAPI document resolve inside the
+    install folder."""
     run = _run([sys.executable, "-c", _WHERE], **_outside(installed, tmp_path))
     assert run.returncode == 0, run.stderr
     *paths, all_exist = json.loads(run.stdout)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.ports.store.accounts import AccountStorePort
+from bridge.ports.store.api_orders import ApiOrderStorePort
 from bridge.ports.store.console import (
     ConsoleStorePort,
     DashboardStorePort,
@@ -93,6 +94,9 @@ class StorePort(Protocol):
     @property
     def deadlines(self) -> DeadlineStorePort: ...
 
+    @property
+    def api_orders(self) -> ApiOrderStorePort: ...
+
     async def database_time(self) -> datetime:
         """The database's current time: the clock every instance's leases are measured by."""
         ...
@@ -108,6 +112,7 @@ class StorePort(Protocol):
 
 __all__ = [
     "AccountStorePort",
+    "ApiOrderStorePort",
     "ArchiveKind",
     "ConsoleStorePort",
     "DashboardStorePort",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from bridge.store import archive_schema, console_schema  # noqa: F401  (register their tables on metadata)
+from bridge.store import api_schema, archive_schema, console_schema  # noqa: F401  (register their tables)
 from bridge.store.schema import metadata
 
 connection = context.config.attributes["connection"]

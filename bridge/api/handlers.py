@@ -1,0 +1,152 @@
+"""The order API's endpoints under ``/api/v1/`` (described by ``openapi.json`` beside this module).
+
+- ``POST /orders``: a paid order, stored (committed) before the 201; sent again, the same answer
+  (status and body, from the stored row); another order under its id, 409 naming the first field
+  that differs;
+- ``GET /orders/{order_id}``: the client's order as stored, ``state: "received"`` until the pipeline
+  takes API orders (its lines will then carry their own ``state``, ``reason``, ``reason_text``, ``codes``);
+- ``GET /orders?date=YYYY-MM-DD&page=N``: the client's orders paid that day (China time), ``PAGE_SIZE``
+  a page;
+- ``GET /openapi.json``: the document, unsigned.
+
+Card numbers are shown masked (last four digits), as everywhere the bridge shows one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bridge.api.context import BODY, CLIENT, CONTEXT_KEY
+from bridge.api.errors import ApiError
+from bridge.core.api_orders import PAGE_SIZE, ApiOrder, ApiOrderRecord
+from bridge.core.api_signing import body_sha256
+from bridge.core.masking import mask_card
+from bridge.core.models import CST
+from bridge.services.api_orders import orders_of_day, submit_order
+
+__all__ = ["OPENAPI", "get_order", "list_orders", "openapi", "post_order"]
+
+OPENAPI = files("bridge.api").joinpath("openapi.json").read_text(encoding="utf-8")
+"""The OpenAPI 3.1 document: the one description of the API, served as it is kept."""
+
+
+async def post_order(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT_KEY]
+    client, body = request[CLIENT], request[BODY]
+    raw = _json_object(body)
+    lines = raw.get("lines")
+    if isinstance(lines, list) and len(lines) > ctx.settings.max_lines:
+        raise ApiError("API_TOO_MANY_LINES", max_lines=ctx.settings.max_lines)
+    try:
+        order = ApiOrder.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    done = await submit_order(ctx.orders, client, order, raw, body_sha256(body), ctx.now())
+    if done.differs is not None:
+        raise ApiError("API_ORDER_CONFLICT", order_id=order.order_id, field=done.differs)
+    return web.json_response(_receipt(done.order), status=201)
+
+
+async def get_order(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT_KEY]
+    order = await ctx.orders.order(request[CLIENT], request.match_info["order_id"])
+    if order is None:  # none, or another client's: the same answer
+        raise ApiError("API_NOT_FOUND")
+    return web.json_response(_order(order))
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT_KEY]
+    day = _query_date(request.query.get("date"))
+    page = _query_page(request.query.get("page", "1"))
+    orders, total = await orders_of_day(ctx.orders, request[CLIENT], day, page)
+    return web.json_response(
+        {
+            "date": day.isoformat(),
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "pages": math.ceil(total / PAGE_SIZE),
+            "total": total,
+            "orders": [_order(o) for o in orders],
+        }
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.Response(text=OPENAPI, content_type="application/json")
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        raw = json.loads(body)
+    except ValueError:  # not UTF-8 or not JSON
+        raise ApiError("API_BAD_JSON") from None
+    if not isinstance(raw, dict):
+        raise ApiError("API_BAD_JSON")
+    return raw
+
+
+def _invalid(exc: ValidationError) -> ApiError:
+    """The first problem, naming its field as the body writes it (``lines[1].amount_fen``)."""
+    first = exc.errors()[0]
+    field = ""
+    for part in first["loc"]:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return ApiError("API_INVALID", field=field or "(body)", reason=first["msg"])
+
+
+def _query_date(text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise ApiError("API_INVALID", field="date", reason="expected a day written YYYY-MM-DD") from None
+
+
+def _query_page(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise ApiError("API_INVALID", field="page", reason="expected a page number from 1")
+    return int(text)
+
+
+def _time(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(CST).isoformat()
+
+
+def _receipt(order: ApiOrderRecord) -> dict[str, Any]:
+    """The answer to a stored order: only what never changes, so a repeat answers exactly the same."""
+    return {
+        "order_id": order.order_id,
+        "received_at": _time(order.received_at),
+        "body_sha256": order.body_sha256,
+        "href": f"/api/v1/orders/{order.order_id}",
+    }
+
+
+def _order(order: ApiOrderRecord) -> dict[str, Any]:
+    sent = order.order()
+    return {
+        "order_id": order.order_id,
+        "state": "received",
+        "paid_at": _time(order.paid_at),
+        "received_at": _time(order.received_at),
+        "modified_at": _time(order.modified_at),
+        "callback_url": sent.callback_url,
+        "lines": [
+            {
+                "sku": line.sku,
+                "product_code": line.product_code,
+                "quantity": line.quantity,
+                "amount_fen": line.amount_fen,
+                "card_no": None if line.card_no is None else mask_card(line.card_no),
+                "state": "received",
+            }
+            for line in sent.lines
+        ],
+    }

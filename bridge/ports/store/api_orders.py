@@ -1,0 +1,36 @@
+"""The store's role for the order API: the channel clients' orders and the signatures already seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bridge.core.api_orders import ApiOrderRecord
+
+
+class ApiOrderStorePort(Protocol):
+    """What the order API reads and writes (``bridge.services.api_orders``)."""
+
+    async def add_order(self, order: ApiOrderRecord) -> tuple[ApiOrderRecord, bool]:
+        """Store ``order`` unless the client has an order of that id (the unique constraint decides, on
+        any number of instances): (the order, True) when stored (committed), else (the stored one, False)."""
+        ...
+
+    async def order(self, client: str, order_id: str) -> ApiOrderRecord | None:
+        """The client's order of that id (None: none, or another client's)."""
+        ...
+
+    async def orders_paid(
+        self, client: str, start: datetime, end: datetime, offset: int, limit: int
+    ) -> tuple[list[ApiOrderRecord], int]:
+        """The client's orders paid in ``[start, end)``, by payment then order id, ``limit`` of them from
+        ``offset``, and how many there are in all."""
+        ...
+
+    async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:
+        """Record a signature as seen at ``now``: False when it was already (a replay), on any instance."""
+        ...
+
+    async def forget_signatures(self, seen_before: datetime) -> int:
+        """Delete the signatures seen before ``seen_before`` (past the window); how many went."""
+        ...

@@ -1,0 +1,97 @@
+"""The order API's rows: a channel client's orders (unique client + order_id) and the signatures seen.
+
+Both writes are inserts that the constraints decide (never select-then-insert):
+a second order under a client's id, or a signature already seen, inserts nothing,
+on one instance or several.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bridge.core.api_orders import ApiOrderRecord
+from bridge.store.api_schema import api_orders, api_signatures
+from bridge.store.schema import insert_ignore
+
+
+class ApiOrderRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add_order(self, order: ApiOrderRecord) -> tuple[ApiOrderRecord, bool]:
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                insert_ignore(conn, api_orders, ["client", "order_id"]).values(
+                    client=order.client,
+                    order_id=order.order_id,
+                    body=dict(order.body),
+                    body_sha256=order.body_sha256,
+                    paid_at=order.paid_at,
+                    received_at=order.received_at,
+                    modified_at=order.modified_at,
+                )
+            )
+            if res.rowcount:
+                return order, True
+            stored = await _order(conn, order.client, order.order_id)
+        assert stored is not None  # the row the constraint found (orders are never deleted)
+        return stored, False
+
+    async def order(self, client: str, order_id: str) -> ApiOrderRecord | None:
+        async with self._engine.connect() as conn:
+            return await _order(conn, client, order_id)
+
+    async def orders_paid(
+        self, client: str, start: datetime, end: datetime, offset: int, limit: int
+    ) -> tuple[list[ApiOrderRecord], int]:
+        where = and_(api_orders.c.client == client, api_orders.c.paid_at >= start, api_orders.c.paid_at < end)
+        page = (
+            select(api_orders)
+            .where(where)
+            .order_by(api_orders.c.paid_at, api_orders.c.order_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(page)).all()
+            total = (await conn.execute(select(func.count()).select_from(api_orders).where(where))).scalar()
+        return [_record(r._mapping) for r in rows], int(total or 0)
+
+    async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                insert_ignore(conn, api_signatures, ["signature"]).values(
+                    signature=signature, client=client, seen_at=now
+                )
+            )
+        return bool(res.rowcount)
+
+    async def forget_signatures(self, seen_before: datetime) -> int:
+        async with self._engine.begin() as conn:
+            res = await conn.execute(delete(api_signatures).where(api_signatures.c.seen_at < seen_before))
+        return int(res.rowcount or 0)
+
+
+async def _order(conn: AsyncConnection, client: str, order_id: str) -> ApiOrderRecord | None:
+    query = select(api_orders).where(and_(api_orders.c.client == client, api_orders.c.order_id == order_id))
+    row = (await conn.execute(query)).first()
+    return _record(row._mapping) if row is not None else None
+
+
+def _record(row: RowMapping) -> ApiOrderRecord:
+    return ApiOrderRecord(
+        client=row["client"],
+        order_id=row["order_id"],
+        body=row["body"],
+        body_sha256=row["body_sha256"],
+        paid_at=row["paid_at"],
+        received_at=row["received_at"],
+        modified_at=row["modified_at"],
+        delivered_at=row["delivered_at"],
+        note=row["note"],
+        refund_requested_at=row["refund_requested_at"],
+    )

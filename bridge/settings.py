@@ -274,8 +274,10 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:
-        """Unless set, polling is the safety net with push on (its field's default), the intake off (30 s)."""
-        if not self.push.enabled:  # a copy: the polling settings given may be the caller's own
+        """Unless set, polling is the safety net with push on (its field's default), the intake off (30 s),
+        and the intake too of a shop whose storefront has no push (Pinduoduo): polled every 30 s."""
+        unpushed = any(shop.push_queue is None for shop in self.shops.values())
+        if not self.push.enabled or unpushed:  # a copy: the polling settings given may be the caller's own
             self.__dict__["polling"] = self.polling.polling_every(POLL_INTERVAL_WITHOUT_PUSH_S)
         return self
 

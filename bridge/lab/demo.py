@@ -55,7 +55,7 @@ SHOP = "main"
 PDD_SHOP = "pdd"
 SHOPS: dict[str, Storefront] = {SHOP: "taobao", PDD_SHOP: "pinduoduo"}
 """The demo's shops by name, each with the storefront it sells on."""
-DEMO_SAFETY_NET_S = 15.0
+DEMO_SAFETY_NET_S = 5.0
 
 
 def _progress_line(placed: int, total: int | None, counts: dict[str, int], started: float) -> str:

@@ -122,3 +122,16 @@ def test_a_polling_section_given_as_a_model_is_not_changed() -> None:
     )
     assert settings.polling.interval_s == POLL_INTERVAL_WITHOUT_PUSH_S and settings.polling.window_s == 900
     assert (mine.interval_s, mine.model_fields_set) == (INTERVAL, {"window_s"})
+
+
+def test_a_shop_without_push_is_polled_every_30_s_even_with_push_on() -> None:
+    """A Pinduoduo shop has no push: with push on for the Taobao shop, polling left unset would be
+    the 300 s safety net and its orders would wait minutes; it is the intake's 30 s instead. Set, it
+    stays as set."""
+    pdd = {"storefront": "pinduoduo", "client_id": "c", "logistics_id": 1}
+    shops = {"main": {"app_key": "app", "session_env": "BRIDGE_SHOP_SESSION"}, "pdd": pdd}
+    env = {**ENV, "BRIDGE_PDD_CLIENT_SECRET": "s", "BRIDGE_PDD_ACCESS_TOKEN": "t"}
+    settings = settings_from_dict(_raw(shops=shops), env, source="x")
+    assert (settings.push.enabled, settings.polling.interval_s) == (True, POLL_INTERVAL_WITHOUT_PUSH_S)
+    chosen = settings_from_dict(_raw(shops=shops, polling={"interval_s": 120.0}), env, source="x")
+    assert chosen.polling.interval_s == 120.0

@@ -18,6 +18,7 @@ import pytest
 import structlog
 from xdist.scheduler import LoadScopeScheduling
 
+from bridge.store import SqlStore, open_store
 from tests.databases import ENGINES, drop_template, throwaway_database
 from tests.rig import Rig, open_rig
 from tests.robot_webhook import Webhook, running_webhook
@@ -42,6 +43,16 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     """The DSN of a fresh store, once on SQLite and once on PostgreSQL (one test, both engines)."""
     async with throwaway_database(request.param, tmp_path) as dsn:
         yield dsn
+
+
+@pytest.fixture
+async def store(database: str) -> AsyncIterator[SqlStore]:
+    """The store opened on ``database``, closed afterwards (a module may keep its own ``store``)."""
+    opened = await open_store(database)
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @pytest.fixture(scope="module", params=ENGINES, ids=[f"{e}-run" for e in ENGINES])

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bridge.services.api_orders import SignatureBook, remember_signature
-from bridge.store import SqlStore, open_store
+from bridge.store import SqlStore
 
 NOW = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 SKEW = timedelta(seconds=300)
-
-
-@pytest.fixture
-async def store(database: str) -> AsyncIterator[SqlStore]:
-    s = await open_store(database)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def _remember(store: SqlStore, book: SignatureBook, signature: str, at: datetime) -> bool:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -17,15 +15,6 @@ from bridge.store.engine import create_engine_for
 
 NOW = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
 BODY = {"order_id": "H1", "paid_at": "2026-12-08T10:00:00+08:00", "lines": []}
-
-
-@pytest.fixture
-async def store(database: str) -> AsyncIterator[SqlStore]:
-    s = await open_store(database)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def _order(

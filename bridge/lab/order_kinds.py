@@ -34,7 +34,8 @@ PDD_BAD_KINDS: dict[str, str] = {
 GOOD_KINDS = ("topup", "topup_qty", "channel", "multi_line", "big_recharge", "card_delivery")
 BAD_SHARE = 0.2
 
-Storefront = Literal["taobao", "pinduoduo"]
+Storefront = Literal["taobao", "pinduoduo", "api"]
+"""Where an order is placed: a marketplace sandbox, or the order API (the lab's channel client)."""
 STOREFRONTS: tuple[Storefront, ...] = ("taobao", "pinduoduo")
 
 

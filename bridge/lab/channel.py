@@ -33,16 +33,22 @@ from bridge.lab.order_kinds import PlannedOrder
 
 __all__ = [
     "CHANNEL",
+    "CHANNEL_KEY_ID",
+    "CHANNEL_SECRET_ENV",
     "ORDERS_PATH",
     "Answer",
     "ChannelClient",
     "ChannelKnobs",
     "ChannelLog",
     "api_body",
+    "api_section",
 ]
 
 CHANNEL = "hall"
 """The lab's channel client: its name in ``[api.clients]``, so the shop its orders carry."""
+CHANNEL_KEY_ID = f"{CHANNEL}-1"
+CHANNEL_SECRET_ENV = "BRIDGE_API_HALL_SECRET"
+"""The variable the lab's daemon reads the channel's secret from (``Credentials.api_secret``)."""
 ORDERS_PATH = "/api/v1/orders"
 _RETRIED = frozenset({429, 503})  # answers that say "send it again", after Retry-After
 
@@ -84,6 +90,19 @@ class ChannelLog:
 
     def duplicate_submissions(self) -> dict[str, int]:
         return {"sent": self.duplicates_sent, "identical": self.duplicates_identical}
+
+
+def api_section(listen: str, callback_host: str) -> dict[str, Any]:
+    """An ``[api]`` table: the order API on ``listen``, open to the lab's channel client, whose
+    callbacks may go to ``callback_host`` (the receiver's) only."""
+    client = {
+        "key_id": CHANNEL_KEY_ID,
+        "secret_env": CHANNEL_SECRET_ENV,
+        "rate_per_s": 1000.0,  # the lab places as fast as it is asked to
+        "burst": 1000,
+        "callback_hosts": [callback_host],
+    }
+    return {"enabled": True, "listen": listen, "clients": {CHANNEL: client}}
 
 
 def api_body(

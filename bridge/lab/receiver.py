@@ -23,6 +23,8 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -36,6 +38,7 @@ __all__ = [
     "CallbackReceiver",
     "ReceiverKnobs",
     "RunningReceiver",
+    "receiving",
     "start_receiver",
 ]
 
@@ -192,3 +195,13 @@ async def start_receiver(
     await site.start()
     bound = runner.addresses[0][1]
     return RunningReceiver(receiver, runner, host, int(bound))
+
+
+@asynccontextmanager
+async def receiving(receiver: CallbackReceiver) -> AsyncIterator[RunningReceiver]:
+    """The receiver served on a free port of localhost while the context lasts."""
+    running = await start_receiver(receiver)
+    try:
+        yield running
+    finally:
+        await running.stop()

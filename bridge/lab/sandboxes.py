@@ -1,10 +1,12 @@
 """The sandboxes running on localhost, and a bridge configuration pointing at them.
 
-Three servers: the billing core's, Taobao's and Pinduoduo's. Used by ``bridge
+Three servers: the billing core's, Taobao's and Pinduoduo's; and a fourth, the
+channel client's callback receiver (``bridge.lab.receiver``). Used by ``bridge
 demo``, ``bridge torture``, the end-to-end and crash tests and the benchmark:
 the same real HTTP path as production, with no accounts anywhere. A
 configuration has the Taobao shop (``shop``, "main" by default) and, when asked
-(``pdd_shop``), a Pinduoduo shop beside it.
+(``pdd_shop``), a Pinduoduo shop beside it; ``bridge.lab.channel.api_section``
+opens the order API to the lab's channel client, its callbacks to the receiver.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
 from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.channel import CHANNEL_KEY_ID, CHANNEL_SECRET_ENV
 from bridge.lab.order_kinds import Storefront
+from bridge.lab.receiver import CallbackReceiver, ReceiverKnobs, RunningReceiver, receiving
 from bridge.settings import Settings, settings_from_dict
 
 
@@ -39,6 +43,7 @@ class Credentials:
     session_key: str = "sandbox-session"
     pdd_client_secret: str = "sandbox-secret"
     pdd_access_token: str = "sandbox-token"
+    api_secret: str = "sandbox-api-secret"  # the channel client's: its requests and its callbacks
 
     @classmethod
     def random(cls) -> Credentials:
@@ -48,6 +53,7 @@ class Credentials:
             session_key=f"sess-{secrets.token_hex(16)}",
             pdd_client_secret=f"psec-{secrets.token_hex(16)}",
             pdd_access_token=f"ptok-{secrets.token_hex(16)}",
+            api_secret=f"hsec-{secrets.token_hex(16)}",
         )
 
     def all(self) -> list[str]:
@@ -58,6 +64,7 @@ class Credentials:
             self.session_key,
             self.pdd_client_secret,
             self.pdd_access_token,
+            self.api_secret,
         ]
 
 
@@ -70,6 +77,8 @@ class Sandboxes:
     market: RunningMarket
     billing: RunningSandbox
     pdd: RunningPdd
+    receiver: RunningReceiver
+    api_secret: str
     seed: int = 7
     ledger_path: Path | None = None
     billing_history: list[dict[str, Any]] = field(default_factory=list)
@@ -102,6 +111,7 @@ class Sandboxes:
             "BRIDGE_SHOP_SESSION": self.market.sandbox.session_key,
             "BRIDGE_PDD_CLIENT_SECRET": pdd.client_secret,
             "BRIDGE_PDD_ACCESS_TOKEN": pdd.access_token,
+            CHANNEL_SECRET_ENV: self.api_secret,
         }
 
     async def restart_billing(self, down_s: float = 0.0) -> None:
@@ -136,9 +146,40 @@ async def running_sandboxes(
     credentials: Credentials | None = None,
     market_sandbox: TaobaoSandbox | None = None,
     pdd_knobs: PddKnobs | None = None,
+    receiver_knobs: ReceiverKnobs | None = None,
 ) -> AsyncIterator[Sandboxes]:
-    """The three sandboxes on free ports; ``market_sandbox`` replaces Taobao's (e.g. a hostile one)."""
+    """The three sandboxes and the callback receiver on free ports; ``market_sandbox`` replaces Taobao's
+    (e.g. a hostile one)."""
     creds = credentials or Credentials()
+    receiver = CallbackReceiver(
+        {CHANNEL_KEY_ID: creds.api_secret}, receiver_knobs or ReceiverKnobs(), random.Random(seed * 17 + 3)
+    )
+    async with (
+        receiving(receiver) as running,
+        _marketplaces(seed, creds, market_knobs, billing_knobs, ledger_path, market_sandbox, pdd_knobs) as (
+            market,
+            pdd,
+            billing,
+        ),
+    ):
+        sb = Sandboxes(market, billing, pdd, running, creds.api_secret, seed=seed, ledger_path=ledger_path)
+        try:
+            yield sb
+        finally:
+            await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
+
+
+@asynccontextmanager
+async def _marketplaces(
+    seed: int,
+    creds: Credentials,
+    market_knobs: TaobaoKnobs | None,
+    billing_knobs: BillingKnobs | None,
+    ledger_path: Path | None,
+    market_sandbox: TaobaoSandbox | None,
+    pdd_knobs: PddKnobs | None,
+) -> AsyncIterator[tuple[RunningMarket, RunningPdd, RunningSandbox]]:
+    """Taobao's, Pinduoduo's and the billing core's sandboxes (the billing core stopped by the caller)."""
     market = await start_sandbox(
         sandbox=market_sandbox
         or TaobaoSandbox(
@@ -156,11 +197,7 @@ async def running_sandboxes(
                     seed=seed, knobs=billing_knobs, ledger_path=ledger_path, secret=creds.billing_secret
                 )
             )
-            sb = Sandboxes(market, billing, pdd, seed=seed, ledger_path=ledger_path)
-            try:
-                yield sb
-            finally:
-                await sb.billing.stop(grace_s=1.0)  # the current incarnation, after any restart
+            yield market, pdd, billing
         finally:
             await pdd.runner.cleanup()
     finally:

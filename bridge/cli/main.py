@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         "--storefronts",
         type=_storefronts,
         default=("taobao", "pinduoduo"),
-        help="the storefronts whose shop sells, comma-separated (default taobao,pinduoduo)",
+        help="the storefronts whose shop sells, comma-separated, of taobao, pinduoduo and api (the channel "
+        "client through the order API) (default taobao,pinduoduo)",
     )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
@@ -154,12 +155,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _storefronts(text: str) -> tuple[str, ...]:
-    """``--storefronts``: a comma-separated choice of taobao and pinduoduo, in that order."""
+    """``--storefronts``: a comma-separated choice of taobao, pinduoduo and api, in that order."""
     named = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = named - {"taobao", "pinduoduo"}
+    every = ("taobao", "pinduoduo", "api")
+    unknown = named - set(every)
     if unknown or not named:
-        raise argparse.ArgumentTypeError(f"choose from taobao, pinduoduo (got {text!r})")
-    return tuple(front for front in ("taobao", "pinduoduo") if front in named)
+        raise argparse.ArgumentTypeError(f"choose from taobao, pinduoduo, api (got {text!r})")
+    return tuple(front for front in every if front in named)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

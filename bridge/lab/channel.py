@@ -21,8 +21,9 @@ import asyncio
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aiohttp
@@ -185,6 +186,19 @@ class ChannelClient:
                 raise TimeoutError(f"{method} {target}: nothing settled it in {self.knobs.give_up_s:g} s")
             self.log.resent[why] += 1
             await asyncio.sleep(min(wait, 2.0))
+
+    async def orders_of_days(self, days: Iterable[date]) -> dict[str, dict[str, Any]]:
+        """The client's orders paid on ``days`` (China time) as the API lists them, by order id."""
+        found: dict[str, dict[str, Any]] = {}
+        for day in days:
+            page, pages = 1, 1
+            while page <= pages:
+                answer = await self.send("GET", f"{ORDERS_PATH}?date={day.isoformat()}&page={page}")
+                if answer.status != 200:
+                    raise RuntimeError(f"listing {day}: {answer.status} {answer.body}")
+                found.update((o["order_id"], o) for o in answer.body["orders"])
+                page, pages = page + 1, int(answer.body["pages"])
+        return found
 
     async def place(self, order: PlannedOrder, n: int) -> PlannedOrder | None:
         """Place the lab's n-th channel order (with the knobs' misbehaviour); None if it was not taken."""

@@ -4,9 +4,17 @@ Everything runs on localhost with a generated configuration and a temporary
 SQLite file (or an empty database named by ``--database``). Two shops sell by
 default: "main" on Taobao and "pdd" on Pinduoduo (``SHOPS``), the orders dealt
 to them in turn (even ones to Taobao, odd ones to Pinduoduo), each with every
-kind of bad order. Taobao's intake is by push (the marketplace's messages),
-with polling every ``DEMO_SAFETY_NET_S`` as the safety net; Pinduoduo has no
-push and is polled at that interval; ``push=False`` polls every second instead.
+kind of bad order. With the storefront ``api`` chosen as well, the channel
+client "hall" is a third shop: every third order goes through the signed order
+API (order n to the (n mod 3)-th of taobao, pinduoduo, api: a third each, every
+bad kind within each one's first 30), with the channel's misbehaviour
+(``bridge.lab.demo_channel``: duplicates, client-side timeouts, refusal drills,
+refunds out of order) and its callbacks to the lab's receiver; the run then
+also waits (bounded) until every settled order's callback is acknowledged and
+fails when one is not or a duplicate was answered otherwise. Taobao's intake
+is by push (the marketplace's messages), with polling every
+``DEMO_SAFETY_NET_S`` as the safety net; Pinduoduo has no push and is polled at
+that interval; ``push=False`` polls every second instead.
 With ``--orders N --exit-when-done`` it places N orders (a fixed share
 deliberately bad), waits until every line is settled, checks the result against
 the sandboxes' own records shop by shop, reconciles the day three ways (shop,
@@ -35,6 +43,9 @@ from bridge.core.models import CST
 from bridge.core.reconcile import summary
 from bridge.core.states import BUSY
 from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.channel import CHANNEL, api_section
+from bridge.lab.daemon_process import free_port
+from bridge.lab.demo_channel import ChannelRun, channel_summary
 from bridge.lab.demo_logins import console_banner, create_demo_logins
 from bridge.lab.sandboxes import Sandboxes, bridge_settings, pdd_shop_config, running_sandboxes
 from bridge.lab.scenario import (
@@ -45,17 +56,20 @@ from bridge.lab.scenario import (
     fetch_subscribers,
     place_order,
 )
-from bridge.lab.verify import fetch_records, refuse_used_database, verify_shops
+from bridge.lab.verify import Records, fetch_records, refuse_used_database, verify_shops
 from bridge.logs import configure_logging
 from bridge.services.deps import Deps
 from bridge.services.reconcile import reconcile_day
+from bridge.store import open_store
 from bridge.web.keys import DEPS_KEY
 
 SHOP = "main"
 PDD_SHOP = "pdd"
-SHOPS: dict[str, Storefront] = {SHOP: "taobao", PDD_SHOP: "pinduoduo"}
-"""The demo's shops by name, each with the storefront it sells on."""
+SHOPS: dict[str, Storefront] = {SHOP: "taobao", PDD_SHOP: "pinduoduo", CHANNEL: "api"}
+"""The demo's shops by name, each with the storefront it sells on (``api``: the channel client)."""
 DEMO_SAFETY_NET_S = 5.0
+CALLBACKS_WAIT_S = 60.0
+"""How long the demo waits, once every line settled, for the last callbacks to be acknowledged."""
 
 
 def _progress_line(placed: int, total: int | None, counts: dict[str, int], started: float) -> str:
@@ -76,8 +90,10 @@ async def _place_all(
     count: int | None,
     rate: float,
     placed: list[PlannedOrder],
+    channel: ChannelRun | None = None,
 ) -> None:
-    """Orders dealt to the storefronts of ``urls`` in turn, each placed on its own sandbox."""
+    """Orders dealt to the storefronts of ``urls`` in turn, each placed on its own sandbox (``api``'s
+    through ``channel``, the client's n-th order its own n-th)."""
     n = 0
     sem = asyncio.Semaphore(8)
     storefronts = tuple(urls)
@@ -85,7 +101,10 @@ async def _place_all(
     async def one(i: int) -> None:
         order = maker.make_split(i, storefronts)
         async with sem:
-            placed.append(await place_order(http, urls[order.storefront], order))
+            if order.storefront != "api":
+                placed.append(await place_order(http, urls[order.storefront], order))
+            elif channel is not None and await channel.place(order, i // len(storefronts)) is not None:
+                placed.append(order)
 
     tasks = []
     while count is None or n < count:
@@ -117,7 +136,8 @@ async def run_demo(
 
     ``database`` is the DSN of an empty database (default: a new SQLite file in ``workdir``);
     one that already holds order lines is refused with ``UsedDatabaseError``. ``storefronts``
-    names the shops of ``SHOPS`` that sell (default both).
+    names the shops of ``SHOPS`` that sell (default Taobao's and Pinduoduo's; ``api`` adds the
+    channel's, which must also pass ``ChannelRun.passed``: callbacks, duplicates, drills).
     """
     shops = {name: front for name, front in SHOPS.items() if front in storefronts}
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))
@@ -127,6 +147,8 @@ async def run_demo(
         async with running_sandboxes(seed=seed, billing_knobs=billing_knobs) as sb:
             intake = {"polling": {"interval_s": DEMO_SAFETY_NET_S}} if push else {"push": {"enabled": False}}
             extra = {PDD_SHOP: pdd_shop_config(sb)} if PDD_SHOP in shops else {}
+            if CHANNEL in shops:  # the order API on a free port, its callbacks to the lab's receiver
+                intake["api"] = api_section(f"127.0.0.1:{free_port()}", sb.receiver.host)
             settings = bridge_settings(sb, workdir, shop=SHOP, shops=extra, **intake)
             # the console may edit the mappings: give the demo its own copy, never the repository's
             mappings = shutil.copytree(
@@ -159,7 +181,8 @@ async def run_demo(
     _print_report(report, as_json)
     agreed = report["reconcile"]["disagreements"] == 0
     # the top-level figures are the shops' sums (never negative): 0 there is 0 in every shop
-    return 0 if report["duplicates"] == 0 and report["lost"] == 0 and agreed else 1
+    channel = report.get("channel_passed", True)
+    return 0 if report["duplicates"] == 0 and report["lost"] == 0 and agreed and channel else 1
 
 
 async def _reconciled(deps: Deps) -> dict[str, Any]:
@@ -182,45 +205,71 @@ async def _drive(
     deps = app[DEPS_KEY]
     placed: list[PlannedOrder] = []
     started = time.monotonic()
-    tty = sys.stderr.isatty()
-    urls: dict[Storefront, str] = {"taobao": sb.market_url, "pinduoduo": sb.pdd_url}
+    urls: dict[Storefront, str] = {"taobao": sb.market_url, "pinduoduo": sb.pdd_url, "api": ""}
     async with aiohttp.ClientSession() as http:
         maker = OrderMaker(deps.runtime.mappings, await fetch_subscribers(http, sb.billing_url), seed)
-        selling = {front: urls[front] for front in STOREFRONTS if front in shops.values()}
-        placing = asyncio.create_task(_place_all(http, selling, maker, orders, rate, placed))
-        last_print = 0.0
-        try:
-            while True:
-                await asyncio.sleep(0.25)
-                counts = await deps.store.views.progress()
-                if time.monotonic() - last_print > (0.5 if tty else 5.0):
-                    sys.stderr.write(
-                        _progress_line(len(placed), orders, counts, started) + ("" if tty else "\n")
-                    )
-                    sys.stderr.flush()
-                    last_print = time.monotonic()
-                if placing.done():
-                    placing.result()
-                    if exit_when_done and _settled(counts, sum(len(o.lines) for o in placed)):
-                        break
-                if time.monotonic() - started > timeout_s:
-                    sys.stderr.write("\ndemo: timed out waiting for every line to settle\n")
-                    break
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            placing.cancel()
-        sys.stderr.write(
-            _progress_line(len(placed), orders, await deps.store.views.progress(), started) + "\n"
-        )
+        channel = ChannelRun.open(http, sb, deps.settings) if CHANNEL in shops else None
+        if channel is not None:
+            await channel.before(maker)
+        selling = {front: urls[front] for front in (*STOREFRONTS, "api") if front in shops.values()}
+        placing = asyncio.create_task(_place_all(http, selling, maker, orders, rate, placed, channel))
+        await _watch(deps, placing, placed, (orders, exit_when_done, timeout_s, started))
         records = await fetch_records(http, sb.market_url, sb.billing_url, sb.pdd_url)
         market_stats, pdd_stats, billing_stats = [
             await _stats(http, url) for url in (sb.market_url, sb.pdd_url, sb.billing_url)
         ]
-    report = verify_shops(placed, records, await deps.store.views.all_lines(), shops)
+        extra = await _channel_figures(channel, deps, records) if channel is not None else {}
+    verified = [o for o in placed if o.storefront != "api"] + (channel.verified_orders() if channel else [])
+    report = verify_shops(verified, records, await deps.store.views.all_lines(), shops)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     report["marketplace_calls"] = market_stats.get("calls", {})
     report["pinduoduo_calls"] = pdd_stats.get("calls", {})
     report["billing"] = {k: billing_stats.get(k) for k in ("operations", "lost_answers", "slow_applies")}
-    return report
+    return report | extra
+
+
+async def _watch(
+    deps: Deps,
+    placing: asyncio.Task[None],
+    placed: list[PlannedOrder],
+    plan: tuple[int | None, bool, float, float],
+) -> None:
+    """Progress on stderr until every order is placed and (with ``exit_when_done``) every line settled."""
+    orders, exit_when_done, timeout_s, started = plan
+    tty = sys.stderr.isatty()
+    last_print = 0.0
+    try:
+        while True:
+            await asyncio.sleep(0.25)
+            counts = await deps.store.views.progress()
+            if time.monotonic() - last_print > (0.5 if tty else 5.0):
+                sys.stderr.write(_progress_line(len(placed), orders, counts, started) + ("" if tty else "\n"))
+                sys.stderr.flush()
+                last_print = time.monotonic()
+            if placing.done():
+                placing.result()
+                if exit_when_done and _settled(counts, sum(len(o.lines) for o in placed)):
+                    break
+            if time.monotonic() - started > timeout_s:
+                sys.stderr.write("\ndemo: timed out waiting for every line to settle\n")
+                break
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        placing.cancel()
+    sys.stderr.write(_progress_line(len(placed), orders, await deps.store.views.progress(), started) + "\n")
+
+
+async def _channel_figures(channel: ChannelRun, deps: Deps, records: Records) -> dict[str, Any]:
+    """The channel's orders as the API lists them (into ``records``), its callbacks once acknowledged
+    (a bounded wait), its drills; ``channel_passed`` the verdict on them."""
+    today = deps.clock().astimezone(CST).date()
+    records.api_orders = await channel.api_orders(today)
+    store = await open_store(deps.settings.database)  # the lab's own reading of the outbox
+    try:
+        callbacks = await channel.callbacks(store, today, CALLBACKS_WAIT_S)
+    finally:
+        await store.close()
+    records.api_orders = await channel.api_orders(today)  # as the callbacks announced them
+    return channel.report(callbacks) | {"channel_passed": channel.passed(callbacks)}
 
 
 async def _stats(http: aiohttp.ClientSession, base_url: str) -> dict[str, Any]:
@@ -267,4 +316,6 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     print(f"payment → delivery ms: p50 {lat['p50']} · p95 {lat['p95']} · p99 {lat['p99']}")
     recon = report["reconcile"]
     print(f"reconciliation of {recon['date']}: {recon['disagreements']} disagreement(s) {recon['by_kind']}")
+    for line in channel_summary(report):
+        print(line)
     print(f"log: {report['log']}")

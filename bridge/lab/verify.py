@@ -3,6 +3,8 @@
 Each storefront's sandbox says which of its orders were delivered (and how
 often) and which notes CS got: Taobao's ``GET /sandbox/trades`` (deliveries,
 memo flags), Pinduoduo's ``GET /sandbox/orders`` (deliveries, note tags); the
+channel client's orders are read back from the order API itself
+(``GET /api/v1/orders?date=D``, paged: delivered, or needing a person); the
 billing sandbox's ledger says what was applied, each operation's shop, tid and
 oid read from its request_id by ``bridge.core.request_ids``. The bridge's store
 is consulted only for the exception reasons it shows a person.
@@ -36,6 +38,8 @@ class Records:
     ledger: list[dict[str, Any]]
     pdd_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Pinduoduo's orders by order_sn (empty when the run placed none there)."""
+    api_orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The channel client's orders by order id, as the order API lists them (empty: none placed)."""
 
 
 class Seen(NamedTuple):
@@ -52,7 +56,17 @@ def _when(text: str | None) -> datetime | None:
 
 
 def seen_on_storefront(order: PlannedOrder, records: Records) -> Seen:
-    """What ``order``'s storefront sandbox recorded for it (nothing, when it has no such order)."""
+    """What ``order``'s storefront sandbox recorded for it (nothing, when it has no such order); for
+    the order API, what it answers: delivered once at most, and when last changed."""
+    if order.storefront == "api":
+        doc = records.api_orders.get(order.tid or "", {})
+        delivered = doc.get("state") == "delivered"
+        return Seen(
+            int(delivered),
+            doc.get("state") == "needs_attention",
+            _when(doc.get("paid_at")),
+            _when(doc.get("modified_at")) if delivered else None,
+        )
     if order.storefront == "pinduoduo":
         pdd = records.pdd_orders.get(order.tid or "", {})
         shipped = pdd.get("deliveries", [])

@@ -119,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="back the store up at N delivered lines, restore it later in the run, then `bridge recover`",
     )
+    tort.add_argument(
+        "--api",
+        action="store_true",
+        help="a third of the orders from the channel client through the order API; its callback receiver "
+        "fails, drops and stalls, is down for a while, and a daemon is killed with callbacks pending",
+    )
 
     maps = sub.add_parser("mappings", help="SKU mappings")
     maps_sub = maps.add_subparsers(dest="action", required=True)
@@ -222,6 +228,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
             reversals=args.reversals,
             restore_at=args.restore_at,
             store_faults=args.store_faults,
+            api=args.api,
         )
         return await torture_command(opts, args.json)
     if args.command in ("users", "exceptions"):

@@ -187,6 +187,19 @@ class ChannelClient:
             self.log.resent[why] += 1
             await asyncio.sleep(min(wait, 2.0))
 
+    async def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Until the API answers (its unsigned OpenAPI document): a daemon just started takes a moment."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if (await self.raw("GET", "/api/v1/openapi.json", b"", {}, timeout_s=2.0)).status == 200:
+                    return
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the order API at {self.base} did not answer within {timeout_s:g} s")
+            await asyncio.sleep(0.2)
+
     async def orders_of_days(self, days: Iterable[date]) -> dict[str, dict[str, Any]]:
         """The client's orders paid on ``days`` (China time) as the API lists them, by order id."""
         found: dict[str, dict[str, Any]] = {}

@@ -208,7 +208,7 @@ async def _drive(
     urls: dict[Storefront, str] = {"taobao": sb.market_url, "pinduoduo": sb.pdd_url, "api": ""}
     async with aiohttp.ClientSession() as http:
         maker = OrderMaker(deps.runtime.mappings, await fetch_subscribers(http, sb.billing_url), seed)
-        channel = ChannelRun.open(http, sb, deps.settings) if CHANNEL in shops else None
+        channel = ChannelRun.open(http, sb, deps.settings.api) if CHANNEL in shops else None
         if channel is not None:
             await channel.before(maker)
         selling = {front: urls[front] for front in (*STOREFRONTS, "api") if front in shops.values()}

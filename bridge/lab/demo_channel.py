@@ -24,7 +24,7 @@ from bridge.lab.channel import CHANNEL, CHANNEL_KEY_ID, ChannelClient, ChannelKn
 from bridge.lab.channel_drills import refund_before_order, refund_twice, refusal_drills, unexpected
 from bridge.lab.order_kinds import OrderMaker, PlannedOrder
 from bridge.lab.sandboxes import Sandboxes
-from bridge.settings import Settings
+from bridge.settings_api import ApiSettings
 from bridge.store import SqlStore
 
 __all__ = ["DRILL_KIND_SLOT", "ChannelRun", "channel_summary"]
@@ -41,9 +41,10 @@ class ChannelRun:
 
     @classmethod
     def open(
-        cls, http: aiohttp.ClientSession, sb: Sandboxes, settings: Settings, knobs: ChannelKnobs | None = None
+        cls, http: aiohttp.ClientSession, sb: Sandboxes, api: ApiSettings, knobs: ChannelKnobs | None = None
     ) -> ChannelRun:
-        base = "http://" + settings.api.listen
+        """The channel's client of the API ``api`` describes (its listen address, its body cap)."""
+        base = "http://" + api.listen
         client = ChannelClient(
             http,
             base,
@@ -52,11 +53,12 @@ class ChannelRun:
             callback_url=sb.receiver.callback_url(CHANNEL),
             knobs=knobs or ChannelKnobs(),
         )
-        return cls(client, sb, settings.api.max_body_bytes)
+        return cls(client, sb, api.max_body_bytes)
 
     async def before(self, maker: OrderMaker) -> None:
         """The refusal drills (their order then refunded twice), and a refund of the channel's first
         order before it is placed."""
+        await self.client.wait_ready()
         drill = maker.make(DRILL_KIND_SLOT, "api")
         await refusal_drills(self.client, drill, self.max_body_bytes)
         if drill.tid is not None:

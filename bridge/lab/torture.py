@@ -10,6 +10,10 @@ settled the run is checked against the sandboxes' own records, shop by shop
 (``bridge.lab.verify``): every valid line applied exactly once, every order
 delivered exactly once, every bad line in EXCEPTION with its reason and a red
 note, nothing lost. Exit status 0 only when all of that holds for both shops.
+With ``--api`` the channel client "hall" takes every third order through the
+order API, its callback receiver hostile and down for a while, a daemon killed
+with callbacks pending (``torture_channel``); the run then also needs every
+settled order's callback acknowledged by the end.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import tempfile
 import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +35,12 @@ import aiohttp
 from sqlalchemy.engine import make_url
 
 from adapters.billing_core.sandbox import BillingKnobs
+from bridge.core.models import CST
 from bridge.core.records import LineRecord
 from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.channel import CHANNEL, api_section
 from bridge.lab.daemon_process import DaemonGroup, DaemonProcess, free_port
+from bridge.lab.demo_channel import channel_summary
 from bridge.lab.sandboxes import (
     OLD_BILLING_CORE,
     Credentials,
@@ -44,6 +52,7 @@ from bridge.lab.sandboxes import (
 )
 from bridge.lab.scenario import OrderMaker, PlannedOrder, Storefront, fetch_subscribers, place_orders
 from bridge.lab.store_faults import FAULT_KINDS
+from bridge.lab.torture_channel import HOSTILE_RECEIVER, ChannelTorture
 from bridge.lab.torture_chaos import (
     TORTURE_BILLING,
     TORTURE_MARKET,
@@ -71,6 +80,7 @@ from bridge.lab.verify import Records, fetch_records, refuse_used_database, veri
 from bridge.ports import StorePort
 from bridge.services.mappings import load_mapping_set
 from bridge.settings import ReversalSettings
+from bridge.settings_api import ApiSettings
 from bridge.store import open_store
 from bridge.wiring import mapping_files
 
@@ -103,6 +113,7 @@ class TortureOptions:
     restore_recovery: bool = True  # False: restored without `bridge recover` (the tests' proof it matters)
     store_faults: bool = False  # the database read-only, refusing, full, in turn (torture_store_faults)
     store_fault_s: float = 15.0  # how long each store fault is held (at least)
+    api: bool = False  # a third of the orders through the order API, callbacks to a hostile receiver
 
     @property
     def placement_s(self) -> float:
@@ -128,8 +139,11 @@ def _billing_knobs(opts: TortureOptions) -> BillingKnobs:
 TORTURE_PUSH_IDLE_S = 1.0
 
 
-def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[list[DaemonProcess], str]:
-    """One configuration and process handle per instance, all on the same database; and its DSN."""
+def _write_configs(
+    sb: Sandboxes, workdir: Path, opts: TortureOptions, api_listens: list[str]
+) -> tuple[list[DaemonProcess], str]:
+    """One configuration and process handle per instance, all on the same database; and its DSN.
+    With ``api_listens`` each instance serves the order API on its own."""
     members = []
     dsn = ""
     for n in range(1, opts.instances + 1):
@@ -146,6 +160,8 @@ def _write_configs(sb: Sandboxes, workdir: Path, opts: TortureOptions) -> tuple[
         config["reversal"] = {"interval_s": 1.0}  # decided reversals performed (and resumed) every second
         if opts.store_faults:
             config["store"] = {"failing_s": FAILING_S}
+        if api_listens:
+            config["api"] = api_section(api_listens[n - 1], sb.receiver.host)
         path = workdir / ("bridge.toml" if n == 1 else f"bridge-{n}.toml")
         path.write_text(to_toml(config), encoding="utf-8")
         health = f"http://127.0.0.1:{port}/healthz"
@@ -216,6 +232,7 @@ async def _drive(
     log: ChaosLog,
     store_faults: FaultPlan | None,
     drill: RestoreDrill | None = None,
+    channel: ChannelTorture | None = None,
 ) -> tuple[list[PlannedOrder], dict[str, Any]]:
     placed: list[PlannedOrder] = []
     async with aiohttp.ClientSession() as http:
@@ -225,10 +242,19 @@ async def _drive(
             opts.seed,
         )
         await daemons.start()
+        if channel is not None:
+            await channel.prepare(http, maker)
         chaos = _chaos_tasks(opts, sb, daemons, store, log, store_faults)
+        if channel is not None:
+            chaos += channel.chaos(daemons, opts.placement_s, opts.seed, opts.faults, log)
         backup = [asyncio.create_task(drill.take_backup(store, log))] if drill else []
         try:
-            await place_orders(http, sb.market_url, maker, opts.orders, opts.rate, placed, pdd_url=sb.pdd_url)
+            if channel is not None:
+                await channel.place(http, maker, (opts.orders, opts.rate), placed)
+            else:
+                await place_orders(
+                    http, sb.market_url, maker, opts.orders, opts.rate, placed, pdd_url=sb.pdd_url
+                )
             log.note("every order placed")
             await asyncio.gather(*chaos)
             if drill is not None:
@@ -261,6 +287,8 @@ async def _drive(
             )
         extra["faults"] = await faults_injected(http, sb)
         extra["records"] = await fetch_records(http, sb.market_url, sb.billing_url, sb.pdd_url)
+        if channel is not None:
+            extra.update(await channel.finish(extra["records"], datetime.now(CST).date(), log))
     return placed, extra
 
 
@@ -300,22 +328,33 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
             billing_knobs=_billing_knobs(opts),
             ledger_path=workdir / "billing-ledger.jsonl",
             credentials=credentials,
+            receiver_knobs=HOSTILE_RECEIVER if opts.api and opts.faults else None,
         ) as sb,
         _fault_ground(opts, workdir) as ground,
     ):
+        listens = [f"127.0.0.1:{free_port()}" for _ in range(opts.instances)] if opts.api else []
         members, dsn = _write_configs(
-            sb, workdir, replace(opts, database=ground.daemon_dsn) if ground else opts
+            sb, workdir, replace(opts, database=ground.daemon_dsn) if ground else opts, listens
         )
         daemons = DaemonGroup(members)
         dsn = ground.harness_dsn if ground else dsn
         store = await open_store(dsn)
         config = members[0].config_path
         drill = drill_for(opts.restore_at, opts.restore_recovery, store, dsn, config, sb.env())
+        api = ApiSettings(enabled=True, listen=listens[0]) if listens else None
+        channel = ChannelTorture(sb, store, api) if api is not None else None
         try:
             await refuse_used_database(store, dsn, "torture")
             try:
                 placed, extra = await _drive(
-                    opts, sb, daemons, store, log, ground.plan(daemons, store) if ground else None, drill
+                    opts,
+                    sb,
+                    daemons,
+                    store,
+                    log,
+                    ground.plan(daemons, store) if ground else None,
+                    drill,
+                    channel,
                 )
             finally:
                 exit_codes = await daemons.close(grace_s=30.0)
@@ -323,7 +362,8 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         finally:
             await store.close()
     records = extra.pop("records")
-    report = verify_shops(placed, records, lines, SHOPS)
+    shops = {**SHOPS, CHANNEL: "api"} if channel is not None else SHOPS
+    report = verify_shops(channel.verified(placed) if channel else placed, records, lines, shops)
     report.update(extra)
     if drill is not None:
         report["restore"] = {**drill.figures, "forgotten": forgotten(placed, records, lines, SHOPS)}
@@ -357,6 +397,7 @@ async def run_torture(opts: TortureOptions) -> TortureRun:
         and (drill is None or (report["restore"]["forgotten"] == 0 and "restore_s" in report["restore"]))
         and (not opts.store_faults or len(log.store_faults) == len(FAULT_KINDS))
         and ("reconcile" not in report or report["reconcile"].get("disagreements") == 0)
+        and bool(report.get("channel_passed", True))
     )
     (workdir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return TortureRun(report, placed, records, lines, credentials)
@@ -382,6 +423,8 @@ async def torture_command(opts: TortureOptions, as_json: bool) -> int:
         print(json.dumps({k: v for k, v in report.items() if k != "timeline"}, ensure_ascii=False))
     else:
         print(format_report(report))
+        for line in channel_summary(report):
+            print(line)
         if "restore" in report:
             print(restore_line(report["restore"]))
     return 0 if report["ok"] else 1

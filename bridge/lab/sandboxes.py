@@ -28,7 +28,7 @@ from adapters.taobao.sandbox.app import RunningSandbox as RunningMarket
 from adapters.taobao.sandbox.app import TaobaoSandbox, start_sandbox
 from adapters.taobao.sandbox.knobs import TaobaoKnobs
 from bridge.lab import DEMO_MAPPINGS
-from bridge.lab.channel import CHANNEL_KEY_ID, CHANNEL_SECRET_ENV
+from bridge.lab.channel import CHANNEL, CHANNEL_KEY_ID, CHANNEL_SECRET_ENV
 from bridge.lab.order_kinds import Storefront
 from bridge.lab.receiver import CallbackReceiver, ReceiverKnobs, RunningReceiver, receiving
 from bridge.settings import Settings, settings_from_dict
@@ -151,9 +151,9 @@ async def running_sandboxes(
     """The three sandboxes and the callback receiver on free ports; ``market_sandbox`` replaces Taobao's
     (e.g. a hostile one)."""
     creds = credentials or Credentials()
-    receiver = CallbackReceiver(
-        {CHANNEL_KEY_ID: creds.api_secret}, receiver_knobs or ReceiverKnobs(), random.Random(seed * 17 + 3)
-    )
+    # the bridge names the client by its key id (or, were it to, by its name): the same secret either way
+    by_key = {CHANNEL_KEY_ID: creds.api_secret, CHANNEL: creds.api_secret}
+    receiver = CallbackReceiver(by_key, receiver_knobs or ReceiverKnobs(), random.Random(seed * 17 + 3))
     async with (
         receiving(receiver) as running,
         _marketplaces(seed, creds, market_knobs, billing_knobs, ledger_path, market_sandbox, pdd_knobs) as (

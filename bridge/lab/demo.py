@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,8 @@ async def _drive(
         market_stats, pdd_stats, billing_stats = [
             await _stats(http, url) for url in (sb.market_url, sb.pdd_url, sb.billing_url)
         ]
-        extra = await _channel_figures(channel, deps, records) if channel is not None else {}
+        today = deps.clock().astimezone(CST).date()
+        extra = await _channel_figures(channel, deps.settings.database, records, today) if channel else {}
     verified = [o for o in placed if o.storefront != "api"] + (channel.verified_orders() if channel else [])
     report = verify_shops(verified, records, await deps.store.views.all_lines(), shops)
     report["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -258,18 +260,14 @@ async def _watch(
     sys.stderr.write(_progress_line(len(placed), orders, await deps.store.views.progress(), started) + "\n")
 
 
-async def _channel_figures(channel: ChannelRun, deps: Deps, records: Records) -> dict[str, Any]:
-    """The channel's orders as the API lists them (into ``records``), its callbacks once acknowledged
-    (a bounded wait), its drills; ``channel_passed`` the verdict on them."""
-    today = deps.clock().astimezone(CST).date()
-    records.api_orders = await channel.api_orders(today)
-    store = await open_store(deps.settings.database)  # the lab's own reading of the outbox
+async def _channel_figures(
+    channel: ChannelRun, database: str, records: Records, today: date
+) -> dict[str, Any]:
+    store = await open_store(database)  # the lab's own reading of the outbox
     try:
-        callbacks = await channel.callbacks(store, today, CALLBACKS_WAIT_S)
+        return await channel.finish(records, today, store, CALLBACKS_WAIT_S)
     finally:
         await store.close()
-    records.api_orders = await channel.api_orders(today)  # as the callbacks announced them
-    return channel.report(callbacks) | {"channel_passed": channel.passed(callbacks)}
 
 
 async def _stats(http: aiohttp.ClientSession, base_url: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from bridge.lab.channel import CHANNEL, CHANNEL_KEY_ID, ChannelClient, ChannelKn
 from bridge.lab.channel_drills import refund_before_order, refund_twice, refusal_drills, unexpected
 from bridge.lab.order_kinds import OrderMaker, PlannedOrder
 from bridge.lab.sandboxes import Sandboxes
+from bridge.lab.verify import Records
 from bridge.settings_api import ApiSettings
 from bridge.store import SqlStore
 
@@ -81,6 +82,13 @@ class ChannelRun:
         return await wait_for_callbacks(
             lambda: self.api_orders(today), self.sb.receiver.receiver, store, timeout_s
         )
+
+    async def finish(self, records: Records, today: date, store: SqlStore, wait_s: float) -> dict[str, Any]:
+        """Once every line settled: the callbacks waited for (up to ``wait_s``), the client's orders as
+        the API lists them then (into ``records``); the report's entries with ``channel_passed``."""
+        callbacks = await self.callbacks(store, today, wait_s)
+        records.api_orders = await self.api_orders(today)
+        return self.report(callbacks) | {"channel_passed": self.passed(callbacks)}
 
     def report(self, callbacks: dict[str, Any]) -> dict[str, Any]:
         """The run report's channel entries: callbacks, duplicate submissions, the drills."""

@@ -184,13 +184,9 @@ class ChannelTorture:
             return {"channel_passed": False}
         self.sb.receiver.receiver.calm()
         log.note("callback receiver calm")
-        callbacks = await self.run.callbacks(self.store, today, CALLBACKS_WAIT_S)
-        records.api_orders = await self.run.api_orders(today)
-        passed = self.run.passed(callbacks) and bool(self.kills.pending_at_kill)
-        return self.run.report(callbacks) | {
-            "callback_kills": self.kills.pending_at_kill,
-            "channel_passed": passed,
-        }
+        figures = await self.run.finish(records, today, self.store, CALLBACKS_WAIT_S)
+        passed = bool(figures["channel_passed"]) and bool(self.kills.pending_at_kill)
+        return figures | {"callback_kills": self.kills.pending_at_kill, "channel_passed": passed}
 
     def verified(self, placed: list[PlannedOrder]) -> list[PlannedOrder]:
         """The orders verified like any shop's: the marketplaces' and the channel's not refunded."""

@@ -17,12 +17,13 @@ from typing import Any
 
 from bridge.core import request_ids
 from bridge.core.states import LineState
+from bridge.lab.channel import CHANNEL
 from bridge.lab.scenario import PlannedLine, PlannedOrder
 from bridge.lab.torture import SHOPS, TortureOptions, TortureRun, run_torture
 from tests.databases import throwaway_database
 
 Key = tuple[str, str, str]  # (shop, tid, oid)
-SHOP_OF = {front: name for name, front in SHOPS.items()}  # storefront → the torture's shop on it
+SHOP_OF = {**{front: name for name, front in SHOPS.items()}, "api": CHANNEL}  # storefront → its shop
 
 
 async def torture_on(engine: str, opts: TortureOptions) -> TortureRun:
@@ -41,7 +42,11 @@ def each_line(run: TortureRun) -> Iterator[tuple[PlannedOrder, Key, PlannedLine]
 
 
 def storefront_record(run: TortureRun, order: PlannedOrder) -> tuple[int, bool]:
-    """(deliveries, a red note from the bridge) as ``order``'s storefront sandbox recorded them."""
+    """(deliveries, a red note from the bridge) as ``order``'s storefront sandbox recorded them (the
+    channel's: delivered, or needing a person, as the order API lists it)."""
+    if order.storefront == "api":
+        state = run.records.api_orders.get(order.tid or "", {}).get("state")
+        return int(state == "delivered"), state == "needs_attention"
     if order.storefront == "pinduoduo":
         pdd = run.records.pdd_orders[order.tid or ""]
         return len(pdd["deliveries"]), any(n.get("tag") == 1 for n in pdd["notes"])

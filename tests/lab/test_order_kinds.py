@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from bridge.lab import DEMO_MAPPINGS
+from bridge.lab.channel import api_body
 from bridge.lab.scenario import BAD_KINDS, PDD_BAD_KINDS, OrderMaker, Subscribers, pdd_order_body
+from bridge.lab.torture_channel import DEALT
 from bridge.services.mappings import load_mapping_set
 from bridge.store.mapping_files import MappingDir
 
@@ -73,3 +76,31 @@ def test_a_pinduoduo_order_without_a_card_has_no_recharge_account() -> None:
     maker = _maker()
     order = next(o for o in (maker.make(n, "pinduoduo") for n in range(60)) if o.kind == "no_card")
     assert pdd_order_body(order)["recharge_account"] is None
+
+
+def test_ninety_orders_dealt_three_ways_show_every_bad_kind_on_each() -> None:
+    """Dealt to Taobao, Pinduoduo and the channel in turn (``torture_channel.DEALT``): a third each,
+    and the first 90 carry all of BAD_KINDS on each, the channel's card codes a good order."""
+    maker = _maker()
+    kinds: dict[str, list[str]] = defaultdict(list)
+    for n in range(90):
+        order = maker.make_split(n, DEALT)
+        kinds[order.storefront].append(order.kind)
+    assert {front: len(k) for front, k in kinds.items()} == {"taobao": 30, "pinduoduo": 30, "api": 30}
+    assert all(set(BAD_KINDS) <= set(k) for k in kinds.values())
+    assert "card_delivery" in kinds["api"] and "card_codes" not in kinds["api"]
+
+
+def test_a_channel_order_body_names_each_line_by_sku_with_its_card() -> None:
+    """The API body: each line's SKU, quantity, amount paid and card; a card-code line has no card."""
+    maker = _maker()
+    order = maker.make(5, "api")  # a card-delivery order
+    topup = maker.make(0, "api")
+    paid = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
+    assert api_body(order, "H1", paid, None)["lines"] == [
+        {"sku": ln.outer_sku_id, "quantity": ln.quantity, "amount_fen": ln.payment_fen} for ln in order.lines
+    ]
+    body = api_body(topup, "H2", paid, "http://127.0.0.1:9/callbacks/hall")
+    assert body["lines"][0]["card_no"] == topup.lines[0].card_no
+    assert body["callback_url"] == "http://127.0.0.1:9/callbacks/hall"
+    assert body["paid_at"] == "2026-12-08T10:00:00+00:00"

@@ -7,13 +7,20 @@ store directly; every answer is checked against the OpenAPI document (``tests/ap
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import re
+from pathlib import Path
 
+import sqlalchemy as sa
+from jsonschema import Draft202012Validator
+
+from bridge.core.api_orders import ApiOrderRecord
+from bridge.core.api_status import LINE_STATES, RECEIVED, SETTLED_MIX, ApiOrderView, PipelineLine
 from bridge.core.records import LineRecord
 from bridge.core.states import LineState
 from bridge.store.api_schema import api_orders
+from bridge.store.api_settle import callback_body
 from bridge.store.transitions import move_line
-from tests.api.channel import NOW, line, order
+from tests.api.channel import DOC, NOW, line, order
 from tests.api.conftest import Api
 from tests.factories import order_line, trade
 
@@ -117,3 +124,32 @@ async def test_a_refund_of_another_client_s_order_is_a_plain_404(api: Api) -> No
     stored = await api.store.api_orders.order("hall", ID)
     assert stored is not None and stored.refund_requested_at is None
     assert api.woken == []
+
+
+def test_the_document_lists_every_state() -> None:
+    """The OpenAPI document's ``LineState`` and ``OrderState`` are ``bridge.core.api_status``'s words."""
+    words = [RECEIVED, *dict.fromkeys(LINE_STATES.values())]
+    schemas = DOC["components"]["schemas"]
+    assert (schemas["LineState"]["enum"], schemas["OrderState"]["enum"]) == (words, [*words, SETTLED_MIX])
+
+
+def test_the_docs_table_gives_each_pipeline_state_its_word() -> None:
+    """docs/api.md's "Order states" table names each ``LineState`` in the row of its word."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([A-Z_, ]+) \|", text, flags=re.MULTILINE))
+    listed = {LineState(state): word for word, states in rows.items() for state in states.split(", ")}
+    assert listed == LINE_STATES
+
+
+def test_a_callback_s_body_is_the_document_s_callback() -> None:
+    """The body queued for a settled order matches the document's ``Callback`` schema."""
+    body = order(
+        ID, line(), line(product_code="CARD-100", sku=None, card_no=None), callback_url="https://h.example/cb"
+    )
+    record = ApiOrderRecord("hall", ID, body, "0" * 64, NOW, NOW, NOW)
+    lines = {"1": PipelineLine("1", S.EXCEPTION, "CARD_MISSING"), "2": PipelineLine("2", S.DELIVERED)}
+    view = ApiOrderView(record, lines, {"2": ["SN1:PIN1"]})
+    schema = {**DOC, **DOC["components"]["schemas"]["Callback"]}
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(
+        callback_body(view, NOW)
+    )

@@ -30,9 +30,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from bridge.core.api_orders import ApiOrderRecord
+from bridge.core.api_orders import ApiOrder, ApiOrderRecord
 from bridge.core.masking import mask_card
 from bridge.core.models import CST
 from bridge.core.reasons import reason_text
@@ -128,9 +129,13 @@ class ApiOrderView:
     lines: Mapping[str, PipelineLine] = field(default_factory=dict)
     codes: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
+    @cached_property
+    def sent(self) -> ApiOrder:
+        """The order as the client sent it (read from the stored body once)."""
+        return self.order.order()
+
     def line_states(self) -> list[str]:
-        count = len(self.order.order().lines)
-        return [line_state(self.lines.get(str(n))) for n in range(1, count + 1)]
+        return [line_state(self.lines.get(str(n))) for n in range(1, len(self.sent.lines) + 1)]
 
     @property
     def state(self) -> str:
@@ -138,7 +143,7 @@ class ApiOrderView:
 
     def document(self) -> dict[str, Any]:
         """The order as the API shows it (``GET /api/v1/orders/{id}``, a callback's body)."""
-        sent, order = self.order.order(), self.order
+        sent, order = self.sent, self.order
         states = self.line_states()
         return {
             "order_id": order.order_id,

@@ -1,6 +1,10 @@
 """The order API's rows: a channel client's orders (unique client + order_id) and the signatures seen.
 
-Both writes are inserts that the constraints decide (never select-then-insert):
+An order is read back as the channel sees it (``read_views``: its row, and its pipeline lines by
+shop = client and tid = order id, two statements for any number of orders); a refund request
+marks the row once (``refund_requested_at``), the pipeline's storefront reads it from there.
+
+The inserts are decided by the constraints (never select-then-insert):
 a second order under a client's id, or a signature already seen, inserts nothing,
 on one instance or several.
 """

@@ -62,7 +62,7 @@ async def settle_api_orders(conn: AsyncConnection, moved: Sequence[LineRecord], 
     if not keys:
         return
     for view in await read_views(conn, keys):
-        url = view.order.order().callback_url
+        url = view.sent.callback_url
         state = view.state
         if url is not None and state in SETTLED:
             body = callback_body(view, now)

@@ -79,6 +79,22 @@ async def test_a_line_delivered_queues_one_callback(store: SqlStore) -> None:
     )
 
 
+async def test_the_write_back_s_delivery_queues_the_callback(store: SqlStore) -> None:
+    """The pipeline's own move: the trade recorded delivered (``trades_delivered``) queues it."""
+    [line] = await _order(store)
+    await _move(store, line, S.READY, S.SUBMITTED, S.APPLIED)
+    [due] = await store.delivery.claim_trades("w", NOW, 60, 10)
+    await store.delivery.trade_delivered(due, outcome="SHIPPED", actor="test", now=NOW)
+    assert await _callbacks(store) == [("hall.H1.1", "delivered")]
+
+
+async def test_a_refund_before_provisioning_queues_refunded(store: SqlStore) -> None:
+    """The refund's named move (``cancel_refunded``) settles the order as refunded."""
+    [line] = await _order(store)
+    assert await store.moves.cancel_refunded(line, refund_status="REFUNDED", now=NOW, actor="test")
+    assert await _callbacks(store) == [("hall.H1.1", "refunded")]
+
+
 async def test_another_settled_state_queues_the_next_callback(store: SqlStore) -> None:
     """Delivered, then reversed after a refund: ``.1`` then ``.2`` (the refund on its way queues none)."""
     [line] = await _order(store)

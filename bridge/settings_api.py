@@ -59,6 +59,10 @@ class ApiSettings(BaseModel):
             seen[client.key_id] = name
         return clients
 
+    def client_shops(self) -> frozenset[str]:
+        """The shops the channel clients' orders carry (none while the API is off)."""
+        return frozenset(self.clients) if self.enabled else frozenset()
+
 
 _ANY_HOST = frozenset({"0.0.0.0", "::", "[::]", "*"})
 

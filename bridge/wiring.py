@@ -83,7 +83,7 @@ async def build_deps(
     files = mapping_files(settings.mappings_dir)
     mappings = load_mapping_set(files)  # refuse to start on a broken mapping
     async with AsyncExitStack() as stack:
-        store = await open_store(settings.database, settings.store)
+        store = await open_store(settings.database, settings.store, api_shops=settings.api.client_shops())
         stack.push_async_callback(store.close)
         clock = DatabaseClock(store.database_time, shift=shift)
         await clock.anchor()

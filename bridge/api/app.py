@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bridge.api.context import CONTEXT_KEY, ApiContext
 from bridge.api.errors import ApiError
-from bridge.api.handlers import get_order, list_orders, openapi, post_order
+from bridge.api.handlers import get_order, list_orders, openapi, post_order, refund_order
 from bridge.api.signing import signed
 from bridge.core.errors import StoreUnavailable
 
@@ -54,6 +54,7 @@ def make_api_app(ctx: ApiContext) -> web.Application:
     app.router.add_post("/api/v1/orders", post_order)
     app.router.add_get("/api/v1/orders", list_orders, allow_head=False)
     app.router.add_get("/api/v1/orders/{order_id}", get_order, allow_head=False)
+    app.router.add_post("/api/v1/orders/{order_id}/refund", refund_order)
     app.router.add_get("/api/v1/openapi.json", openapi, allow_head=False)
     return app
 

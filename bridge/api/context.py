@@ -29,6 +29,7 @@ class ApiContext:
     monotonic: Callable[[], float] = time.monotonic  # the rate limits' clock
     buckets: dict[str, TokenBucket] = field(default_factory=dict)  # in memory, per instance
     signatures: SignatureBook = field(default_factory=SignatureBook)
+    on_order: Callable[[str, str], None] = lambda client, order_id: None  # an order changed: take it in
 
     def client_by_key(self, key_id: str) -> tuple[str, ApiClientSettings] | None:
         """The client whose key id this is (its name and settings), or None."""

@@ -3,8 +3,10 @@
 - ``POST /orders``: a paid order, stored (committed) before the 201; sent again, the same answer
   (status and body, from the stored row); another order under its id, 409 naming the first field
   that differs;
-- ``GET /orders/{order_id}``: the client's order as stored, ``state: "received"`` until the pipeline
-  takes API orders (its lines will then carry their own ``state``, ``reason``, ``reason_text``, ``codes``);
+- ``GET /orders/{order_id}``: the client's order and each line's state in the API's words
+  (``bridge.core.api_status``: ``state``, ``reason``, ``reason_text``, ``codes``);
+- ``POST /orders/{order_id}/refund``: the order marked to be refunded (once; again, the same), the
+  pipeline woken (``ApiContext.on_order``), 202 with where the order is now;
 - ``GET /orders?date=YYYY-MM-DD&page=N``: the client's orders paid that day (China time), ``PAGE_SIZE``
   a page;
 - ``GET /openapi.json``: the document, unsigned.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import date
 from importlib.resources import files
 from typing import Any
 
@@ -27,11 +29,10 @@ from bridge.api.context import BODY, CLIENT, CONTEXT_KEY
 from bridge.api.errors import ApiError
 from bridge.core.api_orders import PAGE_SIZE, ApiOrder, ApiOrderRecord
 from bridge.core.api_signing import body_sha256
-from bridge.core.masking import mask_card
-from bridge.core.models import CST
+from bridge.core.api_status import api_time
 from bridge.services.api_orders import orders_of_day, submit_order
 
-__all__ = ["OPENAPI", "get_order", "list_orders", "openapi", "post_order"]
+__all__ = ["OPENAPI", "get_order", "list_orders", "openapi", "post_order", "refund_order"]
 
 OPENAPI = files("bridge.api").joinpath("openapi.json").read_text(encoding="utf-8")
 """The OpenAPI 3.1 document: the one description of the API, served as it is kept."""
@@ -56,10 +57,22 @@ async def post_order(request: web.Request) -> web.Response:
 
 async def get_order(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT_KEY]
-    order = await ctx.orders.order(request[CLIENT], request.match_info["order_id"])
-    if order is None:  # none, or another client's: the same answer
+    view = await ctx.orders.order_view(request[CLIENT], request.match_info["order_id"])
+    if view is None:  # none, or another client's: the same answer
         raise ApiError("API_NOT_FOUND")
-    return web.json_response(_order(order))
+    return web.json_response(view.document())
+
+
+async def refund_order(request: web.Request) -> web.Response:
+    """Before provisioning the lines are cancelled; after, they take the reversal path (with its
+    approval threshold): the pipeline does it, this answers where the order is now."""
+    ctx = request.app[CONTEXT_KEY]
+    client, order_id = request[CLIENT], request.match_info["order_id"]
+    view = await ctx.orders.request_refund(client, order_id, ctx.now())
+    if view is None:  # none, or another client's: the same answer
+        raise ApiError("API_NOT_FOUND")
+    ctx.on_order(client, order_id)
+    return web.json_response(view.document(), status=202)
 
 
 async def list_orders(request: web.Request) -> web.Response:
@@ -74,7 +87,7 @@ async def list_orders(request: web.Request) -> web.Response:
             "page_size": PAGE_SIZE,
             "pages": math.ceil(total / PAGE_SIZE),
             "total": total,
-            "orders": [_order(o) for o in orders],
+            "orders": [o.document() for o in orders],
         }
     )
 
@@ -115,38 +128,11 @@ def _query_page(text: str) -> int:
     return int(text)
 
 
-def _time(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(CST).isoformat()
-
-
 def _receipt(order: ApiOrderRecord) -> dict[str, Any]:
     """The answer to a stored order: only what never changes, so a repeat answers exactly the same."""
     return {
         "order_id": order.order_id,
-        "received_at": _time(order.received_at),
+        "received_at": api_time(order.received_at),
         "body_sha256": order.body_sha256,
         "href": f"/api/v1/orders/{order.order_id}",
-    }
-
-
-def _order(order: ApiOrderRecord) -> dict[str, Any]:
-    sent = order.order()
-    return {
-        "order_id": order.order_id,
-        "state": "received",
-        "paid_at": _time(order.paid_at),
-        "received_at": _time(order.received_at),
-        "modified_at": _time(order.modified_at),
-        "callback_url": sent.callback_url,
-        "lines": [
-            {
-                "sku": line.sku,
-                "product_code": line.product_code,
-                "quantity": line.quantity,
-                "amount_fen": line.amount_fen,
-                "card_no": None if line.card_no is None else mask_card(line.card_no),
-                "state": "received",
-            }
-            for line in sent.lines
-        ],
     }

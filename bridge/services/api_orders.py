@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bridge.core.api_orders import PAGE_SIZE, ApiOrder, ApiOrderRecord, first_difference
+from bridge.core.api_status import ApiOrderView
 from bridge.core.reconcile import day_bounds
 from bridge.ports import ApiOrderStorePort
 
@@ -95,7 +96,7 @@ async def remember_signature(
 
 async def orders_of_day(
     orders: ApiOrderStorePort, client: str, day: date, page: int
-) -> tuple[list[ApiOrderRecord], int]:
+) -> tuple[list[ApiOrderView], int]:
     """Page ``page`` (from 1, ``PAGE_SIZE`` each) of the client's orders paid on ``day`` (China time),
     and how many there are in all."""
     start, end = day_bounds(day)

@@ -1,21 +1,29 @@
 """The order API's rows: a channel client's orders (unique client + order_id) and the signatures seen.
 
-Both writes are inserts that the constraints decide (never select-then-insert):
+An order is read back as the channel sees it (``read_views``: its row, and its pipeline lines by
+shop = client and tid = order id, two statements for any number of orders); a refund request
+marks the row once (``refund_requested_at``), the pipeline's storefront reads it from there.
+
+The inserts are decided by the constraints (never select-then-insert):
 a second order under a client's id, or a signature already seen, inserts nothing,
 on one instance or several.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, select, tuple_, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bridge.core.api_orders import ApiOrderRecord
+from bridge.core.api_status import ApiOrderView, PipelineLine
+from bridge.core.states import LineState
 from bridge.store.api_schema import api_orders, api_signatures
-from bridge.store.schema import insert_ignore
+from bridge.store.chunks import chunks
+from bridge.store.schema import insert_ignore, lines
 
 
 class ApiOrderRepository:
@@ -45,21 +53,37 @@ class ApiOrderRepository:
         async with self._engine.connect() as conn:
             return await _order(conn, client, order_id)
 
+    async def order_view(self, client: str, order_id: str) -> ApiOrderView | None:
+        async with self._engine.connect() as conn:
+            views = await read_views(conn, [(client, order_id)])
+        return views[0] if views else None
+
+    async def request_refund(self, client: str, order_id: str, now: datetime) -> ApiOrderView | None:
+        mine = and_(api_orders.c.client == client, api_orders.c.order_id == order_id)
+        async with self._engine.begin() as conn:
+            first = mine & api_orders.c.refund_requested_at.is_(None)
+            await conn.execute(
+                update(api_orders).where(first).values(refund_requested_at=now, modified_at=now)
+            )
+            views = await read_views(conn, [(client, order_id)])
+        return views[0] if views else None
+
     async def orders_paid(
         self, client: str, start: datetime, end: datetime, offset: int, limit: int
-    ) -> tuple[list[ApiOrderRecord], int]:
+    ) -> tuple[list[ApiOrderView], int]:
         where = and_(api_orders.c.client == client, api_orders.c.paid_at >= start, api_orders.c.paid_at < end)
         page = (
-            select(api_orders)
+            select(api_orders.c.order_id)
             .where(where)
             .order_by(api_orders.c.paid_at, api_orders.c.order_id)
             .offset(offset)
             .limit(limit)
         )
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(page)).all()
+            ids = (await conn.execute(page)).scalars().all()
+            views = await read_views(conn, [(client, i) for i in ids])
             total = (await conn.execute(select(func.count()).select_from(api_orders).where(where))).scalar()
-        return [_record(r._mapping) for r in rows], int(total or 0)
+        return views, int(total or 0)
 
     async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:
         async with self._engine.begin() as conn:
@@ -95,3 +119,24 @@ def _record(row: RowMapping) -> ApiOrderRecord:
         note=row["note"],
         refund_requested_at=row["refund_requested_at"],
     )
+
+
+async def read_views(conn: AsyncConnection, keys: Sequence[tuple[str, str]]) -> list[ApiOrderView]:
+    """The orders of these (client, order_id) keys as a channel sees them, in the keys' order (the
+    missing ones left out): each with its pipeline lines (shop = client, tid = order_id) as they
+    stand in this transaction and its delivered codes; two statements a piece of keys."""
+    found: dict[tuple[str, str], ApiOrderView] = {}
+    for piece in chunks(conn, keys, params_per_row=2):
+        ours = tuple_(api_orders.c.client, api_orders.c.order_id).in_(piece)
+        orders = (await conn.execute(select(api_orders).where(ours))).all()
+        read = select(lines.c.shop, lines.c.tid, lines.c.oid, lines.c.state, lines.c.reason)
+        read = read.where(tuple_(lines.c.shop, lines.c.tid).in_(piece))
+        by_order: dict[tuple[str, str], dict[str, PipelineLine]] = {}
+        for r in (await conn.execute(read)).all():
+            by_order.setdefault((r.shop, r.tid), {})[r.oid] = PipelineLine(
+                r.oid, LineState(r.state), r.reason
+            )
+        for row in orders:
+            key = (row.client, row.order_id)
+            found[key] = ApiOrderView(_record(row._mapping), by_order.get(key, {}), row.codes or {})
+    return [found[k] for k in keys if k in found]

@@ -12,6 +12,7 @@ its pool, and the ``handle_error`` event installed here).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.core.errors import ConfigError, StoreUnavailable
 from bridge.settings import StoreSettings
+from bridge.store.api_settle import serve_api_shops
 from bridge.store.errors import StorePool, map_store_errors
 from bridge.store.migrate import schema_state, upgrade_schema
 from bridge.store.sql_store import SqlStore
@@ -94,8 +96,16 @@ def create_engine_for(dsn: str, options: StoreSettings | None = None) -> AsyncEn
     return engine
 
 
-async def open_store(dsn: str, options: StoreSettings | None = None, *, upgrade: bool = False) -> SqlStore:
-    """The store on ``dsn``; ``upgrade`` applies pending migrations first (``bridge db upgrade``).
+async def open_store(
+    dsn: str,
+    options: StoreSettings | None = None,
+    *,
+    upgrade: bool = False,
+    api_shops: Iterable[str] = (),
+) -> SqlStore:
+    """The store on ``dsn``; ``upgrade`` applies pending migrations first (``bridge db upgrade``);
+    ``api_shops``: the channel clients' shops, whose orders' settling moves queue callbacks
+    (``bridge.store.api_settle``).
 
     A fresh database (no tables) is created at the newest revision; a database
     whose schema is behind is refused with a ``ConfigError`` naming the command.
@@ -123,6 +133,7 @@ async def open_store(dsn: str, options: StoreSettings | None = None, *, upgrade:
     except BaseException:
         await engine.dispose()
         raise
+    serve_api_shops(engine, api_shops)
     return SqlStore(engine)
 
 

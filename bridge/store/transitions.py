@@ -41,6 +41,7 @@ from bridge.core.memos import leaving_memo
 from bridge.core.reasons import Memo
 from bridge.core.records import LineRecord
 from bridge.core.states import IN_FLIGHT, DeliveryState, LineState, check_transition, delivery_state
+from bridge.store.api_settle import settle_api_orders
 from bridge.store.chunks import SHAPED_ROWS, chunks, rows_per_statement, shape_for
 from bridge.store.fencing import bound_fence, fence_holds, fence_params
 from bridge.store.schema import events, lines, trades
@@ -301,6 +302,7 @@ async def move_lines(
     await add_events(conn, events)
     await insert_memos(conn, memos)
     await _refresh_trades(conn, changed_trades, delivery, by_trade, states, now)
+    await settle_api_orders(conn, [m.line for m in moves if m.line.trade_id in changed_trades], now)
     return results
 
 

@@ -4,7 +4,7 @@ socket by pytest-aiohttp, with three channel clients (``tests/api/channel.py`` s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
@@ -48,11 +48,16 @@ class Api:
     http: aiohttp.ClientSession
     servers: ServerFactory
     base: str = ""
+    woken: list[tuple[str, str]] = field(default_factory=list)  # what ``on_order`` was called with
 
     async def serve(self, orders: ApiOrderStorePort | None = None) -> str:
         """Another instance of the API (its own buckets and book) over the store; its base URL."""
         ctx = ApiContext(
-            SETTINGS, orders or self.store.api_orders, self.clock, monotonic=self.clock.monotonic
+            SETTINGS,
+            orders or self.store.api_orders,
+            self.clock,
+            monotonic=self.clock.monotonic,
+            on_order=lambda client, order_id: self.woken.append((client, order_id)),
         )
         server = await self.servers(make_api_app(ctx))
         return str(server.make_url("")).rstrip("/")

@@ -39,6 +39,9 @@ async def test_an_order_reads_back_as_received_with_its_card_masked(api: Api) ->
             "amount_fen": 10000,
             "card_no": "************5678",
             "state": "received",
+            "reason": None,
+            "reason_text": None,
+            "codes": [],
         }
     ]
 

@@ -81,3 +81,10 @@ def test_a_client_cannot_take_a_shop_s_name() -> None:
     """The client's orders will carry its name as their shop: it must not be a marketplace shop's."""
     with pytest.raises(ConfigError, match=r"api\.clients\.main: a shop is named 'main' already"):
         _load({"clients": {"main": HALL}})
+
+
+def test_the_clients_shops_are_named_only_while_the_api_is_on() -> None:
+    """The store learns the clients' shops (their orders get callbacks) from an enabled API only."""
+    on = _load({"enabled": True, "clients": {"hall": HALL}})
+    off = _load({"clients": {"hall": HALL}})
+    assert (on.api.client_shops(), off.api.client_shops()) == (frozenset({"hall"}), frozenset())

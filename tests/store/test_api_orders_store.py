@@ -53,7 +53,7 @@ async def test_a_day_s_orders_come_paged_in_payment_order(store: SqlStore) -> No
         await store.api_orders.add_order(_order(f"H{n}", paid_at=NOW + timedelta(minutes=5 - n)))
     await store.api_orders.add_order(_order("H9", paid_at=NOW + timedelta(days=1)))
     page, total = await store.api_orders.orders_paid("hall", NOW, NOW + timedelta(hours=1), 1, 2)
-    assert ([o.order_id for o in page], total) == (["H3", "H2"], 5)
+    assert ([o.order.order_id for o in page], total) == (["H3", "H2"], 5)
 
 
 async def test_a_signature_is_accepted_once_and_forgotten_after_its_window(store: SqlStore) -> None:

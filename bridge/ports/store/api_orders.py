@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.core.api_orders import ApiOrderRecord
+from bridge.core.api_status import ApiOrderView
 
 
 class ApiOrderStorePort(Protocol):
@@ -20,11 +21,20 @@ class ApiOrderStorePort(Protocol):
         """The client's order of that id (None: none, or another client's)."""
         ...
 
+    async def order_view(self, client: str, order_id: str) -> ApiOrderView | None:
+        """The client's order of that id with its pipeline lines and codes, as they stand (None: none)."""
+        ...
+
+    async def request_refund(self, client: str, order_id: str, now: datetime) -> ApiOrderView | None:
+        """Mark the client's order as to be refunded (``refund_requested_at`` and ``modified_at`` set to
+        ``now`` the first time; again, nothing changes) and read it back, in one transaction (None: none)."""
+        ...
+
     async def orders_paid(
         self, client: str, start: datetime, end: datetime, offset: int, limit: int
-    ) -> tuple[list[ApiOrderRecord], int]:
+    ) -> tuple[list[ApiOrderView], int]:
         """The client's orders paid in ``[start, end)``, by payment then order id, ``limit`` of them from
-        ``offset``, and how many there are in all."""
+        ``offset`` (each with its pipeline lines and codes), and how many there are in all."""
         ...
 
     async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:

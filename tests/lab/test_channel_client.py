@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from bridge.api import ApiContext, make_api_app
 from bridge.lab.channel import Answer, ChannelClient, ChannelKnobs
-from bridge.lab.channel_drills import refund_before_order, refusal_drills, unexpected
+from bridge.lab.channel_drills import refund_before_order, refund_twice, refusal_drills, unexpected
 from bridge.lab.daemon_process import free_port
 from bridge.lab.order_kinds import PlannedLine, PlannedOrder
 from bridge.settings_api import ApiClientSettings, ApiSettings
@@ -135,18 +135,37 @@ async def test_every_refusal_drill_gets_its_code(served: Served) -> None:
         "first_placement": "201",
         "replayed_request": "API_REPLAYED",
         "order_id_reused": "API_ORDER_CONFLICT",
-        "refund_before_order": got["refund_before_order"],  # API_NOT_FOUND, or unavailable before refunds
+        "refund_before_order": "API_NOT_FOUND",
     }
-    assert got["refund_before_order"] in ("API_NOT_FOUND", "unavailable")
     assert unexpected(client.log.refusals) == []
     assert [o.tid for o in client.log.placed] == [client.order_id(9_000_000)]
 
 
+async def test_a_refund_sent_twice_is_accepted_both_times(served: Served) -> None:
+    """The same refund twice: 202 and 202, the order recorded as refunded (verified apart)."""
+    client = served.client()
+    placed = await client.place(_order(), 1)
+    assert placed is not None and placed.tid is not None
+    await refund_twice(client, placed.tid)
+    answers = [(r["drill"], r["status"]) for r in client.log.refusals]
+    assert answers == [("refund", 202), ("refund_again", 202)]
+    assert unexpected(client.log.refusals) == []
+    assert client.log.refunded == [placed.tid]
+    stored = await served.store.api_orders.order("hall", placed.tid)
+    assert stored is not None and stored.refund_requested_at is not None
+
+
+async def test_a_refund_the_api_refuses_is_recorded_as_unexpected(served: Served) -> None:
+    """A refund answered otherwise than 2xx (here: of an order never placed) is listed, with its code."""
+    client = served.client()
+    await refund_twice(client, "H-NEVER")
+    assert [r["got"] for r in unexpected(client.log.refusals)] == ["API_NOT_FOUND", "API_NOT_FOUND"]
+
+
 def test_a_drill_answered_with_another_code_is_unexpected() -> None:
-    """A drill that got a code other than its own is listed; an unavailable endpoint is not."""
+    """A drill that got a code other than its own is listed."""
     refusals = [
         {"drill": "a", "expected": "API_REPLAYED", "got": "201"},
-        {"drill": "b", "expected": "API_NOT_FOUND", "got": "unavailable"},
-        {"drill": "c", "expected": "API_UNSIGNED", "got": "API_UNSIGNED"},
+        {"drill": "b", "expected": "API_UNSIGNED", "got": "API_UNSIGNED"},
     ]
     assert [r["drill"] for r in unexpected(refusals)] == ["a"]

@@ -10,10 +10,12 @@ again is answered 200 as well (the client deduplicates, as the API asks) and
 counted apart as a duplicate, never twice.
 
 Its knobs (``ReceiverKnobs``, changed while it runs) make it a bad neighbour:
-a fraction of calls answered slowly (past the sender's timeout), with 500, or
-with the connection dropped; or every call refused for a while
-(``down_for``). A call the knobs spoil is never acknowledged, whatever its
-signature.
+a fraction of calls answered slowly (a call whose sender hung up by then is
+not acknowledged), with 500, or with the connection dropped; or every call
+refused for a while (``down_for``). A call the knobs spoil is never
+acknowledged, whatever its signature. ``spoils_per_key`` bounds how often the
+fractions hit one notification (the sender's schedule waits longer after each
+failure: a run that must end in minutes caps the bad luck, not the faults).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class ReceiverKnobs:
     drop_rate: float = 0.0  # a share whose connection is dropped without an answer
     down_until: float = 0.0  # time.monotonic() until which every call is spoiled by down_mode
     down_mode: Spoil = "error"
+    spoils_per_key: int = 0  # the most calls of one idempotency key the shares spoil (0: no limit)
 
 
 @dataclass
@@ -77,6 +80,7 @@ class CallbackReceiver:
     spoiled: Counter[str] = field(default_factory=Counter)
     """Calls the knobs spoiled by kind: slow, error, drop, down."""
     calls: int = 0
+    _spoiled_keys: Counter[str] = field(default_factory=Counter)
 
     def down_for(self, seconds: float, mode: Spoil = "error") -> None:
         """Every call spoiled by ``mode`` for the next ``seconds`` (a client's outage)."""
@@ -96,15 +100,19 @@ class CallbackReceiver:
             "spoiled": dict(self.spoiled),
         }
 
-    def spoil(self) -> Spoil | None:
-        """How the knobs spoil this call, if they do (each share drawn apart)."""
+    def spoil(self, event_key: str = "") -> Spoil | None:
+        """How the knobs spoil this call, if they do: the outage first, then each share drawn apart,
+        unless they spoiled ``event_key`` ``spoils_per_key`` times already."""
         knobs = self.knobs
         if time.monotonic() < knobs.down_until:
             self.spoiled["down"] += 1
             return knobs.down_mode
+        if knobs.spoils_per_key and self._spoiled_keys[event_key] >= knobs.spoils_per_key:
+            return None
         for kind, rate in (("drop", knobs.drop_rate), ("error", knobs.error_rate), ("slow", knobs.slow_rate)):
             if rate > 0 and self.rng.random() < rate:
                 self.spoiled[kind] += 1
+                self._spoiled_keys[event_key] += 1
                 return kind  # type: ignore[return-value]  # the tuple's literals
         return None
 
@@ -139,7 +147,7 @@ async def _callback(request: web.Request) -> web.StreamResponse:
     receiver = request.app[RECEIVER_KEY]
     receiver.calls += 1
     body = await request.read()
-    spoil = receiver.spoil()
+    spoil = receiver.spoil(request.headers.get(IDEMPOTENCY_HEADER, ""))
     if spoil == "drop" and request.transport is not None:
         request.transport.abort()  # no answer at all: the sender sees the connection go
         return web.Response(status=500)

@@ -54,8 +54,16 @@ __all__ = [
 DEALT: tuple[Storefront, ...] = ("taobao", "pinduoduo", "api")
 """With the channel, order n goes to the (n mod 3)-th: a third each."""
 
-HOSTILE_RECEIVER = ReceiverKnobs(error_rate=0.15, drop_rate=0.1, slow_rate=0.05, slow_s=12.0)
-"""The channel's receiver in a torture: 30 % of callbacks fail one way or another, some too slowly to hear."""
+HOSTILE_RECEIVER = ReceiverKnobs(
+    error_rate=0.15, drop_rate=0.1, slow_rate=0.05, slow_s=12.0, spoils_per_key=1
+)
+"""The channel's receiver in a torture: 30 % of callbacks fail one way or another (answers 12 s late are
+past the sender's 10 s), each notification at most once by these shares (the sender waits longer after
+each failure: 5 s, 15 s, 1 min, 5 min …; with the outage's two at most, the fourth try is within
+~2 min, inside ``CALLBACKS_WAIT_S``)."""
+DOWN_S = (5.0, 10.0)
+"""The receiver's outage: a quarter of the placement, within these bounds (10 s: two tries of one
+notification at most, 5 s apart, the next 15 s later)."""
 
 
 CALLBACKS_WAIT_S = 180.0
@@ -155,7 +163,7 @@ class ChannelTorture:
             )
         ]
         if faults:
-            down = min(20.0, max(5.0, span_s / 4))
+            down = min(DOWN_S[1], max(DOWN_S[0], span_s / 4))
             tasks.append(asyncio.create_task(receiver_chaos(self.sb, 0.3 * span_s, down, log)))
         return tasks
 

@@ -137,3 +137,19 @@ async def test_a_share_of_failures_spoils_about_that_share(served: RunningReceiv
     statuses = [await _send(served, key=f"hall.H{n}.1") for n in range(40)]
     assert 8 <= statuses.count(500) <= 32
     assert len(served.receiver.acknowledged) == statuses.count(200)
+
+
+async def test_a_cap_per_key_lets_a_callback_through_after_its_spoils(served: RunningReceiver) -> None:
+    """``spoils_per_key=1`` with every call failing: each key fails once, then is acknowledged."""
+    served.receiver.knobs = ReceiverKnobs(error_rate=1.0, spoils_per_key=1)
+    assert [await _send(served), await _send(served), await _send(served, key="hall.H2.1")] == [500, 200, 500]
+    assert list(served.receiver.acknowledged) == ["hall.H1.1"]
+
+
+async def test_the_cap_per_key_does_not_shorten_an_outage(served: RunningReceiver) -> None:
+    """A key whose spoils are used up still fails while the receiver is down."""
+    served.receiver.knobs = ReceiverKnobs(error_rate=1.0, spoils_per_key=1)
+    assert await _send(served) == 500
+    served.receiver.down_for(5.0)
+    assert await _send(served) == 500
+    assert served.receiver.acknowledged == {}

@@ -1,5 +1,8 @@
 """The order API's rows: a channel client's orders (unique client + order_id) and the signatures seen.
 
+The pipeline reads a client's orders as its shop's trades (``bridge.services.api_shop``): listed by
+``modified_at``, delivered (codes and time in one write, once) and annotated here.
+
 Both writes are inserts that the constraints decide (never select-then-insert):
 a second order under a client's id, or a signature already seen, inserts nothing,
 on one instance or several.
@@ -7,9 +10,10 @@ on one instance or several.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -61,6 +65,45 @@ class ApiOrderRepository:
             total = (await conn.execute(select(func.count()).select_from(api_orders).where(where))).scalar()
         return [_record(r._mapping) for r in rows], int(total or 0)
 
+    async def orders_modified(
+        self, client: str, start: datetime, end: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[ApiOrderRecord]:
+        c = api_orders.c
+        where = and_(c.client == client, c.modified_at >= start, c.modified_at <= end)
+        if after is not None:  # the page after the last (modified_at, order_id) handed out
+            where = and_(
+                where, or_(c.modified_at > after[0], and_(c.modified_at == after[0], c.order_id > after[1]))
+            )
+        page = select(api_orders).where(where).order_by(c.modified_at, c.order_id).limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(page)).all()
+        return [_record(r._mapping) for r in rows]
+
+    async def mark_delivered(
+        self, client: str, order_id: str, codes: Mapping[str, list[str]] | None, now: datetime
+    ) -> bool:
+        c = api_orders.c
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(api_orders)
+                .where(and_(c.client == client, c.order_id == order_id, c.delivered_at.is_(None)))
+                .values(delivered_at=now, codes=dict(codes or {}), modified_at=now)
+            )
+        return bool(res.rowcount)
+
+    async def annotate(
+        self, client: str, order_id: str, note: str, severity: str | None, now: datetime
+    ) -> bool:
+        c = api_orders.c
+        values: dict[str, object] = {"note": note, "modified_at": now}
+        if severity is not None:
+            values["severity"] = severity
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(api_orders).where(and_(c.client == client, c.order_id == order_id)).values(**values)
+            )
+        return bool(res.rowcount)
+
     async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:
         async with self._engine.begin() as conn:
             res = await conn.execute(
@@ -94,4 +137,6 @@ def _record(row: RowMapping) -> ApiOrderRecord:
         delivered_at=row["delivered_at"],
         note=row["note"],
         refund_requested_at=row["refund_requested_at"],
+        codes=row["codes"],
+        severity=row["severity"],
     )

@@ -39,8 +39,7 @@ def order_line(line: LineRecord) -> OrderLine:
         state=OrderState.OTHER,
         refund=RefundState(line.refund_status),
         customization=line.customization,
-        # a product named directly (an API line) has no SKU; a SKU's line gets its product from planning
-        product_code=line.product_code if line.outer_sku_id is None else None,
+        product_code=line.product_code,  # a SKU's line is planned from its SKU (``core.mapping``)
     )
 
 

@@ -52,9 +52,9 @@ class Hall:
     channel: Channel
 
     async def post(self, order_id: str, *lines: dict[str, Any]) -> Answer:
-        """The client posts a paid order (signed); its intake, when hooked, is waited for."""
-        self.channel.clock.now = self.rig.deps.clock()
-        answer = await self.channel.post(order(order_id, *lines))
+        """The client posts an order paid now (signed); its intake, when hooked, is waited for."""
+        now = self.channel.clock.now = self.rig.deps.clock()
+        answer = await self.channel.post(order(order_id, *lines, paid_at=now.isoformat()))
         assert answer.status == 201, answer.body
         await asyncio.gather(*self.rig.deps.runtime.running)
         return answer

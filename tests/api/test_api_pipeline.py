@@ -1,20 +1,25 @@
 """API orders through the one pipeline, over real HTTP on both engines: a signed POST is taken in at
 once, credited once in the billing sandbox and delivered to the client's order (its time and card
 codes); a product named directly is credited; a refund asked for cancels or goes the reversal way;
-an order whose intake never ran is taken up by polling."""
+an order whose intake never ran is taken up by polling; reconciliation reads the client's orders."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from bridge.core import reconcile as rc
+from bridge.core.models import CST
+from bridge.core.reconcile_shops import ShopListing
 from bridge.core.states import LineState
 from bridge.services import reversals
 from bridge.services.delivery import write_back_due
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
+from bridge.services.reconcile import reconcile_day
 from tests.api.channel import line
 from tests.api.conftest import ServerFactory
 from tests.api.hall import CLIENT, Hall, open_hall
@@ -130,3 +135,17 @@ async def test_an_order_whose_intake_never_ran_is_taken_up_by_polling(
         await write_back_due(hall.rig.deps)
         assert len(await hall.rig.ledger("H8")) == 1
         assert await _states(hall, "H8") == [LineState.DELIVERED]
+
+
+async def test_reconciliation_reads_the_client_s_orders(
+    tmp_path: Path, database: str, aiohttp_server: ServerFactory
+) -> None:
+    """The day's reconciliation lists the client's shop (storefront api): a delivered order agrees, an
+    order the bridge never took in is paid and unknown to it."""
+    async with open_hall(tmp_path, database, aiohttp_server, on_order=False) as hall:
+        await hall.post("H9", line(card_no=(await hall.rig.cards())[0]))
+        await hall.rig.cycle()
+        await hall.post("H10", line(card_no=(await hall.rig.cards())[0]))
+        report = await reconcile_day(hall.rig.deps, datetime.now(CST).date())
+        assert ShopListing(CLIENT, "api") in report.shops
+        assert {(r.kind, r.shop, r.tid) for r in report.rows} == {(rc.PAID_UNKNOWN, CLIENT, "H10")}

@@ -50,6 +50,11 @@ def hall_settings(sb: Sandboxes, workdir: Path, **sections: dict[str, Any]) -> S
 class Hall:
     rig: Rig
     channel: Channel
+    context: ApiContext
+
+    def on_order(self, hook: Callable[[str, str], None]) -> None:
+        """What the API calls with each order it has just stored (the daemon's intake, or a test's)."""
+        self.context.on_order = hook
 
     async def post(self, order_id: str, *lines: dict[str, Any]) -> Answer:
         """The client posts an order paid now (signed); its intake, when hooked, is waited for."""
@@ -96,4 +101,4 @@ async def open_hall(
             ctx.on_order = posted_orders(deps)
         server = await servers(make_api_app(ctx))
         base = str(server.make_url("")).rstrip("/")
-        yield Hall(rig, Channel(rig.http, base, KEY_ID, SECRET, ServerClock(now=deps.clock())))
+        yield Hall(rig, Channel(rig.http, base, KEY_ID, SECRET, ServerClock(now=deps.clock())), ctx)

@@ -20,7 +20,7 @@ from bridge.services.delivery import write_back_due
 from bridge.services.fulfil import fulfil_due
 from bridge.services.intake import poll_all
 from bridge.services.reconcile import reconcile_day
-from tests.api.channel import line
+from tests.api.channel import line, order
 from tests.api.conftest import ServerFactory
 from tests.api.hall import CLIENT, Hall, open_hall
 
@@ -149,3 +149,18 @@ async def test_reconciliation_reads_the_client_s_orders(
         report = await reconcile_day(hall.rig.deps, datetime.now(CST).date())
         assert ShopListing(CLIENT, "api") in report.shops
         assert {(r.kind, r.shop, r.tid) for r in report.rows} == {(rc.PAID_UNKNOWN, CLIENT, "H10")}
+
+
+async def test_an_order_sent_again_is_not_taken_in_again(
+    tmp_path: Path, database: str, aiohttp_server: ServerFactory
+) -> None:
+    """The hook runs for the POST that stored the order, not for the same order sent again."""
+    async with open_hall(tmp_path, database, aiohttp_server, on_order=False) as hall:
+        calls: list[tuple[str, str]] = []
+        hall.on_order(lambda client, order_id: calls.append((client, order_id)))
+        await hall.post("H11", line())
+        paid = (await hall.stored("H11")).paid_at.isoformat()
+        hall.channel.clock.later(1)  # signed anew (a signature is used once)
+        again = await hall.channel.post(order("H11", line(), paid_at=paid))
+        assert again.status == 201
+        assert calls == [(CLIENT, "H11")]

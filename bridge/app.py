@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bridge.api import ApiContext, serving_api
 from bridge.metrics import CONTENT_TYPE, BridgeMetrics
+from bridge.services.api_intake import posted_orders
 from bridge.services.health import report as health_report
 from bridge.services.jobs import build_scheduler, stop_scheduler
 from bridge.services.mappings import flag_unaudited_saves
@@ -45,7 +46,8 @@ async def _api_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.api.enabled:
         yield
         return
-    async with serving_api(ApiContext(settings.api, deps.store.api_orders, deps.clock)):
+    ctx = ApiContext(settings.api, deps.store.api_orders, deps.clock, on_order=posted_orders(deps))
+    async with serving_api(ctx):
         yield
 
 

@@ -249,6 +249,28 @@ class Settings(BaseModel):
         return resolve_rule(self.deadlines, self.shops[shop].deadlines, shop_storefront(self.shops[shop]))
 
     @model_validator(mode="after")
+    def _api_apart_from_the_console(self) -> Settings:
+        # the API never shares the console's address (nor its cookies); its clients are shops
+        if self.api.enabled and same_address(self.api.listen, self.listen):
+            raise ValueError(
+                f"api.listen ({self.api.listen}) must not be the console's listen ({self.listen})"
+            )
+        for name in self.api.clients:
+            shop = self.shops.get(name)
+            if shop is not None and shop != self.api.clients[name].shop():
+                raise ValueError(f"api.clients.{name}: a shop is named {name!r} already ([shops.{name}])")
+        return self
+
+    @model_validator(mode="after")
+    def _api_clients_as_shops(self) -> Settings:
+        """With the API on, each client is a shop of storefront ``api``: every lookup of a shop's
+        settings (card rule, ceilings, deadlines, the console's badge) finds it like any shop."""
+        if self.api.enabled:
+            clients = {name: client.shop() for name, client in self.api.clients.items()}
+            self.__dict__["shops"] = {**self.shops, **clients}
+        return self
+
+    @model_validator(mode="after")
     def _margins_inside_deadlines(self) -> Settings:
         # a margin as long as the deadline would escalate every line the moment it is paid
         for name in self.shops:
@@ -261,22 +283,11 @@ class Settings(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _api_apart_from_the_console(self) -> Settings:
-        # the API never shares the console's address (nor its cookies); its clients name shops to come
-        if self.api.enabled and same_address(self.api.listen, self.listen):
-            raise ValueError(
-                f"api.listen ({self.api.listen}) must not be the console's listen ({self.listen})"
-            )
-        for name in self.api.clients:
-            if name in self.shops:
-                raise ValueError(f"api.clients.{name}: a shop is named {name!r} already")
-        return self
-
-    @model_validator(mode="after")
     def _poll_often_without_push(self) -> Settings:
         """Unless set, polling is the safety net with push on (its field's default), the intake off (30 s),
         and the intake too of a shop whose storefront has no push (Pinduoduo): polled every 30 s."""
-        unpushed = any(shop.push_queue is None for shop in self.shops.values())
+        # an API client's orders are taken as they are posted: polling is only its safety net
+        unpushed = any(shop.push_queue is None and shop.storefront != "api" for shop in self.shops.values())
         if not self.push.enabled or unpushed:  # a copy: the polling settings given may be the caller's own
             self.__dict__["polling"] = self.polling.polling_every(POLL_INTERVAL_WITHOUT_PUSH_S)
         return self

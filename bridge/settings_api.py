@@ -5,7 +5,8 @@ default. Each client signs its requests with a key id and a secret
 (``bridge.core.api_signing``); the secret never lives in the file: ``secret_env``
 names the environment variable that holds it (read by ``bridge.settings_loading``
 when the API is enabled). A client's name is the shop name its orders will carry
-through the pipeline, so it follows the shop-name rule (1-16 of ``A-Za-z0-9._-``).
+through the pipeline, so it follows the shop-name rule (1-16 of ``A-Za-z0-9._-``), and
+``shop()`` is its shop's settings: its card rule (the line's ``card_no``), ceilings and deadlines.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bridge.core.request_ids import is_shop_name
+from bridge.settings_deadlines import ShopDeadlineSettings
+from bridge.settings_shops import API_CARD_RULE, ApiShopSettings, CardRuleSettings, CeilingSettings
 
 __all__ = ["ApiClientSettings", "ApiSettings", "same_address"]
 
@@ -28,11 +31,18 @@ class ApiClientSettings(BaseModel):
     rate_per_s: float = Field(5.0, gt=0, le=10_000)  # the token bucket's refill (per instance)
     burst: int = Field(20, ge=1, le=100_000)  # and its size
     callback_hosts: tuple[str, ...] = ()  # hosts its callback URLs may name (callbacks come later)
+    card_rule: CardRuleSettings = API_CARD_RULE  # where its lines' card numbers are read (card_no)
+    ceilings: CeilingSettings = CeilingSettings()  # unset keys: the [ceilings] table's
+    deadlines: ShopDeadlineSettings = ShopDeadlineSettings()  # unset keys: the [deadlines] table's (api_s)
     secret: SecretStr = SecretStr("")  # from the variable secret_env names (see load_settings)
 
     def secrets(self) -> dict[str, str]:
         """Each secret field with the ``*_env`` key naming its variable."""
         return {"secret": "secret_env"}
+
+    def shop(self) -> ApiShopSettings:
+        """The client as the shop of its orders' lines (storefront ``api``)."""
+        return ApiShopSettings(card_rule=self.card_rule, ceilings=self.ceilings, deadlines=self.deadlines)
 
 
 class ApiSettings(BaseModel):

@@ -1,6 +1,7 @@
 """The delivery deadlines' settings: ``[deadlines]`` for every shop, ``[shops.NAME.deadlines]`` for one.
 
-Each key is a storefront's deadline from payment (``taobao_s``, ``pinduoduo_s``) or the
+Each key is a storefront's deadline from payment (``taobao_s``, ``pinduoduo_s``, ``api_s`` for the
+order API's channel clients) or the
 escalation margin (``margin_s``); a shop's key left unset follows the table's. The
 platforms' published rules and why these defaults: docs/storefronts/deadlines.md.
 """
@@ -25,6 +26,7 @@ class DeadlineSettings(BaseModel):
     model_config = _FROZEN
     taobao_s: float = Field(_DAY_S, gt=0, le=30 * _DAY_S)
     pinduoduo_s: float = Field(_DAY_S, gt=0, le=30 * _DAY_S)
+    api_s: float = Field(_DAY_S, gt=0, le=30 * _DAY_S)  # the order API's channel clients
     margin_s: float = Field(7200.0, ge=0, le=30 * _DAY_S)
     interval_s: float = Field(30.0, gt=0, le=3600)  # how often lines are held against their deadlines
 
@@ -35,6 +37,7 @@ class ShopDeadlineSettings(BaseModel):
     model_config = _FROZEN
     taobao_s: float | None = Field(None, gt=0, le=30 * _DAY_S)
     pinduoduo_s: float | None = Field(None, gt=0, le=30 * _DAY_S)
+    api_s: float | None = Field(None, gt=0, le=30 * _DAY_S)
     margin_s: float | None = Field(None, ge=0, le=30 * _DAY_S)
 
 

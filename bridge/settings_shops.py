@@ -6,6 +6,10 @@ ceilings and deadlines; each storefront has its own keys, and a key of another
 storefront is refused like any unknown key (``shops.NAME.app_key: unknown key``
 for a Pinduoduo shop). Secrets never live in the file: each ``*_env`` key names the
 environment variable that holds one (read by ``bridge.settings_loading``).
+
+A third kind, ``ApiShopSettings`` (storefront ``api``), is never written under
+``[shops]``: ``bridge.settings`` makes one of each ``[api.clients.NAME]`` when the
+order API is on, so every lookup of a shop's settings finds the client too.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from pydantic import (
 from bridge.settings_deadlines import ShopDeadlineSettings
 
 __all__ = [
+    "API_CARD_RULE",
     "STOREFRONTS",
+    "ApiShopSettings",
     "CardRuleSettings",
     "CeilingSettings",
     "PinduoduoShopSettings",
@@ -64,6 +70,11 @@ class CeilingSettings(BaseModel):
             if line is not None and trade is not None and trade < line:
                 raise ValueError(f"trade_{what} ({trade}) must not be below line_{what} ({line})")
         return self
+
+
+API_CARD_RULE = CardRuleSettings(sources=("customization",))
+"""An API client's card rule unless its table sets one: the line's ``card_no`` alone (the trade's
+``customization``; an API order has no buyer message), of the lengths a shop's rule allows."""
 
 
 class _Shop(BaseModel):
@@ -146,6 +157,16 @@ class PinduoduoShopSettings(_Shop):
         return {"client_secret": "client_secret_env", "access_token": "access_token_env"}
 
 
+class ApiShopSettings(_Shop):
+    """A channel client of the order API as a shop (``[api.clients.NAME]``, made by ``bridge.settings``)."""
+
+    storefront: Literal["api"] = "api"
+
+    def secrets(self) -> dict[str, str]:
+        """None: the client's signing secret is the API's (``[api.clients.NAME] secret_env``)."""
+        return {}
+
+
 def _storefront_of(value: Any) -> str:
     """Which model validates a shop's table: its ``storefront`` key, Taobao's when unset."""
     if isinstance(value, dict):
@@ -155,7 +176,9 @@ def _storefront_of(value: Any) -> str:
 
 
 ShopSettings = Annotated[
-    Annotated[TaobaoShopSettings, Tag("taobao")] | Annotated[PinduoduoShopSettings, Tag("pinduoduo")],
+    Annotated[TaobaoShopSettings, Tag("taobao")]
+    | Annotated[PinduoduoShopSettings, Tag("pinduoduo")]
+    | Annotated[ApiShopSettings, Tag("api")],  # made from [api.clients], never read from [shops]
     Discriminator(
         _storefront_of,
         custom_error_type="storefront",

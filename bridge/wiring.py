@@ -15,12 +15,13 @@ from adapters.pinduoduo.client import PinduoduoClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort
+from bridge.services.api_shop import ApiShop
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
 from bridge.services.mappings import load_mapping_set
 from bridge.services.metering import MeteredBilling, MeteredMarketplace, NoMetrics
 from bridge.settings import BillingSettings, Settings
-from bridge.settings_shops import PinduoduoShopSettings, ShopSettings
+from bridge.settings_shops import ApiShopSettings, PinduoduoShopSettings, ShopSettings
 from bridge.store import MappingDir, open_store
 
 
@@ -99,7 +100,10 @@ async def build_deps(
                 storefront_client(market_http, shop, group), recorder, runtime.messages_consumed
             )
             for name, shop in settings.shops.items()
+            if not isinstance(shop, ApiShopSettings)
         }
+        for name in settings.shops.keys() & settings.api.clients.keys():  # the order API's clients
+            shops[name] = ApiShop(name, store.api_orders, clock, lambda: runtime.mappings)
         billing = MeteredBilling(
             billing_client(billing_http, settings.billing), recorder, runtime.billing_called
         )
@@ -123,6 +127,8 @@ async def build_deps(
 
 def storefront_client(http: aiohttp.ClientSession, s: ShopSettings, tmc_group: str | None) -> StorefrontPort:
     """The client of the storefront the shop sells on (``[shops.NAME] storefront``)."""
+    if isinstance(s, ApiShopSettings):  # no remote client: its orders are in the store (``ApiShop``)
+        raise ValueError("an order API client's shop is built by build_deps, not as a storefront client")
     if isinstance(s, PinduoduoShopSettings):
         return PinduoduoClient(
             http,

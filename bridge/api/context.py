@@ -1,5 +1,6 @@
-"""What the order API's handlers share: its settings, the store's ``api_orders`` role, the clock, and
-this instance's own state (each client's token bucket, when old signatures were last deleted)."""
+"""What the order API's handlers share: its settings, the store's ``api_orders`` role, the clock, the
+hook a newly stored order is handed to (the daemon's intake; nothing by default), and this instance's
+own state (each client's token bucket, when old signatures were last deleted)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ class ApiContext:
     monotonic: Callable[[], float] = time.monotonic  # the rate limits' clock
     buckets: dict[str, TokenBucket] = field(default_factory=dict)  # in memory, per instance
     signatures: SignatureBook = field(default_factory=SignatureBook)
-    on_order: Callable[[str, str], None] = lambda client, order_id: None  # an order changed: take it in
+    on_order: Callable[[str, str], None] = lambda client, order_id: (
+        None
+    )  # an order stored or refunded: take it in
 
     def client_by_key(self, key_id: str) -> tuple[str, ApiClientSettings] | None:
         """The client whose key id this is (its name and settings), or None."""

@@ -52,6 +52,8 @@ async def post_order(request: web.Request) -> web.Response:
     done = await submit_order(ctx.orders, client, order, raw, body_sha256(body), ctx.now())
     if done.differs is not None:
         raise ApiError("API_ORDER_CONFLICT", order_id=order.order_id, field=done.differs)
+    if done.created:  # committed: the pipeline takes it now (polling stays the safety net)
+        ctx.on_order(client, order.order_id)
     return web.json_response(_receipt(done.order), status=201)
 
 

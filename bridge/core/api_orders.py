@@ -87,6 +87,8 @@ class ApiOrderRecord:
     delivered_at: datetime | None = None
     note: str | None = None
     refund_requested_at: datetime | None = None
+    codes: Mapping[str, list[str]] | None = None  # each line's card codes by oid, as delivered
+    severity: str | None = None  # the mark beside ``note`` (a ``Severity`` value)
 
     def order(self) -> ApiOrder:
         """The stored body read as an order again (it was one when it was stored)."""

@@ -33,7 +33,7 @@ __all__ = [
     "summarise",
 ]
 
-STOREFRONTS = ("taobao", "pinduoduo")
+STOREFRONTS = ("taobao", "pinduoduo", "api")
 """The storefronts a deadline can be set for (``[deadlines]`` has a ``<storefront>_s`` key for each)."""
 
 _WHERE = {

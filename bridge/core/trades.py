@@ -91,6 +91,7 @@ class OrderLine:
     refund: RefundState = RefundState.NONE
     customization: str | None = None  # what the buyer wrote for this line (a recharge account, a card no.)
     platform_status: str = ""
+    product_code: str | None = None  # a billing product named directly (the order API), no SKU to map
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import structlog
 from bridge.core import ceilings
 from bridge.core.cardno import CardNumberError, CardRule, extract_card_no
 from bridge.core.ceilings import CEILING_REASONS, Ceilings, Size, default_ceilings, trade_size
-from bridge.core.mapping import LinePlan, PlanError, plan_line, requires_card_no, sku_is_mapped
+from bridge.core.mapping import LinePlan, PlanError, is_mapped, plan_line, requires_card_no
 from bridge.core.reasons import memo_for, reason_text
 from bridge.core.records import AuditNote, LineRecord, PlannedLine
 from bridge.core.states import LineState
@@ -39,6 +39,7 @@ def order_line(line: LineRecord) -> OrderLine:
         state=OrderState.OTHER,
         refund=RefundState(line.refund_status),
         customization=line.customization,
+        product_code=line.product_code,  # a SKU's line is planned from its SKU (``core.mapping``)
     )
 
 
@@ -114,7 +115,7 @@ async def plan_for(
     """
     mapping = deps.runtime.mappings
     ol = order_line(line)
-    if line.ceiling_approved_by is None and sku_is_mapped(mapping, ol.sku_code):
+    if line.ceiling_approved_by is None and is_mapped(mapping, ol):
         if size is None:
             size = (await deps.store.lines.trade_sizes([line.trade_id]))[line.trade_id]
         ceilings.check(ol, size, ceilings_for(deps, line.shop))

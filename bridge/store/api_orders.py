@@ -2,7 +2,9 @@
 
 An order is read back as the channel sees it (``read_views``: its row, and its pipeline lines by
 shop = client and tid = order id, two statements for any number of orders); a refund request
-marks the row once (``refund_requested_at``), the pipeline's storefront reads it from there.
+marks the row once (``refund_requested_at``). The pipeline reads a client's orders as its shop's
+trades (``bridge.services.api_shop``): listed by ``modified_at``, delivered (codes and time in
+one write, once) and annotated here.
 
 The inserts are decided by the constraints (never select-then-insert):
 a second order under a client's id, or a signature already seen, inserts nothing,
@@ -11,10 +13,10 @@ on one instance or several.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -85,6 +87,45 @@ class ApiOrderRepository:
             total = (await conn.execute(select(func.count()).select_from(api_orders).where(where))).scalar()
         return views, int(total or 0)
 
+    async def orders_modified(
+        self, client: str, start: datetime, end: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[ApiOrderRecord]:
+        c = api_orders.c
+        where = and_(c.client == client, c.modified_at >= start, c.modified_at <= end)
+        if after is not None:  # the page after the last (modified_at, order_id) handed out
+            where = and_(
+                where, or_(c.modified_at > after[0], and_(c.modified_at == after[0], c.order_id > after[1]))
+            )
+        page = select(api_orders).where(where).order_by(c.modified_at, c.order_id).limit(limit)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(page)).all()
+        return [_record(r._mapping) for r in rows]
+
+    async def mark_delivered(
+        self, client: str, order_id: str, codes: Mapping[str, list[str]] | None, now: datetime
+    ) -> bool:
+        c = api_orders.c
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(api_orders)
+                .where(and_(c.client == client, c.order_id == order_id, c.delivered_at.is_(None)))
+                .values(delivered_at=now, codes=dict(codes or {}), modified_at=now)
+            )
+        return bool(res.rowcount)
+
+    async def annotate(
+        self, client: str, order_id: str, note: str, severity: str | None, now: datetime
+    ) -> bool:
+        c = api_orders.c
+        values: dict[str, object] = {"note": note, "modified_at": now}
+        if severity is not None:
+            values["severity"] = severity
+        async with self._engine.begin() as conn:
+            res = await conn.execute(
+                update(api_orders).where(and_(c.client == client, c.order_id == order_id)).values(**values)
+            )
+        return bool(res.rowcount)
+
     async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:
         async with self._engine.begin() as conn:
             res = await conn.execute(
@@ -118,6 +159,8 @@ def _record(row: RowMapping) -> ApiOrderRecord:
         delivered_at=row["delivered_at"],
         note=row["note"],
         refund_requested_at=row["refund_requested_at"],
+        codes=row["codes"],
+        severity=row["severity"],
     )
 
 

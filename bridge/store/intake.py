@@ -269,6 +269,7 @@ def _line_values(trade_id: int, shop: str, trade: Trade, line: OrderLine, now: d
         "payment_fen": line.payment_fen,
         "refund_status": line.refund.value,
         "customization": line.customization,
+        "product_code": line.product_code,  # named by the order API's line; planning fills a SKU's
         "state": LineState.RECEIVED.value,
         "attempts": 0,
         "paid_at": trade.paid_at,

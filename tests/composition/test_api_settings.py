@@ -88,3 +88,57 @@ def test_the_clients_shops_are_named_only_while_the_api_is_on() -> None:
     on = _load({"enabled": True, "clients": {"hall": HALL}})
     off = _load({"clients": {"hall": HALL}})
     assert (on.api.client_shops(), off.api.client_shops()) == (frozenset({"hall"}), frozenset())
+
+
+def test_a_client_cannot_take_a_shop_s_name_with_the_api_on() -> None:
+    """Refused with the API on too, naming the file, the client's key and the shop's table."""
+    with pytest.raises(
+        ConfigError,
+        match=r"(?s)bridge\.toml: .*api\.clients\.main: a shop is named 'main' already \(\[shops\.main\]\)",
+    ):
+        _load({"enabled": True, "clients": {"main": HALL}})
+
+
+def test_with_the_api_on_each_client_is_a_shop_of_storefront_api() -> None:
+    """The client ``hall`` is a shop beside ``main``: storefront api, its card number read from the
+    line's card_no alone, its deadline [deadlines] api_s."""
+    settings = _load({"enabled": True, "clients": {"hall": HALL}}, deadlines={"api_s": 3600, "margin_s": 600})
+    hall = settings.shops["hall"]
+    assert (sorted(settings.shops), hall.storefront) == (["hall", "main"], "api")
+    assert hall.card_rule.sources == ("customization",)
+    assert settings.deadline_rule("hall").deadline.total_seconds() == 3600
+
+
+def test_a_client_s_own_card_rule_ceilings_and_deadlines_are_its_shop_s() -> None:
+    """``[api.clients.NAME.card_rule]``, ``.ceilings`` and ``.deadlines`` are its shop's."""
+    own = {
+        **HALL,
+        "card_rule": {"sources": ["customization"], "lengths": [12], "prefixes": ["8371"]},
+        "ceilings": {"line_quantity": 3},
+        "deadlines": {"api_s": 600, "margin_s": 60},
+    }
+    settings = _load({"enabled": True, "clients": {"hall": own}})
+    hall = settings.shops["hall"]
+    assert (hall.card_rule.lengths, hall.card_rule.prefixes, hall.ceilings.line_quantity) == (
+        (12,),
+        ("8371",),
+        3,
+    )
+    assert settings.deadline_rule("hall").deadline.total_seconds() == 600
+
+
+def test_with_the_api_off_clients_are_no_shops() -> None:
+    """Off, the clients' tables are kept but nothing polls or plans for them."""
+    assert sorted(_load({"clients": {"hall": HALL}}).shops) == ["main"]
+
+
+def test_a_client_s_shop_does_not_quicken_the_polling() -> None:
+    """Its orders are taken as posted: with push on, the marketplace shop's polling stays the safety net."""
+    settings = _load({"enabled": True, "clients": {"hall": HALL}})
+    assert settings.polling.interval_s == 300.0
+
+
+def test_a_shop_table_cannot_name_the_api_storefront() -> None:
+    """``storefront = "api"`` under [shops.NAME] is refused: clients are written under [api.clients]."""
+    with pytest.raises(ConfigError, match=r"shops\.x: storefront must be one of 'taobao', 'pinduoduo'"):
+        _load({}, shops={"main": {"app_key": "a"}, "x": {"storefront": "api"}})

@@ -8,6 +8,11 @@ with a reason code (``UNMAPPED_SKU``, ``AMOUNT_MISMATCH``,
 so the planning service moves the line to EXCEPTION with ``error.reason``
 and shows CS ``REASON_TEXT_ZH[error.reason]``.
 
+A line may name a billing product directly instead of a SKU (``OrderLine.product_code``, the
+order API's): it is planned as a SKU of that product, one unit per quantity at the catalogue's
+price (a recharge product with a card number is credited to it, without one it is card codes);
+an unknown product code is ``UNMAPPED_SKU`` naming the code.
+
 Pure: no I/O. The checked mapping set it reads is ``bridge.core.mapping.checked``.
 """
 
@@ -74,6 +79,11 @@ def sku_is_mapped(mapping: MappingSet, outer_sku_id: str | None) -> bool:
     return mapping.skus.get(outer_sku_id) is not None
 
 
+def is_mapped(mapping: MappingSet, line: OrderLine) -> bool:
+    """Whether ``line`` has a product in ``mapping``: its SKU's rule, or the product it names."""
+    return _rule(line, mapping) is not None
+
+
 def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
     """Whether planning ``line`` needs the buyer's smart-card number.
 
@@ -81,8 +91,20 @@ def requires_card_no(line: OrderLine, mapping: MappingSet) -> bool:
     unmapped SKUs, so the caller learns ``UNMAPPED_SKU`` from ``plan_line``
     rather than a card error.
     """
-    rule = mapping.skus.get(line.sku_code)
+    rule = _rule(line, mapping)
     return rule is not None and rule.delivery is Delivery.TOPUP
+
+
+def _rule(line: OrderLine, mapping: MappingSet) -> SkuRule | None:
+    """The line's SKU rule; for a line naming a product (no SKU), that product as a one-unit rule."""
+    if line.sku_code is not None or line.product_code is None:
+        return mapping.skus.get(line.sku_code)
+    product = mapping.catalogue.products.get(line.product_code)
+    if product is None:
+        return None
+    topup = product.kind is ProductKind.CHANNEL or bool(line.customization)
+    delivery = Delivery.TOPUP if topup else Delivery.CARD
+    return SkuRule("", product.product_code, 1, delivery, product.price_fen, product.name)
 
 
 def plan_line(
@@ -125,13 +147,14 @@ def plan_line(
 
 
 def _lookup(line: OrderLine, mapping: MappingSet) -> tuple[SkuRule, Product]:
-    rule = mapping.skus.get(line.sku_code)
+    rule = _rule(line, mapping)
     if rule is None:
-        detail = (
-            "the line has no outer_sku_id (商家编码)"
-            if not line.sku_code
-            else f'outer_sku_id "{line.sku_code}" is not in mapping {mapping.version}'
-        )
+        if line.sku_code is None and line.product_code is not None:
+            detail = f'product_code "{line.product_code}" is not in the catalogue (mapping {mapping.version})'
+        elif not line.sku_code:
+            detail = "the line has no outer_sku_id (商家编码)"
+        else:
+            detail = f'outer_sku_id "{line.sku_code}" is not in mapping {mapping.version}'
         raise PlanError(PlanReason.UNMAPPED_SKU, detail)
     product = mapping.catalogue.products.get(rule.product_code)
     if product is None:

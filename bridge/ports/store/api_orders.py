@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -35,6 +36,27 @@ class ApiOrderStorePort(Protocol):
     ) -> tuple[list[ApiOrderView], int]:
         """The client's orders paid in ``[start, end)``, by payment then order id, ``limit`` of them from
         ``offset`` (each with its pipeline lines and codes), and how many there are in all."""
+        ...
+
+    async def orders_modified(
+        self, client: str, start: datetime, end: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[ApiOrderRecord]:
+        """Up to ``limit`` of the client's orders changed in ``[start, end]``, by ``modified_at`` then
+        order id, after ``after`` (the page before's last ``(modified_at, order_id)``; None: the first)."""
+        ...
+
+    async def mark_delivered(
+        self, client: str, order_id: str, codes: Mapping[str, list[str]] | None, now: datetime
+    ) -> bool:
+        """Record the order delivered at ``now`` with its card codes by oid (and ``modified_at``), in one
+        write: False when it already was (nothing changed) or there is no such order."""
+        ...
+
+    async def annotate(
+        self, client: str, order_id: str, note: str, severity: str | None, now: datetime
+    ) -> bool:
+        """Set the order's note, its mark (``None``: left as it is) and ``modified_at``; False: no such
+        order."""
         ...
 
     async def remember_signature(self, signature: str, client: str, now: datetime) -> bool:

@@ -23,17 +23,21 @@ import structlog
 
 from bridge.core.callbacks import CallbackRecord, callback_headers, retry_delay, url_host
 from bridge.core.errors import Retryable
+from bridge.core.records import AuditNote
 from bridge.ports import ApiCallbackStorePort, MetricsPort
 from bridge.ports.callbacks import CallbackPosterPort
 from bridge.services.after_call import record_after_call
+from bridge.services.audit import Outcome, OutcomeStatus
 from bridge.services.deps import Clock, Deps
 from bridge.settings_api import ApiSettings
 
-__all__ = ["Sender", "send_callbacks", "send_due"]
+__all__ = ["RESEND", "Sender", "resend_callback", "send_callbacks", "send_due"]
 
 log = structlog.get_logger("bridge.services.api_callbacks")
 
 _LEASE_MARGIN_S = 30.0  # a lease outlives the try it covers by this much
+RESEND = "callback_resend"
+"""The audit log's action for CS's resend."""
 
 
 @dataclass(frozen=True)
@@ -101,15 +105,25 @@ async def _try(sender: Sender, callback: CallbackRecord) -> bool:
     if status is not None and 200 <= status < 300:
         await record_after_call(sender.outbox.acknowledge(callback.id, sender.owner, status, sender.clock()))
         sender.metrics.callback_attempt("acknowledged")
-        log.info("callback_acknowledged", host=host, key=callback.event_key, status=status)
+        log.info("callback_acknowledged", host=host, callback=callback.event_key, status=status)
         return True
     await record_after_call(
         sender.outbox.record_failure(callback.id, sender.owner, status, error, _next_at(sender, callback))
     )
     sender.metrics.callback_attempt("refused" if status is not None else "no_answer")
-    log.warning("callback_failed", host=host, key=callback.event_key, status=status, error=error)
+    log.warning("callback_failed", host=host, callback=callback.event_key, status=status, error=error)
     return False
 
 
 def _next_at(sender: Sender, callback: CallbackRecord) -> datetime:
     return sender.clock() + timedelta(seconds=retry_delay(callback.attempts + 1, sender.rng))
+
+
+async def resend_callback(deps: Deps, actor: str, client: str, order_id: str, key: str) -> Outcome:
+    """CS sends the order's callback ``key`` again (same key: the channel deduplicates on it), at the
+    sender's next look; audited with the change. Refused when the order has no callback of that key."""
+    note = AuditNote(deps.clock(), actor, RESEND, OutcomeStatus.DONE.value, None, {"code": "callback.resent"})
+    if not await deps.store.api_callbacks.resend(client, order_id, key, deps.clock(), note):
+        return Outcome(OutcomeStatus.REFUSED, "callback.not_found")
+    log.info("callback_resend", client=client, order_id=order_id, callback=key, actor=actor)
+    return Outcome(OutcomeStatus.DONE, "callback.resent")

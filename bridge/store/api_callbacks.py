@@ -143,7 +143,7 @@ class ApiCallbackRepository:
             if was is None:
                 return False
             await conn.execute(update(t).where(where).values(next_at=now, acknowledged_at=None, attempts=0))
-            detail = {**(audit.detail or {}), "key": event_key, "attempts": was.attempts}
+            detail = {**(audit.detail or {}), "callback": event_key, "attempts": was.attempts}
             detail["acknowledged_at"] = was.acknowledged_at.isoformat() if was.acknowledged_at else None
             row = audit_values(replace(audit, detail=detail))
             await conn.execute(audit_log.insert().values(**row, shop=client, tid=order_id))

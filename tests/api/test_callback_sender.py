@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from structlog.testing import capture_logs
 
 from adapters.callbacks.client import CallbackClient
 from bridge.core.api_orders import ApiOrderRecord
@@ -21,7 +22,7 @@ from bridge.services.api_callbacks import Sender, send_due
 from bridge.services.metering import NoMetrics
 from bridge.store import SqlStore
 from bridge.store.api_callbacks import queue_callback
-from tests.api.receiver import NOW, SETTINGS, Clock, Receiver
+from tests.api.receiver import NOW, SECRET, SETTINGS, Clock, Receiver
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 PAYLOAD = {"order_id": "H-1", "state": "delivered"}
@@ -123,3 +124,19 @@ async def test_two_senders_never_send_one_callback_at_once(outbox: Outbox) -> No
     outbox.receiver.hold.set()
     assert await first == 1
     assert len(outbox.receiver.got) == 1
+
+
+async def test_the_log_names_host_key_and_status_never_the_secret(outbox: Outbox) -> None:
+    """Each try is logged with the URL's host, the callback's key and the status; no secret, no signature."""
+    outbox.receiver.answers = ["500"]
+    key = await outbox.queue()
+    with capture_logs() as logs:
+        await send_due(outbox.sender())
+        outbox.clock.later(SCHEDULE_S[0] * 2)
+        await send_due(outbox.sender())
+    tries = [e for e in logs if e["event"] in ("callback_failed", "callback_acknowledged")]
+    assert [(e["event"], e["host"], e["callback"], e["status"]) for e in tries] == [
+        ("callback_failed", "127.0.0.1", key, 500),
+        ("callback_acknowledged", "127.0.0.1", key, 200),
+    ]
+    assert SECRET not in repr(logs)

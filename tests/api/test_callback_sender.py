@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 import pytest
@@ -140,3 +140,33 @@ async def test_the_log_names_host_key_and_status_never_the_secret(outbox: Outbox
         ("callback_acknowledged", "127.0.0.1", key, 200),
     ]
     assert SECRET not in repr(logs)
+
+
+async def test_no_more_than_callback_concurrency_tries_are_in_flight(outbox: Outbox) -> None:
+    """Six due, ``callback_concurrency`` 4: the receiver holds four at once, the others wait their turn."""
+    for n in range(6):
+        await outbox.queue(f"H-{n}")
+    arrived: list[int] = []
+    four = asyncio.Event()
+
+    def entered() -> None:
+        arrived.append(1)
+        if len(arrived) == SETTINGS.callback_concurrency:
+            four.set()
+
+    outbox.receiver.hold, outbox.receiver.entered = asyncio.Event(), entered
+    sending = asyncio.create_task(send_due(outbox.sender()))
+    await asyncio.wait_for(four.wait(), 5)
+    await asyncio.sleep(0.2)  # room for a fifth, were it let through
+    assert len(arrived) == SETTINGS.callback_concurrency
+    outbox.receiver.hold.set()
+    assert await sending == 6
+
+
+async def test_a_callback_of_a_client_no_longer_configured_stays_pending(outbox: Outbox) -> None:
+    """Nothing is sent unsigned: the try is recorded as failed and retried on the schedule."""
+    await outbox.queue()
+    bare = replace(outbox.sender(), api=SETTINGS.model_copy(update={"clients": {}}))
+    assert await send_due(bare) == 0
+    [row] = await outbox.store.api_callbacks.order_callbacks("hall", "H-1")
+    assert (row.attempts, row.last_error, outbox.receiver.got) == (1, "client not configured", [])

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bridge.core import reconcile as rc
 from bridge.core.models import CST, Recharge
 from bridge.lab.sandboxes import bridge_config, to_toml
@@ -36,6 +38,7 @@ async def _bridge(
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # two reconcile runs in subprocesses: the full suite only
 async def test_a_day_that_agrees_exits_0_and_one_that_does_not_exits_1(rig: Rig, tmp_path: Path) -> None:
     today = datetime.now(CST).date().isoformat()
     cards = await rig.cards()
@@ -77,6 +80,7 @@ async def test_a_date_that_is_not_one_is_refused_by_name(rig: Rig, tmp_path: Pat
     assert code == 2 and "'2026-02-30' is not a date written YYYY-MM-DD" in err
 
 
+@pytest.mark.slow  # a reconcile run in a subprocess: the full suite only
 async def test_a_shop_that_cannot_be_listed_is_reported_and_exits_3(tmp_path: Path, database: str) -> None:
     """The Pinduoduo shop's token lapsed: exit 3 (not 1: the shop must be read again), the JSON's
     ``shops`` names it with the storefront's code, the Taobao shop is listed and its missed order

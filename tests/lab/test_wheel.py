@@ -91,6 +91,8 @@ def test_modules_and_data_come_from_the_installed_wheel(installed: Path, tmp_pat
 
 
 @pytest.mark.slow  # a wheel built and installed, a demo run: the full suite only, not the quick loop
+# SQLite only: the wheel's files are what is under test; the demo on PostgreSQL runs in tests/cli/test_cli.py
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_the_demo_runs_from_the_wheel(installed: Path, tmp_path: Path, database: str) -> None:
     """``bridge demo`` on the installed package: 50 orders, none provisioned twice, none lost."""
     args = [

@@ -127,9 +127,12 @@ def _invalid(exc: ValidationError) -> ApiError:
 
 def _query_date(text: str | None) -> date:
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
         raise ApiError("API_INVALID", field="date", reason="expected a day written YYYY-MM-DD") from None
+    if not date.min < day < date.max:  # its China-time bounds, in UTC, would fall off the calendar
+        raise ApiError("API_INVALID", field="date", reason="expected a day from 0001-01-02 to 9999-12-30")
+    return day
 
 
 def _query_page(text: str) -> int:

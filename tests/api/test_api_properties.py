@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from bridge.core.errors import StoreUnavailable
-from tests.api.channel import DOC, Answer, conforms, order
+from tests.api.channel import DOC, Answer, conforms, line, order
 from tests.api.served import Served, served
 from tests.databases import ENGINES
 
@@ -90,7 +90,7 @@ class _Failing:
         self._real, self._error = real, error
 
     def __getattr__(self, name: str) -> object:
-        if name in ("add_order", "order", "orders_paid"):
+        if name in ("add_order", "order", "order_view", "request_refund", "orders_paid"):
             return self._raise
         return getattr(self._real, name)
 
@@ -102,6 +102,7 @@ _REQUESTS = {  # one request of each signed operation: method, target, body
     "submitOrder": ("POST", "/api/v1/orders", json.dumps(order("H-HAND")).encode()),
     "listOrders": ("GET", "/api/v1/orders?date=2026-12-08", b""),
     "getOrder": ("GET", "/api/v1/orders/H-HAND", b""),
+    "refundOrder": ("POST", "/api/v1/orders/H-HAND/refund", b""),
 }
 
 
@@ -140,10 +141,14 @@ def _hand_written(api: Served, reached: Reached) -> None:
         for answer in answers:
             reached.add(operation, answer.status)
     reached.add("submitOrder", _send(api.base, ("POST", "/api/v1/orders", b"[]"), api.signer()).status)
-    conflict = json.dumps(order("H-HAND", amount_fen=1)).encode()
+    conflict = json.dumps(order("H-HAND", line(amount_fen=1))).encode()
     for body in (_REQUESTS["submitOrder"][2], conflict):
         reached.add("submitOrder", _send(api.base, ("POST", "/api/v1/orders", body), api.signer()).status)
     reached.add("getOrder", _send(api.base, ("GET", "/api/v1/orders/H-NONE", b""), api.signer()).status)
+    refund = ("POST", "/api/v1/orders/H-HAND/refund", b"")
+    reached.add("refundOrder", _send(api.base, refund, api.signer()).status)
+    refund = ("POST", "/api/v1/orders/H-NONE/refund", b"")
+    reached.add("refundOrder", _send(api.base, refund, api.signer()).status)
 
 
 def test_every_documented_status_is_reached(api: Served, reached: Reached) -> None:

@@ -30,7 +30,7 @@ class ApiClientSettings(BaseModel):
     secret_env: str
     rate_per_s: float = Field(5.0, gt=0, le=10_000)  # the token bucket's refill (per instance)
     burst: int = Field(20, ge=1, le=100_000)  # and its size
-    callback_hosts: tuple[str, ...] = ()  # hosts its callback URLs may name (callbacks come later)
+    callback_hosts: tuple[str, ...] = ()  # the only hosts its callback URLs may name (none: no callbacks)
     card_rule: CardRuleSettings = API_CARD_RULE  # where its lines' card numbers are read (card_no)
     ceilings: CeilingSettings = CeilingSettings()  # unset keys: the [ceilings] table's
     deadlines: ShopDeadlineSettings = ShopDeadlineSettings()  # unset keys: the [deadlines] table's (api_s)
@@ -54,6 +54,11 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(65536, ge=1024, le=10 * 1024 * 1024)
     max_lines: int = Field(100, ge=1, le=1000)
     skew_s: float = Field(300.0, gt=0, le=3600)  # a timestamp further off is refused; replays kept as long
+    callback_every_s: float = Field(1.0, gt=0, le=60)  # how often the sender looks for due callbacks
+    callback_timeout_s: float = Field(10.0, gt=0, le=120)  # one try's whole time; longer is no answer
+    callback_concurrency: int = Field(8, ge=1, le=256)  # tries in flight at once, per instance
+    callback_batch: int = Field(50, ge=1, le=1000)  # callbacks claimed per look
+    callback_alert_after_s: float = Field(900.0, gt=0)  # a callback pending longer alerts (the rules)
     clients: dict[str, ApiClientSettings] = Field(default_factory=dict)
 
     @field_validator("clients")

@@ -10,11 +10,13 @@ from pathlib import Path
 import aiohttp
 
 from adapters.billing_core.client import BillingClient
+from adapters.callbacks.client import CallbackClient
 from adapters.chat_robot.client import ChatRobotClient
 from adapters.pinduoduo.client import PinduoduoClient
 from adapters.taobao.client import TaobaoClient
 from bridge.core.masking import register_secret
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort
+from bridge.ports.callbacks import CallbackPosterPort
 from bridge.services.api_shop import ApiShop
 from bridge.services.clock import DatabaseClock
 from bridge.services.deps import Deps, Runtime
@@ -108,6 +110,13 @@ async def build_deps(
             billing_client(billing_http, settings.billing), recorder, runtime.billing_called
         )
         robot: ChatRobotPort | None = None
+        callbacks: CallbackPosterPort | None = None
+        if settings.api.enabled:  # its own session: a slow channel never holds the marketplaces' connections
+            limit = settings.api.callback_concurrency
+            callback_http = await stack.enter_async_context(
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
+            )
+            callbacks = CallbackClient(callback_http)
         if settings.alerts.enabled:
             url = settings.alerts.webhook_url.get_secret_value()
             robot = ChatRobotClient(market_http, url, settings.alerts.kind)
@@ -122,6 +131,7 @@ async def build_deps(
             clock=clock,
             metrics=recorder,
             robot=robot,
+            callbacks=callbacks,
         )
 
 

@@ -63,6 +63,11 @@ REFUSALS: dict[str, Refusal] = {
         "订单号 {order_id} 已用于另一个订单（第一个不同的字段：{field}）",
         "order id {order_id} was used for another order (the first field that differs: {field})",
     ),
+    "API_CALLBACK_HOST": Refusal(
+        422,
+        "回调地址的主机 {host} 不在该客户端允许的 callback_hosts 中",
+        "the callback URL's host {host} is not one of the client's callback_hosts",
+    ),
     "API_NOT_FOUND": Refusal(404, "没有这个订单", "no such order"),
     "API_NO_ROUTE": Refusal(404, "没有这个接口", "no such endpoint"),
     "API_METHOD_NOT_ALLOWED": Refusal(405, "该接口不支持此方法", "this endpoint does not take this method"),

@@ -30,6 +30,7 @@ from bridge.api.errors import ApiError
 from bridge.core.api_orders import PAGE_SIZE, ApiOrder, ApiOrderRecord
 from bridge.core.api_signing import body_sha256
 from bridge.core.api_status import api_time
+from bridge.core.callbacks import url_host
 from bridge.services.api_orders import orders_of_day, submit_order
 
 __all__ = ["OPENAPI", "get_order", "list_orders", "openapi", "post_order", "refund_order"]
@@ -49,6 +50,7 @@ async def post_order(request: web.Request) -> web.Response:
         order = ApiOrder.model_validate(raw)
     except ValidationError as exc:
         raise _invalid(exc) from None
+    _check_callback_host(ctx.settings.clients[client].callback_hosts, order.callback_url)
     done = await submit_order(ctx.orders, client, order, raw, body_sha256(body), ctx.now())
     if done.differs is not None:
         raise ApiError("API_ORDER_CONFLICT", order_id=order.order_id, field=done.differs)
@@ -108,6 +110,12 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return raw
 
 
+def _check_callback_host(allowed: tuple[str, ...], url: str | None) -> None:
+    """Callbacks go only to the hosts the client's settings name (none named: no callback_url at all)."""
+    if url is not None and url_host(url) not in {host.lower() for host in allowed}:
+        raise ApiError("API_CALLBACK_HOST", host=url_host(url))
+
+
 def _invalid(exc: ValidationError) -> ApiError:
     """The first problem, naming its field as the body writes it (``lines[1].amount_fen``)."""
     first = exc.errors()[0]
@@ -119,9 +127,12 @@ def _invalid(exc: ValidationError) -> ApiError:
 
 def _query_date(text: str | None) -> date:
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
         raise ApiError("API_INVALID", field="date", reason="expected a day written YYYY-MM-DD") from None
+    if not date.min < day < date.max:  # its China-time bounds, in UTC, would fall off the calendar
+        raise ApiError("API_INVALID", field="date", reason="expected a day from 0001-01-02 to 9999-12-30")
+    return day
 
 
 def _query_page(text: str) -> int:

@@ -73,6 +73,14 @@ class PrometheusRecorder:
         )
         for storefront in STOREFRONTS:  # present from the start, so the first miss counts in increase()
             self._missed.labels(storefront=storefront)
+        self._callbacks = Counter(
+            "bridge_api_callback_attempts",
+            "Tries of a channel's callback by this instance, by outcome (acknowledged, refused, no_answer).",
+            ["outcome"],
+            registry=registry,
+        )
+        for outcome in ("acknowledged", "refused", "no_answer"):  # present from the start
+            self._callbacks.labels(outcome=outcome)
         self._last_batch = Gauge(
             "bridge_push_last_batch_messages",
             "Messages in this instance's last consume (a full batch means more are queued).",
@@ -105,3 +113,6 @@ class PrometheusRecorder:
 
     def deadline_missed(self, storefront: str) -> None:
         self._missed.labels(storefront=storefront).inc()
+
+    def callback_attempt(self, outcome: str) -> None:
+        self._callbacks.labels(outcome=outcome).inc()

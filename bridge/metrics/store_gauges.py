@@ -21,6 +21,7 @@ import structlog
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bridge.core.callbacks import CallbackFigures
 from bridge.core.deadlines import StorefrontDeadlines
 from bridge.core.records import StoreFigures
 from bridge.core.states import LineState
@@ -41,6 +42,8 @@ class _Reading:
     breaker_open: bool
     session_expiry: dict[str, datetime]
     deadlines: tuple[StorefrontDeadlines, ...]
+    callbacks: tuple[CallbackFigures, ...]
+    callback_alert_after_s: float
 
 
 class StoreGauges(Collector):
@@ -69,7 +72,15 @@ class StoreGauges(Collector):
         failing = deps.runtime.figures.failure is not None
         breaker = deps.runtime.breaker.is_open(now)
         self._reading = _Reading(
-            snapshot.store, snapshot.at, failing, now, breaker, expiry, snapshot.deadlines
+            snapshot.store,
+            snapshot.at,
+            failing,
+            now,
+            breaker,
+            expiry,
+            snapshot.deadlines,
+            snapshot.callbacks,
+            deps.settings.api.callback_alert_after_s,
         )
 
     def collect(self) -> Iterator[Metric]:
@@ -122,6 +133,7 @@ class StoreGauges(Collector):
         yield expiry
         yield from _snapshot_gauges(self._reading)
         yield _deadline_gauge(self._reading)
+        yield from _callback_gauges(self._reading)
 
 
 def _snapshot_gauges(reading: _Reading) -> Iterator[Metric]:
@@ -151,6 +163,37 @@ def _deadline_gauge(reading: _Reading) -> GaugeMetricFamily:
         if figures.most_urgent_left is not None:
             gauge.add_metric([figures.storefront], (figures.most_urgent_left - since).total_seconds())
     return gauge
+
+
+def _callback_gauges(reading: _Reading) -> Iterator[Metric]:
+    """Each client's callbacks not yet acknowledged (a client with none has no sample: 0 pending), the
+    oldest's age carried from the reading to now, and the alert's threshold (``callback_alert_after_s``)."""
+    since = (reading.now - reading.read_at).total_seconds()
+    pending = GaugeMetricFamily(
+        "bridge_api_callbacks_pending",
+        "Channel callbacks not yet acknowledged, by client.",
+        labels=["client"],
+    )
+    failing = GaugeMetricFamily(
+        "bridge_api_callbacks_failing",
+        "Channel callbacks not yet acknowledged that were tried and failed, by client.",
+        labels=["client"],
+    )
+    oldest = GaugeMetricFamily(
+        "bridge_api_callbacks_oldest_pending_seconds",
+        "Age of the client's oldest callback not yet acknowledged.",
+        labels=["client"],
+    )
+    for figures in reading.callbacks:
+        pending.add_metric([figures.client], figures.pending)
+        failing.add_metric([figures.client], figures.failing)
+        oldest.add_metric([figures.client], figures.oldest_pending_s + max(0.0, since))
+    yield from (pending, failing, oldest)
+    yield GaugeMetricFamily(
+        "bridge_api_callback_alert_after_seconds",
+        "A callback pending longer alerts ([api] callback_alert_after_s).",
+        value=reading.callback_alert_after_s,
+    )
 
 
 def _age(name: str, doc: str, since: datetime | None, now: datetime) -> GaugeMetricFamily:

@@ -14,6 +14,7 @@ from bridge.ports.remote import BillingPort, MappingFilesPort
 from bridge.ports.robot import ChatRobotPort
 from bridge.ports.store import (
     AccountStorePort,
+    ApiCallbackStorePort,
     ApiOrderStorePort,
     ArchiveKind,
     ConsoleStorePort,
@@ -39,6 +40,7 @@ from bridge.ports.storefront import PushSource, StorefrontPort
 
 __all__ = [
     "AccountStorePort",
+    "ApiCallbackStorePort",
     "ApiOrderStorePort",
     "ArchiveKind",
     "BillingPort",

@@ -44,3 +44,8 @@ class MetricsPort(Protocol):
     def deadline_missed(self, storefront: str) -> None:
         """A line of ``storefront`` was found past its delivery deadline undelivered (once a line)."""
         ...
+
+    def callback_attempt(self, outcome: str) -> None:
+        """One try of a channel's callback ended so: ``acknowledged``, ``refused`` (a status other than
+        2xx) or ``no_answer``."""
+        ...

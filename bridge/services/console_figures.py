@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bridge.core.callbacks import CallbackFigures
 from bridge.core.deadlines import StorefrontDeadlines
 from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
@@ -59,6 +60,7 @@ class ConsoleFigures:
     last_applied: datetime | None
     unmapped: int
     deadlines: tuple[StorefrontDeadlines, ...] = ()  # by storefront (bridge.services.deadlines)
+    callbacks: tuple[CallbackFigures, ...] = ()  # channels' callbacks not yet acknowledged, by client
 
 
 async def read_figures(deps: Deps) -> ConsoleFigures:
@@ -79,6 +81,7 @@ async def read_figures(deps: Deps) -> ConsoleFigures:
         last_applied=await store.console.last_applied_at(),
         unmapped=len(await store.console.unmapped_inbox()),
         deadlines=await read_deadlines(deps, now),
+        callbacks=tuple(await store.api_callbacks.figures(now)),
     )
 
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bridge.ports import BillingPort, ChatRobotPort, MappingFilesPort, MetricsPort, StorefrontPort, StorePort
+from bridge.ports.callbacks import CallbackPosterPort
 from bridge.services.console_figures import FigureBook
 from bridge.services.deadlines import MissedToday
 from bridge.services.health import Health
@@ -113,3 +114,4 @@ class Deps:
     rng: random.Random = field(default_factory=random.Random)
     metrics: MetricsPort = field(default_factory=NoMetrics)
     robot: ChatRobotPort | None = None  # where alerts are posted ([alerts] enabled)
+    callbacks: CallbackPosterPort | None = None  # what channels' callbacks are POSTed through ([api] enabled)

@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bridge.core.errors import StoreUnavailable
 from bridge.core.models import CST
 from bridge.services.alerts import Notifier
+from bridge.services.api_callbacks import send_callbacks
 from bridge.services.console_figures import refresh_figures
 from bridge.services.deadlines import escalate_deadlines
 from bridge.services.delivery import write_back_due
@@ -101,6 +102,8 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     ]
     if s.alerts.enabled:  # the rules' alerts posted to a group-chat robot
         jobs.append(("alerts", Notifier(), s.alerts.interval_s))
+    if s.api.enabled:  # the channels' callbacks: the outbox's due rows, signed, until a 2xx
+        jobs.append(("callbacks", send_callbacks, s.api.callback_every_s))
     if s.push.enabled:  # consumes until the queue is empty, then again after idle_sleep_s
         jobs.insert(0, ("push", push_all, s.push.idle_sleep_s))
     for name, fn, every in jobs:

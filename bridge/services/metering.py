@@ -66,6 +66,9 @@ class NoMetrics:
     def deadline_missed(self, storefront: str) -> None:
         return None
 
+    def callback_attempt(self, outcome: str) -> None:
+        return None
+
 
 @dataclass(frozen=True)
 class LastCall:

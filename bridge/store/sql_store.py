@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge import ports
 from bridge.store.accounts import AccountRepository
+from bridge.store.api_callbacks import ApiCallbackRepository
 from bridge.store.api_orders import ApiOrderRepository
 from bridge.store.clock import database_time
 from bridge.store.console import ConsoleRepository
@@ -59,6 +60,7 @@ class SqlStore:
         self.recovery: ports.RecoveryStorePort = RecoveryRepository(engine)
         self.deadlines: ports.DeadlineStorePort = DeadlineRepository(engine)
         self.api_orders: ports.ApiOrderStorePort = ApiOrderRepository(engine)
+        self.api_callbacks: ports.ApiCallbackStorePort = ApiCallbackRepository(engine)
         self._writes = count_writes(engine)
 
     async def database_time(self) -> datetime:

@@ -31,6 +31,7 @@ from bridge.web import (
     action_views,
     admin_views,
     auth,
+    callback_views,
     ceiling_views,
     dashboard_views,
     mapping_views,
@@ -62,6 +63,7 @@ def _routes(router: web.UrlDispatcher) -> None:
     router.add_get("/orders", pages.find_order)
     router.add_get("/orders/{shop}/{tid}", pages.order)
     router.add_post("/orders/{shop}/{tid}/note", note_views.note_submit)
+    router.add_post("/orders/{shop}/{tid}/callbacks/resend", callback_views.resend_submit)
     router.add_post("/lines/{line_id}/{action}", action_views.line_action)
     reversal_views.add_routes(router)  # POST /reversals/{id}/{request|approve|reject|settle}
     ceiling_views.add_routes(router)  # POST /ceilings/{id}/approve

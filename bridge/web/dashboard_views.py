@@ -93,6 +93,23 @@ def _deadlines(figures: ConsoleFigures, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _callbacks(deps: Deps, figures: ConsoleFigures, now: datetime) -> list[dict[str, Any]]:
+    """Each channel's callbacks not yet acknowledged, the oldest's age carried forward to ``now`` and
+    whether it is past ``[api] callback_alert_after_s`` (the alert rule's threshold)."""
+    since = max(0.0, (now - figures.at).total_seconds())
+    limit = deps.settings.api.callback_alert_after_s
+    return [
+        {
+            "client": c.client,
+            "pending": c.pending,
+            "failing": c.failing,
+            "oldest": c.oldest_pending_s + since,
+            "late": c.oldest_pending_s + since > limit,
+        }
+        for c in figures.callbacks
+    ]
+
+
 def dashboard_figures(deps: Deps, t: Translator, figures: ConsoleFigures) -> dict[str, Any]:
     """What the dashboard shows: the store's figures from the snapshot (``bridge.services.console_figures``),
     this instance's own state (breaker, last calls, mappings) as it is now."""
@@ -133,6 +150,8 @@ def dashboard_figures(deps: Deps, t: Translator, figures: ConsoleFigures) -> dic
         "figures_age": max(0, round((now - figures.at).total_seconds())),
         "figures_failing": book.failure is not None,
         "deadlines": _deadlines(figures, now),
+        "callbacks": _callbacks(deps, figures, now),
+        "callbacks_shown": deps.settings.api.enabled or bool(figures.callbacks),
     }
 
 

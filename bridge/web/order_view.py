@@ -185,5 +185,6 @@ async def order_page(
         due=deadlines.clocked(deps, lines, deps.clock()),
         note_rules=deps.shops[trade.shop].notes if trade.shop in deps.shops else None,
         note_field_max=NOTE_FIELD_MAX,
+        callbacks=await deps.store.api_callbacks.order_callbacks(trade.shop, trade.tid),  # a channel's order
         **context,
     )

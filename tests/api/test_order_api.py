@@ -7,6 +7,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bridge.core.api_orders import ApiOrderRecord
 from bridge.core.errors import StoreUnavailable
 from tests.api.channel import line, order
@@ -137,6 +139,13 @@ async def test_a_listing_holds_only_the_client_s_orders(api: Api) -> None:
 async def test_a_listing_needs_a_day(api: Api) -> None:
     """No ``date`` (or not YYYY-MM-DD): 422 naming it."""
     answer = await api.channel().get("/api/v1/orders?date=8.12.2026")
+    assert (answer.status, answer.body["error"]["field"]) == (422, "date")
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+async def test_a_day_at_the_calendar_s_edge_is_refused(api: Api, day: str) -> None:
+    """A day whose China-time bounds fall outside the calendar: 422 naming ``date``, not a 500."""
+    answer = await api.channel().get(f"/api/v1/orders?date={day}")
     assert (answer.status, answer.body["error"]["field"]) == (422, "date")
 
 

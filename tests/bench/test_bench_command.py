@@ -19,6 +19,7 @@ from bench.watch import Sample, steady
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a bench cell in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(60)
 def test_one_small_cell_prints_its_figures_as_json() -> None:
     """20 orders on SQLite with one daemon: every figure's key is there, with a plausible value."""
@@ -62,6 +63,7 @@ async def test_pinduoduo_cells_it_cannot_run_are_skipped_with_the_reason() -> No
     ]
 
 
+@pytest.mark.slow  # a bench cell in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(60)
 def test_one_small_pinduoduo_cell_drains_exactly_once() -> None:
     """20 orders placed in the Pinduoduo sandbox, drained by the daemon through the real client:

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = {"dashboard", "dashboard_live", "queue", "search", "order_lookup", "metrics"}
 
 
+@pytest.mark.slow  # a bench cell in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(90)
 def test_a_small_console_cell_prints_its_figures_as_json() -> None:
     """2,000 lines on SQLite, no delivery runs: each page's p50 and p95, the fill and the figures' reading."""

@@ -55,6 +55,7 @@ def demo_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     return asyncio.run(run())
 
 
+@pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
 def test_demo_settles_every_line_exactly_once(demo_report: dict[str, Any]) -> None:
     """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
@@ -68,6 +69,7 @@ def test_demo_settles_every_line_exactly_once(demo_report: dict[str, Any]) -> No
     assert set(report["exceptions"]) == {*BAD_KINDS.values(), "CODES_NOT_DELIVERABLE"}
 
 
+@pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
 def test_demo_reports_a_taobao_shop_and_a_pinduoduo_shop(demo_report: dict[str, Any]) -> None:
     """By default the demo's orders are dealt to "main" on Taobao and "pdd" on Pinduoduo, half each,
@@ -87,6 +89,7 @@ def test_demo_reports_a_taobao_shop_and_a_pinduoduo_shop(demo_report: dict[str, 
         assert shop["delivered"] == shop["lines"] - sum(shop["exceptions"].values()), shop
 
 
+@pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
 def test_demo_puts_every_bad_kind_in_exception_with_its_reason_on_both(demo_report: dict[str, Any]) -> None:
     """Each storefront's shop shows every bad kind's reason; Pinduoduo's also card codes it cannot deliver."""
@@ -96,6 +99,7 @@ def test_demo_puts_every_bad_kind_in_exception_with_its_reason_on_both(demo_repo
     assert all(s["wrong_reason"] == 0 and s["bad_without_memo"] == 0 for s in by_name.values())
 
 
+@pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
 def test_demo_can_run_the_taobao_shop_alone(tmp_path: Path) -> None:
     """`--storefronts taobao`: one shop, every order on Taobao (as the demo was before Pinduoduo)."""

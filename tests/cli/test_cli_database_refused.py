@@ -7,12 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bridge.lab import DEMO_MAPPINGS
 from bridge.lab.sandboxes import to_toml
 from bridge.lab.store_faults import fill
 from tests.store.test_store_healing import tiny_disk
 
 __all__ = ["tiny_disk"]  # the fixture, used here by name
+
+pytestmark = pytest.mark.slow  # a daemon started in a subprocess per test: the full suite only
 
 ENV = {"BRIDGE_BILLING_SECRET": "b", "BRIDGE_SHOP_APP_SECRET": "a", "BRIDGE_SHOP_SESSION": "s"}
 

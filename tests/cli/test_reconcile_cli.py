@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bridge.core import reconcile as rc
 from bridge.core.models import CST, Recharge
 from bridge.lab.sandboxes import bridge_config, to_toml
@@ -36,6 +38,10 @@ async def _bridge(
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # two reconcile runs in subprocesses: the full suite only
+# SQLite only: the command's exit codes are under test; the reconciliation's SQL runs on both engines
+# in tests/services/test_reconcile.py and tests/services/test_reconcile_storefronts.py
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 async def test_a_day_that_agrees_exits_0_and_one_that_does_not_exits_1(rig: Rig, tmp_path: Path) -> None:
     today = datetime.now(CST).date().isoformat()
     cards = await rig.cards()
@@ -72,11 +78,14 @@ async def test_a_day_that_agrees_exits_0_and_one_that_does_not_exits_1(rig: Rig,
     assert cards[2] not in text and cards[2][-4:] in text
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # refused before any SQL
 async def test_a_date_that_is_not_one_is_refused_by_name(rig: Rig, tmp_path: Path) -> None:
     code, _, err = await _bridge(rig, tmp_path, "reconcile", "--date", "2026-02-30")
     assert code == 2 and "'2026-02-30' is not a date written YYYY-MM-DD" in err
 
 
+@pytest.mark.slow  # a reconcile run in a subprocess: the full suite only
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # SQLite only: as the test above
 async def test_a_shop_that_cannot_be_listed_is_reported_and_exits_3(tmp_path: Path, database: str) -> None:
     """The Pinduoduo shop's token lapsed: exit 3 (not 1: the shop must be read again), the JSON's
     ``shops`` names it with the storefront's code, the Taobao shop is listed and its missed order

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from bridge.lab.sandboxes import bridge_config, to_toml
 from bridge.store import restore_database
 from tests.rig import Rig
@@ -35,6 +37,7 @@ async def _restored(rig: Rig, tmp_path: Path) -> None:
     await restore_database(str(rig.deps.settings.database), tmp_path / "backup")
 
 
+@pytest.mark.slow  # a backup and a daemon start in subprocesses: the full suite only
 async def test_the_daemon_refuses_a_restored_backup_in_one_line_with_exit_2(rig: Rig, tmp_path: Path) -> None:
     await _restored(rig, tmp_path)
     code, _out, err = await _bridge(rig, tmp_path, "run")

@@ -37,7 +37,7 @@ def test_the_rules_and_the_notifier_share_their_thresholds() -> None:
         assert text in rules[name], name
     start, end = (h - a.utc_offset_h for h in a.business_hours)
     assert f"> {a.no_paid_orders_s:.0f} and on () (hour() >= {start} < {end})" in rules["BridgeNoPaidOrders"]
-    assert len(rules) == 13
+    assert len(rules) == 14
 
 
 def test_the_deadline_near_rule_fires_within_the_default_margin() -> None:

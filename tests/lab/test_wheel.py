@@ -79,6 +79,7 @@ def _outside(installed: Path, tmp_path: Path) -> dict[str, object]:
     return {"cwd": tmp_path, "env": env}
 
 
+@pytest.mark.slow  # a wheel built and installed: the full suite only, not the quick loop
 def test_modules_and_data_come_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
     """bridge, adapters, every data file the demo reads and the API's OpenAPI document resolve inside the
     install folder."""
@@ -89,6 +90,9 @@ def test_modules_and_data_come_from_the_installed_wheel(installed: Path, tmp_pat
     assert [p for p in paths if not Path(p).is_relative_to(installed)] == []
 
 
+@pytest.mark.slow  # a wheel built and installed, a demo run: the full suite only, not the quick loop
+# SQLite only: the wheel's files are what is under test; the demo on PostgreSQL runs in tests/cli/test_cli.py
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_the_demo_runs_from_the_wheel(installed: Path, tmp_path: Path, database: str) -> None:
     """``bridge demo`` on the installed package: 50 orders, none provisioned twice, none lost."""
     args = [

@@ -95,11 +95,18 @@ async def test_a_slow_apply_is_not_resent_while_it_may_still_land(old_core: Rig)
     rig.later(1.5)
     await fulfil_due(rig.deps)  # 404: the first apply is still landing, and the settle time has not passed
     assert await rig.ledger(tid) == []
-    await asyncio.sleep(1.5)  # the slow apply lands
+    await _landed(rig, tid)  # the slow apply lands
     rig.later(3)
     await rig.cycle()
     assert len(await rig.ledger(tid)) == 1
     assert (await rig.lines(tid))[0].state is S.DELIVERED
+
+
+async def _landed(rig: Rig, tid: str) -> None:
+    """Wait until the billing core's ledger holds the trade's slow apply (at most 5 s)."""
+    async with asyncio.timeout(5):
+        while not await rig.ledger(tid):  # noqa: ASYNC110  # the sandbox offers its ledger, not an event
+            await asyncio.sleep(0.05)
 
 
 class _LaggingBilling:
@@ -129,7 +136,7 @@ async def test_the_settle_time_counts_from_when_the_bridge_gave_up_waiting(old_c
     rig.later(1.2)  # due again: 4.2 s after the send (settle time 3 s), 1.2 s after giving up
     await fulfil_due(rig.deps)  # 404 while the first apply is still landing: not trusted yet
     assert await rig.ledger(tid) == []
-    await asyncio.sleep(1.5)  # the slow apply lands
+    await _landed(rig, tid)  # the slow apply lands
     rig.later(3)
     await rig.cycle()
     assert len(await rig.ledger(tid)) == 1

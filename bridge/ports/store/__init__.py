@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bridge.ports.store.accounts import AccountStorePort
+from bridge.ports.store.api_callbacks import ApiCallbackStorePort
 from bridge.ports.store.api_orders import ApiOrderStorePort
 from bridge.ports.store.console import (
     ConsoleStorePort,
@@ -97,6 +98,9 @@ class StorePort(Protocol):
     @property
     def api_orders(self) -> ApiOrderStorePort: ...
 
+    @property
+    def api_callbacks(self) -> ApiCallbackStorePort: ...
+
     async def database_time(self) -> datetime:
         """The database's current time: the clock every instance's leases are measured by."""
         ...
@@ -112,6 +116,7 @@ class StorePort(Protocol):
 
 __all__ = [
     "AccountStorePort",
+    "ApiCallbackStorePort",
     "ApiOrderStorePort",
     "ArchiveKind",
     "ConsoleStorePort",

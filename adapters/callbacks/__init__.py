@@ -1,0 +1,1 @@
+"""The HTTP side of a channel client's callbacks: one POST, its status or ``Retryable``."""

@@ -66,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--storefronts",
         type=_storefronts,
-        default=("taobao", "pinduoduo"),
+        default=("taobao", "pinduoduo", "api"),
         help="the storefronts whose shop sells, comma-separated, of taobao, pinduoduo and api (the channel "
-        "client through the order API) (default taobao,pinduoduo)",
+        "client through the order API) (default all three)",
     )
 
     tort = sub.add_parser("torture", help="exactly-once under SIGKILLs and faulty remotes, checked")
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         "--orders",
         type=int,
         default=500,
-        help="orders to place, dealt to a Taobao and a Pinduoduo shop (default 500)",
+        help="orders to place, dealt to a Taobao shop, a Pinduoduo shop and the channel client (default 500)",
     )
     tort.add_argument("--kills", type=int, default=10, help="SIGKILLs of the daemon (default 10)")
     tort.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -120,10 +120,11 @@ def _parser() -> argparse.ArgumentParser:
         help="back the store up at N delivered lines, restore it later in the run, then `bridge recover`",
     )
     tort.add_argument(
-        "--api",
-        action="store_true",
-        help="a third of the orders from the channel client through the order API; its callback receiver "
-        "fails, drops and stalls, is down for a while, and a daemon is killed with callbacks pending",
+        "--no-api",
+        dest="api",
+        action="store_false",
+        help="no channel client (by default a third of the orders come through the order API, its callback "
+        "receiver fails, drops, stalls and goes down, a daemon is killed with callbacks pending)",
     )
 
     maps = sub.add_parser("mappings", help="SKU mappings")

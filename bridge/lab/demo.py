@@ -1,11 +1,10 @@
 """``bridge demo``: the sandboxes and the daemon in one process, with a stream of orders.
 
 Everything runs on localhost with a generated configuration and a temporary
-SQLite file (or an empty database named by ``--database``). Two shops sell by
-default: "main" on Taobao and "pdd" on Pinduoduo (``SHOPS``), the orders dealt
-to them in turn (even ones to Taobao, odd ones to Pinduoduo), each with every
-kind of bad order. With the storefront ``api`` chosen as well, the channel
-client "hall" is a third shop: every third order goes through the signed order
+SQLite file (or an empty database named by ``--database``). Three shops sell by
+default: "main" on Taobao, "pdd" on Pinduoduo and the channel client "hall"
+through the signed order API (``SHOPS``), the orders dealt to them in turn,
+each with every kind of bad order: every third order goes through the order
 API (order n to the (n mod 3)-th of taobao, pinduoduo, api: a third each, every
 bad kind within each one's first 30), with the channel's misbehaviour
 (``bridge.lab.demo_channel``: duplicates, client-side timeouts, refusal drills,
@@ -131,14 +130,14 @@ async def run_demo(
     billing_knobs: BillingKnobs | None = None,
     push: bool = True,
     database: str | None = None,
-    storefronts: tuple[Storefront, ...] = STOREFRONTS,
+    storefronts: tuple[Storefront, ...] = (*STOREFRONTS, "api"),
 ) -> int:
     """The demo; exit status 0 only when no shop had anything applied twice or lost and the day reconciles.
 
     ``database`` is the DSN of an empty database (default: a new SQLite file in ``workdir``);
     one that already holds order lines is refused with ``UsedDatabaseError``. ``storefronts``
-    names the shops of ``SHOPS`` that sell (default Taobao's and Pinduoduo's; ``api`` adds the
-    channel's, which must also pass ``ChannelRun.passed``: callbacks, duplicates, drills).
+    names the shops of ``SHOPS`` that sell (default all three; the channel's must also pass
+    ``ChannelRun.passed``: callbacks, duplicates, drills).
     """
     shops = {name: front for name, front in SHOPS.items() if front in storefronts}
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bridge-demo-"))

@@ -10,9 +10,10 @@ settled the run is checked against the sandboxes' own records, shop by shop
 (``bridge.lab.verify``): every valid line applied exactly once, every order
 delivered exactly once, every bad line in EXCEPTION with its reason and a red
 note, nothing lost. Exit status 0 only when all of that holds for both shops.
-With ``--api`` the channel client "hall" takes every third order through the
-order API, its callback receiver hostile and down for a while, a daemon killed
-with callbacks pending (``torture_channel``); the run then also needs every
+With ``api`` (``bridge torture``'s default; ``--no-api`` leaves it out) the
+channel client "hall" takes every third order through the order API, its
+callback receiver hostile and down for a while, a daemon killed with callbacks
+pending (``torture_channel``); the run then also needs every
 settled order's callback acknowledged by the end.
 """
 

@@ -27,9 +27,9 @@ from tests.factories import trade
 from tests.rig import Rig, line
 
 
-def _demo_report(tmp_path: Path, database: str, *extra: str) -> dict[str, Any]:
-    """`bridge demo --orders 60 --exit-when-done --json` in its own process; exit 0 required."""
-    args = ["demo", "--orders", "60", "--exit-when-done", "--json", "--database", database, *extra]
+def _demo_report(tmp_path: Path, database: str, *extra: str, orders: int = 90) -> dict[str, Any]:
+    """`bridge demo --orders 90 --exit-when-done --json` in its own process; exit 0 required."""
+    args = ["demo", "--orders", str(orders), "--exit-when-done", "--json", "--database", database, *extra]
     run = subprocess.run(
         [sys.executable, "-m", "bridge.cli", *args],
         capture_output=True,
@@ -58,7 +58,7 @@ def demo_report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 @pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
 def test_demo_settles_every_line_exactly_once(demo_report: dict[str, Any]) -> None:
-    """`bridge demo --orders 60 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
+    """`bridge demo --orders 90 --exit-when-done --json` exits 0 with no duplicates, nothing lost,
     every valid line delivered, each kind of bad order in EXCEPTION with its own reason, and the
     day's three-way reconciliation (with the billing core's listing) finding no disagreement."""
     report = demo_report
@@ -71,19 +71,20 @@ def test_demo_settles_every_line_exactly_once(demo_report: dict[str, Any]) -> No
 
 @pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
 @pytest.mark.timeout(300)
-def test_demo_reports_a_taobao_shop_and_a_pinduoduo_shop(demo_report: dict[str, Any]) -> None:
-    """By default the demo's orders are dealt to "main" on Taobao and "pdd" on Pinduoduo, half each,
-    and each shop's block says its orders, lines, delivered, exceptions, duplicates and lost, which
-    sum to the top-level figures."""
+def test_demo_reports_a_taobao_a_pinduoduo_and_a_channel_shop(demo_report: dict[str, Any]) -> None:
+    """By default the demo's orders are dealt to "main" on Taobao, "pdd" on Pinduoduo and the channel
+    "hall" through the order API, a third each, and each shop's block says its orders, lines,
+    delivered, exceptions, duplicates and lost, which sum to the top-level figures."""
     shops = demo_report["shops"]
     assert [(s["name"], s["storefront"], s["orders"]) for s in shops] == [
         ("main", "taobao", 30),
         ("pdd", "pinduoduo", 30),
+        ("hall", "api", 30),
     ]
     for key in ("orders", "lines", "delivered", "duplicates", "lost"):
         assert demo_report[key] == sum(s[key] for s in shops), key
-    listed = [(s["name"], s["storefront"], s["listed"]) for s in demo_report["reconcile"]["shops"]]
-    assert listed == [("main", "taobao", True), ("pdd", "pinduoduo", True)]
+    listed = {s["name"]: s["listed"] for s in demo_report["reconcile"]["shops"]}
+    assert listed == {"main": True, "pdd": True, "hall": True}
     for shop in shops:
         assert (shop["duplicates"], shop["lost"]) == (0, 0), shop
         assert shop["delivered"] == shop["lines"] - sum(shop["exceptions"].values()), shop
@@ -96,7 +97,23 @@ def test_demo_puts_every_bad_kind_in_exception_with_its_reason_on_both(demo_repo
     by_name = {s["name"]: s for s in demo_report["shops"]}
     assert set(by_name["main"]["exceptions"]) == set(BAD_KINDS.values())
     assert set(by_name["pdd"]["exceptions"]) == set(PDD_BAD_KINDS.values())
+    assert set(by_name["hall"]["exceptions"]) == set(BAD_KINDS.values())
     assert all(s["wrong_reason"] == 0 and s["bad_without_memo"] == 0 for s in by_name.values())
+
+
+@pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
+@pytest.mark.timeout(300)
+def test_demo_acknowledges_every_settled_channel_order_and_answers_duplicates_alike(
+    demo_report: dict[str, Any],
+) -> None:
+    """The channel's callbacks: every settled order's acknowledged by the receiver, none pending in the
+    outbox; each duplicate submission answered exactly as the first; every drill refused by its code."""
+    callbacks = demo_report["callbacks"]
+    assert callbacks["settled"] == callbacks["acknowledged"] > 0, callbacks
+    assert callbacks["pending"] == 0
+    sent = demo_report["duplicate_submissions"]
+    assert sent["sent"] == sent["identical"] > 0
+    assert demo_report["channel"]["unexpected"] == []
 
 
 @pytest.mark.slow  # a demo run in a subprocess: the full suite only, not the quick loop
@@ -104,7 +121,7 @@ def test_demo_puts_every_bad_kind_in_exception_with_its_reason_on_both(demo_repo
 def test_demo_can_run_the_taobao_shop_alone(tmp_path: Path) -> None:
     """`--storefronts taobao`: one shop, every order on Taobao (as the demo was before Pinduoduo)."""
     report = _demo_report(
-        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'alone.sqlite'}", "--storefronts", "taobao"
+        tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'alone.sqlite'}", "--storefronts", "taobao", orders=60
     )
     assert [(s["name"], s["storefront"], s["orders"]) for s in report["shops"]] == [("main", "taobao", 60)]
     assert (report["duplicates"], report["lost"]) == (0, 0)

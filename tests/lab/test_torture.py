@@ -5,8 +5,11 @@ PostgreSQL database) of ``bridge.lab.torture`` with all fault knobs on: a
 long latency tail, 5 % retryable errors on both sides, 2 % answers lost after
 the billing core applied, 429 bursts, a maintenance window mid-run, call
 limits, late visibility and shifting pages; the daemon is killed 10 times and
-the billing core restarted once. The orders are dealt to a Taobao shop and a
-Pinduoduo shop in turn, the Pinduoduo sandbox with its own faults on too. The
+the billing core restarted once. The orders are dealt to a Taobao shop, a
+Pinduoduo shop and the channel client through the order API in turn, the
+Pinduoduo sandbox with its own faults on too, the channel's callback receiver
+failing, dropping, stalling and down for a while, a daemon killed with
+callbacks pending. The
 promises are checked as in the crash test; the figures (faults by kind, the
 drain after the window, latency) are printed, never asserted.
 """
@@ -35,6 +38,7 @@ def torture_run(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Tortur
         timeout_s=180.0,
         workdir=tmp_path_factory.mktemp("torture"),
         progress=False,
+        api=True,
     )
     run = asyncio.run(runs.torture_on(engine, opts))
     print(json.dumps({k: v for k, v in run.report.items() if k != "timeline"}, ensure_ascii=False))
@@ -45,7 +49,7 @@ def test_every_kind_of_fault_was_injected(torture_run: TortureRun) -> None:
     """The run proves something only if each fault really happened."""
     report = torture_run.report
     billing, market = report["faults"]["billing"], report["faults"]["marketplace"]
-    assert (report["kills"], report["billing_restarts"]) == (10, 1)
+    assert (report["kills"], report["billing_restarts"]) == (10 + 1, 1)  # and one with callbacks pending
     injected = [kind for kind in billing if kind != "slow_applies"]  # only against an older core
     assert all(billing[kind] > 0 for kind in injected), billing
     assert all(market[kind] > 0 for kind in ("isp_errors", "call_limit_errors", "pages_shifted")), market
@@ -60,12 +64,26 @@ def test_the_pinduoduo_sandbox_misbehaved_too(torture_run: TortureRun) -> None:
     ), pdd
 
 
-def test_both_storefronts_took_orders_and_each_shop_is_exact(torture_run: TortureRun) -> None:
-    """Half the orders went to each shop, and neither has a duplicate, a lost line or a wrong reason."""
+def test_every_storefront_took_orders_and_each_shop_is_exact(torture_run: TortureRun) -> None:
+    """A third of the orders went to each shop, and none has a duplicate, a lost line or a wrong reason."""
     shops = [(s["name"], s["storefront"], s["orders"]) for s in torture_run.report["shops"]]
-    assert shops == [("main", "taobao", 250), ("pdd", "pinduoduo", 250)]
+    assert shops == [("main", "taobao", 167), ("pdd", "pinduoduo", 167), ("hall", "api", 166)]
     for shop in torture_run.report["shops"]:
         assert (shop["duplicates"], shop["lost"], shop["wrong_reason"]) == (0, 0, 0), shop
+
+
+def test_every_settled_channel_order_is_acknowledged_despite_the_receiver_and_the_kills(
+    torture_run: TortureRun,
+) -> None:
+    """The receiver failed, dropped and stalled callbacks and was down, a daemon was killed with
+    callbacks pending; by the end every settled order's callback is acknowledged and none pends."""
+    report = torture_run.report
+    assert report["callback_kills"] and min(report["callback_kills"]) > 0
+    spoiled = report["callbacks"]["receiver"]["spoiled"]
+    assert all(spoiled.get(kind, 0) > 0 for kind in ("error", "drop", "down")), spoiled
+    callbacks = report["callbacks"]
+    assert (callbacks["settled"], callbacks["pending"]) == (callbacks["acknowledged"], 0), callbacks
+    assert report["duplicate_submissions"]["sent"] == report["duplicate_submissions"]["identical"]
 
 
 def test_every_valid_line_is_applied_exactly_once(torture_run: TortureRun) -> None:

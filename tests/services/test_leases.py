@@ -55,6 +55,7 @@ async def _a_call_in_flight(rig: Rig, tid: str) -> asyncio.Task[int]:
     return a
 
 
+@pytest.mark.slow  # a real 5 s call with renewals every 3 s: the full suite's, not the quick loop's
 async def test_renewal_keeps_a_slow_call_from_being_taken_over(slow_core: Rig) -> None:
     """A's lease runs out on the clock mid-call, but A renews it while the call is in flight:
     B claims nothing and sends nothing; the part is applied once."""
@@ -74,6 +75,7 @@ async def test_renewal_keeps_a_slow_call_from_being_taken_over(slow_core: Rig) -
     assert ln.state is S.APPLIED and ln.lease_owner is None
 
 
+@pytest.mark.slow  # a real 5 s call with renewals every 3 s: the full suite's, not the quick loop's
 async def test_a_taken_over_call_writes_nothing_and_the_new_holder_finds_it(slow_core: Rig) -> None:
     """A's lease runs out mid-call and B claims the line before A renews: A's renewal and its
     outcome write are refused (logged), the part stays SENT, B looks it up and finds it applied."""

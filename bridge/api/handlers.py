@@ -31,7 +31,7 @@ from bridge.core.api_orders import PAGE_SIZE, ApiOrder, ApiOrderRecord
 from bridge.core.api_signing import body_sha256
 from bridge.core.api_status import api_time
 from bridge.core.callbacks import url_host
-from bridge.services.api_orders import orders_of_day, submit_order
+from bridge.services.api_orders import orders_of_day, repeat_of, submit_order
 
 __all__ = ["OPENAPI", "get_order", "list_orders", "openapi", "post_order", "refund_order"]
 
@@ -50,7 +50,12 @@ async def post_order(request: web.Request) -> web.Response:
         order = ApiOrder.model_validate(raw)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    _check_callback_host(ctx.settings.clients[client].callback_hosts, order.callback_url)
+    if not _callback_host_allowed(ctx.settings.clients[client].callback_hosts, order.callback_url):
+        # an order stored before the client's hosts changed: sent again, it gets the first answer
+        first = await repeat_of(ctx.orders, client, order)
+        if first is None:
+            raise ApiError("API_CALLBACK_HOST", host=url_host(order.callback_url or ""))
+        return web.json_response(_receipt(first), status=201)
     done = await submit_order(ctx.orders, client, order, raw, body_sha256(body), ctx.now())
     if done.differs is not None:
         raise ApiError("API_ORDER_CONFLICT", order_id=order.order_id, field=done.differs)
@@ -110,10 +115,9 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return raw
 
 
-def _check_callback_host(allowed: tuple[str, ...], url: str | None) -> None:
+def _callback_host_allowed(allowed: tuple[str, ...], url: str | None) -> bool:
     """Callbacks go only to the hosts the client's settings name (none named: no callback_url at all)."""
-    if url is not None and url_host(url) not in {host.lower() for host in allowed}:
-        raise ApiError("API_CALLBACK_HOST", host=url_host(url))
+    return url is None or url_host(url) in {host.lower() for host in allowed}
 
 
 def _invalid(exc: ValidationError) -> ApiError:

@@ -30,6 +30,7 @@ __all__ = [
     "Submission",
     "orders_of_day",
     "remember_signature",
+    "repeat_of",
     "submit_order",
 ]
 
@@ -77,6 +78,14 @@ async def submit_order(
         return Submission(stored, created)
     # the same order written otherwise (spacing, key order, another offset for paid_at) is the same
     return Submission(stored, False, first_difference(order.model_dump(), stored.order().model_dump()))
+
+
+async def repeat_of(orders: ApiOrderStorePort, client: str, order: ApiOrder) -> ApiOrderRecord | None:
+    """The client's stored order when ``order`` is the same order sent again (however written), else None."""
+    stored = await orders.order(client, order.order_id)
+    if stored is None or first_difference(order.model_dump(), stored.order().model_dump()) is not None:
+        return None
+    return stored
 
 
 async def remember_signature(

@@ -67,3 +67,22 @@ async def test_a_client_with_no_callback_hosts_may_give_no_callback_url(channels
 async def test_an_order_without_a_callback_url_needs_no_host(channels: dict[str, Channel]) -> None:
     """The check applies only to a callback URL given."""
     assert (await channels["app"].post(order())).status == 201
+
+
+async def test_an_order_stored_before_its_host_was_delisted_gets_its_first_answer_again(
+    store: SqlStore, channels: dict[str, Channel], aiohttp_server: ServerFactory
+) -> None:
+    """The client's hosts change after an order was taken: sent again, the same order answers what it
+    did the first time (201, the same receipt), while a new order naming that host is refused."""
+    first = await channels["hall"].post(order(callback_url="https://hall.example/hook"))
+    hall = HOSTS.clients["hall"].model_copy(update={"callback_hosts": ()})
+    delisted = HOSTS.model_copy(update={"clients": {**HOSTS.clients, "hall": hall}})
+    clock = ServerClock()
+    clock.later(5)  # signed later: another signature than the first send's
+    server = await aiohttp_server(make_api_app(ApiContext(delisted, store.api_orders, clock)))
+    async with aiohttp.ClientSession() as http:
+        now = Channel(http, str(server.make_url("")).rstrip("/"), "hall-1", "s1", clock)
+        again = await now.post(order(callback_url="https://hall.example/hook"))
+        other = await now.post(order("H2", callback_url="https://hall.example/hook"))
+    assert (again.status, again.body) == (first.status, first.body)
+    assert (other.status, other.code) == (422, "API_CALLBACK_HOST")

@@ -22,10 +22,36 @@ from pathlib import Path
 
 import aiohttp
 
+_PORT_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST = 10_000
+
+
+def ephemeral_ports() -> range:
+    """The ports the system hands to outgoing connections (Linux's setting; its default elsewhere)."""
+    try:
+        low, high = (int(p) for p in _PORT_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now (for the daemon's health page)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A port nothing listens on right now, below the system's ephemeral ports.
+
+    A daemon restarted after a kill binds its addresses again; a port from the ephemeral range may
+    meanwhile be the local end of any outgoing connection (a database session, a callback), and the
+    restart would fail with "address already in use". Ports below that range are never handed out
+    that way.
+    """
+    below = range(_LOWEST, ephemeral_ports().start)
+    for port in random.sample(below, min(200, len(below))):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # none free below: any port
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 

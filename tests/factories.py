@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bridge.core.api_orders import ApiOrderRecord
 from bridge.core.models import CST, OperationKind, OperationResult, Recharge
 from bridge.core.trades import OrderLine, OrderState, RefundState, Trade
+from bridge.services.deps import Deps
+from bridge.store.api_callbacks import queue_callback
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
 CARD = "8371000012345678"
@@ -70,3 +73,12 @@ def applied(request_id: str) -> OperationResult:
 
 def later(dt: datetime, seconds: float) -> datetime:
     return dt + timedelta(seconds=seconds)
+
+
+async def queue_delivered_callback(deps: Deps, order_id: str, url: str = "http://127.0.0.1:9/hook") -> None:
+    """A channel order of client ``hall`` with its "delivered" callback queued, as the store queues one."""
+    now = deps.clock()
+    store = deps.store
+    await store.api_orders.add_order(ApiOrderRecord("hall", order_id, {}, "0" * 64, now, now, now))
+    async with store.engine.begin() as conn:  # the deps' store is a SqlStore
+        await queue_callback(conn, "hall", order_id, "delivered", url, {}, now)

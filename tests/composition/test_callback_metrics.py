@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge.core.api_orders import ApiOrderRecord
 from bridge.metrics import BridgeMetrics
-from bridge.store.api_callbacks import queue_callback
 from tests.composition.test_metrics import _scrape, _values
-from tests.rig import Rig, open_rig
+from tests.factories import queue_delivered_callback
+from tests.rig import open_rig
 
 HALL = (("client", "hall"),)
-
-
-async def _queue(rig: Rig, order_id: str) -> None:
-    now = rig.deps.clock()
-    store = rig.deps.store
-    await store.api_orders.add_order(ApiOrderRecord("hall", order_id, {}, "0" * 64, now, now, now))
-    async with store.engine.begin() as conn:  # the rig's store is a SqlStore
-        await queue_callback(conn, "hall", order_id, "delivered", "http://127.0.0.1:1/hook", {}, now)
 
 
 async def test_pending_callbacks_are_served_by_client_with_the_oldest_s_age(
@@ -30,9 +21,9 @@ async def test_pending_callbacks_are_served_by_client_with_the_oldest_s_age(
     bundle = BridgeMetrics()
     async with open_rig(tmp_path, database=database, metrics=bundle.recorder) as rig:
         before = _values(await _scrape(bundle, rig))
-        await _queue(rig, "H-1")
+        await queue_delivered_callback(rig.deps, "H-1")
         rig.later(600)
-        await _queue(rig, "H-2")
+        await queue_delivered_callback(rig.deps, "H-2")
         [first] = await rig.deps.store.api_callbacks.claim_due("me", rig.deps.clock(), 30, 1)
         await rig.deps.store.api_callbacks.record_failure(first.id, "me", 500, "HTTP 500", rig.deps.clock())
         rig.later(300)

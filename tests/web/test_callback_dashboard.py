@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bridge.core.api_orders import ApiOrderRecord
-from bridge.store.api_callbacks import queue_callback
+from tests.factories import queue_delivered_callback
 from tests.web.conftest import Desk
-
-
-async def _queue(desk: Desk, order_id: str) -> None:
-    now = desk.deps.clock()
-    store = desk.deps.store
-    await store.api_orders.add_order(ApiOrderRecord("hall", order_id, {}, "0" * 64, now, now, now))
-    async with store.engine.begin() as conn:  # the rig's store is a SqlStore
-        await queue_callback(conn, "hall", order_id, "delivered", "http://127.0.0.1:9/hook", {}, now)
 
 
 def _row(html: str) -> str:
@@ -32,9 +23,9 @@ async def test_no_card_without_the_api_or_any_callback(desk: Desk) -> None:
 
 async def test_the_card_counts_pending_and_failing_and_the_oldest_wait(desk: Desk) -> None:
     """Two pending, one tried and failed, the oldest 20 minutes: past the default 15, so marked."""
-    await _queue(desk, "H-1")
+    await queue_delivered_callback(desk.deps, "H-1")
     desk.rig.later(300)
-    await _queue(desk, "H-2")
+    await queue_delivered_callback(desk.deps, "H-2")
     [first] = await desk.deps.store.api_callbacks.claim_due("me", desk.deps.clock(), 30, 1)
     await desk.deps.store.api_callbacks.record_failure(first.id, "me", None, "no answer", desk.deps.clock())
     desk.rig.later(900)
@@ -46,7 +37,7 @@ async def test_the_card_counts_pending_and_failing_and_the_oldest_wait(desk: Des
 
 async def test_a_callback_within_the_alert_time_is_not_marked(desk: Desk) -> None:
     """Five minutes pending: counted, not marked late."""
-    await _queue(desk, "H-1")
+    await queue_delivered_callback(desk.deps, "H-1")
     desk.rig.later(300)
     await desk.login("cs1")
     row = _row(await (await desk.client.get("/dashboard/live")).text())
